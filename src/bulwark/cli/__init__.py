@@ -1,0 +1,1 @@
+"""The ``bulwark`` command: the only place that prints for humans."""

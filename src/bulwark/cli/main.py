@@ -1,0 +1,75 @@
+"""Entry point: builds the Typer app and turns every ``BulwarkError`` into one line and an exit code."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import typer
+
+from bulwark import __version__, logs
+from bulwark.cli import doctor
+from bulwark.errors import BulwarkError
+
+app = typer.Typer(
+    name="bulwark",
+    help="Bulwark: detect, contain, patch, verify and ship fixes for EVM protocols.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
+    log_json: bool = typer.Option(False, "--log-json", help="Logs as JSON lines on stderr."),
+) -> None:
+    _state["debug"] = debug
+    logs.configure("debug" if debug else "warning", json=log_json)
+
+
+@app.command("version")
+def _version() -> None:
+    """Print Bulwark's version."""
+    typer.echo(__version__)
+
+
+doctor.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        rc = app(args=argv, standalone_mode=False)
+    except BulwarkError as exc:
+        if debug:
+            traceback.print_exc()
+        typer.echo(f"error: {logs.mask(exc.user_message)}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click's own usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        if debug:
+            traceback.print_exc()
+        typer.echo(
+            f"error: unexpected {type(exc).__name__}: {logs.mask(str(exc))} (rerun with --debug)", err=True
+        )
+        sys.exit(1)
+    sys.exit(rc if isinstance(rc, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Compilers and the node: solcjs (every version), the solc shim, forge, Slither, anvil."""
