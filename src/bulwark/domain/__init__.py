@@ -13,17 +13,31 @@ from bulwark.domain.chain import (
     Transaction,
     TxHash,
 )
+from bulwark.domain.incident import (
+    Action,
+    Confidence,
+    Finding,
+    IncidentState,
+    Severity,
+    VulnClass,
+)
 
 __all__ = [
+    "Action",
     "Address",
     "Block",
     "CallFrame",
+    "Confidence",
+    "Finding",
     "Hash32",
+    "IncidentState",
     "Log",
     "Receipt",
     "Selector",
+    "Severity",
     "StateDiff",
     "StorageChange",
     "Transaction",
     "TxHash",
+    "VulnClass",
 ]
