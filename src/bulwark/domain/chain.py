@@ -24,6 +24,9 @@ class Block:
     timestamp: int
     base_fee: int | None = None
     tx_hashes: tuple[TxHash, ...] = ()
+    transactions: tuple[Transaction, ...] = ()  # filled only when the block was fetched in full
+    gas_used: int = 0
+    gas_limit: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,3 +103,23 @@ class IncidentState(enum.StrEnum):
     CLOSED = "closed"
     FAILED = "failed"
     ESCALATED = "escalated"
+
+
+_S = IncidentState
+# The happy path, plus FAILED/ESCALATED branches an operator resolves; CLOSED is terminal.
+TRANSITIONS: dict[IncidentState, frozenset[IncidentState]] = {
+    _S.DETECTED: frozenset({_S.CONTAINED, _S.PATCHED, _S.ESCALATED, _S.FAILED, _S.CLOSED}),
+    _S.CONTAINED: frozenset({_S.PATCHED, _S.ESCALATED, _S.FAILED}),
+    _S.PATCHED: frozenset({_S.VERIFIED, _S.ESCALATED, _S.FAILED}),
+    _S.VERIFIED: frozenset({_S.APPROVED, _S.ESCALATED, _S.FAILED}),
+    _S.APPROVED: frozenset({_S.UPGRADED, _S.ESCALATED, _S.FAILED}),
+    _S.UPGRADED: frozenset({_S.RESUMED, _S.ESCALATED, _S.FAILED}),
+    _S.RESUMED: frozenset({_S.CLOSED}),
+    _S.ESCALATED: frozenset({_S.PATCHED, _S.VERIFIED, _S.APPROVED, _S.CLOSED, _S.FAILED}),
+    _S.FAILED: frozenset({_S.ESCALATED, _S.CLOSED}),
+    _S.CLOSED: frozenset(),
+}
+
+
+def can_transition(current: IncidentState, to: IncidentState) -> bool:
+    return to in TRANSITIONS[current]
