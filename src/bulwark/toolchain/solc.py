@@ -58,6 +58,7 @@ __all__ = [
     "StorageLayout",
     "StorageType",
     "StorageVariable",
+    "resolve_version",
 ]
 
 Outputs = Literal["all", "minimal"]
@@ -155,6 +156,25 @@ class RawOutput:
     output: JsonDict
     imports: dict[str, Imported]
     cached: bool
+
+
+def resolve_version(specs: Sequence[VersionSpec], *, cache: Path | None = None) -> str:
+    """Newest bundled release satisfying every spec; else an exact pin; else the newest published one."""
+    if not specs:
+        return newest_bundled()
+    chosen = select_version(specs, bundled_solc())
+    if chosen:
+        return chosen
+    exact = {s.exact for s in specs}
+    if len(exact) == 1 and None not in exact:
+        pinned = next(iter(exact))
+        assert pinned is not None
+        return pinned  # no need to ask the registry which releases exist
+    chosen = select_version(specs, published_versions(cache=cache))
+    if not chosen:
+        wanted = " and ".join(repr(s.text) for s in specs)
+        raise CompilerUnavailable(f"no solc release satisfies pragma solidity {wanted}")
+    return chosen
 
 
 class _SolcProcess:
@@ -316,21 +336,7 @@ class Compiler:
         return self.resolve_version(specs)
 
     def resolve_version(self, specs: Sequence[VersionSpec]) -> str:
-        if not specs:
-            return newest_bundled()
-        chosen = select_version(specs, bundled_solc())
-        if chosen:
-            return chosen
-        exact = {s.exact for s in specs}
-        if len(exact) == 1 and None not in exact:
-            pinned = next(iter(exact))
-            assert pinned is not None
-            return pinned  # no need to ask the registry which releases exist
-        chosen = select_version(specs, published_versions(cache=self._cache))
-        if not chosen:
-            wanted = " and ".join(repr(s.text) for s in specs)
-            raise CompilerUnavailable(f"no solc release satisfies pragma solidity {wanted}")
-        return chosen
+        return resolve_version(specs, cache=self._cache)
 
     # -- compiling --------------------------------------------------------------------------------
 
