@@ -1,0 +1,234 @@
+"""The JSON-RPC wire: raw response shapes, the transport, and which methods may be retried.
+
+Raw shapes are TypedDicts because they are exactly what the node sends (hex strings); they never
+leave this package — :mod:`bulwark.chain.convert` turns them into domain objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypedDict
+from urllib.parse import urlsplit
+
+from bulwark.logs import mask, register_secret
+
+# -- raw JSON-RPC shapes ---------------------------------------------------------------------
+
+RawTransaction = TypedDict(
+    "RawTransaction",
+    {
+        "hash": str,
+        "from": str,
+        "to": str | None,
+        "value": str,
+        "input": str,
+        "nonce": str,
+        "gas": str,
+        "gasPrice": str,
+        "maxFeePerGas": str,
+        "maxPriorityFeePerGas": str,
+        "blockNumber": str | None,
+        "transactionIndex": str | None,
+    },
+    total=False,
+)
+
+
+class RawBlock(TypedDict, total=False):
+    number: str
+    hash: str
+    parentHash: str
+    timestamp: str
+    baseFeePerGas: str
+    gasUsed: str
+    gasLimit: str
+    transactions: list[str] | list[RawTransaction]
+
+
+class RawLog(TypedDict, total=False):
+    address: str
+    topics: list[str]
+    data: str
+    blockNumber: str
+    blockHash: str
+    transactionHash: str
+    logIndex: str
+    removed: bool
+
+
+class RawReceipt(TypedDict, total=False):
+    transactionHash: str
+    status: str
+    blockNumber: str
+    blockHash: str
+    transactionIndex: str
+    gasUsed: str
+    effectiveGasPrice: str
+    contractAddress: str | None
+    logs: list[RawLog]
+
+
+RawCallFrame = TypedDict(
+    "RawCallFrame",
+    {
+        "type": str,
+        "from": str,
+        "to": str,
+        "value": str,
+        "input": str,
+        "output": str,
+        "gasUsed": str,
+        "error": str,
+        "revertReason": str,
+        "calls": list["RawCallFrame"],
+    },
+    total=False,
+)
+
+
+class RawAccountState(TypedDict, total=False):
+    balance: str
+    nonce: int
+    code: str
+    storage: dict[str, str]
+
+
+class RawPrestateDiff(TypedDict):
+    pre: dict[str, RawAccountState]
+    post: dict[str, RawAccountState]
+
+
+class RpcErrorObject(TypedDict, total=False):
+    code: int
+    message: str
+    data: Any
+
+
+class RpcResponse(TypedDict, total=False):
+    jsonrpc: str
+    id: int | str
+    result: Any
+    error: RpcErrorObject
+
+
+# -- retry policy ----------------------------------------------------------------------------
+
+# Only reads are retried: resending eth_sendRawTransaction after a timeout could double-spend a
+# nonce slot or mask "already known"; the relayer decides what to do about writes.
+RETRYABLE_METHODS: frozenset[str] = frozenset(
+    {
+        "eth_call",
+        "eth_chainId",
+        "eth_blockNumber",
+        "eth_getBalance",
+        "eth_getCode",
+        "eth_getStorageAt",
+        "eth_getLogs",
+        "eth_getTransactionCount",
+        "eth_estimateGas",
+        "eth_gasPrice",
+        "eth_maxPriorityFeePerGas",
+        "eth_feeHistory",
+        "net_version",
+        "txpool_content",
+    }
+)
+RETRYABLE_PREFIXES: tuple[str, ...] = ("eth_getBlock", "eth_getTransaction", "debug_trace")
+
+
+def is_retryable(method: str) -> bool:
+    """True for idempotent read methods, which may safely be sent again after a transport error."""
+    return method in RETRYABLE_METHODS or method.startswith(RETRYABLE_PREFIXES)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter for transport failures of retryable methods."""
+
+    attempts: int = 4  # total tries, the first included
+    base_delay_s: float = 0.1
+    max_delay_s: float = 2.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed try number ``attempt`` (0-based)."""
+        raw = min(self.max_delay_s, self.base_delay_s * float(1 << attempt))
+        return raw * (0.5 + random.random() / 2)
+
+
+# -- transport -------------------------------------------------------------------------------
+
+
+class TransportError(Exception):
+    """The request may not have reached the node, or its answer was lost (connection, timeout)."""
+
+
+class Transport(Protocol):
+    """Sends one JSON-RPC request; raises :class:`TransportError` when the wire fails."""
+
+    url: str
+
+    async def request(self, method: str, params: Sequence[Any]) -> RpcResponse: ...
+
+    async def close(self) -> None: ...
+
+
+class Web3HttpTransport:
+    """web3.py's ``AsyncHTTPProvider`` with a keep-alive session and without its own retries."""
+
+    def __init__(self, url: str, timeout_s: float = 10.0) -> None:
+        from web3 import AsyncHTTPProvider
+
+        self.url = url
+        self._timeout_s = timeout_s
+        # web3's retries are off: ours know which methods are safe to resend.
+        self._provider = AsyncHTTPProvider(url, exception_retry_configuration=None)
+        self._session_ready = False
+
+    async def _ensure_session(self) -> None:
+        if self._session_ready:
+            return
+        import aiohttp
+
+        # web3's default session closes the TCP connection after every request; keep it alive.
+        session = aiohttp.ClientSession(
+            raise_for_status=True,
+            timeout=aiohttp.ClientTimeout(total=self._timeout_s),
+            connector=aiohttp.TCPConnector(limit=64),
+        )
+        await self._provider.cache_async_session(session)
+        self._session_ready = True
+
+    async def request(self, method: str, params: Sequence[Any]) -> RpcResponse:
+        import aiohttp
+        from web3.types import RPCEndpoint
+
+        await self._ensure_session()
+        try:
+            response = await self._provider.make_request(RPCEndpoint(method), list(params))
+        except aiohttp.ClientResponseError as exc:
+            raise TransportError(f"HTTP {exc.status} {exc.message}") from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise TransportError(str(exc) or type(exc).__name__) from exc
+        return response  # type: ignore[return-value]
+
+    async def close(self) -> None:
+        if self._session_ready:
+            await self._provider.disconnect()
+            self._session_ready = False
+
+
+async def sleep(seconds: float) -> None:
+    """Indirection so tests can skip the backoff."""
+    await asyncio.sleep(seconds)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its path, query and password masked (they often carry an API key)."""
+    parts = urlsplit(url)
+    for secret in (parts.query, parts.path.strip("/"), parts.password or ""):
+        if secret:
+            register_secret(secret)
+    return mask(url)
