@@ -1,0 +1,70 @@
+"""Cross-reference checks on the raw document, so broken links are reported even when other parts
+of the file fail schema validation: the operator fixes everything in one pass, not one per run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from eth_utils.address import is_address
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def cross_references(raw: Mapping[str, Any]) -> list[str]:
+    """Every name that points nowhere, as ``location: problem`` lines."""
+    problems: list[str] = []
+    networks = _mapping(raw.get("networks"))
+    protocols = _mapping(raw.get("protocols"))
+    monitors = _mapping(raw.get("monitors"))
+
+    for pname, proto_raw in protocols.items():
+        proto = _mapping(proto_raw)
+        net = proto.get("network")
+        if isinstance(net, str) and net not in networks:
+            problems.append(f"protocols.{pname}.network: unknown network {net!r} ({_known(networks)})")
+        contracts = _mapping(proto.get("contracts"))
+        for aname, asset in _mapping(proto.get("assets")).items():
+            for holder in _mapping(asset).get("held_by") or ():
+                if isinstance(holder, str) and holder not in contracts:
+                    problems.append(
+                        f"protocols.{pname}.assets.{aname}.held_by: unknown contract {holder!r} "
+                        f"({_known(contracts)})"
+                    )
+        for role, holders in _mapping(proto.get("roles")).items():
+            for holder in holders if isinstance(holders, list | tuple) else ():
+                if isinstance(holder, str) and not is_address(holder) and holder not in contracts:
+                    problems.append(
+                        f"protocols.{pname}.roles.{role}: {holder!r} is neither an address nor a contract "
+                        f"of this protocol ({_known(contracts)})"
+                    )
+
+    for mname, mon_raw in monitors.items():
+        mon = _mapping(mon_raw)
+        pref = mon.get("protocol")
+        if not isinstance(pref, str):
+            continue
+        if pref not in protocols:
+            problems.append(f"monitors.{mname}.protocol: unknown protocol {pref!r} ({_known(protocols)})")
+            continue
+        contracts = _mapping(_mapping(protocols.get(pref)).get("contracts"))
+        for i, rule_raw in enumerate(mon.get("rules") or ()):
+            rule = _mapping(rule_raw)
+            contract = rule.get("contract")
+            where = f"monitors.{mname}.rules[{i}]"
+            if isinstance(contract, str) and contract not in contracts:
+                problems.append(f"{where}.contract: unknown contract {contract!r} ({_known(contracts)})")
+            when = rule.get("when")
+            if when in ("event", "call") and not contract:
+                problems.append(f"{where}: a {when!r} rule needs 'contract'")
+            if when == "event" and not rule.get("event"):
+                problems.append(f"{where}: an 'event' rule needs 'event'")
+            if when == "call" and not rule.get("function"):
+                problems.append(f"{where}: a 'call' rule needs 'function'")
+    return problems
+
+
+def _known(names: Mapping[str, Any]) -> str:
+    return "known: " + ", ".join(sorted(names)) if names else "none defined"

@@ -1,0 +1,207 @@
+"""The shape of ``bulwark.yaml``: networks, protected protocols and monitors.
+
+Every model forbids unknown keys (a typo must not silently disable a monitor). Names link the
+sections (a protocol names its network, a monitor its protocol); :mod:`bulwark.config.checks`
+verifies every link and reports all broken ones at once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from eth_utils.address import is_address, is_checksum_address, to_checksum_address
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
+
+from bulwark.config.secrets import SecretRef
+from bulwark.domain import Address, Confidence, Severity, VulnClass
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+_HASH_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+def _address(value: Any) -> Address:
+    if not isinstance(value, str) or not is_address(value):
+        raise ValueError(f"not an address: {value!r}")
+    # A mixed-case address carries a checksum; a wrong one is a typo we must not accept.
+    if value != value.lower() and value[2:] != value[2:].upper() and not is_checksum_address(value):
+        raise ValueError(f"bad EIP-55 checksum in {value!r}")
+    return Address(to_checksum_address(value))
+
+
+def _severity(value: Any) -> Severity:
+    if isinstance(value, Severity):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("severity must be one of info, low, medium, high, critical")
+    return Severity.parse(value)
+
+
+def _confidence(value: Any) -> Confidence:
+    if isinstance(value, Confidence):
+        return value
+    try:
+        return Confidence[str(value).strip().upper()]
+    except KeyError:
+        raise ValueError("confidence must be one of low, medium, high") from None
+
+
+def _code_hash(value: Any) -> str:
+    if not isinstance(value, str) or not _HASH_RE.match(value):
+        raise ValueError(f"not a 32-byte hex hash: {value!r}")
+    return value.lower()
+
+
+AddressField = Annotated[Address, BeforeValidator(_address)]
+SeverityField = Annotated[Severity, BeforeValidator(_severity)]
+ConfidenceField = Annotated[Confidence, BeforeValidator(_confidence)]
+CodeHash = Annotated[str, BeforeValidator(_code_hash)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class NetworkConfig(_Strict):
+    """An RPC endpoint. URLs may be literal or secret references (they often embed API keys)."""
+
+    chain_id: int | None = Field(default=None, ge=1)
+    rpc_http: SecretRef
+    rpc_ws: SecretRef | None = None
+    confirmations: int = Field(default=1, ge=0, le=256)
+    max_past_blocks: int = Field(default=256, ge=1, le=100_000)
+    poll_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    mempool: Literal["subscribe", "poll", "off"] = "subscribe"
+
+
+ContractKind = Literal["generic", "token", "oracle", "amm", "lending", "vault", "flash-lender", "governance"]
+
+
+class ContractConfig(_Strict):
+    """A protected contract: its address and (optionally) where its ABI comes from."""
+
+    address: AddressField
+    kind: ContractKind = "generic"
+    abi: Path | None = None
+    artifact: Path | None = None
+    # Function names or 0x selectors whose successful call changes privileged state, beyond the
+    # ones Bulwark knows (OpenZeppelin AccessControl/Ownable/UUPS, the demo protocol's setters).
+    privileged: tuple[str, ...] = ()
+    _abi_cache: list[dict[str, Any]] | None = PrivateAttr(default=None)
+
+    def load_abi(self, base_dir: Path) -> list[dict[str, Any]] | None:
+        """The ABI from ``abi`` (a JSON list) or ``artifact`` (a JSON object with an ``abi`` key)."""
+        if self._abi_cache is not None:
+            return self._abi_cache
+        source = self.abi or self.artifact
+        if source is None:
+            return None
+        path = source if source.is_absolute() else base_dir / source
+        data = json.loads(path.read_text())
+        abi = data["abi"] if isinstance(data, dict) else data
+        if not isinstance(abi, list):
+            raise ValueError(f"{path}: the ABI is not a JSON list")
+        self._abi_cache = abi
+        return abi
+
+
+class AssetConfig(_Strict):
+    """An ERC-20 (or ``native``) the protocol holds; ``held_by`` names the contracts holding it."""
+
+    address: AddressField | Literal["native"]
+    decimals: int = Field(default=18, ge=0, le=77)
+    held_by: tuple[str, ...] = ()
+
+
+class ProtocolConfig(_Strict):
+    network: str
+    contracts: dict[str, ContractConfig] = Field(min_length=1)
+    assets: dict[str, AssetConfig] = Field(default_factory=dict)
+    # role name -> holders (addresses or names of this protocol's contracts)
+    roles: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # Flash-loan providers outside the protocol (addresses); the protocol's own flash-lender
+    # contracts are found by kind.
+    flash_lenders: tuple[AddressField, ...] = ()
+
+
+class DetectorSettings(_Strict):
+    enabled: bool = True
+    severity: SeverityField | None = None
+    # Detector-specific thresholds, validated by the detector itself when it is built.
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RuleConfig(_Strict):
+    """A declarative rule: ``when`` says what the expression looks at.
+
+    * ``tx``: fields ``tx.from``, ``tx.to``, ``tx.value``, ``tx.selector``, ``tx.gas``.
+    * ``event``: the decoded ``event`` of ``contract`` (``args.<name>``) plus ``tx.*``.
+    * ``call``: every call into ``contract``'s ``function`` (``args.<name>``, ``call.from``,
+      ``call.value``) plus ``tx.*``.
+    """
+
+    name: str
+    when: Literal["tx", "event", "call"]
+    expr: str = Field(min_length=1)
+    contract: str | None = None
+    event: str | None = None
+    function: str | None = None
+    severity: SeverityField = Severity.MEDIUM
+    confidence: ConfidenceField = Confidence.MEDIUM
+    vuln_class: VulnClass = Field(default=VulnClass.CUSTOM, alias="class")
+    action: Literal["alert", "pause", "pause-selectors"] = "alert"
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class IndicatorConfig(_Strict):
+    addresses: tuple[AddressField, ...] = ()
+    code_hashes: tuple[CodeHash, ...] = ()
+    # One address or code hash per line; '#' starts a comment. Merged with the inline lists.
+    file: Path | None = None
+
+
+class MonitorConfig(_Strict):
+    protocol: str
+    detectors: dict[str, DetectorSettings] = Field(default_factory=dict)
+    rules: tuple[RuleConfig, ...] = ()
+    indicators: IndicatorConfig = Field(default_factory=IndicatorConfig)
+    cooldown_s: float = Field(default=300.0, ge=0)
+    mempool: bool = True  # also screen pending transactions, not only mined ones
+
+
+class BulwarkConfig(_Strict):
+    version: Literal[1] = 1
+    networks: dict[str, NetworkConfig] = Field(min_length=1)
+    protocols: dict[str, ProtocolConfig] = Field(min_length=1)
+    monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
+    _base_dir: Path = PrivateAttr(default=Path("."))
+
+    @field_validator("networks", "protocols", "monitors")
+    @classmethod
+    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        bad = [k for k in value if not _NAME_RE.match(k)]
+        if bad:
+            raise ValueError(f"bad name(s) {', '.join(map(repr, bad))}: use letters, digits, '_', '-', '.'")
+        return value
+
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir
+
+    def secrets(self) -> dict[str, SecretRef]:
+        """Every secret-bearing value by its location in the file (with file paths anchored)."""
+        out: dict[str, SecretRef] = {}
+        for name, net in self.networks.items():
+            out[f"networks.{name}.rpc_http"] = SecretRef(net.rpc_http.reference, self._base_dir)
+            if net.rpc_ws is not None:
+                out[f"networks.{name}.rpc_ws"] = SecretRef(net.rpc_ws.reference, self._base_dir)
+        return out
+
+    def secret(self, location: str) -> SecretRef:
+        return self.secrets()[location]
+
+    def resolve_path(self, path: Path) -> Path:
+        return path if path.is_absolute() else self._base_dir / path

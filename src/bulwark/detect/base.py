@@ -1,0 +1,118 @@
+"""The detector contract.
+
+A detector is a small callable ``(ChainView, TxEvent) -> Iterable[Finding]``. Its metadata lives on
+the class and is checked in ``__init_subclass__``, so a broken plugin fails when it is imported,
+never in the middle of an incident. Thresholds come from a pydantic ``Params`` model (unknown keys
+rejected), validated when the monitor is built from configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bulwark.detect.model import ChainView, TxEvent
+from bulwark.domain import Action, Address, Confidence, Finding, Selector, Severity, VulnClass
+from bulwark.errors import BulwarkError, ConfigError
+
+_ARGUMENT_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+class DetectError(BulwarkError, RuntimeError):
+    """Detection failed."""
+
+
+class InvalidDetector(DetectError, TypeError):
+    """A detector class lacks or mistypes its metadata."""
+
+
+class Params(BaseModel):
+    """Base for detector thresholds: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Detector:
+    ARGUMENT: ClassVar[str]
+    HELP: ClassVar[str]
+    IMPACT: ClassVar[Severity]
+    CONFIDENCE: ClassVar[Confidence]
+    CLASS: ClassVar[VulnClass]
+    WIKI: ClassVar[str]
+    PARAMS: ClassVar[type[Params]] = Params
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__qualname__
+        problems = []
+        argument = getattr(cls, "ARGUMENT", None)
+        if not isinstance(argument, str) or not _ARGUMENT_RE.match(argument):
+            problems.append("ARGUMENT must be a lower-case kebab-case string")
+        if not isinstance(getattr(cls, "HELP", None), str) or not cls.HELP.strip():
+            problems.append("HELP must be a non-empty string")
+        if not isinstance(getattr(cls, "IMPACT", None), Severity):
+            problems.append("IMPACT must be a Severity")
+        if not isinstance(getattr(cls, "CONFIDENCE", None), Confidence):
+            problems.append("CONFIDENCE must be a Confidence")
+        if not isinstance(getattr(cls, "CLASS", None), VulnClass):
+            problems.append("CLASS must be a VulnClass")
+        wiki = getattr(cls, "WIKI", None)
+        if not isinstance(wiki, str) or not wiki.startswith(("https://", "docs/")):
+            problems.append("WIKI must be an https:// URL or a docs/ path")
+        if not (isinstance(cls.PARAMS, type) and issubclass(cls.PARAMS, Params)):
+            problems.append("PARAMS must be a subclass of bulwark.detect.base.Params")
+        if cls.__call__ is Detector.__call__:
+            problems.append("__call__(view, event) must be defined")
+        if problems:
+            raise InvalidDetector(f"detector {name} is invalid: " + "; ".join(problems))
+
+    def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:
+        self.params = params if params is not None else self.PARAMS()
+        self.severity = severity if severity is not None else self.IMPACT
+
+    @classmethod
+    def from_settings(cls, params: Mapping[str, Any], severity: Severity | None = None) -> Detector:
+        try:
+            parsed = cls.PARAMS.model_validate(dict(params))
+        except ValidationError as exc:
+            lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)]
+            raise ConfigError(f"detector {cls.ARGUMENT}: bad params: " + "; ".join(lines)) from None
+        return cls(parsed, severity=severity)
+
+    def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
+        raise NotImplementedError
+
+    def finding(
+        self,
+        view: ChainView,
+        event: TxEvent,
+        *,
+        title: str,
+        contract: Address | None,
+        evidence: dict[str, Any],
+        severity: Severity | None = None,
+        confidence: Confidence | None = None,
+        vuln_class: VulnClass | None = None,
+        function: Selector | None = None,
+        action: Action = Action.PAUSE,
+        selectors: tuple[Selector, ...] = (),
+    ) -> Finding:
+        return Finding(
+            detector=self.ARGUMENT,
+            vuln_class=vuln_class or self.CLASS,
+            severity=severity if severity is not None else self.severity,
+            confidence=confidence if confidence is not None else self.CONFIDENCE,
+            title=title,
+            protocol=view.protocol.name,
+            contract=contract,
+            tx_hash=event.tx.hash,
+            pending=event.pending,
+            block_number=event.block_number,
+            function=function,
+            action=action,
+            selectors=selectors,
+            evidence=evidence,
+        )

@@ -1,0 +1,126 @@
+"""Invariant break: protected assets leave, a vault's share price falls, or an oracle jumps, in one tx."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+
+from pydantic import Field
+
+from bulwark.detect.base import Detector, Params
+from bulwark.detect.evm import ZERO, net_flows, selector, topic_address, word
+from bulwark.detect.model import ChainView, TxEvent
+from bulwark.domain import Address, Confidence, Finding, Severity, VulnClass
+
+SET_PRICE = selector("setPrice(address,uint256)")
+
+
+class InvariantParams(Params):
+    # Share of a holder's balance of one asset that may leave in one transaction.
+    max_outflow_share: float = Field(default=0.25, gt=0, le=1)
+    # Absolute limit per asset name, in whole units (e.g. {"usd": 1_000_000}).
+    max_outflow: dict[str, float] = Field(default_factory=dict)
+    max_share_price_drop: float = Field(default=0.02, gt=0, lt=1)
+    max_oracle_move: float = Field(default=0.25, gt=0)
+
+
+class InvariantBreak(Detector):
+    ARGUMENT = "invariant-break"
+    HELP = "Protected assets outflow, share-price drop or oracle move beyond bounds in one transaction"
+    IMPACT = Severity.CRITICAL
+    CONFIDENCE = Confidence.MEDIUM
+    CLASS = VulnClass.INVARIANT_BREAK
+    WIKI = "docs/detectors.md#invariant-break"
+    PARAMS = InvariantParams
+
+    def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
+        if not event.success:
+            return
+        p = self.params
+        assert isinstance(p, InvariantParams)
+        flows = net_flows(event.logs)
+        yield from self._outflows(view, event, flows, p)
+        yield from self._share_price(view, event, flows, p)
+        yield from self._oracle(view, event, p)
+
+    def _outflows(
+        self, view: ChainView, event: TxEvent, flows: dict[tuple[Address, Address], int], p: InvariantParams
+    ) -> Iterable[Finding]:
+        for asset in view.protocol.assets:
+            limit = p.max_outflow.get(asset.name)
+            for holder in asset.holders:
+                if asset.address is None:
+                    before_after = (event.diff.balances.get(holder) if event.diff else None) or (0, 0)
+                    out = before_after[0] - before_after[1]
+                else:
+                    out = -flows.get((asset.address, holder), 0)
+                if out <= 0:
+                    continue
+                held = view.state.holdings.get((asset.address, holder))
+                share = Fraction(out, held) if held else None
+                over_abs = limit is not None and out > limit * 10**asset.decimals
+                over_share = share is not None and share > Fraction(p.max_outflow_share)
+                if not (over_abs or over_share):
+                    continue
+                yield self.finding(
+                    view,
+                    event,
+                    title=f"{asset.name} outflow from {view.protocol.contracts[holder].name}"
+                    + (f": {float(share):.0%} of holdings" if share is not None else ""),
+                    contract=holder,
+                    evidence={
+                        "asset": asset.name,
+                        "outflow": str(out),
+                        "holdings_before": str(held) if held is not None else None,
+                        "share": float(share) if share is not None else None,
+                    },
+                )
+
+    def _share_price(
+        self, view: ChainView, event: TxEvent, flows: dict[tuple[Address, Address], int], p: InvariantParams
+    ) -> Iterable[Finding]:
+        for vault, st in view.state.vaults.items():
+            if st.total_supply == 0 or st.total_assets == 0:
+                continue
+            # totalAssets is the vault's balance of its asset; supply moves by mints/burns (Transfer
+            # from/to zero), so both post values follow from the logs alone.
+            assets_after = st.total_assets + flows.get((st.asset, vault), 0)
+            minted = flows.get((vault, ZERO), 0)  # burns increase zero's balance, mints decrease it
+            supply_after = st.total_supply + (-minted)
+            if supply_after <= 0:
+                continue
+            before = Fraction(st.total_assets, st.total_supply)
+            after = Fraction(max(assets_after, 0), supply_after)
+            drop = 1 - after / before
+            if drop > Fraction(p.max_share_price_drop):
+                yield self.finding(
+                    view,
+                    event,
+                    title=f"share price of {view.protocol.contracts[vault].name} falls {float(drop):.1%}",
+                    contract=vault,
+                    evidence={"price_before": float(before), "price_after": float(after)},
+                )
+
+    def _oracle(self, view: ChainView, event: TxEvent, p: InvariantParams) -> Iterable[Finding]:
+        oracles = {c.address for c in view.protocol.by_kind("oracle")}
+        for step in event.calls():
+            f = step.frame
+            if f is None or step.reverted or step.context not in oracles or f.selector != SET_PRICE:
+                continue
+            if f.type == "STATICCALL" or step.context is None:
+                continue
+            asset, new = topic_address("0x" + f.input[4:36].hex()), word(f.input[4:], 1)
+            old = view.state.oracle_prices.get((step.context, asset))
+            if not old:
+                continue
+            move = abs(Fraction(new, old) - 1)
+            if move > Fraction(p.max_oracle_move):
+                yield self.finding(
+                    view,
+                    event,
+                    title=f"oracle price of {asset} moves {float(move):.0%} in one transaction",
+                    contract=step.context,
+                    vuln_class=VulnClass.ORACLE_MANIPULATION,
+                    function=SET_PRICE,
+                    evidence={"asset": asset, "price_before": str(old), "price_after": str(new)},
+                )

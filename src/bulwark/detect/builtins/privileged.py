@@ -1,0 +1,122 @@
+"""Unauthorised privileged call: a call that succeeds in changing privileged state (owner, roles,
+oracle, implementation, fees, initialisation) made by an account holding no matching role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from pydantic import Field
+
+from bulwark.detect.base import Detector, Params
+from bulwark.detect.evm import selector
+from bulwark.detect.model import ChainView, ContractInfo, TxEvent
+from bulwark.domain import Address, Confidence, Finding, Selector, Severity, VulnClass
+
+# signature -> role names (as configured, lower case) allowed to call it; () = any role holder.
+KNOWN: Mapping[str, tuple[str, ...]] = {
+    "grantRole(bytes32,address)": ("admin",),
+    "revokeRole(bytes32,address)": ("admin",),
+    "transferOwnership(address)": ("owner", "admin"),
+    "renounceOwnership()": ("owner", "admin"),
+    "upgradeTo(address)": ("upgrader", "admin"),
+    "upgradeToAndCall(address,bytes)": ("upgrader", "admin"),
+    "setOracle(address)": ("admin",),
+    "setPrice(address,uint256)": ("oracle", "feeder"),
+    "setRiskParams(uint256,uint256)": ("admin",),
+    "setRiskParams(uint256,uint256,uint256)": ("admin",),
+    "setFee(uint256)": ("admin",),
+    "setFeeBps(uint256)": ("admin",),
+    "unpause()": ("admin",),
+    "unpauseSelectors(bytes4[])": ("admin",),
+    "initialize(address,address,address)": (),
+    "initialize(address,address,uint256)": (),
+    "initialize(address,address,address,address)": (),
+    "initialize(address,address,address,address,address)": (),
+    "initialize(address,string,string,address,address)": (),
+}
+KNOWN_SELECTORS: Mapping[Selector, tuple[str, tuple[str, ...]]] = {
+    selector(sig): (sig, roles) for sig, roles in KNOWN.items()
+}
+
+
+class PrivilegedParams(Params):
+    # Extra role names (lower case) that may call anything privileged, e.g. a timelock's role.
+    superusers: tuple[str, ...] = Field(default=("admin", "timelock", "governance"))
+
+
+class UnauthorisedPrivilegedCall(Detector):
+    ARGUMENT = "unauthorised-privileged-call"
+    HELP = "A successful state-changing privileged call from an account that holds no matching role"
+    IMPACT = Severity.CRITICAL
+    CONFIDENCE = Confidence.HIGH
+    CLASS = VulnClass.ACCESS_CONTROL
+    WIKI = "docs/detectors.md#unauthorised-privileged-call"
+    PARAMS = PrivilegedParams
+
+    def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
+        if not event.success:
+            return
+        p = self.params
+        assert isinstance(p, PrivilegedParams)
+        reported: set[tuple[Address, Selector]] = set()
+        for step in event.calls():
+            f = step.frame
+            if f is None or step.reverted or f.type in ("STATICCALL", "DELEGATECALL", "CALLCODE"):
+                continue
+            info = view.protocol.contracts.get(f.to) if f.to is not None else None
+            sel = f.selector
+            if info is None or sel is None:
+                continue
+            roles = _roles_for(info, sel)
+            if roles is None:
+                continue
+            signature, allowed = roles
+            if self._authorised(view, f.sender, allowed, p):
+                continue
+            if not _changed_state(event, info.address):
+                continue
+            if (info.address, sel) in reported:
+                continue
+            reported.add((info.address, sel))
+            yield self.finding(
+                view,
+                event,
+                title=f"{signature} on {info.name} by {f.sender}, which holds no matching role",
+                contract=info.address,
+                function=sel,
+                selectors=(sel,),
+                evidence={"caller": f.sender, "function": signature, "roles_required": list(allowed)},
+            )
+
+    @staticmethod
+    def _authorised(view: ChainView, caller: Address, allowed: tuple[str, ...], p: PrivilegedParams) -> bool:
+        roles = {name.lower(): holders for name, holders in view.protocol.roles.items()}
+        names = [n for n in roles if any(a in n for a in allowed + p.superusers)] if allowed else list(roles)
+        if not names:  # no matching role configured: any configured role holder counts
+            names = list(roles)
+        return any(caller in roles[n] for n in names)
+
+
+def _roles_for(info: ContractInfo, sel: Selector) -> tuple[str, tuple[str, ...]] | None:
+    known = KNOWN_SELECTORS.get(sel)
+    if known is not None:
+        return known
+    for entry in info.privileged:
+        if entry.startswith("0x") and entry.lower() == sel:
+            return entry, ()
+        if "(" in entry and selector(entry) == sel:
+            return entry, ()
+        if "(" not in entry:
+            for item in info.abi:
+                if item.get("type") == "function" and item.get("name") == entry:
+                    sig = f"{entry}({','.join(i['type'] for i in item.get('inputs', ()))})"
+                    if selector(sig) == sel:
+                        return sig, ()
+    return None
+
+
+def _changed_state(event: TxEvent, contract: Address) -> bool:
+    # Without a state diff (no prestate tracer) a successful frame is taken as a change.
+    if event.diff is None:
+        return True
+    return bool(event.diff.storage.get(contract)) or contract in event.diff.code_changed

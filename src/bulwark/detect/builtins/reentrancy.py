@@ -1,0 +1,80 @@
+"""Reentrancy: a protected contract is called again, through an outside contract, while its frame is
+still running. Protocol-internal call chains and view (STATICCALL) re-entry are not counted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import Field
+
+from bulwark.detect.base import Detector, Params
+from bulwark.detect.model import ChainView, TxEvent
+from bulwark.domain import Address, CallFrame, Confidence, Finding, Severity, VulnClass
+
+
+class ReentrancyParams(Params):
+    # Contracts whose design calls back into the caller (ERC-3156 lenders) are exempt by kind.
+    exempt_kinds: tuple[str, ...] = Field(default=("flash-lender", "token"))
+
+
+class Reentrancy(Detector):
+    ARGUMENT = "reentrancy"
+    HELP = "A protected contract re-entered from an outside contract while its frame is active"
+    IMPACT = Severity.CRITICAL
+    CONFIDENCE = Confidence.HIGH
+    CLASS = VulnClass.REENTRANCY
+    WIKI = "docs/detectors.md#reentrancy"
+    PARAMS = ReentrancyParams
+
+    def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
+        if event.trace is None or not event.success:
+            return
+        p = self.params
+        assert isinstance(p, ReentrancyParams)
+        tracked = {a for a, c in view.protocol.contracts.items() if c.kind not in p.exempt_kinds}
+        inside = set(view.protocol.contracts)
+        seen: set[Address] = set()
+        for target, outer, inner in _reentries(event.trace, None, (), tracked, inside):
+            if target in seen:
+                continue
+            seen.add(target)
+            yield self.finding(
+                view,
+                event,
+                title=f"{view.protocol.contracts[target].name} re-entered during its own call",
+                contract=target,
+                function=outer.selector,
+                selectors=tuple(s for s in {outer.selector, inner.selector} if s is not None),
+                evidence={
+                    "outer_call": outer.selector,
+                    "reentrant_call": inner.selector,
+                    "reentered_from": inner.sender,
+                },
+            )
+
+
+def _reentries(
+    frame: CallFrame,
+    ctx: Address | None,
+    active: tuple[tuple[Address, CallFrame, bool], ...],
+    tracked: set[Address],
+    inside: set[Address],
+) -> Iterable[tuple[Address, CallFrame, CallFrame]]:
+    """Yield (contract, outer frame, re-entering frame) for each successful re-entry.
+
+    ``active`` holds (contract, frame, outside-on-path) for every running tracked frame above this
+    one; outside-on-path turns true once the path passes through a contract the protocol does not own.
+    """
+    if frame.error is not None:
+        return
+    context = ctx if frame.type in ("DELEGATECALL", "CALLCODE") else frame.to
+    if context is not None and frame.type not in ("DELEGATECALL", "CALLCODE"):
+        if context not in inside:
+            active = tuple((a, f, True) for a, f, _ in active)
+        elif context in tracked and frame.type != "STATICCALL":
+            for addr, outer, went_outside in active:
+                if addr == context and went_outside:
+                    yield context, outer, frame
+            active = (*active, (context, frame, False))
+    for child in frame.calls:
+        yield from _reentries(child, context, active, tracked, inside)
