@@ -8,6 +8,7 @@ import traceback
 import typer
 
 from bulwark import __version__, logs
+from bulwark.cli import config as config_cmd
 from bulwark.cli import doctor
 from bulwark.errors import BulwarkError
 
@@ -38,6 +39,7 @@ def _version() -> None:
 
 
 doctor.register(app)
+config_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
