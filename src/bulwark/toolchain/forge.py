@@ -61,12 +61,12 @@ class ForgeRun:
         raise ForgeError(f"no forge test {name!r} in this run (ran: {names})")
 
 
-def _project_version(project: Path, dirs: Sequence[str]) -> str:
+def _project_version(project: Path, dirs: Sequence[str], cache: Path | None) -> str:
     specs = []
     for d in dirs:
         for sol in sorted((project / d).rglob("*.sol")):
             specs += pragmas(sol.read_text(encoding="utf-8", errors="replace"))
-    return resolve_version(specs)
+    return resolve_version(specs, cache=cache)
 
 
 def _toml_list(items: Sequence[str]) -> str:
@@ -112,12 +112,13 @@ def run_tests(
     extra_args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     timeout: float = 600,
+    cache: Path | None = None,
 ) -> ForgeRun:
     """Build and run the project's forge tests; a build failure is a ForgeError with solc's message."""
     project = project.resolve()
     if not project.is_dir():
         raise ForgeError(f"forge project folder {project} does not exist")
-    version = solc_version or _project_version(project, (src, test))
+    version = solc_version or _project_version(project, (src, test), cache)
     with tempfile.TemporaryDirectory(prefix="bulwark-forge-") as tmp:
         write_config(
             project,
@@ -127,7 +128,8 @@ def run_tests(
             remappings=[*DEFAULT_REMAPPINGS, *remappings],
             libs=[node_modules()],
         )
-        cmd = [str(foundry_bin("forge")), "test", "--offline", "--use", str(shim_path(version)), "--json"]
+        cmd = [str(foundry_bin("forge")), "test", "--offline", "--use", str(shim_path(version, cache=cache))]
+        cmd += ["--json"]
         cmd += ["--root", str(project), "--out", str(Path(tmp) / "out"), "--no-cache"]
         if match_test:
             cmd += ["--match-test", match_test]

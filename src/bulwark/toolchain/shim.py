@@ -107,13 +107,14 @@ _IGNORED_FLAGS = {
 
 
 def parse_args(argv: Sequence[str]) -> ShimArgs:
-    args: ShimArgs | None = None
     version = ""
     it = iter(argv)
     rest: list[str] = []
     for arg in it:
         if arg == "--solc-version":
             version = next(it, "")
+        elif arg.startswith("--solc-version="):
+            version = arg.partition("=")[2]
         else:
             rest.append(arg)
     if not version:
