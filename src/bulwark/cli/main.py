@@ -8,8 +8,8 @@ import traceback
 import typer
 
 from bulwark import __version__, logs
+from bulwark.cli import audit, doctor
 from bulwark.cli import config as config_cmd
-from bulwark.cli import doctor
 from bulwark.errors import BulwarkError
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ def _version() -> None:
 
 doctor.register(app)
 config_cmd.register(app)
+audit.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,7 +50,8 @@ def main(argv: list[str] | None = None) -> None:
     except BulwarkError as exc:
         if debug:
             traceback.print_exc()
-        typer.echo(f"error: {logs.mask(exc.user_message)}", err=True)
+        # One line for humans, whatever the library underneath put in its message.
+        typer.echo(f"error: {' '.join(logs.mask(exc.user_message).split())}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
