@@ -30,7 +30,7 @@ from bulwark.domain.chain import (
     TxHash,
 )
 from bulwark.errors import ChainError, RpcUnreachable, StaleHead, TransactionFailed
-from bulwark.logs import get_logger
+from bulwark.logs import get_logger, mask
 
 T = TypeVar("T")
 BlockId = int | str
@@ -436,9 +436,7 @@ class ChainClient:
     async def reorg(self, depth: int, transactions: Sequence[tuple[Mapping[str, Any], int]] = ()) -> None:
         """Replace the last ``depth`` blocks (``anvil_reorg``); ``transactions`` are
         (transaction request, block offset) pairs to include in the new blocks."""
-        await self.request(
-            "anvil_reorg", [{"depth": depth, "tx_block_pairs": [[t, i] for t, i in transactions]}]
-        )
+        await self.request("anvil_reorg", [depth, [[dict(t), i] for t, i in transactions]])
 
     # -- subscriptions ---------------------------------------------------------------------------
 
@@ -486,14 +484,16 @@ class Subscription(Generic[T]):
 
     async def __aenter__(self) -> Subscription[T]:
         from web3 import AsyncWeb3, WebSocketProvider
+        from web3.exceptions import ProviderConnectionError
 
         try:
-            self._w3 = await AsyncWeb3(WebSocketProvider(self._url))
+            self._w3 = await AsyncWeb3(WebSocketProvider(self._url, max_connection_retries=2))
             self.subscription_id = str(await self._w3.eth.subscribe(*self._params))
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ProviderConnectionError) as exc:
             await self.aclose()
+            where = redact_url(self._url)  # registers the URL's secrets before masking the text
             raise RpcUnreachable(
-                f"cannot open a WebSocket to {redact_url(self._url)} ({exc}); "
+                f"cannot open a WebSocket to {where} ({mask(str(exc))}); "
                 "check that the node is running and serves WebSocket on that URL"
             ) from exc
         except BaseException:

@@ -25,7 +25,6 @@ from bulwark.domain.chain import (
     TxHash,
 )
 
-
 _ZERO = "0x" + "00" * 32
 
 
