@@ -21,7 +21,7 @@ import aiohttp
 
 from bulwark.chain.client import ChainClient
 from bulwark.chain.rpc import redact_url
-from bulwark.domain import Transaction, TxHash
+from bulwark.domain import Transaction
 from bulwark.errors import ChainError, RpcUnreachable
 from bulwark.logs import get_logger
 
@@ -218,7 +218,3 @@ def tx_request(tx: Transaction) -> dict[str, Any]:
     if tx.value:
         out["value"] = hex(tx.value)
     return out
-
-
-def known(hashes: Sequence[TxHash], seen: SeenSet) -> list[TxHash]:
-    return [h for h in hashes if h in seen]

@@ -67,7 +67,7 @@ class UnauthorisedPrivilegedCall(Detector):
             sel = f.selector
             if info is None or sel is None:
                 continue
-            roles = _roles_for(info, sel)
+            roles = privileged_signature(info, sel)
             if roles is None:
                 continue
             signature, allowed = roles
@@ -97,7 +97,7 @@ class UnauthorisedPrivilegedCall(Detector):
         return any(caller in roles[n] for n in names)
 
 
-def _roles_for(info: ContractInfo, sel: Selector) -> tuple[str, tuple[str, ...]] | None:
+def privileged_signature(info: ContractInfo, sel: Selector) -> tuple[str, tuple[str, ...]] | None:
     known = KNOWN_SELECTORS.get(sel)
     if known is not None:
         return known
