@@ -10,6 +10,7 @@ import typer
 from bulwark import __version__, logs
 from bulwark.cli import audit, doctor
 from bulwark.cli import config as config_cmd
+from bulwark.cli import watch as watch_cmd
 from bulwark.errors import BulwarkError
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ def _version() -> None:
 
 doctor.register(app)
 config_cmd.register(app)
+watch_cmd.register(app)
 audit.register(app)
 
 

@@ -1,0 +1,143 @@
+"""Detection as a running service: the mempool path (screen every pending transaction, no
+confirmations, deduplicated) and the head path (judge mined blocks once confirmed, refresh the
+protocol state, withdraw the findings of blocks a reorg orphaned) feeding one sink."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bulwark.chain.client import ChainClient
+from bulwark.chain.mempool import MempoolWatcher, PendingTx
+from bulwark.chain.watchers import BlockOrphaned, BlockProcessed, BlocksSkipped, HeadWatcher
+from bulwark.detect.screen import Screener, SimulationFailed
+from bulwark.domain import Finding, Hash32
+from bulwark.errors import ChainError
+from bulwark.logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Raised:
+    finding: Finding
+    latency_ms: float | None = None  # pending arrival -> finding, for mempool findings
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    finding: Finding
+    reason: str
+
+
+Output = Raised | Withdrawn
+Sink = Callable[[Output], Awaitable[None] | None]
+
+
+class DetectionService:
+    def __init__(
+        self,
+        client: ChainClient,
+        screener: Screener,
+        *,
+        heads: HeadWatcher | None = None,
+        mempool: MempoolWatcher | None = None,
+        concurrency: int = 64,
+    ) -> None:
+        self.client = client
+        self.screener = screener
+        self.heads = heads
+        self.mempool = mempool
+        self._sem = asyncio.Semaphore(concurrency)
+        self._by_block: dict[Hash32, list[Finding]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, sink: Sink, *, until_block: int | None = None) -> None:
+        """Run both paths; with ``until_block`` the head path stops there and so does the service."""
+        await self.screener.refresh()
+        jobs = []
+        if self.mempool is not None:
+            jobs.append(asyncio.create_task(self._mempool_loop(sink)))
+        if self.heads is not None:
+            jobs.append(asyncio.create_task(self._head_loop(sink, until_block)))
+        try:
+            if until_block is not None and self.heads is not None:
+                await jobs[-1]
+            else:
+                await asyncio.gather(*jobs)
+        finally:
+            for job in jobs:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _emit(self, sink: Sink, item: Output) -> None:
+        result = sink(item)
+        if result is not None:
+            await result
+
+    async def _mempool_loop(self, sink: Sink) -> None:
+        assert self.mempool is not None
+        async for pending in self.mempool.stream():
+            await self._sem.acquire()
+            task = asyncio.create_task(self._screen_one(pending, sink))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _screen_one(self, pending: PendingTx, sink: Sink) -> None:
+        try:
+            findings = await self.screener.screen(pending.tx)
+        except SimulationFailed as exc:
+            log.warning("pending transaction not simulated", tx=pending.tx.hash, error=exc.user_message)
+            return
+        except ChainError as exc:
+            log.warning("screening failed", tx=pending.tx.hash, error=exc.user_message)
+            return
+        finally:
+            self._sem.release()
+        latency = (time.perf_counter() - pending.seen_at) * 1000
+        for f in findings:
+            await self._emit(sink, Raised(f, latency))
+
+    async def _head_loop(self, sink: Sink, until_block: int | None) -> None:
+        assert self.heads is not None
+        async for event in self.heads.events(until=until_block):
+            if isinstance(event, BlockProcessed):
+                await self._process_block(event, sink)
+            elif isinstance(event, BlockOrphaned):
+                for f in self._by_block.pop(event.hash, []):
+                    self.screener.withdraw(f)
+                    await self._emit(
+                        sink, Withdrawn(f, f"block {event.number} {event.hash} orphaned by a reorg")
+                    )
+            elif isinstance(event, BlocksSkipped):
+                log.warning(
+                    "blocks skipped (downtime beyond max_past_blocks)", first=event.first, last=event.last
+                )
+
+    async def _process_block(self, event: BlockProcessed, sink: Sink) -> None:
+        block = event.block
+        try:
+            await self.screener.refresh(block.number)
+        except ChainError as exc:
+            log.warning("state refresh failed; keeping the previous snapshot", error=exc.user_message)
+        # Keep a bounded map of block -> findings for withdrawal on reorg.
+        if len(self._by_block) > 512:
+            for key in list(self._by_block)[:256]:
+                del self._by_block[key]
+        self._by_block.setdefault(block.hash, [])
+        for tx_hash in block.tx_hashes:
+            try:
+                tx = await self.client.get_transaction(tx_hash)
+                if tx is None:
+                    continue
+                findings = await self.screener.judge_mined(tx, block.number, block.hash)
+            except (SimulationFailed, ChainError) as exc:
+                log.warning("mined transaction not judged", tx=tx_hash, error=exc.user_message)
+                continue
+            for f in findings:
+                self._by_block[block.hash].append(f)
+                await self._emit(sink, Raised(f))
