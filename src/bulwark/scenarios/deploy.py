@@ -481,8 +481,13 @@ async def exec_via_safe(
     """Have the Safe call ``to`` with ``data``, authorised by EIP-712 signatures of ``signers``.
 
     Anybody may submit a signed Safe transaction; the relayer defaults to the first Safe owner.
+    The inner call is simulated from the Safe first: once mined, the Safe reports any inner
+    failure only as GS013, which would hide the reason (e.g. TimelockInsufficientDelay).
     """
     ops = ChainOps(client)
+    await client.call(
+        TxRequest(to=checksum(to), data=data), sender=protocol.safe.address, abi=_error_abi(protocol)
+    )
     nonce = await safe_nonce(client, protocol)
     tx = SafeTx(to=checksum(to), data=data, nonce=nonce)
     sigs: list[SafeSignature] = [
@@ -500,6 +505,13 @@ async def exec_via_safe(
     return await ops.transact(
         sender, protocol.safe.address, protocol.safe.abi, "execTransaction", *tx.args(), pack_signatures(sigs)
     )
+
+
+def _error_abi(protocol: DemoProtocol) -> list[Mapping[str, Any]]:
+    """Every custom error the protocol's contracts can raise, to decode bubbled-up reverts."""
+    abis = [c.abi for c in protocol.components.values()]
+    abis += [d.abi for d in (*protocol.tokens.values(), protocol.timelock, protocol.guardian, protocol.safe)]
+    return [e for abi in abis for e in abi if e.get("type") == "error"]
 
 
 @dataclass(frozen=True, slots=True)

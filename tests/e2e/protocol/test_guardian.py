@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from eth_utils.crypto import keccak
+from tests.e2e.protocol.conftest import ProtocolEnv
 
-from bulwark.chain import CallReverted, encode_call
+from bulwark.chain import CallReverted, TxRequest, encode_call
 from bulwark.domain import Address
 from bulwark.scenarios.deploy import govern_via_safe, unpause_via_safe
-from tests.e2e.protocol.conftest import ProtocolEnv
 
 pytestmark = pytest.mark.e2e
 
@@ -107,8 +107,6 @@ def test_even_the_guardian_contract_cannot_unpause_upgrade_or_reconfigure(env: P
     ]
     for name, fn, args in attempts:
         data = encode_call(p.abi(name), fn, *args)
-        from bulwark.chain import TxRequest
-
         with pytest.raises(CallReverted, match="AccessControlUnauthorizedAccount"):
             env.run(
                 env.client.transact(
