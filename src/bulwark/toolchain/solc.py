@@ -471,7 +471,9 @@ class Compiler:
         ``extra_roots`` are searched for imports before ``root`` (the shim's --base-path).
         """
         roots = [*(str(Path(r).resolve()) for r in extra_roots), str(self.root)]
-        roots += [str(p) for p in self.include_paths] + [str(node_modules())]
+        # Bulwark's checkout last: remapping targets like "node_modules/@openzeppelin/..." resolve
+        # even when the project being compiled lives elsewhere.
+        roots += [str(p) for p in self.include_paths] + [str(node_modules()), str(project_root())]
         roots = list(dict.fromkeys(roots))
         text = json.dumps(std_input, sort_keys=True, separators=(",", ":"))
         key = _sha256(json.dumps({"format": _CACHE_FORMAT, "solc": version, "input": text, "roots": roots}))

@@ -23,8 +23,10 @@ if (!pkgDir) {
 
 const solc = require(pkgDir);
 const longVersion = solc.version();
-// solcjs 0.4.x takes the import callback as a bare function; 0.5+ takes {import: fn}.
-const legacyCallback = /^0\.4\./.test(longVersion);
+// solcjs wrappers disagree on how the import callback is passed: 0.4.x and early 0.5.x want a
+// bare function (compileStandardWrapper(input, fn)), later ones assert an object {import: fn}.
+// Start with the object form and remember the first form the wrapper accepts.
+let legacyCallback = /^0\.4\./.test(longVersion);
 
 function compile(input, roots) {
   const imports = {};
@@ -44,11 +46,18 @@ function compile(input, roots) {
     return { error: `File not found: ${unitName} (searched ${roots.join(", ")})` };
   };
   let output;
+  if (!legacyCallback) {
+    try {
+      output = solc.compile(input, { import: findImports });
+    } catch (e) {
+      // The wrapper checks the callback's type before compiling, so retrying costs nothing.
+      if (!/Invalid callback/.test(String(e && e.message))) throw e;
+      legacyCallback = true;
+    }
+  }
   if (legacyCallback) {
     const fn = solc.compileStandardWrapper || solc.compile;
     output = fn(input, findImports);
-  } else {
-    output = solc.compile(input, { import: findImports });
   }
   return { output, imports };
 }
