@@ -19,7 +19,7 @@ Steps (each a one-key mapping)::
     sign:   {by: alice, hash: $h, as: sig, prefix: true}                  # 65-byte r||s||v; $sig.v/.r/.s
     encode: {contract: VaultV1, fn: initialize, args: [...], as: data}    # calldata, e.g. for a proxy
     send:   {from: alice, to: $victim, value: "1 ether", expect: ok}       # plain ETH transfer
-    warp:   3600          # time passes as on a real chain: ceil(s/12) blocks, 12 s apart
+    warp:   3600          # time passes as on a real chain: blocks keep coming (up to 25, evenly spaced)
     skew:   31            # a block producer sets the next block's timestamp latest+31 (one block)
     mine:   3
 
@@ -92,6 +92,7 @@ ROLES: dict[str, int] = {
     "attacker": 4,
     "dave": 5,
     "keeper": 6,
+    "accomplice": 7,
 }
 ATTACK_FILE = "Attack.sol"
 VICTIM_FILE = "Vulnerable.sol"
@@ -480,7 +481,8 @@ class Run:
                              int(self.value(body["value"])), body.get("gas"), body.get("expect", "ok"), None)
 
     async def _step_warp(self, seconds: int) -> None:
-        await self.client.mine(max(1, math.ceil(int(seconds) / 12)), 12)
+        blocks = min(max(1, math.ceil(int(seconds) / 12)), 25)
+        await self.client.mine(blocks, math.ceil(int(seconds) / blocks))
 
     async def _step_skew(self, seconds: int) -> None:
         latest = await self.client.get_block("latest")
