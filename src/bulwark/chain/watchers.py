@@ -188,6 +188,14 @@ class HeadWatcher:
                 yield BlocksSkipped(first, last)
                 self._last = last
                 self._recent[last] = Hash32("0x" + "00" * 32)  # unknown: no reorg check across the gap
+            # A reorg that replaces blocks without growing the chain (same height) shows only as
+            # a different hash at a height already processed: check the newest one each poll.
+            if self._last is not None and self._last in self._recent and int(self._recent[self._last], 16):
+                tip = await self._get(self._last)
+                if tip is not None and tip.hash != self._recent[self._last]:
+                    async for orphan in self._unwind(self._last):
+                        yield orphan
+                    self._save()
             while self._last < target:
                 number = self._last + 1
                 block = await self._get(number)
