@@ -1,0 +1,35 @@
+"""Built-in fix templates (explicit registration) plus the ``bulwark.fixes`` entry-point group."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from bulwark.patch.fixes.access_control import AccessControlFix
+from bulwark.patch.fixes.arithmetic import CheckedMathFix, RemoveUncheckedFix
+from bulwark.patch.fixes.base import Candidate, FixTemplate
+from bulwark.patch.fixes.reentrancy import ReentrancyLockFix
+from bulwark.patch.fixes.tx_origin import TxOriginFix
+from bulwark.patch.fixes.unchecked_call import UncheckedCallFix
+
+BUILTIN: tuple[type[FixTemplate], ...] = (
+    AccessControlFix,
+    ReentrancyLockFix,
+    UncheckedCallFix,
+    TxOriginFix,
+    RemoveUncheckedFix,
+    CheckedMathFix,
+)
+
+
+def templates() -> tuple[FixTemplate, ...]:
+    """The built-ins, then plugins registered under the ``bulwark.fixes`` entry-point group."""
+    found: list[type[FixTemplate]] = list(BUILTIN)
+    for ep in entry_points(group="bulwark.fixes"):
+        cls = ep.load()
+        if not (isinstance(cls, type) and issubclass(cls, FixTemplate)):
+            raise TypeError(f"entry point {ep.name} in bulwark.fixes is not a FixTemplate subclass")
+        found.append(cls)
+    return tuple(cls() for cls in found)
+
+
+__all__ = ["BUILTIN", "Candidate", "FixTemplate", "templates"]

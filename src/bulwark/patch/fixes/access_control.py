@@ -1,0 +1,116 @@
+"""Access control: gate the function the way the contract already gates its privileged functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Edit, Localisation
+from bulwark.patch.context import FixContext, Guard
+from bulwark.patch.fixes.base import Candidate, FixTemplate
+from bulwark.patch.solast import Contract, Function, src, type_string
+
+
+class AccessControlFix(FixTemplate):
+    NAME = "access-control-guard"
+    CLASSES = frozenset(
+        {VulnClass.ACCESS_CONTROL, VulnClass.UNPROTECTED_SELFDESTRUCT, VulnClass.UNPROTECTED_DELEGATECALL}
+    )
+    DESCRIPTION = "adds the contract's own caller check (modifier, owner variable or role) to the function"
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        contract = ctx.program.contract(finding.contract)
+        if contract is None or finding.function is None:
+            return
+        fn = contract.function(finding.function)
+        if fn is None or fn.body is None or not ctx.editable(fn.node):
+            return
+        if "misnamed-constructor" in finding.detector:
+            yield from self._constructor(ctx, contract, fn, finding)
+            return
+        if "unprotected-initializer" in finding.detector:
+            yield from self._initializer(ctx, contract, fn, finding)
+            return
+        guards = ctx.guards(contract, fn)
+        if fn.name == "_authorizeUpgrade":
+            guards.sort(key=lambda g: 0 if "UPGRADE" in (g.modifier or g.statement or "").upper() else 1)
+            guards = _upgrade_roles(contract) + guards
+        for rank, guard in enumerate(guards[:3]):
+            yield self.candidate(
+                finding,
+                [_apply(ctx, fn, guard)],
+                f"{fn.name} in {contract.name} changed privileged state with no check of the caller. The fix "
+                f"restricts it with {guard.modifier or guard.statement} ({guard.origin}), the check the "
+                "contract already uses for its privileged functions, so legitimate callers keep access "
+                "and the public interface is unchanged.",
+                preference=-rank,
+            )
+
+    def _initializer(self, ctx: FixContext, contract: Contract, fn: Function, finding: Localisation) -> Iterator[Candidate]:
+        mods = contract.all_modifiers
+        if "initializer" in mods:
+            yield self.candidate(
+                finding, [ctx.add_modifier(fn, "initializer")],
+                f"{fn.name} could be called again by anyone to take over {contract.name}. The fix applies the "
+                "contract's own `initializer` modifier, so it runs once (and never again on a live proxy).",
+                preference=1,
+            )
+        addr = _first_written_address(ctx, fn)
+        if addr is not None:
+            yield self.candidate(
+                finding, [ctx.body_start(fn, f"require({addr} == address(0));")],
+                f"{fn.name} could be called again by anyone to overwrite {addr}. The fix lets it run only while "
+                f"{addr} is unset, i.e. once, which keeps first-time initialisation working and stops re-runs.",
+            )
+
+    def _constructor(self, ctx: FixContext, contract: Contract, fn: Function, finding: Localisation) -> Iterator[Candidate]:
+        st = ctx.text(fn.node)
+        s = src(fn.node)
+        head = st.slice(s.start, s.start + 8 + 64)
+        name_at = head.find(fn.name)
+        if head.startswith("function") and name_at > 8 and not head[8:name_at].strip():
+            yield self.candidate(
+                finding, [_edit(st.path, s.start, s.start + len(head[: name_at + len(fn.name)].encode()), "constructor")],
+                f"{fn.name} was meant as the constructor of {contract.name} but its name does not match, so "
+                "anyone could call it and become the owner. The fix makes it the constructor.",
+                removed_selectors=frozenset({fn.signature}),
+                preference=1,
+            )
+        addr = _first_written_address(ctx, fn)
+        if addr is not None:
+            yield self.candidate(
+                finding, [ctx.body_start(fn, f"require({addr} == address(0));")],
+                f"{fn.name} is a misnamed constructor anyone can call. The fix keeps the function (same ABI) but "
+                f"lets it run only while {addr} is unset.",
+            )
+
+
+def _edit(path: str, start: int, end: int, text: str) -> Edit:
+    return Edit(path, start, end, text)
+
+
+def _apply(ctx: FixContext, fn: Function, guard: Guard) -> Edit:
+    if guard.modifier is not None:
+        return ctx.add_modifier(fn, guard.modifier)
+    assert guard.statement is not None
+    return ctx.body_start(fn, guard.statement)
+
+
+def _upgrade_roles(contract: Contract) -> list[Guard]:
+    if "onlyRole" not in contract.all_modifiers:
+        return []
+    roles = [
+        str(v["name"]) for v in contract.state_variables
+        if v.get("constant") and "UPGRADE" in str(v["name"]).upper() and type_string(v) == "bytes32"
+    ]
+    return [Guard(f"onlyRole({r})", None, f"role {r}") for r in roles]
+
+
+def _first_written_address(ctx: FixContext, fn: Function) -> str | None:
+    program = ctx.program
+    for var in sorted(program.direct_writes(fn.body)):
+        decl = program.nodes_by_id.get(var) or {}
+        if type_string(decl).startswith("address") and "mapping" not in type_string(decl):
+            return str(decl.get("name"))
+    return None
+

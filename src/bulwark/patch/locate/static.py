@@ -1,0 +1,474 @@
+"""Our own checks over the AST, for flaws Slither does not report (or reports too broadly).
+
+Each check yields ``Localisation`` objects with a score in [0, 1]: how sure we are that this is
+the flaw an attacker would use. Scores are comparable across checks; the trace can raise them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Localisation
+from bulwark.patch.solast import (
+    Contract,
+    Function,
+    Node,
+    Program,
+    base_variable,
+    call_target,
+    callee_name,
+    is_external_call,
+    is_msg_sender,
+    is_tx_origin,
+    src,
+    type_string,
+    walk,
+)
+
+LOCK_WORDS = ("nonreentrant", "noreentran", "reentrancyguard", "lock", "mutex", "nonreentrantview")
+INIT_MODIFIERS = frozenset({"initializer", "reinitializer", "onlyInitializing"})
+SPOT_CALLS = frozenset(
+    {"getReserves", "spotPrice", "getSpotPrice", "slot0", "getAmountOut", "getAmountsOut", "get_dy", "getRate"}
+)
+TWAP_WORDS = ("twap", "consult", "observe", "timeweighted", "getaverage", "averageprice")
+_SIG_CALLS = frozenset({"ecrecover", "recover", "tryRecover", "isValidSignatureNow", "isValidSignature"})
+
+
+def has_lock(fn: Function) -> bool:
+    return any(any(w in n.lower() for w in LOCK_WORDS) for n in fn.modifier_names)
+
+
+def _loc(
+    program: Program,
+    detector: str,
+    cls: VulnClass,
+    contract: Contract,
+    fn: Function | None,
+    node: Node | None,
+    score: float,
+    *evidence: str,
+) -> Localisation:
+    anchor = node if node is not None else (fn.node if fn is not None else contract.node)
+    st = program.text_of(anchor)
+    s = src(anchor)
+    lines = st.lines(s.start, s.end) if st is not None else ()
+    if node is not None and fn is not None and len(lines) > 8:
+        lines = lines[:1]
+    return Localisation(
+        detector=detector,
+        vuln_class=cls,
+        contract=contract.name,
+        function=fn.name if fn is not None else None,
+        lines=lines,
+        score=round(min(score, 1.0), 3),
+        evidence=tuple(evidence),
+        path=program.path_of(anchor),
+        start=s.start,
+        length=s.length,
+    )
+
+
+Check = Callable[[Program, Contract], Iterator[Localisation]]
+
+
+def entry_functions(contract: Contract) -> list[Function]:
+    return [f for f in contract.all_functions if f.is_entry and f.mutates and f.body is not None]
+
+
+def own_entries(program: Program, contract: Contract) -> list[Function]:
+    """Entry points whose code is in an editable file (we can only patch those)."""
+    return [f for f in entry_functions(contract) if program.text_of(f.node) is not None]
+
+
+def _is_initializer(fn: Function) -> bool:
+    return bool(INIT_MODIFIERS & set(fn.modifier_names))
+
+
+def _sender_keyed(program: Program, fn: Function) -> bool:
+    """Does ``fn`` write state keyed by the caller (balances[msg.sender]...): a user action."""
+    for part in program.closure(fn):
+        for n in walk(part.body):
+            if n.get("nodeType") in ("Assignment", "UnaryOperation"):
+                from bulwark.patch.solast import assigned_targets
+
+                for t in assigned_targets(n):
+                    for x in walk(t):
+                        if x.get("nodeType") == "IndexAccess" and any(
+                            is_msg_sender(y) for y in walk(x.get("indexExpression") or {})
+                        ):
+                            return True
+    return False
+
+
+def check_access_control(program: Program, contract: Contract) -> Iterator[Localisation]:
+    entries = entry_functions(contract)
+    protected = [f for f in entries if program.checks_sender(f)]
+    guard_vars = _guard_variables(program, contract)
+    for fn in own_entries(program, contract):
+        if fn.kind != "function" or program.checks_sender(fn) or _is_initializer(fn):
+            continue
+        if fn.name == "initialize" or fn.name.startswith("init") or fn.name.startswith("__"):
+            continue  # the initializer check handles these
+        writes = program.writes(fn)
+        if not writes:
+            continue
+        takeover = writes & guard_vars
+        if takeover:
+            names = ", ".join(sorted(program.name_of(v) for v in takeover))
+            yield _loc(program, "unprotected-privileged-write", VulnClass.ACCESS_CONTROL, contract, fn, None,
+                       0.9, f"{fn.name} writes {names}, which gate privileged functions, with no caller check")
+            continue
+        callers = [g for g in protected if any(c.id == fn.id for c in program.closure(g)) and g.id != fn.id]
+        if callers:
+            yield _loc(program, "unprotected-privileged-write", VulnClass.ACCESS_CONTROL, contract, fn, None,
+                       0.85, f"{fn.name} is public with no caller check, yet {callers[0].name} reaches it "
+                       f"only for privileged callers")
+            continue
+        if _sender_keyed(program, fn):
+            continue
+        others = [g for g in entries if g.id != fn.id and writes & program.writes(g)]
+        if others and all(g in protected for g in others):
+            shared = writes & set().union(*(program.writes(g) for g in others))
+            names = ", ".join(sorted(program.name_of(v) for v in shared))
+            yield _loc(program, "unprotected-privileged-write", VulnClass.ACCESS_CONTROL, contract, fn, None,
+                       0.7, f"{names} is otherwise written only by privileged functions")
+
+
+def _guard_variables(program: Program, contract: Contract) -> set[int]:
+    """State variables compared with msg.sender in a check (owner, admins[...])."""
+    out: set[int] = set()
+    bodies: list[Any] = [f.body for f in contract.all_functions] + [m.body for m in contract.all_modifiers.values()]
+    for body in bodies:
+        for n in walk(body):
+            if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
+                sides = [n.get("leftExpression") or {}, n.get("rightExpression") or {}]
+                if any(is_msg_sender(s) for s in sides):
+                    for s in sides:
+                        b = base_variable(s)
+                        ref = b.get("referencedDeclaration") if b else None
+                        if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+                            out.add(int(ref))
+            if n.get("nodeType") == "IndexAccess" and type_string(n) == "bool":
+                if any(is_msg_sender(x) for x in walk(n.get("indexExpression") or {})):
+                    b = base_variable(n)
+                    ref = b.get("referencedDeclaration") if b else None
+                    if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+                        out.add(int(ref))
+    return out
+
+
+def check_initializers(program: Program, contract: Contract) -> Iterator[Localisation]:
+    for fn in own_entries(program, contract):
+        if fn.kind != "function":
+            continue
+        lowered = fn.name.lower()
+        if fn.name.lower() == contract.name.lower() and not program.at_least(0, 5):
+            yield _loc(program, "misnamed-constructor", VulnClass.ACCESS_CONTROL, contract, fn, None, 0.95,
+                       f"{fn.name} looks like a constructor of {contract.name} but is a public function")
+            continue
+        if not (lowered.startswith("init") or lowered in ("setup", "configure")):
+            continue
+        if _is_initializer(fn) or program.checks_sender(fn):
+            continue
+        writes = program.writes(fn)
+        reads = program.reads(fn)
+        # a one-shot flag: a bool read (checked) and written by the function
+        flags = {v for v in writes & reads if type_string(program.nodes_by_id.get(v) or {}) == "bool"}
+        if flags or not writes:
+            continue
+        yield _loc(program, "unprotected-initializer", VulnClass.ACCESS_CONTROL, contract, fn, None, 0.85,
+                   f"{fn.name} can be called by anyone, any number of times")
+
+
+def check_upgrade_auth(program: Program, contract: Contract) -> Iterator[Localisation]:
+    fn = next((f for f in contract.all_functions if f.name == "_authorizeUpgrade"), None)
+    if fn is None or program.text_of(fn.node) is None or fn.body is None:
+        return
+    if program.checks_sender(fn) or fn.modifiers:
+        return
+    yield _loc(program, "unprotected-upgrade", VulnClass.ACCESS_CONTROL, contract, fn, None, 0.95,
+               "_authorizeUpgrade lets anyone upgrade the implementation")
+
+
+def check_selfdestruct_delegatecall(program: Program, contract: Contract) -> Iterator[Localisation]:
+    for fn in own_entries(program, contract):
+        if program.checks_sender(fn):
+            continue
+        params = {int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []}
+        for part in program.closure(fn):
+            for call in (n for n in walk(part.body) if n.get("nodeType") == "FunctionCall"):
+                name = callee_name(call)
+                if name in ("selfdestruct", "suicide") and (call.get("expression") or {}).get("nodeType") == "Identifier":
+                    yield _loc(program, "unprotected-selfdestruct", VulnClass.UNPROTECTED_SELFDESTRUCT, contract, fn,
+                               call, 0.9, f"anyone can make {fn.name} destroy the contract")
+                target = call_target(call)
+                if name == "delegatecall" and target is not None:
+                    base = base_variable(target.get("expression") or {})
+                    if base is not None and base.get("referencedDeclaration") in params:
+                        yield _loc(program, "controlled-delegatecall", VulnClass.UNPROTECTED_DELEGATECALL,
+                                   contract, fn, call, 0.85, f"{fn.name} delegatecalls a caller-chosen address")
+
+
+def check_tx_origin(program: Program, contract: Contract) -> Iterator[Localisation]:
+    for fn in contract.all_functions:
+        if program.text_of(fn.node) is None:
+            continue
+        for n in walk(fn.body):
+            if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
+                sides = [n.get("leftExpression") or {}, n.get("rightExpression") or {}]
+                if any(is_tx_origin(s) for s in sides) and not any(is_msg_sender(s) for s in sides):
+                    yield _loc(program, "tx-origin", VulnClass.TX_ORIGIN, contract, fn, n, 0.8,
+                               "authorisation by tx.origin lets any contract the owner calls act as the owner")
+    for mod in contract.modifiers:
+        if program.text_of(mod.node) is None:
+            continue
+        for n in walk(mod.body):
+            if n.get("nodeType") == "BinaryOperation" and any(
+                is_tx_origin(s) for s in (n.get("leftExpression") or {}, n.get("rightExpression") or {})
+            ):
+                yield _loc(program, "tx-origin", VulnClass.TX_ORIGIN, contract, None, n, 0.8,
+                           f"modifier {mod.name} authorises by tx.origin")
+
+
+def _ignored_calls(fn: Function) -> Iterator[Node]:
+    """Calls used as a statement on their own: their result is dropped."""
+    for n in walk(fn.body):
+        if n.get("nodeType") == "ExpressionStatement":
+            expr = n.get("expression") or {}
+            if expr.get("nodeType") == "FunctionCall":
+                yield n
+
+
+def check_unchecked_calls(program: Program, contract: Contract) -> Iterator[Localisation]:
+    for fn in contract.functions:
+        if program.text_of(fn.node) is None or fn.body is None:
+            continue
+        for stmt in _ignored_calls(fn):
+            call = stmt["expression"]
+            target = call_target(call)
+            name = callee_name(call)
+            if target is None:
+                continue
+            base_type = type_string(target.get("expression") or {})
+            if name in ("call", "send", "delegatecall", "callcode") and base_type.startswith("address"):
+                yield _loc(program, "unchecked-lowlevel", VulnClass.UNCHECKED_RETURN, contract, fn, stmt, 0.75,
+                           f"the result of .{name} is ignored: a failed call goes unnoticed")
+            elif name in ("transfer", "transferFrom", "approve") and is_external_call(call):
+                if type_string(call) == "bool":
+                    yield _loc(program, "unchecked-transfer", VulnClass.UNCHECKED_RETURN, contract, fn, stmt, 0.8,
+                               f"the boolean result of token.{name} is ignored: tokens that return false "
+                               "instead of reverting let the call 'succeed' without moving funds")
+
+
+def _is_value_call(call: Node) -> bool:
+    name = callee_name(call)
+    expr = call.get("expression") or {}
+    return name == "call" or expr.get("nodeType") == "FunctionCallOptions" or (
+        expr.get("nodeType") == "FunctionCall" and (expr.get("expression") or {}).get("memberName") == "value"
+    )
+
+
+def reentrancy_calls(program: Program, fn: Function) -> list[tuple[Node, set[int]]]:
+    """External calls of ``fn`` that can re-enter, each with the state written after it."""
+    out = []
+    body = fn.body
+    if body is None:
+        return out
+    for call in fn.external_calls():
+        name = callee_name(call)
+        target = call_target(call) or {}
+        if name in ("transfer", "send") and type_string(target.get("expression") or {}).startswith("address"):
+            continue  # 2300 gas stipend: cannot write state when re-entered
+        fn_type = type_string(target)
+        if " view" in fn_type or " pure" in fn_type or name == "staticcall":
+            continue
+        after = src(call).end
+        written: set[int] = set()
+        for n in walk(body):
+            if src(n).start < after:
+                continue
+            for t in _writes_of(program, fn.contract, n):
+                written.add(t)
+        # the call inside a loop: everything written in the loop happens "after" as well
+        out.append((call, written))
+    return out
+
+
+def _writes_of(program: Program, contract: Contract, n: Node) -> set[int]:
+    from bulwark.patch.solast import assigned_targets
+
+    out: set[int] = set()
+    for t in assigned_targets(n):
+        b = base_variable(t)
+        ref = b.get("referencedDeclaration") if b else None
+        if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+            out.add(int(ref))
+    if n.get("nodeType") == "FunctionCall":
+        target = program.internal_target(contract, n)
+        if target is not None:
+            out |= program.writes(target)
+    return out
+
+
+def check_reentrancy(program: Program, contract: Contract) -> Iterator[Localisation]:
+    entries = entry_functions(contract)
+    for fn in own_entries(program, contract):
+        for call, written in reentrancy_calls(program, fn):
+            if not written:
+                continue
+            names = ", ".join(sorted(program.name_of(v) for v in written))
+            sharing = [g for g in entries if g.id != fn.id and program.writes(g) & (written | program.reads(fn))]
+            unlocked_sharing = [g for g in sharing if not has_lock(g)]
+            if has_lock(fn) and not unlocked_sharing:
+                continue
+            score = 0.75 if _is_value_call(call) else 0.65
+            evidence = [f"{fn.name} writes {names} after an external call"]
+            if unlocked_sharing:
+                evidence.append("shared with " + ", ".join(g.name for g in unlocked_sharing))
+            yield _loc(program, "reentrancy", VulnClass.REENTRANCY, contract, fn, call, score, *evidence)
+            break
+
+
+def check_arithmetic(program: Program, contract: Contract) -> Iterator[Localisation]:
+    if program.at_least(0, 8):
+        for fn in contract.functions:
+            if program.text_of(fn.node) is None or fn.body is None:
+                continue
+            for block in (n for n in walk(fn.body) if n.get("nodeType") == "UncheckedBlock"):
+                ops = [op for op in walk(block) if _risky_op(op)]
+                if ops:
+                    mul = any(o.get("operator") in ("*", "*=", "**") for o in ops)
+                    yield _loc(program, "unsafe-unchecked", VulnClass.INTEGER_OVERFLOW, contract, fn, block,
+                               0.6 if mul else 0.45, f"unchecked arithmetic in {fn.name} can wrap around")
+        return
+    uses_safemath = any(
+        (u.get("libraryName") or {}).get("name", "").lower().startswith("safemath")
+        for c in contract.linearized
+        for u in c.own("UsingForDirective")
+    )
+    for fn in contract.functions:
+        if program.text_of(fn.node) is None or fn.body is None or not fn.mutates:
+            continue
+        ops = [op for op in walk(fn.body) if _risky_op(op)]
+        state_ops = [op for op in ops if program.direct_reads(op) or program.direct_writes(op)]
+        if not ops:
+            continue
+        score = (0.6 if state_ops else 0.4) - (0.2 if uses_safemath else 0.0)
+        yield _loc(program, "unchecked-arithmetic", VulnClass.INTEGER_OVERFLOW, contract, fn, None, score,
+                   f"{len(ops)} unchecked operation(s) in {fn.name} (solc {program.version} wraps on overflow)")
+
+
+def _risky_op(op: Node) -> bool:
+    kind = op.get("nodeType")
+    if kind == "BinaryOperation":
+        operator = op.get("operator")
+        sides = [op.get("leftExpression") or {}, op.get("rightExpression") or {}]
+    elif kind == "Assignment":
+        operator = op.get("operator")
+        sides = [op.get("leftHandSide") or {}, op.get("rightHandSide") or {}]
+    else:
+        return False
+    if operator not in ("+", "-", "*", "**", "+=", "-=", "*="):
+        return False
+    if not type_string(op if kind == "BinaryOperation" else sides[0]).startswith("uint"):
+        return False
+    literal = [s.get("nodeType") == "Literal" or s.get("isConstant") is True for s in sides]
+    return not all(literal)
+
+
+def check_signatures(program: Program, contract: Contract) -> Iterator[Localisation]:
+    for fn in own_entries(program, contract):
+        parts = program.closure(fn)
+        sig_calls = [
+            n for p in parts for n in walk(p.body)
+            if n.get("nodeType") == "FunctionCall" and callee_name(n) in _SIG_CALLS
+        ]
+        if not sig_calls:
+            continue
+        written = program.writes(fn)
+        replay_safe = any(
+            "=> bool" in type_string(program.nodes_by_id.get(v) or {}).replace(")", "")
+            or "nonce" in program.name_of(v).lower()
+            for v in written
+        )
+        if replay_safe:
+            continue
+        yield _loc(program, "signature-replay", VulnClass.SIGNATURE_REPLAY, contract, fn, sig_calls[0], 0.8,
+                   f"{fn.name} accepts a signature with no nonce or used-signature record")
+
+
+def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]:
+    for fn in contract.functions:
+        if program.text_of(fn.node) is None or fn.body is None:
+            continue
+        for call in (n for n in walk(fn.body) if n.get("nodeType") == "FunctionCall"):
+            if callee_name(call) in SPOT_CALLS and is_external_call(call) or (
+                callee_name(call) in SPOT_CALLS and " external" in type_string(call_target(call) or {})
+            ):
+                yield _loc(program, "spot-price", VulnClass.ORACLE_MANIPULATION, contract, fn, call, 0.65,
+                           f"{fn.name} values assets at the spot price from {callee_name(call)}(), which one "
+                           "transaction can move")
+
+
+def check_erc4626(program: Program, contract: Contract) -> Iterator[Localisation]:
+    for fn in contract.functions:
+        if program.text_of(fn.node) is None or fn.body is None:
+            continue
+        for cond in (n for n in walk(fn.body) if n.get("nodeType") == "Conditional"):
+            if supply_is_zero(program, cond.get("condition") or {}):
+                yield _loc(program, "erc4626-no-offset", VulnClass.ERC4626_INFLATION, contract, fn, cond, 0.7,
+                           f"{fn.name} prices shares 1:1 on an empty vault and pro rata after, with no virtual "
+                           "shares: a donation before the first deposit inflates the share price")
+
+
+def supply_is_zero(program: Program, cond: Node) -> Node | None:
+    """For ``supply == 0`` where supply is the share supply, the supply expression node."""
+    if cond.get("nodeType") != "BinaryOperation" or cond.get("operator") != "==":
+        return None
+    left, right = cond.get("leftExpression") or {}, cond.get("rightExpression") or {}
+    if right.get("nodeType") != "Literal" or str(right.get("value")) != "0":
+        return None
+    if _is_supply(program, left):
+        return left
+    return None
+
+
+def _is_supply(program: Program, expr: Node) -> bool:
+    if expr.get("nodeType") == "FunctionCall":
+        return (callee_name(expr) or "").lower() == "totalsupply"
+    if expr.get("nodeType") == "Identifier":
+        name = str(expr.get("name") or "").lower()
+        return "supply" in name or "totalshares" in name
+    if expr.get("nodeType") == "IndexAccess":
+        base = base_variable(expr)
+        return base is not None and "supply" in str(base.get("name") or "").lower() or (
+            base is not None and "shares" in str(base.get("name") or "").lower()
+        )
+    return False
+
+
+CHECKS: tuple[Check, ...] = (
+    check_access_control,
+    check_initializers,
+    check_upgrade_auth,
+    check_selfdestruct_delegatecall,
+    check_tx_origin,
+    check_unchecked_calls,
+    check_reentrancy,
+    check_arithmetic,
+    check_signatures,
+    check_oracle,
+    check_erc4626,
+)
+
+
+def run_checks(program: Program, contracts: list[Contract]) -> list[Localisation]:
+    out: list[Localisation] = []
+    for contract in contracts:
+        if contract.kind != "contract":
+            continue
+        for check in CHECKS:
+            out.extend(check(program, contract))
+    return out

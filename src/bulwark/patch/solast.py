@@ -1,0 +1,553 @@
+"""A typed view over solc's compact AST: contracts, functions, modifiers and what they touch.
+
+Facts are computed from the AST (not from text): which state variables a function writes and
+reads (through internal calls and modifiers too), which external calls it makes, whether it checks
+``msg.sender``. The same AST gives the byte offsets the fix templates edit at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from bulwark.patch.edit import SourceText, Src
+from bulwark.toolchain.artifacts import CompileResult
+from bulwark.toolchain.versions import version_key
+
+Node = dict[str, Any]
+
+# Calls on an address that transfer control to another contract.
+ADDRESS_CALLS = frozenset({"call", "send", "transfer", "delegatecall", "callcode", "staticcall"})
+_SENDER_FUNCS = frozenset({"_msgSender", "msgSender", "_msgsender"})
+# Names of checks that gate on the caller even when msg.sender is not visible in the condition.
+_AUTH_CALLS = frozenset(
+    {"_checkRole", "_checkOwner", "hasRole", "_onlyOwner", "_checkOwnerOrRole", "_requireOwner", "_auth"}
+)
+
+
+def walk(node: Any) -> Iterator[Node]:
+    """Every AST node under ``node`` (itself included), depth first, in source order."""
+    if isinstance(node, dict):
+        if "nodeType" in node:
+            yield node
+        for key, value in node.items():
+            if key in ("typeDescriptions", "documentation"):
+                continue
+            if isinstance(value, dict | list):
+                yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
+def src(node: Mapping[str, Any]) -> Src:
+    return Src.parse(str(node["src"]))
+
+
+def type_string(node: Mapping[str, Any]) -> str:
+    return str((node.get("typeDescriptions") or {}).get("typeString") or "")
+
+
+def is_msg_sender(node: Mapping[str, Any]) -> bool:
+    if node.get("nodeType") == "MemberAccess" and node.get("memberName") == "sender":
+        base = node.get("expression") or {}
+        return base.get("nodeType") == "Identifier" and base.get("name") == "msg"
+    if node.get("nodeType") == "FunctionCall":
+        callee = node.get("expression") or {}
+        return callee.get("nodeType") == "Identifier" and callee.get("name") in _SENDER_FUNCS
+    return False
+
+
+def is_tx_origin(node: Mapping[str, Any]) -> bool:
+    base = node.get("expression") or {}
+    return (
+        node.get("nodeType") == "MemberAccess"
+        and node.get("memberName") == "origin"
+        and base.get("nodeType") == "Identifier"
+        and base.get("name") == "tx"
+    )
+
+
+def callee_name(call: Mapping[str, Any]) -> str | None:
+    """``f`` for ``f(..)``, ``x.f(..)``, ``x.f{value: v}(..)`` and ``x.f.value(v)(..)``."""
+    expr = call.get("expression") or {}
+    while expr.get("nodeType") == "FunctionCallOptions" or (
+        expr.get("nodeType") == "FunctionCall"
+        and (expr.get("expression") or {}).get("memberName") in ("value", "gas")
+    ):
+        expr = expr.get("expression") or {}
+        if expr.get("nodeType") == "MemberAccess" and expr.get("memberName") in ("value", "gas"):
+            expr = expr.get("expression") or {}
+    if expr.get("nodeType") == "Identifier":
+        return str(expr.get("name"))
+    if expr.get("nodeType") == "MemberAccess":
+        return str(expr.get("memberName"))
+    return None
+
+
+def call_target(call: Mapping[str, Any]) -> Node | None:
+    """The MemberAccess node naming the called member, through call options."""
+    expr = call.get("expression") or {}
+    while expr.get("nodeType") in ("FunctionCallOptions", "FunctionCall"):
+        inner = expr.get("expression") or {}
+        if expr.get("nodeType") == "FunctionCall" and inner.get("memberName") not in ("value", "gas"):
+            return None
+        expr = inner.get("expression") if inner.get("memberName") in ("value", "gas") else inner
+        expr = expr or {}
+    return expr if expr.get("nodeType") == "MemberAccess" else None
+
+
+def is_external_call(call: Mapping[str, Any]) -> bool:
+    """A call that can hand control to another contract (low-level or through an interface)."""
+    if call.get("nodeType") != "FunctionCall" or call.get("kind") not in (None, "functionCall"):
+        return False
+    target = call_target(call)
+    if target is None:
+        return False
+    base_type = type_string(target.get("expression") or {})
+    if target.get("memberName") in ADDRESS_CALLS and base_type.startswith("address"):
+        return True
+    fn_type = type_string(target)
+    if " external" not in fn_type:
+        return False
+    base = target.get("expression") or {}
+    # this.f() is a call of the contract to itself
+    return not (base.get("nodeType") == "Identifier" and base.get("name") == "this")
+
+
+def base_variable(expr: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The Identifier at the root of ``a[i].b[j]`` (or ``a`` itself)."""
+    node: Mapping[str, Any] | None = expr
+    while node is not None:
+        kind = node.get("nodeType")
+        if kind == "Identifier":
+            return node
+        if kind == "IndexAccess":
+            node = node.get("baseExpression")
+        elif kind == "MemberAccess":
+            node = node.get("expression")
+        elif kind == "TupleExpression" and len(node.get("components") or []) == 1:
+            node = (node.get("components") or [None])[0]
+        else:
+            return None
+    return None
+
+
+def assigned_targets(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Expressions written by an Assignment / ++ / -- / delete node."""
+    kind = node.get("nodeType")
+    if kind == "Assignment":
+        lhs = node.get("leftHandSide") or {}
+        if lhs.get("nodeType") == "TupleExpression":
+            return [c for c in lhs.get("components") or [] if c]
+        return [lhs]
+    if kind == "UnaryOperation" and node.get("operator") in ("++", "--", "delete"):
+        return [node.get("subExpression") or {}]
+    return []
+
+
+@dataclass
+class Function:
+    node: Node
+    contract: Contract
+    program: Program
+
+    @property
+    def id(self) -> int:
+        return int(self.node["id"])
+
+    @property
+    def name(self) -> str:
+        return str(self.node.get("name") or "")
+
+    @property
+    def kind(self) -> str:
+        if self.node.get("kind"):
+            return str(self.node["kind"])
+        if self.node.get("isConstructor"):
+            return "constructor"
+        return "fallback" if not self.name else "function"
+
+    @property
+    def visibility(self) -> str:
+        return str(self.node.get("visibility") or "public")
+
+    @property
+    def mutability(self) -> str:
+        if self.node.get("stateMutability"):
+            return str(self.node["stateMutability"])
+        return "view" if self.node.get("constant") else ("payable" if self.node.get("payable") else "nonpayable")
+
+    @property
+    def is_entry(self) -> bool:
+        return self.visibility in ("public", "external") and self.kind in ("function", "fallback", "receive")
+
+    @property
+    def mutates(self) -> bool:
+        return self.mutability not in ("view", "pure", "constant")
+
+    @property
+    def body(self) -> Node | None:
+        body = self.node.get("body")
+        return body if isinstance(body, dict) and body.get("nodeType") == "Block" else None
+
+    @property
+    def modifiers(self) -> list[Node]:
+        return [m for m in self.node.get("modifiers") or [] if m.get("nodeType") == "ModifierInvocation"]
+
+    @property
+    def modifier_names(self) -> list[str]:
+        out = []
+        for m in self.modifiers:
+            ref = m.get("modifierName") or {}
+            out.append(str(ref.get("name") or "").split(".")[-1])
+        return out
+
+    @property
+    def signature(self) -> str:
+        params = self.node.get("parameters", {}).get("parameters") or []
+        types = [_abi_type(p) for p in params]
+        return f"{self.name}({','.join(types)})"
+
+    @property
+    def source(self) -> SourceText | None:
+        return self.program.text_of(self.node)
+
+    def calls(self) -> list[Node]:
+        return [n for n in walk(self.body) if n.get("nodeType") == "FunctionCall"]
+
+    def external_calls(self) -> list[Node]:
+        return [c for c in self.calls() if is_external_call(c)]
+
+    @cached_property
+    def internal_callees(self) -> list[Function | Modifier]:
+        """Functions called internally and modifiers applied (one level)."""
+        out: list[Function | Modifier] = []
+        for m in self.modifiers:
+            ref = (m.get("modifierName") or {}).get("referencedDeclaration")
+            mod = self.program.resolve_modifier(self.contract, ref)
+            if mod is not None:
+                out.append(mod)
+        for call in self.calls():
+            target = self.program.internal_target(self.contract, call)
+            if target is not None:
+                out.append(target)
+        return out
+
+
+@dataclass
+class Modifier:
+    node: Node
+    contract: Contract
+    program: Program
+
+    @property
+    def id(self) -> int:
+        return int(self.node["id"])
+
+    @property
+    def name(self) -> str:
+        return str(self.node.get("name") or "")
+
+    @property
+    def body(self) -> Node | None:
+        body = self.node.get("body")
+        return body if isinstance(body, dict) else None
+
+    modifiers: list[Node] = field(default_factory=list)
+
+    def calls(self) -> list[Node]:
+        return [n for n in walk(self.body) if n.get("nodeType") == "FunctionCall"]
+
+    @cached_property
+    def internal_callees(self) -> list[Function | Modifier]:
+        out: list[Function | Modifier] = []
+        for call in self.calls():
+            target = self.program.internal_target(self.contract, call)
+            if target is not None:
+                out.append(target)
+        return out
+
+
+def _abi_type(param: Mapping[str, Any]) -> str:
+    ts = type_string(param)
+    for prefix in ("contract ", "enum ", "struct "):
+        if ts.startswith(prefix):
+            return "address" if prefix == "contract " else ts.split(" ", 1)[1].split(".")[-1]
+    return ts.replace(" storage ref", "").replace(" memory", "").replace(" calldata", "").replace(" payable", "")
+
+
+@dataclass
+class Contract:
+    node: Node
+    path: str
+    program: Program
+
+    @property
+    def id(self) -> int:
+        return int(self.node["id"])
+
+    @property
+    def name(self) -> str:
+        return str(self.node["name"])
+
+    @property
+    def kind(self) -> str:
+        return str(self.node.get("contractKind") or "contract")
+
+    @property
+    def linearized(self) -> list[Contract]:
+        out = []
+        for cid in self.node.get("linearizedBaseContracts") or [self.id]:
+            c = self.program.contracts_by_id.get(int(cid))
+            if c is not None:
+                out.append(c)
+        return out
+
+    def own(self, node_type: str) -> list[Node]:
+        return [n for n in self.node.get("nodes") or [] if n.get("nodeType") == node_type]
+
+    @cached_property
+    def functions(self) -> list[Function]:
+        return [Function(n, self, self.program) for n in self.own("FunctionDefinition")]
+
+    @cached_property
+    def all_functions(self) -> list[Function]:
+        """Functions visible in this contract, most derived first (overridden ones dropped)."""
+        seen: set[str] = set()
+        out = []
+        for c in self.linearized:
+            for f in c.functions:
+                key = f.signature if f.kind == "function" else f.kind
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(f)
+        return out
+
+    @cached_property
+    def modifiers(self) -> list[Modifier]:
+        return [Modifier(n, self, self.program) for n in self.own("ModifierDefinition")]
+
+    @cached_property
+    def all_modifiers(self) -> dict[str, Modifier]:
+        out: dict[str, Modifier] = {}
+        for c in reversed(self.linearized):
+            for m in c.modifiers:
+                out[m.name] = m
+        return out
+
+    @cached_property
+    def state_variables(self) -> list[Node]:
+        out = []
+        for c in reversed(self.linearized):
+            out.extend(c.own("VariableDeclaration"))
+        return out
+
+    def function(self, name: str) -> Function | None:
+        for f in self.all_functions:
+            if f.name == name or f.signature == name:
+                return f
+        return None
+
+    @property
+    def source(self) -> SourceText:
+        return self.program.texts[self.path]
+
+    @property
+    def is_upgradeable(self) -> bool:
+        """Behind a proxy: inherits an Initializable/UUPS/proxy-aware base or has an initializer."""
+        names = {c.name for c in self.linearized}
+        if names & {"Initializable", "UUPSUpgradeable", "ERC1967Upgrade", "ERC1967UpgradeUpgradeable"}:
+            return True
+        if any(n.endswith("Upgradeable") for n in names):
+            return True
+        return any("initializer" in f.modifier_names for f in self.all_functions)
+
+
+class Program:
+    """All contracts of one compilation, indexed by AST id, with the text of the edited files."""
+
+    def __init__(self, result: CompileResult, sources: Mapping[str, str]) -> None:
+        self.result = result
+        self.version = result.version
+        self.texts: dict[str, SourceText] = {p: SourceText(p, t) for p, t in sources.items()}
+        self.file_ids: dict[int, str] = {u.id: p for p, u in result.sources.items()}
+        self.contracts_by_id: dict[int, Contract] = {}
+        self.nodes_by_id: dict[int, Node] = {}
+        self.contract_of_node: dict[int, Contract] = {}
+        for path, unit in result.sources.items():
+            for node in unit.ast.get("nodes") or []:
+                if node.get("nodeType") == "ContractDefinition":
+                    contract = Contract(node, path, self)
+                    self.contracts_by_id[contract.id] = contract
+                    for sub in walk(node):
+                        if "id" in sub:
+                            self.nodes_by_id[int(sub["id"])] = sub
+                            self.contract_of_node[int(sub["id"])] = contract
+        self._fn_cache: dict[int, Function] = {}
+        self._mod_cache: dict[int, Modifier] = {}
+
+    @property
+    def vkey(self) -> tuple[int, ...]:
+        return version_key(self.version)
+
+    def at_least(self, *v: int) -> bool:
+        return self.vkey >= v
+
+    def text_of(self, node: Mapping[str, Any]) -> SourceText | None:
+        return self.texts.get(self.file_ids.get(src(node).file, ""))
+
+    def path_of(self, node: Mapping[str, Any]) -> str:
+        return self.file_ids.get(src(node).file, "")
+
+    def editable(self) -> list[Contract]:
+        """Contracts defined in the files under repair (not in imports)."""
+        return [c for c in self.contracts_by_id.values() if c.path in self.texts]
+
+    def contract(self, name: str) -> Contract | None:
+        for c in self.editable():
+            if c.name == name:
+                return c
+        return None
+
+    def function_by_id(self, fid: int) -> Function | None:
+        if fid in self._fn_cache:
+            return self._fn_cache[fid]
+        node = self.nodes_by_id.get(fid)
+        owner = self.contract_of_node.get(fid)
+        if node is None or owner is None or node.get("nodeType") != "FunctionDefinition":
+            return None
+        fn = next((f for f in owner.functions if f.id == fid), None)
+        if fn is not None:
+            self._fn_cache[fid] = fn
+        return fn
+
+    def resolve_modifier(self, contract: Contract, ref: Any) -> Modifier | None:
+        if ref is None:
+            return None
+        node = self.nodes_by_id.get(int(ref))
+        owner = self.contract_of_node.get(int(ref))
+        if node is None or owner is None or node.get("nodeType") != "ModifierDefinition":
+            return None
+        # a derived contract may override the modifier: use the most derived one of that name
+        return contract.all_modifiers.get(str(node.get("name"))) or next(
+            (m for m in owner.modifiers if m.id == int(ref)), None
+        )
+
+    def internal_target(self, contract: Contract, call: Mapping[str, Any]) -> Function | None:
+        expr = call.get("expression") or {}
+        if expr.get("nodeType") == "Identifier":
+            ref = expr.get("referencedDeclaration")
+        elif expr.get("nodeType") == "MemberAccess" and " external" not in type_string(expr):
+            base = expr.get("expression") or {}
+            # super.f(), Base.f(), and library calls (internal library functions are inlined)
+            ref = expr.get("referencedDeclaration") if base.get("nodeType") == "Identifier" else None
+        else:
+            return None
+        if ref is None:
+            return None
+        fn = self.function_by_id(int(ref))
+        if fn is None:
+            return None
+        if expr.get("nodeType") == "Identifier" and fn.kind == "function":
+            # virtual dispatch: the most derived override in ``contract``
+            return contract.function(fn.signature) or fn
+        return fn
+
+    # -- derived facts --------------------------------------------------------------------------
+
+    def state_var_ids(self, contract: Contract) -> set[int]:
+        return {int(v["id"]) for v in contract.state_variables}
+
+    def direct_writes(self, body: Any) -> set[int]:
+        out: set[int] = set()
+        for n in walk(body):
+            for target in assigned_targets(n):
+                base = base_variable(target)
+                ref = base.get("referencedDeclaration") if base else None
+                decl = self.nodes_by_id.get(int(ref)) if ref is not None else None
+                if decl is not None and decl.get("stateVariable"):
+                    out.add(int(ref))  # type: ignore[arg-type]
+            # storage pointers (Struct storage s = x[i]; s.a = 1) count as writes of x
+            if n.get("nodeType") == "VariableDeclarationStatement":
+                for d in n.get("declarations") or []:
+                    if d and d.get("storageLocation") == "storage" and n.get("initialValue"):
+                        base = base_variable(n["initialValue"])
+                        ref = base.get("referencedDeclaration") if base else None
+                        decl = self.nodes_by_id.get(int(ref)) if ref is not None else None
+                        if decl is not None and decl.get("stateVariable"):
+                            out.add(int(ref))  # type: ignore[arg-type]
+        return out
+
+    def direct_reads(self, body: Any) -> set[int]:
+        out: set[int] = set()
+        for n in walk(body):
+            if n.get("nodeType") == "Identifier" and n.get("referencedDeclaration") is not None:
+                decl = self.nodes_by_id.get(int(n["referencedDeclaration"]))
+                if decl is not None and decl.get("stateVariable") and not decl.get("constant"):
+                    out.add(int(n["referencedDeclaration"]))
+        return out
+
+    def closure(self, fn: Function | Modifier) -> list[Function | Modifier]:
+        """``fn`` plus everything it calls internally or applies, transitively."""
+        seen: dict[int, Function | Modifier] = {}
+        stack: list[Function | Modifier] = [fn]
+        while stack:
+            cur = stack.pop()
+            if cur.id in seen:
+                continue
+            seen[cur.id] = cur
+            stack.extend(cur.internal_callees)
+        return list(seen.values())
+
+    def writes(self, fn: Function) -> set[int]:
+        return set().union(*(self.direct_writes(f.body) for f in self.closure(fn)))
+
+    def reads(self, fn: Function) -> set[int]:
+        return set().union(*(self.direct_reads(f.body) for f in self.closure(fn)))
+
+    def checks_sender(self, fn: Function) -> bool:
+        """Does ``fn`` (or a modifier/internal call it makes) gate on the caller's identity?"""
+        for part in self.closure(fn):
+            if _gates_on_sender(part.body, self):
+                return True
+        return False
+
+    def name_of(self, var_id: int) -> str:
+        return str((self.nodes_by_id.get(var_id) or {}).get("name") or f"#{var_id}")
+
+
+def _gates_on_sender(body: Any, program: Program) -> bool:
+    for n in walk(body):
+        kind = n.get("nodeType")
+        if kind == "FunctionCall":
+            name = callee_name(n)
+            if name in _AUTH_CALLS:
+                return True
+            if name in ("require", "assert") and n.get("arguments"):
+                if _sender_condition(n["arguments"][0], program):
+                    return True
+        elif kind == "IfStatement" and _sender_condition(n.get("condition") or {}, program):
+            return True
+    return False
+
+
+def _sender_condition(cond: Mapping[str, Any], program: Program) -> bool:
+    """msg.sender compared for identity, or used as a key of a boolean mapping / role check."""
+    for n in walk(cond):
+        if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
+            sides = (n.get("leftExpression") or {}, n.get("rightExpression") or {})
+            if any(any(is_msg_sender(x) or is_tx_origin(x) for x in walk(s)) for s in sides):
+                return True
+        if n.get("nodeType") == "IndexAccess" and type_string(n) == "bool":
+            if any(is_msg_sender(x) for x in walk(n.get("indexExpression") or {})):
+                return True
+        if n.get("nodeType") == "FunctionCall" and type_string(n) == "bool":
+            if any(is_msg_sender(x) for a in n.get("arguments") or [] for x in walk(a)):
+                name = (callee_name(n) or "").lower()
+                if any(k in name for k in ("role", "owner", "admin", "auth", "allowed", "whitelist", "operator")):
+                    return True
+    return False
