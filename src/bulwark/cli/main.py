@@ -10,6 +10,7 @@ import typer
 from bulwark import __version__, logs
 from bulwark.cli import audit, doctor
 from bulwark.cli import config as config_cmd
+from bulwark.cli import scenario as scenario_cmd
 from bulwark.cli import watch as watch_cmd
 from bulwark.errors import BulwarkError
 
@@ -43,6 +44,7 @@ doctor.register(app)
 config_cmd.register(app)
 watch_cmd.register(app)
 audit.register(app)
+scenario_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

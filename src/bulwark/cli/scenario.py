@@ -1,0 +1,88 @@
+"""``bulwark scenario``: list the attack corpus, run a scenario, generate benign traffic."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+
+def _usd(wei: int) -> str:
+    return f"{wei / 10**18:,.2f} USD"
+
+
+def register(app: typer.Typer) -> None:
+    scenario_app = typer.Typer(
+        name="scenario",
+        help="Attack scenarios against the demo protocol: list, run, benign traffic.",
+        no_args_is_help=True,
+    )
+
+    @scenario_app.command("list")
+    def list_(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
+        """List the scenarios of the corpus."""
+        from bulwark.scenarios.corpus import load_corpus
+
+        corpus = load_corpus()
+        rows = [{"name": s.name, "class": s.vuln_class.value, "description": s.description} for s in corpus]
+        if as_json:
+            typer.echo(json.dumps(rows))
+            return
+        width = max((len(s.name) for s in corpus), default=4)
+        cwidth = max((len(s.vuln_class.value) for s in corpus), default=5)
+        for s in corpus:
+            typer.echo(f"{s.name:<{width}}  {s.vuln_class.value:<{cwidth}}  {s.title}")
+
+    @scenario_app.command("run")
+    def run_(
+        name: str = typer.Argument(..., help="Scenario name (see `bulwark scenario list`)."),
+        protect: str = typer.Option("none", "--protect", help="none | detect | contain | full."),
+        benign_txs: int = typer.Option(30, "--benign-txs", min=0, help="Benign transactions before the attack."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the benign traffic."),
+        fix: bool = typer.Option(False, "--fix", help="Deploy the scenario's reference fix instead."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    ) -> None:
+        """Fresh anvil, protocol with the vulnerable implementation, benign traffic, then the attack."""
+        from bulwark.scenarios.corpus import load_corpus
+        from bulwark.scenarios.runner import RunOptions, parse_protect, run_scenario
+
+        level = parse_protect(protect)  # fails before anything starts
+        scenario = load_corpus().get(name)
+        result = run_scenario(scenario, RunOptions(protect=level, benign_txs=benign_txs, seed=seed, use_fix=fix))
+        if as_json:
+            typer.echo(json.dumps(result.to_json()))
+            return
+        typer.echo(f"scenario     {result.scenario} ({result.vuln_class}), implementation: {result.implementation}")
+        typer.echo(f"protection   {result.protect}")
+        typer.echo(
+            f"benign       {result.benign.txs} txs, {result.benign.reverted} reverted, {result.benign.seconds:.1f} s"
+        )
+        reverted = len(result.reverted_attack_txs)
+        typer.echo(f"attack       {len(result.attack_txs)} txs ({reverted} reverted), {result.attack_seconds:.1f} s")
+        for asset, units in sorted(result.drained.items()):
+            if units:
+                typer.echo(f"  drained    {units / 10**18:,.4f} {asset}")
+        verdict = "SUCCEEDED" if result.attack_succeeded else "failed"
+        typer.echo(f"loss         {_usd(result.loss_wei)} ({result.loss_wei} wei): attack {verdict}")
+
+    @scenario_app.command("benign")
+    def benign_(
+        txs: int = typer.Option(..., "--txs", min=1, help="How many benign transactions to send."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the generator."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    ) -> None:
+        """Deploy the protocol on a fresh anvil and send N benign transactions."""
+        from bulwark.scenarios.runner import run_benign_on_fresh_chain
+
+        report = run_benign_on_fresh_chain(txs, seed=seed)
+        if as_json:
+            typer.echo(json.dumps(report.to_json()))
+            return
+        rate = report.txs / report.seconds if report.seconds else 0.0
+        typer.echo(
+            f"{report.txs} txs in {report.blocks} blocks, {report.reverted} reverted, "
+            f"{report.seconds:.1f} s ({rate:.0f} tx/s)"
+        )
+
+    app.add_typer(scenario_app)
+
