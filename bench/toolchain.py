@@ -17,10 +17,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bulwark.chain import ChainClient, Signer, TxRequest, encode_call  # noqa: E402
-from bulwark.chain.abi import decode_result  # noqa: E402
-from bulwark.logs import configure  # noqa: E402
-from bulwark.toolchain.anvil import Anvil, AnvilOptions  # noqa: E402
+from bulwark.chain import ChainClient, Signer, TxRequest, encode_call
+from bulwark.chain.abi import decode_result
+from bulwark.logs import configure
+from bulwark.toolchain.anvil import Anvil, AnvilOptions
 
 # A minimal ERC-20 transfer path: the part every simulation of a token drain exercises.
 TOKEN_SOURCE = """// SPDX-License-Identifier: MIT
