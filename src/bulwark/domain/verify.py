@@ -129,29 +129,41 @@ class BalanceChange:
 
 @dataclass(frozen=True, slots=True)
 class AttackReplay:
-    """The observed attack replayed on a fork with the candidate installed."""
+    """The observed attack replayed on a fork with the candidate installed.
+
+    ``changes`` holds every (holder, asset) measured before and after the replay; ``net`` sums
+    them per asset for the group ``"victims"`` (protected contracts and declared victims: moves
+    between them cancel out) and the group ``"attackers"``.
+    """
 
     fork_block: int
-    install: str  # "upgradeToAndCall from 0x..." or "anvil_setCode"
+    install: str  # "upgradeToAndCall from 0x... (impersonated)" or "anvil_setCode ..."
     txs: tuple[TxOutcome, ...]
     victims: tuple[str, ...]
     attackers: tuple[str, ...]
     assets: tuple[str, ...]
-    changes: tuple[BalanceChange, ...]  # every (holder, asset) measured, before/after the replay
-    poc_passed: bool | None = None  # None: no PoC given; True: the PoC's exploit assertions held
+    changes: tuple[BalanceChange, ...]
+    net: tuple[BalanceChange, ...]
+    invariants: tuple[InvariantResult, ...] = ()  # declared invariants checked after the replay
+    poc_passed: bool | None = None  # None: no PoC given; True: the PoC's exploit still succeeded
     poc_detail: str = ""
 
     @property
     def victim_losses(self) -> tuple[BalanceChange, ...]:
-        return tuple(c for c in self.changes if c.holder in self.victims and c.delta < 0)
+        return tuple(c for c in self.net if c.holder == "victims" and c.delta < 0)
 
     @property
     def attacker_gains(self) -> tuple[BalanceChange, ...]:
-        return tuple(c for c in self.changes if c.holder in self.attackers and c.delta > 0)
+        return tuple(c for c in self.net if c.holder == "attackers" and c.delta > 0)
 
     @property
     def blocked(self) -> bool:
-        return not self.victim_losses and not self.attacker_gains and self.poc_passed is not True
+        return (
+            not self.victim_losses
+            and not self.attacker_gains
+            and self.poc_passed is not True
+            and all(i.holds for i in self.invariants)
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,198 @@
+"""Regression replay: the last N benign transactions that touched the protected contracts, replayed
+on two forks (original and patched) and compared transaction by transaction.
+
+Selection scans blocks backwards from the fork point; a transaction is selected when its call
+tree (``debug_traceBlockByNumber`` with ``callTracer``) reaches a protected address. Both forks
+start at the block before the first selected transaction, both get the candidate deployed by the
+same account (so every later address matches), the patched one is upgraded to it and the original
+one re-upgraded to its own implementation (so both spend the same blocks), and then the whole
+window is replayed on each (see :mod:`bulwark.verify.replay`).
+
+Compared per selected transaction: status, return data, emitted events, and storage/balance
+changes of the protected contracts. A benign transaction that succeeded and now reverts is a
+regression (fatal); other differences are reported for a human to judge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bulwark.chain.convert import to_int, to_transaction
+from bulwark.chain.mempool import BatchRpc
+from bulwark.domain import Address, Transaction
+from bulwark.domain.verify import FunctionGas, RegressionReport, TxDifference, TxOutcome
+from bulwark.verify.fork import Fork
+from bulwark.verify.replay import outcomes, replay_window
+
+__all__ = ["BenignSet", "compare", "function_gas", "replay_pair", "select_benign"]
+
+_SCAN_BATCH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class BenignSet:
+    selected: tuple[Transaction, ...]  # the transactions compared
+    window: tuple[Transaction, ...]  # every transaction from the first selected one to the last
+    fork_block: int
+
+
+def _touches(frame: Mapping[str, Any], protected: frozenset[str]) -> bool:
+    if str(frame.get("to") or "").lower() in protected:
+        return True
+    return any(_touches(c, protected) for c in frame.get("calls", []) or [])
+
+
+async def select_benign(
+    live: BatchRpc,
+    protected: Sequence[Address],
+    n: int,
+    *,
+    before_block: int,
+    exclude: frozenset[str] = frozenset(),
+) -> BenignSet:
+    """The last ``n`` transactions mined at or before ``before_block`` that reach a protected contract."""
+    wanted = frozenset(p.lower() for p in protected)
+    exclude = frozenset(h.lower() for h in exclude)
+    picked: list[tuple[int, Transaction]] = []
+    blocks: dict[int, list[Transaction]] = {}
+    top = before_block
+    while top >= 1 and len(picked) < n:
+        numbers = list(range(top, max(0, top - _SCAN_BATCH), -1))
+        raw_blocks, traces = await asyncio.gather(
+            asyncio.gather(*(live.request("eth_getBlockByNumber", [hex(b), True]) for b in numbers)),
+            asyncio.gather(
+                *(
+                    live.request("debug_traceBlockByNumber", [hex(b), {"tracer": "callTracer"}])
+                    for b in numbers
+                )
+            ),
+        )
+        for number, block, trace in zip(numbers, raw_blocks, traces, strict=True):
+            txs = [to_transaction(t) for t in (block or {}).get("transactions", [])]
+            blocks[number] = txs
+            for tx, tr in reversed(list(zip(txs, trace or [], strict=False))):
+                frame = tr.get("result", tr) if isinstance(tr, Mapping) else {}
+                if tx.hash.lower() in exclude or len(picked) >= n:
+                    continue
+                if _touches(frame, wanted):
+                    picked.append((number, tx))
+        top = numbers[-1] - 1
+    if not picked:
+        return BenignSet((), (), before_block)
+    picked.reverse()
+    first, last = picked[0][0], picked[-1][0]
+    chosen = {tx.hash for _, tx in picked}
+    window: list[Transaction] = []
+    for number in range(first, last + 1):
+        for tx in blocks.get(number, []):
+            if tx.hash.lower() in exclude:
+                continue
+            window.append(tx)
+    # Stop the window at the last selected transaction.
+    cut = max(i for i, tx in enumerate(window) if tx.hash in chosen)
+    return BenignSet(tuple(tx for _, tx in picked), tuple(window[: cut + 1]), first - 1)
+
+
+async def replay_pair(
+    original: Fork, patched: Fork, benign: BenignSet, protected: Sequence[Address]
+) -> tuple[list[TxOutcome], list[TxOutcome], list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """Replay the window on both forks concurrently; outcomes of the selected transactions."""
+    watched = frozenset(p.lower() for p in protected)
+    chosen = {t.hash for t in benign.selected}
+    rep_o, rep_p = await asyncio.gather(
+        replay_window(original, benign.window), replay_window(patched, benign.window)
+    )
+    sel_o = [r for r in rep_o if r.original.hash in chosen]
+    sel_p = [r for r in rep_p if r.original.hash in chosen]
+    (out_o, calls_o), (out_p, calls_p) = await asyncio.gather(
+        outcomes(original, sel_o, watched), outcomes(patched, sel_p, watched)
+    )
+    return out_o, out_p, calls_o, calls_p
+
+
+def _short(value: object, limit: int = 200) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def compare(
+    fork_block: int,
+    original: Sequence[TxOutcome],
+    patched: Sequence[TxOutcome],
+    history: Mapping[str, bool] | None = None,
+) -> RegressionReport:
+    """Every difference between the two replays of each transaction."""
+    diffs: list[TxDifference] = []
+    for o, p in zip(original, patched, strict=True):
+        if o.status != p.status:
+            diffs.append(
+                TxDifference(
+                    o.tx_hash,
+                    "status",
+                    "success" if o.status else f"revert {o.error}".strip(),
+                    "success" if p.status else f"revert {p.error} {p.return_data}".strip(),
+                )
+            )
+        if o.return_data != p.return_data:
+            diffs.append(TxDifference(o.tx_hash, "return", _short(o.return_data), _short(p.return_data)))
+        if o.logs != p.logs:
+            diffs.append(TxDifference(o.tx_hash, "events", _short(o.logs), _short(p.logs)))
+        if o.state != p.state:
+            diffs.append(TxDifference(o.tx_hash, "state", _short(o.state), _short(p.state)))
+        if o.balances != p.balances:
+            diffs.append(TxDifference(o.tx_hash, "balance", _short(o.balances), _short(p.balances)))
+    mismatches = sum(
+        1 for o in original if history is not None and history.get(o.tx_hash, o.status) != o.status
+    )
+    return RegressionReport(fork_block, len(original), tuple(diffs), mismatches)
+
+
+def broken(report: RegressionReport) -> tuple[str, ...]:
+    """Transactions that succeeded on the original fork and revert on the patched one."""
+    return tuple(d.tx_hash for d in report.differences if d.aspect == "status" and d.original == "success")
+
+
+def _gas_by_selector(calls: Sequence[Mapping[str, Any]], target: str) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    stack = list(calls)
+    while stack:
+        frame = stack.pop()
+        stack.extend(frame.get("calls", []) or [])
+        if str(frame.get("to") or "").lower() != target or frame.get("type") not in ("CALL", "STATICCALL"):
+            continue
+        data = str(frame.get("input", "0x"))
+        if len(data) >= 10:
+            out.setdefault(data[:10].lower(), []).append(to_int(frame.get("gasUsed", 0)))
+    return out
+
+
+def function_gas(
+    calls_o: Sequence[Mapping[str, Any]],
+    calls_p: Sequence[Mapping[str, Any]],
+    proxy: Address,
+    names: Mapping[str, str],
+) -> tuple[FunctionGas, ...]:
+    """Median gas of every function of ``proxy`` reached in the replays (any call depth)."""
+    target = proxy.lower()
+    go, gp = _gas_by_selector(calls_o, target), _gas_by_selector(calls_p, target)
+    out = []
+    for sel in sorted(set(go) & set(gp)):
+        out.append(
+            FunctionGas(
+                selector=sel,
+                name=names.get(sel, sel),
+                samples=min(len(go[sel]), len(gp[sel])),
+                original_median=int(statistics.median(go[sel])),
+                patched_median=int(statistics.median(gp[sel])),
+            )
+        )
+    return tuple(out)
+
+
+async def history_status(live: BatchRpc, txs: Sequence[Transaction]) -> dict[str, bool]:
+    receipts = await asyncio.gather(*(live.request("eth_getTransactionReceipt", [t.hash]) for t in txs))
+    return {t.hash: to_int((rc or {}).get("status", 0)) == 1 for t, rc in zip(txs, receipts, strict=True)}
