@@ -71,10 +71,17 @@ def _foundry(tool: str) -> Callable[[], str]:
 
 def _solcjs(version: str, package: str) -> Callable[[], str]:
     def check() -> str:
+        from bulwark.toolchain.solc import Compiler
+
         pkg = node_modules() / package
         if not (pkg / "soljson.js").is_file():
             raise BulwarkError(f"solcjs {version} missing at {pkg}; run `make setup`")
-        return f"{package} ({version})"
+        # Really start the compiler: a broken soljson.js or node shows up here, not mid-incident.
+        with Compiler() as compiler:
+            long_version = compiler.long_version(version)
+        if not long_version.startswith(f"{version}+"):
+            raise BulwarkError(f"{package} reports solc {long_version}, expected {version}; run `make setup`")
+        return f"{package}: {long_version}"
 
     return check
 
