@@ -10,9 +10,13 @@ from bulwark.detect.builtins.early_warning import EarlyWarning
 from bulwark.detect.builtins.flashloan import FlashLoanPriceManipulation
 from bulwark.detect.builtins.indicators import IndicatorMatch
 from bulwark.detect.builtins.invariant import InvariantBreak
+from bulwark.detect.builtins.mint_pricing import MispricedMint
 from bulwark.detect.builtins.privileged import UnauthorisedPrivilegedCall
 from bulwark.detect.builtins.reentrancy import Reentrancy
 from bulwark.detect.builtins.rules import DeclarativeRules
+from bulwark.detect.builtins.share_inflation import ShareInflation
+from bulwark.detect.builtins.signature_replay import SignatureReplay
+from bulwark.detect.builtins.unchecked_return import UncheckedReturn
 
 BUILTINS: tuple[type[Detector], ...] = (
     InvariantBreak,
@@ -21,6 +25,10 @@ BUILTINS: tuple[type[Detector], ...] = (
     FlashLoanPriceManipulation,
     EarlyWarning,
     IndicatorMatch,
+    UncheckedReturn,
+    SignatureReplay,
+    ShareInflation,
+    MispricedMint,
     DeclarativeRules,
 )
 

@@ -116,7 +116,10 @@ def privileged_signature(info: ContractInfo, sel: Selector) -> tuple[str, tuple[
 
 
 def _changed_state(event: TxEvent, contract: Address) -> bool:
-    # Without a state diff (no prestate tracer) a successful frame is taken as a change.
+    # Without a state diff a successful frame is taken as a change. With one, an event from the
+    # contract counts too: an attacker who restores a value before the end nets the diff to zero.
     if event.diff is None:
         return True
-    return bool(event.diff.storage.get(contract)) or contract in event.diff.code_changed
+    if event.diff.storage.get(contract) or contract in event.diff.code_changed:
+        return True
+    return any(log.address == contract for log in event.logs)

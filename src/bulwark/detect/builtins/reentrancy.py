@@ -13,8 +13,9 @@ from bulwark.domain import Address, CallFrame, Confidence, Finding, Severity, Vu
 
 
 class ReentrancyParams(Params):
-    # Contracts whose design calls back into the caller (ERC-3156 lenders) are exempt by kind.
-    exempt_kinds: tuple[str, ...] = Field(default=("flash-lender", "token"))
+    # Plain tokens do not call back; everything else, flash lenders included (a callback that
+    # re-enters the lender's deposit is the classic side-entrance), is tracked.
+    exempt_kinds: tuple[str, ...] = Field(default=("token",))
 
 
 class Reentrancy(Detector):

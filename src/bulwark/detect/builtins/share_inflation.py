@@ -1,0 +1,63 @@
+"""ERC-4626 share inflation: in one transaction a vault's assets per share jump by orders of
+magnitude (a tiny supply plus a donation), which rounds the next depositors' shares to nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+
+from pydantic import Field
+
+from bulwark.detect.base import Detector, Params
+from bulwark.detect.evm import ZERO, net_flows
+from bulwark.detect.model import ChainView, TxEvent
+from bulwark.domain import Confidence, Finding, Severity, VulnClass
+
+
+class InflationParams(Params):
+    max_price_jump: float = Field(default=10.0, gt=1)
+
+
+class ShareInflation(Detector):
+    ARGUMENT = "share-inflation"
+    HELP = "A vault's assets per share multiplied within one transaction (first-depositor inflation)"
+    IMPACT = Severity.CRITICAL
+    CONFIDENCE = Confidence.MEDIUM
+    CLASS = VulnClass.ERC4626_INFLATION
+    WIKI = "docs/detectors.md#share-inflation"
+    PARAMS = InflationParams
+
+    def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
+        if not event.success:
+            return
+        p = self.params
+        assert isinstance(p, InflationParams)
+        flows = net_flows(event.logs)
+        for vault, st in view.state.vaults.items():
+            minted = -flows.get((vault, ZERO), 0)
+            inflow = flows.get((st.asset, vault), 0)
+            if minted == 0 and inflow == 0:
+                continue
+            supply, assets = st.total_supply + minted, st.total_assets + inflow
+            if supply <= 0 or assets <= 0:
+                continue
+            # An empty vault's reference is one asset unit per share: a plain vault mints 1:1 and a
+            # vault with a decimals offset mints more shares per unit, so honest first deposits stay
+            # at or below it.
+            before = Fraction(st.total_assets, st.total_supply) if st.total_supply else Fraction(1)
+            after = Fraction(assets, supply)
+            if before > 0 and after / before > Fraction(p.max_price_jump):
+                yield self.finding(
+                    view,
+                    event,
+                    title=f"assets per share of {view.protocol.contracts[vault].name} jump "
+                    f"{float(after / before):.3g}x in one transaction",
+                    contract=vault,
+                    evidence={
+                        "supply_before": str(st.total_supply),
+                        "supply_after": str(supply),
+                        "assets_after": str(assets),
+                        "price_before": float(before),
+                        "price_after": float(after),
+                    },
+                )
