@@ -104,11 +104,21 @@ class Fork:
         )
         self.client: ChainClient
         self.batch: BatchRpc
+        self.last_timestamp = 0
 
     async def __aenter__(self) -> Fork:
         await asyncio.to_thread(self.node.start)
         self.client = ChainClient(self.node.http_url, timeout_s=60.0)
         self.batch = BatchRpc(self.node.http_url, max_batch=64, timeout_s=120.0)
+        try:
+            # Blocks are mined only on request, with timestamps derived from the chain, never
+            # from the wall clock: the same replay gives the same results (and evidence hash).
+            await self.client.set_automine(False)
+            head = await self.client.get_block("latest")
+            self.last_timestamp = head.timestamp
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
         return self
 
     async def __aexit__(
@@ -148,8 +158,7 @@ class Fork:
 
     async def deploy(self, init_code: bytes) -> Address:
         await self.client.set_balance(VERIFIER, 10**24)
-        tx_hash = await self.send(VERIFIER, None, init_code)
-        rc = await self.receipt(tx_hash)
+        rc = await self.execute(VERIFIER, None, init_code)
         if to_int(rc.get("status", 0)) != 1 or not rc.get("contractAddress"):
             raise VerifyError(
                 "deploying the candidate implementation on the fork failed (constructor reverted)"
@@ -191,8 +200,7 @@ class Fork:
         data = encode_call(_UUPS_ABI, "upgradeToAndCall", implementation, b"")
         if await self._balance(upgrader) < 10**20:
             await self.client.set_balance(upgrader, 10**24)
-        tx_hash = await self.send(upgrader, proxy, data, gas=5_000_000)
-        rc = await self.receipt(tx_hash)
+        rc = await self.execute(upgrader, proxy, data, gas=5_000_000)
         return (
             to_int(rc.get("status", 0)) == 1 and await implementation_of(self.client, proxy) == implementation
         )
@@ -231,8 +239,20 @@ class Fork:
             return False
         return True
 
-    async def mine(self) -> None:
+    async def mine(self, timestamp: int | None = None) -> None:
+        """Mine one block at ``timestamp`` (at least one second after the previous block)."""
+        ts = max(timestamp or 0, self.last_timestamp + 1)
+        await self.client.request("evm_setNextBlockTimestamp", [ts])
         await self.client.mine(1)
+        self.last_timestamp = ts
+
+    async def execute(
+        self, sender: Address, to: Address | None, data: bytes, value: int = 0, gas: int | None = None
+    ) -> Mapping[str, Any]:
+        """Send one transaction, mine it in its own block, return its receipt."""
+        tx_hash = await self.send(sender, to, data, value, gas)
+        await self.mine()
+        return await self.receipt(tx_hash)
 
     async def code(self, address: Address) -> bytes:
         return to_bytes(await self.rpc("eth_getCode", [address, "latest"]))

@@ -38,6 +38,7 @@ class BenignSet:
     selected: tuple[Transaction, ...]  # the transactions compared
     window: tuple[Transaction, ...]  # every transaction from the first selected one to the last
     fork_block: int
+    timestamps: Mapping[int, int]
 
 
 def _touches(frame: Mapping[str, Any], protected: frozenset[str]) -> bool:
@@ -59,6 +60,7 @@ async def select_benign(
     exclude = frozenset(h.lower() for h in exclude)
     picked: list[tuple[int, Transaction]] = []
     blocks: dict[int, list[Transaction]] = {}
+    stamps: dict[int, int] = {}
     top = before_block
     while top >= 1 and len(picked) < n:
         numbers = list(range(top, max(0, top - _SCAN_BATCH), -1))
@@ -74,6 +76,7 @@ async def select_benign(
         for number, block, trace in zip(numbers, raw_blocks, traces, strict=True):
             txs = [to_transaction(t) for t in (block or {}).get("transactions", [])]
             blocks[number] = txs
+            stamps[number] = to_int((block or {}).get("timestamp", 0))
             for tx, tr in reversed(list(zip(txs, trace or [], strict=False))):
                 frame = tr.get("result", tr) if isinstance(tr, Mapping) else {}
                 if tx.hash.lower() in exclude or len(picked) >= n:
@@ -82,7 +85,7 @@ async def select_benign(
                     picked.append((number, tx))
         top = numbers[-1] - 1
     if not picked:
-        return BenignSet((), (), before_block)
+        return BenignSet((), (), before_block, {})
     picked.reverse()
     first, last = picked[0][0], picked[-1][0]
     chosen = {tx.hash for _, tx in picked}
@@ -94,7 +97,7 @@ async def select_benign(
             window.append(tx)
     # Stop the window at the last selected transaction.
     cut = max(i for i, tx in enumerate(window) if tx.hash in chosen)
-    return BenignSet(tuple(tx for _, tx in picked), tuple(window[: cut + 1]), first - 1)
+    return BenignSet(tuple(tx for _, tx in picked), tuple(window[: cut + 1]), first - 1, stamps)
 
 
 async def replay_pair(

@@ -68,37 +68,41 @@ async def fetch_transactions(live: BatchRpc, hashes: Sequence[str]) -> list[Tran
     return out
 
 
-async def window_transactions(live: BatchRpc, first_block: int, last: Transaction) -> list[Transaction]:
-    """Every transaction from the start of ``first_block`` up to and including ``last``."""
+async def window_transactions(
+    live: BatchRpc, first_block: int, last: Transaction
+) -> tuple[list[Transaction], dict[int, int]]:
+    """Every transaction from the start of ``first_block`` up to and including ``last``, and the
+    timestamp of each block."""
     assert last.block_number is not None
     numbers = range(first_block, last.block_number + 1)
     blocks = await asyncio.gather(*(live.request("eth_getBlockByNumber", [hex(n), True]) for n in numbers))
     out: list[Transaction] = []
+    stamps = {n: to_int(b.get("timestamp", 0)) for n, b in zip(numbers, blocks, strict=True)}
     for block in blocks:
         for raw in block.get("transactions", []):
             tx = to_transaction(raw)
             out.append(tx)
             if tx.hash == last.hash:
-                return out
-    return out
+                return out, stamps
+    return out, stamps
 
 
-async def replay_window(fork: Fork, txs: Sequence[Transaction]) -> list[ReplayedTx]:
-    """Send ``txs`` in order, one mined block per original block; returns fork-side hashes."""
-    await fork.client.set_automine(False)
+async def replay_window(
+    fork: Fork, txs: Sequence[Transaction], timestamps: Mapping[int, int] | None = None
+) -> list[ReplayedTx]:
+    """Send ``txs`` in order, one mined block per original block (at the original block's
+    timestamp when known and possible); returns fork-side hashes."""
+    stamps = timestamps or {}
     replayed: list[ReplayedTx] = []
-    try:
-        current: int | None = None
-        for tx in txs:
-            if current is not None and tx.block_number != current:
-                await fork.mine()
-            current = tx.block_number
-            fork_hash = await fork.send(tx.sender, tx.to, tx.data, tx.value, tx.gas)
-            replayed.append(ReplayedTx(tx, fork_hash))
-        if replayed:
-            await fork.mine()
-    finally:
-        await fork.client.set_automine(True)
+    current: int | None = None
+    for tx in txs:
+        if current is not None and tx.block_number != current:
+            await fork.mine(stamps.get(current))
+        current = tx.block_number
+        fork_hash = await fork.send(tx.sender, tx.to, tx.data, tx.value, tx.gas)
+        replayed.append(ReplayedTx(tx, fork_hash))
+    if current is not None:
+        await fork.mine(stamps.get(current))
     return replayed
 
 
@@ -184,6 +188,7 @@ def _watched_balances(diff: Mapping[str, Any], watched: frozenset[str]) -> dict[
 class AttackPlan:
     attack: tuple[Transaction, ...]
     window: tuple[Transaction, ...]  # every tx from the first attack block through the last attack tx
+    timestamps: Mapping[int, int]  # original block timestamps of the window
     fork_block: int
     victims: tuple[Address, ...]
     attackers: tuple[Address, ...]
@@ -204,7 +209,7 @@ async def plan_attack(
     )
     first, last = txs[0], txs[-1]
     assert first.block_number is not None
-    window = await window_transactions(live, first.block_number, last)
+    window, stamps = await window_transactions(live, first.block_number, last)
     receipts = await asyncio.gather(*(live.request("eth_getTransactionReceipt", [t.hash]) for t in txs))
     protected_set = {p.lower() for p in protected}
     found_assets: dict[str, None] = {a.lower(): None for a in assets}
@@ -223,6 +228,7 @@ async def plan_attack(
     return AttackPlan(
         attack=tuple(txs),
         window=tuple(window),
+        timestamps=stamps,
         fork_block=first.block_number - 1,
         victims=tuple(to_address(p) for p in dict.fromkeys(protected_set)),
         attackers=tuple(to_address(a) for a in attackers if a not in protected_set),
@@ -253,7 +259,7 @@ async def replay_attack(fork: Fork, plan: AttackPlan, install: str) -> tuple[Att
     """Replay the attack window on a fork that already runs the candidate."""
     holders = list(dict.fromkeys([*plan.victims, *plan.attackers]))
     before = await measure(fork, holders, plan.assets)
-    replayed = await replay_window(fork, plan.window)
+    replayed = await replay_window(fork, plan.window, plan.timestamps)
     after = await measure(fork, holders, plan.assets)
     attack_hashes = {t.hash for t in plan.attack}
     ours = [r for r in replayed if r.original.hash in attack_hashes]

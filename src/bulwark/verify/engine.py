@@ -1,0 +1,502 @@
+"""``verify(request) -> Verdict``: every check on one candidate implementation, and the evidence.
+
+    verdict = await verify(VerifyRequest(rpc_url=..., proxy=..., candidate=Path("Fix.sol"),
+                                         attack_txs=(...,), regress=50), compiler=compiler)
+
+Order: compile the candidate and the live implementation's source; static checks (storage
+layout, upgrade safety, size); then, concurrently, on forks of the live chain: the attack replay
+(fork at the block before the attack, candidate installed through ``upgradeToAndCall`` by the
+impersonated upgrader) and the regression replay (two forks, original and patched); then the
+declared invariants and a short stateful fuzz on the patched fork. Reasons from every check are
+collected; the verdict passes only when none is fatal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bulwark.chain import ChainClient
+from bulwark.chain.convert import to_address
+from bulwark.chain.mempool import BatchRpc
+from bulwark.domain import Address
+from bulwark.domain.verify import (
+    AttackReplay,
+    Check,
+    CostReport,
+    FunctionGas,
+    Invariant,
+    InvariantResult,
+    LayoutDiff,
+    Reason,
+    RegressionReport,
+    Verdict,
+)
+from bulwark.logs import get_logger
+from bulwark.toolchain.paths import project_root
+from bulwark.toolchain.solc import Compiler
+from bulwark.verify.cost import cost_reasons, cost_report
+from bulwark.verify.evidence import make_evidence, sha256_hex
+from bulwark.verify.fork import Fork, VerifyError, implementation_of
+from bulwark.verify.invariants import Action, check_invariants, fuzz_invariants
+from bulwark.verify.layout import layout_diff
+from bulwark.verify.regress import (
+    BenignSet,
+    broken,
+    compare,
+    function_gas,
+    history_status,
+    replay_pair,
+    select_benign,
+)
+from bulwark.verify.replay import AttackPlan, plan_attack, replay_attack
+from bulwark.verify.safety import SafetyInput, check_upgrade_safety
+from bulwark.verify.sources import Compiled, compile_candidate, find_live_source
+
+__all__ = ["VerifyRequest", "VerifyTimings", "verify", "verify_with_timings"]
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRequest:
+    """What to verify and against what.
+
+    ``protected``: contracts whose assets count as the victims' (the proxy always does);
+    ``assets``: tokens to count besides those the attack moved; ``live_source``: the live
+    implementation's source (found by bytecode among ``search_roots`` when not given);
+    ``fork_block``: where the regression window ends when no attack is given (default: head).
+    """
+
+    rpc_url: str = field(repr=False)
+    proxy: Address
+    candidate: Path
+    contract: str | None = None
+    live_source: Path | None = None
+    live_contract: str | None = None
+    attack_txs: tuple[str, ...] = ()
+    poc: Path | None = None
+    regress: int = 20
+    protected: tuple[Address, ...] = ()
+    assets: tuple[Address, ...] = ()
+    invariants: tuple[Invariant, ...] = ()
+    fuzz_examples: int = 5
+    fuzz_steps: int = 6
+    fork_block: int | None = None
+    upgrader: Address | None = None
+    search_roots: tuple[Path, ...] = ()
+    max_gas_overhead_pct: float | None = None
+
+
+@dataclass(slots=True)
+class VerifyTimings:
+    """Wall-clock seconds per phase (not part of the evidence)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, phase: str, started: float) -> float:
+        now = time.perf_counter()
+        self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - started, 3)
+        return now
+
+
+async def verify(request: VerifyRequest, *, compiler: Compiler) -> Verdict:
+    verdict, _ = await verify_with_timings(request, compiler=compiler)
+    return verdict
+
+
+async def verify_with_timings(request: VerifyRequest, *, compiler: Compiler) -> tuple[Verdict, VerifyTimings]:
+    timings = VerifyTimings()
+    t = time.perf_counter()
+    proxy = to_address(request.proxy)
+    live_rpc = BatchRpc(request.rpc_url, max_batch=64, timeout_s=120.0)
+    try:
+        async with ChainClient(request.rpc_url, timeout_s=60.0) as chain:
+            head = await chain.block_number()
+            chain_id = await chain.chain_id()
+            plan: AttackPlan | None = None
+            protected = tuple(dict.fromkeys([proxy, *(to_address(p) for p in request.protected)]))
+            if request.attack_txs:
+                plan = await plan_attack(
+                    live_rpc, request.attack_txs, protected=protected, assets=request.assets
+                )
+            end_block = (
+                plan.fork_block if plan else (request.fork_block if request.fork_block is not None else head)
+            )
+            live_impl = await implementation_of(chain, proxy, end_block)
+            live_code = await chain.get_code(live_impl, end_block)
+            if not live_code:
+                raise VerifyError(f"{proxy} has no ERC-1967 implementation with code at block {end_block}")
+        t = timings.mark("chain", t)
+
+        cand = await asyncio.to_thread(compile_candidate, compiler, request.candidate, request.contract)
+        live = await asyncio.to_thread(_live_source, compiler, request, live_code, cand.contract)
+        t = timings.mark("compile", t)
+
+        reasons: list[Reason] = []
+        notes: list[Reason] = []
+        layout: LayoutDiff | None = None
+        if live is None:
+            reasons.append(
+                Reason(
+                    Check.LAYOUT,
+                    "live-source-unknown",
+                    str(live_impl),
+                    f"no source found whose runtime code equals the live implementation {live_impl}; "
+                    "storage layout cannot be checked (pass the live source)",
+                )
+            )
+        else:
+            layout = layout_diff(live.result, live.contract, cand.result, cand.contract)
+            reasons += [Reason(Check.LAYOUT, c.kind.value, c.label, c.message) for c in layout.errors]
+            reasons += check_upgrade_safety(
+                SafetyInput(live.result, live.contract, cand.result, cand.contract)
+            )
+        t = timings.mark("static", t)
+
+        benign = (
+            await select_benign(
+                live_rpc,
+                protected,
+                request.regress,
+                before_block=end_block,
+                exclude=frozenset(request.attack_txs),
+            )
+            if request.regress > 0
+            else BenignSet((), (), end_block, {})
+        )
+        history = await history_status(live_rpc, benign.selected) if benign.selected else {}
+        t = timings.mark("select", t)
+
+        init_code = cand.artifact.bytecode
+        attack_task = (
+            _attack_phase(request, plan, proxy, init_code, live_impl) if plan is not None else _none()
+        )
+        regress_task = _regress_phase(
+            request, benign, proxy, protected, init_code, live_impl, end_block, history
+        )
+        attack_out, regress_out = await asyncio.gather(attack_task, regress_task)
+        t = timings.mark("forks", t)
+    finally:
+        await live_rpc.close()
+
+    attack: AttackReplay | None = attack_out[0] if attack_out else None
+    if attack_out is not None and attack is None:
+        notes.append(
+            Reason(Check.ATTACK, "attack-not-replayed", "attack", "the candidate could not be installed")
+        )
+    reasons += attack_out[1] if attack_out else []
+    regression, calls_o, calls_p, invariants, regress_reasons, regress_notes = regress_out
+    reasons += regress_reasons
+    notes += regress_notes
+
+    names = {"0x" + sel: sig for sig, sel in cand.artifact.method_identifiers.items()}
+    gas = function_gas(calls_o, calls_p, proxy, names)
+    cost = cost_report(len(live_code), len(cand.artifact.deployed_bytecode), gas)
+    reasons += [
+        r
+        for r in cost_reasons(cost, max_overhead_pct=request.max_gas_overhead_pct)
+        if r.code != "code-size" or not any(x.code == "code-size" for x in reasons)
+    ]
+    t = timings.mark("cost", t)
+
+    document = _document(
+        request,
+        chain_id,
+        proxy,
+        live_impl,
+        live_code,
+        cand,
+        live,
+        layout,
+        attack,
+        regression,
+        invariants,
+        cost,
+        reasons,
+        notes,
+    )
+    evidence = make_evidence(document)
+    timings.mark("evidence", t)
+    verdict = Verdict(
+        passed=not any(r.fatal for r in reasons),
+        reasons=tuple(reasons),
+        layout_ok=layout is not None and layout.ok,
+        safety_ok=not any(r.check is Check.SAFETY for r in reasons),
+        attack_blocked=attack.blocked if attack is not None else None,
+        regressions=len(set(broken(regression))),
+        gas_overhead_pct=cost.max_overhead_pct,
+        evidence=evidence,
+        notes=tuple(notes),
+    )
+    log.info("verified", proxy=proxy, passed=verdict.passed, reasons=len(reasons), hash=evidence.hash)
+    return verdict, timings
+
+
+async def _none() -> None:
+    return None
+
+
+def _live_source(compiler: Compiler, request: VerifyRequest, live_code: bytes, name: str) -> Compiled | None:
+    if request.live_source is not None:
+        return compile_candidate(compiler, request.live_source, request.live_contract or name)
+    roots = request.search_roots or (project_root() / "contracts", project_root() / "scenarios")
+    return find_live_source(compiler, live_code, request.live_contract or name, roots)
+
+
+async def _attack_phase(
+    request: VerifyRequest, plan: AttackPlan, proxy: Address, init_code: bytes, live_impl: Address
+) -> tuple[AttackReplay | None, list[Reason]]:
+    reasons: list[Reason] = []
+    async with Fork(request.rpc_url, plan.fork_block) as fork:
+        installed, problem = await fork.install(proxy, init_code, request.upgrader)
+        if installed is None:
+            reasons.append(
+                Reason(
+                    Check.SAFETY,
+                    "upgrade-path-failed",
+                    str(proxy),
+                    f"the real upgrade path failed: {problem}",
+                )
+            )
+            return None, reasons
+        if await fork.anyone_can_upgrade(proxy, live_impl):
+            reasons.append(
+                Reason(
+                    Check.SAFETY,
+                    "authorize-upgrade-open-on-fork",
+                    "upgradeToAndCall",
+                    "an account with no role could call upgradeToAndCall on the upgraded proxy "
+                    "(checked on the fork)",
+                )
+            )
+        report, _ = await replay_attack(fork, plan, installed.how)
+        invariants: tuple[InvariantResult, ...] = ()
+        if request.invariants:
+            invariants = await asyncio.to_thread(check_invariants, fork.url, request.invariants)
+        if request.poc is not None:
+            poc_passed, detail = await asyncio.to_thread(_run_poc, request.poc, fork.url)
+            report = _with(report, poc_passed=poc_passed, poc_detail=detail)
+        report = _with(report, invariants=invariants)
+    if not report.blocked:
+        lost = ", ".join(f"{c.asset} {c.delta:+d}" for c in report.victim_losses) or "nothing"
+        gained = ", ".join(f"{c.asset} {c.delta:+d}" for c in report.attacker_gains) or "nothing"
+        broken_inv = ", ".join(i.name for i in report.invariants if not i.holds)
+        detail = f"victims lost {lost}; attacker gained {gained}"
+        if broken_inv:
+            detail += f"; invariants broken: {broken_inv}"
+        if report.poc_passed:
+            detail += "; the PoC test still passes"
+        reasons.append(
+            Reason(Check.ATTACK, "attack-not-blocked", "attack", f"the attack still works: {detail}")
+        )
+    return report, reasons
+
+
+def _with(report: AttackReplay, **changes: Any) -> AttackReplay:
+    from dataclasses import replace
+
+    return replace(report, **changes)
+
+
+def _run_poc(poc: Path, fork_url: str) -> tuple[bool, str]:
+    """Run a Foundry PoC against the fork; True when its tests pass (the exploit still works)."""
+    import shutil
+    import tempfile
+
+    from bulwark.toolchain.forge import run_tests
+
+    with tempfile.TemporaryDirectory(prefix="bulwark-poc-") as tmp:
+        project = Path(tmp)
+        (project / "src").mkdir()
+        (project / "test").mkdir()
+        shutil.copy(poc, project / "test" / poc.name)
+        run = run_tests(project, fork_url=fork_url, timeout=300)
+    names = ", ".join(f"{t.name}:{'pass' if t.passed else 'fail'}" for t in run.tests)
+    return run.passed and bool(run.tests), names
+
+
+async def _regress_phase(
+    request: VerifyRequest,
+    benign: BenignSet,
+    proxy: Address,
+    protected: Sequence[Address],
+    init_code: bytes,
+    live_impl: Address,
+    end_block: int,
+    history: Mapping[str, bool],
+) -> tuple[
+    RegressionReport,
+    list[Mapping[str, Any]],
+    list[Mapping[str, Any]],
+    tuple[InvariantResult, ...],
+    list[Reason],
+    list[Reason],
+]:
+    reasons: list[Reason] = []
+    notes: list[Reason] = []
+    fork_block = benign.fork_block if benign.selected else end_block
+    async with Fork(request.rpc_url, fork_block) as original, Fork(request.rpc_url, fork_block) as patched:
+        # Same deployer, same nonces: the candidate lands at the same address on both forks, and
+        # both spend the same blocks (the original one is re-pointed at its own implementation).
+        impl_o, impl_p = await asyncio.gather(original.deploy(init_code), patched.deploy(init_code))
+        who = request.upgrader or await patched.find_upgrader(proxy)
+        if who is None:
+            raise VerifyError(f"no account holding UPGRADER_ROLE or owner() found on {proxy}")
+        ok_o, ok_p = await asyncio.gather(
+            original.upgrade(proxy, live_impl, who), patched.upgrade(proxy, impl_p, who)
+        )
+        if not ok_p:
+            reasons.append(
+                Reason(
+                    Check.SAFETY,
+                    "upgrade-path-failed",
+                    str(proxy),
+                    f"upgradeToAndCall({impl_p}) from the upgrader {who} reverts: the candidate cannot "
+                    "be installed",
+                )
+            )
+            raise VerifyError(f"upgradeToAndCall to the candidate reverts on the fork (upgrader {who})")
+        if not ok_o:
+            notes.append(
+                Reason(
+                    Check.REGRESSION,
+                    "baseline-reupgrade-failed",
+                    str(proxy),
+                    "re-upgrading the original fork to its own implementation failed",
+                    fatal=False,
+                )
+            )
+        _ = impl_o
+        if await patched.anyone_can_upgrade(proxy, live_impl):
+            reasons.append(
+                Reason(
+                    Check.SAFETY,
+                    "authorize-upgrade-open-on-fork",
+                    "upgradeToAndCall",
+                    "an account with no role can call upgradeToAndCall on the upgraded proxy "
+                    "(checked on the fork)",
+                )
+            )
+        if benign.selected:
+            out_o, out_p, calls_o, calls_p = await replay_pair(original, patched, benign, protected)
+            report = compare(benign.fork_block, out_o, out_p, history)
+        else:
+            calls_o, calls_p = [], []
+            report = RegressionReport(fork_block, 0, ())
+        for tx in broken(report):
+            reasons.append(
+                Reason(
+                    Check.REGRESSION,
+                    "benign-tx-reverts",
+                    tx,
+                    f"benign transaction {tx} succeeds on the original implementation and reverts on "
+                    "the candidate",
+                )
+            )
+        other = [d for d in report.differences if d.tx_hash not in set(broken(report))]
+        for tx in dict.fromkeys(d.tx_hash for d in other):
+            aspects = ", ".join(sorted({d.aspect for d in other if d.tx_hash == tx}))
+            notes.append(
+                Reason(Check.REGRESSION, "benign-tx-differs", tx, f"{tx} differs in {aspects}", fatal=False)
+            )
+        invariants: tuple[InvariantResult, ...] = ()
+        if request.invariants:
+            actions = [Action(t.sender, t.to, t.data, t.value) for t in benign.selected if t.to is not None]
+            invariants = await asyncio.to_thread(
+                fuzz_invariants,
+                patched.url,
+                request.invariants,
+                actions,
+                examples=request.fuzz_examples,
+                steps=request.fuzz_steps,
+            )
+            for inv in invariants:
+                if not inv.holds:
+                    reasons.append(
+                        Reason(
+                            Check.INVARIANT,
+                            "invariant-broken",
+                            inv.name,
+                            f"invariant {inv.name} breaks under fuzzing: {inv.counterexample}",
+                        )
+                    )
+    return report, calls_o, calls_p, invariants, reasons, notes
+
+
+def _sources(compiled: Compiled) -> dict[str, Any]:
+    units = {}
+    for path, unit in sorted(compiled.result.sources.items()):
+        text = unit.content or ""
+        entry: dict[str, Any] = {"sha256": sha256_hex(text)}
+        if not path.startswith(("@openzeppelin/", "node_modules/", "@safe-global/")):
+            entry["content"] = text
+        units[path] = entry
+    settings = {k: v for k, v in compiled.result.settings.items() if k != "outputSelection"}
+    art = compiled.artifact
+    return {
+        "contract": f"{art.source_path}:{art.name}",
+        "compiler": {"version": compiled.result.long_version, "settings": settings},
+        "sources": units,
+        "creation_code_sha256": sha256_hex(art.bytecode),
+        "runtime_code_sha256": sha256_hex(art.deployed_bytecode),
+        "runtime_size": len(art.deployed_bytecode),
+    }
+
+
+def _document(
+    request: VerifyRequest,
+    chain_id: int,
+    proxy: Address,
+    live_impl: Address,
+    live_code: bytes,
+    cand: Compiled,
+    live: Compiled | None,
+    layout: LayoutDiff | None,
+    attack: AttackReplay | None,
+    regression: RegressionReport,
+    invariants: tuple[InvariantResult, ...],
+    cost: CostReport,
+    reasons: Sequence[Reason],
+    notes: Sequence[Reason],
+) -> dict[str, Any]:
+    return {
+        "pass": not any(r.fatal for r in reasons),
+        "chain": {"chain_id": chain_id, "proxy": proxy.lower(), "live_implementation": live_impl.lower()},
+        "live": {
+            "runtime_code_sha256": sha256_hex(live_code),
+            "runtime_size": len(live_code),
+            "source": _sources(live) if live is not None else None,
+        },
+        "candidate": _sources(cand),
+        "layout": list(layout.changes) if layout is not None else None,
+        "attack": attack,
+        "attack_txs": sorted(h.lower() for h in request.attack_txs),
+        "regression": regression,
+        "invariants": {"declared": list(request.invariants), "fuzz": list(invariants)},
+        "cost": {
+            "size_before": cost.size_before,
+            "size_after": cost.size_after,
+            "size_delta": cost.size_delta,
+            "within_eip170": cost.within_limit,
+            "functions": [_gas_json(f) for f in cost.functions],
+            "max_overhead_pct": cost.max_overhead_pct,
+        },
+        "reasons": list(reasons),
+        "notes": list(notes),
+    }
+
+
+def _gas_json(f: FunctionGas) -> dict[str, Any]:
+    return {
+        "selector": f.selector,
+        "name": f.name,
+        "samples": f.samples,
+        "original_median": f.original_median,
+        "patched_median": f.patched_median,
+        "overhead_pct": f.overhead_pct,
+    }
