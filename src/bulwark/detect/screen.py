@@ -14,6 +14,11 @@ thousand per second for simple transactions, which keeps the node as the single 
 2. ``callTracer`` (with logs) for every remaining transaction; ``prestateTracer`` (diff mode) only
    when the trace shows a privileged selector reaching a protected contract or native assets are
    protected, since only those judgements need storage writes.
+
+State: each transaction is simulated on ``latest``. anvil's ``pending`` state already contains the
+transaction being screened (simulating it there runs it twice); when the sender has earlier
+transactions still pending (fund a contract, then use it), the chain of them is simulated together
+with ``eth_simulateV1`` on ``latest``, which yields the last one's logs (no call tree).
 """
 
 from __future__ import annotations
@@ -72,8 +77,9 @@ class _Slot:
 class Screener:
     rpc: BatchRpc
     monitors: Sequence[Monitor]
-    block_tag: str = "pending"
+    block_tag: str = "latest"
     stats: ScreenStats = field(default_factory=ScreenStats)
+    _pending: dict[Address, dict[int, Transaction]] = field(default_factory=dict)
     _slots: list[_Slot] = field(default_factory=list)
     _eoa: dict[Address, bool] = field(default_factory=dict)
 
@@ -128,8 +134,60 @@ class Screener:
             if slot.monitor.protocol.name == finding.protocol:
                 slot.gate.forget(finding)
 
+    def note_pending(self, tx: Transaction) -> None:
+        """Remember a pending transaction so later ones from the same sender run after it."""
+        by_nonce = self._pending.setdefault(tx.sender, {})
+        by_nonce[tx.nonce] = tx
+        if len(by_nonce) > 64:  # a sender flooding the pool: keep the newest
+            for nonce in sorted(by_nonce)[:-64]:
+                del by_nonce[nonce]
+
+    async def _earlier(self, tx: Transaction) -> list[Transaction]:
+        by_nonce = self._pending.get(tx.sender)
+        if not by_nonce or not any(n < tx.nonce for n in by_nonce):
+            return []
+        mined = int(await self.rpc.request("eth_getTransactionCount", [tx.sender, "latest"]), 16)
+        for nonce in [n for n in by_nonce if n < mined]:
+            del by_nonce[nonce]
+        return [by_nonce[n] for n in sorted(by_nonce) if n < tx.nonce]
+
+    async def _simulate_chain(self, earlier: list[Transaction], tx: Transaction) -> TxEvent:
+        calls = [{**tx_request(t), "nonce": hex(t.nonce)} for t in [*earlier, tx]]
+        params = [{"blockStateCalls": [{"calls": calls}], "validation": False}, "latest"]
+        try:
+            blocks = await self.rpc.request("eth_simulateV1", params)
+            last = blocks[0]["calls"][-1]
+        except (RpcCallError, KeyError, IndexError, TypeError) as exc:
+            self.stats.failures += 1
+            raise SimulationFailed(
+                f"cannot simulate pending transaction {tx.hash} after its sender's earlier ones"
+            ) from exc
+        ok = last.get("status") in ("0x1", 1, True)
+        raw: RawFrame = {
+            "type": "CALL" if tx.to is not None else "CREATE",
+            "from": tx.sender,  # type: ignore[typeddict-unknown-key]
+            "input": "0x" + tx.data.hex(),
+            "value": hex(tx.value),
+            "logs": [
+                {"address": lg["address"], "topics": lg["topics"], "data": lg["data"], "position": "0x0"}
+                for lg in last.get("logs") or []
+            ],
+        }
+        if tx.to is not None:
+            raw["to"] = tx.to
+        if not ok:
+            raw["error"] = "execution reverted"
+        root, steps = parse_call_trace(raw, tx.hash)
+        return TxEvent(tx, True, root, None, steps)
+
     async def simulate(self, tx: Transaction) -> TxEvent:
         started = time.perf_counter()
+        earlier = await self._earlier(tx)
+        if earlier:
+            event = await self._simulate_chain(earlier, tx)
+            self.stats.simulated += 1
+            self.stats.sim_seconds += time.perf_counter() - started
+            return event
         call = tx_request(tx)
         try:
             raw: RawFrame = await self.rpc.request("debug_traceCall", [call, self.block_tag, _CALL_TRACER])

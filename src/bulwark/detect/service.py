@@ -82,6 +82,7 @@ class DetectionService:
     async def _mempool_loop(self, sink: Sink) -> None:
         assert self.mempool is not None
         async for pending in self.mempool.stream():
+            self.screener.note_pending(pending.tx)
             await self._sem.acquire()
             task = asyncio.create_task(self._screen_one(pending, sink))
             self._tasks.add(task)

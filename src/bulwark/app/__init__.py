@@ -1,0 +1,1 @@
+"""Composition: builds stages from configuration or scenario worlds and wires them together."""
