@@ -57,6 +57,13 @@ class FixContext:
         s = src(node)
         return Edit(self.text(node).path, s.start, s.end, replacement)
 
+    def replace_statement(self, node: Mapping[str, Any], replacement: str) -> Edit:
+        """Replace a statement together with its ';' (solc's ``src`` may stop before it)."""
+        s = src(node)
+        st = self.text(node)
+        end = s.end + 1 if st.slice(s.end, s.end + 1) == ";" else s.end
+        return Edit(st.path, s.start, end, replacement)
+
     def insert_before(self, node: Mapping[str, Any], statement: str) -> Edit:
         """Insert ``statement`` on its own line before the statement ``node`` (same indentation)."""
         st = self.text(node)

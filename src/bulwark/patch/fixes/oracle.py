@@ -68,7 +68,7 @@ class TwapFix(FixTemplate):
                     rtype = type_string(call)
                     yield self.candidate(
                         finding,
-                        [ctx.replace(ret, f"try {replacement} returns ({rtype} bulwarkTwap) {{\n"
+                        [ctx.replace_statement(ret, f"try {replacement} returns ({rtype} bulwarkTwap) {{\n"
                                           f"{ctx.text(ret).indent_at(src(ret).start)}{ctx.text(ret).unit()}"
                                           f"return bulwarkTwap;\n{ctx.text(ret).indent_at(src(ret).start)}}} catch {{}}")],
                         f"{finding.function} valued assets at {owner.name}'s spot price, which a flash loan can "

@@ -144,7 +144,7 @@ def _guard_variables(program: Program, contract: Contract) -> set[int]:
         for n in walk(body):
             if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
                 sides = [n.get("leftExpression") or {}, n.get("rightExpression") or {}]
-                if any(is_msg_sender(s) for s in sides):
+                if any(is_msg_sender(s) or is_tx_origin(s) for s in sides):
                     for s in sides:
                         b = base_variable(s)
                         ref = b.get("referencedDeclaration") if b else None
@@ -164,7 +164,7 @@ def check_initializers(program: Program, contract: Contract) -> Iterator[Localis
         if fn.kind != "function":
             continue
         lowered = fn.name.lower()
-        if fn.name.lower() == contract.name.lower() and not program.at_least(0, 5):
+        if _constructor_like(fn.name, contract.name) and not program.at_least(0, 5):
             yield _loc(program, "misnamed-constructor", VulnClass.ACCESS_CONTROL, contract, fn, None, 0.95,
                        f"{fn.name} looks like a constructor of {contract.name} but is a public function")
             continue
@@ -180,6 +180,14 @@ def check_initializers(program: Program, contract: Contract) -> Iterator[Localis
             continue
         yield _loc(program, "unprotected-initializer", VulnClass.ACCESS_CONTROL, contract, fn, None, 0.85,
                    f"{fn.name} can be called by anyone, any number of times")
+
+
+def _constructor_like(name: str, contract: str) -> bool:
+    """A public function named like its contract (a case slip or a typo): meant as a constructor."""
+    import difflib
+
+    a, b = name.lower(), contract.lower()
+    return a == b or (len(b) >= 4 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.8)
 
 
 def check_upgrade_auth(program: Program, contract: Contract) -> Iterator[Localisation]:
