@@ -8,13 +8,18 @@ interface IEmergencyPausable {
     function pause() external;
     function pauseSelectors(bytes4[] calldata selectors) external;
     function paused() external view returns (bool);
+    function setBlocked(address account) external;
+    function tightenOutflowLimit(address asset, uint16 maxBps, uint32 window) external;
+    function tripOutflowLimit(address asset) external;
 }
 
 /// @title BulwarkGuardian
 /// @notice Holds PAUSER_ROLE on the protected components and lets registered sentinel keys use it.
-///         It can pause a registered target or some of its functions, and nothing else: there is
-///         no unpause, upgrade, parameter, withdrawal or arbitrary-call path, so a stolen sentinel
-///         key can at worst freeze the protocol until governance (the owner) unpauses it.
+///         It can pause a registered target or some of its functions, block accounts from its
+///         guarded functions and tighten or trip its per-asset outflow limits, and nothing else:
+///         there is no unpause, unblock, loosening, upgrade, parameter, withdrawal or arbitrary-call
+///         path, so a stolen sentinel key can at worst freeze the protocol until governance (the
+///         owner) lifts the restriction.
 /// @dev Owned by the TimelockController. Pause rights lapse at `rightsExpireAt` unless the owner
 ///      renews them, so an emergency power nobody looks after does not stay live forever.
 contract BulwarkGuardian is Ownable {
@@ -33,12 +38,19 @@ contract BulwarkGuardian is Ownable {
     event RightsRenewed(uint64 expiry);
     event Paused(address indexed target, address indexed sentinel);
     event SelectorsPaused(address indexed target, bytes4[] selectors, address indexed sentinel);
+    event AccountsBlocked(address indexed target, address[] accounts, address indexed sentinel);
+    event OutflowLimitTightened(
+        address indexed target, address indexed asset, uint16 maxBps, uint32 window, address sentinel
+    );
+    event OutflowLimitTripped(address indexed target, address indexed asset, address indexed sentinel);
 
     error NotSentinel(address account);
     error NotProtected(address target);
     error RightsExpired(uint64 expiredAt);
     error InvalidDuration(uint64 duration);
     error NoSelectors();
+    error NoTargets();
+    error NoAccounts();
     error ZeroAddress();
 
     constructor(address owner_, uint64 duration) Ownable(owner_) {
@@ -83,6 +95,48 @@ contract BulwarkGuardian is Ownable {
         _authorizeEmergency(target, abi.encodeCall(IEmergencyPausable.pauseSelectors, (selectors)));
         emit SelectorsPaused(target, selectors, msg.sender);
         IEmergencyPausable(target).pauseSelectors(selectors);
+    }
+
+    /// @notice Pause several targets in one transaction (one incident touching several components).
+    function pauseMany(address[] calldata targets) external {
+        if (targets.length == 0) revert NoTargets();
+        for (uint256 i = 0; i < targets.length; ++i) {
+            address target = targets[i];
+            _authorizeEmergency(target, abi.encodeCall(IEmergencyPausable.pause, ()));
+            emit Paused(target, msg.sender);
+            if (!IEmergencyPausable(target).paused()) {
+                IEmergencyPausable(target).pause();
+            }
+        }
+    }
+
+    /// @notice Refuse `accounts` (an attacker's key and its contracts) on every guarded function
+    ///         of `target`. Only governance can lift it (`unblock` on the target).
+    function blockAccounts(address target, address[] calldata accounts) external {
+        if (accounts.length == 0) revert NoAccounts();
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            _authorizeEmergency(target, abi.encodeCall(IEmergencyPausable.setBlocked, (accounts[i])));
+        }
+        emit AccountsBlocked(target, accounts, msg.sender);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            IEmergencyPausable(target).setBlocked(accounts[i]);
+        }
+    }
+
+    /// @notice Make `target`'s outflow limit on `asset` stricter (the target refuses a looser one).
+    function tightenOutflowLimit(address target, address asset, uint16 maxBps, uint32 window) external {
+        _authorizeEmergency(
+            target, abi.encodeCall(IEmergencyPausable.tightenOutflowLimit, (asset, maxBps, window))
+        );
+        emit OutflowLimitTightened(target, asset, maxBps, window, msg.sender);
+        IEmergencyPausable(target).tightenOutflowLimit(asset, maxBps, window);
+    }
+
+    /// @notice Stop every outflow of `asset` from `target` until governance resets the limit.
+    function tripOutflowLimit(address target, address asset) external {
+        _authorizeEmergency(target, abi.encodeCall(IEmergencyPausable.tripOutflowLimit, (asset)));
+        emit OutflowLimitTripped(target, asset, msg.sender);
+        IEmergencyPausable(target).tripOutflowLimit(asset);
     }
 
     /// @notice Whether sentinels can act right now.

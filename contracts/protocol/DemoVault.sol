@@ -66,6 +66,15 @@ contract DemoVault is ProtectedUpgradeable, ERC4626Upgradeable, ReentrancyGuardT
         return super.transferFrom(from, to, value);
     }
 
+    /// @dev Every exit (withdraw and redeem) goes through here: the outflow limit applies to both.
+    function _withdraw(address caller, address receiver, address owner, uint256 assets, uint256 shares)
+        internal
+        override
+    {
+        _limitOutflow(asset(), assets);
+        super._withdraw(caller, receiver, owner, assets, shares);
+    }
+
     function _decimalsOffset() internal pure override returns (uint8) {
         return 6;
     }

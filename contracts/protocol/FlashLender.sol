@@ -13,6 +13,8 @@ import {ProtectedUpgradeable} from "./ProtectedUpgradeable.sol";
 /// @title FlashLender
 /// @notice ERC-3156 flash loans out of a per-token pool that anyone can deposit into. Depositors hold
 ///         shares of the pool, so flash fees accrue to them pro rata.
+///      Withdrawals count against the per-asset outflow limit; a flash loan does not (it is repaid,
+///      with the fee, within the same call or the whole call reverts).
 /// @dev Liquidity is tracked in storage, not read from balanceOf, so a donation cannot move the
 ///      share price and the fee check cannot be satisfied by tokens that were already here.
 contract FlashLender is ProtectedUpgradeable, ReentrancyGuardTransientUpgradeable, IERC3156FlashLender {
@@ -75,6 +77,7 @@ contract FlashLender is ProtectedUpgradeable, ReentrancyGuardTransientUpgradeabl
         totalShares[token] = supply - shares;
         liquidity[token] = liq - amount;
         emit Withdrawn(token, msg.sender, amount, shares);
+        _limitOutflow(token, amount);
         IERC20(token).safeTransfer(msg.sender, amount);
     }
 

@@ -92,6 +92,7 @@ contract LendingMarket is ProtectedUpgradeable, ReentrancyGuardTransientUpgradea
         suppliedOf[msg.sender] = supplied - amount;
         totalSupplied -= amount;
         emit SupplyWithdrawn(msg.sender, amount);
+        _limitOutflow(address(debtAsset), amount);
         debtAsset.safeTransfer(msg.sender, amount);
     }
 
@@ -114,6 +115,7 @@ contract LendingMarket is ProtectedUpgradeable, ReentrancyGuardTransientUpgradea
         uint256 hf = healthFactor(msg.sender);
         if (hf < WAD) revert Unhealthy(hf);
         emit CollateralWithdrawn(msg.sender, amount);
+        _limitOutflow(address(collateral), amount);
         collateral.safeTransfer(msg.sender, amount);
     }
 
@@ -127,6 +129,7 @@ contract LendingMarket is ProtectedUpgradeable, ReentrancyGuardTransientUpgradea
         debtOf[msg.sender] = debt;
         totalBorrowed += amount;
         emit Borrowed(msg.sender, amount);
+        _limitOutflow(address(debtAsset), amount);
         debtAsset.safeTransfer(msg.sender, amount);
     }
 
@@ -163,6 +166,7 @@ contract LendingMarket is ProtectedUpgradeable, ReentrancyGuardTransientUpgradea
         totalCollateral -= seize;
         emit Liquidated(msg.sender, borrower, repaid, seize);
         debtAsset.safeTransferFrom(msg.sender, address(this), repaid);
+        _limitOutflow(address(collateral), seize);
         collateral.safeTransfer(msg.sender, seize);
     }
 

@@ -25,6 +25,11 @@ DEPOSIT = selector("deposit(uint256,address)")
 GUARDIAN_WRITES = {
     "pause",
     "pauseSelectors",
+    # containment (issue 5): restrict only, never lift
+    "pauseMany",
+    "blockAccounts",
+    "tightenOutflowLimit",
+    "tripOutflowLimit",
     "setSentinel",
     "setProtected",
     "renew",
