@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import enum
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from bulwark.chain import ChainClient, run
 from bulwark.chain.mempool import BatchRpc, MempoolWatcher
 from bulwark.detect.model import AssetInfo, ContractInfo, ProtocolModel
 from bulwark.detect.registry import BUILTINS
+from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener
 from bulwark.detect.service import DetectionService, Output, Raised
 from bulwark.detect.setup import Monitor
@@ -71,21 +71,6 @@ def scenario_monitor(world: World) -> Monitor:
     return Monitor(
         "scenario", protocol_model(world), tuple(cls() for cls in BUILTINS), cooldown_s=300, mempool=True
     )
-
-
-def finding_json(finding: Finding) -> dict[str, Any]:
-    def plain(value: Any) -> Any:
-        if isinstance(value, enum.IntEnum):
-            return value.name.lower()
-        if isinstance(value, enum.Enum):
-            return value.value
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [plain(v) for v in value]
-        return value
-
-    return {f.name: plain(getattr(finding, f.name)) for f in dataclasses.fields(finding)}
 
 
 @dataclass(slots=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import enum
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,24 +14,11 @@ from bulwark.chain.mempool import BatchRpc, MempoolWatcher
 from bulwark.chain.watchers import FileCheckpointStore, HeadWatcher
 from bulwark.cli.config import check_file
 from bulwark.config import BulwarkConfig
+from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener
 from bulwark.detect.service import DetectionService, Output, Raised
 from bulwark.detect.setup import build_monitors
-from bulwark.domain import Finding
 from bulwark.logs import mask
-
-
-def finding_json(finding: Finding) -> dict[str, Any]:
-    def plain(value: Any) -> Any:
-        if isinstance(value, enum.Enum):
-            return value.name.lower() if isinstance(value, enum.IntEnum) else value.value
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [plain(v) for v in value]
-        return value
-
-    return {f.name: plain(getattr(finding, f.name)) for f in dataclasses.fields(finding)}
 
 
 def _line(item: Output, as_json: bool) -> str:

@@ -1,0 +1,52 @@
+"""The detection bars on the real corpus: each attack is flagged from the mempool, before its
+transaction is included, with a finding of the scenario's class; benign traffic raises nothing high."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bulwark.app.protect import run_benign_detect, run_scenario_detect
+from bulwark.scenarios.corpus import load_corpus
+from bulwark.scenarios.runner import RunOptions
+from bulwark.toolchain.solc import Compiler
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def compiler() -> Iterator[Compiler]:
+    with Compiler() as c:
+        yield c
+
+
+FAST = ("spot-price-collateral", "oracle-open-setprice")
+
+
+def _check(name: str, compiler: Compiler) -> None:
+    result = run_scenario_detect(load_corpus().get(name), RunOptions(benign_txs=10), compiler=compiler)
+    assert result["attack_succeeded"], "the vulnerable scenario must really attack"
+    assert result["detected"], result["findings"]
+    assert result["detected_before_inclusion"], result["findings"]
+    assert result["class_matched"], (result["class"], result["finding_classes"])
+    assert result["detection_latency_ms"] is not None and result["detection_latency_ms"] < 2_000
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_attack_detected_before_inclusion(name: str, compiler: Compiler) -> None:
+    _check(name, compiler)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in load_corpus().names() if n not in FAST])
+def test_every_other_scenario_detected_before_inclusion(name: str, compiler: Compiler) -> None:
+    _check(name, compiler)
+
+
+def test_benign_traffic_raises_no_high_or_critical(compiler: Compiler) -> None:
+    result = run_benign_detect(200, seed=3, compiler=compiler)
+    assert result["benign"]["txs"] == 200
+    assert result["screened"] >= 200  # every benign transaction was seen pending and screened
+    by = result["findings_by_severity"]
+    assert by["high"] == 0 and by["critical"] == 0, result["findings"]
