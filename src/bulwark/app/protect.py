@@ -89,6 +89,7 @@ class Detection:
     monitor: Monitor
     quiet_s: float = 0.3
     seen: list[_Seen] = field(default_factory=list)
+    _pending_at_finding: dict[tuple[str | None, float | None], bool] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _client: ChainClient | None = None
     _rpc: BatchRpc | None = None
@@ -108,8 +109,13 @@ class Detection:
         if not isinstance(item, Raised):
             return
         f = item.finding
-        receipt = await self._client.get_receipt(f.tx_hash) if self._client and f.tx_hash else None
-        self.seen.append(_Seen(f, item.latency_ms, f.pending and receipt is None, time.perf_counter()))
+        # Findings of one screening are produced together: the first one's inclusion check holds
+        # for all of them (checking each in turn would measure the sink, not detection).
+        key = (f.tx_hash, item.latency_ms)
+        if key not in self._pending_at_finding:
+            receipt = await self._client.get_receipt(f.tx_hash) if self._client and f.tx_hash else None
+            self._pending_at_finding[key] = f.pending and receipt is None
+        self.seen.append(_Seen(f, item.latency_ms, self._pending_at_finding[key], time.perf_counter()))
 
     async def _refresh_loop(self) -> None:
         assert self._client is not None and self.screener is not None
@@ -195,6 +201,8 @@ async def run_detect_async(
     on_attack = [s for s in detection.seen if s.finding.tx_hash in set(hashes)]
     latencies = [s.latency_ms for s in on_attack if s.latency_ms is not None and s.before_inclusion]
     classes = sorted({s.finding.vuln_class.value for s in on_attack})
+    # The bar: a finding of the scenario's own class, raised while the attack was still pending.
+    matched = any(s.before_inclusion and s.finding.vuln_class == scenario.vuln_class for s in on_attack)
     return {
         "scenario": scenario.name,
         "class": scenario.vuln_class.value,
@@ -209,7 +217,7 @@ async def run_detect_async(
         "detected": bool(on_attack),
         "detected_before_inclusion": any(s.before_inclusion for s in on_attack),
         "detection_latency_ms": round(min(latencies), 3) if latencies else None,
-        "class_matched": scenario.vuln_class.value in classes,
+        "class_matched": matched,
         "finding_classes": classes,
         "findings": [
             finding_json(s.finding) | {"before_inclusion": s.before_inclusion} for s in detection.seen
