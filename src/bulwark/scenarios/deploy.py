@@ -188,14 +188,13 @@ def build_protocol(
     compiler: Compiler, implementations: Mapping[str, ImplSpec] | None = None
 ) -> ProtocolBuild:
     """Compile the protocol, the guardian and governance contracts, and the overrides."""
+    unknown = sorted(set(implementations or {}) - set(DEFAULT_IMPLEMENTATIONS))
+    if unknown:
+        raise ScenarioError(
+            f"cannot override {unknown[0]!r}: the upgradeable components are {', '.join(COMPONENTS)}"
+        )
     base = _cached_compile(compiler, PROTOCOL_SOURCES)
-    overrides: dict[str, ContractArtifact] = {}
-    for component, spec in (implementations or {}).items():
-        if component not in DEFAULT_IMPLEMENTATIONS:
-            raise ScenarioError(
-                f"cannot override {component!r}: the upgradeable components are {', '.join(COMPONENTS)}"
-            )
-        overrides[component] = compile_impl(compiler, spec)
+    overrides = {name: compile_impl(compiler, spec) for name, spec in (implementations or {}).items()}
     return ProtocolBuild(base=base, overrides=overrides)
 
 
