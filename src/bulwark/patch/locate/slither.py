@@ -57,10 +57,10 @@ def slither_findings(result: CompileResult, editable: Mapping[str, str]) -> list
             raise
         except Exception as exc:  # Slither fails in many ways on inputs it does not understand
             raise SlitherError(f"Slither failed: {type(exc).__name__}: {exc}") from exc
-    return [loc for r in raw if (loc := _to_localisation(r, editable)) is not None]
+    return [loc for r in raw if (loc := _to_localisation(r, editable, root)) is not None]
 
 
-def _to_localisation(raw: Mapping[str, Any], editable: Mapping[str, str]) -> Localisation | None:
+def _to_localisation(raw: Mapping[str, Any], editable: Mapping[str, str], root: Path) -> Localisation | None:
     check = str(raw.get("check", ""))
     if check not in DETECTORS:
         return None
@@ -69,8 +69,8 @@ def _to_localisation(raw: Mapping[str, Any], editable: Mapping[str, str]) -> Loc
         score -= 0.1
     for element in raw.get("elements") or []:
         mapping = element.get("source_mapping") or {}
-        path = mapping.get("filename_relative")
-        if path not in editable:
+        path = _unit_name(mapping, root)
+        if path is None or path not in editable:
             continue
         contract, function = _owner(element)
         if contract is None:
@@ -88,6 +88,17 @@ def _to_localisation(raw: Mapping[str, Any], editable: Mapping[str, str]) -> Loc
             length=mapping.get("length"),
         )
     return None
+
+
+def _unit_name(mapping: Mapping[str, Any], root: Path) -> str | None:
+    """Slither's ``filename_relative`` is relative to the process's cwd: go through the absolute path."""
+    absolute = mapping.get("filename_absolute")
+    if not absolute:
+        return None
+    try:
+        return Path(absolute).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
 
 
 def _owner(element: Mapping[str, Any]) -> tuple[str | None, str | None]:
