@@ -18,12 +18,14 @@ def register(app: typer.Typer) -> None:
         contract: str | None = typer.Option(None, "--contract", help="Only this contract."),
         solc: str | None = typer.Option(None, "--solc", help="Compiler version (default: from the pragma)."),
         trace: Path | None = typer.Option(None, "--trace", help="callTracer JSON of the attack."),
-        out: Path | None = typer.Option(None, "--out", help="Write patched sources here (same relative paths)."),
+        out: Path | None = typer.Option(
+            None, "--out", help="Write patched sources here (same relative paths)."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
         no_slither: bool = typer.Option(False, "--no-slither", help="Only Bulwark's own checks (faster)."),
     ) -> None:
         """Find the vulnerable function and print (and optionally write) a compiled, ABI-preserving fix."""
-        from bulwark.patch import PatchRequest, generate
+        from bulwark.patch import PatchRequest
         from bulwark.toolchain.paths import project_root
         from bulwark.toolchain.solc import Compiler
 
@@ -43,7 +45,11 @@ def register(app: typer.Typer) -> None:
             from bulwark.patch.engine import analyse, patches_for
 
             request = PatchRequest(
-                paths=[full], contract=contract, solc_version=solc, trace=trace_data, use_slither=not no_slither
+                paths=[full],
+                contract=contract,
+                solc_version=solc,
+                trace=trace_data,
+                use_slither=not no_slither,
             )
             analysis = analyse(request, compiler)
             patches = patches_for(analysis, compiler)

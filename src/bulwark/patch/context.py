@@ -201,9 +201,9 @@ class FixContext:
         out = {}
         for name, mod in contract.all_modifiers.items():
             parts = self.program.closure(mod)
-            if any(_gates_on_sender(p.body, self.program) for p in parts):
-                out[name] = mod
-            elif any(w in name.lower() for w in _GUARD_WORDS) and name.lower().startswith("only"):
+            if any(_gates_on_sender(p.body, self.program) for p in parts) or (
+                any(w in name.lower() for w in _GUARD_WORDS) and name.lower().startswith("only")
+            ):
                 out[name] = mod
         return out
 

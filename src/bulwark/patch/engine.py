@@ -14,7 +14,7 @@ from bulwark.errors import BulwarkError, CompileError, SlitherError, UsageError
 from bulwark.patch.context import FixContext
 from bulwark.patch.edit import EditConflict, apply_all, check_disjoint, unified_diff
 from bulwark.patch.fixes import Candidate, templates
-from bulwark.patch.locate import combine, locate_program
+from bulwark.patch.locate import locate_program
 from bulwark.patch.solast import Contract, Program
 from bulwark.toolchain.artifacts import CompileResult, StorageLayout
 from bulwark.toolchain.solc import Compiler
@@ -176,7 +176,9 @@ def _combine(cands: list[Candidate]) -> list[Candidate]:
 def _build(
     analysis: Analysis, compiler: Compiler, findings: list[Localisation], cands: list[Candidate], score: float
 ) -> Patch | None:
-    edits = tuple(sorted({e for c in cands for e in c.edits}, key=lambda e: (e.path, e.start, e.end, e.replacement)))
+    edits = tuple(
+        sorted({e for c in cands for e in c.edits}, key=lambda e: (e.path, e.start, e.end, e.replacement))
+    )
     try:
         patched = apply_all(analysis.sources, edits)
     except EditConflict as exc:
@@ -212,7 +214,9 @@ def _build(
     )
 
 
-def interface_change(before: CompileResult, after: CompileResult, paths: set[str], removed: frozenset[str]) -> str | None:
+def interface_change(
+    before: CompileResult, after: CompileResult, paths: set[str], removed: frozenset[str]
+) -> str | None:
     """Why the patched build is not a drop-in replacement (None when it is)."""
     old = {(c.source_path, c.name): c for c in before.contracts if c.source_path in paths}
     new = {(c.source_path, c.name): c for c in after.contracts if c.source_path in paths}
@@ -233,5 +237,7 @@ def interface_change(before: CompileResult, after: CompileResult, paths: set[str
 
 
 def _layout(layout: StorageLayout) -> list[tuple[str, int, int, str]]:
-    return [(v.label, v.slot, v.offset, layout.types[v.type].label if v.type in layout.types else v.type)
-            for v in layout.variables]
+    return [
+        (v.label, v.slot, v.offset, layout.types[v.type].label if v.type in layout.types else v.type)
+        for v in layout.variables
+    ]

@@ -178,7 +178,9 @@ class Function:
     def mutability(self) -> str:
         if self.node.get("stateMutability"):
             return str(self.node["stateMutability"])
-        return "view" if self.node.get("constant") else ("payable" if self.node.get("payable") else "nonpayable")
+        return (
+            "view" if self.node.get("constant") else ("payable" if self.node.get("payable") else "nonpayable")
+        )
 
     @property
     def is_entry(self) -> bool:
@@ -276,7 +278,9 @@ def _abi_type(param: Mapping[str, Any]) -> str:
     for prefix in ("contract ", "enum ", "struct "):
         if ts.startswith(prefix):
             return "address" if prefix == "contract " else ts.split(" ", 1)[1].split(".")[-1]
-    return ts.replace(" storage ref", "").replace(" memory", "").replace(" calldata", "").replace(" payable", "")
+    return (
+        ts.replace(" storage ref", "").replace(" memory", "").replace(" calldata", "").replace(" payable", "")
+    )
 
 
 @dataclass
@@ -535,6 +539,13 @@ def _gates_on_sender(body: Any, program: Program) -> bool:
     return False
 
 
+def _deny_list(name: str) -> bool:
+    lowered = name.lower()
+    return any(
+        w in lowered for w in ("block", "black", "ban", "deny", "denied", "frozen", "sanction", "paused")
+    )
+
+
 def _sender_condition(cond: Mapping[str, Any], program: Program) -> bool:
     """msg.sender compared for identity, or used as a key of a boolean mapping / role check."""
     for n in walk(cond):
@@ -543,11 +554,18 @@ def _sender_condition(cond: Mapping[str, Any], program: Program) -> bool:
             if any(any(is_msg_sender(x) or is_tx_origin(x) for x in walk(s)) for s in sides):
                 return True
         if n.get("nodeType") == "IndexAccess" and type_string(n) == "bool":
+            indexed = n.get("baseExpression") or {}
+            if _deny_list(str(indexed.get("memberName") or indexed.get("name") or "")):
+                continue  # a blocklist keeps some callers out; it does not let only privileged ones in
             if any(is_msg_sender(x) for x in walk(n.get("indexExpression") or {})):
                 return True
         if n.get("nodeType") == "FunctionCall" and type_string(n) == "bool":
             if any(is_msg_sender(x) for a in n.get("arguments") or [] for x in walk(a)):
                 name = (callee_name(n) or "").lower()
-                if any(k in name for k in ("role", "owner", "admin", "auth", "allowed", "whitelist", "operator")):
+                if _deny_list(name):
+                    continue
+                if any(
+                    k in name for k in ("role", "owner", "admin", "auth", "allowed", "whitelist", "operator")
+                ):
                     return True
     return False

@@ -100,14 +100,27 @@ def test_trace_reentry_raises_the_reentrancy_finding(compiler: Compiler) -> None
     attacker = "0x" + "22" * 20
     withdraw = "0x3ccfd60b"  # withdraw()
     trace = {
-        "type": "CALL", "from": attacker, "to": attacker, "input": "0x",
-        "calls": [{
-            "type": "CALL", "from": attacker, "to": target, "input": withdraw,
-            "calls": [{
-                "type": "CALL", "from": target, "to": attacker, "input": "0x",
-                "calls": [{"type": "CALL", "from": attacker, "to": target, "input": withdraw}],
-            }],
-        }],
+        "type": "CALL",
+        "from": attacker,
+        "to": attacker,
+        "input": "0x",
+        "calls": [
+            {
+                "type": "CALL",
+                "from": attacker,
+                "to": target,
+                "input": withdraw,
+                "calls": [
+                    {
+                        "type": "CALL",
+                        "from": target,
+                        "to": attacker,
+                        "input": "0x",
+                        "calls": [{"type": "CALL", "from": attacker, "to": target, "input": withdraw}],
+                    }
+                ],
+            }
+        ],
     }
     request = PatchRequest(paths=[CONTRACTS / "CrossReentrancy.sol"], use_slither=False)
     plain = {f.function: f for f in locate(request, compiler)}
@@ -124,4 +137,4 @@ def test_slither_findings_are_merged(compiler: Compiler) -> None:
     findings = locate(PatchRequest(paths=[CONTRACTS / "Legacy.sol"]), compiler)
     detectors = {d for f in findings for d in f.detector.split("+")}
     assert "slither:tx-origin" in detectors
-    assert Path  # noqa: B018 (keeps the import used when the test is trimmed)
+    assert Path

@@ -9,8 +9,8 @@ from bulwark.patch.fixes.arithmetic import CheckedMathFix, RemoveUncheckedFix
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
 from bulwark.patch.fixes.oracle import TwapFix
-from bulwark.patch.fixes.signature_replay import UsedDigestFix
 from bulwark.patch.fixes.reentrancy import ReentrancyLockFix
+from bulwark.patch.fixes.signature_replay import UsedDigestFix
 from bulwark.patch.fixes.tx_origin import TxOriginFix
 from bulwark.patch.fixes.unchecked_call import UncheckedCallFix
 

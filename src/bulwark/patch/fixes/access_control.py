@@ -46,11 +46,14 @@ class AccessControlFix(FixTemplate):
                 preference=-rank,
             )
 
-    def _initializer(self, ctx: FixContext, contract: Contract, fn: Function, finding: Localisation) -> Iterator[Candidate]:
+    def _initializer(
+        self, ctx: FixContext, contract: Contract, fn: Function, finding: Localisation
+    ) -> Iterator[Candidate]:
         mods = contract.all_modifiers
         if "initializer" in mods:
             yield self.candidate(
-                finding, [ctx.add_modifier(fn, "initializer")],
+                finding,
+                [ctx.add_modifier(fn, "initializer")],
                 f"{fn.name} could be called again by anyone to take over {contract.name}. The fix applies the "
                 "contract's own `initializer` modifier, so it runs once (and never again on a live proxy).",
                 preference=1,
@@ -58,19 +61,30 @@ class AccessControlFix(FixTemplate):
         addr = _first_written_address(ctx, fn)
         if addr is not None:
             yield self.candidate(
-                finding, [ctx.body_start(fn, f"require({addr} == address(0));")],
+                finding,
+                [ctx.body_start(fn, f"require({addr} == address(0));")],
                 f"{fn.name} could be called again by anyone to overwrite {addr}. The fix lets it run only while "
                 f"{addr} is unset, i.e. once, which keeps first-time initialisation working and stops re-runs.",
             )
 
-    def _constructor(self, ctx: FixContext, contract: Contract, fn: Function, finding: Localisation) -> Iterator[Candidate]:
+    def _constructor(
+        self, ctx: FixContext, contract: Contract, fn: Function, finding: Localisation
+    ) -> Iterator[Candidate]:
         st = ctx.text(fn.node)
         s = src(fn.node)
         head = st.slice(s.start, s.start + 8 + 64)
         name_at = head.find(fn.name)
         if head.startswith("function") and name_at > 8 and not head[8:name_at].strip():
             yield self.candidate(
-                finding, [_edit(st.path, s.start, s.start + len(head[: name_at + len(fn.name)].encode()), "constructor")],
+                finding,
+                [
+                    _edit(
+                        st.path,
+                        s.start,
+                        s.start + len(head[: name_at + len(fn.name)].encode()),
+                        "constructor",
+                    )
+                ],
                 f"{fn.name} was meant as the constructor of {contract.name} but its name does not match, so "
                 "anyone could call it and become the owner. The fix makes it the constructor.",
                 removed_selectors=frozenset({fn.signature}),
@@ -79,7 +93,8 @@ class AccessControlFix(FixTemplate):
         addr = _first_written_address(ctx, fn)
         if addr is not None:
             yield self.candidate(
-                finding, [ctx.body_start(fn, f"require({addr} == address(0));")],
+                finding,
+                [ctx.body_start(fn, f"require({addr} == address(0));")],
                 f"{fn.name} is a misnamed constructor anyone can call. The fix keeps the function (same ABI) but "
                 f"lets it run only while {addr} is unset.",
             )
@@ -100,7 +115,8 @@ def _upgrade_roles(contract: Contract) -> list[Guard]:
     if "onlyRole" not in contract.all_modifiers:
         return []
     roles = [
-        str(v["name"]) for v in contract.state_variables
+        str(v["name"])
+        for v in contract.state_variables
         if v.get("constant") and "UPGRADE" in str(v["name"]).upper() and type_string(v) == "bytes32"
     ]
     return [Guard(f"onlyRole({r})", None, f"role {r}") for r in roles]
@@ -113,4 +129,3 @@ def _first_written_address(ctx: FixContext, fn: Function) -> str | None:
         if type_string(decl).startswith("address") and "mapping" not in type_string(decl):
             return str(decl.get("name"))
     return None
-

@@ -73,7 +73,8 @@ class RemoveUncheckedFix(FixTemplate):
                 edits.append(Edit(st.path, s.start, brace, ""))
         if edits:
             yield self.candidate(
-                finding, edits,
+                finding,
+                edits,
                 f"{fn.name} did arithmetic in an `unchecked` block, so a large input wrapped around instead "
                 "of reverting. The fix restores solc's overflow checks there: results are unchanged for every "
                 "input that did not overflow, and an overflow now reverts.",
@@ -108,7 +109,8 @@ class CheckedMathFix(FixTemplate):
         st = contract.source
         edits.append(Edit(st.path, len(st.data), len(st.data), library_source(program.at_least(0, 5))))
         yield self.candidate(
-            finding, edits,
+            finding,
+            edits,
             f"{fn.name} in {contract.name} (solc {program.version}, no overflow checks) did unsigned "
             f"arithmetic that can wrap around. The fix routes each + - * through {LIBRARY}, emitted into "
             "the file, which reverts on overflow and returns the same result otherwise.",

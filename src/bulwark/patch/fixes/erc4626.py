@@ -25,7 +25,10 @@ def _is_assets(node: Node) -> bool:
         return callee_name(node) in _ASSET_CALLS
     if node.get("nodeType") == "Identifier":
         name = str(node.get("name") or "").lower()
-        return any(w in name for w in ("totalassets", "balance", "deposits", "reserve")) or name in ("assets_", "total")
+        return any(w in name for w in ("totalassets", "balance", "deposits", "reserve")) or name in (
+            "assets_",
+            "total",
+        )
     return False
 
 
@@ -45,9 +48,12 @@ class VirtualOffsetFix(FixTemplate):
         if not edits:
             return
         if has_offset and not own_offset and ctx.program.at_least(0, 8):
-            offset_fn = "function _decimalsOffset() internal pure override returns (uint8) {\n    return 6;\n}\n"
+            offset_fn = (
+                "function _decimalsOffset() internal pure override returns (uint8) {\n    return 6;\n}\n"
+            )
             yield self.candidate(
-                finding, [*edits, ctx.contract_end(contract, offset_fn)],
+                finding,
+                [*edits, ctx.contract_end(contract, offset_fn)],
                 f"{contract.name} minted shares 1:1 into an empty vault and pro rata afterwards, so an attacker "
                 "could deposit 1 wei, donate to the vault and make the next depositor's shares round to "
                 "zero. The fix uses virtual shares and assets with a 6-decimal offset (OpenZeppelin's "
@@ -55,7 +61,8 @@ class VirtualOffsetFix(FixTemplate):
                 preference=1,
             )
         yield self.candidate(
-            finding, edits,
+            finding,
+            edits,
             f"{contract.name} minted shares 1:1 into an empty vault and pro rata afterwards, so an attacker "
             "could deposit 1 wei, donate to the vault and make the next depositor's shares round to zero. The "
             f"fix always prices with virtual shares ({virtual}) and one virtual asset, so a donation is shared "
@@ -81,7 +88,11 @@ class VirtualOffsetFix(FixTemplate):
                     s = src(n)
                     if any(a <= s.start < b for a, b in taken):
                         continue
-                    if ctx.node_text(n) == supply_text and n.get("nodeType") in ("Identifier", "FunctionCall", "IndexAccess"):
+                    if ctx.node_text(n) == supply_text and n.get("nodeType") in (
+                        "Identifier",
+                        "FunctionCall",
+                        "IndexAccess",
+                    ):
                         pieces.append((s.start - base, s.end - base, f"({supply_text} + {virtual})"))
                         taken.append((s.start, s.end))
                     elif _is_assets(n):

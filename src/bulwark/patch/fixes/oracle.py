@@ -56,8 +56,11 @@ class TwapFix(FixTemplate):
                 params = (fn.node.get("parameters") or {}).get("parameters") or []
                 if len(params) != len(args) + 1 or not type_string(params[-1]).startswith("uint"):
                     continue
-                if any(type_string(p) != type_string(a) and not type_string(a).startswith(("int_const", "contract", "address"))
-                       for p, a in zip(params, args, strict=False)):
+                if any(
+                    type_string(p) != type_string(a)
+                    and not type_string(a).startswith(("int_const", "contract", "address"))
+                    for p, a in zip(params, args, strict=False)
+                ):
                     continue
                 base = ctx.node_text(target.get("expression") or {})
                 arg_text = ", ".join(ctx.node_text(a) for a in args)
@@ -68,9 +71,14 @@ class TwapFix(FixTemplate):
                     rtype = type_string(call)
                     yield self.candidate(
                         finding,
-                        [ctx.replace_statement(ret, f"try {replacement} returns ({rtype} bulwarkTwap) {{\n"
-                                          f"{ctx.text(ret).indent_at(src(ret).start)}{ctx.text(ret).unit()}"
-                                          f"return bulwarkTwap;\n{ctx.text(ret).indent_at(src(ret).start)}}} catch {{}}")],
+                        [
+                            ctx.replace_statement(
+                                ret,
+                                f"try {replacement} returns ({rtype} bulwarkTwap) {{\n"
+                                f"{ctx.text(ret).indent_at(src(ret).start)}{ctx.text(ret).unit()}"
+                                f"return bulwarkTwap;\n{ctx.text(ret).indent_at(src(ret).start)}}} catch {{}}",
+                            )
+                        ],
                         f"{finding.function} valued assets at {owner.name}'s spot price, which a flash loan can "
                         f"move within one transaction. The fix reads the same source's {fn.name} over "
                         f"{TWAP_WINDOW // 60} minutes instead; while the source cannot answer (too little "
@@ -78,7 +86,8 @@ class TwapFix(FixTemplate):
                         preference=1,
                     )
                 yield self.candidate(
-                    finding, [ctx.replace(call, replacement)],
+                    finding,
+                    [ctx.replace(call, replacement)],
                     f"{finding.function} valued assets at {owner.name}'s spot price, which a flash loan can move "
                     f"within one transaction. The fix reads the same source's {fn.name} over {TWAP_WINDOW // 60} "
                     "minutes, which a single transaction cannot move.",

@@ -25,14 +25,20 @@ def lock_modifier(ctx: FixContext, contract: Contract) -> tuple[str, str | None]
     """(modifier name, definition to emit or None when the contract already has one)."""
     for name, mod in contract.all_modifiers.items():
         params = (mod.node.get("parameters") or {}).get("parameters") or []
-        if not params and name.lower() in ("nonreentrant", "noreentrancy", "noreentrant", "lock", "nonreentrantlock"):
+        if not params and name.lower() in (
+            "nonreentrant",
+            "noreentrancy",
+            "noreentrant",
+            "lock",
+            "nonreentrantlock",
+        ):
             return name, None
     slot = hex(erc7201_slot(LOCK_NAMESPACE))
     program = ctx.program
     evm = str(program.result.settings.get("evmVersion") or "")
     transient = program.at_least(0, 8, 25) and evm in ("", "cancun", "prague", "osaka")
     load, store = ("tload", "tstore") if transient else ("sload", "sstore")
-    where = "transient storage" if transient else f"ERC-7201 slot of \"{LOCK_NAMESPACE}\""
+    where = "transient storage" if transient else f'ERC-7201 slot of "{LOCK_NAMESPACE}"'
     revert = 'require(bulwarkEntered == 0, "ReentrancyGuard: reentrant call");'
     body = f"""
 /// @dev Re-entrancy lock added by Bulwark; the flag lives in {where},
@@ -96,7 +102,8 @@ class ReentrancyLockFix(FixTemplate):
         note = (
             f" {', '.join(split_done)} is also called from inside the contract, so its body moved to an "
             "internal function the contract calls directly and only the external entry takes the lock."
-            if split_done else ""
+            if split_done
+            else ""
         )
         yield self.candidate(
             finding,
@@ -124,7 +131,9 @@ def _internal_callers(ctx: FixContext, contract: Contract, target: Function, loc
     return sites
 
 
-def _split(ctx: FixContext, contract: Contract, fn: Function, lock: str, sites: list[Node]) -> list[Edit] | None:
+def _split(
+    ctx: FixContext, contract: Contract, fn: Function, lock: str, sites: list[Node]
+) -> list[Edit] | None:
     """Move ``fn``'s body (and modifiers) to an internal function; the public face keeps the lock."""
     params = (fn.node.get("parameters") or {}).get("parameters") or []
     if any(not p.get("name") for p in params) or fn.visibility != "public" or fn.body is None:

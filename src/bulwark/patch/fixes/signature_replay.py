@@ -16,7 +16,13 @@ from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.solast import Node, callee_name, src, walk
 
 NAMESPACE = "bulwark.patch.UsedDigests"
-_STATEMENTS = ("ExpressionStatement", "VariableDeclarationStatement", "IfStatement", "Return", "EmitStatement")
+_STATEMENTS = (
+    "ExpressionStatement",
+    "VariableDeclarationStatement",
+    "IfStatement",
+    "Return",
+    "EmitStatement",
+)
 
 
 def helper(slot: int) -> str:
@@ -58,12 +64,16 @@ class UsedDigestFix(FixTemplate):
             if part.body is None or not ctx.editable(part.body):
                 continue
             for call in (n for n in walk(part.body) if n.get("nodeType") == "FunctionCall"):
-                if src(call).start != finding.start and finding.start not in range(src(call).start, src(call).end):
+                if src(call).start != finding.start and finding.start not in range(
+                    src(call).start, src(call).end
+                ):
                     continue
                 if callee_name(call) not in ("ecrecover", "recover", "tryRecover", "isValidSignatureNow"):
                     continue
                 args = call.get("arguments") or []
-                digest_arg = args[1] if callee_name(call) == "isValidSignatureNow" else (args[0] if args else None)
+                digest_arg = (
+                    args[1] if callee_name(call) == "isValidSignatureNow" else (args[0] if args else None)
+                )
                 stmt = _enclosing_statement(part.body, call)
                 if digest_arg is None or stmt is None or stmt.get("nodeType") == "Return":
                     continue
@@ -73,7 +83,8 @@ class UsedDigestFix(FixTemplate):
                     ctx.contract_end(contract, helper(erc7201_slot(NAMESPACE))),
                 ]
                 yield self.candidate(
-                    finding, edits,
+                    finding,
+                    edits,
                     f"{fn.name} accepted the same signed message any number of times, so a valid signature "
                     "could be replayed. The fix records each accepted digest (in an ERC-7201 namespaced slot, "
                     "so no storage variable moves) and rejects it the second time; the signed message is "

@@ -30,7 +30,8 @@ class TxOriginFix(FixTemplate):
         if not edits:
             return
         yield self.candidate(
-            finding, edits,
+            finding,
+            edits,
             "The caller was authorised by tx.origin, so any contract the owner interacts with could call in "
             "on the owner's behalf (phishing). The fix checks msg.sender, the immediate caller.",
         )

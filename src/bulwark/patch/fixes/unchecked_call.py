@@ -59,7 +59,7 @@ def _uses_safe_erc20(contract: Contract, base_type: str) -> bool:
         for u in c.own("UsingForDirective"):
             lib = str((u.get("libraryName") or {}).get("name") or "")
             target = type_string(u.get("typeName") or {})
-            if lib.split(".")[-1] == "SafeERC20" and (not target or target == base_type):
+            if lib.rsplit(".", maxsplit=1)[-1] == "SafeERC20" and (not target or target == base_type):
                 return True
     return False
 
@@ -87,19 +87,31 @@ class UncheckedCallFix(FixTemplate):
         expr = ctx.node_text(call)
         if name == "send" or not ctx.program.at_least(0, 5):
             fix = f"require({expr});"
-            edits = [ctx.replace(stmt, fix) if _stmt_has_semicolon(ctx, stmt) else ctx.replace(call, f"require({expr})")]
+            edits = [
+                ctx.replace(stmt, fix)
+                if _stmt_has_semicolon(ctx, stmt)
+                else ctx.replace(call, f"require({expr})")
+            ]
         else:
             var = f"bulwarkOk{src(stmt).start}"
-            edits = [ctx.replace(call, f"(bool {var}, ) = {expr}; require({var}, \"call failed\")")]
+            edits = [ctx.replace(call, f'(bool {var}, ) = {expr}; require({var}, "call failed")')]
         yield self.candidate(
-            finding, edits,
+            finding,
+            edits,
             f"The result of .{name} in {finding.function} was ignored, so a failed transfer of value let the "
             "function carry on as if it had succeeded. The fix reverts when the call fails.",
         )
 
     def _token(
-        self, ctx: FixContext, contract: Contract, finding: Localisation, stmt: Node, call: Node, target: Node,
-        name: str, base_type: str,
+        self,
+        ctx: FixContext,
+        contract: Contract,
+        finding: Localisation,
+        stmt: Node,
+        call: Node,
+        target: Node,
+        name: str,
+        base_type: str,
     ) -> Iterator[Candidate]:
         assert name is not None
         if _uses_safe_erc20(contract, base_type):
@@ -109,7 +121,8 @@ class UncheckedCallFix(FixTemplate):
             if st.slice(begin, end) == name:
                 safe = _SAFE_NAMES[name]
                 yield self.candidate(
-                    finding, [Edit(st.path, begin, end, safe)],
+                    finding,
+                    [Edit(st.path, begin, end, safe)],
                     f"token.{name} in {finding.function} ignored the token's boolean result, so a token that "
                     f"returns false instead of reverting let the call succeed without moving funds. The fix "
                     f"uses the contract's own SafeERC20 `{safe}`, which reverts on false and accepts tokens "
@@ -118,7 +131,9 @@ class UncheckedCallFix(FixTemplate):
                 )
         args = ", ".join(ctx.node_text(a) for a in call.get("arguments") or [])
         base = ctx.node_text(target.get("expression") or {})
-        replacement = f"_bulwarkCallToken(address({base}), abi.encodeWithSelector(bytes4({_SELECTORS[name]}), {args}))"
+        replacement = (
+            f"_bulwarkCallToken(address({base}), abi.encodeWithSelector(bytes4({_SELECTORS[name]}), {args}))"
+        )
         yield self.candidate(
             finding,
             [ctx.replace(call, replacement), ctx.contract_end(contract, _token_helper(ctx))],

@@ -55,7 +55,10 @@ def locate_program(
 
 
 def _with_trace(
-    program: Program, targets: list[Contract], findings: list[Localisation], trace: CallFrame | Mapping[str, Any]
+    program: Program,
+    targets: list[Contract],
+    findings: list[Localisation],
+    trace: CallFrame | Mapping[str, Any],
 ) -> list[Localisation]:
     out = list(findings)
     for contract in targets:
@@ -76,7 +79,9 @@ def _with_trace(
             if f.vuln_class is VulnClass.REENTRANCY and f.function in (reentered | outer):
                 bonus += 0.2
                 notes.append(f"trace: {f.function} was on the stack during a re-entry")
-            boosted.append(replace(f, score=round(min(1.0, f.score + bonus), 3), evidence=(*f.evidence, *notes)))
+            boosted.append(
+                replace(f, score=round(min(1.0, f.score + bonus), 3), evidence=(*f.evidence, *notes))
+            )
         out = boosted
         have = {(f.vuln_class, f.function) for f in out if f.contract == contract.name}
         for name in sorted(outer | reentered):

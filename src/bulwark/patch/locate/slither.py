@@ -14,7 +14,6 @@ from bulwark.errors import SlitherError
 from bulwark.toolchain.artifacts import CompileResult
 from bulwark.toolchain.slither import run_detectors, slither_for_result
 
-
 # detector -> (class, base score); only detectors a template can act on or that rank a finding.
 DETECTORS: Mapping[str, tuple[VulnClass, float]] = {
     "reentrancy-eth": (VulnClass.REENTRANCY, 0.75),

@@ -30,7 +30,16 @@ from bulwark.patch.solast import (
 LOCK_WORDS = ("nonreentrant", "noreentran", "reentrancyguard", "lock", "mutex", "nonreentrantview")
 INIT_MODIFIERS = frozenset({"initializer", "reinitializer", "onlyInitializing"})
 SPOT_CALLS = frozenset(
-    {"getReserves", "spotPrice", "getSpotPrice", "slot0", "getAmountOut", "getAmountsOut", "get_dy", "getRate"}
+    {
+        "getReserves",
+        "spotPrice",
+        "getSpotPrice",
+        "slot0",
+        "getAmountOut",
+        "getAmountsOut",
+        "get_dy",
+        "getRate",
+    }
 )
 TWAP_WORDS = ("twap", "consult", "observe", "timeweighted", "getaverage", "averageprice")
 _SIG_CALLS = frozenset({"ecrecover", "recover", "tryRecover", "isValidSignatureNow", "isValidSignature"})
@@ -117,14 +126,30 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
         takeover = writes & guard_vars
         if takeover:
             names = ", ".join(sorted(program.name_of(v) for v in takeover))
-            yield _loc(program, "unprotected-privileged-write", VulnClass.ACCESS_CONTROL, contract, fn, None,
-                       0.9, f"{fn.name} writes {names}, which gate privileged functions, with no caller check")
+            yield _loc(
+                program,
+                "unprotected-privileged-write",
+                VulnClass.ACCESS_CONTROL,
+                contract,
+                fn,
+                None,
+                0.9,
+                f"{fn.name} writes {names}, which gate privileged functions, with no caller check",
+            )
             continue
         callers = [g for g in protected if any(c.id == fn.id for c in program.closure(g)) and g.id != fn.id]
         if callers:
-            yield _loc(program, "unprotected-privileged-write", VulnClass.ACCESS_CONTROL, contract, fn, None,
-                       0.85, f"{fn.name} is public with no caller check, yet {callers[0].name} reaches it "
-                       f"only for privileged callers")
+            yield _loc(
+                program,
+                "unprotected-privileged-write",
+                VulnClass.ACCESS_CONTROL,
+                contract,
+                fn,
+                None,
+                0.85,
+                f"{fn.name} is public with no caller check, yet {callers[0].name} reaches it "
+                f"only for privileged callers",
+            )
             continue
         if _sender_keyed(program, fn):
             continue
@@ -132,14 +157,24 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
         if others and all(g in protected for g in others):
             shared = writes & set().union(*(program.writes(g) for g in others))
             names = ", ".join(sorted(program.name_of(v) for v in shared))
-            yield _loc(program, "unprotected-privileged-write", VulnClass.ACCESS_CONTROL, contract, fn, None,
-                       0.7, f"{names} is otherwise written only by privileged functions")
+            yield _loc(
+                program,
+                "unprotected-privileged-write",
+                VulnClass.ACCESS_CONTROL,
+                contract,
+                fn,
+                None,
+                0.7,
+                f"{names} is otherwise written only by privileged functions",
+            )
 
 
 def _guard_variables(program: Program, contract: Contract) -> set[int]:
     """State variables compared with msg.sender in a check (owner, admins[...])."""
     out: set[int] = set()
-    bodies: list[Any] = [f.body for f in contract.all_functions] + [m.body for m in contract.all_modifiers.values()]
+    bodies: list[Any] = [f.body for f in contract.all_functions] + [
+        m.body for m in contract.all_modifiers.values()
+    ]
     for body in bodies:
         for n in walk(body):
             if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
@@ -165,8 +200,16 @@ def check_initializers(program: Program, contract: Contract) -> Iterator[Localis
             continue
         lowered = fn.name.lower()
         if _constructor_like(fn.name, contract.name) and not program.at_least(0, 5):
-            yield _loc(program, "misnamed-constructor", VulnClass.ACCESS_CONTROL, contract, fn, None, 0.95,
-                       f"{fn.name} looks like a constructor of {contract.name} but is a public function")
+            yield _loc(
+                program,
+                "misnamed-constructor",
+                VulnClass.ACCESS_CONTROL,
+                contract,
+                fn,
+                None,
+                0.95,
+                f"{fn.name} looks like a constructor of {contract.name} but is a public function",
+            )
             continue
         if not (lowered.startswith("init") or lowered in ("setup", "configure")):
             continue
@@ -178,8 +221,16 @@ def check_initializers(program: Program, contract: Contract) -> Iterator[Localis
         flags = {v for v in writes & reads if type_string(program.nodes_by_id.get(v) or {}) == "bool"}
         if flags or not writes:
             continue
-        yield _loc(program, "unprotected-initializer", VulnClass.ACCESS_CONTROL, contract, fn, None, 0.85,
-                   f"{fn.name} can be called by anyone, any number of times")
+        yield _loc(
+            program,
+            "unprotected-initializer",
+            VulnClass.ACCESS_CONTROL,
+            contract,
+            fn,
+            None,
+            0.85,
+            f"{fn.name} can be called by anyone, any number of times",
+        )
 
 
 def _constructor_like(name: str, contract: str) -> bool:
@@ -196,8 +247,16 @@ def check_upgrade_auth(program: Program, contract: Contract) -> Iterator[Localis
         return
     if program.checks_sender(fn) or fn.modifiers:
         return
-    yield _loc(program, "unprotected-upgrade", VulnClass.ACCESS_CONTROL, contract, fn, None, 0.95,
-               "_authorizeUpgrade lets anyone upgrade the implementation")
+    yield _loc(
+        program,
+        "unprotected-upgrade",
+        VulnClass.ACCESS_CONTROL,
+        contract,
+        fn,
+        None,
+        0.95,
+        "_authorizeUpgrade lets anyone upgrade the implementation",
+    )
 
 
 def check_selfdestruct_delegatecall(program: Program, contract: Contract) -> Iterator[Localisation]:
@@ -208,15 +267,34 @@ def check_selfdestruct_delegatecall(program: Program, contract: Contract) -> Ite
         for part in program.closure(fn):
             for call in (n for n in walk(part.body) if n.get("nodeType") == "FunctionCall"):
                 name = callee_name(call)
-                if name in ("selfdestruct", "suicide") and (call.get("expression") or {}).get("nodeType") == "Identifier":
-                    yield _loc(program, "unprotected-selfdestruct", VulnClass.UNPROTECTED_SELFDESTRUCT, contract, fn,
-                               call, 0.9, f"anyone can make {fn.name} destroy the contract")
+                if (
+                    name in ("selfdestruct", "suicide")
+                    and (call.get("expression") or {}).get("nodeType") == "Identifier"
+                ):
+                    yield _loc(
+                        program,
+                        "unprotected-selfdestruct",
+                        VulnClass.UNPROTECTED_SELFDESTRUCT,
+                        contract,
+                        fn,
+                        call,
+                        0.9,
+                        f"anyone can make {fn.name} destroy the contract",
+                    )
                 target = call_target(call)
                 if name == "delegatecall" and target is not None:
                     base = base_variable(target.get("expression") or {})
                     if base is not None and base.get("referencedDeclaration") in params:
-                        yield _loc(program, "controlled-delegatecall", VulnClass.UNPROTECTED_DELEGATECALL,
-                                   contract, fn, call, 0.85, f"{fn.name} delegatecalls a caller-chosen address")
+                        yield _loc(
+                            program,
+                            "controlled-delegatecall",
+                            VulnClass.UNPROTECTED_DELEGATECALL,
+                            contract,
+                            fn,
+                            call,
+                            0.85,
+                            f"{fn.name} delegatecalls a caller-chosen address",
+                        )
 
 
 def check_tx_origin(program: Program, contract: Contract) -> Iterator[Localisation]:
@@ -227,8 +305,16 @@ def check_tx_origin(program: Program, contract: Contract) -> Iterator[Localisati
             if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
                 sides = [n.get("leftExpression") or {}, n.get("rightExpression") or {}]
                 if any(is_tx_origin(s) for s in sides) and not any(is_msg_sender(s) for s in sides):
-                    yield _loc(program, "tx-origin", VulnClass.TX_ORIGIN, contract, fn, n, 0.8,
-                               "authorisation by tx.origin lets any contract the owner calls act as the owner")
+                    yield _loc(
+                        program,
+                        "tx-origin",
+                        VulnClass.TX_ORIGIN,
+                        contract,
+                        fn,
+                        n,
+                        0.8,
+                        "authorisation by tx.origin lets any contract the owner calls act as the owner",
+                    )
     for mod in contract.modifiers:
         if program.text_of(mod.node) is None:
             continue
@@ -236,8 +322,16 @@ def check_tx_origin(program: Program, contract: Contract) -> Iterator[Localisati
             if n.get("nodeType") == "BinaryOperation" and any(
                 is_tx_origin(s) for s in (n.get("leftExpression") or {}, n.get("rightExpression") or {})
             ):
-                yield _loc(program, "tx-origin", VulnClass.TX_ORIGIN, contract, None, n, 0.8,
-                           f"modifier {mod.name} authorises by tx.origin")
+                yield _loc(
+                    program,
+                    "tx-origin",
+                    VulnClass.TX_ORIGIN,
+                    contract,
+                    None,
+                    n,
+                    0.8,
+                    f"modifier {mod.name} authorises by tx.origin",
+                )
 
 
 def _ignored_calls(fn: Function) -> Iterator[Node]:
@@ -261,20 +355,41 @@ def check_unchecked_calls(program: Program, contract: Contract) -> Iterator[Loca
                 continue
             base_type = type_string(target.get("expression") or {})
             if name in ("call", "send", "delegatecall", "callcode") and base_type.startswith("address"):
-                yield _loc(program, "unchecked-lowlevel", VulnClass.UNCHECKED_RETURN, contract, fn, stmt, 0.75,
-                           f"the result of .{name} is ignored: a failed call goes unnoticed")
+                yield _loc(
+                    program,
+                    "unchecked-lowlevel",
+                    VulnClass.UNCHECKED_RETURN,
+                    contract,
+                    fn,
+                    stmt,
+                    0.75,
+                    f"the result of .{name} is ignored: a failed call goes unnoticed",
+                )
             elif name in ("transfer", "transferFrom", "approve") and is_external_call(call):
                 if type_string(call) == "bool":
-                    yield _loc(program, "unchecked-transfer", VulnClass.UNCHECKED_RETURN, contract, fn, stmt, 0.8,
-                               f"the boolean result of token.{name} is ignored: tokens that return false "
-                               "instead of reverting let the call 'succeed' without moving funds")
+                    yield _loc(
+                        program,
+                        "unchecked-transfer",
+                        VulnClass.UNCHECKED_RETURN,
+                        contract,
+                        fn,
+                        stmt,
+                        0.8,
+                        f"the boolean result of token.{name} is ignored: tokens that return false "
+                        "instead of reverting let the call 'succeed' without moving funds",
+                    )
 
 
 def _is_value_call(call: Node) -> bool:
     name = callee_name(call)
     expr = call.get("expression") or {}
-    return name == "call" or expr.get("nodeType") == "FunctionCallOptions" or (
-        expr.get("nodeType") == "FunctionCall" and (expr.get("expression") or {}).get("memberName") == "value"
+    return (
+        name == "call"
+        or expr.get("nodeType") == "FunctionCallOptions"
+        or (
+            expr.get("nodeType") == "FunctionCall"
+            and (expr.get("expression") or {}).get("memberName") == "value"
+        )
     )
 
 
@@ -327,7 +442,9 @@ def check_reentrancy(program: Program, contract: Contract) -> Iterator[Localisat
             if not written:
                 continue
             names = ", ".join(sorted(program.name_of(v) for v in written))
-            sharing = [g for g in entries if g.id != fn.id and program.writes(g) & (written | program.reads(fn))]
+            sharing = [
+                g for g in entries if g.id != fn.id and program.writes(g) & (written | program.reads(fn))
+            ]
             unlocked_sharing = [g for g in sharing if not has_lock(g)]
             if has_lock(fn) and not unlocked_sharing:
                 continue
@@ -348,8 +465,16 @@ def check_arithmetic(program: Program, contract: Contract) -> Iterator[Localisat
                 ops = [op for op in walk(block) if _risky_op(op)]
                 if ops:
                     mul = any(o.get("operator") in ("*", "*=", "**") for o in ops)
-                    yield _loc(program, "unsafe-unchecked", VulnClass.INTEGER_OVERFLOW, contract, fn, block,
-                               0.6 if mul else 0.45, f"unchecked arithmetic in {fn.name} can wrap around")
+                    yield _loc(
+                        program,
+                        "unsafe-unchecked",
+                        VulnClass.INTEGER_OVERFLOW,
+                        contract,
+                        fn,
+                        block,
+                        0.6 if mul else 0.45,
+                        f"unchecked arithmetic in {fn.name} can wrap around",
+                    )
         return
     uses_safemath = any(
         (u.get("libraryName") or {}).get("name", "").lower().startswith("safemath")
@@ -364,8 +489,16 @@ def check_arithmetic(program: Program, contract: Contract) -> Iterator[Localisat
         if not ops:
             continue
         score = (0.6 if state_ops else 0.4) - (0.2 if uses_safemath else 0.0)
-        yield _loc(program, "unchecked-arithmetic", VulnClass.INTEGER_OVERFLOW, contract, fn, None, score,
-                   f"{len(ops)} unchecked operation(s) in {fn.name} (solc {program.version} wraps on overflow)")
+        yield _loc(
+            program,
+            "unchecked-arithmetic",
+            VulnClass.INTEGER_OVERFLOW,
+            contract,
+            fn,
+            None,
+            score,
+            f"{len(ops)} unchecked operation(s) in {fn.name} (solc {program.version} wraps on overflow)",
+        )
 
 
 def _risky_op(op: Node) -> bool:
@@ -390,7 +523,9 @@ def check_signatures(program: Program, contract: Contract) -> Iterator[Localisat
     for fn in own_entries(program, contract):
         parts = program.closure(fn)
         sig_calls = [
-            n for p in parts for n in walk(p.body)
+            n
+            for p in parts
+            for n in walk(p.body)
             if n.get("nodeType") == "FunctionCall" and callee_name(n) in _SIG_CALLS
         ]
         if not sig_calls:
@@ -403,8 +538,16 @@ def check_signatures(program: Program, contract: Contract) -> Iterator[Localisat
         )
         if replay_safe:
             continue
-        yield _loc(program, "signature-replay", VulnClass.SIGNATURE_REPLAY, contract, fn, sig_calls[0], 0.8,
-                   f"{fn.name} accepts a signature with no nonce or used-signature record")
+        yield _loc(
+            program,
+            "signature-replay",
+            VulnClass.SIGNATURE_REPLAY,
+            contract,
+            fn,
+            sig_calls[0],
+            0.8,
+            f"{fn.name} accepts a signature with no nonce or used-signature record",
+        )
 
 
 def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]:
@@ -412,12 +555,20 @@ def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]
         if program.text_of(fn.node) is None or fn.body is None:
             continue
         for call in (n for n in walk(fn.body) if n.get("nodeType") == "FunctionCall"):
-            if callee_name(call) in SPOT_CALLS and is_external_call(call) or (
+            if (callee_name(call) in SPOT_CALLS and is_external_call(call)) or (
                 callee_name(call) in SPOT_CALLS and " external" in type_string(call_target(call) or {})
             ):
-                yield _loc(program, "spot-price", VulnClass.ORACLE_MANIPULATION, contract, fn, call, 0.65,
-                           f"{fn.name} values assets at the spot price from {callee_name(call)}(), which one "
-                           "transaction can move")
+                yield _loc(
+                    program,
+                    "spot-price",
+                    VulnClass.ORACLE_MANIPULATION,
+                    contract,
+                    fn,
+                    call,
+                    0.65,
+                    f"{fn.name} values assets at the spot price from {callee_name(call)}(), which one "
+                    "transaction can move",
+                )
 
 
 def check_erc4626(program: Program, contract: Contract) -> Iterator[Localisation]:
@@ -426,9 +577,17 @@ def check_erc4626(program: Program, contract: Contract) -> Iterator[Localisation
             continue
         for cond in (n for n in walk(fn.body) if n.get("nodeType") == "Conditional"):
             if supply_is_zero(program, cond.get("condition") or {}):
-                yield _loc(program, "erc4626-no-offset", VulnClass.ERC4626_INFLATION, contract, fn, cond, 0.7,
-                           f"{fn.name} prices shares 1:1 on an empty vault and pro rata after, with no virtual "
-                           "shares: a donation before the first deposit inflates the share price")
+                yield _loc(
+                    program,
+                    "erc4626-no-offset",
+                    VulnClass.ERC4626_INFLATION,
+                    contract,
+                    fn,
+                    cond,
+                    0.7,
+                    f"{fn.name} prices shares 1:1 on an empty vault and pro rata after, with no virtual "
+                    "shares: a donation before the first deposit inflates the share price",
+                )
 
 
 def supply_is_zero(program: Program, cond: Node) -> Node | None:
@@ -451,7 +610,7 @@ def _is_supply(program: Program, expr: Node) -> bool:
         return "supply" in name or "totalshares" in name
     if expr.get("nodeType") == "IndexAccess":
         base = base_variable(expr)
-        return base is not None and "supply" in str(base.get("name") or "").lower() or (
+        return (base is not None and "supply" in str(base.get("name") or "").lower()) or (
             base is not None and "shares" in str(base.get("name") or "").lower()
         )
     return False
