@@ -74,9 +74,43 @@ class TransactionFailed(ChainError):
     """A transaction was mined but reverted, or could not be sent."""
 
 
+class SafeError(ChainError):
+    """A Safe transaction, signature or artifact is malformed or missing."""
+
+
 class StoreError(BulwarkError, RuntimeError):
     """The database is unreachable or its content is inconsistent."""
 
 
 class ScenarioError(BulwarkError, RuntimeError):
     """A scenario could not be set up or run."""
+
+
+class GovernanceError(BulwarkError, RuntimeError):
+    """A policy, proposal or approval is wrong or does not match the chain."""
+
+
+class PolicyMismatch(GovernanceError):
+    """The configured governance policy disagrees with what the chain says."""
+
+    exit_code = 2
+
+
+class SignatureRejected(GovernanceError, ValueError):
+    """A signature was refused: not an owner, a duplicate, over another hash, or too late."""
+
+
+class ProposalStateError(GovernanceError):
+    """The proposal is not in a state that allows the requested step."""
+
+
+class ExecutionError(BulwarkError, RuntimeError):
+    """An approved change could not be carried out, or failed its post-checks."""
+
+
+class TamperedCandidate(ExecutionError):
+    """The code at the implementation address differs from what verification saw."""
+
+
+class PostCheckFailed(ExecutionError):
+    """After the upgrade the protocol does not behave as verified; it stays paused."""

@@ -23,6 +23,16 @@ from eth_utils.crypto import keccak
 
 from bulwark.chain import ChainClient, Signer, TxRequest
 from bulwark.chain.abi import decode_result, encode_call
+from bulwark.chain.safe import (
+    ZERO_ADDRESS,
+    SafeSignature,
+    SafeTx,
+    checksum,
+    pack_signatures,
+    safe_artifact,
+    safe_tx_hash,
+    sign_safe_tx,
+)
 from bulwark.domain import Address, Hash32, Receipt
 from bulwark.errors import ScenarioError
 from bulwark.logs import get_logger
@@ -34,16 +44,6 @@ from bulwark.scenarios.protocol import (
     DemoProtocol,
     Deployed,
     ImplSpec,
-)
-from bulwark.scenarios.safe import (
-    ZERO_ADDRESS,
-    SafeSignature,
-    SafeTx,
-    checksum,
-    pack_signatures,
-    safe_artifact,
-    safe_tx_hash,
-    sign_safe_tx,
 )
 from bulwark.toolchain.artifacts import CompileResult, ContractArtifact
 from bulwark.toolchain.solc import Compiler

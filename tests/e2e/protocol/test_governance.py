@@ -9,6 +9,7 @@ import pytest
 from tests.e2e.protocol.conftest import ProtocolEnv
 
 from bulwark.chain import CallReverted, encode_call
+from bulwark.chain.safe import SafeTx, pack_signatures, sign_safe_tx
 from bulwark.scenarios.deploy import (
     E18,
     deploy_implementation,
@@ -20,7 +21,6 @@ from bulwark.scenarios.deploy import (
     upgrade_via_safe,
 )
 from bulwark.scenarios.protocol import ImplSpec
-from bulwark.scenarios.safe import SafeTx, pack_signatures, sign_safe_tx
 
 pytestmark = pytest.mark.e2e
 

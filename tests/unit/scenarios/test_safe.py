@@ -7,9 +7,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 
-from bulwark.domain import Address
-from bulwark.errors import ScenarioError
-from bulwark.scenarios.safe import (
+from bulwark.chain.safe import (
     SAFE_TX_TYPEHASH,
     Operation,
     SafeSignature,
@@ -19,6 +17,8 @@ from bulwark.scenarios.safe import (
     safe_tx_hash,
     sign_safe_tx,
 )
+from bulwark.domain import Address
+from bulwark.errors import SafeError
 
 SAFE = Address("0x5FbDB2315678afecb367f032d93F642f64180aa3")
 TARGET = Address("0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512")
@@ -68,9 +68,9 @@ def test_signatures_are_packed_in_ascending_owner_order() -> None:
 def test_duplicate_or_malformed_signatures_are_refused() -> None:
     tx = SafeTx(to=TARGET, data=b"", nonce=0)
     sig = sign_safe_tx(tx, 1, SAFE, KEYS[0])
-    with pytest.raises(ScenarioError, match="same Safe owner"):
+    with pytest.raises(SafeError, match="same Safe owner"):
         pack_signatures([sig, sig])
-    with pytest.raises(ScenarioError, match="65"):
+    with pytest.raises(SafeError, match="65"):
         pack_signatures([SafeSignature(owner=sig.owner, signature=b"\x00" * 64)])
 
 
@@ -78,5 +78,5 @@ def test_artifacts_load_from_the_npm_package() -> None:
     safe = safe_artifact("Safe")
     assert any(e.get("name") == "execTransaction" for e in safe.abi)
     assert len(safe.bytecode) > 1000
-    with pytest.raises(ScenarioError, match="unknown Safe artifact"):
+    with pytest.raises(SafeError, match="unknown Safe artifact"):
         safe_artifact("NotASafe")
