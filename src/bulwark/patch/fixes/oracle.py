@@ -25,7 +25,7 @@ def _return_of(ctx: FixContext, contract: Contract, call: Node) -> Node | None:
                 if stmt.get("nodeType") == "Return" and stmt.get("expression") is call:
                     if block is fn.body and i == len(stmts) - 1:
                         return None
-                    return stmt
+                    return dict(stmt)
     return None
 
 

@@ -395,7 +395,7 @@ def _is_value_call(call: Node) -> bool:
 
 def reentrancy_calls(program: Program, fn: Function) -> list[tuple[Node, set[int]]]:
     """External calls of ``fn`` that can re-enter, each with the state written after it."""
-    out = []
+    out: list[tuple[Node, set[int]]] = []
     body = fn.body
     if body is None:
         return out
