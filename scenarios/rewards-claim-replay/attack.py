@@ -40,7 +40,14 @@ async def setup(ctx: ScenarioContext) -> World:
         await ctx.transact(user, rewards.proxy, rewards.abi, "claim", user.address, EPOCH, amount, sig)
     voucher = sign_voucher(signer.private_key, ctx.attacker.address, EPOCH, ATTACKER_REWARD)
     await ctx.transact(
-        ctx.attacker, rewards.proxy, rewards.abi, "claim", ctx.attacker.address, EPOCH, ATTACKER_REWARD, voucher
+        ctx.attacker,
+        rewards.proxy,
+        rewards.abi,
+        "claim",
+        ctx.attacker.address,
+        EPOCH,
+        ATTACKER_REWARD,
+        voucher,
     )
     return World(protocol=p, data={"epoch": EPOCH, "amount": ATTACKER_REWARD, "signature": voucher})
 

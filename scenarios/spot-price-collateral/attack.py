@@ -14,7 +14,9 @@ async def setup(ctx: ScenarioContext) -> World:
     """Governance's keeper moves WETH to on-chain pricing; the treasury parks idle USD in the flash pool."""
     p = ctx.protocol
     oracle, flash = p.component("oracle"), p.component("flash")
-    await ctx.transact(p.feeder, oracle.proxy, oracle.abi, "setPriceSource", p.address("weth"), p.address("pool"))
+    await ctx.transact(
+        p.feeder, oracle.proxy, oracle.abi, "setPriceSource", p.address("weth"), p.address("pool")
+    )
     await fund(ctx.client, p, p.deployer.address, usd=TREASURY_FLASH_DEPOSIT)
     usd = p.token("usd")
     await ctx.transact(p.deployer, usd.address, usd.abi, "approve", flash.proxy, TREASURY_FLASH_DEPOSIT)

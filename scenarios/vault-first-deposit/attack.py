@@ -19,7 +19,9 @@ def _victim(ctx: ScenarioContext) -> Actor:
 async def setup(ctx: ScenarioContext) -> World:
     """The victim, an early user, has approved the new vault and is about to make the first deposit."""
     victim = _victim(ctx)
-    await ctx.transact(victim, ctx.address("usd"), ctx.abi("usd"), "approve", ctx.address("vault"), VICTIM_DEPOSIT)
+    await ctx.transact(
+        victim, ctx.address("usd"), ctx.abi("usd"), "approve", ctx.address("vault"), VICTIM_DEPOSIT
+    )
     return World(protocol=ctx.protocol, victims=(victim.address,))
 
 
@@ -32,7 +34,9 @@ async def attack(ctx: ScenarioContext) -> list[TxHash]:
     # The victim's deposit goes to the mempool; the attacker's bot sees it before it is mined.
     await ctx.client.set_automine(False)
     try:
-        await ctx.send(victim, vault, vault_abi, "deposit", VICTIM_DEPOSIT, victim.address, tip_wei=10**9, wait=False)
+        await ctx.send(
+            victim, vault, vault_abi, "deposit", VICTIM_DEPOSIT, victim.address, tip_wei=10**9, wait=False
+        )
         deposit_sel = selector(find_function(vault_abi, "deposit"))
         pending = [
             tx
@@ -43,7 +47,14 @@ async def attack(ctx: ScenarioContext) -> list[TxHash]:
             raise RuntimeError("the victim's deposit is not pending")
         amount, _receiver = decode(["uint256", "address"], pending[0].data[4:])
         funded = await ctx.send(
-            me, ctx.address("usd"), ctx.abi("usd"), "transfer", seeder, amount + 1, tip_wei=20 * 10**9, wait=False
+            me,
+            ctx.address("usd"),
+            ctx.abi("usd"),
+            "transfer",
+            seeder,
+            amount + 1,
+            tip_wei=20 * 10**9,
+            wait=False,
         )
         seeded = await ctx.send(me, seeder, abi, "seed", vault, amount, tip_wei=20 * 10**9, wait=False)
         await ctx.client.mine()

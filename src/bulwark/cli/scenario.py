@@ -6,6 +6,8 @@ import json
 
 import typer
 
+from bulwark.errors import UsageError
+
 
 def _usd(wei: int) -> str:
     return f"{wei / 10**18:,.2f} USD"
@@ -37,7 +39,9 @@ def register(app: typer.Typer) -> None:
     def run_(
         name: str = typer.Argument(..., help="Scenario name (see `bulwark scenario list`)."),
         protect: str = typer.Option("none", "--protect", help="none | detect | contain | full."),
-        benign_txs: int = typer.Option(30, "--benign-txs", min=0, help="Benign transactions before the attack."),
+        benign_txs: int = typer.Option(
+            30, "--benign-txs", min=0, help="Benign transactions before the attack."
+        ),
         seed: int = typer.Option(0, "--seed", help="Seed of the benign traffic."),
         fix: bool = typer.Option(False, "--fix", help="Deploy the scenario's reference fix instead."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -47,18 +51,26 @@ def register(app: typer.Typer) -> None:
         from bulwark.scenarios.runner import RunOptions, parse_protect, run_scenario
 
         level = parse_protect(protect)  # fails before anything starts
-        scenario = load_corpus().get(name)
-        result = run_scenario(scenario, RunOptions(protect=level, benign_txs=benign_txs, seed=seed, use_fix=fix))
+        corpus = load_corpus()
+        if name not in corpus.names():
+            raise UsageError(f"unknown scenario {name!r}; see `bulwark scenario list`")
+        scenario = corpus.get(name)
+        result = run_scenario(
+            scenario, RunOptions(protect=level, benign_txs=benign_txs, seed=seed, use_fix=fix)
+        )
         if as_json:
             typer.echo(json.dumps(result.to_json()))
             return
-        typer.echo(f"scenario     {result.scenario} ({result.vuln_class}), implementation: {result.implementation}")
-        typer.echo(f"protection   {result.protect}")
         typer.echo(
-            f"benign       {result.benign.txs} txs, {result.benign.reverted} reverted, {result.benign.seconds:.1f} s"
+            f"scenario     {result.scenario} ({result.vuln_class}), implementation: {result.implementation}"
         )
+        typer.echo(f"protection   {result.protect}")
+        b = result.benign
+        typer.echo(f"benign       {b.txs} txs, {b.reverted} reverted, {b.seconds:.1f} s")
         reverted = len(result.reverted_attack_txs)
-        typer.echo(f"attack       {len(result.attack_txs)} txs ({reverted} reverted), {result.attack_seconds:.1f} s")
+        typer.echo(
+            f"attack       {len(result.attack_txs)} txs ({reverted} reverted), {result.attack_seconds:.1f} s"
+        )
         for asset, units in sorted(result.drained.items()):
             if units:
                 typer.echo(f"  drained    {units / 10**18:,.4f} {asset}")
@@ -85,4 +97,3 @@ def register(app: typer.Typer) -> None:
         )
 
     app.add_typer(scenario_app)
-

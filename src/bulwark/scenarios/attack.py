@@ -22,8 +22,7 @@ from typing import Any, Protocol, cast
 
 from eth_account import Account
 
-from bulwark.chain import CallReverted, ChainClient, Signer, TxRequest
-from bulwark.chain import encode_deploy
+from bulwark.chain import CallReverted, ChainClient, Signer, TxRequest, encode_deploy
 from bulwark.chain.abi import encode_call
 from bulwark.domain import Address, Receipt, TxHash
 from bulwark.errors import ChainError, ScenarioError

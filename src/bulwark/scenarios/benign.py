@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import coincurve
-import rlp
+import rlp  # type: ignore[import-untyped]
 from eth_account import Account
 from eth_hash.auto import keccak
 
@@ -140,11 +140,16 @@ class _FastSigner:
         register_secret(private_key.removeprefix("0x"))
         self._key = coincurve.PrivateKey(bytes.fromhex(private_key.removeprefix("0x")))
 
-    def sign(self, chain_id: int, nonce: int, tip: int, max_fee: int, gas: int, to: str, data: bytes) -> bytes:
+    def sign(
+        self, chain_id: int, nonce: int, tip: int, max_fee: int, gas: int, to: str, data: bytes
+    ) -> bytes:
         fields: list[Any] = [chain_id, nonce, tip, max_fee, gas, bytes.fromhex(to[2:]), 0, data, []]
         digest = keccak(b"\x02" + rlp.encode(fields))
         sig = self._key.sign_recoverable(digest, hasher=None)
-        return b"\x02" + rlp.encode([*fields, sig[64], int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")])
+        signed: bytes = rlp.encode(
+            [*fields, sig[64], int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")]
+        )
+        return b"\x02" + signed
 
 
 def _derived_actor(seed: int, index: int) -> Actor:
@@ -176,7 +181,9 @@ class BenignTraffic:
         self.exclude = frozenset(exclude)
         unknown = self.exclude - {c for _, c in ACTIONS.values()}
         if unknown:
-            raise ScenarioError(f"benign traffic cannot exclude unknown component(s) {', '.join(sorted(unknown))}")
+            raise ScenarioError(
+                f"benign traffic cannot exclude unknown component(s) {', '.join(sorted(unknown))}"
+            )
         self.users = [_User(_derived_actor(seed, i), degen=i % 4 == 3) for i in range(users)]
         self._nonces: dict[str, int] = {}
         self._signers: dict[str, Signer] = {}
@@ -207,7 +214,9 @@ class BenignTraffic:
         to, abi = self.comp[component]
         return await self._call(to, abi, fn, *args)
 
-    def _tx(self, action: str, sender: Actor, component: str, fn: str, *args: Any, gas: int | None = None) -> _Tx:
+    def _tx(
+        self, action: str, sender: Actor, component: str, fn: str, *args: Any, gas: int | None = None
+    ) -> _Tx:
         to, abi = self.comp[component]
         return _Tx(action, sender, to, encode_call(abi, fn, *args), gas or GAS["default"])
 
@@ -247,7 +256,9 @@ class BenignTraffic:
                 break
         return sent, blocks
 
-    async def _statuses(self, sent: Sequence[tuple[_Tx, TxHash]], first_block: int, blocks: int) -> dict[str, bool]:
+    async def _statuses(
+        self, sent: Sequence[tuple[_Tx, TxHash]], first_block: int, blocks: int
+    ) -> dict[str, bool]:
         out: dict[str, bool] = {}
         for number in range(first_block, first_block + blocks):
             for r in await self.client.request("eth_getBlockReceipts", [hex(number)]) or []:
@@ -257,7 +268,9 @@ class BenignTraffic:
             raise ChainError(f"{len(missing)} benign transaction(s) were not mined, e.g. {missing[0]}")
         return out
 
-    async def _execute(self, txs: Sequence[_Tx], *, must_succeed: bool) -> tuple[list[tuple[_Tx, bool, TxHash]], int]:
+    async def _execute(
+        self, txs: Sequence[_Tx], *, must_succeed: bool
+    ) -> tuple[list[tuple[_Tx, bool, TxHash]], int]:
         first = await self.client.block_number() + 1
         sent, blocks = await self._send_batch(txs)
         if not sent:
@@ -291,16 +304,22 @@ class BenignTraffic:
         txs.append(self._token_tx("fund", p.deployer, self.weth, "mint", self._borrower, 25 * E18))
         for u in self.users:
             for comp in ("pool", "lending", "vault", "flash"):
-                txs.append(self._token_tx("approve", u.actor, self.usd, "approve", self.comp[comp][0], MAX_UINT))
+                txs.append(
+                    self._token_tx("approve", u.actor, self.usd, "approve", self.comp[comp][0], MAX_UINT)
+                )
             for comp in ("pool", "lending", "flash"):
-                txs.append(self._token_tx("approve", u.actor, self.weth, "approve", self.comp[comp][0], MAX_UINT))
+                txs.append(
+                    self._token_tx("approve", u.actor, self.weth, "approve", self.comp[comp][0], MAX_UINT)
+                )
         for i in range(0, len(txs), 200):
             await self._execute(txs[i : i + 200], must_succeed=True)
         self._anchor_price = int(await self._c("oracle", "price", self.weth))
         self._prepared = True
 
     async def _deploy_support(self, contract: str) -> tuple[Address, Abi]:
-        art = compile_impl(self.compiler, ImplSpec(project_root() / "scenarios" / "_support" / f"{contract}.sol", contract))
+        art = compile_impl(
+            self.compiler, ImplSpec(project_root() / "scenarios" / "_support" / f"{contract}.sol", contract)
+        )
         receipt = await self.client.transact(
             TxRequest(data=encode_deploy(art.abi, art.bytecode)), sender=self._signer(self.p.deployer)
         )
@@ -335,9 +354,17 @@ class BenignTraffic:
         globals_, per = out[:_LENS_GLOBALS], _LENS_PER_USER
         for n, u in enumerate(self.users):
             k = _LENS_GLOBALS + per * n
-            (u.usd, u.weth, u.lp, u.supplied, u.collateral, u.debt, u.vault_shares, u.flash_usd, u.flash_weth) = out[
-                k : k + per
-            ]
+            (
+                u.usd,
+                u.weth,
+                u.lp,
+                u.supplied,
+                u.collateral,
+                u.debt,
+                u.vault_shares,
+                u.flash_usd,
+                u.flash_weth,
+            ) = out[k : k + per]
         positions: dict[str, tuple[int, int]] = {}
         for n, address in enumerate(addresses):
             k = _LENS_GLOBALS + per * n
@@ -392,7 +419,12 @@ class BenignTraffic:
                 if collateral * p_high // E18 * 8_000 // 10_000 >= debt:
                     continue
                 liquidator = next(
-                    (u for u in self.users if u.actor.address not in busy and u.actor.address != b and u.usd > 0), None
+                    (
+                        u
+                        for u in self.users
+                        if u.actor.address not in busy and u.actor.address != b and u.usd > 0
+                    ),
+                    None,
                 )
                 if liquidator is None:
                     break
@@ -485,7 +517,11 @@ class BenignTraffic:
             share = 97 if u.degen else 55
             limit = u.collateral * p_low // E18 * 7_500 // 10_000 * share // 100
             headroom = min(limit - u.debt, cash_left // 4) if limit > u.debt else 0
-            amt = (headroom - headroom % 10**12 if headroom > E18 else 0) if u.degen else self._amount(headroom, E18)
+            amt = (
+                (headroom - headroom % 10**12 if headroom > E18 else 0)
+                if u.degen
+                else self._amount(headroom, E18)
+            )
             return self._tx(action, a, "lending", "borrow", amt) if amt else None
         if action == "repay":
             if u.degen and self.rng.random() < 0.8:
@@ -509,7 +545,9 @@ class BenignTraffic:
         if action == "flash_loan":
             use_usd = self.rng.random() < 0.6
             token, cap, budget = (
-                (self.usd, flash_usd, flash_budget_usd) if use_usd else (self.weth, flash_weth, flash_budget_weth)
+                (self.usd, flash_usd, flash_budget_usd)
+                if use_usd
+                else (self.weth, flash_weth, flash_budget_weth)
             )
             upper = min(cap // 5, budget * 10_000 // max(fee_bps, 1) if fee_bps else cap // 5)
             amt = self._amount(upper, 10**15)

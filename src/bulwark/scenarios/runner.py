@@ -161,7 +161,9 @@ class RunResult:
         }
 
 
-async def _call(client: ChainClient, to: Address, abi: Abi, fn: str, *args: Any, block: int | str = "latest") -> Any:
+async def _call(
+    client: ChainClient, to: Address, abi: Abi, fn: str, *args: Any, block: int | str = "latest"
+) -> Any:
     out = await client.call(TxRequest(to=to, data=encode_call(abi, fn, *args)), block=block, abi=abi)
     return decode_result(abi, fn, out, len(args))
 
@@ -193,7 +195,9 @@ async def measure_holdings(client: ChainClient, world: World, *, with_prices: bo
         }
         if with_prices:
             try:
-                prices[name] = int(await _call(client, oracle.proxy, oracle.abi, "price", address, block=block))
+                prices[name] = int(
+                    await _call(client, oracle.proxy, oracle.abi, "price", address, block=block)
+                )
             except CallReverted:
                 if name != "usd":
                     raise ScenarioError(f"the oracle has no price for {name}; cannot value losses") from None
@@ -231,7 +235,7 @@ async def run_scenario_async(
     setup, attack = script_setup(module), script_attack(module)
     impl, impl_label = _implementation_for(scenario, options)
     implementations = {} if scenario.extra_component else {scenario.component: impl}
-    seed_plan = replace(SeedPlan(), **dict(scenario.seed))
+    seed_plan = replace(SeedPlan(), **dict(scenario.seed))  # type: ignore[arg-type]  # validated in corpus
     protocol: DemoProtocol = await deploy_protocol(
         client, compiler, accounts, implementations=implementations, seed=seed_plan
     )
@@ -254,7 +258,9 @@ async def run_scenario_async(
         ctx = ctx.with_world(world)
     deployed = time.perf_counter()
 
-    traffic = BenignTraffic(client, ctx.protocol, compiler, seed=options.seed, exclude=scenario.benign_exclude)
+    traffic = BenignTraffic(
+        client, ctx.protocol, compiler, seed=options.seed, exclude=scenario.benign_exclude
+    )
     benign = await traffic.run(options.benign_txs)
     benign_done = time.perf_counter()
 
@@ -289,7 +295,9 @@ async def run_scenario_async(
     return result
 
 
-def run_scenario(scenario: Scenario, options: RunOptions | None = None, *, compiler: Compiler | None = None) -> RunResult:
+def run_scenario(
+    scenario: Scenario, options: RunOptions | None = None, *, compiler: Compiler | None = None
+) -> RunResult:
     """Start a fresh anvil, run the scenario on it, stop the node. Sync face for the CLI and bench."""
     options = options or RunOptions()
     parse_protect(options.protect.value)  # refuse unavailable levels before starting anything
