@@ -57,7 +57,14 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from bulwark.chain import ChainClient, TxRequest
-from bulwark.chain.abi import decode_result, decode_revert, encode_call, encode_deploy, find_function, input_types
+from bulwark.chain.abi import (
+    decode_result,
+    decode_revert,
+    encode_call,
+    encode_deploy,
+    find_function,
+    input_types,
+)
 from bulwark.domain.chain import Address
 from bulwark.errors import BulwarkError
 from bulwark.toolchain.anvil import AnvilOptions, DevAccount, dev_accounts
@@ -172,9 +179,14 @@ def _steps(raw: Any, where: str) -> tuple[Mapping[str, Any], ...]:
             expect = body.get("expect", "ok")
             if expect not in EXPECTS:
                 raise CaseError(f"{where}[{i}]: expect must be one of {sorted(EXPECTS)}")
-            need = {"deploy": ("contract", "as"), "call": ("to", "fn"), "read": ("to", "fn", "as"),
-                    "sign": ("by", "hash", "as"), "send": ("to", "value"),
-                    "encode": ("contract", "fn", "as")}[kind]
+            need = {
+                "deploy": ("contract", "as"),
+                "call": ("to", "fn"),
+                "read": ("to", "fn", "as"),
+                "sign": ("by", "hash", "as"),
+                "send": ("to", "value"),
+                "encode": ("contract", "fn", "as"),
+            }[kind]
             for key in need:
                 if key not in body:
                     raise CaseError(f"{where}[{i}]: {kind} needs {key!r}")
@@ -195,7 +207,9 @@ def _checks(raw: Any, where: str) -> tuple[Mapping[str, Any], ...]:
         ops = OPS & set(check)
         extra = set(check) - CHECK_KINDS - OPS - {"from", "why"}
         if len(kinds) != 1 or len(ops) != 1 or extra:
-            raise CaseError(f"{where}[{i}]: a check has one of {sorted(CHECK_KINDS)} and one of {sorted(OPS)}")
+            raise CaseError(
+                f"{where}[{i}]: a check has one of {sorted(CHECK_KINDS)} and one of {sorted(OPS)}"
+            )
     return tuple(raw)
 
 
@@ -208,8 +222,17 @@ def load_case(path: Path) -> Case:
         raise CaseError(f"{meta_file}: {exc}") from exc
     if not isinstance(meta, dict):
         raise CaseError(f"{meta_file}: expected a mapping")
-    allowed = {"class", "solc", "contract", "description", "setup", "exploit", "exploit_succeeds",
-               "functional", "functional_expect"}
+    allowed = {
+        "class",
+        "solc",
+        "contract",
+        "description",
+        "setup",
+        "exploit",
+        "exploit_succeeds",
+        "functional",
+        "functional_expect",
+    }
     unknown = set(meta) - allowed
     if unknown:
         raise CaseError(f"{meta_file}: unknown keys {sorted(unknown)}")
@@ -240,8 +263,9 @@ def load_case(path: Path) -> Case:
         exploit=_steps(meta["exploit"], f"{where}:exploit"),
         exploit_succeeds=_checks(meta["exploit_succeeds"], f"{where}:exploit_succeeds"),
         functional=_steps(meta["functional"], f"{where}:functional"),
-        functional_expect=_checks(meta.get("functional_expect") or [{"balance": "$deployer", "ge": 0}],
-                                  f"{where}:functional_expect"),
+        functional_expect=_checks(
+            meta.get("functional_expect") or [{"balance": "$deployer", "ge": 0}], f"{where}:functional_expect"
+        ),
         files=files,
     )
 
@@ -381,10 +405,17 @@ class Run:
             except StepFailed as exc:
                 raise StepFailed(f"step {i + 1} ({kind} {_label(body)}): {exc}") from None
 
-    async def _transact(self, to: Address | None, data: bytes, sender: str, value: int, gas: int | None,
-                        expect: str, abi: Any) -> Any:
-        tx = TxRequest(to=to, data=data, value=value, gas=gas or DEFAULT_GAS, max_fee_per_gas=0,
-                       max_priority_fee_per_gas=0)
+    async def _transact(
+        self, to: Address | None, data: bytes, sender: str, value: int, gas: int | None, expect: str, abi: Any
+    ) -> Any:
+        tx = TxRequest(
+            to=to,
+            data=data,
+            value=value,
+            gas=gas or DEFAULT_GAS,
+            max_fee_per_gas=0,
+            max_priority_fee_per_gas=0,
+        )
         receipt = await self.client.transact(tx, sender=self.names[sender], check=False)
         if expect == "ok" and not receipt.status:
             data_out = await self.client._revert_data(receipt.tx_hash)
@@ -403,9 +434,18 @@ class Run:
         args = list(body.get("args") or [])
         if len(args) != len(types):
             raise StepFailed(f"constructor takes {len(types)} arguments, case gives {len(args)}")
-        code = encode_deploy(art.abi, art.bytecode, *(self.typed(t, a) for t, a in zip(types, args, strict=True)))
-        receipt = await self._transact(None, code, body.get("from", "deployer"), int(self.value(body.get("value", 0))),
-                                       body.get("gas"), body.get("expect", "ok"), art.abi)
+        code = encode_deploy(
+            art.abi, art.bytecode, *(self.typed(t, a) for t, a in zip(types, args, strict=True))
+        )
+        receipt = await self._transact(
+            None,
+            code,
+            body.get("from", "deployer"),
+            int(self.value(body.get("value", 0))),
+            body.get("gas"),
+            body.get("expect", "ok"),
+            art.abi,
+        )
         if receipt.status:
             assert receipt.contract_address is not None
             self.names[body["as"]] = receipt.contract_address
@@ -446,22 +486,30 @@ class Run:
         if built is None:
             return
         abi, data = built
-        await self._transact(self.address(body["to"]), data, body.get("from", "deployer"),
-                             int(self.value(body.get("value", 0))), body.get("gas"),
-                             body.get("expect", "ok"), abi)
+        await self._transact(
+            self.address(body["to"]),
+            data,
+            body.get("from", "deployer"),
+            int(self.value(body.get("value", 0))),
+            body.get("gas"),
+            body.get("expect", "ok"),
+            abi,
+        )
 
     async def _step_read(self, body: Mapping[str, Any]) -> None:
         built = self._calldata(body)
         if built is None:
             raise StepFailed(f"no function {body['fn']}")
         abi, data = built
-        self.vars[body["as"]] = await self._view(body["to"], body["fn"], data, abi, body.get("from"),
-                                                 len(body.get("args") or []))
+        self.vars[body["as"]] = await self._view(
+            body["to"], body["fn"], data, abi, body.get("from"), len(body.get("args") or [])
+        )
 
     async def _view(self, to: str, fn: str, data: bytes, abi: Any, sender: str | None, nargs: int) -> Any:
         try:
-            out = await self.client.call(TxRequest(to=self.address(to), data=data),
-                                         sender=self.names[sender] if sender else None)
+            out = await self.client.call(
+                TxRequest(to=self.address(to), data=data), sender=self.names[sender] if sender else None
+            )
         except BulwarkError as exc:
             raise StepFailed(f"view {fn} failed: {exc}") from None
         return decode_result(abi, fn, out, nargs)
@@ -477,8 +525,15 @@ class Run:
         self.vars[f"{name}.r"], self.vars[f"{name}.s"], self.vars[f"{name}.v"] = r, s, v
 
     async def _step_send(self, body: Mapping[str, Any]) -> None:
-        await self._transact(self.address(body["to"]), b"", body.get("from", "deployer"),
-                             int(self.value(body["value"])), body.get("gas"), body.get("expect", "ok"), None)
+        await self._transact(
+            self.address(body["to"]),
+            b"",
+            body.get("from", "deployer"),
+            int(self.value(body["value"])),
+            body.get("gas"),
+            body.get("expect", "ok"),
+            None,
+        )
 
     async def _step_warp(self, seconds: int) -> None:
         blocks = min(max(1, math.ceil(int(seconds) / 12)), 25)
@@ -495,7 +550,9 @@ class Run:
 
     async def measure(self, check: Mapping[str, Any]) -> int | Any:
         if "balance" in check or "balance_delta" in check:
-            return await self.client.get_balance(self.address(check.get("balance", check.get("balance_delta"))))
+            return await self.client.get_balance(
+                self.address(check.get("balance", check.get("balance_delta")))
+            )
         spec = list(check.get("call", check.get("call_delta")))
         target, fn, args = spec[0], spec[1], spec[2:]
         built = self._calldata({"to": target, "fn": fn, "args": args})
@@ -566,14 +623,17 @@ def _holds(op: str, actual: Any, expected_raw: Any, run: Run) -> bool:
 class CaseRunner:
     """Runs cases on one node: setup once per run, then exploit and functional from the same state."""
 
-    def __init__(self, client: ChainClient, compiler: Compiler, accounts: Sequence[DevAccount] | None = None) -> None:
+    def __init__(
+        self, client: ChainClient, compiler: Compiler, accounts: Sequence[DevAccount] | None = None
+    ) -> None:
         self.client = client
         self.compiler = compiler
         self.accounts = list(accounts or dev_accounts(len(ROLES)))
 
     def compile(self, case: Case, victim_sources: Mapping[str, str] | None = None) -> CompileResult:
-        return self.compiler.compile_sources(case.all_sources(victim_sources), version=case.solc,
-                                             outputs="minimal")
+        return self.compiler.compile_sources(
+            case.all_sources(victim_sources), version=case.solc, outputs="minimal"
+        )
 
     async def run(self, case: Case, victim_sources: Mapping[str, str] | None = None) -> CaseResult:
         try:
@@ -594,12 +654,20 @@ class CaseRunner:
             second.names, second.abis = dict(first.names), dict(first.abis)
             second.vars = {k: v for k, v in first.vars.items()}
             functional = await self._phase(second, case.functional, case.functional_expect, exploit=False)
-            return CaseResult(case.name, True, setup=PhaseResult(True), exploit=exploit, functional=functional)
+            return CaseResult(
+                case.name, True, setup=PhaseResult(True), exploit=exploit, functional=functional
+            )
         finally:
             await self.client.revert(top)
 
-    async def _phase(self, run: Run, steps: Sequence[Mapping[str, Any]], checks: Sequence[Mapping[str, Any]],
-                     *, exploit: bool) -> PhaseResult:
+    async def _phase(
+        self,
+        run: Run,
+        steps: Sequence[Mapping[str, Any]],
+        checks: Sequence[Mapping[str, Any]],
+        *,
+        exploit: bool,
+    ) -> PhaseResult:
         before = await run.baseline(checks)
         try:
             await run.run_steps(steps)
@@ -609,3 +677,95 @@ class CaseRunner:
         if failed:
             return PhaseResult(False, "; ".join(failed)[:400])
         return PhaseResult(True, "all steps and checks hold" if not exploit else "attacker's goal reached")
+
+
+# -- patching ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PatchOutcome:
+    """The engine's first compiled patch for a case, and what it did to the exploit and to normal use."""
+
+    case: str
+    vuln_class: str
+    solc: str
+    seconds: float  # source -> ranked compiled candidates
+    candidates: int
+    error: str = ""  # the engine raised, or produced no compiled patch
+    template: str = ""
+    diff: str | None = None
+    result: CaseResult | None = None  # the case run on the patched sources (None: no patch)
+
+    @property
+    def patched(self) -> bool:
+        return self.diff is not None
+
+    @property
+    def fixed(self) -> bool:
+        """A compiled patch exists and the exploit no longer reaches its goal."""
+        r = self.result
+        return r is not None and r.compiled and r.setup.ok and not r.exploit.ok
+
+    @property
+    def broken(self) -> bool:
+        """The patch broke normal use (or does not build or deploy)."""
+        return self.result is not None and not self.result.functional_ok
+
+    def why(self) -> str:
+        if not self.patched:
+            return f"no patch: {self.error}"
+        assert self.result is not None
+        return self.result.summary()
+
+
+def first_patch(case: Case, compiler: Compiler) -> tuple[Any, float, int, str]:
+    """(first compiled patch or None, seconds, candidate count, error) from ``bulwark.patch.generate``."""
+    import time
+
+    from bulwark.patch import PatchRequest, generate
+
+    start = time.perf_counter()
+    try:
+        patches = generate(
+            PatchRequest(sources=case.victim_sources, contract=case.contract, solc_version=None, trace=None),
+            compiler=compiler,
+        )
+    except Exception as exc:
+        return None, time.perf_counter() - start, 0, f"{type(exc).__name__}: {exc}"[:300]
+    elapsed = time.perf_counter() - start
+    compiled = [p for p in patches if p.compiled]
+    if not compiled:
+        return (
+            None,
+            elapsed,
+            len(patches),
+            f"{len(patches)} candidate(s), none compiled" if patches else "no patch",
+        )
+    return compiled[0], elapsed, len(patches), ""
+
+
+async def evaluate_patch(case: Case, runner: CaseRunner, compiler: Compiler) -> PatchOutcome:
+    patch, seconds, count, error = await asyncio.to_thread(first_patch, case, compiler)
+    if patch is None:
+        return PatchOutcome(case.name, case.vuln_class, case.solc, seconds, count, error=error)
+    sources = {**case.victim_sources, **dict(patch.patched_sources)}
+    result = await runner.run(case, sources)
+    return PatchOutcome(
+        case.name,
+        case.vuln_class,
+        case.solc,
+        seconds,
+        count,
+        template=str(patch.template),
+        diff=str(patch.diff),
+        result=result,
+    )
+
+
+def fix_rates(outcomes: Sequence[PatchOutcome]) -> tuple[float, dict[str, float]]:
+    """Overall and per-class share of cases whose exploit fails after patching."""
+    by_class: dict[str, list[bool]] = {}
+    for o in outcomes:
+        by_class.setdefault(o.vuln_class, []).append(o.fixed)
+    overall = sum(o.fixed for o in outcomes) / len(outcomes) if outcomes else 0.0
+    return overall, {k: sum(v) / len(v) for k, v in sorted(by_class.items())}
