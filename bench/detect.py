@@ -66,7 +66,6 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         protocol = await deploy_protocol(client, compiler, node.accounts)
         world = World(protocol=protocol)
         traffic = BenignTraffic(client, protocol, compiler, seed=7)
-        await traffic.prepare()
 
         # 1. False positives: benign traffic with detection on.
         detection = Detection(node, scenario_monitor(world))

@@ -252,7 +252,6 @@ async def run_benign_detect_async(
     protocol = await deploy_protocol(client, compiler, node.accounts)
     world = World(protocol=protocol)
     traffic = BenignTraffic(client, protocol, compiler, seed=seed)
-    await traffic.prepare()
     detection = Detection(node, scenario_monitor(world))
     await detection.start()
     try:

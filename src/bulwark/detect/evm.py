@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -23,8 +24,14 @@ TRANSFER = topic("Transfer(address,address,uint256)")
 ZERO = Address("0x0000000000000000000000000000000000000000")
 
 
+@lru_cache(maxsize=1 << 16)
+def checksum(address: str) -> Address:
+    """EIP-55 form, cached: checksumming costs a keccak and dominated screening time uncached."""
+    return Address(to_checksum_address(address.lower()))
+
+
 def topic_address(value: str) -> Address:
-    return Address(to_checksum_address("0x" + value[-40:]))
+    return checksum("0x" + value[-40:])
 
 
 def word(data: bytes, index: int) -> int:

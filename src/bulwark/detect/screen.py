@@ -28,12 +28,10 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from eth_utils.address import to_checksum_address
-
 from bulwark.chain.mempool import BatchRpc, RpcCallError, tx_request
 from bulwark.detect.base import DetectError
 from bulwark.detect.builtins.privileged import privileged_signature
-from bulwark.detect.evm import selector, word
+from bulwark.detect.evm import checksum, selector, word
 from bulwark.detect.hygiene import AlertGate
 from bulwark.detect.model import ChainView, PoolState, ProtocolModel, ProtocolState, TxEvent, VaultState
 from bulwark.detect.setup import Monitor
@@ -250,7 +248,7 @@ class Screener:
         if tx.selector in (_TRANSFER, _APPROVE) and len(tx.data) == 68:
             if not all(p.is_protected(tx.to) for p in protos):
                 return False
-            counterparty = Address(to_checksum_address("0x" + tx.data[16:36].hex()))
+            counterparty = checksum("0x" + tx.data[16:36].hex())
             # approve grants nothing by itself; transfer moves only the sender's own tokens.
             return tx.selector == _APPROVE or not any(p.is_protected(counterparty) for p in protos)
         return False
@@ -292,7 +290,7 @@ async def _call(rpc: BatchRpc, to: Address, data: str) -> bytes | None:
 
 
 def _address_word(raw: bytes | None) -> Address | None:
-    return Address(to_checksum_address("0x" + raw[12:32].hex())) if raw else None
+    return checksum("0x" + raw[12:32].hex()) if raw else None
 
 
 async def read_state(rpc: BatchRpc, proto: ProtocolModel, block_number: int = 0) -> ProtocolState:

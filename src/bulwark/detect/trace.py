@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
-from eth_utils.address import to_checksum_address
-
+from bulwark.detect.evm import checksum
 from bulwark.detect.model import Step
 from bulwark.domain import Address, CallFrame, Hash32, Log, StateDiff, StorageChange, TxHash
 
@@ -52,7 +51,7 @@ def _bytes(value: str | None) -> bytes:
 
 
 def _addr(value: str | None) -> Address | None:
-    return Address(to_checksum_address(value)) if value else None
+    return checksum(value) if value else None
 
 
 def _frame(
@@ -78,7 +77,7 @@ def _frame(
         sink.append(("log", depth, context, lg, failed))
     frame = CallFrame(
         type=typ,
-        sender=Address(to_checksum_address(raw[_FROM])),  # type: ignore[literal-required]
+        sender=checksum(raw[_FROM]),  # type: ignore[literal-required]
         to=to,
         value=_int(raw.get("value")),
         input=_bytes(raw.get("input")),
@@ -104,7 +103,7 @@ def parse_call_trace(
             steps.append(Step("call", depth, context, frame=item, reverted=failed))
         else:
             log = Log(
-                address=Address(to_checksum_address(item["address"])),
+                address=checksum(item["address"]),
                 topics=tuple(Hash32(t.lower()) for t in item.get("topics") or ()),
                 data=_bytes(item.get("data")),
                 block_number=block_number,
@@ -127,7 +126,7 @@ def parse_state_diff(raw: dict[str, Any]) -> StateDiff:
     code_changed: set[Address] = set()
     for key in set(pre) | set(post):
         a, b = pre.get(key) or {}, post.get(key) or {}
-        addr = Address(to_checksum_address(key))
+        addr = checksum(key)
         if "balance" in b:
             balances[addr] = (_int(a.get("balance", "0x0")), _int(b["balance"]))
         if "nonce" in b:

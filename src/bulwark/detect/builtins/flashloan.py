@@ -5,7 +5,7 @@ is pushed and restored inside the transaction is still seen."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
 from pydantic import Field
@@ -13,7 +13,7 @@ from pydantic import Field
 from bulwark.detect.base import Detector, Params
 from bulwark.detect.evm import selector, transfer
 from bulwark.detect.model import ChainView, TxEvent
-from bulwark.domain import Address, Confidence, Finding, Selector, Severity, VulnClass
+from bulwark.domain import Address, Confidence, Finding, Log, Selector, Severity, VulnClass
 
 FLASH_SELECTORS = frozenset(
     {
@@ -54,6 +54,12 @@ class FlashLoanPriceManipulation(Detector):
         p = self.params
         assert isinstance(p, FlashLoanParams)
         lenders = view.protocol.all_flash_lenders
+        # Cheap exits first: most transactions take no flash loan and move no pool reserves.
+        calls = [st.frame for st in event.calls() if st.frame is not None and not st.reverted]
+        if p.require_flash_loan and not any(f.selector in FLASH_SELECTORS or f.to in lenders for f in calls):
+            return
+        if not any(lg.address in view.state.pools or _touches(lg, view.state.pools) for lg in event.logs):
+            return
         flash = False
         reserves = {a: [s.reserve0, s.reserve1] for a, s in view.state.pools.items()}
         start = {a: Fraction(s.reserve1, s.reserve0) for a, s in view.state.pools.items() if s.reserve0}
@@ -127,3 +133,8 @@ class FlashLoanPriceManipulation(Detector):
                     "price_read_observed": read,
                 },
             )
+
+
+def _touches(log: Log, pools: Mapping[Address, object]) -> bool:
+    t = transfer(log)
+    return t is not None and (t[1] in pools or t[2] in pools)
