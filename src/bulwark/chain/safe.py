@@ -223,3 +223,27 @@ def safe_artifact(name: str) -> SafeArtifact:
 
 def checksum(address: str) -> Address:
     return Address(to_checksum_address(address))
+
+
+def split_signatures(blob: bytes) -> list[bytes]:
+    """A signer's stored approval: one 65-byte signature per Safe transaction, concatenated."""
+    if not blob or len(blob) % 65:
+        raise SafeError(f"a signature blob is {len(blob)} bytes, not a multiple of 65")
+    return [blob[i : i + 65] for i in range(0, len(blob), 65)]
+
+
+def recover_signer(digest: str, signature: bytes) -> Address:
+    """The address whose key made ``signature`` (r ‖ s ‖ v, v in 27/28) over the 32-byte ``digest``."""
+    from eth_keys.datatypes import Signature
+    from eth_keys.exceptions import BadSignature
+    from eth_utils.exceptions import ValidationError
+
+    if len(signature) != 65 or signature[64] not in (27, 28):
+        raise SafeError("not an EIP-712 ECDSA signature (65 bytes, v = 27 or 28)")
+    r = int.from_bytes(signature[:32], "big")
+    s = int.from_bytes(signature[32:64], "big")
+    try:
+        sig = Signature(vrs=(signature[64] - 27, r, s))
+        return checksum(sig.recover_public_key_from_msg_hash(bytes.fromhex(digest[2:])).to_checksum_address())
+    except (BadSignature, ValidationError, ValueError) as exc:
+        raise SafeError(f"signature does not recover: {exc}") from exc

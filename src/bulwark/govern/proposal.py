@@ -1,0 +1,338 @@
+"""Turn a passing verdict into the exact Safe transactions that upgrade a proxy, and store them.
+
+An upgrade is ``proxy.upgradeToAndCall(impl, "")`` made by the TimelockController, which only
+the Safe may schedule and execute. The timelock salt is the evidence hash, so the CallSalt event
+of the scheduled operation puts the evidence on chain next to the call. With a delay the
+proposal is two Safe transactions (schedule, then execute); without one, and with a
+MultiSendCallOnly contract, both go in one batch. An unpause is its own proposal, whose timelock
+predecessor is the upgrade's operation: the timelock refuses to run it before the upgrade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from bulwark.chain import ChainClient, Signer
+from bulwark.chain.abi import encode_call
+from bulwark.chain.safe import Operation, SafeTx, checksum, safe_tx_hash
+from bulwark.chain.timelock import (
+    PROXY_ABI,
+    TIMELOCK_ABI,
+    ZERO32,
+    code_hash,
+    operation_id,
+    pack_multisend,
+    safe_abi,
+    view,
+)
+from bulwark.domain import Address, Hash32, Severity
+from bulwark.domain.govern import (
+    TERMINAL_STATES,
+    ActionRule,
+    GovAction,
+    Policy,
+    Proposal,
+    ProposalState,
+    SafeTxSpec,
+    TimelockOp,
+    can_move,
+)
+from bulwark.errors import GovernanceError, ProposalStateError, StoreError
+from bulwark.logs import get_logger
+from bulwark.store import Store
+
+log = get_logger(__name__)
+
+KIND = "proposal"
+_HASH_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_OPEN = (ProposalState.PENDING, ProposalState.APPROVED, ProposalState.SCHEDULED)
+
+
+class VerdictLike(Protocol):
+    """What governance needs from verification (``bulwark.domain.verify.Verdict`` fits)."""
+
+    @property
+    def passed(self) -> bool: ...
+
+    @property
+    def evidence_hash(self) -> str: ...
+
+
+# ----------------------------------------------------------------------------- store
+
+
+def load(store: Store, proposal_id: str) -> tuple[Proposal, ProposalState]:
+    try:
+        kind, state, body = store.artifact(proposal_id)
+    except StoreError:
+        raise GovernanceError(f"no proposal {proposal_id!r}; list them with `bulwark proposals`") from None
+    if kind != KIND:
+        raise GovernanceError(f"{proposal_id!r} is a {kind}, not a proposal")
+    return Proposal.from_json(body), ProposalState(state)
+
+
+def proposals(store: Store, incident_id: str | None = None) -> list[tuple[Proposal, ProposalState]]:
+    return [(Proposal.from_json(b), ProposalState(s)) for _, s, b in store.artifacts(KIND, incident_id)]
+
+
+def set_state(store: Store, proposal_id: str, to: ProposalState, reason: str) -> None:
+    """Move a proposal along its state machine; the change is audited by the store."""
+    _, current = load(store, proposal_id)
+    if current is to:
+        return
+    if not can_move(current, to):
+        raise ProposalStateError(f"proposal {proposal_id} cannot go from {current.value} to {to.value}")
+    store.set_artifact_state(proposal_id, to.value, reason)
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def _evidence_hash(text: str) -> Hash32:
+    if not _HASH_RE.match(text or ""):
+        raise GovernanceError(f"evidence hash {text!r} is not a 32-byte 0x-hex hash")
+    return Hash32(text.lower())
+
+
+def _expected_creation_sha256(verdict: object) -> str | None:
+    """The candidate's creation-code sha256 from the evidence document, when the verdict has one."""
+    doc = getattr(getattr(verdict, "evidence", None), "document", None)
+    if not isinstance(doc, Mapping):
+        return None
+    cand = doc.get("candidate")
+    value = cand.get("creation_code_sha256") if isinstance(cand, Mapping) else None
+    return str(value).lower() if value else None
+
+
+async def _next_nonce(client: ChainClient, store: Store, safe: Address) -> int:
+    """The Safe's nonce, past every nonce an open proposal on this Safe has already reserved."""
+    nonce = int(await view(client, safe, safe_abi(), "nonce"))
+    for p, state in proposals(store):
+        if state in _OPEN and p.safe.lower() == safe.lower():
+            nonce = max(nonce, *(t.nonce + 1 for t in p.safe_txs))
+    return nonce
+
+
+def _safe_txs(
+    policy: Policy, chain_id: int, op: TimelockOp, nonce: int, *, batch: bool
+) -> tuple[SafeTxSpec, ...]:
+    tl = policy.timelock
+    data = bytes.fromhex(op.data[2:])
+    pred, salt = bytes.fromhex(op.predecessor[2:]), bytes.fromhex(op.salt[2:])
+    schedule = encode_call(TIMELOCK_ABI, "schedule", op.target, op.value, data, pred, salt, op.delay_s)
+    execute = encode_call(TIMELOCK_ABI, "execute", op.target, op.value, data, pred, salt)
+    if batch and policy.multisend is not None:
+        calls = [(tl, 0, schedule), (tl, 0, execute)]
+        specs = [("schedule+execute", policy.multisend, pack_multisend(calls), Operation.DELEGATECALL)]
+    else:
+        specs = [("schedule", tl, schedule, Operation.CALL), ("execute", tl, execute, Operation.CALL)]
+    out = []
+    for i, (step, to, payload, operation) in enumerate(specs):
+        tx = SafeTx(to=checksum(to), data=payload, nonce=nonce + i, operation=operation)
+        out.append(
+            SafeTxSpec(
+                step=step,
+                to=checksum(to),
+                data="0x" + payload.hex(),
+                nonce=nonce + i,
+                operation=int(operation),
+                safe_tx_hash=safe_tx_hash(tx, chain_id, policy.safe),
+            )
+        )
+    return tuple(out)
+
+
+async def _store_new(
+    client: ChainClient,
+    store: Store,
+    policy: Policy,
+    *,
+    action: GovAction,
+    severity: Severity | None,
+    component: str,
+    call: bytes,
+    evidence: Hash32,
+    predecessor: Hash32,
+    description: str,
+    now: float | None,
+    incident_id: str | None,
+    implementation: Address | None = None,
+    impl_codehash: Hash32 | None = None,
+    depends_on: str | None = None,
+) -> Proposal:
+    proxy = policy.proxies[component]
+    rule: ActionRule = policy.rule(action, severity)
+    chain_id = await client.chain_id()
+    salt = evidence
+    op = TimelockOp(
+        target=proxy,
+        data="0x" + call.hex(),
+        predecessor=predecessor,
+        salt=salt,
+        delay_s=rule.delay_s,
+        operation_id=operation_id(proxy, 0, call, bytes.fromhex(predecessor[2:]), bytes.fromhex(salt[2:])),
+    )
+    if await view(client, policy.timelock, TIMELOCK_ABI, "isOperation", bytes.fromhex(op.operation_id[2:])):
+        raise GovernanceError(
+            f"the timelock already knows operation {op.operation_id} ({action.value} {component} with "
+            "this evidence): it was proposed before"
+        )
+    nonce = await _next_nonce(client, store, policy.safe)
+    txs = _safe_txs(policy, chain_id, op, nonce, batch=rule.delay_s == 0)
+    created = time.time() if now is None else now
+    proposal = Proposal(
+        id=f"prop-{txs[0].safe_tx_hash[2:14]}",
+        protocol=policy.protocol,
+        action=action,
+        severity=severity,
+        chain_id=chain_id,
+        safe=policy.safe,
+        timelock=policy.timelock,
+        component=component,
+        proxy=proxy,
+        evidence_hash=evidence,
+        timelock_op=op,
+        safe_txs=txs,
+        threshold=rule.threshold,
+        eligible=policy.eligible(rule),
+        created_at=created,
+        expires_at=created + rule.ttl_s,
+        description=description,
+        implementation=implementation,
+        implementation_codehash=impl_codehash,
+        depends_on=depends_on,
+        incident_id=incident_id,
+    )
+    store.put_artifact(
+        proposal.id, KIND, proposal.to_json(), incident_id=incident_id, state=ProposalState.PENDING.value
+    )
+    log.info(
+        "proposal stored",
+        proposal=proposal.id,
+        action=action.value,
+        component=component,
+        evidence_hash=evidence,
+        safe_txs=[t.step for t in txs],
+        threshold=rule.threshold,
+        delay_s=rule.delay_s,
+    )
+    return proposal
+
+
+async def propose_upgrade(
+    client: ChainClient,
+    store: Store,
+    policy: Policy,
+    verdict: VerdictLike,
+    *,
+    component: str,
+    implementation: bytes | str,
+    deployer: Signer | Address | None = None,
+    severity: Severity | None = None,
+    incident_id: str | None = None,
+    now: float | None = None,
+) -> Proposal:
+    """Deploy the verified implementation (``bytes``: its creation code, from ``deployer``) or
+    take an already deployed one (an address), and store the proposal that upgrades to it.
+
+    The creation code must hash to the evidence's ``candidate.creation_code_sha256`` when the
+    verdict carries its evidence document. The runtime code hash at the address is recorded:
+    execution refuses an address whose code has changed since.
+    """
+    if not verdict.passed:
+        raise GovernanceError("the verdict did not pass: nothing to propose")
+    evidence = _evidence_hash(verdict.evidence_hash)
+    if component not in policy.proxies:
+        raise GovernanceError(
+            f"no proxy {component!r} in the policy of {policy.protocol} (have: {', '.join(policy.proxies)})"
+        )
+    if isinstance(implementation, bytes | bytearray):
+        expected = _expected_creation_sha256(verdict)
+        actual = "0x" + hashlib.sha256(bytes(implementation)).hexdigest()
+        if expected is not None and expected != actual:
+            raise GovernanceError(
+                f"the implementation's creation code hashes to {actual}, the evidence says {expected}: "
+                "this is not the verified candidate"
+            )
+        if deployer is None:
+            raise GovernanceError("a deployer (relayer key) is needed to deploy the implementation")
+        impl = checksum(await client.deploy((), bytes(implementation), sender=deployer))
+        log.info("implementation deployed", component=component, address=impl)
+    else:
+        impl = checksum(implementation)
+    if not await client.get_code(impl):
+        raise GovernanceError(f"no contract at the implementation address {impl}")
+    codehash = await code_hash(client, impl)
+    call = encode_call(PROXY_ABI, "upgradeToAndCall", impl, b"")
+    rule = policy.rule(GovAction.UPGRADE, severity)
+    description = (
+        f"upgrade {component} ({policy.proxies[component]}) to {impl} (code {codehash}); "
+        f"evidence {evidence} = timelock salt; delay {rule.delay_s}s"
+    )
+    return await _store_new(
+        client,
+        store,
+        policy,
+        action=GovAction.UPGRADE,
+        severity=severity,
+        component=component,
+        call=call,
+        evidence=evidence,
+        predecessor=ZERO32,
+        description=description,
+        now=now,
+        incident_id=incident_id,
+        implementation=impl,
+        impl_codehash=codehash,
+    )
+
+
+async def propose_unpause(
+    client: ChainClient,
+    store: Store,
+    policy: Policy,
+    *,
+    after: str,
+    severity: Severity | None = None,
+    now: float | None = None,
+) -> Proposal:
+    """The unpause that follows the upgrade proposal ``after``: its own proposal and threshold,
+    the same evidence hash as salt, and the upgrade's timelock operation as predecessor."""
+    upgrade, state = load(store, after)
+    if upgrade.action is not GovAction.UPGRADE:
+        raise GovernanceError(f"{after} is not an upgrade proposal")
+    if state in (ProposalState.REJECTED, ProposalState.EXPIRED, ProposalState.FAILED):
+        raise ProposalStateError(f"upgrade {after} is {state.value}: the protocol stays paused")
+    call = encode_call(PROXY_ABI, "unpause")
+    rule = policy.rule(GovAction.UNPAUSE, severity)
+    description = (
+        f"unpause {upgrade.component} ({upgrade.proxy}) after {after}; evidence {upgrade.evidence_hash}; "
+        f"delay {rule.delay_s}s"
+    )
+    return await _store_new(
+        client,
+        store,
+        policy,
+        action=GovAction.UNPAUSE,
+        severity=severity,
+        component=upgrade.component,
+        call=call,
+        evidence=upgrade.evidence_hash,
+        predecessor=upgrade.timelock_op.operation_id,
+        description=description,
+        now=now,
+        incident_id=upgrade.incident_id,
+        depends_on=after,
+    )
+
+
+def is_open(state: ProposalState) -> bool:
+    return state not in TERMINAL_STATES and state is not ProposalState.FAILED
+
+
+def summary(p: Proposal, state: ProposalState) -> dict[str, Any]:
+    return {"state": state.value, **p.to_json()}
