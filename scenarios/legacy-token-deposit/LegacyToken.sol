@@ -3,7 +3,7 @@ pragma solidity 0.4.24;
 /// @title LegacyToken
 /// @notice A 2017-era ERC-20 as many early tokens were written (ZRX-style): `transfer` and
 ///         `transferFrom` report the outcome through their boolean result rather than reverting.
-///         Minted by its owner, the bridge that wraps the asset.
+///         Minted by its owner, the bridge that issues it.
 contract LegacyToken {
     string public name;
     string public symbol;

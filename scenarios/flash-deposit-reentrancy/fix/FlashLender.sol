@@ -11,11 +11,12 @@ import {ReentrancyGuardTransientUpgradeable} from
 import {ProtectedUpgradeable} from "contracts/protocol/ProtectedUpgradeable.sol";
 
 /// @title FlashLender
-/// @notice ERC-3156 flash loans out of a per-token pool that anyone can deposit into. Depositors hold
+/// @notice ERC-3156 flash loans out of a per-token pool open to any depositor. Depositors hold
 ///         shares of the pool, so flash fees accrue to them pro rata.
-/// @dev Liquidity is tracked in storage, not read from balanceOf, so a donation cannot move the
-///      share price. Borrowers may repay either by transferring the funds back before the callback
-///      returns or by approving the lender, which then pulls whatever is still owed.
+/// @dev Liquidity is tracked in storage, not read from balanceOf, so the share price moves only with
+///      deposits, withdrawals and fees. Borrowers may repay either by transferring the funds back
+///      before the callback returns or by approving the lender, which then pulls whatever is
+///      still owed.
 contract FlashLender is ProtectedUpgradeable, ReentrancyGuardTransientUpgradeable, IERC3156FlashLender {
     using SafeERC20 for IERC20;
 

@@ -13,7 +13,7 @@ import {ProtectedUpgradeable} from "contracts/protocol/ProtectedUpgradeable.sol"
 /// @title DemoVault
 /// @notice ERC-4626 vault over the demo USD token. Entry and exit points (and share transfers) are
 ///         guarded so the guardian can freeze them; the virtual-share offset of 6 decimals makes
-///         share-price manipulation by a first depositor uneconomic.
+///         the share price robust while the vault is small.
 contract DemoVault is ProtectedUpgradeable, ERC4626Upgradeable, ReentrancyGuardTransientUpgradeable {
     function initialize(address asset_, string calldata name_, string calldata symbol_, address admin, address guardian)
         external
