@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
-from bulwark.errors import UsageError
+from bulwark.errors import CompileError, UsageError
 
 
 def register(app: typer.Typer) -> None:
     @app.command("patch")
     def patch(
-        path: Path = typer.Argument(..., help="The Solidity file to repair."),
-        contract: str | None = typer.Option(None, "--contract", help="Only this contract."),
-        solc: str | None = typer.Option(None, "--solc", help="Compiler version (default: from the pragma)."),
-        trace: Path | None = typer.Option(None, "--trace", help="callTracer JSON of the attack."),
-        out: Path | None = typer.Option(
-            None, "--out", help="Write patched sources here (same relative paths)."
-        ),
-        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-        no_slither: bool = typer.Option(False, "--no-slither", help="Only Bulwark's own checks (faster)."),
+        path: Annotated[Path, typer.Argument(help="The Solidity file to repair.")],
+        contract: Annotated[str | None, typer.Option("--contract", help="Only this contract.")] = None,
+        solc: Annotated[
+            str | None, typer.Option("--solc", help="Compiler version (default: from the pragma).")
+        ] = None,
+        trace: Annotated[Path | None, typer.Option("--trace", help="callTracer JSON of the attack.")] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Write patched sources here (same relative paths).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+        no_slither: Annotated[
+            bool, typer.Option("--no-slither", help="Only Bulwark's own checks (faster).")
+        ] = False,
     ) -> None:
         """Find the vulnerable function and print (and optionally write) a compiled, ABI-preserving fix."""
         from bulwark.patch import PatchRequest
@@ -40,7 +44,9 @@ def register(app: typer.Typer) -> None:
         full = path.resolve()
         root = project_root()
         if not full.is_relative_to(root):
-            root = full.parent
+            # outside the project: paths (and --out) relative to the working folder when it holds the file
+            cwd = Path.cwd().resolve()
+            root = cwd if full.is_relative_to(cwd) else full.parent
         with Compiler(root=root) as compiler:
             from bulwark.patch.engine import analyse, patches_for
 
@@ -51,7 +57,13 @@ def register(app: typer.Typer) -> None:
                 trace=trace_data,
                 use_slither=not no_slither,
             )
-            analysis = analyse(request, compiler)
+            try:
+                analysis = analyse(request, compiler)
+            except CompileError as exc:
+                raise CompileError(
+                    f"{path} does not compile, so there is nothing to patch: {exc.user_message}",
+                    errors=exc.errors,
+                ) from exc
             patches = patches_for(analysis, compiler)
         findings = analysis.findings
         best = patches[0] if patches else None

@@ -226,9 +226,12 @@ class FixContext:
                                 compared[addr_vars[int(ref)]] += 1
         for mod in contract.all_modifiers.values():
             for n in walk(mod.body):
-                if n.get("nodeType") == "Identifier" and n.get("referencedDeclaration") in addr_vars:
-                    if any(is_msg_sender(x) for x in walk(mod.body)):
-                        compared[addr_vars[int(n["referencedDeclaration"])]] += 1
+                if (
+                    n.get("nodeType") == "Identifier"
+                    and n.get("referencedDeclaration") in addr_vars
+                    and any(is_msg_sender(x) for x in walk(mod.body))
+                ):
+                    compared[addr_vars[int(n["referencedDeclaration"])]] += 1
         if compared:
             return compared.most_common(1)[0][0]
         for name in addr_vars.values():

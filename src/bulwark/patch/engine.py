@@ -230,9 +230,12 @@ def interface_change(
             added = set(other.method_identifiers) - set(art.method_identifiers)
             if missing or added:
                 return f"ABI of {key[1]} changed (missing {sorted(missing)}, added {sorted(added)})"
-        if art.storage_layout is not None and other.storage_layout is not None:
-            if _layout(art.storage_layout) != _layout(other.storage_layout):
-                return f"storage layout of {key[1]} changed"
+        if (
+            art.storage_layout is not None
+            and other.storage_layout is not None
+            and _layout(art.storage_layout) != _layout(other.storage_layout)
+        ):
+            return f"storage layout of {key[1]} changed"
     return None
 
 

@@ -352,7 +352,7 @@ class Contract:
 
     def function(self, name: str) -> Function | None:
         for f in self.all_functions:
-            if f.name == name or f.signature == name:
+            if name in (f.name, f.signature):
                 return f
         return None
 
@@ -515,10 +515,7 @@ class Program:
 
     def checks_sender(self, fn: Function) -> bool:
         """Does ``fn`` (or a modifier/internal call it makes) gate on the caller's identity?"""
-        for part in self.closure(fn):
-            if _gates_on_sender(part.body, self):
-                return True
-        return False
+        return any(_gates_on_sender(part.body, self) for part in self.closure(fn))
 
     def name_of(self, var_id: int) -> str:
         return str((self.nodes_by_id.get(var_id) or {}).get("name") or f"#{var_id}")
@@ -531,9 +528,12 @@ def _gates_on_sender(body: Any, program: Program) -> bool:
             name = callee_name(n)
             if name in _AUTH_CALLS:
                 return True
-            if name in ("require", "assert") and n.get("arguments"):
-                if _sender_condition(n["arguments"][0], program):
-                    return True
+            if (
+                name in ("require", "assert")
+                and n.get("arguments")
+                and _sender_condition(n["arguments"][0], program)
+            ):
+                return True
         elif kind == "IfStatement" and _sender_condition(n.get("condition") or {}, program):
             return True
     return False
@@ -559,13 +559,14 @@ def _sender_condition(cond: Mapping[str, Any], program: Program) -> bool:
                 continue  # a blocklist keeps some callers out; it does not let only privileged ones in
             if any(is_msg_sender(x) for x in walk(n.get("indexExpression") or {})):
                 return True
-        if n.get("nodeType") == "FunctionCall" and type_string(n) == "bool":
-            if any(is_msg_sender(x) for a in n.get("arguments") or [] for x in walk(a)):
-                name = (callee_name(n) or "").lower()
-                if _deny_list(name):
-                    continue
-                if any(
-                    k in name for k in ("role", "owner", "admin", "auth", "allowed", "whitelist", "operator")
-                ):
-                    return True
+        if (
+            n.get("nodeType") == "FunctionCall"
+            and type_string(n) == "bool"
+            and any(is_msg_sender(x) for a in n.get("arguments") or [] for x in walk(a))
+        ):
+            name = (callee_name(n) or "").lower()
+            if _deny_list(name):
+                continue
+            if any(k in name for k in ("role", "owner", "admin", "auth", "allowed", "whitelist", "operator")):
+                return True
     return False

@@ -54,7 +54,8 @@ class AccessControlFix(FixTemplate):
             yield self.candidate(
                 finding,
                 [ctx.add_modifier(fn, "initializer")],
-                f"{fn.name} could be called again by anyone to take over {contract.name}. The fix applies the "
+                f"{fn.name} could be called again by anyone to take over {contract.name}. The fix "
+                "applies the "
                 "contract's own `initializer` modifier, so it runs once (and never again on a live proxy).",
                 preference=1,
             )
@@ -63,8 +64,10 @@ class AccessControlFix(FixTemplate):
             yield self.candidate(
                 finding,
                 [ctx.body_start(fn, f"require({addr} == address(0));")],
-                f"{fn.name} could be called again by anyone to overwrite {addr}. The fix lets it run only while "
-                f"{addr} is unset, i.e. once, which keeps first-time initialisation working and stops re-runs.",
+                f"{fn.name} could be called again by anyone to overwrite {addr}. The fix lets it run "
+                "only while "
+                f"{addr} is unset, i.e. once, which keeps first-time initialisation working and stops "
+                "re-runs.",
             )
 
     def _constructor(
@@ -95,7 +98,8 @@ class AccessControlFix(FixTemplate):
             yield self.candidate(
                 finding,
                 [ctx.body_start(fn, f"require({addr} == address(0));")],
-                f"{fn.name} is a misnamed constructor anyone can call. The fix keeps the function (same ABI) but "
+                f"{fn.name} is a misnamed constructor anyone can call. The fix keeps the function "
+                "(same ABI) but "
                 f"lets it run only while {addr} is unset.",
             )
 

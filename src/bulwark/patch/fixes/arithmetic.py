@@ -76,7 +76,8 @@ class RemoveUncheckedFix(FixTemplate):
                 finding,
                 edits,
                 f"{fn.name} did arithmetic in an `unchecked` block, so a large input wrapped around instead "
-                "of reverting. The fix restores solc's overflow checks there: results are unchanged for every "
+                "of reverting. The fix restores solc's overflow checks there: results are unchanged "
+                "for every "
                 "input that did not overflow, and an overflow now reverts.",
             )
 

@@ -54,7 +54,8 @@ class VirtualOffsetFix(FixTemplate):
             yield self.candidate(
                 finding,
                 [*edits, ctx.contract_end(contract, offset_fn)],
-                f"{contract.name} minted shares 1:1 into an empty vault and pro rata afterwards, so an attacker "
+                f"{contract.name} minted shares 1:1 into an empty vault and pro rata afterwards, so an "
+                "attacker "
                 "could deposit 1 wei, donate to the vault and make the next depositor's shares round to "
                 "zero. The fix uses virtual shares and assets with a 6-decimal offset (OpenZeppelin's "
                 "defence), which makes the donation cost the attacker a million times what it can take.",
@@ -64,8 +65,10 @@ class VirtualOffsetFix(FixTemplate):
             finding,
             edits,
             f"{contract.name} minted shares 1:1 into an empty vault and pro rata afterwards, so an attacker "
-            "could deposit 1 wei, donate to the vault and make the next depositor's shares round to zero. The "
-            f"fix always prices with virtual shares ({virtual}) and one virtual asset, so a donation is shared "
+            "could deposit 1 wei, donate to the vault and make the next depositor's shares round to "
+            "zero. The "
+            f"fix always prices with virtual shares ({virtual}) and one virtual asset, so a donation "
+            "is shared "
             "with the virtual shares and the attack no longer pays.",
         )
 

@@ -76,10 +76,12 @@ class TwapFix(FixTemplate):
                                 ret,
                                 f"try {replacement} returns ({rtype} bulwarkTwap) {{\n"
                                 f"{ctx.text(ret).indent_at(src(ret).start)}{ctx.text(ret).unit()}"
-                                f"return bulwarkTwap;\n{ctx.text(ret).indent_at(src(ret).start)}}} catch {{}}",
+                                "return "
+                                f"bulwarkTwap;\n{ctx.text(ret).indent_at(src(ret).start)}}} catch {{}}",
                             )
                         ],
-                        f"{finding.function} valued assets at {owner.name}'s spot price, which a flash loan can "
+                        f"{finding.function} valued assets at {owner.name}'s spot price, which a flash "
+                        "loan can "
                         f"move within one transaction. The fix reads the same source's {fn.name} over "
                         f"{TWAP_WINDOW // 60} minutes instead; while the source cannot answer (too little "
                         "history) the function falls through to its other pricing path rather than the spot.",
@@ -88,8 +90,10 @@ class TwapFix(FixTemplate):
                 yield self.candidate(
                     finding,
                     [ctx.replace(call, replacement)],
-                    f"{finding.function} valued assets at {owner.name}'s spot price, which a flash loan can move "
-                    f"within one transaction. The fix reads the same source's {fn.name} over {TWAP_WINDOW // 60} "
+                    f"{finding.function} valued assets at {owner.name}'s spot price, which a flash "
+                    "loan can move "
+                    f"within one transaction. The fix reads the same source's {fn.name} over "
+                    f"{TWAP_WINDOW // 60} "
                     "minutes, which a single transaction cannot move.",
                 )
             return

@@ -86,7 +86,8 @@ class UsedDigestFix(FixTemplate):
                     finding,
                     edits,
                     f"{fn.name} accepted the same signed message any number of times, so a valid signature "
-                    "could be replayed. The fix records each accepted digest (in an ERC-7201 namespaced slot, "
+                    "could be replayed. The fix records each accepted digest (in an ERC-7201 "
+                    "namespaced slot, "
                     "so no storage variable moves) and rejects it the second time; the signed message is "
                     "unchanged, so existing signers keep working.",
                 )

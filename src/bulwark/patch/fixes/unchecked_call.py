@@ -25,9 +25,12 @@ def _statement_at(ctx: FixContext, finding: Localisation) -> Node | None:
         return None
     for fn in contract.functions:
         for n in walk(fn.body):
-            if n.get("nodeType") == "ExpressionStatement" and src(n).start <= finding.start < src(n).end:
-                if (n.get("expression") or {}).get("nodeType") == "FunctionCall":
-                    return n
+            if (
+                n.get("nodeType") == "ExpressionStatement"
+                and src(n).start <= finding.start < src(n).end
+                and (n.get("expression") or {}).get("nodeType") == "FunctionCall"
+            ):
+                return n
     return None
 
 

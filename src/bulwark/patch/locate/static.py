@@ -185,12 +185,15 @@ def _guard_variables(program: Program, contract: Contract) -> set[int]:
                         ref = b.get("referencedDeclaration") if b else None
                         if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
                             out.add(int(ref))
-            if n.get("nodeType") == "IndexAccess" and type_string(n) == "bool":
-                if any(is_msg_sender(x) for x in walk(n.get("indexExpression") or {})):
-                    b = base_variable(n)
-                    ref = b.get("referencedDeclaration") if b else None
-                    if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
-                        out.add(int(ref))
+            if (
+                n.get("nodeType") == "IndexAccess"
+                and type_string(n) == "bool"
+                and any(is_msg_sender(x) for x in walk(n.get("indexExpression") or {}))
+            ):
+                b = base_variable(n)
+                ref = b.get("referencedDeclaration") if b else None
+                if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+                    out.add(int(ref))
     return out
 
 
@@ -365,19 +368,22 @@ def check_unchecked_calls(program: Program, contract: Contract) -> Iterator[Loca
                     0.75,
                     f"the result of .{name} is ignored: a failed call goes unnoticed",
                 )
-            elif name in ("transfer", "transferFrom", "approve") and is_external_call(call):
-                if type_string(call) == "bool":
-                    yield _loc(
-                        program,
-                        "unchecked-transfer",
-                        VulnClass.UNCHECKED_RETURN,
-                        contract,
-                        fn,
-                        stmt,
-                        0.8,
-                        f"the boolean result of token.{name} is ignored: tokens that return false "
-                        "instead of reverting let the call 'succeed' without moving funds",
-                    )
+            elif (
+                name in ("transfer", "transferFrom", "approve")
+                and is_external_call(call)
+                and type_string(call) == "bool"
+            ):
+                yield _loc(
+                    program,
+                    "unchecked-transfer",
+                    VulnClass.UNCHECKED_RETURN,
+                    contract,
+                    fn,
+                    stmt,
+                    0.8,
+                    f"the boolean result of token.{name} is ignored: tokens that return false "
+                    "instead of reverting let the call 'succeed' without moving funds",
+                )
 
 
 def _is_value_call(call: Node) -> bool:
