@@ -17,18 +17,29 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from bulwark.app.protect import Detection, scenario_monitor
 from bulwark.chain import ChainClient, Signer, run
+from bulwark.chain.keys import load_signer
 from bulwark.chain.mempool import BatchRpc, MempoolWatcher, PendingTx
-from bulwark.chain.relayer import Relayer
+from bulwark.chain.relayer import GWEI, Relayer, RelayerPolicy
+from bulwark.config import BulwarkConfig
 from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener
 from bulwark.detect.service import DetectionService, Output, Raised
-from bulwark.domain import Address, TxHash
+from bulwark.domain import Action, Address, TxHash
+from bulwark.errors import ConfigError
 from bulwark.logs import get_logger
-from bulwark.respond import DEFAULT_POLICY, Containment, Outcome, ProtectedSet, Responder, ResponsePolicy
+from bulwark.respond import (
+    DEFAULT_POLICY,
+    Containment,
+    Outcome,
+    ProtectedSet,
+    Responder,
+    ResponsePolicy,
+    ResponseRule,
+)
 from bulwark.scenarios.attack import ScenarioContext, World, receipts, script_attack, script_setup
 from bulwark.scenarios.benign import BenignTraffic
 from bulwark.scenarios.corpus import Scenario, load_script
@@ -48,7 +59,16 @@ from bulwark.toolchain.solc import Compiler
 
 log = get_logger(__name__)
 
-__all__ = ["Containing", "protected_set", "run_benign_contain", "run_scenario_contain"]
+__all__ = [
+    "Containing",
+    "RecordingWatcher",
+    "policy_from_config",
+    "protected_set",
+    "protected_sets_from_config",
+    "responder_from_config",
+    "run_benign_contain",
+    "run_scenario_contain",
+]
 
 _HOLDS = {"lending": ("usd", "weth"), "vault": ("usd",), "flash": ("usd", "weth"), "pool": ("usd", "weth")}
 
@@ -64,7 +84,7 @@ def protected_set(world: World, name: str = "demo") -> ProtectedSet:
     return ProtectedSet(name, p.guardian.address, targets, assets)
 
 
-class _RecordingWatcher(MempoolWatcher):
+class RecordingWatcher(MempoolWatcher):
     """The mempool watcher, remembering each pending transaction (fees, arrival) by hash."""
 
     def __init__(self, client: ChainClient, book: dict[str, PendingTx], **kwargs: Any) -> None:
@@ -108,7 +128,7 @@ class Containing(Detection):
         self._client = ChainClient(self.node.http_url, ws_url=self.node.ws_url)
         self._rpc = BatchRpc(self.node.http_url)
         self.screener = Screener(self._rpc, [self.monitor])
-        watcher = _RecordingWatcher(self._client, self.book, poll_interval_s=0.05)
+        watcher = RecordingWatcher(self._client, self.book, poll_interval_s=0.05)
         service = DetectionService(self._client, self.screener, mempool=watcher)
         self._tasks.append(asyncio.create_task(service.run(self._contain_sink)))
         self._tasks.append(asyncio.create_task(self._refresh_loop()))
@@ -312,3 +332,67 @@ def run_benign_contain(txs: int, *, seed: int = 0, compiler: Compiler | None = N
     finally:
         if own:
             comp.close()
+
+
+# -- from bulwark.yaml -----------------------------------------------------------------------------
+
+
+def policy_from_config(config: BulwarkConfig) -> ResponsePolicy:
+    """The ``responses.rules`` of the configuration, or the built-in policy when none are given."""
+    if config.responses is None or not config.responses.rules:
+        return DEFAULT_POLICY
+    rules = []
+    for r in config.responses.rules:
+        actions: tuple[Action | Literal["recommended"], ...] = tuple(
+            "recommended" if a == "recommended" else Action(a) for a in r.actions
+        )
+        rules.append(
+            ResponseRule(
+                r.name,
+                actions,
+                min_severity=r.min_severity,
+                classes=frozenset(r.classes),
+                detectors=frozenset(r.detectors),
+                pending_only=r.pending_only,
+                scope=r.scope,
+            )
+        )
+    return ResponsePolicy(tuple(rules))
+
+
+def protected_sets_from_config(config: BulwarkConfig) -> list[ProtectedSet]:
+    """Each protocol with a guardian: its contracts (bar tokens) and the assets each holds."""
+    if config.responses is None:
+        return []
+    out = []
+    for pname, guardian in config.responses.guardians.items():
+        proto = config.protocols[pname]
+        targets = tuple(c.address for c in proto.contracts.values() if c.kind != "token")
+        assets: dict[Address, list[Address]] = {}
+        for a in proto.assets.values():
+            if a.address == "native":
+                continue
+            for holder in a.held_by:
+                assets.setdefault(proto.contracts[holder].address, []).append(Address(a.address))
+        out.append(ProtectedSet(pname, guardian, targets, {k: tuple(v) for k, v in assets.items()}))
+    return out
+
+
+def responder_from_config(
+    config: BulwarkConfig, client: ChainClient, *, dry_run: bool = False, store: Store | None = None
+) -> Responder:
+    """The responder ``bulwark watch`` runs: sentinel key from its reference, relayer on ``client``
+    (an HTTP connection of its own)."""
+    if config.responses is None:
+        raise ConfigError("no `responses` section: nothing says how to contain findings")
+    resp = config.responses
+    signer = load_signer(resp.sentinel_key, password_ref=resp.sentinel_password, base_dir=config.base_dir)
+    relayer = Relayer(client, signer, RelayerPolicy(max_fee_cap=resp.max_fee_gwei * GWEI))
+    return Responder(
+        relayer,
+        protected_sets_from_config(config),
+        policy=policy_from_config(config),
+        store=store,
+        presign=resp.presign,
+        dry_run=dry_run,
+    )

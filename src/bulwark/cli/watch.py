@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from bulwark.app.contain import RecordingWatcher, responder_from_config
 from bulwark.chain.client import ChainClient
-from bulwark.chain.mempool import BatchRpc, MempoolWatcher
+from bulwark.chain.mempool import BatchRpc, PendingTx
 from bulwark.chain.watchers import FileCheckpointStore, HeadWatcher
 from bulwark.cli.config import check_file
 from bulwark.config import BulwarkConfig
@@ -19,6 +21,7 @@ from bulwark.detect.screen import Screener
 from bulwark.detect.service import DetectionService, Output, Raised
 from bulwark.detect.setup import build_monitors
 from bulwark.logs import mask
+from bulwark.respond import Containment, Responder
 
 
 def _line(item: Output, as_json: bool) -> str:
@@ -39,7 +42,54 @@ def _line(item: Output, as_json: bool) -> str:
     )
 
 
-async def _watch(config: BulwarkConfig, state_dir: Path, as_json: bool, until_block: int | None) -> None:
+def _containment_line(c: Containment, as_json: bool) -> str:
+    if as_json:
+        return mask(
+            json.dumps(
+                {
+                    "type": "containment",
+                    "dry_run": c.dry_run,
+                    "action": c.action.kind.value,
+                    "describe": c.action.describe(),
+                    "tx": c.tx_hash,
+                    "covered_by": c.covered_by,
+                    "attack_tx": c.attack_tx,
+                    "tip_wei": c.fees.tip if c.fees else None,
+                    "response_ms": c.response_ms,
+                }
+            )
+        )
+    verb = "WOULD " if c.dry_run else ""
+    done = f"(already sent in {c.covered_by})" if c.covered_by else f"tx {c.tx_hash}"
+    return mask(f"CONTAIN  {verb}{c.action.describe()} {done} against {c.attack_tx}")
+
+
+def _contain_sink(
+    responder: Responder, book: dict[str, PendingTx], as_json: bool, settling: set[asyncio.Task[Any]]
+) -> Callable[[Output], Awaitable[None]]:
+    async def sink(item: Output) -> None:
+        typer.echo(_line(item, as_json))
+        if not isinstance(item, Raised):
+            return
+        f = item.finding
+        pending = book.get(f.tx_hash) if f.tx_hash else None
+        if pending is not None and pending.tx.sender.lower() == responder.relayer.address.lower():
+            return  # our own transaction
+        for c in await responder.respond(
+            f, pending.tx if pending else None, seen_at=pending.seen_at if pending else None
+        ):
+            typer.echo(_containment_line(c, as_json))
+            if not c.dry_run:
+                task = asyncio.create_task(responder.settle(c))
+                settling.add(task)
+                task.add_done_callback(settling.discard)
+
+    return sink
+
+
+async def _watch(
+    config: BulwarkConfig, state_dir: Path, as_json: bool, until_block: int | None, dry_run: bool = False
+) -> None:
     monitors = build_monitors(config)
     jobs = []
     for net_name, net in config.networks.items():
@@ -59,23 +109,45 @@ async def _watch(config: BulwarkConfig, state_dir: Path, as_json: bool, until_bl
             max_past_blocks=net.max_past_blocks,
             poll_interval_s=net.poll_interval_s,
         )
+        book: dict[str, PendingTx] = {}
         mempool = (
-            MempoolWatcher(
-                client, mode="subscribe" if ws else "poll", poll_interval_s=net.poll_interval_s / 4
+            RecordingWatcher(
+                client, book, mode="subscribe" if ws else "poll", poll_interval_s=net.poll_interval_s / 4
             )
             if net.mempool != "off" and any(m.mempool for m in mine)
             else None
         )
         service = DetectionService(client, screener, heads=heads, mempool=mempool)
+        sink: Callable[[Output], Any] = lambda item: typer.echo(_line(item, as_json))  # noqa: E731
+        relay_client: ChainClient | None = None
+        settling: set[asyncio.Task[Any]] = set()
+        if config.responses is not None:
+            # The relayer sends over an HTTP connection of its own, never the subscription's.
+            relay_client = ChainClient(http)
+            responder = responder_from_config(config, relay_client, dry_run=dry_run)
+            responder.protected = {
+                k: v for k, v in responder.protected.items() if config.protocols[k].network == net_name
+            }
+            await responder.start()
+            sink = _contain_sink(responder, book, as_json, settling)
 
         async def run(
-            service: DetectionService = service, client: ChainClient = client, rpc: BatchRpc = rpc
+            service: DetectionService = service,
+            client: ChainClient = client,
+            rpc: BatchRpc = rpc,
+            sink: Callable[[Output], Any] = sink,
+            relay_client: ChainClient | None = relay_client,
+            settling: set[asyncio.Task[Any]] = settling,
         ) -> None:
             try:
-                await service.run(lambda item: typer.echo(_line(item, as_json)), until_block=until_block)
+                await service.run(sink, until_block=until_block)
+                if settling:
+                    await asyncio.gather(*settling, return_exceptions=True)
             finally:
                 await rpc.close()
                 await client.close()
+                if relay_client is not None:
+                    await relay_client.close()
 
         jobs.append(run())
     if not jobs:
@@ -95,7 +167,14 @@ def register(app: typer.Typer) -> None:
         until_block: Annotated[
             int | None, typer.Option("--until-block", help="Stop after processing this block (replay mode).")
         ] = None,
+        dry_run: Annotated[
+            bool,
+            typer.Option(
+                "--dry-run", help="With a `responses` section: print what would be done, send nothing."
+            ),
+        ] = False,
     ) -> None:
-        """Watch heads, logs and the mempool; print every finding as it happens (Ctrl-C stops)."""
+        """Watch heads, logs and the mempool; print every finding as it happens and, with a
+        `responses` section, contain it through the guardian (Ctrl-C stops)."""
         cfg = check_file(config)  # fails closed, listing every problem, before anything connects
-        asyncio.run(_watch(cfg, state_dir, as_json, until_block))
+        asyncio.run(_watch(cfg, state_dir, as_json, until_block, dry_run))

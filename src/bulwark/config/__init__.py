@@ -10,6 +10,8 @@ from bulwark.config.models import (
     MonitorConfig,
     NetworkConfig,
     ProtocolConfig,
+    ResponseRuleConfig,
+    ResponsesConfig,
     RuleConfig,
 )
 from bulwark.config.secrets import SecretRef
@@ -24,6 +26,8 @@ __all__ = [
     "MonitorConfig",
     "NetworkConfig",
     "ProtocolConfig",
+    "ResponseRuleConfig",
+    "ResponsesConfig",
     "RuleConfig",
     "SecretRef",
     "load_config",

@@ -63,6 +63,10 @@ def cross_references(raw: Mapping[str, Any]) -> list[str]:
                 problems.append(f"{where}: an 'event' rule needs 'event'")
             if when == "call" and not rule.get("function"):
                 problems.append(f"{where}: a 'call' rule needs 'function'")
+    responses = _mapping(raw.get("responses"))
+    for pref in _mapping(responses.get("guardians")):
+        if pref not in protocols:
+            problems.append(f"responses.guardians.{pref}: unknown protocol {pref!r} ({_known(protocols)})")
     return problems
 
 

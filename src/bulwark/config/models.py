@@ -172,11 +172,43 @@ class MonitorConfig(_Strict):
     mempool: bool = True  # also screen pending transactions, not only mined ones
 
 
+ResponseActionName = Literal[
+    "recommended", "pause", "pause-selectors", "block-address", "rate-limit", "alert", "none"
+]
+
+
+class ResponseRuleConfig(_Strict):
+    """Findings matching every condition get ``actions`` (the first matching rule decides).
+    ``recommended`` takes the detector's suggestion; ``scope: protocol`` acts on every protected
+    contract of the finding's protocol instead of the one the finding names."""
+
+    name: str
+    min_severity: SeverityField = Severity.HIGH
+    classes: tuple[VulnClass, ...] = ()
+    detectors: tuple[str, ...] = ()
+    pending_only: bool = False
+    actions: tuple[ResponseActionName, ...] = Field(default=("recommended",), min_length=1)
+    scope: Literal["target", "protocol"] = "target"
+
+
+class ResponsesConfig(_Strict):
+    """Containment: who signs (a key reference, never the key), which guardian acts for each
+    protocol, and the policy mapping findings to actions (none given: the built-in policy)."""
+
+    sentinel_key: str = Field(pattern=r"^(env|keystore):.+")
+    sentinel_password: str | None = Field(default=None, pattern=r"^(env|file):.+")
+    guardians: dict[str, AddressField] = Field(min_length=1)
+    rules: tuple[ResponseRuleConfig, ...] = ()
+    presign: bool = True
+    max_fee_gwei: int = Field(default=10_000, ge=1)
+
+
 class BulwarkConfig(_Strict):
     version: Literal[1] = 1
     networks: dict[str, NetworkConfig] = Field(min_length=1)
     protocols: dict[str, ProtocolConfig] = Field(min_length=1)
     monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
+    responses: ResponsesConfig | None = None
     _base_dir: Path = PrivateAttr(default=Path("."))
 
     @field_validator("networks", "protocols", "monitors")
