@@ -12,6 +12,7 @@ from bulwark.cli import audit, doctor
 from bulwark.cli import config as config_cmd
 from bulwark.cli import patch as patch_cmd
 from bulwark.cli import scenario as scenario_cmd
+from bulwark.cli import serve as serve_cmd
 from bulwark.cli import watch as watch_cmd
 from bulwark.errors import BulwarkError
 
@@ -46,6 +47,7 @@ patch_cmd.register(app)
 config_cmd.register(app)
 watch_cmd.register(app)
 audit.register(app)
+serve_cmd.register(app)
 scenario_cmd.register(app)
 
 
