@@ -13,6 +13,30 @@ def _usd(wei: int) -> str:
     return f"{wei / 10**18:,.2f} USD"
 
 
+def _run_contain(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool) -> None:
+    """``--protect contain``: detection plus containment (bulwark.app.contain)."""
+    from bulwark.app.contain import run_scenario_contain
+    from bulwark.scenarios.corpus import load_corpus
+    from bulwark.scenarios.runner import RunOptions
+
+    corpus = load_corpus()
+    if name not in corpus.names():
+        raise UsageError(f"unknown scenario {name!r}; see `bulwark scenario list`")
+    out = run_scenario_contain(corpus.get(name), RunOptions(benign_txs=benign_txs, seed=seed, use_fix=fix))
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(f"scenario     {out['scenario']} ({out['class']}), implementation: {out['implementation']}")
+    typer.echo("protection   contain")
+    typer.echo(
+        f"pause        {out['pause_tx']} ({out['pause_ordering']}), "
+        f"{out['response_latency_ms']} ms after the attack reached the mempool"
+    )
+    typer.echo(f"attack       {len(out['attack_txs'])} txs ({len(out['reverted_attack_txs'])} reverted)")
+    verdict = "SUCCEEDED" if out["attack_succeeded"] else "failed"
+    typer.echo(f"loss         {_usd(out['loss_wei'])} ({out['loss_wei']} wei): attack {verdict}")
+
+
 def register(app: typer.Typer) -> None:
     scenario_app = typer.Typer(
         name="scenario",
@@ -50,6 +74,9 @@ def register(app: typer.Typer) -> None:
         from bulwark.scenarios.corpus import load_corpus
         from bulwark.scenarios.runner import RunOptions, parse_protect, run_scenario
 
+        if protect.strip().lower() == "contain":
+            _run_contain(name, benign_txs, seed, fix, as_json)
+            return
         level = parse_protect(protect)  # fails before anything starts
         corpus = load_corpus()
         if name not in corpus.names():
