@@ -35,7 +35,6 @@ __all__ = [
 IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"
 # A fixed account that deploys candidates on forks: never a live account, so no live nonce moves.
 VERIFIER = Address("0x" + hashlib.sha256(b"bulwark.verify.deployer").hexdigest()[:40])
-_GAS_LIMIT = 1_000_000_000
 _UUPS_ABI: list[dict[str, Any]] = [
     {
         "type": "function",
@@ -98,7 +97,7 @@ class Fork:
                 auto_impersonate=True,
                 order="fifo",
                 code_size_limit=0x100000,
-                extra_args=("--gas-limit", str(_GAS_LIMIT), "--disable-block-gas-limit"),
+                extra_args=("--disable-block-gas-limit",),
                 chain_id=None,
             )
         )

@@ -2,7 +2,7 @@
 on two forks (original and patched) and compared transaction by transaction.
 
 Selection scans blocks backwards from the fork point; a transaction is selected when its call
-tree (``debug_traceBlockByNumber`` with ``callTracer``) reaches a protected address. Both forks
+tree (``trace_block``) reaches a protected address. Both forks
 start at the block before the first selected transaction, both get the candidate deployed by the
 same account (so every later address matches), the patched one is upgraded to it and the original
 one re-upgraded to its own implementation (so both spend the same blocks), and then the whole
@@ -41,10 +41,15 @@ class BenignSet:
     timestamps: Mapping[int, int]
 
 
-def _touches(frame: Mapping[str, Any], protected: frozenset[str]) -> bool:
-    if str(frame.get("to") or "").lower() in protected:
-        return True
-    return any(_touches(c, protected) for c in frame.get("calls", []) or [])
+def _touching(traces: Sequence[Mapping[str, Any]] | None, protected: frozenset[str]) -> set[str]:
+    """Hashes of the transactions whose call tree reaches a protected address (``trace_block``:
+    a flat list of call frames, each with its transaction hash)."""
+    out: set[str] = set()
+    for frame in traces or []:
+        action = frame.get("action") or {}
+        if str(action.get("to") or "").lower() in protected and frame.get("transactionHash"):
+            out.add(str(frame["transactionHash"]).lower())
+    return out
 
 
 async def select_benign(
@@ -64,24 +69,22 @@ async def select_benign(
     top = before_block
     while top >= 1 and len(picked) < n:
         numbers = list(range(top, max(0, top - _SCAN_BATCH), -1))
-        raw_blocks, traces = await asyncio.gather(
-            asyncio.gather(*(live.request("eth_getBlockByNumber", [hex(b), True]) for b in numbers)),
-            asyncio.gather(
-                *(
-                    live.request("debug_traceBlockByNumber", [hex(b), {"tracer": "callTracer"}])
-                    for b in numbers
-                )
-            ),
+        # One method at a time: anvil answers a batch mixing full blocks and traces very slowly.
+        raw_blocks = await asyncio.gather(
+            *(live.request("eth_getBlockByNumber", [hex(b), True]) for b in numbers)
         )
+        # trace_block (flat frames) is linear in the block's size; debug_traceBlockByNumber on
+        # anvil re-executes the block per transaction (seconds for a 200-tx block).
+        traces = await asyncio.gather(*(live.request("trace_block", [hex(b)]) for b in numbers))
         for number, block, trace in zip(numbers, raw_blocks, traces, strict=True):
             txs = [to_transaction(t) for t in (block or {}).get("transactions", [])]
             blocks[number] = txs
             stamps[number] = to_int((block or {}).get("timestamp", 0))
-            for tx, tr in reversed(list(zip(txs, trace or [], strict=False))):
-                frame = tr.get("result", tr) if isinstance(tr, Mapping) else {}
+            touching = _touching(trace, wanted)
+            for tx in reversed(txs):
                 if tx.hash.lower() in exclude or len(picked) >= n:
                     continue
-                if _touches(frame, wanted):
+                if tx.hash.lower() in touching or (tx.to is not None and tx.to.lower() in wanted):
                     picked.append((number, tx))
         top = numbers[-1] - 1
     if not picked:

@@ -93,6 +93,13 @@ async def replay_window(
     """Send ``txs`` in order, one mined block per original block (at the original block's
     timestamp when known and possible); returns fork-side hashes."""
     stamps = timestamps or {}
+    # Fees on the fork need not match history; give every sender enough ETH for gas (the same
+    # top-up on every fork, so comparisons are unaffected).
+    senders = list(dict.fromkeys(tx.sender for tx in txs))
+    balances = await fork.many([("eth_getBalance", [s, "latest"]) for s in senders])
+    await fork.many(
+        [("anvil_setBalance", [s, hex(to_int(b) + 10**21)]) for s, b in zip(senders, balances, strict=True)]
+    )
     replayed: list[ReplayedTx] = []
     current: int | None = None
     for tx in txs:

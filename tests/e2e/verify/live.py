@@ -1,0 +1,86 @@
+"""A scenario played on a kept-alive anvil (the "live chain" a verification forks).
+
+Built from the runner's building blocks (deploy, setup, benign traffic, attack) so the chain
+stays up after the attack and the proxy, protected contracts and attack hashes are known.
+Shared by the e2e tests and bench/verify.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bulwark.chain import ChainClient, run
+from bulwark.domain import Address, TxHash
+from bulwark.scenarios.attack import ScenarioContext, World, script_attack, script_setup
+from bulwark.scenarios.benign import BenignTraffic
+from bulwark.scenarios.corpus import Scenario, load_script
+from bulwark.scenarios.deploy import SeedPlan, deploy_protocol, fund
+from bulwark.scenarios.protocol import ImplSpec
+from bulwark.scenarios.runner import ATTACKER_CAPITAL_USD, ATTACKER_CAPITAL_WETH
+from bulwark.toolchain.anvil import Anvil, AnvilOptions
+from bulwark.toolchain.solc import Compiler
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRun:
+    url: str
+    scenario: Scenario
+    proxy: Address
+    protected: tuple[Address, ...]
+    victims: tuple[Address, ...]
+    attack_txs: tuple[TxHash, ...]
+    vulnerable: Path
+    fix: Path
+    contract: str
+    world: World
+
+
+async def _play(
+    scenario: Scenario, client: ChainClient, accounts: list, compiler: Compiler, benign: int
+) -> tuple[World, list[TxHash]]:  # type: ignore[type-arg]
+    module = load_script(scenario)
+    setup, attack = script_setup(module), script_attack(module)
+    impl = ImplSpec(scenario.vulnerable.source, scenario.vulnerable.contract)
+    implementations = {} if scenario.extra_component else {scenario.component: impl}
+    seed_plan = replace(SeedPlan(), **dict(scenario.seed))
+    protocol = await deploy_protocol(
+        client, compiler, accounts, implementations=implementations, seed=seed_plan
+    )
+    attacker = protocol.spare[0]
+    await fund(client, protocol, attacker.address, usd=ATTACKER_CAPITAL_USD, weth=ATTACKER_CAPITAL_WETH)
+    ctx = ScenarioContext(scenario=scenario, client=client, compiler=compiler, world=World(protocol=protocol),
+                          attacker=attacker, implementation=impl)  # fmt: skip
+    if setup is not None:
+        ctx = ctx.with_world(await setup(ctx))
+    traffic = BenignTraffic(client, ctx.protocol, compiler, seed=0, exclude=scenario.benign_exclude)
+    await traffic.run(benign)
+    hashes = [TxHash(h) for h in await attack(ctx)]
+    return ctx.world, hashes
+
+
+@contextmanager
+def live_scenario(scenario: Scenario, compiler: Compiler, *, benign: int = 20) -> Iterator[LiveRun]:
+    with Anvil(AnvilOptions(accounts=20)) as node:
+
+        async def go() -> tuple[World, list[TxHash]]:
+            async with ChainClient(node.http_url) as client:
+                return await _play(scenario, client, node.accounts, compiler, benign)
+
+        world, hashes = run(go())
+        component = scenario.component
+        proxies = tuple(c.proxy for c in world.protocol.components.values())
+        yield LiveRun(
+            url=node.http_url,
+            scenario=scenario,
+            proxy=world.protocol.components[component].proxy,
+            protected=proxies,
+            victims=tuple(world.victims),
+            attack_txs=tuple(hashes),
+            vulnerable=scenario.vulnerable.source,
+            fix=scenario.fix.source,
+            contract=scenario.fix.contract,
+            world=world,
+        )
