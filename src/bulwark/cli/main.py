@@ -10,6 +10,7 @@ import typer
 from bulwark import __version__, logs
 from bulwark.cli import audit, doctor
 from bulwark.cli import config as config_cmd
+from bulwark.cli import govern as govern_cmd
 from bulwark.cli import patch as patch_cmd
 from bulwark.cli import scenario as scenario_cmd
 from bulwark.cli import serve as serve_cmd
@@ -47,6 +48,7 @@ patch_cmd.register(app)
 config_cmd.register(app)
 watch_cmd.register(app)
 audit.register(app)
+govern_cmd.register(app)
 serve_cmd.register(app)
 scenario_cmd.register(app)
 

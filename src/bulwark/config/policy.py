@@ -29,15 +29,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from eth_abi.abi import encode
+from eth_utils.address import is_address, is_checksum_address, to_checksum_address
 from eth_utils.crypto import keccak
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from bulwark.config.models import AddressField, _Strict
 from bulwark.domain import Address, Severity
 from bulwark.domain.govern import ActionRule, GovAction, Policy, SmokeCall
+
+
+def _address(value: Any) -> Address:
+    # Same rule as bulwark.config.models (kept separate so models can import this module).
+    if not isinstance(value, str) or not is_address(value):
+        raise ValueError(f"not an address: {value!r}")
+    if value != value.lower() and value[2:] != value[2:].upper() and not is_checksum_address(value):
+        raise ValueError(f"bad EIP-55 checksum in {value!r}")
+    return Address(to_checksum_address(value))
+
+
+AddressField = Annotated[Address, BeforeValidator(_address)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
 
 _SIG_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\(([^()]*)\)$")
 _SEVERITIES = {s.name.lower(): s for s in Severity}

@@ -1,0 +1,283 @@
+"""``bulwark propose | approve | reject | execute | proposals``: the governance path for humans."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from bulwark.cli.audit import DB_OPTION, database_url
+
+T = TypeVar("T")
+
+KEY_OPTION = typer.Option(
+    ..., "--key", help="Signer key: env:NAME or file:PATH (a hex key, or a keystore JSON with --password)."
+)
+PASSWORD_OPTION = typer.Option(None, "--password", help="Keystore password reference: env:NAME or file:PATH.")
+RPC_OPTION = typer.Option(None, "--rpc", help="JSON-RPC URL (default: $BULWARK_RPC_URL).", show_default=False)
+CONFIG_OPTION = typer.Option(Path("bulwark.yaml"), "--config", "-c", help="Configuration file.")
+
+
+def load_key(reference: str, password: str | None = None) -> str:
+    """A private key from ``env:NAME`` or ``file:PATH`` (hex, or an encrypted keystore JSON)."""
+    from eth_account import Account
+
+    from bulwark.config.secrets import SecretRef
+    from bulwark.errors import UsageError
+    from bulwark.logs import register_secret
+
+    if not reference.startswith(("env:", "file:")):
+        raise UsageError("--key must be a reference (env:NAME or file:PATH), never the key itself")
+    value = SecretRef(reference, Path.cwd()).resolve()
+    if value.lstrip().startswith("{"):
+        if password is None:
+            raise UsageError("the key file is a keystore: give --password env:NAME or file:PATH")
+        try:
+            key = (
+                "0x"
+                + bytes(Account.decrypt(json.loads(value), SecretRef(password, Path.cwd()).resolve())).hex()
+            )
+        except ValueError as exc:
+            raise UsageError(f"cannot decrypt the keystore {reference}: {exc}") from None
+    else:
+        key = value if value.startswith("0x") else "0x" + value
+    register_secret(key)
+    try:
+        Account.from_key(key)
+    except (ValueError, TypeError):
+        raise UsageError(f"{reference} does not hold a valid private key") from None
+    return key
+
+
+def _rpc(rpc: str | None) -> str:
+    from bulwark.errors import UsageError
+
+    url = rpc or os.environ.get("BULWARK_RPC_URL")
+    if not url:
+        raise UsageError("no RPC endpoint: give --rpc URL or set BULWARK_RPC_URL")
+    return url
+
+
+@dataclass
+class _Ctx:
+    rpc: str
+    db: str | None
+
+
+def _run(ctx: _Ctx, body: Callable[[Any, Any], Coroutine[Any, Any, T]]) -> T:
+    from bulwark.chain import ChainClient, run
+    from bulwark.store import Store
+
+    store = Store(database_url(ctx.db))
+
+    async def go() -> T:
+        async with ChainClient(ctx.rpc) as client:
+            return await body(client, store)
+
+    try:
+        return run(go())
+    finally:
+        store.close()
+
+
+def _print_status(st: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(st.to_json()))
+        return
+    typer.echo(f"{st.proposal_id}: {st.state.value}, {len(st.signed)}/{st.threshold} signed")
+    for a in st.signed:
+        typer.echo(f"  signed   {a}")
+    for a in st.rejected_by:
+        typer.echo(f"  rejected {a}")
+    for a in st.missing:
+        typer.echo(f"  missing  {a}")
+
+
+def _policy(config: Path, protocol: str) -> tuple[Any, Any, str]:
+    """(Policy, PolicyConfig, rpc url reference) for ``protocol`` from the configuration file."""
+    from bulwark.config import load_config
+    from bulwark.errors import ConfigError
+
+    cfg = load_config(config)
+    policies = getattr(cfg, "policies", None) or {}
+    if protocol not in cfg.protocols:
+        raise ConfigError(f"no protocol {protocol!r} in {config}")
+    if protocol not in policies:
+        raise ConfigError(f"no governance policy for {protocol!r} in {config} (add policies.{protocol})")
+    proto = cfg.protocols[protocol]
+    contracts = {name: c.address for name, c in proto.contracts.items()}
+    pcfg = policies[protocol]
+    try:
+        pol = pcfg.to_policy(protocol, contracts)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return pol, pcfg, cfg.networks[proto.network].rpc_http.resolve()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("propose")
+    def propose(
+        protocol: str = typer.Option(..., "--protocol", help="Protocol name in the configuration."),
+        component: str = typer.Option(..., "--component", help="The proxy to upgrade (a policy proxy name)."),
+        implementation: str = typer.Option(..., "--implementation", help="Deployed, verified impl."),
+        evidence_hash: str = typer.Option(..., "--evidence-hash", help="The verdict's evidence hash."),
+        severity: str | None = typer.Option(None, "--severity", help="Incident severity (picks the rule)."),
+        incident: str | None = typer.Option(None, "--incident", help="Incident id to attach it to."),
+        unpause_after: bool = typer.Option(False, "--unpause-after", help="Also propose the unpause."),
+        config: Path = CONFIG_OPTION,
+        rpc: str | None = RPC_OPTION,
+        db: str | None = DB_OPTION,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Check the policy against the chain, then store the upgrade proposal (and its unpause)."""
+        from bulwark.domain import Severity
+        from bulwark.govern import check_policy, propose_unpause, propose_upgrade
+
+        pol, _, url = _policy(config, protocol)
+
+        @dataclass(frozen=True)
+        class _Verdict:
+            passed: bool
+            evidence_hash: str
+
+        async def body(client: Any, store: Any) -> list[Any]:
+            await check_policy(client, pol)
+            sev = Severity.parse(severity) if severity else None
+            up = await propose_upgrade(
+                client,
+                store,
+                pol,
+                _Verdict(True, evidence_hash),
+                component=component,
+                implementation=implementation,
+                severity=sev,
+                incident_id=incident,
+            )
+            out = [up]
+            if unpause_after:
+                out.append(await propose_unpause(client, store, pol, after=up.id, severity=sev))
+            return out
+
+        made = _run(_Ctx(rpc or url, db), body)
+        if as_json:
+            typer.echo(json.dumps([p.to_json() for p in made]))
+            return
+        for p in made:
+            typer.echo(f"{p.id}: {p.description}")
+            for t in p.safe_txs:
+                typer.echo(f"  sign {t.step:<17} nonce {t.nonce}  safeTxHash {t.safe_tx_hash}")
+
+    @app.command("approve")
+    def approve_cmd(
+        proposal_id: str = typer.Argument(..., help="The proposal to sign."),
+        key: str = KEY_OPTION,
+        password: str | None = PASSWORD_OPTION,
+        rpc: str | None = RPC_OPTION,
+        db: str | None = DB_OPTION,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Sign the proposal's Safe transactions (EIP-712) and record the approval."""
+        from bulwark.govern import approve
+
+        secret = load_key(key, password)
+        st = _run(_Ctx(_rpc(rpc), db), lambda c, s: approve(c, s, proposal_id, secret))
+        _print_status(st, as_json)
+
+    @app.command("reject")
+    def reject_cmd(
+        proposal_id: str = typer.Argument(..., help="The proposal to veto."),
+        key: str = KEY_OPTION,
+        password: str | None = PASSWORD_OPTION,
+        reason: str = typer.Option("", "--reason"),
+        rpc: str | None = RPC_OPTION,
+        db: str | None = DB_OPTION,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Veto the proposal: it will never execute."""
+        from bulwark.govern import reject
+
+        secret = load_key(key, password)
+        st = _run(_Ctx(_rpc(rpc), db), lambda c, s: reject(c, s, proposal_id, secret, reason=reason))
+        _print_status(st, as_json)
+
+    @app.command("execute")
+    def execute_cmd(
+        proposal_id: str = typer.Argument(..., help="An approved proposal."),
+        key: str = typer.Option(..., "--key", help="Relayer key that submits the Safe transactions."),
+        password: str | None = PASSWORD_OPTION,
+        wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait out the timelock delay."),
+        protocol: str | None = typer.Option(None, "--protocol", help="Protocol (for its smoke calls)."),
+        config: Path = CONFIG_OPTION,
+        rpc: str | None = RPC_OPTION,
+        db: str | None = DB_OPTION,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Schedule on the timelock, wait the delay (countdown), execute, run the post-checks."""
+        from bulwark.chain import Signer
+        from bulwark.execute import execute_proposal
+
+        smoke: tuple[Any, ...] = ()
+        url = rpc
+        if protocol is not None:
+            pol, pcfg, cfg_url = _policy(config, protocol)
+            smoke = pcfg.smoke_calls(dict(pol.proxies))
+            url = url or cfg_url
+        signer = Signer(load_key(key, password))
+
+        def countdown(left: int) -> None:
+            if not as_json:
+                typer.echo(f"timelock: {left}s left ({time.strftime('%H:%M:%S')})")
+
+        result = _run(
+            _Ctx(_rpc(url), db),
+            lambda c, s: execute_proposal(
+                c, s, proposal_id, sender=signer, smoke=smoke, wait=wait, on_countdown=countdown
+            ),
+        )
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "proposal_id": result.proposal_id,
+                        "state": result.state.value,
+                        "txs": list(result.tx_hashes),
+                        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in result.checks],
+                    }
+                )
+            )
+            return
+        typer.echo(f"{result.proposal_id}: {result.state.value}")
+        for c in result.checks:
+            typer.echo(f"  {'ok  ' if c.ok else 'FAIL'} {c.name}")
+
+    @app.command("proposals")
+    def proposals_cmd(
+        db: str | None = DB_OPTION,
+        incident: str | None = typer.Option(None, "--incident"),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """List stored proposals with their state and who has signed."""
+        from bulwark.govern import proposals, status
+        from bulwark.store import Store
+
+        store = Store(database_url(db))
+        try:
+            rows = [(p, status(store, p.id)) for p, _ in proposals(store, incident)]
+        finally:
+            store.close()
+        if as_json:
+            typer.echo(json.dumps([{**p.to_json(), "status": st.to_json()} for p, st in rows]))
+            return
+        if not rows:
+            typer.echo("no proposals")
+        for p, st in rows:
+            typer.echo(
+                f"{p.id}  {st.state.value:<9} {p.action.value:<7} {p.component:<10} "
+                f"{len(st.signed)}/{st.threshold} signed  evidence {p.evidence_hash[:18]}…"
+            )
