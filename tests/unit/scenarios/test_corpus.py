@@ -11,7 +11,7 @@ import pytest
 
 from bulwark.domain import VulnClass
 from bulwark.errors import ScenarioError, UsageError
-from bulwark.scenarios.corpus import REQUIRED_CLASSES, load_corpus, load_scenario, load_script
+from bulwark.scenarios.corpus import REQUIRED_CLASSES, Scenario, load_corpus, load_scenario, load_script
 from bulwark.scenarios.runner import ProtectLevel, parse_protect
 
 CORPUS = load_corpus()
@@ -33,7 +33,7 @@ def test_at_least_seven_scenarios_cover_every_required_class() -> None:
 
 
 @pytest.mark.parametrize("scenario", CORPUS.scenarios, ids=CORPUS.names())
-def test_manifest_is_complete(scenario) -> None:  # type: ignore[no-untyped-def]
+def test_manifest_is_complete(scenario: Scenario) -> None:
     assert scenario.vuln_class in set(VulnClass)
     assert scenario.folder.name == scenario.name
     assert scenario.vulnerable.source.is_file() and scenario.fix.source.is_file()
@@ -49,7 +49,7 @@ def test_manifest_is_complete(scenario) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("scenario", CORPUS.scenarios, ids=CORPUS.names())
-def test_sources_carry_no_hint_comments(scenario) -> None:  # type: ignore[no-untyped-def]
+def test_sources_carry_no_hint_comments(scenario: Scenario) -> None:
     offenders = []
     for path in scenario.sources():
         for comment in COMMENT.findall(path.read_text()):
@@ -127,7 +127,7 @@ def test_seed_overrides_are_validated(tmp_path: Path) -> None:
 
 
 def test_unknown_scenario_names_the_known_ones() -> None:
-    with pytest.raises(ScenarioError, match="known scenarios: .*oracle-open-setprice"):
+    with pytest.raises(ScenarioError, match=r"known scenarios: .*oracle-open-setprice"):
         CORPUS.get("no-such-thing")
 
 
