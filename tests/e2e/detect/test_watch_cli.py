@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from bulwark.chain import ChainClient, run
 from bulwark.cli.main import main
@@ -26,6 +28,13 @@ monitors:
     rules:
       - {{name: big-value, when: tx, expr: "tx.value >= 5", severity: high}}
 """
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    # main() points structlog at the captured stderr, which pytest closes after the test.
+    yield
+    structlog.reset_defaults()
 
 
 def test_watch_prints_findings_of_mined_blocks_as_json_lines(

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from bulwark.cli.main import main
 
@@ -16,6 +18,13 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
         main(["config", "check", *args])
     out = capsys.readouterr()
     return int(info.value.code or 0), out.out, out.err
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    # main() points structlog at the captured stderr, which pytest closes after the test.
+    yield
+    structlog.reset_defaults()
 
 
 def test_example_config_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
