@@ -84,3 +84,23 @@ def live_scenario(scenario: Scenario, compiler: Compiler, *, benign: int = 20) -
             contract=scenario.fix.contract,
             world=world,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LiveProtocol:
+    url: str
+    proxies: dict[str, Address]
+
+
+@contextmanager
+def live_protocol(compiler: Compiler, *, benign: int = 10) -> Iterator[LiveProtocol]:
+    """The safe demo protocol with some benign traffic, no attack."""
+    with Anvil(AnvilOptions(accounts=20)) as node:
+
+        async def go() -> dict[str, Address]:
+            async with ChainClient(node.http_url) as client:
+                protocol = await deploy_protocol(client, compiler, node.accounts)
+                await BenignTraffic(client, protocol, compiler, seed=1).run(benign)
+                return {name: c.proxy for name, c in protocol.components.items()}
+
+        yield LiveProtocol(node.http_url, run(go()))

@@ -1,0 +1,109 @@
+"""``bulwark verify``: prove a candidate implementation before anyone signs it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bulwark.chain import run
+from bulwark.domain import Address
+from bulwark.errors import UsageError
+
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+def _address(value: str, what: str) -> Address:
+    if not _ADDRESS.match(value):
+        raise UsageError(f"{what} must be a 0x-prefixed 20-byte address, got {value!r}")
+    return Address(value)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("verify")
+    def verify_cmd(
+        rpc: Annotated[
+            str, typer.Option("--rpc", help="JSON-RPC URL of the live chain (forked, never written).")
+        ],
+        proxy: Annotated[str, typer.Option("--proxy", help="The ERC-1967/UUPS proxy to upgrade.")],
+        candidate: Annotated[Path, typer.Option("--candidate", help="Solidity source of the candidate.")],
+        contract: Annotated[
+            str | None, typer.Option("--contract", help="Contract name in the candidate.")
+        ] = None,
+        attack_tx: Annotated[
+            list[str] | None, typer.Option("--attack-tx", help="An observed attack transaction (repeat).")
+        ] = None,
+        poc: Annotated[
+            Path | None, typer.Option("--poc", help="A Foundry PoC test run on the patched fork.")
+        ] = None,
+        regress: Annotated[int, typer.Option("--regress", help="Recent benign transactions to replay.")] = 20,
+        live: Annotated[
+            Path | None,
+            typer.Option("--live", help="Source of the live implementation (default: by bytecode)."),
+        ] = None,
+        protect: Annotated[
+            list[str] | None, typer.Option("--protect", help="Another contract whose assets count (repeat).")
+        ] = None,
+        asset: Annotated[
+            list[str] | None, typer.Option("--asset", help="A token to count besides those the attack moved.")
+        ] = None,
+        upgrader: Annotated[
+            str | None, typer.Option("--upgrader", help="Account allowed to upgrade (default: discovered).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    ) -> None:
+        """Upgrade safety, exploit replay, regression replay, invariants, cost -> verdict + evidence hash."""
+        from bulwark.toolchain.solc import Compiler
+        from bulwark.verify.engine import VerifyRequest, verify
+
+        if not candidate.is_file():
+            raise UsageError(f"candidate source {candidate} does not exist")
+        if poc is not None and not poc.is_file():
+            raise UsageError(f"PoC test {poc} does not exist")
+        if live is not None and not live.is_file():
+            raise UsageError(f"live source {live} does not exist")
+        if regress < 0:
+            raise UsageError("--regress must be zero or more")
+        attack_tx, protect, asset = attack_tx or [], protect or [], asset or []
+        for h in attack_tx:
+            if not _HASH.match(h):
+                raise UsageError(f"--attack-tx must be a 0x-prefixed 32-byte hash, got {h!r}")
+        request = VerifyRequest(
+            rpc_url=rpc,
+            proxy=_address(proxy, "--proxy"),
+            candidate=candidate.resolve(),
+            contract=contract,
+            live_source=live.resolve() if live else None,
+            attack_txs=tuple(attack_tx),
+            poc=poc.resolve() if poc else None,
+            regress=regress,
+            protected=tuple(_address(p, "--protect") for p in protect),
+            assets=tuple(_address(a, "--asset") for a in asset),
+            upgrader=_address(upgrader, "--upgrader") if upgrader else None,
+        )
+        with Compiler() as compiler:
+            verdict = run(verify(request, compiler=compiler))
+        if as_json:
+            typer.echo(json.dumps(verdict.summary()))
+        else:
+            typer.echo(f"{'PASS' if verdict.passed else 'FAIL'}  evidence {verdict.evidence_hash}")
+            typer.echo(
+                f"layout {'ok' if verdict.layout_ok else 'BROKEN'}; "
+                f"safety {'ok' if verdict.safety_ok else 'FAILED'}; "
+                f"attack {_attack(verdict.attack_blocked)}; regressions {verdict.regressions}; "
+                f"gas overhead {verdict.gas_overhead_pct:+.2f}%"
+            )
+            for reason in verdict.reasons:
+                typer.echo(f"  - {reason}")
+            for note in verdict.notes:
+                typer.echo(f"  note: {note}")
+        if not verdict.passed:
+            raise typer.Exit(1)
+
+
+def _attack(blocked: bool | None) -> str:
+    return "not replayed" if blocked is None else ("blocked" if blocked else "NOT BLOCKED")

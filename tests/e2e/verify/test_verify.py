@@ -1,0 +1,181 @@
+"""bulwark.verify end to end: scenarios played on anvil, then candidates verified against forks of it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.e2e.verify.live import LiveProtocol, LiveRun, live_protocol, live_scenario
+
+from bulwark.chain import run
+from bulwark.domain.verify import Verdict
+from bulwark.scenarios.corpus import load_corpus
+from bulwark.toolchain.solc import Compiler
+from bulwark.verify.engine import VerifyRequest, verify
+from bulwark.verify.evidence import verify_evidence
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = ROOT / "tests" / "fixtures" / "verify"
+CORPUS = load_corpus()
+
+
+@pytest.fixture(scope="module")
+def compiler() -> Iterator[Compiler]:
+    with Compiler(root=ROOT) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def vault_live(compiler: Compiler) -> Iterator[LiveRun]:
+    with live_scenario(CORPUS.get("vault-mint-pricing"), compiler, benign=12) as live:
+        yield live
+
+
+def check(live: LiveRun, candidate: Path, compiler: Compiler, *, regress: int = 12) -> Verdict:
+    request = VerifyRequest(
+        rpc_url=live.url,
+        proxy=live.proxy,
+        candidate=candidate,
+        contract=live.contract,
+        attack_txs=live.attack_txs,
+        regress=regress,
+        protected=live.protected + live.victims,
+    )
+    return run(verify(request, compiler=compiler))
+
+
+def codes(verdict: Verdict) -> set[str]:
+    return {r.code for r in verdict.reasons}
+
+
+def test_reference_fix_passes_with_a_stable_evidence_hash(vault_live: LiveRun, compiler: Compiler) -> None:
+    first = check(vault_live, vault_live.fix, compiler)
+    assert first.passed, [str(r) for r in first.reasons]
+    assert first.attack_blocked is True and first.layout_ok and first.regressions == 0
+    assert first.evidence.document["regression"]["replayed"] == 12
+    assert verify_evidence(first.evidence)
+    second = check(vault_live, vault_live.fix, compiler)
+    assert second.evidence_hash == first.evidence_hash
+
+
+def test_fix_that_does_not_stop_the_attack(vault_live: LiveRun, compiler: Compiler) -> None:
+    verdict = check(vault_live, FIXTURES / "DemoVaultIneffective.sol", compiler)
+    assert not verdict.passed
+    assert verdict.attack_blocked is False
+    assert codes(verdict) == {"attack-not-blocked"}
+    assert verdict.layout_ok and verdict.safety_ok
+
+
+def test_fix_that_breaks_a_benign_function(vault_live: LiveRun, compiler: Compiler) -> None:
+    verdict = check(vault_live, FIXTURES / "DemoVaultBreaksDeposit.sol", compiler)
+    assert not verdict.passed
+    assert verdict.attack_blocked is True
+    assert codes(verdict) == {"benign-tx-reverts"}
+    assert verdict.regressions >= 1
+    deposit = "0x6e553f65"
+    broken = {r.subject for r in verdict.reasons}
+    replayed = verdict.evidence.document["regression"]["differences"]
+    assert all(d["aspect"] in ("status", "return", "events", "state", "balance") for d in replayed)
+    assert broken  # every broken tx is named
+    assert deposit  # (selector of deposit(uint256,address), which the cap breaks)
+
+
+def test_cli_json_and_exit_code_for_the_vulnerable_implementation(vault_live: LiveRun) -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "bulwark.cli.main",
+        "verify",
+        "--rpc",
+        vault_live.url,
+        "--proxy",
+        vault_live.proxy,
+        "--candidate",
+        str(vault_live.vulnerable),
+        "--contract",
+        vault_live.contract,
+        "--regress",
+        "4",
+        "--json",
+    ]
+    for h in vault_live.attack_txs:
+        cmd += ["--attack-tx", h]
+    for p in vault_live.protected:
+        cmd += ["--protect", p]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ}, check=False)
+    assert proc.returncode == 1, proc.stderr
+    out = json.loads(proc.stdout)
+    assert set(out) == {"pass", "reasons", "layout_ok", "attack_blocked", "regressions", "gas_overhead_pct",
+                        "evidence_hash"}  # fmt: skip
+    assert out["pass"] is False and out["attack_blocked"] is False and out["layout_ok"] is True
+    assert any("attack-not-blocked" in r for r in out["reasons"])
+    assert out["evidence_hash"].startswith("0x") and len(out["evidence_hash"]) == 66
+
+
+# -- deliberately wrong candidates for the safe FlashLender -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def safe_live(compiler: Compiler) -> Iterator[LiveProtocol]:
+    with live_protocol(compiler, benign=10) as live:
+        yield live
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("FlashLenderInserted.sol", {"inserted", "moved"}),
+        ("FlashLenderRemoved.sol", {"selector-removed"}),
+        ("FlashLenderOpenUpgrade.sol", {"authorize-upgrade-unrestricted", "authorize-upgrade-open-on-fork"}),
+        ("FlashLenderHuge.sol", {"code-size"}),
+    ],
+)
+def test_wrong_flash_lender_candidates(
+    safe_live: LiveProtocol, compiler: Compiler, fixture: str, expected: set[str]
+) -> None:
+    request = VerifyRequest(
+        rpc_url=safe_live.url,
+        proxy=safe_live.proxies["flash"],
+        candidate=FIXTURES / fixture,
+        contract="FlashLender",
+        regress=6,
+        protected=tuple(safe_live.proxies.values()),
+    )
+    verdict = run(verify(request, compiler=compiler))
+    assert not verdict.passed
+    assert codes(verdict) == expected, [str(r) for r in verdict.reasons]
+
+
+def test_unchanged_flash_lender_passes(safe_live: LiveProtocol, compiler: Compiler) -> None:
+    request = VerifyRequest(
+        rpc_url=safe_live.url,
+        proxy=safe_live.proxies["flash"],
+        candidate=ROOT / "contracts" / "protocol" / "FlashLender.sol",
+        regress=6,
+        protected=tuple(safe_live.proxies.values()),
+    )
+    verdict = run(verify(request, compiler=compiler))
+    assert verdict.passed, [str(r) for r in verdict.reasons]
+    assert verdict.attack_blocked is None
+
+
+# -- every scenario: the reference fix passes, the vulnerable implementation fails -------------
+
+
+@pytest.mark.parametrize("name", [s.name for s in CORPUS])
+def test_scenario_fix_passes_and_vulnerable_fails(name: str, compiler: Compiler) -> None:
+    with live_scenario(CORPUS.get(name), compiler, benign=8) as live:
+        fixed = check(live, live.fix, compiler, regress=8)
+        assert fixed.passed, [str(r) for r in fixed.reasons]
+        assert fixed.attack_blocked is True
+        vulnerable = check(live, live.vulnerable, compiler, regress=4)
+        assert not vulnerable.passed
+        assert vulnerable.attack_blocked is False
+        assert "attack-not-blocked" in codes(vulnerable)
