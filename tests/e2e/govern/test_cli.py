@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from eth_account import Account
 from tests.e2e.govern.conftest import GovEnv
 from typer.testing import CliRunner
@@ -15,6 +17,13 @@ from bulwark.domain import Severity
 from bulwark.govern import propose_upgrade, status
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    """The CLI binds structlog to the runner's stderr, which closes after each invoke."""
+    yield
+    structlog.reset_defaults()
 
 
 def test_approve_with_env_key_and_keystore_then_list(
