@@ -744,22 +744,68 @@ def first_patch(case: Case, compiler: Compiler) -> tuple[Any, float, int, str]:
     return compiled[0], elapsed, len(patches), ""
 
 
-async def evaluate_patch(case: Case, runner: CaseRunner, compiler: Compiler) -> PatchOutcome:
-    patch, seconds, count, error = await asyncio.to_thread(first_patch, case, compiler)
+@dataclass(frozen=True, slots=True)
+class Generated:
+    """The plain (picklable) part of ``first_patch``'s answer."""
+
+    case: str
+    seconds: float
+    candidates: int
+    error: str
+    template: str = ""
+    diff: str | None = None
+    patched_sources: dict[str, str] | None = None
+
+
+def generate_one(case: Case, compiler: Compiler) -> Generated:
+    patch, seconds, count, error = first_patch(case, compiler)
     if patch is None:
-        return PatchOutcome(case.name, case.vuln_class, case.solc, seconds, count, error=error)
-    sources = {**case.victim_sources, **dict(patch.patched_sources)}
-    result = await runner.run(case, sources)
+        return Generated(case.name, seconds, count, error)
+    return Generated(
+        case.name, seconds, count, "", str(patch.template), str(patch.diff), dict(patch.patched_sources)
+    )
+
+
+_WORKER_COMPILER: Compiler | None = None
+
+
+def _worker_generate(path: Path) -> Generated:
+    global _WORKER_COMPILER  # noqa: PLW0603 - one compiler per worker process
+    if _WORKER_COMPILER is None:
+        _WORKER_COMPILER = Compiler()
+    return generate_one(load_case(path), _WORKER_COMPILER)
+
+
+def generate_all(cases: Sequence[Case], workers: int = 2) -> dict[str, Generated]:
+    """Run the engine on every case in ``workers`` processes (Slither is CPU-bound and holds the GIL)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        return {g.case: g for g in pool.map(_worker_generate, [c.path for c in cases])}
+
+
+async def evaluate_generated(case: Case, gen: Generated, runner: CaseRunner) -> PatchOutcome:
+    if gen.patched_sources is None:
+        return PatchOutcome(
+            case.name, case.vuln_class, case.solc, gen.seconds, gen.candidates, error=gen.error
+        )
+    result = await runner.run(case, {**case.victim_sources, **gen.patched_sources})
     return PatchOutcome(
         case.name,
         case.vuln_class,
         case.solc,
-        seconds,
-        count,
-        template=str(patch.template),
-        diff=str(patch.diff),
+        gen.seconds,
+        gen.candidates,
+        template=gen.template,
+        diff=gen.diff,
         result=result,
     )
+
+
+async def evaluate_patch(case: Case, runner: CaseRunner, compiler: Compiler) -> PatchOutcome:
+    gen = await asyncio.to_thread(generate_one, case, compiler)
+    return await evaluate_generated(case, gen, runner)
 
 
 def fix_rates(outcomes: Sequence[PatchOutcome]) -> tuple[float, dict[str, float]]:

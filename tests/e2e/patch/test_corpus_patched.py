@@ -21,8 +21,9 @@ from tests.support.patchcase import (
     CaseRunner,
     PatchOutcome,
     anvil_options,
-    evaluate_patch,
+    evaluate_generated,
     fix_rates,
+    generate_all,
     load_corpus,
 )
 
@@ -30,22 +31,26 @@ from bulwark.chain import ChainClient
 from bulwark.toolchain.anvil import Anvil
 from bulwark.toolchain.solc import Compiler
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# the whole corpus is patched and replayed in the first test's setup (~3-6 min on 2 cores)
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
 CASES = load_corpus()
 FIX_RATE_BAR = 0.90
 UPDATE = os.environ.get("BULWARK_UPDATE_SNAPSHOTS") == "1"
 NO_PATCH = "(no compiled patch)\n"
+WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 @pytest.fixture(scope="module")
 def outcomes() -> Iterator[dict[str, PatchOutcome]]:
     """Patch and evaluate every case once (one anvil, one compiler) for all tests below."""
 
+    generated = generate_all(CASES, workers=WORKERS)  # the engine, on every core
+
     async def go(node: Anvil, compiler: Compiler) -> dict[str, PatchOutcome]:
         async with ChainClient(node.http_url) as client:
             runner = CaseRunner(client, compiler, node.accounts)
-            return {c.name: await evaluate_patch(c, runner, compiler) for c in CASES}
+            return {c.name: await evaluate_generated(c, generated[c.name], runner) for c in CASES}
 
     with Anvil(anvil_options()) as node, Compiler() as compiler:
         yield asyncio.run(go(node, compiler))
