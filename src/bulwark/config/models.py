@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from eth_utils.address import is_address, is_checksum_address, to_checksum_address
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 
+from bulwark.config.policy import PolicyConfig
 from bulwark.config.secrets import SecretRef
 from bulwark.domain import Address, Confidence, Severity, VulnClass
 
@@ -209,6 +210,8 @@ class BulwarkConfig(_Strict):
     protocols: dict[str, ProtocolConfig] = Field(min_length=1)
     monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
     responses: ResponsesConfig | None = None
+    # protocol name -> governance policy (bulwark.config.policy; checked against the chain at start)
+    policies: dict[str, PolicyConfig] = Field(default_factory=dict)
     _base_dir: Path = PrivateAttr(default=Path("."))
 
     @field_validator("networks", "protocols", "monitors")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -111,3 +113,22 @@ def test_config_section_builds_the_domain_policy() -> None:
 def test_config_fails_closed(patch: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         PolicyConfig.model_validate({**RAW, **patch})
+
+
+def test_bulwark_yaml_carries_a_policies_section(tmp_path: Path) -> None:
+    import yaml
+
+    from bulwark.config import parse_config
+
+    doc = {
+        "networks": {"local": {"rpc_http": "http://127.0.0.1:8545"}},
+        "protocols": {
+            "demo": {"network": "local", "contracts": {"vault": {"address": "0x" + "77" * 20}}},
+        },
+        "policies": {"demo": RAW},
+    }
+    path = tmp_path / "bulwark.yaml"
+    cfg = parse_config(yaml.safe_dump(doc), path=path)
+    contracts = {n: c.address for n, c in cfg.protocols["demo"].contracts.items()}
+    pol = cfg.policies["demo"].to_policy("demo", contracts)
+    assert pol.proxies == {"vault": Address("0x" + "77" * 20)} and pol.safe_threshold == 2
