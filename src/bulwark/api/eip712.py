@@ -17,8 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_utils.address import is_address, to_checksum_address
 
 from bulwark.errors import SignatureRejected
@@ -137,6 +135,10 @@ def _bytes(sig: str) -> bytes:
 
 def recover(typed_data: Mapping[str, Any], signature: bytes) -> str:
     """The checksummed address that signed ``typed_data`` (EIP-712, as ``eth_signTypedData_v4``)."""
+    # Imported here: eth-account takes seconds to import and most dashboard requests never sign.
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
     try:
         signable = encode_typed_data(full_message=dict(typed_data))
         return str(Account.recover_message(signable, signature=signature))
