@@ -14,9 +14,28 @@ from eth_hash.auto import keccak
 
 from bulwark.domain.patch import Edit
 from bulwark.patch.edit import SourceText
-from bulwark.patch.solast import Contract, Function, Node, Program, is_msg_sender, src, type_string, walk
+from bulwark.patch.solast import (
+    Contract,
+    Function,
+    Node,
+    Program,
+    callee_name,
+    is_msg_sender,
+    src,
+    type_string,
+    walk,
+)
 
 _GUARD_WORDS = ("only", "auth", "restricted", "admin", "owner", "governance", "role", "keeper")
+
+
+_SETTER_PREFIXES = ("set", "update", "change", "grant", "revoke", "configure", "add", "remove")
+
+
+def _is_setter(name: str) -> bool:
+    return name.startswith(_SETTER_PREFIXES) or name.startswith(
+        tuple(p.capitalize() for p in _SETTER_PREFIXES)
+    )
 
 
 def erc7201_slot(namespace: str) -> int:
@@ -159,7 +178,7 @@ class FixContext:
 
         gating = self.gating_modifiers(contract)
         target_writes = program.writes(fn) if fn is not None else set()
-        siblings: Counter[str] = Counter()
+        siblings: dict[str, float] = {}
         sibling_origin: dict[str, str] = {}
         for other in contract.all_functions:
             if fn is not None and other.id == fn.id:
@@ -172,13 +191,17 @@ class FixContext:
                 inv = self.node_text(m) if self.program.text_of(m) is not None else name
                 if self.program.text_of(m) is None and m.get("arguments"):
                     continue  # an invocation with arguments in an imported file: skip
-                shared = bool(target_writes & program.writes(other))
-                calls_fn = fn is not None and any(c.id == fn.id for c in program.closure(other))
-                weight = 4 if calls_fn else (2 if shared else 1)
-                siblings[inv] += weight
+                siblings[inv] = siblings.get(inv, 0.0) + self._affinity(fn, other, target_writes)
                 sibling_origin.setdefault(inv, other.name)
-        for inv, _ in siblings.most_common():
-            add(Guard(inv, None, f"modifier {inv} as on {sibling_origin[inv]}"))
+            # or an inline caller check at the top of its body: require(isGuardian[msg.sender], ...)
+            for stmt in self._sender_checks(other):
+                siblings[stmt] = siblings.get(stmt, 0.0) + self._affinity(fn, other, target_writes)
+                sibling_origin.setdefault(stmt, other.name)
+        for inv in sorted(siblings, key=lambda k: -siblings[k]):
+            if inv.endswith(";"):
+                add(Guard(None, inv, f"the check {sibling_origin[inv]} makes"))
+            else:
+                add(Guard(inv, None, f"modifier {inv} as on {sibling_origin[inv]}"))
         # gating modifiers declared but used nowhere (e.g. an inherited onlyOwner)
         for name, mod in gating.items():
             params = (mod.node.get("parameters") or {}).get("parameters") or []
@@ -193,6 +216,57 @@ class FixContext:
         if "owner" in names and "onlyOwner" not in contract.all_modifiers:
             add(Guard(None, "require(msg.sender == owner());", "owner() getter"))
         return out
+
+    def _affinity(self, fn: Function | None, other: Function, target_writes: set[int]) -> float:
+        """How strongly ``other``'s guard is evidence for ``fn``'s: it calls fn, shares its state,
+        or is the same kind of function (a configuration setter, or an operation)."""
+        program = self.program
+        if fn is not None and any(c.id == fn.id for c in program.closure(other)):
+            return 4.0
+        weight = 2.0 if target_writes & program.writes(other) else 1.0
+        if fn is not None and _is_setter(fn.name) == _is_setter(other.name):
+            weight += 0.5
+        return weight
+
+    def _sender_checks(self, fn: Function) -> list[str]:
+        """Leading ``require``/``if-revert`` statements of ``fn`` that gate on the caller and refer
+        only to state and globals (so they can be copied into another function as they are)."""
+        from bulwark.patch.solast import _deny_list, _sender_condition
+
+        out: list[str] = []
+        body = fn.body
+        if body is None or self.program.text_of(body) is None:
+            return out
+        for stmt in (body.get("statements") or [])[:3]:
+            kind = stmt.get("nodeType")
+            expr = stmt.get("expression") or {}
+            if kind == "ExpressionStatement" and expr.get("nodeType") == "FunctionCall":
+                args = expr.get("arguments") or []
+                if callee_name(expr) not in ("require", "assert") or not args:
+                    continue
+                cond = args[0]
+            elif kind == "IfStatement" and not stmt.get("falseBody"):
+                cond = stmt.get("condition") or {}
+            else:
+                continue
+            if not _sender_condition(cond, self.program):
+                continue
+            names = [str(n.get("name") or "") for n in walk(cond) if n.get("nodeType") == "Identifier"]
+            if any(_deny_list(n) for n in names):
+                continue
+            if all(self._portable(n) for n in walk(stmt) if n.get("nodeType") == "Identifier"):
+                text = self.node_text(stmt).rstrip()
+                out.append(text if text.endswith((";", "}")) else text + ";")
+        return out
+
+    def _portable(self, ident: Mapping[str, Any]) -> bool:
+        ref = ident.get("referencedDeclaration")
+        if ref is None or int(ref) < 0:
+            return True  # msg, require, revert: globals
+        decl = self.program.nodes_by_id.get(int(ref)) or {}
+        if decl.get("nodeType") == "VariableDeclaration":
+            return bool(decl.get("stateVariable"))
+        return True  # functions, errors, events, contracts
 
     def gating_modifiers(self, contract: Contract) -> dict[str, Any]:
         """Modifiers of the contract that check the caller's identity."""

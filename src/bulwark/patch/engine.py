@@ -191,7 +191,8 @@ def _build(
         _log.info("patch_discarded", reason="compile", template=cands[0].template, error=exc.user_message)
         return None
     removed = frozenset().union(*(c.removed_selectors for c in cands))
-    problem = interface_change(analysis.result, result, set(analysis.sources), removed)
+    added = frozenset().union(*(c.added_selectors for c in cands))
+    problem = interface_change(analysis.result, result, set(analysis.sources), removed, added)
     if problem:
         _log.info("patch_discarded", reason=problem, template=cands[0].template)
         return None
@@ -215,9 +216,16 @@ def _build(
 
 
 def interface_change(
-    before: CompileResult, after: CompileResult, paths: set[str], removed: frozenset[str]
+    before: CompileResult,
+    after: CompileResult,
+    paths: set[str],
+    removed: frozenset[str],
+    added: frozenset[str] = frozenset(),
 ) -> str | None:
-    """Why the patched build is not a drop-in replacement (None when it is)."""
+    """Why the patched build is not a drop-in replacement (None when it is).
+
+    ``removed`` and ``added`` are the function signatures a template changes on purpose.
+    """
     old = {(c.source_path, c.name): c for c in before.contracts if c.source_path in paths}
     new = {(c.source_path, c.name): c for c in after.contracts if c.source_path in paths}
     for key, art in old.items():
@@ -225,11 +233,11 @@ def interface_change(
         if other is None:
             return f"contract {key[1]} disappeared"
         wanted = {s for s in art.method_identifiers if s not in removed}
-        if wanted != set(other.method_identifiers) - (set(other.method_identifiers) - wanted - set()):
-            missing = wanted - set(other.method_identifiers)
-            added = set(other.method_identifiers) - set(art.method_identifiers)
-            if missing or added:
-                return f"ABI of {key[1]} changed (missing {sorted(missing)}, added {sorted(added)})"
+        have = set(other.method_identifiers)
+        missing = wanted - have
+        extra = have - set(art.method_identifiers) - added
+        if missing or extra:
+            return f"ABI of {key[1]} changed (missing {sorted(missing)}, added {sorted(extra)})"
         if (
             art.storage_layout is not None
             and other.storage_layout is not None

@@ -7,10 +7,11 @@ from importlib.metadata import entry_points
 from bulwark.patch.fixes.access_control import AccessControlFix
 from bulwark.patch.fixes.arithmetic import CheckedMathFix, RemoveUncheckedFix
 from bulwark.patch.fixes.base import Candidate, FixTemplate
+from bulwark.patch.fixes.dos import PullPaymentFix
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
 from bulwark.patch.fixes.oracle import TwapFix
 from bulwark.patch.fixes.reentrancy import ReentrancyLockFix
-from bulwark.patch.fixes.signature_replay import UsedDigestFix
+from bulwark.patch.fixes.signature_replay import DomainBindFix, UsedDigestFix
 from bulwark.patch.fixes.tx_origin import TxOriginFix
 from bulwark.patch.fixes.unchecked_call import UncheckedCallFix
 
@@ -22,8 +23,10 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     RemoveUncheckedFix,
     CheckedMathFix,
     UsedDigestFix,
+    DomainBindFix,
     TwapFix,
     VirtualOffsetFix,
+    PullPaymentFix,
 )
 
 

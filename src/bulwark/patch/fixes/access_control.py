@@ -35,7 +35,22 @@ class AccessControlFix(FixTemplate):
         if fn.name == "_authorizeUpgrade":
             guards.sort(key=lambda g: 0 if "UPGRADE" in (g.modifier or g.statement or "").upper() else 1)
             guards = _upgrade_roles(contract) + guards
+        inherited = fn.contract.id != contract.id
         for rank, guard in enumerate(guards[:3]):
+            if inherited:
+                # the guard may not exist where fn is declared: guard an override in the contract
+                override = _override(ctx, contract, fn, guard)
+                if override is not None:
+                    yield self.candidate(
+                        finding,
+                        override,
+                        f"{fn.name}, inherited by {contract.name} from {fn.contract.name}, changed "
+                        "privileged state with no check of the caller. The fix overrides it in "
+                        f"{contract.name} with "
+                        f"{guard.modifier or guard.statement} ({guard.origin}) and forwards to the inherited "
+                        "code, so legitimate callers keep access and the public interface is unchanged.",
+                        preference=-rank - 0.5,
+                    )
             yield self.candidate(
                 finding,
                 [_apply(ctx, fn, guard)],
@@ -113,6 +128,32 @@ def _apply(ctx: FixContext, fn: Function, guard: Guard) -> Edit:
         return ctx.add_modifier(fn, guard.modifier)
     assert guard.statement is not None
     return ctx.body_start(fn, guard.statement)
+
+
+def _override(ctx: FixContext, contract: Contract, fn: Function, guard: Guard) -> list[Edit] | None:
+    """An override of inherited ``fn`` in ``contract`` that applies ``guard`` and calls ``super``."""
+    params = (fn.node.get("parameters") or {}).get("parameters") or []
+    if fn.visibility != "public" or any(not p.get("name") for p in params) or not ctx.editable(fn.node):
+        return None
+    modern = ctx.program.at_least(0, 6)
+    edits: list[Edit] = []
+    if modern and not fn.node.get("virtual"):
+        end = src(fn.node["parameters"]).end
+        edits.append(Edit(ctx.text(fn.node).path, end, end, " virtual"))
+    rets = fn.node.get("returnParameters") or {}
+    returns = f" returns {ctx.node_text(rets)}" if rets.get("parameters") else ""
+    mutability = " payable" if fn.mutability == "payable" else ""
+    override = " override" if modern else ""
+    mods = f" {guard.modifier}" if guard.modifier else ""
+    first = f"{guard.statement}\n    " if guard.statement else ""
+    args = ", ".join(str(p["name"]) for p in params)
+    forward = f"return super.{fn.name}({args});" if returns else f"super.{fn.name}({args});"
+    member = (
+        f"function {fn.name}{ctx.node_text(fn.node['parameters'])} public{mutability}{override}{mods}"
+        f"{returns} {{\n    {first}{forward}\n}}\n"
+    )
+    edits.append(ctx.contract_end(contract, member))
+    return edits
 
 
 def _upgrade_roles(contract: Contract) -> list[Guard]:

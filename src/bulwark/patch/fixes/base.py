@@ -26,6 +26,8 @@ class Candidate:
     rationale: str
     # selectors the template removes on purpose (a misnamed constructor becoming a constructor)
     removed_selectors: frozenset[str] = frozenset()
+    # functions the template adds on purpose (the withdrawal half of a pull payment)
+    added_selectors: frozenset[str] = frozenset()
     preference: float = 0.0  # orders candidates of one finding: higher first
 
 
@@ -55,6 +57,7 @@ class FixTemplate:
         *,
         function: str | None = None,
         removed_selectors: frozenset[str] = frozenset(),
+        added_selectors: frozenset[str] = frozenset(),
         preference: float = 0.0,
     ) -> Candidate:
         return Candidate(
@@ -65,5 +68,6 @@ class FixTemplate:
             edits=tuple(edits),
             rationale=rationale,
             removed_selectors=removed_selectors,
+            added_selectors=added_selectors,
             preference=preference,
         )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bulwark.domain import VulnClass
-from bulwark.domain.patch import Localisation
+from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.solast import is_tx_origin, src, walk
+from bulwark.patch.locate.static import _origin_uses
+from bulwark.patch.solast import src, walk
 
 
 class TxOriginFix(FixTemplate):
@@ -23,10 +24,14 @@ class TxOriginFix(FixTemplate):
         if contract is None:
             return
         lo, hi = finding.start, finding.start + finding.length
-        edits = []
-        for n in walk(contract.node):
-            if is_tx_origin(n) and lo <= src(n).start < hi and ctx.editable(n):
-                edits.append(ctx.replace(n, "msg.sender"))
+        edits: list[Edit] = []
+        for base in contract.linearized:  # the flagged code may sit in an inherited contract
+            if ctx.program.path_of(base.node) != finding.path:
+                continue
+            for block in walk(base.node):
+                if block.get("nodeType") != "Block" or (src(block).start, src(block).end) != (lo, hi):
+                    continue
+                edits.extend(ctx.replace(n, "msg.sender") for n in _origin_uses(block) if ctx.editable(n))
         if not edits:
             return
         yield self.candidate(

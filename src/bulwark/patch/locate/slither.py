@@ -25,8 +25,10 @@ DETECTORS: Mapping[str, tuple[VulnClass, float]] = {
     "tx-origin": (VulnClass.TX_ORIGIN, 0.8),
     "suicidal": (VulnClass.UNPROTECTED_SELFDESTRUCT, 0.9),
     "controlled-delegatecall": (VulnClass.UNPROTECTED_DELEGATECALL, 0.85),
-    "arbitrary-send-eth": (VulnClass.ACCESS_CONTROL, 0.6),
-    "arbitrary-send-erc20": (VulnClass.ACCESS_CONTROL, 0.6),
+    # sending to a caller-chosen address is what payment functions do: corroboration only, never
+    # enough on its own to put an access check on a function users call
+    "arbitrary-send-eth": (VulnClass.ACCESS_CONTROL, 0.3),
+    "arbitrary-send-erc20": (VulnClass.ACCESS_CONTROL, 0.3),
     "unprotected-upgrade": (VulnClass.ACCESS_CONTROL, 0.9),
     "weak-prng": (VulnClass.WEAK_RANDOMNESS, 0.5),
     "calls-loop": (VulnClass.DOS, 0.3),

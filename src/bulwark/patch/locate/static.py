@@ -153,6 +153,23 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
             continue
         if _sender_keyed(program, fn):
             continue
+        if protected and _privileged_name(fn.name):
+            # set*/mint*/... with no caller check in a contract that checks callers elsewhere
+            names = ", ".join(sorted(program.name_of(v) for v in writes))
+            yield _loc(
+                program,
+                "unprotected-privileged-write",
+                VulnClass.ACCESS_CONTROL,
+                contract,
+                fn,
+                None,
+                0.75,
+                f"{fn.name} writes {names} with no caller check, unlike the contract's other privileged "
+                "functions",
+            )
+            continue
+        if fn.mutability == "payable" or any(is_msg_sender(n) for n in walk(fn.body)):
+            continue  # takes the caller's money or acts for the caller: a user action
         others = [g for g in entries if g.id != fn.id and writes & program.writes(g)]
         if others and all(g in protected for g in others):
             shared = writes & set().union(*(program.writes(g) for g in others))
@@ -167,6 +184,15 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
                 0.7,
                 f"{names} is otherwise written only by privileged functions",
             )
+
+
+_PRIVILEGED_PREFIXES = ("set", "mint", "update", "change", "configure", "pause", "unpause", "upgrade")
+
+
+def _privileged_name(name: str) -> bool:
+    """Names of functions that are privileged in nearly every contract (setters, minting)."""
+    lowered = name.lower()
+    return lowered.startswith(_PRIVILEGED_PREFIXES) and not lowered.startswith(("settle", "setup"))
 
 
 def _guard_variables(program: Program, contract: Contract) -> set[int]:
@@ -241,7 +267,10 @@ def _constructor_like(name: str, contract: str) -> bool:
     import difflib
 
     a, b = name.lower(), contract.lower()
-    return a == b or (len(b) >= 4 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.8)
+    if a == b or (len(b) >= 4 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.8):
+        return True
+    # a renamed contract whose old constructor kept the old name (DynamicPayoutQueue / PayoutQueue)
+    return min(len(a), len(b)) >= 6 and (a.endswith(b) or b.endswith(a) or a.startswith(b) or b.startswith(a))
 
 
 def check_upgrade_auth(program: Program, contract: Contract) -> Iterator[Localisation]:
@@ -300,41 +329,50 @@ def check_selfdestruct_delegatecall(program: Program, contract: Contract) -> Ite
                         )
 
 
+def _origin_uses(body: Any) -> list[Node]:
+    """``tx.origin`` nodes used for authorisation or as the acting account.
+
+    ``tx.origin == msg.sender`` (an "only EOAs" check) is left alone: it authorises nobody.
+    """
+    skip: set[int] = set()
+    for n in walk(body):
+        if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
+            sides = [n.get("leftExpression") or {}, n.get("rightExpression") or {}]
+            if any(is_msg_sender(s) for s in sides):
+                skip.update(id(x) for s in sides for x in walk(s))
+    return [n for n in walk(body) if is_tx_origin(n) and id(n) not in skip]
+
+
 def check_tx_origin(program: Program, contract: Contract) -> Iterator[Localisation]:
     for fn in contract.all_functions:
-        if program.text_of(fn.node) is None:
+        if program.text_of(fn.node) is None or fn.body is None:
             continue
-        for n in walk(fn.body):
-            if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
-                sides = [n.get("leftExpression") or {}, n.get("rightExpression") or {}]
-                if any(is_tx_origin(s) for s in sides) and not any(is_msg_sender(s) for s in sides):
-                    yield _loc(
-                        program,
-                        "tx-origin",
-                        VulnClass.TX_ORIGIN,
-                        contract,
-                        fn,
-                        n,
-                        0.8,
-                        "authorisation by tx.origin lets any contract the owner calls act as the owner",
-                    )
-    for mod in contract.modifiers:
-        if program.text_of(mod.node) is None:
+        uses = _origin_uses(fn.body)
+        if uses:
+            yield _loc(
+                program,
+                "tx-origin",
+                VulnClass.TX_ORIGIN,
+                contract,
+                fn,
+                fn.body,
+                0.8,
+                f"{fn.name} trusts tx.origin: any contract the account calls can act as that account",
+            )
+    for mod in contract.all_modifiers.values():
+        if program.text_of(mod.node) is None or mod.body is None:
             continue
-        for n in walk(mod.body):
-            if n.get("nodeType") == "BinaryOperation" and any(
-                is_tx_origin(s) for s in (n.get("leftExpression") or {}, n.get("rightExpression") or {})
-            ):
-                yield _loc(
-                    program,
-                    "tx-origin",
-                    VulnClass.TX_ORIGIN,
-                    contract,
-                    None,
-                    n,
-                    0.8,
-                    f"modifier {mod.name} authorises by tx.origin",
-                )
+        if _origin_uses(mod.body):
+            yield _loc(
+                program,
+                "tx-origin",
+                VulnClass.TX_ORIGIN,
+                contract,
+                None,
+                mod.body,
+                0.8,
+                f"modifier {mod.name} authorises by tx.origin",
+            )
 
 
 def _ignored_calls(fn: Function) -> Iterator[Node]:
@@ -543,6 +581,18 @@ def check_signatures(program: Program, contract: Contract) -> Iterator[Localisat
             for v in written
         )
         if replay_safe:
+            if not _binds_contract(program, contract, fn):
+                yield _loc(
+                    program,
+                    "signature-cross-domain",
+                    VulnClass.SIGNATURE_REPLAY,
+                    contract,
+                    fn,
+                    sig_calls[0],
+                    0.6,
+                    f"{fn.name} tracks used signatures, but the signed message names neither the contract "
+                    "nor the chain: a signature for another deployment of this code is accepted here",
+                )
             continue
         yield _loc(
             program,
@@ -553,6 +603,114 @@ def check_signatures(program: Program, contract: Contract) -> Iterator[Localisat
             sig_calls[0],
             0.8,
             f"{fn.name} accepts a signature with no nonce or used-signature record",
+        )
+
+
+def _binds_contract(program: Program, contract: Contract, fn: Function) -> bool:
+    """Does every signed message ``fn`` verifies include ``address(this)`` (or is EIP-712)?"""
+    from bulwark.patch.fixes.signature_replay import _message_encoding, verifications
+
+    found = verifications(program, contract, fn)
+    if not found:
+        return True  # cannot tell where the message comes from: say nothing
+    for v in found:
+        hit = _message_encoding(program, contract, fn, v.digest)
+        if hit is None:
+            continue  # EIP-712 or built elsewhere
+        enc, _ = hit
+        if not any(n.get("nodeType") == "Identifier" and n.get("name") == "this" for n in walk(enc)):
+            return False
+    return True
+
+
+_LOOPS = ("ForStatement", "WhileStatement", "DoWhileStatement")
+
+
+def _result_checked(fn: Function, call: Node) -> bool:
+    """Does a failure of ``call`` (a send or a low-level call) make ``fn`` revert?"""
+    cs = src(call)
+    for n in walk(fn.body):
+        kind = n.get("nodeType")
+        cond: Node | None = None
+        if kind == "FunctionCall" and callee_name(n) in ("require", "assert") and n.get("arguments"):
+            cond = n["arguments"][0]
+        elif kind == "IfStatement":
+            cond = n.get("condition")
+        if cond is None:
+            continue
+        if any(x is call for x in walk(cond)):
+            return True
+    for st in (n for n in walk(fn.body) if n.get("nodeType") == "VariableDeclarationStatement"):
+        init = st.get("initialValue") or {}
+        if init is not call and not (
+            init.get("nodeType") == "TupleExpression" and any(c is call for c in init.get("components") or [])
+        ):
+            continue
+        decls = [d for d in st.get("declarations") or [] if d]
+        ok_ids = {d.get("id") for d in decls[:1]}
+        for n in walk(fn.body):
+            kind = n.get("nodeType")
+            cond = None
+            if kind == "FunctionCall" and callee_name(n) in ("require", "assert") and n.get("arguments"):
+                cond = n["arguments"][0]
+            elif kind == "IfStatement":
+                cond = n.get("condition")
+            if (
+                cond is not None
+                and src(cond).start > cs.end
+                and any(x.get("referencedDeclaration") in ok_ids for x in walk(cond))
+            ):
+                return True
+    return False
+
+
+def blocking_payments(program: Program, fn: Function) -> list[Node]:
+    """Value payments in ``fn`` whose refusal by the recipient reverts ``fn``, paid to someone other
+    than the caller, in a loop or to an address kept in storage (a previous king, bidder, member)."""
+    out: list[Node] = []
+    body = fn.body
+    if body is None or program.checks_sender(fn):
+        return out
+    loops = [src(n) for n in walk(body) if n.get("nodeType") in _LOOPS]
+    for call in fn.external_calls():
+        target = call_target(call) or {}
+        base = target.get("expression") or {}
+        name = callee_name(call)
+        if not type_string(base).startswith("address") or name not in ("transfer", "send", "call"):
+            continue
+        if any(is_msg_sender(x) for x in walk(base)):
+            continue  # the caller's own payment: refusing it only hurts the caller
+        if name == "call" and not _is_value_call(call):
+            continue
+        if name != "transfer" and not _result_checked(fn, call):
+            continue
+        cs = src(call)
+        in_loop = any(lp.start <= cs.start and cs.end <= lp.end for lp in loops)
+        root = base_variable(base)
+        ref = (root or {}).get("referencedDeclaration")
+        stored = ref is not None and bool((program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"))
+        if in_loop or stored:
+            out.append(call)
+    return out
+
+
+def check_dos(program: Program, contract: Contract) -> Iterator[Localisation]:
+    for fn in own_entries(program, contract):
+        calls = blocking_payments(program, fn)
+        if not calls:
+            continue
+        loops = [src(n) for n in walk(fn.body) if n.get("nodeType") in _LOOPS]
+        in_loop = any(lp.start <= src(c).start < lp.end for c in calls for lp in loops)
+        yield _loc(
+            program,
+            "push-payment-dos",
+            VulnClass.DOS,
+            contract,
+            fn,
+            calls[0],
+            0.6 if in_loop else 0.55,
+            f"{fn.name} reverts when one recipient refuses its payment"
+            + (" inside a loop: one recipient blocks everyone" if in_loop else ""),
         )
 
 
@@ -634,6 +792,7 @@ CHECKS: tuple[Check, ...] = (
     check_signatures,
     check_oracle,
     check_erc4626,
+    check_dos,
 )
 
 

@@ -1,0 +1,165 @@
+"""Denial of service by a failing payment: pay if the recipient accepts, else credit it (pull payment).
+
+A payment whose failure reverts the whole function lets one recipient that refuses ether (a
+contract without a payable fallback, or one that reverts on purpose) block everyone else: a
+payout loop stops for all members, a throne can no longer change hands. The fix keeps paying in
+the same call when the recipient accepts, with the same gas the original gave it; when the
+recipient refuses, the amount is credited to it instead of reverting, and it can collect it later
+with ``bulwarkWithdrawPending()``. The credits live in an ERC-7201 namespaced slot, so the storage
+layout is unchanged; the one function added is the withdrawal half of the pull payment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Edit, Localisation
+from bulwark.patch.context import FixContext, erc7201_slot
+from bulwark.patch.fixes.base import Candidate, FixTemplate
+from bulwark.patch.locate.static import blocking_payments
+from bulwark.patch.solast import Node, call_target, callee_name
+
+NAMESPACE = "bulwark.patch.PendingPayments"
+WITHDRAW = "bulwarkWithdrawPending()"
+
+
+def _helpers(ctx: FixContext, with_call: bool) -> str:
+    program = ctx.program
+    slot = hex(erc7201_slot(NAMESPACE))
+    payable = "address payable" if program.at_least(0, 5) else "address"
+    sender = "msg.sender"
+    if program.at_least(0, 5):
+        call_stmt = (
+            '(bool ok, ) = to.call{value: amount}("");'
+            if program.at_least(0, 6, 2)
+            else ('(bool ok, ) = to.call.value(amount)("");')
+        )
+        send_back = (
+            f'(bool sent, ) = {sender}.call{{value: amount}}("");'
+            if program.at_least(0, 6, 2)
+            else f'(bool sent, ) = {sender}.call.value(amount)("");'
+        )
+    else:
+        call_stmt = "bool ok = to.call.value(amount)();"
+        send_back = f"bool sent = {sender}.call.value(amount)();"
+    out = f"""
+/// @dev Added by Bulwark: pending payments of recipients that refused a push payment, kept in the
+///      ERC-7201 namespace "{NAMESPACE}" (storage layout unchanged).
+function _bulwarkCredit(address to, uint256 amount) private {{
+    bytes32 slot = keccak256(abi.encode(to, uint256({slot})));
+    uint256 pending;
+    assembly {{ pending := sload(slot) }}
+    pending += amount;
+    require(pending >= amount);
+    assembly {{ sstore(slot, pending) }}
+}}
+
+/// @dev Added by Bulwark: pays like `send` (2300 gas) and credits the recipient when it refuses.
+function _bulwarkSendOrCredit({payable} to, uint256 amount) private returns (bool) {{
+    if (!to.send(amount)) {{
+        _bulwarkCredit(to, amount);
+    }}
+    return true;
+}}
+
+/// @notice Collect payments credited to you because you refused them when they were pushed.
+function bulwarkWithdrawPending() external {{
+    bytes32 slot = keccak256(abi.encode({sender}, uint256({slot})));
+    uint256 amount;
+    assembly {{ amount := sload(slot) }}
+    require(amount > 0);
+    assembly {{ sstore(slot, 0) }}
+    {send_back}
+    require(sent);
+}}
+"""
+    if with_call:
+        ret = "(bool, bytes memory)" if program.at_least(0, 5) else "bool"
+        done = 'return (true, "");' if program.at_least(0, 5) else "return true;"
+        out += f"""
+/// @dev Added by Bulwark: pays like the original call (all gas) and credits the recipient when it
+///      refuses, so one refusing recipient cannot make the caller revert.
+function _bulwarkCallOrCredit({payable} to, uint256 amount) private returns {ret} {{
+    {call_stmt}
+    if (!ok) {{
+        _bulwarkCredit(to, amount);
+    }}
+    {done}
+}}
+"""
+    return out
+
+
+def _recipient(ctx: FixContext, node: Node) -> str:
+    text = ctx.node_text(node)
+    program = ctx.program
+    if program.at_least(0, 6) and not str(node.get("typeDescriptions", {}).get("typeString", "")).endswith(
+        "payable"
+    ):
+        return f"payable({text})"
+    if program.at_least(0, 5) and not str(node.get("typeDescriptions", {}).get("typeString", "")).endswith(
+        "payable"
+    ):
+        return f"address(uint160({text}))"
+    return text
+
+
+class PullPaymentFix(FixTemplate):
+    NAME = "pay-or-credit"
+    CLASSES = frozenset({VulnClass.DOS})
+    DESCRIPTION = "a refused payment is credited for later withdrawal instead of reverting the function"
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        program = ctx.program
+        contract = program.contract(finding.contract)
+        fn = contract.function(finding.function) if contract and finding.function else None
+        if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
+            return
+        edits: list[Edit] = []
+        with_call = False
+        for call in blocking_payments(program, fn):
+            target = call_target(call) or {}
+            recipient = _recipient(ctx, target.get("expression") or {})
+            name = callee_name(call)
+            if name in ("transfer", "send"):
+                amount = ctx.node_text((call.get("arguments") or [{}])[0])
+                edits.append(ctx.replace(call, f"_bulwarkSendOrCredit({recipient}, {amount})"))
+            else:
+                value = _value_of(ctx, call)
+                if value is None:
+                    return
+                with_call = True
+                edits.append(ctx.replace(call, f"_bulwarkCallOrCredit({recipient}, {value})"))
+        if not edits:
+            return
+        edits.append(ctx.contract_end(contract, _helpers(ctx, with_call)))
+        yield self.candidate(
+            finding,
+            edits,
+            f"{fn.name} in {contract.name} reverted whenever one recipient refused its payment, so a single "
+            "recipient contract that rejects ether could block the function for everyone. The fix still "
+            "pays every recipient that accepts, in the same call and with the same gas; a refused payment "
+            "is credited to its recipient, who can collect it with bulwarkWithdrawPending(), instead of "
+            "reverting. Credits live in an ERC-7201 namespaced slot, so no storage variable moves.",
+            added_selectors=frozenset({WITHDRAW}),
+        )
+
+
+def _value_of(ctx: FixContext, call: Node) -> str | None:
+    """``v`` in ``x.call{value: v}("")`` / ``x.call.value(v)("")`` when the call sends no data."""
+    args = call.get("arguments") or []
+    if len(args) > 1 or (args and ctx.node_text(args[0]).strip() not in ('""', "''", "")):
+        return None
+    expr = call.get("expression") or {}
+    if expr.get("nodeType") == "FunctionCallOptions":
+        names = list(expr.get("names") or [])
+        options = expr.get("options") or []
+        if names != ["value"]:
+            return None
+        return ctx.node_text(options[0])
+    if expr.get("nodeType") == "FunctionCall":
+        inner = expr.get("arguments") or []
+        if (expr.get("expression") or {}).get("memberName") == "value" and len(inner) == 1:
+            return ctx.node_text(inner[0])
+    return None
