@@ -166,7 +166,7 @@ def test_cli_run_with_an_unknown_protect_level_errors_cleanly(capsys: pytest.Cap
 
 
 def test_cli_run_with_a_later_protect_level_errors_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
-    proc = _cli(capsys, "run", "oracle-open-setprice", "--protect", "contain", "--json")
+    proc = _cli(capsys, "run", "oracle-open-setprice", "--protect", "full", "--json")
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "not available yet" in proc.stderr
