@@ -329,3 +329,30 @@ def test_metrics_endpoint_exposes_stage_metrics_and_incident_counts(db: tuple[st
     assert f'bulwark_relayer_balance_eth{{address="{addr}",network="mainnet"}} 1.5' in text
     assert 'bulwark_incidents{state="closed"} 1.0' in text
     assert 'bulwark_incidents{state="detected"} 0.0' in text
+
+
+def test_the_same_read_models_on_postgresql(db: tuple[str, seed_mod.Seeded]) -> None:
+    from sqlalchemy import create_engine, text
+    from tests.support.postgres import postgres_server
+
+    with postgres_server() as url:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+        store = Store(url)
+        seeded = seed_mod.seed(store)
+        store.close()
+        app = create_app(url, metrics=Metrics())
+        with TestClient(app) as pg:
+            detail = pg.get(f"/api/incidents/{seeded.incident_id}").json()
+            assert pg.get("/api/audit/verify").json()["ok"] is True
+            assert "&lt;flash-loan&gt;" in pg.get(f"/incidents/{seeded.incident_id}").text
+    with TestClient(create_app(db[0], metrics=Metrics())) as lite:
+        reference = lite.get(f"/api/incidents/{db[1].incident_id}").json()
+    # Same documents whichever database holds them (timestamps and hashes aside).
+    assert detail["incident"]["opened_at"].endswith("+00:00")
+    assert [s["name"] for s in detail["steps"]] == [s["name"] for s in reference["steps"]]
+    assert [e["kind"] for e in detail["timeline"]] == [e["kind"] for e in reference["timeline"]]
+    assert all(e["offset_ms"] >= 0 for e in detail["timeline"])
+    assert detail["steps"][1]["diff"] == reference["steps"][1]["diff"] == seed_mod.DIFF
