@@ -351,9 +351,12 @@ class Contract:
         return out
 
     def function(self, name: str) -> Function | None:
+        """By name or signature; ``fallback`` and ``receive`` (unnamed before 0.6) by kind."""
         for f in self.all_functions:
-            if name in (f.name, f.signature):
+            if f.name and name in (f.name, f.signature):
                 return f
+        if name in ("fallback", "receive"):
+            return next((f for f in self.all_functions if not f.name and f.kind == name), None)
         return None
 
     @property

@@ -113,7 +113,7 @@ class PullPaymentFix(FixTemplate):
     def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
         program = ctx.program
         contract = program.contract(finding.contract)
-        fn = contract.function(finding.function) if contract and finding.function else None
+        fn = contract.function(finding.function) if contract and finding.function is not None else None
         if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
             return
         edits: list[Edit] = []

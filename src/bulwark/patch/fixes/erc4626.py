@@ -8,6 +8,7 @@ the contract at once, so both directions stay consistent.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 from bulwark.domain import VulnClass
@@ -15,9 +16,11 @@ from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.locate.static import supply_is_zero
-from bulwark.patch.solast import Contract, Node, callee_name, src, walk
+from bulwark.patch.solast import Contract, Node, Program, callee_name, src, walk
 
-_ASSET_CALLS = frozenset({"totalAssets", "_totalAssets", "balanceOf", "getBalance", "totalDeposits"})
+_ASSET_CALLS = frozenset(
+    {"totalAssets", "_totalAssets", "balanceOf", "getBalance", "totalDeposits", "getCash", "totalCash"}
+)
 
 
 def _is_assets(node: Node) -> bool:
@@ -25,7 +28,7 @@ def _is_assets(node: Node) -> bool:
         return callee_name(node) in _ASSET_CALLS
     if node.get("nodeType") == "Identifier":
         name = str(node.get("name") or "").lower()
-        return any(w in name for w in ("totalassets", "balance", "deposits", "reserve")) or name in (
+        return any(w in name for w in ("totalassets", "balance", "deposits", "reserve", "cash")) or name in (
             "assets_",
             "total",
         )
@@ -77,36 +80,58 @@ class VirtualOffsetFix(FixTemplate):
         for fn in contract.functions:
             if fn.body is None or not ctx.editable(fn.node):
                 continue
-            for cond in (n for n in walk(fn.body) if n.get("nodeType") == "Conditional"):
-                supply = supply_is_zero(ctx.program, cond.get("condition") or {})
-                if supply is None:
-                    continue
-                branch = cond.get("falseExpression") or {}
-                supply_text = ctx.node_text(supply)
-                base = src(branch).start
-                text = ctx.node_text(branch).encode()
-                pieces: list[tuple[int, int, str]] = []
-                taken: list[tuple[int, int]] = []
-                for n in walk(branch):
-                    s = src(n)
-                    if any(a <= s.start < b for a, b in taken):
-                        continue
-                    if ctx.node_text(n) == supply_text and n.get("nodeType") in (
-                        "Identifier",
-                        "FunctionCall",
-                        "IndexAccess",
-                    ):
-                        pieces.append((s.start - base, s.end - base, f"({supply_text} + {virtual})"))
-                        taken.append((s.start, s.end))
-                    elif _is_assets(n):
-                        pieces.append((s.start - base, s.end - base, f"({ctx.node_text(n)} + 1)"))
-                        taken.append((s.start, s.end))
-                if not any(v.startswith(f"({supply_text}") for _, _, v in pieces) or len(pieces) < 2:
-                    continue
-                out = b""
-                pos = 0
-                for a, b, r in sorted(pieces):
-                    out += text[pos:a] + r.encode()
-                    pos = b
-                edits.append(ctx.replace(cond, (out + text[pos:]).decode()))
+            for supply, branch, target in pricing_sites(ctx.program, fn.body):
+                rewritten = self._offset(ctx, supply, branch, virtual)
+                if rewritten is not None:
+                    edits.append(ctx.replace(target, rewritten))
         return edits
+
+    def _offset(self, ctx: FixContext, supply: Node, branch: Node, virtual: str) -> str | None:
+        supply_text = ctx.node_text(supply)
+        base = src(branch).start
+        text = ctx.node_text(branch).encode()
+        pieces: list[tuple[int, int, str]] = []
+        taken: list[tuple[int, int]] = []
+        for n in walk(branch):
+            s = src(n)
+            if any(a <= s.start < b for a, b in taken):
+                continue
+            if ctx.node_text(n) == supply_text and n.get("nodeType") in (
+                "Identifier",
+                "FunctionCall",
+                "IndexAccess",
+            ):
+                pieces.append((s.start - base, s.end - base, f"({supply_text} + {virtual})"))
+                taken.append((s.start, s.end))
+            elif _is_assets(n):
+                pieces.append((s.start - base, s.end - base, f"({ctx.node_text(n)} + 1)"))
+                taken.append((s.start, s.end))
+        if not any(v.startswith(f"({supply_text}") for _, _, v in pieces) or len(pieces) < 2:
+            return None
+        out = b""
+        pos = 0
+        for a, b, r in sorted(pieces):
+            out += text[pos:a] + r.encode()
+            pos = b
+        return (out + text[pos:]).decode()
+
+
+def pricing_sites(program: Program, body: Node) -> list[tuple[Node, Node, Node]]:
+    """(supply expression, pro-rata expression, node to replace) for every empty-supply branch:
+    ``supply == 0 ? a : b`` (the whole conditional becomes ``b`` with offsets) and
+    ``if (supply == 0) return a; return b;`` (``b`` gets the offsets, the empty branch stays)."""
+    out: list[tuple[Node, Node, Node]] = []
+    for cond in (n for n in walk(body) if n.get("nodeType") == "Conditional"):
+        supply = supply_is_zero(program, cond.get("condition") or {})
+        if supply is not None:
+            out.append((supply, cond.get("falseExpression") or {}, cond))
+    for block in (n for n in walk(body) if n.get("nodeType") == "Block"):
+        stmts = block.get("statements") or []
+        for stmt, after in itertools.pairwise(stmts):
+            if stmt.get("nodeType") != "IfStatement" or stmt.get("falseBody"):
+                continue
+            supply = supply_is_zero(program, stmt.get("condition") or {})
+            if supply is None or after.get("nodeType") != "Return" or not after.get("expression"):
+                continue
+            out.append((supply, after["expression"], after["expression"]))
+    return out

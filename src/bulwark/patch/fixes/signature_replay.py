@@ -151,7 +151,7 @@ def _message_encoding(
 
 def _entry(ctx: FixContext, finding: Localisation) -> tuple[Contract, Function] | None:
     contract = ctx.program.contract(finding.contract)
-    fn = contract.function(finding.function) if contract and finding.function else None
+    fn = contract.function(finding.function) if contract and finding.function is not None else None
     if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
         return None
     return contract, fn

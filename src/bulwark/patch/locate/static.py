@@ -69,7 +69,7 @@ def _loc(
         detector=detector,
         vuln_class=cls,
         contract=contract.name,
-        function=fn.name if fn is not None else None,
+        function=(fn.name or fn.kind) if fn is not None else None,
         lines=lines,
         score=round(min(score, 1.0), 3),
         evidence=tuple(evidence),
@@ -532,7 +532,22 @@ def check_arithmetic(program: Program, contract: Contract) -> Iterator[Localisat
         state_ops = [op for op in ops if program.direct_reads(op) or program.direct_writes(op)]
         if not ops:
             continue
-        score = (0.6 if state_ops else 0.4) - (0.2 if uses_safemath else 0.0)
+        params = {int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []}
+        # a product of caller-chosen values wraps with one well-chosen input (BEC's batchOverflow)
+        param_mul = any(
+            o.get("operator") in ("*", "*=", "**")
+            and any(
+                x.get("referencedDeclaration") in params
+                or (x.get("nodeType") == "MemberAccess" and x.get("memberName") == "length")
+                for x in walk(o)
+            )
+            for o in ops
+        )
+        score = 0.6 if (state_ops or param_mul) else 0.4
+        if uses_safemath:
+            # the author checks arithmetic elsewhere: a raw operation next to it was forgotten, but
+            # most raw ones are deliberate (loop counters, constants), so only products stand out
+            score += 0.05 if param_mul else -0.2
         yield _loc(
             program,
             "unchecked-arithmetic",
@@ -739,7 +754,7 @@ def check_erc4626(program: Program, contract: Contract) -> Iterator[Localisation
     for fn in contract.functions:
         if program.text_of(fn.node) is None or fn.body is None:
             continue
-        for cond in (n for n in walk(fn.body) if n.get("nodeType") == "Conditional"):
+        for cond in (n for n in walk(fn.body) if n.get("nodeType") in ("Conditional", "IfStatement")):
             if supply_is_zero(program, cond.get("condition") or {}):
                 yield _loc(
                     program,
