@@ -263,8 +263,9 @@ async def run_benign_detect_async(
     for s in detection.seen:
         by_severity[s.finding.severity.name.lower()] += 1
     stats = detection.screener.stats if detection.screener else None
-    return {
-        "benign": report.to_json(),
+    # The benign report's own keys, plus what detection saw (``findings_by_severity``).
+    return report.to_json() | {
+        "protect": "detect",
         "findings_by_severity": by_severity,
         "findings": [finding_json(s.finding) for s in detection.seen],
         "screened": stats.screened if stats else 0,

@@ -37,6 +37,35 @@ def _run_contain(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool
     typer.echo(f"loss         {_usd(out['loss_wei'])} ({out['loss_wei']} wei): attack {verdict}")
 
 
+def _run_detect(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool) -> None:
+    """``--protect detect``: the scenario under mempool detection (bulwark.app.protect)."""
+    from bulwark.app.protect import run_scenario_detect
+    from bulwark.scenarios.corpus import load_corpus
+    from bulwark.scenarios.runner import RunOptions
+
+    corpus = load_corpus()
+    if name not in corpus.names():
+        raise UsageError(f"unknown scenario {name!r}; see `bulwark scenario list`")
+    out = run_scenario_detect(corpus.get(name), RunOptions(benign_txs=benign_txs, seed=seed, use_fix=fix))
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(f"scenario     {out['scenario']} ({out['class']}), implementation: {out['implementation']}")
+    typer.echo("protection   detect")
+    if out["detected"]:
+        when = "before inclusion" if out["detected_before_inclusion"] else "after inclusion"
+        latency = out["detection_latency_ms"]
+        typer.echo(
+            f"detected     {when}"
+            + (f", {latency} ms after the attack reached the mempool" if latency is not None else "")
+            + f"; classes: {', '.join(out['finding_classes'])}"
+        )
+    else:
+        typer.echo("detected     NO")
+    verdict = "SUCCEEDED" if out["attack_succeeded"] else "failed"
+    typer.echo(f"loss         {_usd(out['loss_wei'])} ({out['loss_wei']} wei): attack {verdict}")
+
+
 def register(app: typer.Typer) -> None:
     scenario_app = typer.Typer(
         name="scenario",
@@ -77,6 +106,9 @@ def register(app: typer.Typer) -> None:
         if protect.strip().lower() == "contain":
             _run_contain(name, benign_txs, seed, fix, as_json)
             return
+        if protect.strip().lower() == "detect":
+            _run_detect(name, benign_txs, seed, fix, as_json)
+            return
         level = parse_protect(protect)  # fails before anything starts
         corpus = load_corpus()
         if name not in corpus.names():
@@ -108,11 +140,29 @@ def register(app: typer.Typer) -> None:
     def benign_(
         txs: int = typer.Option(..., "--txs", min=1, help="How many benign transactions to send."),
         seed: int = typer.Option(0, "--seed", help="Seed of the generator."),
+        protect: str = typer.Option("none", "--protect", help="none | detect."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ) -> None:
         """Deploy the protocol on a fresh anvil and send N benign transactions."""
         from bulwark.scenarios.runner import run_benign_on_fresh_chain
 
+        level = protect.strip().lower()
+        if level == "detect":
+            from bulwark.app.protect import run_benign_detect
+
+            out = run_benign_detect(txs, seed=seed)
+            if as_json:
+                typer.echo(json.dumps(out))
+                return
+            by = ", ".join(f"{n} {c}" for n, c in out["findings_by_severity"].items())
+            typer.echo(f"{out['txs']} txs in {out['blocks']} blocks, {out['reverted']} reverted")
+            typer.echo(f"screened     {out['screened']} pending txs ({out['simulated']} simulated)")
+            typer.echo(f"findings     {by}")
+            return
+        if level != "none":
+            raise UsageError(
+                f"protect level {protect!r} is not available for benign traffic; use none or detect"
+            )
         report = run_benign_on_fresh_chain(txs, seed=seed)
         if as_json:
             typer.echo(json.dumps(report.to_json()))
