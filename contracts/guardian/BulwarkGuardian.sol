@@ -61,6 +61,7 @@ contract BulwarkGuardian is Ownable {
 
     function setSentinel(address sentinel, bool enabled) external onlyOwner {
         if (sentinel == address(0)) revert ZeroAddress();
+        _sentinelChanged(isSentinel[sentinel], enabled);
         isSentinel[sentinel] = enabled;
         emit SentinelSet(sentinel, enabled);
     }
@@ -154,6 +155,9 @@ contract BulwarkGuardian is Ownable {
         if (!rightsActive()) revert RightsExpired(rightsExpireAt);
         if (!isProtected[target]) revert NotProtected(target);
     }
+
+    /// @dev Called by `setSentinel` before the registry changes (a consensus mode keeps its count).
+    function _sentinelChanged(bool was, bool enabled) internal virtual {}
 
     function _renew(uint64 duration) private {
         if (duration > MAX_RIGHTS_DURATION) revert InvalidDuration(duration);
