@@ -193,16 +193,87 @@ def _pure_call(expr: Node) -> bool:
     """Every call inside ``expr`` is a hash or an encoding (safe to evaluate twice)."""
     return all(
         callee_name(n) in ("keccak256", "encodePacked", "encode", "toEthSignedMessageHash")
-        or "pure" in type_string(n.get("expression") or {})
+        or any(m in type_string(n.get("expression") or {}) for m in (" pure", " view"))
         for n in walk(expr)
         if n.get("nodeType") == "FunctionCall"
     )
 
 
+NONCE_NAMESPACE = "bulwark.patch.SignerNonces"
+_UNIQUE_WORDS = ("nonce", "id", "epoch", "salt", "round", "index", "seq", "serial")
+
+
+def nonce_helpers() -> str:
+    slot = hex(erc7201_slot(NONCE_NAMESPACE))
+    return f"""
+/// @dev Added by Bulwark: per-signer nonces bound into signed messages, kept in the ERC-7201
+///      namespace "{NONCE_NAMESPACE}" (storage layout unchanged).
+function _bulwarkNonceOf(address signer) private view returns (uint256 nonce) {{
+    bytes32 slot = keccak256(abi.encode(signer, uint256({slot})));
+    assembly {{ nonce := sload(slot) }}
+}}
+
+function _bulwarkUseNonce(address signer) private {{
+    bytes32 slot = keccak256(abi.encode(signer, uint256({slot})));
+    uint256 nonce;
+    assembly {{ nonce := sload(slot) }}
+    assembly {{ sstore(slot, add(nonce, 1)) }}
+}}
+"""
+
+
+def _unique_field(ctx: FixContext, enc: Node) -> bool:
+    """Does the signed message carry a field that makes each message unique (an id, a nonce)?"""
+    for part in enc.get("arguments") or []:
+        words = ctx.node_text(part).lower()
+        if any(w in words for w in _UNIQUE_WORDS):
+            return True
+    return False
+
+
+def _signer(program: Program, fn: Function, v: Verification) -> Node | None:
+    """The expression the recovered address is compared with (``... == from``)."""
+    body = fn.body or {}
+    holders = {id(x) for x in walk(v.call)}
+    locals_: set[int] = set()
+    for st in (n for n in walk(body) if n.get("nodeType") == "VariableDeclarationStatement"):
+        if any(id(x) in holders for x in walk(st.get("initialValue") or {})):
+            locals_ |= {int(d["id"]) for d in st.get("declarations") or [] if d}
+    for n in walk(body):
+        if n.get("nodeType") != "BinaryOperation" or n.get("operator") not in ("==", "!="):
+            continue
+        left, right = n.get("leftExpression") or {}, n.get("rightExpression") or {}
+        for a, b in ((left, right), (right, left)):
+            has_call = any(id(x) in holders for x in walk(a)) or (
+                a.get("nodeType") == "Identifier" and a.get("referencedDeclaration") in locals_
+            )
+            if has_call and b.get("nodeType") == "Identifier" and type_string(b).startswith("address"):
+                return b
+    return None
+
+
+def _key_in(program: Program, contract: Contract, fn: Function, holder: Function, signer: Node) -> str | None:
+    """How ``holder`` (which builds the message) names the signer: fn's own expression, or the
+    parameter of the helper that fn passes the signer to."""
+    if holder.id == fn.id:
+        return str(signer.get("name"))
+    ref = signer.get("referencedDeclaration")
+    for call in (n for n in walk(fn.body) if n.get("nodeType") == "FunctionCall"):
+        if program.internal_target(contract, call) is None:
+            continue
+        if (program.internal_target(contract, call) or holder).id != holder.id:
+            continue
+        for k, arg in enumerate(call.get("arguments") or []):
+            if arg.get("nodeType") == "Identifier" and arg.get("referencedDeclaration") == ref:
+                params = (holder.node.get("parameters") or {}).get("parameters") or []
+                return str(params[k].get("name")) if k < len(params) and params[k].get("name") else None
+    return None
+
+
 class DomainBindFix(FixTemplate):
     NAME = "signature-bind-domain"
     CLASSES = frozenset({VulnClass.SIGNATURE_REPLAY})
-    DESCRIPTION = "binds the contract address and chain id into the signed message"
+    DESCRIPTION = "binds a per-signer nonce, the contract address and the chain id into the signed message"
 
     def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
         found = _entry(ctx, finding)
@@ -216,56 +287,74 @@ class DomainBindFix(FixTemplate):
             if hit is None:
                 continue
             enc, holder = hit
-            if not ctx.editable(enc):
-                continue
             parts = enc.get("arguments") or []
-            if not parts:
+            if not ctx.editable(enc) or not parts:
                 continue
-            first = src(parts[0])
             st = ctx.text(enc)
-            base = [Edit(st.path, first.start, first.start, "address(this), ")]
+            at = src(parts[0]).start
+            common: list[Edit] = []
             if holder.mutability == "pure":
                 view = _pure_to_view(ctx, holder)
                 if view is None:
                     continue
-                base.append(view)
-            options: list[tuple[list[Edit], str]] = []
+                common.append(view)
+            chain: tuple[str, list[Edit]] | None = None
             if program.at_least(0, 8):
-                options.append(
-                    (
-                        [
-                            Edit(st.path, first.start, first.start, "address(this), block.chainid, "),
-                            *base[1:],
-                        ],
-                        "block.chainid",
-                    )
-                )
+                chain = ("block.chainid", [])
             elif program.at_least(0, 5, 12):
                 chain_fn = (
                     "function _bulwarkChainId() private view returns (uint256 id) {\n"
                     "    assembly { id := chainid() }\n}\n"
                 )
-                options.append(
-                    (
+                chain = ("_bulwarkChainId()", [ctx.contract_end(contract, chain_fn)])
+            nonce: tuple[str, list[Edit]] | None = None
+            signer = _signer(program, fn, v)
+            stmt = _enclosing_statement(fn.body or {}, v.call)
+            if (
+                not cross_only
+                and signer is not None
+                and stmt is not None
+                and stmt.get("nodeType") != "Return"
+            ):
+                key = _key_in(program, contract, fn, holder, signer)
+                if key is not None:
+                    nonce = (
+                        f"_bulwarkNonceOf({key})",
                         [
-                            Edit(st.path, first.start, first.start, "address(this), _bulwarkChainId(), "),
-                            *base[1:],
-                            ctx.contract_end(contract, chain_fn),
+                            ctx.insert_after(stmt, f"_bulwarkUseNonce({ctx.node_text(signer)});"),
+                            ctx.contract_end(contract, nonce_helpers()),
                         ],
-                        "the chain id",
                     )
-                )
-            options.append((base, ""))
-            for rank, (edits, chain) in enumerate(options):
-                bound = f"the contract's address and {chain}" if chain else "the contract's address"
+            # without a unique field, recording digests would refuse the same payment made twice:
+            # then a nonce is the fix that keeps normal use, and it comes first
+            nonce_first = nonce is not None and not _unique_field(ctx, enc)
+            options: list[tuple[list[tuple[str, list[Edit]]], float]] = []
+            if nonce is not None:
+                base = 2.0 if nonce_first else -1.0
+                if chain is not None:
+                    options.append(([("address(this)", []), chain, nonce], base))
+                options.append(([("address(this)", []), nonce], base - 0.1))
+            base = 1.0 if cross_only else -1.5
+            if chain is not None:
+                options.append(([("address(this)", []), chain], base))
+            options.append(([("address(this)", [])], base - 0.1))
+            for fields, preference in options:
+                prefix = "".join(f"{text}, " for text, _ in fields)
+                edits = [Edit(st.path, at, at, prefix), *common, *(e for _, es in fields for e in es)]
+                words = ["the contract's address"]
+                if chain is not None and chain in fields:
+                    words.append("the chain id")
+                if nonce is not None and nonce in fields:
+                    words.append("a per-signer nonce (spent on use)")
+                bound = ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
                 yield self.candidate(
                     finding,
                     edits,
-                    f"The message {fn.name} accepts did not say which contract (or chain) it was for, so a "
-                    f"signature made for one deployment could be replayed on another. The fix binds {bound} "
-                    f"into the signed message ({holder.name}). Signers must sign the new message: the "
-                    "function signatures are unchanged, the signed payload is not.",
-                    preference=(1 if cross_only else -1) - 0.1 * rank,
+                    f"The message {fn.name} accepts could be used again (here, or on another deployment or "
+                    f"chain), so a valid signature could be replayed. The fix binds {bound} into the signed "
+                    f"message ({holder.name}). Signers must sign the new message (the contract's own "
+                    f"{holder.name} returns it); every function keeps its signature.",
+                    preference=preference,
                 )
             return
 
