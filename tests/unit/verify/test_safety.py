@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.fixtures.verify.wrong import generated
 
 from bulwark.domain.verify import LayoutChangeKind
 from bulwark.toolchain.artifacts import CompileResult
@@ -13,8 +14,9 @@ from bulwark.toolchain.solc import Compiler
 from bulwark.verify.layout import layout_diff
 from bulwark.verify.safety import SafetyInput, check_upgrade_safety
 
+WRONG = generated()
+
 ROOT = Path(__file__).resolve().parents[3]
-FIXTURES = ROOT / "tests" / "fixtures" / "verify"
 LIVE = ROOT / "contracts" / "protocol" / "FlashLender.sol"
 
 
@@ -42,7 +44,7 @@ def test_live_against_itself_is_clean(live: CompileResult) -> None:
 
 
 def test_storage_insertion_names_the_variables(compiler: Compiler, live: CompileResult) -> None:
-    cand = compiler.compile_files([FIXTURES / "FlashLenderInserted.sol"])
+    cand = compiler.compile_files([WRONG["FlashLenderInserted"]])
     diff = layout_diff(live, "FlashLender", cand, "FlashLender")
     assert not diff.ok
     kinds = {(c.kind, c.label) for c in diff.errors}
@@ -52,19 +54,19 @@ def test_storage_insertion_names_the_variables(compiler: Compiler, live: Compile
 
 
 def test_removed_public_function(compiler: Compiler, live: CompileResult) -> None:
-    cand = compiler.compile_files([FIXTURES / "FlashLenderRemoved.sol"])
+    cand = compiler.compile_files([WRONG["FlashLenderRemoved"]])
     assert codes(live, cand) == {"selector-removed": ["balanceOf(address,address)"]}
     assert layout_diff(live, "FlashLender", cand, "FlashLender").ok
 
 
 def test_unrestricted_authorize_upgrade(compiler: Compiler, live: CompileResult) -> None:
-    cand = compiler.compile_files([FIXTURES / "FlashLenderOpenUpgrade.sol"])
+    cand = compiler.compile_files([WRONG["FlashLenderOpenUpgrade"]])
     found = codes(live, cand)
     assert found == {"authorize-upgrade-unrestricted": ["OpenProtectedUpgradeable._authorizeUpgrade"]}
 
 
 def test_oversized_implementation(compiler: Compiler, live: CompileResult) -> None:
-    cand = compiler.compile_files([FIXTURES / "FlashLenderHuge.sol"])
+    cand = compiler.compile_files([WRONG["FlashLenderHuge"]])
     assert len(cand.contract("FlashLender").deployed_bytecode) > 24_576
     assert codes(live, cand) == {"code-size": ["FlashLender"]}
 
