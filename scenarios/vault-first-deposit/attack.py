@@ -10,6 +10,7 @@ from bulwark.scenarios.attack import ScenarioContext, World
 from bulwark.scenarios.protocol import Actor
 
 VICTIM_DEPOSIT = 20_000 * 10**18
+BLOCK_TIME_S = 1
 
 
 def _victim(ctx: ScenarioContext) -> Actor:
@@ -32,6 +33,9 @@ async def attack(ctx: ScenarioContext) -> list[TxHash]:
     abi = ctx.artifact(ctx.scenario.attacker).abi
 
     # The victim's deposit goes to the mempool; the attacker's bot sees it before it is mined.
+    # The attacker does not mine: its front-run waits in the mempool, like any other, for the next
+    # block (one-second block time here), which orders it ahead of the victim by its higher tip.
+    was_automine = bool(await ctx.client.request("anvil_getAutomine"))
     await ctx.client.set_automine(False)
     try:
         await ctx.send(
@@ -57,10 +61,12 @@ async def attack(ctx: ScenarioContext) -> list[TxHash]:
             wait=False,
         )
         seeded = await ctx.send(me, seeder, abi, "seed", vault, amount, tip_wei=20 * 10**9, wait=False)
-        await ctx.client.mine()
+        await ctx.client.request("evm_setIntervalMining", [BLOCK_TIME_S])
+        for h in (funded, seeded):
+            await ctx.client.wait_for_receipt(h)
     finally:
-        await ctx.client.set_automine(True)
-    for h in (funded, seeded):
-        await ctx.client.wait_for_receipt(h)
+        await ctx.client.request("evm_setIntervalMining", [0])
+        if was_automine:
+            await ctx.client.set_automine(True)
     exited = await ctx.send(me, seeder, abi, "exit", vault)
     return [deployed, funded, seeded, exited]
