@@ -19,6 +19,7 @@ from bulwark.domain.incident import Severity
 class GovAction(enum.StrEnum):
     UPGRADE = "upgrade"
     UNPAUSE = "unpause"
+    PARAMETERS = "parameters"  # administrative setter calls (a remedy by state, not by code)
 
 
 class Role(enum.StrEnum):

@@ -240,6 +240,15 @@ async def _unpause_checks(client: ChainClient, p: Proposal, smoke: Sequence[Smok
     return [PostCheck("unpaused", not paused, f"paused() is {paused}"), *await _smoke(client, smoke, None)]
 
 
+async def _parameter_checks(client: ChainClient, p: Proposal, smoke: Sequence[SmokeCall]) -> list[PostCheck]:
+    """A parameter change: its timelock operation is done, and the smoke calls still pass (the
+    proxy simulated as unpaused: the protocol resumes only through its own proposal)."""
+    op = bytes.fromhex(p.timelock_op.operation_id[2:])
+    done = bool(await view(client, p.timelock, TIMELOCK_ABI, "isOperationDone", op))
+    checks = [PostCheck("timelock-op-done", done, f"isOperationDone({p.timelock_op.operation_id}) is {done}")]
+    return checks + await _smoke(client, smoke, unpaused=p.proxy)
+
+
 def _alert(store: Store, p: Proposal, what: str, detail: dict[str, Any]) -> None:
     """A critical alert: structured log, an audit record and the incident escalated."""
     log.critical(what, proposal=p.id, component=p.component, proxy=p.proxy, **detail)
@@ -320,11 +329,12 @@ async def execute_proposal(
             await _refuse_tampered(client, store, p)
         txs.append((await _exec_safe_tx(client, p, p.safe_txs[1], sigs[1], sender)).tx_hash)
 
-    checks = (
-        await _upgrade_checks(client, p, smoke)
-        if p.action is GovAction.UPGRADE
-        else await _unpause_checks(client, p, smoke)
-    )
+    if p.action is GovAction.UPGRADE:
+        checks = await _upgrade_checks(client, p, smoke)
+    elif p.action is GovAction.PARAMETERS:
+        checks = await _parameter_checks(client, p, smoke)
+    else:
+        checks = await _unpause_checks(client, p, smoke)
     failed = [c for c in checks if not c.ok]
     if failed:
         _move(store, p.id, ProposalState.FAILED, "post-check failed: " + ", ".join(c.name for c in failed))

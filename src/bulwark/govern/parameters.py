@@ -1,0 +1,140 @@
+"""Proposals for a remedy by state: administrative setter calls made by the timelock.
+
+A parameter remedy is one or more calls (``lending.setRiskParams(...)``, ``lending.setOracle(...)``)
+that the TimelockController makes on a component's proxy, carried by the Safe exactly like an
+upgrade: the evidence hash of the remedy's verification is the timelock salt, the policy's rule
+for ``parameters`` gives the threshold and the delay. Several calls become a chain of proposals,
+each with the previous one's timelock operation as predecessor, so they run in order or not at
+all. The unpause that resumes the protocol follows the last one (:func:`propose_resume`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from bulwark.chain import ChainClient
+from bulwark.chain.abi import encode_call
+from bulwark.chain.timelock import PROXY_ABI, ZERO32
+from bulwark.domain import Hash32, Severity
+from bulwark.domain.govern import GovAction, Policy, Proposal, ProposalState
+from bulwark.errors import GovernanceError, ProposalStateError
+from bulwark.govern.proposal import VerdictLike, _evidence_hash, _store_new, load
+from bulwark.store import Store
+
+__all__ = ["ParameterCall", "propose_parameters", "propose_resume", "with_parameter_rules"]
+
+ParameterCall = tuple[str, bytes, str]  # (component, calldata, human label such as "setRiskParams(0, ...)")
+
+
+async def propose_parameters(
+    client: ChainClient,
+    store: Store,
+    policy: Policy,
+    verdict: VerdictLike,
+    *,
+    calls: Sequence[ParameterCall],
+    severity: Severity | None = None,
+    incident_id: str | None = None,
+    note: str = "",
+    now: float | None = None,
+) -> tuple[Proposal, ...]:
+    """Store the proposals that make ``calls`` through the timelock (one per call, chained).
+
+    ``note`` (the remedy's impact report, for instance) is appended to every description so the
+    signers see it next to the calls they sign.
+    """
+    if not verdict.passed:
+        raise GovernanceError("the verdict did not pass: nothing to propose")
+    if not calls:
+        raise GovernanceError("a parameter remedy needs at least one call")
+    evidence = _evidence_hash(verdict.evidence_hash)
+    for component, _, _ in calls:
+        if component not in policy.proxies:
+            raise GovernanceError(
+                f"no proxy {component!r} in the policy of {policy.protocol} "
+                f"(have: {', '.join(policy.proxies)})"
+            )
+    policy = with_parameter_rules(policy)
+    rule = policy.rule(GovAction.PARAMETERS, severity)
+    out: list[Proposal] = []
+    predecessor: Hash32 = ZERO32
+    for i, (component, data, label) in enumerate(calls, start=1):
+        description = (
+            f"parameters {i}/{len(calls)}: {component}.{label} on {policy.proxies[component]}; "
+            f"evidence {evidence} = timelock salt; delay {rule.delay_s}s"
+        )
+        if note:
+            description += "\n" + note
+        proposal = await _store_new(
+            client,
+            store,
+            policy,
+            action=GovAction.PARAMETERS,
+            severity=severity,
+            component=component,
+            call=data,
+            evidence=evidence,
+            predecessor=predecessor,
+            description=description,
+            now=now,
+            incident_id=incident_id,
+            depends_on=out[-1].id if out else None,
+        )
+        out.append(proposal)
+        predecessor = proposal.timelock_op.operation_id
+    return tuple(out)
+
+
+def with_parameter_rules(policy: Policy) -> Policy:
+    """``policy`` with rules for ``parameters``: its own when it declares any, else a copy of its
+    upgrade rules (a change of state is held to the same signers and delay as a change of code)."""
+    if any(action is GovAction.PARAMETERS for action, _ in policy.rules):
+        return policy
+    rules = policy.rules
+    copied = {(GovAction.PARAMETERS, sev): r for (a, sev), r in rules.items() if a is GovAction.UPGRADE}
+    return dataclasses.replace(policy, rules={**policy.rules, **copied})
+
+
+async def propose_resume(
+    client: ChainClient,
+    store: Store,
+    policy: Policy,
+    *,
+    after: str,
+    component: str,
+    severity: Severity | None = None,
+    now: float | None = None,
+) -> Proposal:
+    """The unpause of ``component`` once the parameter proposal ``after`` (the last of its chain)
+    has executed: its own proposal and threshold, the same evidence hash as salt, and that
+    proposal's timelock operation as predecessor."""
+    prior, state = load(store, after)
+    if prior.action is not GovAction.PARAMETERS:
+        raise GovernanceError(f"{after} is not a parameter proposal")
+    if state in (ProposalState.REJECTED, ProposalState.EXPIRED, ProposalState.FAILED):
+        raise ProposalStateError(f"parameter change {after} is {state.value}: the protocol stays paused")
+    if component not in policy.proxies:
+        raise GovernanceError(
+            f"no proxy {component!r} in the policy of {policy.protocol} (have: {', '.join(policy.proxies)})"
+        )
+    rule = policy.rule(GovAction.UNPAUSE, severity)
+    description = (
+        f"unpause {component} ({policy.proxies[component]}) after {after}; evidence {prior.evidence_hash}; "
+        f"delay {rule.delay_s}s"
+    )
+    return await _store_new(
+        client,
+        store,
+        policy,
+        action=GovAction.UNPAUSE,
+        severity=severity,
+        component=component,
+        call=encode_call(PROXY_ABI, "unpause"),
+        evidence=prior.evidence_hash,
+        predecessor=prior.timelock_op.operation_id,
+        description=description,
+        now=now,
+        incident_id=prior.incident_id,
+        depends_on=after,
+    )
