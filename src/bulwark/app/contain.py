@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -58,6 +58,8 @@ from bulwark.toolchain.anvil import Anvil, AnvilOptions
 from bulwark.toolchain.solc import Compiler
 
 log = get_logger(__name__)
+
+AfterContainment = Callable[[ScenarioContext, list[TxHash], dict[str, Any]], Awaitable[dict[str, Any]]]
 
 __all__ = [
     "Containing",
@@ -182,7 +184,10 @@ async def run_contain_async(
     *,
     policy: ResponsePolicy = DEFAULT_POLICY,
     store: Store | None = None,
+    then: AfterContainment | None = None,
 ) -> dict[str, Any]:
+    """Run ``scenario`` under containment; ``then`` continues the incident (``--protect full``)
+    on the same chain once the attack window has closed, and adds its keys to the result."""
     started = time.perf_counter()
     module = load_script(scenario)
     setup, attack = script_setup(module), script_attack(module)
@@ -223,7 +228,7 @@ async def run_contain_async(
         await guard.stop()
     sent = await receipts(client, hashes)
     loss, drained = loss_between(before, after)
-    return {
+    out: dict[str, Any] = {
         "scenario": scenario.name,
         "class": scenario.vuln_class.value,
         "protect": "contain",
@@ -239,6 +244,10 @@ async def run_contain_async(
         "sentinel": Address(protocol.sentinel.address),
         "seconds": {"total": round(time.perf_counter() - started, 3)},
     }
+    if then is not None:
+        out.update(await then(ctx, hashes, out))
+        out["seconds"]["total"] = round(time.perf_counter() - started, 3)
+    return out
 
 
 def _temp_store() -> Store:

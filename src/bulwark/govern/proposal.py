@@ -299,18 +299,27 @@ async def propose_unpause(
     after: str,
     severity: Severity | None = None,
     now: float | None = None,
+    component: str | None = None,
 ) -> Proposal:
     """The unpause that follows the upgrade proposal ``after``: its own proposal and threshold,
-    the same evidence hash as salt, and the upgrade's timelock operation as predecessor."""
+    the same evidence hash as salt, and the upgrade's timelock operation as predecessor.
+
+    ``component`` unpauses another proxy of the protocol that the containment paused alongside
+    (default: the upgraded one); it too can only run once the upgrade has executed."""
     upgrade, state = load(store, after)
     if upgrade.action is not GovAction.UPGRADE:
         raise GovernanceError(f"{after} is not an upgrade proposal")
     if state in (ProposalState.REJECTED, ProposalState.EXPIRED, ProposalState.FAILED):
         raise ProposalStateError(f"upgrade {after} is {state.value}: the protocol stays paused")
+    target = component or upgrade.component
+    if target not in policy.proxies:
+        raise GovernanceError(
+            f"no proxy {target!r} in the policy of {policy.protocol} (have: {', '.join(policy.proxies)})"
+        )
     call = encode_call(PROXY_ABI, "unpause")
     rule = policy.rule(GovAction.UNPAUSE, severity)
     description = (
-        f"unpause {upgrade.component} ({upgrade.proxy}) after {after}; evidence {upgrade.evidence_hash}; "
+        f"unpause {target} ({policy.proxies[target]}) after {after}; evidence {upgrade.evidence_hash}; "
         f"delay {rule.delay_s}s"
     )
     return await _store_new(
@@ -319,7 +328,7 @@ async def propose_unpause(
         policy,
         action=GovAction.UNPAUSE,
         severity=severity,
-        component=upgrade.component,
+        component=target,
         call=call,
         evidence=upgrade.evidence_hash,
         predecessor=upgrade.timelock_op.operation_id,

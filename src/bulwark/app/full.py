@@ -1,0 +1,475 @@
+"""``--protect full``: the whole incident on one chain, through the incident flow.
+
+Containment (:mod:`bulwark.app.contain`) opens the incident and pauses the protocol before the
+attack lands; then :class:`bulwark.flow.IncidentFlow` runs the remaining steps, each recorded
+before the next acts on it:
+
+    patch    ranked candidate patches of the vulnerable implementation (bulwark.patch)
+    verify   the first candidate that verification passes on a fork (bulwark.verify)
+    approve  the upgrade proposal through the policy, signed by the demo Safe owners (bulwark.govern)
+    upgrade  schedule + execute on the timelock, post-upgrade checks (bulwark.execute)
+    resume   one unpause proposal per paused component, approved and executed (govern + execute)
+    close    benign traffic after resumption must work; the incident is closed
+
+Only the demo signs automatically (the demo owners' keys are local dev keys); against a real
+chain the approve step waits for signatures given with ``bulwark approve``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bulwark.app.contain import run_contain_async
+from bulwark.chain import ChainClient, Signer, TxRequest
+from bulwark.chain.abi import decode_result, encode_call
+from bulwark.chain.timelock import PROXY_ABI
+from bulwark.domain import Address, IncidentState, Severity, TxHash
+from bulwark.domain.govern import ActionRule, GovAction, Policy, SmokeCall
+from bulwark.domain.verify import Evidence
+from bulwark.execute import execute_upgrade, resume
+from bulwark.flow import FlowEvent, IncidentFlow, Step, StepContext, StepOutcome
+from bulwark.govern import approve, load, proposals, propose_unpause, propose_upgrade
+from bulwark.logs import get_logger
+from bulwark.patch import PatchRequest, generate
+from bulwark.scenarios.attack import ScenarioContext
+from bulwark.scenarios.benign import BenignTraffic
+from bulwark.scenarios.corpus import Scenario
+from bulwark.scenarios.protocol import DemoProtocol
+from bulwark.scenarios.runner import RunOptions
+from bulwark.store import Store
+from bulwark.toolchain.anvil import Anvil
+from bulwark.toolchain.paths import project_root
+from bulwark.toolchain.solc import Compiler
+from bulwark.verify.engine import VerifyRequest, verify
+from bulwark.verify.sources import compile_candidate
+
+log = get_logger(__name__)
+
+__all__ = ["FullOptions", "demo_policy", "run_full_async", "run_scenario_full"]
+
+S = IncidentState
+
+
+@dataclass(frozen=True, slots=True)
+class FullOptions:
+    """Knobs of the steps after containment. ``workdir`` receives the patched sources."""
+
+    workdir: Path
+    regress: int = 20
+    benign_after: int = 30
+    max_candidates: int = 3
+    on_event: Callable[[FlowEvent], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _RecordedVerdict:
+    """What governance needs of a verdict, rebuilt from the stored verify record after a restart."""
+
+    passed: bool
+    evidence_hash: str
+    evidence: Evidence
+
+
+def demo_policy(protocol: DemoProtocol) -> Policy:
+    """The demo protocol's policy: council = the 2-of-3 Safe owners, the demo timelock delay."""
+    owners = tuple(Address(o.address) for o in protocol.safe_owners)
+    delay = protocol.timelock_delay
+    return Policy(
+        protocol="demo",
+        safe=Address(protocol.safe.address),
+        timelock=Address(protocol.timelock.address),
+        proxies={name: Address(c.proxy) for name, c in protocol.components.items()},
+        owners=owners,
+        safe_threshold=protocol.safe_threshold,
+        rules={
+            (GovAction.UPGRADE, Severity.CRITICAL): ActionRule(protocol.safe_threshold, delay, owners, 3600),
+            (GovAction.UPGRADE, None): ActionRule(protocol.safe_threshold, delay, owners),
+            (GovAction.UNPAUSE, None): ActionRule(protocol.safe_threshold, delay, owners),
+        },
+        sentinels=(Address(protocol.sentinel.address),),
+        council=owners,
+        guardian=Address(protocol.guardian.address),
+    )
+
+
+# Views of each component that must answer after an upgrade (eth_call from a normal user).
+_SMOKE: Mapping[str, tuple[str, Callable[[DemoProtocol], tuple[Any, ...]]]] = {
+    "vault": ("totalAssets", lambda p: ()),
+    "lending": ("healthFactor", lambda p: (p.users[0].address,)),
+    "oracle": ("price", lambda p: (p.token("weth").address,)),
+    "pool": ("getReserves", lambda p: ()),
+    "flash": ("maxFlashLoan", lambda p: (p.token("usd").address,)),
+}
+
+
+def _smoke(protocol: DemoProtocol, component: str) -> tuple[SmokeCall, ...]:
+    spec = _SMOKE.get(component)
+    if spec is None:
+        return ()
+    fn, args = spec
+    comp = protocol.component(component)
+    data = encode_call(comp.abi, fn, *args(protocol))
+    return (
+        SmokeCall(
+            f"{component}.{fn}", Address(comp.proxy), "0x" + data.hex(), Address(protocol.users[0].address)
+        ),
+    )
+
+
+def _primary_incident(store: Store, attack_txs: Sequence[TxHash]) -> str | None:
+    """The contained incident raised by the attack itself (highest severity first)."""
+    contained = [i for i in store.incidents() if i.state is S.CONTAINED]
+    if not contained:
+        return None
+    attack = {h.lower() for h in attack_txs}
+
+    def rank(incident_id: str) -> tuple[int, int]:
+        findings = store.findings(incident_id)
+        on_attack = any(str(f.get("tx_hash") or "").lower() in attack for f in findings)
+        sev = max((Severity.parse(str(f.get("severity", "info"))) for f in findings), default=Severity.INFO)
+        return (int(on_attack), int(sev))
+
+    return max((i.id for i in contained), key=rank)
+
+
+def _materialise(workdir: Path, index: int, patched: Mapping[str, str], original: Path) -> Path:
+    """Write candidate ``index`` under ``workdir`` mirroring project-relative paths; the scenario's
+    sibling files come along so that the patched contract's imports still resolve."""
+    root = project_root()
+    base = workdir / f"candidate-{index}"
+    if base.exists():
+        shutil.rmtree(base)
+    rel = original.resolve().relative_to(root)
+    mirror = base / rel.parent
+    mirror.mkdir(parents=True, exist_ok=True)
+    for sol in original.parent.glob("*.sol"):
+        shutil.copyfile(sol, mirror / sol.name)
+    for unit, text in patched.items():
+        dest = base / unit
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text)
+    return base / rel
+
+
+class _Incident:
+    """The steps after containment, as closures over one scenario run."""
+
+    def __init__(
+        self,
+        sctx: ScenarioContext,
+        attack_txs: list[TxHash],
+        node: Anvil,
+        client: ChainClient,
+        compiler: Compiler,
+        options: FullOptions,
+    ) -> None:
+        self.sctx = sctx
+        self.scenario: Scenario = sctx.scenario
+        self.protocol: DemoProtocol = sctx.protocol
+        self.attack_txs = attack_txs
+        self.node = node
+        self.client = client
+        self.compiler = compiler
+        self.options = options
+        self.policy = demo_policy(self.protocol)
+        self.relayer = Signer(self.protocol.deployer.private_key)
+        self.signers = [o.private_key for o in self.protocol.safe_owners[: self.protocol.safe_threshold]]
+
+    def steps(self) -> list[Step]:
+        return [
+            Step("patch", S.PATCHED, self.patch),
+            Step("verify", S.VERIFIED, self.verify),
+            Step("approve", S.APPROVED, self.approve),
+            Step("upgrade", S.UPGRADED, self.upgrade),
+            Step("resume", S.RESUMED, self.resume),
+            Step("close", S.CLOSED, self.close),
+        ]
+
+    async def patch(self, ctx: StepContext) -> StepOutcome:
+        vulnerable = self.scenario.vulnerable
+        request = PatchRequest(
+            paths=[vulnerable.source], contract=vulnerable.contract, max_patches=self.options.max_candidates
+        )
+        patches = await asyncio.to_thread(generate, request, self.compiler)
+        if not patches:
+            return StepOutcome(False, reason="no candidate patch was found", failure_state=S.ESCALATED)
+        workdir = self.options.workdir / ctx.incident_id
+        candidates = []
+        for i, p in enumerate(patches):
+            path = _materialise(workdir, i, p.patched_sources, vulnerable.source)
+            candidates.append(
+                {
+                    "path": str(path),
+                    "contract": vulnerable.contract,
+                    "class": p.vuln_class.value,
+                    "template": p.template,
+                    "function": p.function,
+                    "diff": p.diff,
+                    "rationale": p.rationale,
+                }
+            )
+        first = candidates[0]
+        return StepOutcome(
+            True,
+            {
+                "candidates": candidates,
+                "diff": first["diff"],
+                "template": first["template"],
+                "class": first["class"],
+            },
+        )
+
+    async def verify(self, ctx: StepContext) -> StepOutcome:
+        proxies = tuple(Address(c.proxy) for c in self.protocol.components.values())
+        proxy = Address(self.protocol.component(self.scenario.component).proxy)
+        tried = []
+        for i, cand in enumerate(ctx.records["patch"]["candidates"]):
+            verdict = await verify(
+                VerifyRequest(
+                    rpc_url=self.node.http_url,
+                    proxy=proxy,
+                    candidate=Path(cand["path"]),
+                    contract=cand["contract"],
+                    live_source=self.scenario.vulnerable.source,
+                    live_contract=self.scenario.vulnerable.contract,
+                    attack_txs=tuple(self.attack_txs),
+                    regress=self.options.regress,
+                    protected=proxies,
+                    upgrader=Address(self.protocol.timelock.address),
+                ),
+                compiler=self.compiler,
+            )
+            summary = verdict.summary()
+            tried.append({"candidate": i, **summary})
+            if verdict.passed:
+                ctx.store.put_artifact(
+                    f"evidence:{verdict.evidence_hash}",
+                    "evidence",
+                    dict(verdict.evidence.document),
+                    incident_id=ctx.incident_id,
+                    state="verified",
+                )
+                return StepOutcome(
+                    True,
+                    {
+                        "candidate": i,
+                        "path": cand["path"],
+                        "contract": cand["contract"],
+                        "tried": tried,
+                        **summary,
+                    },
+                )
+        reasons = "; ".join(f"candidate {t['candidate']}: {', '.join(t['reasons'])}" for t in tried)
+        return StepOutcome(False, {"tried": tried}, reason=f"no candidate passed verification ({reasons})")
+
+    async def approve(self, ctx: StepContext) -> StepOutcome:
+        existing = [p for p, _ in proposals(ctx.store, ctx.incident_id) if p.action is GovAction.UPGRADE]
+        if existing:  # a restart after proposing: never deploy or propose twice
+            proposal = existing[0]
+        else:
+            rec = ctx.records["verify"]
+            _, _, document = ctx.store.artifact(f"evidence:{rec['evidence_hash']}")
+            verdict = _RecordedVerdict(True, rec["evidence_hash"], Evidence(document, rec["evidence_hash"]))
+            compiled = compile_candidate(self.compiler, Path(rec["path"]), rec["contract"])
+            proposal = await propose_upgrade(
+                self.client,
+                ctx.store,
+                self.policy,
+                verdict,
+                component=self.scenario.component,
+                implementation=compiled.artifact.bytecode,
+                deployer=self.relayer,
+                severity=Severity.CRITICAL,
+                incident_id=ctx.incident_id,
+            )
+        status = None
+        for key in self.signers:
+            signed = {s.lower() for s, _, _ in ctx.store.signatures(proposal.id)}
+            if Signer(key).address.lower() not in signed:
+                status = await approve(self.client, ctx.store, proposal.id, key)
+        _, state = load(ctx.store, proposal.id)
+        return StepOutcome(
+            True,
+            {
+                "proposal_id": proposal.id,
+                "implementation": proposal.implementation,
+                "evidence_hash": proposal.evidence_hash,
+                "signed": len(status.signed) if status else self.protocol.safe_threshold,
+                "threshold": proposal.threshold,
+                "state": state.value,
+            },
+        )
+
+    async def upgrade(self, ctx: StepContext) -> StepOutcome:
+        pid = ctx.records["approve"]["proposal_id"]
+        result = await execute_upgrade(
+            self.client,
+            ctx.store,
+            pid,
+            sender=self.relayer,
+            smoke=_smoke(self.protocol, self.scenario.component),
+            time_travel=True,
+        )
+        return StepOutcome(
+            result.ok,
+            {"txs": list(result.tx_hashes), "checks": [c.name for c in result.checks]},
+            reason="post-upgrade checks failed",
+            failure_state=S.FAILED,
+        )
+
+    async def _paused(self, component: str) -> bool:
+        proxy = Address(self.protocol.component(component).proxy)
+        raw = await self.client.call(TxRequest(to=proxy, data=encode_call(PROXY_ABI, "paused")))
+        return bool(decode_result(PROXY_ABI, "paused", raw))
+
+    async def resume(self, ctx: StepContext) -> StepOutcome:
+        upgrade_id = ctx.records["approve"]["proposal_id"]
+        done: list[dict[str, Any]] = []
+        existing = {
+            p.component: p for p, _ in proposals(ctx.store, ctx.incident_id) if p.action is GovAction.UNPAUSE
+        }
+        for component in self.protocol.components:
+            if component not in existing and not await self._paused(component):
+                continue
+            proposal = existing.get(component) or await propose_unpause(
+                self.client,
+                ctx.store,
+                self.policy,
+                after=upgrade_id,
+                severity=Severity.CRITICAL,
+                component=component,
+            )
+            for key in self.signers:
+                signed = {s.lower() for s, _, _ in ctx.store.signatures(proposal.id)}
+                if Signer(key).address.lower() not in signed:
+                    await approve(self.client, ctx.store, proposal.id, key)
+            result = await resume(
+                self.client,
+                ctx.store,
+                proposal.id,
+                sender=self.relayer,
+                smoke=_smoke(self.protocol, component),
+                time_travel=True,
+            )
+            done.append({"component": component, "proposal_id": proposal.id, "txs": list(result.tx_hashes)})
+            if not result.ok:
+                return StepOutcome(
+                    False,
+                    {"unpaused": done},
+                    reason=f"unpause of {component} failed its checks",
+                    failure_state=S.FAILED,
+                )
+        still = [c for c in self.protocol.components if await self._paused(c)]
+        if still:
+            return StepOutcome(
+                False, {"unpaused": done}, reason=f"still paused: {', '.join(still)}", failure_state=S.FAILED
+            )
+        return StepOutcome(True, {"unpaused": done})
+
+    async def close(self, ctx: StepContext) -> StepOutcome:
+        traffic = BenignTraffic(
+            self.client, self.protocol, self.compiler, seed=991, exclude=self.scenario.benign_exclude
+        )
+        report = await traffic.run(self.options.benign_after)
+        ok = report.reverted == 0
+        return StepOutcome(
+            ok,
+            {"benign_after": report.to_json()},
+            reason=f"{report.reverted} of {report.txs} benign transactions reverted after resumption",
+        )
+
+
+async def run_full_async(
+    scenario: Scenario,
+    options: RunOptions,
+    node: Anvil,
+    client: ChainClient,
+    compiler: Compiler,
+    *,
+    store: Store,
+    full: FullOptions,
+) -> dict[str, Any]:
+    """Containment, then the incident flow to CLOSED (or a failure branch) on the same chain."""
+
+    async def then(sctx: ScenarioContext, hashes: list[TxHash], contained: dict[str, Any]) -> dict[str, Any]:
+        incident_id = _primary_incident(store, hashes)
+        if incident_id is None:
+            return {
+                "patched": False,
+                "verified": False,
+                "upgraded": False,
+                "resumed": False,
+                "evidence_hash": None,
+                "proposal_id": None,
+                "incident": None,
+                "flow_state": None,
+                "flow_reason": "nothing was contained: no incident to carry on",
+            }
+        for other in store.incidents():  # one attack, one incident: the others fold into it
+            if other.id != incident_id and other.state is S.CONTAINED:
+                store.transition(other.id, S.CLOSED, f"duplicate of {incident_id}")
+        incident = _Incident(sctx, hashes, node, client, compiler, full)
+        flow = IncidentFlow(store, incident.steps(), on_event=full.on_event)
+        final = await flow.run(incident_id)
+        records = flow.records(incident_id)
+        verify_rec = records.get("verify", {})
+        approve_rec = records.get("approve", {})
+        last = store.audit_entries(incident_id)[-1].payload if final is not S.CLOSED else {}
+        return {
+            "incident": incident_id,
+            "flow_state": final.value,
+            "flow_reason": last.get("reason", ""),
+            "remedy": "code",
+            "patched": "patch" in records,
+            "verified": "verify" in records,
+            "upgraded": "upgrade" in records,
+            "resumed": "resume" in records,
+            "evidence_hash": verify_rec.get("evidence_hash"),
+            "proposal_id": approve_rec.get("proposal_id"),
+            "diff": records.get("patch", {}).get("diff"),
+            "verification": {
+                k: verify_rec.get(k)
+                for k in ("pass", "reasons", "layout_ok", "attack_blocked", "regressions", "gas_overhead_pct")
+            }
+            if verify_rec
+            else None,
+            "benign_after": records.get("close", {}).get("benign_after"),
+            "steps_seconds": {name: rec.get("seconds") for name, rec in records.items()},
+        }
+
+    out = await run_contain_async(scenario, options, node, client, compiler, store=store, then=then)
+    out["protect"] = "full"
+    return out
+
+
+def run_scenario_full(
+    scenario: Scenario,
+    options: RunOptions | None = None,
+    *,
+    store: Store,
+    full: FullOptions,
+    compiler: Compiler | None = None,
+) -> dict[str, Any]:
+    """Fresh anvil; the scenario under the whole loop, recorded in ``store``."""
+    from bulwark.chain import run
+    from bulwark.toolchain.anvil import AnvilOptions
+
+    options = options or RunOptions()
+    own = compiler is None
+    comp = compiler or Compiler()
+    try:
+        with Anvil(AnvilOptions()) as node:
+
+            async def _go() -> dict[str, Any]:
+                async with ChainClient(node.http_url) as client:
+                    return await run_full_async(scenario, options, node, client, comp, store=store, full=full)
+
+            return run(_go())
+    finally:
+        if own:
+            comp.close()
