@@ -49,7 +49,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
     server = PeerServer(signer, secret, args.chain_id, guardian, judge, port=args.port)
     port = await server.start()
-    print(f"listening {port}", flush=True)  # noqa: T201 - the parent reads the port from here
+    print(f"listening {port}", flush=True)
     try:
         await server.serve_forever()
     finally:
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(_serve(args))
     except BulwarkError as exc:
-        print(f"error: {exc.user_message}", file=sys.stderr)  # noqa: T201
+        print(f"error: {exc.user_message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 0

@@ -1,0 +1,171 @@
+"""Fingerprints that survive redeployment and renaming.
+
+* :func:`bytecode_fingerprint`: runtime code with the solc metadata trailer cut off and the
+  operands of every PUSH20 (addresses) and PUSH32 (immutables are PUSH32 placeholders filled at
+  deployment) zeroed, then keccak. The same attacker contract deployed by another account, or
+  aimed at another protocol through an immutable, has the same fingerprint; a different program
+  does not.
+* :func:`ast_fingerprint`: the shape of a solc compact-AST node: node types, operators,
+  elementary types, literal kinds, visibility and mutability, the number of modifiers, and the
+  names of built-ins (``msg.sender``, ``.call``); never the names a developer chose. A copy of a
+  vulnerable function with renamed identifiers matches; a fixed one (an added check or modifier)
+  does not.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils.crypto import keccak
+
+__all__ = [
+    "FunctionShape",
+    "ast_fingerprint",
+    "ast_shape",
+    "bytecode_fingerprint",
+    "code_hash",
+    "function_shapes",
+    "strip_metadata",
+]
+
+_PUSH1, _PUSH20, _PUSH32 = 0x60, 0x73, 0x7F
+
+
+def code_hash(runtime: bytes) -> str:
+    return "0x" + keccak(runtime).hex()
+
+
+def strip_metadata(runtime: bytes) -> bytes:
+    """Runtime code without the CBOR metadata trailer solc appends (length in the last 2 bytes)."""
+    if len(runtime) < 2:
+        return runtime
+    n = int.from_bytes(runtime[-2:], "big")
+    if 0 < n <= len(runtime) - 2 and runtime[-2 - n] in (0xA1, 0xA2, 0xA3):
+        return runtime[: -2 - n]
+    return runtime
+
+
+def bytecode_fingerprint(runtime: bytes) -> str:
+    code = bytearray(strip_metadata(runtime))
+    i = 0
+    while i < len(code):
+        op = code[i]
+        if _PUSH1 <= op <= _PUSH32:
+            width = op - _PUSH1 + 1
+            if op in (_PUSH20, _PUSH32):
+                end = min(i + 1 + width, len(code))
+                code[i + 1 : end] = bytes(end - i - 1)
+            i += 1 + width
+        else:
+            i += 1
+    return "0x" + keccak(bytes(code)).hex()
+
+
+_GLOBALS = {"msg", "block", "tx", "this", "super", "abi", "type", "now", "gasleft", "keccak256", "require",
+            "revert", "assert", "ecrecover", "address", "selfdestruct", "blockhash", "sha256"}  # fmt: skip
+_KEEP_FLAGS = ("operator", "visibility", "stateMutability", "kind", "isConstant", "constant", "mutability")
+
+
+def ast_shape(node: Any) -> Any:
+    """A name-free, JSON-able shape of a compact-AST node."""
+    if isinstance(node, list):
+        return [ast_shape(n) for n in node]
+    if not isinstance(node, Mapping):
+        return None
+    kind = node.get("nodeType")
+    out: dict[str, Any] = {"t": kind}
+    for flag in _KEEP_FLAGS:
+        if flag in node and isinstance(node[flag], str | bool):
+            out[flag] = node[flag]
+    if kind == "ElementaryTypeName":
+        out["name"] = node.get("name")
+    elif kind == "Identifier":
+        ref = node.get("referencedDeclaration")
+        if (isinstance(ref, int) and ref < 0) or node.get("name") in _GLOBALS:
+            out["name"] = node.get("name")
+    elif kind == "MemberAccess":
+        ref = node.get("referencedDeclaration")
+        if ref is None:  # a built-in member (.call, .sender, .length), not a user declaration
+            out["member"] = node.get("memberName")
+    elif kind == "Literal":
+        out["lit"] = node.get("kind")
+    elif kind == "FunctionDefinition":
+        out["modifiers"] = len(node.get("modifiers") or [])
+        out["params"] = ast_shape(node.get("parameters"))
+        out["returns"] = ast_shape(node.get("returnParameters"))
+        out["body"] = ast_shape(node.get("body"))
+        return out
+    children = []
+    for key in sorted(node):
+        if key in ("src", "id", "nodeType", "typeDescriptions", "documentation", "nameLocation",
+                   "name", "memberName", "referencedDeclaration", "overloadedDeclarations",
+                   "scope", "value", "hexValue", "absolutePath", "nodes" if kind == "SourceUnit" else ""):  # fmt: skip
+            continue
+        value = node[key]
+        if isinstance(value, Mapping | list):
+            shaped = ast_shape(value)
+            if shaped not in (None, []):
+                children.append([key, shaped])
+    if children:
+        out["c"] = children
+    return out
+
+
+def ast_fingerprint(node: Mapping[str, Any]) -> str:
+    return "0x" + keccak(json.dumps(ast_shape(node), sort_keys=True, separators=(",", ":")).encode()).hex()
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionShape:
+    """One function of one contract, located in its source unit, with its fingerprint."""
+
+    path: str
+    contract: str
+    function: str
+    start: int
+    length: int
+    fingerprint: str
+
+
+def _walk(node: Any) -> Iterator[Mapping[str, Any]]:
+    if isinstance(node, list):
+        for n in node:
+            yield from _walk(n)
+    elif isinstance(node, Mapping):
+        yield node
+        for v in node.values():
+            if isinstance(v, Mapping | list):
+                yield from _walk(v)
+
+
+def function_shapes(path: str, source_ast: Mapping[str, Any]) -> list[FunctionShape]:
+    """Every implemented function of every contract in one source unit's compact AST."""
+    out = []
+    for contract in _walk(source_ast):
+        if contract.get("nodeType") != "ContractDefinition":
+            continue
+        for fn in contract.get("nodes") or []:
+            if fn.get("nodeType") != "FunctionDefinition" or not fn.get("implemented", True):
+                continue
+            start, length, _ = (int(x) for x in str(fn.get("src", "0:0:0")).split(":"))
+            name = fn.get("name") or fn.get("kind") or ""
+            out.append(FunctionShape(path, str(contract.get("name")), str(name), start, length,
+                                     ast_fingerprint(fn)))  # fmt: skip
+    return out
+
+
+def function_at(
+    source_ast: Mapping[str, Any], start: int, length: int | None = None
+) -> Mapping[str, Any] | None:
+    """The FunctionDefinition whose source range contains byte ``start`` (a localisation's offset)."""
+    best: Mapping[str, Any] | None = None
+    for node in _walk(source_ast):
+        if node.get("nodeType") != "FunctionDefinition":
+            continue
+        s, n, _ = (int(x) for x in str(node.get("src", "0:0:0")).split(":"))
+        if s <= start < s + max(n, 1) and (best is None or n < int(str(best["src"]).split(":")[1])):
+            best = node
+    return best
