@@ -9,9 +9,11 @@ from bulwark.patch.fixes.arithmetic import CheckedMathFix, RemoveUncheckedFix
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.fixes.dos import PullPaymentFix
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
+from bulwark.patch.fixes.frontrun import DeployerOnlySetupFix
 from bulwark.patch.fixes.oracle import TwapFix
 from bulwark.patch.fixes.reentrancy import ReentrancyLockFix
 from bulwark.patch.fixes.signature_replay import DomainBindFix, UsedDigestFix
+from bulwark.patch.fixes.timestamp import BlockFloorFix
 from bulwark.patch.fixes.tx_origin import TxOriginFix
 from bulwark.patch.fixes.unchecked_call import UncheckedCallFix
 
@@ -27,6 +29,8 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     TwapFix,
     VirtualOffsetFix,
     PullPaymentFix,
+    DeployerOnlySetupFix,
+    BlockFloorFix,
 )
 
 

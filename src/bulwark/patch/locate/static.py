@@ -124,7 +124,7 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
         if not writes:
             continue
         takeover = writes & guard_vars
-        if takeover:
+        if takeover and fn.mutability != "payable":  # paying to become king/bidder is the game
             names = ", ".join(sorted(program.name_of(v) for v in takeover))
             yield _loc(
                 program,
@@ -248,7 +248,21 @@ def check_initializers(program: Program, contract: Contract) -> Iterator[Localis
         reads = program.reads(fn)
         # a one-shot flag: a bool read (checked) and written by the function
         flags = {v for v in writes & reads if type_string(program.nodes_by_id.get(v) or {}) == "bool"}
-        if flags or not writes:
+        if not writes:
+            continue
+        if flags:
+            if not contract.is_upgradeable:
+                yield _loc(
+                    program,
+                    "frontrunnable-setup",
+                    VulnClass.FRONT_RUNNING,
+                    contract,
+                    fn,
+                    None,
+                    0.6,
+                    f"{fn.name} runs once, for whoever calls it first: a mempool watcher can run it before "
+                    "the deployer does",
+                )
             continue
         yield _loc(
             program,
@@ -679,6 +693,26 @@ def _result_checked(fn: Function, call: Node) -> bool:
     return False
 
 
+def _caller_settable(program: Program, contract: Contract, var: int) -> bool:
+    """Is state variable ``var`` set to ``msg.sender`` by a function anyone may call (a king, a
+    highest bidder): then whoever it names can refuse payments on purpose."""
+    if not (program.nodes_by_id.get(var) or {}).get("stateVariable"):
+        return False
+    for g in entry_functions(contract):
+        if program.checks_sender(g):
+            continue
+        for part in program.closure(g):
+            for n in walk(part.body):
+                if n.get("nodeType") != "Assignment":
+                    continue
+                root = base_variable(n.get("leftHandSide") or {})
+                if (root or {}).get("referencedDeclaration") == var and any(
+                    is_msg_sender(x) for x in walk(n.get("rightHandSide") or {})
+                ):
+                    return True
+    return False
+
+
 def blocking_payments(program: Program, fn: Function) -> list[Node]:
     """Value payments in ``fn`` whose refusal by the recipient reverts ``fn``, paid to someone other
     than the caller, in a loop or to an address kept in storage (a previous king, bidder, member)."""
@@ -703,7 +737,7 @@ def blocking_payments(program: Program, fn: Function) -> list[Node]:
         in_loop = any(lp.start <= cs.start and cs.end <= lp.end for lp in loops)
         root = base_variable(base)
         ref = (root or {}).get("referencedDeclaration")
-        stored = ref is not None and bool((program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"))
+        stored = ref is not None and _caller_settable(program, fn.contract, int(ref))
         if in_loop or stored:
             out.append(call)
     return out
@@ -727,6 +761,43 @@ def check_dos(program: Program, contract: Contract) -> Iterator[Localisation]:
             f"{fn.name} reverts when one recipient refuses its payment"
             + (" inside a loop: one recipient blocks everyone" if in_loop else ""),
         )
+
+
+def _clock_written(program: Program, contract: Contract) -> set[int]:
+    """State variables assigned the current block time somewhere in the contract."""
+    from bulwark.patch.fixes.timestamp import is_now
+
+    out: set[int] = set()
+    for fn in contract.all_functions:
+        for n in walk(fn.body):
+            if n.get("nodeType") == "Assignment" and is_now(n.get("rightHandSide") or {}):
+                root = base_variable(n.get("leftHandSide") or {}) or {}
+                if root.get("referencedDeclaration") is not None:
+                    out.add(int(root["referencedDeclaration"]))
+    return out
+
+
+def check_timestamp(program: Program, contract: Contract) -> Iterator[Localisation]:
+    from bulwark.patch.fixes.timestamp import waiting_checks
+
+    clock_set = _clock_written(program, contract)
+    for fn in own_entries(program, contract):
+        found = waiting_checks(program, fn.body or {})
+        if found:
+            root = base_variable(found[0][1]) or {}
+            # the stored time comes from the clock itself: the waiting period is the whole point
+            sure = root.get("referencedDeclaration") in clock_set
+            yield _loc(
+                program,
+                "timestamp-wait",
+                VulnClass.TIMESTAMP_DEPENDENCE,
+                contract,
+                fn,
+                found[0][0],
+                0.62 if sure else 0.45,
+                f"{fn.name} measures a waiting period with the block timestamp only: a block producer "
+                "who sets its timestamp ahead passes it in one block",
+            )
 
 
 def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]:
@@ -808,6 +879,7 @@ CHECKS: tuple[Check, ...] = (
     check_oracle,
     check_erc4626,
     check_dos,
+    check_timestamp,
 )
 
 

@@ -1,0 +1,76 @@
+"""Front-runnable one-shot setup: only the deployer may run it.
+
+A contract deployed in one transaction and configured in another (``initialize``/``configure``
+guarded only by a one-shot flag or an unset owner) can be configured first by anyone watching the
+mempool. For a contract that is not behind a proxy the sound fix is to let only the account that
+deployed it run the setup: the deployer is recorded by the constructor (one is added when there is
+none) in an ERC-7201 namespaced slot, so the storage layout is unchanged, and the setup function
+checks it. Behind a proxy the constructor never runs in the proxy's context, so this template does
+not apply there (the initializer templates do).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Edit, Localisation
+from bulwark.patch.context import FixContext, erc7201_slot
+from bulwark.patch.fixes.base import Candidate, FixTemplate
+from bulwark.patch.solast import Contract
+
+NAMESPACE = "bulwark.patch.Deployer"
+
+
+def _constructor_edits(ctx: FixContext, contract: Contract, record: str) -> list[Edit] | None:
+    ctor = next((f for f in contract.functions if f.kind == "constructor"), None)
+    if ctor is not None:
+        if ctor.body is None or not ctx.editable(ctor.body):
+            return None
+        return [ctx.body_start(ctor, record)]
+    program = ctx.program
+    if not program.at_least(0, 4, 22):
+        return None  # constructors are named after the contract before 0.4.22: leave it alone
+    header = "constructor()" if program.at_least(0, 7) else "constructor() public"
+    return [ctx.contract_start(contract, f"{header} {{\n    {record}\n}}\n")]
+
+
+class DeployerOnlySetupFix(FixTemplate):
+    NAME = "setup-deployer-only"
+    CLASSES = frozenset({VulnClass.FRONT_RUNNING, VulnClass.ACCESS_CONTROL})
+    DESCRIPTION = "lets only the deploying account run a one-shot setup function"
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        if not any(d in finding.detector for d in ("frontrunnable-setup", "unprotected-initializer")):
+            return
+        contract = ctx.program.contract(finding.contract)
+        fn = contract.function(finding.function) if contract and finding.function is not None else None
+        if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
+            return
+        if contract.is_upgradeable or fn.contract.id != contract.id:
+            return
+        slot = hex(erc7201_slot(NAMESPACE))
+        record = f"assembly {{ sstore({slot}, caller()) }}"
+        ctor = _constructor_edits(ctx, contract, record)
+        if ctor is None:
+            return
+        getter = (
+            f"/// @dev Added by Bulwark: the account that deployed this contract (ERC-7201 namespace\n"
+            f'///      "{NAMESPACE}"; storage layout unchanged).\n'
+            "function _bulwarkDeployer() private view returns (address deployer) {\n"
+            f"    assembly {{ deployer := sload({slot}) }}\n"
+            "}\n"
+        )
+        yield self.candidate(
+            finding,
+            [
+                *ctor,
+                ctx.body_start(fn, 'require(msg.sender == _bulwarkDeployer(), "deployer only");'),
+                ctx.contract_end(contract, getter),
+            ],
+            f"{fn.name} sets up {contract.name} once, for whoever calls it first, so anyone watching the "
+            "mempool could run it before the team and take the contract over. The fix lets only the account "
+            "that deployed the contract run it (recorded by the constructor in an ERC-7201 namespaced slot, "
+            "so the storage layout is unchanged); its parameters and the one-shot check are unchanged.",
+            preference=2,
+        )

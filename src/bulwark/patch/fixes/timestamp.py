@@ -1,0 +1,147 @@
+"""Timestamp dependence: a waiting period measured in seconds also needs the blocks to pass.
+
+A block producer may set its block's timestamp ahead (by a minute or more on many chains), so a
+check like ``block.timestamp >= last + COOLDOWN`` can be passed one block after ``last`` was
+written. The fix records the block number whenever ``last`` is set to the current time (in an
+ERC-7201 namespaced slot, so the storage layout is unchanged) and lets the check pass only once
+enough blocks have also gone by: ``ceil(COOLDOWN / 12)``, the number of 12-second slots the period
+spans. Honest users, whose time passes with blocks, are not held back; a producer who skews time
+can no longer shorten the wait. Values written before the patch have no record and pass as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Edit, Localisation
+from bulwark.patch.context import FixContext, erc7201_slot
+from bulwark.patch.fixes.base import Candidate, FixTemplate
+from bulwark.patch.solast import Node, Program, base_variable, walk
+
+NAMESPACE = "bulwark.patch.BlockOfTimestamp"
+SLOT_SECONDS = 12
+
+
+def is_now(node: Node) -> bool:
+    if node.get("nodeType") == "Identifier" and node.get("name") == "now":
+        return True
+    base = node.get("expression") or {}
+    return (
+        node.get("nodeType") == "MemberAccess"
+        and node.get("memberName") == "timestamp"
+        and base.get("nodeType") == "Identifier"
+        and base.get("name") == "block"
+    )
+
+
+def waiting_checks(program: Program, body: Node) -> list[tuple[Node, Node, Node]]:
+    """(comparison, stored time, period) for ``now >= last + period`` (and ``>``, mirrored forms)."""
+    out: list[tuple[Node, Node, Node]] = []
+    for n in walk(body):
+        if n.get("nodeType") != "BinaryOperation" or n.get("operator") not in (">=", ">", "<=", "<"):
+            continue
+        left, right = n.get("leftExpression") or {}, n.get("rightExpression") or {}
+        now_side, sum_side = (left, right) if n.get("operator") in (">=", ">") else (right, left)
+        if not is_now(now_side):
+            continue
+        if sum_side.get("nodeType") != "BinaryOperation" or sum_side.get("operator") != "+":
+            continue
+        stored, period = sum_side.get("leftExpression") or {}, sum_side.get("rightExpression") or {}
+        root = base_variable(stored)
+        ref = (root or {}).get("referencedDeclaration")
+        if ref is None or not (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+            continue
+        if any(is_now(x) or x.get("nodeType") == "FunctionCall" for x in walk(period)):
+            continue
+        out.append((n, stored, period))
+    return out
+
+
+def _key(ctx: FixContext, stored: Node) -> str | None:
+    """A bytes32 naming the storage location ``stored`` (declaration id and index values)."""
+    root = base_variable(stored) or {}
+    indexes: list[str] = []
+    node: Node = stored
+    while node.get("nodeType") == "IndexAccess":
+        indexes.insert(0, ctx.node_text(node.get("indexExpression") or {}))
+        node = node.get("baseExpression") or {}
+    if node is not root and node.get("nodeType") != "Identifier":
+        return None  # struct members: leave alone
+    args = ", ".join([f"uint256({int(root['referencedDeclaration'])})", *indexes])
+    return f"keccak256(abi.encode({args}))"
+
+
+def _helpers() -> str:
+    slot = hex(erc7201_slot(NAMESPACE))
+    return f"""
+/// @dev Added by Bulwark: the block in which a stored time was last set to the current time,
+///      kept in the ERC-7201 namespace "{NAMESPACE}" (storage layout unchanged).
+function _bulwarkMarkBlock(bytes32 key) private {{
+    bytes32 slot = keccak256(abi.encode(key, uint256({slot})));
+    assembly {{ sstore(slot, number()) }}
+}}
+
+function _bulwarkBlockOf(bytes32 key) private view returns (uint256 blockNumber) {{
+    bytes32 slot = keccak256(abi.encode(key, uint256({slot})));
+    assembly {{ blockNumber := sload(slot) }}
+}}
+"""
+
+
+class BlockFloorFix(FixTemplate):
+    NAME = "timestamp-block-floor"
+    CLASSES = frozenset({VulnClass.TIMESTAMP_DEPENDENCE})
+    DESCRIPTION = "a waiting period in seconds must also span the matching number of blocks"
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        program = ctx.program
+        contract = program.contract(finding.contract)
+        if contract is None or not program.at_least(0, 4, 22):
+            return
+        edits: list[Edit] = []
+        keys: set[str] = set()
+        for fn in contract.all_functions:
+            if fn.body is None or not ctx.editable(fn.body):
+                continue
+            for cmp, stored, period in waiting_checks(program, fn.body):
+                key = _key(ctx, stored)
+                if key is None:
+                    return
+                keys.add(ctx.node_text(stored))
+                blocks = f"({ctx.node_text(period)} + {SLOT_SECONDS - 1}) / {SLOT_SECONDS}"
+                edits.append(
+                    ctx.replace(
+                        cmp,
+                        f"({ctx.node_text(cmp)} && block.number >= _bulwarkBlockOf({key}) + {blocks})",
+                    )
+                )
+        if not edits:
+            return
+        marks = 0
+        for fn in contract.all_functions:
+            if fn.body is None or not ctx.editable(fn.body):
+                continue
+            for stmt in (n for n in walk(fn.body) if n.get("nodeType") == "ExpressionStatement"):
+                expr = stmt.get("expression") or {}
+                if expr.get("nodeType") != "Assignment" or expr.get("operator") != "=":
+                    continue
+                lhs = expr.get("leftHandSide") or {}
+                if ctx.node_text(lhs) in keys and is_now(expr.get("rightHandSide") or {}):
+                    key = _key(ctx, lhs)
+                    if key is None:
+                        return
+                    edits.append(ctx.insert_after(stmt, f"_bulwarkMarkBlock({key});"))
+                    marks += 1
+        if not marks:
+            return  # the stored time is not set from the clock here: nothing to bound it by
+        edits.append(ctx.contract_end(contract, _helpers()))
+        yield self.candidate(
+            finding,
+            edits,
+            f"{contract.name} measured a waiting period only with the block timestamp, which a block "
+            "producer can set ahead, so the wait could be cut to a single block. The fix also requires "
+            f"the number of {SLOT_SECONDS}-second slots the period spans to have passed in blocks (the "
+            "block is recorded when the time is stored, in an ERC-7201 namespaced slot, so no storage "
+            "variable moves). Honest users, whose time passes with blocks, wait as before.",
+        )
