@@ -13,15 +13,17 @@ import typer
 from bulwark.app.contain import RecordingWatcher, responder_from_config
 from bulwark.chain.client import ChainClient
 from bulwark.chain.mempool import BatchRpc, PendingTx
-from bulwark.chain.watchers import FileCheckpointStore, HeadWatcher
+from bulwark.chain.watchers import CheckpointStore, FileCheckpointStore, HeadWatcher
 from bulwark.cli.config import check_file
 from bulwark.config import BulwarkConfig
+from bulwark.detect.persist import StoreCheckpoints, recording
 from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener
 from bulwark.detect.service import DetectionService, Output, Raised
-from bulwark.detect.setup import build_monitors
+from bulwark.detect.setup import Monitor, build_monitors
 from bulwark.logs import mask
 from bulwark.respond import Containment, Responder
+from bulwark.store import Store, default_url
 
 
 def _line(item: Output, as_json: bool) -> str:
@@ -87,10 +89,42 @@ def _contain_sink(
     return sink
 
 
+def _open_store(config: BulwarkConfig, state_dir: Path, db: str | None) -> tuple[Store, CheckpointStore]:
+    """The store findings go to, and where head checkpoints are kept: with a database URL (``--db``
+    or ``database_url``) both live in that database; without one, findings go to SQLite in
+    ``state_dir`` (where ``bulwark serve``/``audit`` look by default) and checkpoints to JSON files."""
+    url = db or (config.database_url.resolve() if config.database_url is not None else None)
+    if url:
+        store = Store(url)
+        return store, StoreCheckpoints(store)
+    return Store(default_url(state_dir)), FileCheckpointStore(state_dir)
+
+
 async def _watch(
-    config: BulwarkConfig, state_dir: Path, as_json: bool, until_block: int | None, dry_run: bool = False
+    config: BulwarkConfig,
+    state_dir: Path,
+    as_json: bool,
+    until_block: int | None,
+    dry_run: bool = False,
+    db: str | None = None,
 ) -> None:
     monitors = build_monitors(config)
+    store, checkpoints = _open_store(config, state_dir, db)
+    try:
+        await _watch_networks(config, monitors, store, checkpoints, as_json, until_block, dry_run)
+    finally:
+        store.close()
+
+
+async def _watch_networks(
+    config: BulwarkConfig,
+    monitors: tuple[Monitor, ...],
+    store: Store,
+    checkpoints: CheckpointStore,
+    as_json: bool,
+    until_block: int | None,
+    dry_run: bool,
+) -> None:
     jobs = []
     for net_name, net in config.networks.items():
         mine = tuple(m for m in monitors if config.protocols[m.protocol.name].network == net_name)
@@ -103,7 +137,7 @@ async def _watch(
         screener = Screener(rpc, mine)
         heads = HeadWatcher(
             client,
-            FileCheckpointStore(state_dir),
+            checkpoints,
             f"{net_name}-heads",
             confirmations=net.confirmations,
             max_past_blocks=net.max_past_blocks,
@@ -124,12 +158,13 @@ async def _watch(
         if config.responses is not None:
             # The relayer sends over an HTTP connection of its own, never the subscription's.
             relay_client = ChainClient(http)
-            responder = responder_from_config(config, relay_client, dry_run=dry_run)
+            responder = responder_from_config(config, relay_client, dry_run=dry_run, store=store)
             responder.protected = {
                 k: v for k, v in responder.protected.items() if config.protocols[k].network == net_name
             }
             await responder.start()
             sink = _contain_sink(responder, book, as_json, settling)
+        sink = recording(store, sink)
 
         async def run(
             service: DetectionService = service,
@@ -173,8 +208,17 @@ def register(app: typer.Typer) -> None:
                 "--dry-run", help="With a `responses` section: print what would be done, send nothing."
             ),
         ] = False,
+        db: Annotated[
+            str | None,
+            typer.Option(
+                "--db",
+                help="Database URL for findings and checkpoints (default: the config's database_url, "
+                "else SQLite findings and JSON checkpoints in --state-dir).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Watch heads, logs and the mempool; print every finding as it happens and, with a
         `responses` section, contain it through the guardian (Ctrl-C stops)."""
         cfg = check_file(config)  # fails closed, listing every problem, before anything connects
-        asyncio.run(_watch(cfg, state_dir, as_json, until_block, dry_run))
+        asyncio.run(_watch(cfg, state_dir, as_json, until_block, dry_run, db))

@@ -212,6 +212,9 @@ class BulwarkConfig(_Strict):
     responses: ResponsesConfig | None = None
     # protocol name -> governance policy (bulwark.config.policy; checked against the chain at start)
     policies: dict[str, PolicyConfig] = Field(default_factory=dict)
+    # Where findings and the head watcher's checkpoints are kept (``env:NAME``/``file:PATH`` or a
+    # literal URL); none given: findings go to SQLite and checkpoints to JSON files in --state-dir.
+    database_url: SecretRef | None = None
     _base_dir: Path = PrivateAttr(default=Path("."))
 
     @field_validator("networks", "protocols", "monitors")
@@ -233,6 +236,8 @@ class BulwarkConfig(_Strict):
             out[f"networks.{name}.rpc_http"] = SecretRef(net.rpc_http.reference, self._base_dir)
             if net.rpc_ws is not None:
                 out[f"networks.{name}.rpc_ws"] = SecretRef(net.rpc_ws.reference, self._base_dir)
+        if self.database_url is not None:
+            out["database_url"] = SecretRef(self.database_url.reference, self._base_dir)
         return out
 
     def secret(self, location: str) -> SecretRef:

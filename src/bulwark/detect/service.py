@@ -24,12 +24,14 @@ log = get_logger(__name__)
 class Raised:
     finding: Finding
     latency_ms: float | None = None  # pending arrival -> finding, for mempool findings
+    block_hash: Hash32 | None = None  # the block of a mined transaction's finding
 
 
 @dataclass(frozen=True, slots=True)
 class Withdrawn:
     finding: Finding
     reason: str
+    block_hash: Hash32 | None = None  # the orphaned block
 
 
 Output = Raised | Withdrawn
@@ -112,7 +114,8 @@ class DetectionService:
                 for f in self._by_block.pop(event.hash, []):
                     self.screener.withdraw(f)
                     await self._emit(
-                        sink, Withdrawn(f, f"block {event.number} {event.hash} orphaned by a reorg")
+                        sink,
+                        Withdrawn(f, f"block {event.number} {event.hash} orphaned by a reorg", event.hash),
                     )
             elif isinstance(event, BlocksSkipped):
                 log.warning(
@@ -141,4 +144,4 @@ class DetectionService:
                 continue
             for f in findings:
                 self._by_block[block.hash].append(f)
-                await self._emit(sink, Raised(f))
+                await self._emit(sink, Raised(f, block_hash=block.hash))

@@ -11,6 +11,7 @@ import structlog
 
 from bulwark.chain import ChainClient, run
 from bulwark.cli.main import main
+from bulwark.store import Store, default_url
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
 
 pytestmark = pytest.mark.e2e
@@ -37,9 +38,12 @@ def _reset_logging() -> Iterator[None]:
     structlog.reset_defaults()
 
 
+@pytest.mark.parametrize("with_db", [False, True], ids=["state-dir", "database"])
 def test_watch_prints_findings_of_mined_blocks_as_json_lines(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    with_db: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    db_url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    extra = ["--db", db_url] if with_db else []
     with Anvil(AnvilOptions()) as node:
         a = node.accounts
 
@@ -68,6 +72,7 @@ def test_watch_prints_findings_of_mined_blocks_as_json_lines(
                     str(tmp_path / "state"),
                     "--until-block",
                     "0",
+                    *extra,
                 ]
             )
         assert info.value.code == 0
@@ -83,6 +88,7 @@ def test_watch_prints_findings_of_mined_blocks_as_json_lines(
                     str(tmp_path / "state"),
                     "--until-block",
                     "4",
+                    *extra,
                 ]
             )
         assert info.value.code == 0
@@ -94,3 +100,17 @@ def test_watch_prints_findings_of_mined_blocks_as_json_lines(
         ]
         assert small != big
         assert node.http_url not in json.dumps(lines)
+        # The finding is in the store, and the checkpoint where it was asked to be.
+        state = tmp_path / "state"
+        store = Store(db_url if with_db else default_url(state))
+        try:
+            assert [(f["tx_hash"], f["withdrawn"]) for f in store.findings()] == [(big, False)]
+            cp = store.load("local-heads")
+        finally:
+            store.close()
+        json_cp = state / "local-heads.checkpoint.json"
+        if with_db:
+            assert cp is not None and cp.block_number == 4 and cp.data["recent"]
+            assert not json_cp.exists()
+        else:
+            assert cp is None and json.loads(json_cp.read_text())["block_number"] == 4

@@ -1,0 +1,82 @@
+"""Detection's durable state: checkpoints in the store survive a restart with their recent hashes;
+recorded findings of an orphaned block are withdrawn; a store failure never swallows the alert."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bulwark.chain import run
+from bulwark.chain.watchers import Checkpoint
+from bulwark.detect.persist import StoreCheckpoints, recording
+from bulwark.detect.service import Output, Raised, Withdrawn
+from bulwark.domain import Confidence, Finding, Hash32, Severity, TxHash, VulnClass
+from bulwark.errors import StoreError
+from bulwark.store import Store
+
+H1, H2 = Hash32("0x" + "11" * 32), Hash32("0x" + "22" * 32)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(f"sqlite:///{tmp_path / 'b.db'}")
+    yield s
+    s.close()
+
+
+def _finding(tx: str, block: int | None) -> Finding:
+    return Finding(
+        detector="rule:x",
+        vuln_class=VulnClass.ACCESS_CONTROL,
+        severity=Severity.HIGH,
+        confidence=Confidence.HIGH,
+        title="t",
+        protocol="p",
+        contract=None,
+        tx_hash=TxHash(tx),
+        pending=block is None,
+        block_number=block,
+    )
+
+
+def test_checkpoint_round_trip_keeps_recent_hashes(store: Store, tmp_path: Path) -> None:
+    cps = StoreCheckpoints(store)
+    assert cps.load("net-heads") is None
+    cps.save("net-heads", Checkpoint(7, H2, ((6, H1), (7, H2))))
+    cps.save("net-heads", Checkpoint(8, H1, ((7, H2), (8, H1))))  # an update, not a second row
+    # A fresh Store on the same database: what a restarted watcher sees.
+    again = Store(store.url)
+    try:
+        assert StoreCheckpoints(again).load("net-heads") == Checkpoint(8, H1, ((7, H2), (8, H1)))
+    finally:
+        again.close()
+
+
+def test_recording_stores_findings_and_withdraws_an_orphaned_block(store: Store) -> None:
+    seen: list[Output] = []
+    sink = recording(store, seen.append)
+    mined_a, mined_b, pending = _finding("0xa", 5), _finding("0xb", 6), _finding("0xc", None)
+
+    async def go() -> None:
+        await sink(Raised(mined_a, block_hash=H1))
+        await sink(Raised(mined_b, block_hash=H2))
+        await sink(Raised(pending, latency_ms=3.0))
+        await sink(Withdrawn(mined_a, "orphaned", H1))
+
+    run(go())
+    assert [type(x).__name__ for x in seen] == ["Raised", "Raised", "Raised", "Withdrawn"]
+    assert sorted(f["tx_hash"] for f in store.findings()) == ["0xb", "0xc"]
+    all_ = {f["tx_hash"]: f["withdrawn"] for f in store.findings(include_withdrawn=True)}
+    assert all_ == {"0xa": True, "0xb": False, "0xc": False}
+
+
+def test_a_store_failure_still_delivers_the_finding(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object, **__: object) -> int:
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(store, "record_finding", broken)
+    seen: list[Output] = []
+    run(recording(store, seen.append)(Raised(_finding("0xd", None))))
+    assert len(seen) == 1
