@@ -21,10 +21,10 @@ $(NODE_STAMP): package-lock.json package.json
 	touch $@
 
 demo: setup
-	$(BIN)/bulwark doctor
+	$(BIN)/bulwark demo
 
 doctor: setup
-	$(BIN)/bulwark doctor
+	$(BIN)/bulwark demo
 
 lint: setup
 	$(BIN)/ruff check src tests bench

@@ -64,6 +64,7 @@ class FullOptions:
     benign_after: int = 30
     max_candidates: int = 3
     on_event: Callable[[FlowEvent], None] | None = None
+    on_contained: Callable[[Mapping[str, Any]], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +398,8 @@ async def run_full_async(
     """Containment, then the incident flow to CLOSED (or a failure branch) on the same chain."""
 
     async def then(sctx: ScenarioContext, hashes: list[TxHash], contained: dict[str, Any]) -> dict[str, Any]:
+        if full.on_contained is not None:
+            full.on_contained(contained)
         incident_id = _primary_incident(store, hashes)
         if incident_id is None:
             return {

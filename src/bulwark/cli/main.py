@@ -10,10 +10,12 @@ import typer
 from bulwark import __version__, logs
 from bulwark.cli import audit, doctor
 from bulwark.cli import config as config_cmd
+from bulwark.cli import demo as demo_cmd
 from bulwark.cli import govern as govern_cmd
 from bulwark.cli import patch as patch_cmd
 from bulwark.cli import scenario as scenario_cmd
 from bulwark.cli import serve as serve_cmd
+from bulwark.cli import verify as verify_cmd
 from bulwark.cli import watch as watch_cmd
 from bulwark.errors import BulwarkError
 
@@ -44,6 +46,8 @@ def _version() -> None:
 
 
 doctor.register(app)
+demo_cmd.register(app)
+verify_cmd.register(app)
 patch_cmd.register(app)
 config_cmd.register(app)
 watch_cmd.register(app)

@@ -66,6 +66,29 @@ def _run_detect(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool)
     typer.echo(f"loss         {_usd(out['loss_wei'])} ({out['loss_wei']} wei): attack {verdict}")
 
 
+def _run_full(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool) -> None:
+    """``--protect full``: the whole loop, signed by the demo Safe owners (bulwark.app.full)."""
+    from pathlib import Path
+
+    from bulwark.cli.demo import report_markdown, run_full
+
+    if fix:
+        raise UsageError("--fix and --protect full do not go together: the full loop writes its own fix")
+    out = run_full(
+        name,
+        db=None,
+        benign_txs=benign_txs,
+        seed=seed,
+        regress=20,
+        reports=Path("reports"),
+        narrate=not as_json,
+    )
+    if as_json:
+        typer.echo(json.dumps(out, default=str))
+        return
+    typer.echo(report_markdown(out))
+
+
 def register(app: typer.Typer) -> None:
     scenario_app = typer.Typer(
         name="scenario",
@@ -108,6 +131,9 @@ def register(app: typer.Typer) -> None:
             return
         if protect.strip().lower() == "detect":
             _run_detect(name, benign_txs, seed, fix, as_json)
+            return
+        if protect.strip().lower() == "full":
+            _run_full(name, benign_txs, seed, fix, as_json)
             return
         level = parse_protect(protect)  # fails before anything starts
         corpus = load_corpus()

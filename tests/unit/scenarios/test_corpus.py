@@ -165,11 +165,14 @@ def test_cli_run_with_an_unknown_protect_level_errors_cleanly(capsys: pytest.Cap
     ]
 
 
-def test_cli_run_with_a_later_protect_level_errors_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
-    proc = _cli(capsys, "run", "oracle-open-setprice", "--protect", "full", "--json")
+@pytest.mark.parametrize("level", ["detect", "contain", "full"])
+def test_cli_every_protect_level_checks_the_scenario_before_starting(
+    capsys: pytest.CaptureFixture[str], level: str
+) -> None:
+    proc = _cli(capsys, "run", "no-such-thing", "--protect", level, "--json")
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
-    assert "not available yet" in proc.stderr
+    assert "unknown scenario 'no-such-thing'" in proc.stderr
 
 
 def test_cli_run_unknown_scenario_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
