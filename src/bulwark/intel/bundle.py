@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import stix2
+import stix2  # type: ignore[import-untyped]  # no stubs; pyproject has no override for it yet
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils.address import to_checksum_address
@@ -59,7 +59,7 @@ class IntelError(BulwarkError, ValueError):
     """A bundle or feed could not be built, read or trusted."""
 
 
-@stix2.CustomObject(  # type: ignore[misc]
+@stix2.CustomObject(
     SIGNATURE_TYPE,
     [
         (
@@ -79,8 +79,11 @@ class IntelError(BulwarkError, ValueError):
         ),
     ],
 )
-class BundleSignature:
+class _BundleSignature:
     pass
+
+
+BundleSignature: Any = _BundleSignature  # built by stix2's decorator; untyped for mypy
 
 
 def pattern_for(kind: IndicatorKind, value: str) -> str:

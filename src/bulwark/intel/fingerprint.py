@@ -66,6 +66,9 @@ def bytecode_fingerprint(runtime: bytes) -> str:
 
 _GLOBALS = {"msg", "block", "tx", "this", "super", "abi", "type", "now", "gasleft", "keccak256", "require",
             "revert", "assert", "ecrecover", "address", "selfdestruct", "blockhash", "sha256"}  # fmt: skip
+_SKIP = frozenset({"src", "id", "nodeType", "typeDescriptions", "documentation", "nameLocation", "name",
+                   "memberName", "referencedDeclaration", "overloadedDeclarations", "scope", "value",
+                   "hexValue", "absolutePath"})  # fmt: skip
 _KEEP_FLAGS = ("operator", "visibility", "stateMutability", "kind", "isConstant", "constant", "mutability")
 
 
@@ -100,9 +103,7 @@ def ast_shape(node: Any) -> Any:
         return out
     children = []
     for key in sorted(node):
-        if key in ("src", "id", "nodeType", "typeDescriptions", "documentation", "nameLocation",
-                   "name", "memberName", "referencedDeclaration", "overloadedDeclarations",
-                   "scope", "value", "hexValue", "absolutePath", "nodes" if kind == "SourceUnit" else ""):  # fmt: skip
+        if key in _SKIP:
             continue
         value = node[key]
         if isinstance(value, Mapping | list):
