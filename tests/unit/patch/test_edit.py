@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from bulwark.domain.patch import Edit
 from bulwark.patch.edit import EditConflict, apply_edits, check_disjoint, overlapping, unified_diff
 
-TEXT = st.text(alphabet=st.sampled_from(list("ab ;{}\n") + ["é", "€", "𝄞", "ü"]), min_size=0, max_size=60)
+TEXT = st.text(alphabet=st.sampled_from([*list("ab ;{}\n"), "é", "€", "𝄞", "ü"]), min_size=0, max_size=60)
 
 
 def _boundaries(text: str) -> list[int]:

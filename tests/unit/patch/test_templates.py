@@ -69,11 +69,20 @@ def test_unchecked_token_transfer_goes_through_a_safe_helper(compiler: Compiler)
     check_snapshot("unchecked_token_transfer", best.diff)
 
 
-def test_signature_replay_records_used_digests(compiler: Compiler) -> None:
-    best = _patches(compiler, "Voucher.sol")[0]
-    assert best.vuln_class is VulnClass.SIGNATURE_REPLAY
-    assert "_bulwarkUseDigest(h);" in best.patched_sources["contracts/Voucher.sol"]
-    check_snapshot("signature_used_digest", best.diff)
+def test_signature_replay_without_a_unique_field_binds_a_nonce_first(compiler: Compiler) -> None:
+    """(to, amount) carries no id: recording digests would refuse paying the same amount twice, so
+    the first fix binds a nonce, the chain and the contract; digest tracking is the next candidate."""
+    patches = [p for p in _patches(compiler, "Voucher.sol") if p.vuln_class is VulnClass.SIGNATURE_REPLAY]
+    best = patches[0]
+    text = best.patched_sources["contracts/Voucher.sol"]
+    assert best.template == "signature-bind-domain"
+    assert "abi.encodePacked(address(this), block.chainid, _bulwarkNonceOf(signer), to, amount)" in text
+    assert "_bulwarkUseNonce(signer);" in text
+    check_snapshot("signature_bind_domain_nonce", best.diff)
+    digest = next(p for p in patches if p.template == "signature-used-digest")
+    assert "_bulwarkUseDigest(h);" in digest.patched_sources["contracts/Voucher.sol"]
+    assert patches.index(digest) > 0
+    check_snapshot("signature_used_digest", digest.diff)
 
 
 def test_unsafe_unchecked_block_is_reopened_but_loop_increments_are_kept(compiler: Compiler) -> None:

@@ -208,13 +208,13 @@ def nonce_helpers() -> str:
     return f"""
 /// @dev Added by Bulwark: per-signer nonces bound into signed messages, kept in the ERC-7201
 ///      namespace "{NONCE_NAMESPACE}" (storage layout unchanged).
-function _bulwarkNonceOf(address signer) private view returns (uint256 nonce) {{
-    bytes32 slot = keccak256(abi.encode(signer, uint256({slot})));
+function _bulwarkNonceOf(address account) private view returns (uint256 nonce) {{
+    bytes32 slot = keccak256(abi.encode(account, uint256({slot})));
     assembly {{ nonce := sload(slot) }}
 }}
 
-function _bulwarkUseNonce(address signer) private {{
-    bytes32 slot = keccak256(abi.encode(signer, uint256({slot})));
+function _bulwarkUseNonce(address account) private {{
+    bytes32 slot = keccak256(abi.encode(account, uint256({slot})));
     uint256 nonce;
     assembly {{ nonce := sload(slot) }}
     assembly {{ sstore(slot, add(nonce, 1)) }}
@@ -352,8 +352,13 @@ class DomainBindFix(FixTemplate):
                     edits,
                     f"The message {fn.name} accepts could be used again (here, or on another deployment or "
                     f"chain), so a valid signature could be replayed. The fix binds {bound} into the signed "
-                    f"message ({holder.name}). Signers must sign the new message (the contract's own "
-                    f"{holder.name} returns it); every function keeps its signature.",
+                    f"message ({holder.name}). Signers must sign the new message"
+                    + (
+                        f" (the contract's own {holder.name} returns it)"
+                        if holder.id != fn.id and holder.is_entry
+                        else ""
+                    )
+                    + "; every function keeps its signature.",
                     preference=preference,
                 )
             return
