@@ -88,6 +88,7 @@ def bench_one(name: str, compiler: Compiler, regress: int, fuzz: int) -> dict[st
             regress=regress,
             protected=live.protected + live.victims,
             invariants=protocol_invariants(live),
+            price_oracle=live.world.protocol.address("oracle"),
             fuzz_examples=fuzz,
         )
         t = time.perf_counter()

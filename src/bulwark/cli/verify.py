@@ -54,6 +54,10 @@ def register(app: typer.Typer) -> None:
         upgrader: Annotated[
             str | None, typer.Option("--upgrader", help="Account allowed to upgrade (default: discovered).")
         ] = None,
+        price_oracle: Annotated[
+            str | None,
+            typer.Option("--price-oracle", help="Contract with price(address) to value assets by."),
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     ) -> None:
         """Upgrade safety, exploit replay, regression replay, invariants, cost -> verdict + evidence hash."""
@@ -84,6 +88,7 @@ def register(app: typer.Typer) -> None:
             protected=tuple(_address(p, "--protect") for p in protect),
             assets=tuple(_address(a, "--asset") for a in asset),
             upgrader=_address(upgrader, "--upgrader") if upgrader else None,
+            price_oracle=_address(price_oracle, "--price-oracle") if price_oracle else None,
         )
         with Compiler() as compiler:
             verdict = run(verify(request, compiler=compiler))

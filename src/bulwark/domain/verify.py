@@ -147,20 +147,45 @@ class AttackReplay:
     invariants: tuple[InvariantResult, ...] = ()  # declared invariants checked after the replay
     poc_passed: bool | None = None  # None: no PoC given; True: the PoC's exploit still succeeded
     poc_detail: str = ""
+    # Value of 1e18 units of an asset in a common unit (e.g. USD wei), read before the replay.
+    # Priced assets are netted by value (collateral posted for a loan is not a loss); an
+    # unpriced asset counts on its own.
+    prices: Mapping[str, int] = field(default_factory=dict)
+
+    def _value(self, group: str) -> int:
+        return sum(
+            c.delta * self.prices[c.asset] // 10**18
+            for c in self.net
+            if c.holder == group and c.asset in self.prices
+        )
+
+    @property
+    def victim_value_delta(self) -> int:
+        return self._value("victims")
+
+    @property
+    def attacker_value_delta(self) -> int:
+        return self._value("attackers")
 
     @property
     def victim_losses(self) -> tuple[BalanceChange, ...]:
-        return tuple(c for c in self.net if c.holder == "victims" and c.delta < 0)
+        return tuple(
+            c for c in self.net if c.holder == "victims" and c.delta < 0 and c.asset not in self.prices
+        )
 
     @property
     def attacker_gains(self) -> tuple[BalanceChange, ...]:
-        return tuple(c for c in self.net if c.holder == "attackers" and c.delta > 0)
+        return tuple(
+            c for c in self.net if c.holder == "attackers" and c.delta > 0 and c.asset not in self.prices
+        )
 
     @property
     def blocked(self) -> bool:
         return (
             not self.victim_losses
             and not self.attacker_gains
+            and self.victim_value_delta >= 0
+            and self.attacker_value_delta <= 0
             and self.poc_passed is not True
             and all(i.holds for i in self.invariants)
         )

@@ -88,6 +88,7 @@ class VerifyRequest:
     fuzz_steps: int = 6
     fork_block: int | None = None
     upgrader: Address | None = None
+    price_oracle: Address | None = None  # ``price(address) -> uint256``; nets assets by value
     search_roots: tuple[Path, ...] = ()
     max_gas_overhead_pct: float | None = None
 
@@ -274,7 +275,7 @@ async def _attack_phase(
                     "(checked on the fork)",
                 )
             )
-        report, _ = await replay_attack(fork, plan, installed.how)
+        report, _ = await replay_attack(fork, plan, installed.how, request.price_oracle)
         invariants: tuple[InvariantResult, ...] = ()
         if request.invariants:
             invariants = await asyncio.to_thread(check_invariants, fork.url, request.invariants)
@@ -287,6 +288,9 @@ async def _attack_phase(
         gained = ", ".join(f"{c.asset} {c.delta:+d}" for c in report.attacker_gains) or "nothing"
         broken_inv = ", ".join(i.name for i in report.invariants if not i.holds)
         detail = f"victims lost {lost}; attacker gained {gained}"
+        if report.prices:
+            victims, attacker = report.victim_value_delta, report.attacker_value_delta
+            detail += f"; by value: victims {victims:+d}, attacker {attacker:+d}"
         if broken_inv:
             detail += f"; invariants broken: {broken_inv}"
         if report.poc_passed:

@@ -22,6 +22,7 @@ from bulwark.chain.convert import to_address, to_bytes, to_int, to_transaction
 from bulwark.chain.mempool import BatchRpc
 from bulwark.domain import Address, Transaction, TxHash
 from bulwark.domain.verify import AttackReplay, BalanceChange, TxOutcome
+from bulwark.errors import BulwarkError
 from bulwark.verify.fork import Fork, VerifyError
 
 __all__ = [
@@ -262,9 +263,38 @@ async def measure(
     return out
 
 
-async def replay_attack(fork: Fork, plan: AttackPlan, install: str) -> tuple[AttackReplay, list[TxOutcome]]:
+_PRICE_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": "price",
+        "stateMutability": "view",
+        "inputs": [{"name": "a", "type": "address"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    }
+]
+
+
+async def prices(fork: Fork, oracle: Address, assets: Sequence[Address]) -> dict[str, int]:
+    """``oracle.price(asset)`` for every asset it prices (value of 1e18 units); others are left out."""
+    out: dict[str, int] = {}
+    for asset in assets:
+        data = "0x" + encode_call(_PRICE_ABI, "price", asset).hex()
+        try:
+            raw = await fork.rpc("eth_call", [{"to": oracle, "data": data}, "latest"])
+        except BulwarkError:
+            continue
+        value = int(decode_result(_PRICE_ABI, "price", to_bytes(raw)))
+        if value > 0:
+            out[asset.lower()] = value
+    return out
+
+
+async def replay_attack(
+    fork: Fork, plan: AttackPlan, install: str, price_oracle: Address | None = None
+) -> tuple[AttackReplay, list[TxOutcome]]:
     """Replay the attack window on a fork that already runs the candidate."""
     holders = list(dict.fromkeys([*plan.victims, *plan.attackers]))
+    priced = await prices(fork, price_oracle, plan.assets) if price_oracle is not None else {}
     before = await measure(fork, holders, plan.assets)
     replayed = await replay_window(fork, plan.window, plan.timestamps)
     after = await measure(fork, holders, plan.assets)
@@ -287,6 +317,7 @@ async def replay_attack(fork: Fork, plan: AttackPlan, install: str) -> tuple[Att
         assets=tuple(sorted(a.lower() for a in plan.assets)),
         changes=tuple(changes),
         net=tuple(_net(changes, victims)),
+        prices=priced,
     )
     return report, results
 

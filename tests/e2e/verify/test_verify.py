@@ -48,6 +48,7 @@ def check(live: LiveRun, candidate: Path, compiler: Compiler, *, regress: int = 
         attack_txs=live.attack_txs,
         regress=regress,
         protected=live.protected + live.victims,
+        price_oracle=live.world.protocol.address("oracle"),
     )
     return run(verify(request, compiler=compiler))
 
