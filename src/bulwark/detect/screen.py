@@ -27,6 +27,7 @@ import asyncio
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bulwark.chain.mempool import BatchRpc, RpcCallError, tx_request
 from bulwark.detect.base import DetectError
@@ -140,11 +141,12 @@ class Screener:
             for nonce in sorted(by_nonce)[:-64]:
                 del by_nonce[nonce]
 
-    async def _earlier(self, tx: Transaction) -> list[Transaction]:
-        by_nonce = self._pending.get(tx.sender)
-        if not by_nonce or not any(n < tx.nonce for n in by_nonce):
-            return []
-        mined = int(await self.rpc.request("eth_getTransactionCount", [tx.sender, "latest"]), 16)
+    def _maybe_earlier(self, tx: Transaction) -> bool:
+        return any(n < tx.nonce for n in self._pending.get(tx.sender, ()))
+
+    def _still_pending(self, tx: Transaction, mined: int) -> list[Transaction]:
+        """The sender's noted transactions below ``tx``'s nonce that ``latest`` has not mined."""
+        by_nonce = self._pending.get(tx.sender, {})
         for nonce in [n for n in by_nonce if n < mined]:
             del by_nonce[nonce]
         return [by_nonce[n] for n in sorted(by_nonce) if n < tx.nonce]
@@ -178,23 +180,47 @@ class Screener:
         root, steps = parse_call_trace(raw, tx.hash)
         return TxEvent(tx, True, root, None, steps)
 
-    async def simulate(self, tx: Transaction) -> TxEvent:
-        started = time.perf_counter()
-        earlier = await self._earlier(tx)
-        if earlier:
-            event = await self._simulate_chain(earlier, tx)
-            self.stats.simulated += 1
-            self.stats.sim_seconds += time.perf_counter() - started
-            return event
-        call = tx_request(tx)
+    async def _trace(self, call: dict[str, Any], tx: Transaction) -> RawFrame:
         try:
             raw: RawFrame = await self.rpc.request("debug_traceCall", [call, self.block_tag, _CALL_TRACER])
         except RpcCallError as exc:
-            self.stats.failures += 1
             raise SimulationFailed(
                 f"cannot simulate pending transaction {tx.hash}: {exc.user_message}"
             ) from exc
-        root, steps = parse_call_trace(raw, tx.hash)
+        return raw
+
+    async def simulate(self, tx: Transaction) -> TxEvent:
+        started = time.perf_counter()
+        call = tx_request(tx)
+        traced: RawFrame | BaseException
+        if self._maybe_earlier(tx):
+            # Does the sender still have earlier transactions pending? Ask while tracing the
+            # transaction alone (the usual answer is no: they were mined), saving a round trip.
+            results: tuple[Any, RawFrame | BaseException] = await asyncio.gather(
+                self.rpc.request("eth_getTransactionCount", [tx.sender, "latest"]),
+                self._trace(call, tx),
+                return_exceptions=True,
+            )
+            mined, traced = results
+            if isinstance(mined, BaseException):
+                self.stats.failures += 1
+                raise SimulationFailed(f"cannot read the nonce of {tx.sender}: {mined}") from mined
+            earlier = self._still_pending(tx, int(mined, 16))
+            if earlier:
+                event = await self._simulate_chain(earlier, tx)
+                self.stats.simulated += 1
+                self.stats.sim_seconds += time.perf_counter() - started
+                return event
+        else:
+            try:
+                traced = await self._trace(call, tx)
+            except SimulationFailed:
+                self.stats.failures += 1
+                raise
+        if isinstance(traced, BaseException):
+            self.stats.failures += 1
+            raise traced
+        root, steps = parse_call_trace(traced, tx.hash)
         event = TxEvent(tx, True, root, None, steps)
         if self._needs_diff(event):
             self.stats.diffs += 1
