@@ -117,7 +117,6 @@ class PullPaymentFix(FixTemplate):
         if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
             return
         edits: list[Edit] = []
-        with_call = False
         for call in blocking_payments(program, fn):
             target = call_target(call) or {}
             recipient = _recipient(ctx, target.get("expression") or {})
@@ -129,11 +128,11 @@ class PullPaymentFix(FixTemplate):
                 value = _value_of(ctx, call)
                 if value is None:
                     return
-                with_call = True
                 edits.append(ctx.replace(call, f"_bulwarkCallOrCredit({recipient}, {value})"))
         if not edits:
             return
-        edits.append(ctx.contract_end(contract, _helpers(ctx, with_call)))
+        # the same helpers whatever was rewritten, so two such fixes combine into one copy
+        edits.append(ctx.contract_end(contract, _helpers(ctx, True)))
         yield self.candidate(
             finding,
             edits,

@@ -109,7 +109,7 @@ class BlockFloorFix(FixTemplate):
                 if key is None:
                     return
                 keys.add(ctx.node_text(stored))
-                blocks = f"({ctx.node_text(period)} + {SLOT_SECONDS - 1}) / {SLOT_SECONDS}"
+                blocks = f"(uint256({ctx.node_text(period)}) + {SLOT_SECONDS - 1}) / {SLOT_SECONDS}"
                 edits.append(
                     ctx.replace(
                         cmp,
