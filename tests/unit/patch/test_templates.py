@@ -165,8 +165,9 @@ def test_push_payments_that_a_recipient_can_refuse_become_pay_or_credit(compiler
 def test_timestamp_wait_also_needs_the_blocks(compiler: Compiler) -> None:
     best = _single(_patches(compiler, "Throne.sol"), "timestamp-block-floor")
     text = best.patched_sources["contracts/Throne.sol"]
-    assert "block.number >= _bulwarkBlockOf(keccak256(abi.encode(uint256(" in text
-    assert "+ (uint256(1 hours) + 11) / 12" in text
+    assert "&& _bulwarkBlocksPassed(keccak256(abi.encode(uint256(" in text
+    assert ", msg.sender)), (uint256(1 hours) + 11) / 12))" in text
+    assert "return marked == 0 || block.number >= marked + blocks;" in text
     assert text.count("_bulwarkMarkBlock(keccak256(abi.encode(uint256(") == 1
     check_snapshot("timestamp_block_floor", best.diff)
 

@@ -82,9 +82,12 @@ function _bulwarkMarkBlock(bytes32 key) private {{
     assembly {{ sstore(slot, number()) }}
 }}
 
-function _bulwarkBlockOf(bytes32 key) private view returns (uint256 blockNumber) {{
+/// @dev True when no block was recorded for `key` (set before the patch) or `blocks` have passed.
+function _bulwarkBlocksPassed(bytes32 key, uint256 blocks) private view returns (bool) {{
     bytes32 slot = keccak256(abi.encode(key, uint256({slot})));
-    assembly {{ blockNumber := sload(slot) }}
+    uint256 marked;
+    assembly {{ marked := sload(slot) }}
+    return marked == 0 || block.number >= marked + blocks;
 }}
 """
 
@@ -113,7 +116,7 @@ class BlockFloorFix(FixTemplate):
                 edits.append(
                     ctx.replace(
                         cmp,
-                        f"({ctx.node_text(cmp)} && block.number >= _bulwarkBlockOf({key}) + {blocks})",
+                        f"({ctx.node_text(cmp)} && _bulwarkBlocksPassed({key}, {blocks}))",
                     )
                 )
         if not edits:
