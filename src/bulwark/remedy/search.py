@@ -3,7 +3,8 @@
 :func:`candidates` turns the catalogue's setters for a finding class into concrete remedies,
 using the setters' current values (every argument but the one changed keeps its value):
 
-* a limit (loan-to-value, cap, maximum, borrow limit): halved first, then zero;
+* a limit (loan-to-value, cap, maximum, borrow limit): halved first, then the smallest positive
+  value (setters often refuse zero), then zero;
 * a fee: raised to the configured ceiling;
 * an address (oracle, price source, feed): each declared alternative.
 
@@ -101,10 +102,12 @@ def candidates(
             now = values[i]
             options: list[tuple[str, Any, int]] = []
             if p.type.startswith("uint") and now is not None and _LIMIT.search(p.name + (p.stored_in or "")):
-                if int(now) > 1:
+                if int(now) > 3:
                     options.append((f"halve:{p.name}", int(now) // 2, 0))
+                if int(now) > 1:
+                    options.append((f"min:{p.name}", 1, 1))  # for setters that refuse zero
                 if int(now) > 0:
-                    options.append((f"zero:{p.name}", 0, 1))
+                    options.append((f"zero:{p.name}", 0, 2))
             elif p.type.startswith("uint") and now is not None and _FEE.search(p.name + (p.stored_in or "")):
                 if int(now) < fee_ceiling:
                     options.append((f"raise:{p.name}", fee_ceiling, 0))

@@ -52,6 +52,11 @@ def attack_reasons(attack: AttackReplay) -> list[Reason]:
     lost = ", ".join(f"{c.asset} {c.delta:+d}" for c in attack.victim_losses) or "nothing"
     gained = ", ".join(f"{c.asset} {c.delta:+d}" for c in attack.attacker_gains) or "nothing"
     detail = f"victims lost {lost}; attacker gained {gained}"
+    if attack.prices:
+        detail += (
+            f"; valued at the oracle: victims {attack.victim_value_delta:+d}, "
+            f"attackers {attack.attacker_value_delta:+d} (wei of USD)"
+        )
     broken = ", ".join(i.name for i in attack.invariants if not i.holds)
     if broken:
         detail += f"; invariants broken: {broken}"

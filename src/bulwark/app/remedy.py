@@ -1,0 +1,608 @@
+"""Remediation by state, composed: catalogue → search on forks → verification → impact → proposal.
+
+The remedy stage (:mod:`bulwark.remedy`) knows setters, candidates, verdicts and impact; the
+verification stage (:mod:`bulwark.verify`) knows forks and replays. Stages do not import each
+other, so this module wires them:
+
+    result = await find_parameter_remedy(RemedyRequest(...), compiler=compiler)
+    proposals = await propose_parameter_remedy(client, store, policy, result, severity=...)
+
+Each candidate is screened by replaying the attack on a fork of the block before it, with the
+remedy's calls made by the admin (the timelock, impersonated: the same calls its execution will
+make) — containment transactions (the sentinel's pause) are left out of the replayed window so
+the remedy, not the pause, must stop the attack. The first candidate that stops it is verified in
+full: the last N benign transactions replayed on two forks (original, remedied), invariants,
+and the impact report (history + forward simulation), hashed into its own evidence.
+
+:func:`measure_code_impact` gives the same impact report for a code patch (an upgrade).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bulwark.chain.abi import decode_result, encode_call
+from bulwark.chain.convert import to_bytes, to_int
+from bulwark.chain.mempool import BatchRpc
+from bulwark.domain import Address, Severity
+from bulwark.domain.govern import Policy, Proposal
+from bulwark.domain.remedy import (
+    ImpactReport,
+    MetricKind,
+    ParameterRemedy,
+    RemedyAttempt,
+    RemedyKind,
+    RemedyResult,
+    Setter,
+)
+from bulwark.domain.verify import AttackReplay, Invariant, RegressionReport, Verdict
+from bulwark.govern.parameters import propose_parameters
+from bulwark.logs import get_logger
+from bulwark.remedy.catalogue import apply_declared, catalogue
+from bulwark.remedy.impact import Observed, TxRun, impact_report
+from bulwark.remedy.search import candidates, search
+from bulwark.remedy.verify import attack_reasons, remedy_verdict
+from bulwark.scenarios.corpus import Scenario
+from bulwark.scenarios.protocol import DemoProtocol
+from bulwark.store import Store
+from bulwark.toolchain.paths import project_root
+from bulwark.toolchain.solc import Compiler
+from bulwark.verify.fork import Fork, VerifyError
+from bulwark.verify.invariants import check_invariants
+from bulwark.verify.regress import compare, replay_pair, select_benign
+from bulwark.verify.replay import AttackPlan, plan_attack, replay_attack
+
+__all__ = [
+    "ComponentSource",
+    "Forward",
+    "Probe",
+    "RemedyRequest",
+    "find_parameter_remedy",
+    "measure_code_impact",
+    "propose_parameter_remedy",
+]
+
+log = get_logger(__name__)
+
+# Runs a short benign simulation on the fork at the given URL; returns what each transaction did.
+Forward = Callable[[str], Awaitable[list[TxRun]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentSource:
+    """A protected component: its proxy and the source of its live implementation."""
+
+    proxy: Address
+    source: Path
+    contract: str
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """A metric read with ``eth_call``: ``fn(args)`` on ``to`` (output ``index`` of the result);
+    with ``per`` set, the value is ``value * 10_000 / per-value`` (basis points, e.g. utilisation)."""
+
+    kind: MetricKind
+    label: str
+    to: Address
+    fn: str
+    inputs: tuple[str, ...] = ()
+    args: tuple[Any, ...] = ()
+    outputs: tuple[str, ...] = ("uint256",)
+    index: int = 0
+    per: Probe | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemedyRequest:
+    rpc_url: str = field(repr=False)
+    admin: Address  # who makes the setter calls: the timelock
+    finding_class: str
+    attack_txs: tuple[str, ...]
+    components: Mapping[str, ComponentSource]
+    protected: tuple[Address, ...] = ()
+    skip_senders: tuple[Address, ...] = ()  # containment (sentinel) txs left out of the attack window
+    regress: int = 12
+    declared: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    alternatives: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    invariants: tuple[Invariant, ...] = ()
+    probes: tuple[Probe, ...] = ()
+    forward: Forward | None = None
+    max_tries: int = 4
+    max_blocked: int | None = None
+    names: Mapping[str, str] = field(default_factory=dict)  # "0x<to>:0x<selector>" -> "lending.borrow"
+    # Values the attack's asset moves at this oracle's prices (collateral posted is not a loss).
+    price_oracle: Address | None = None
+
+
+# ----------------------------------------------------------------------------- catalogue
+
+
+def build_catalogue(request: RemedyRequest, compiler: Compiler) -> tuple[Setter, ...]:
+    setters: list[Setter] = []
+    for name, comp in request.components.items():
+        result = compiler.compile_files([comp.source])
+        setters += catalogue(result, comp.contract, name)
+    return apply_declared(setters, request.declared)
+
+
+def _getter_abi(var: str, out: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "name": var,
+            "stateMutability": "view",
+            "inputs": [],
+            "outputs": [{"name": "", "type": out}],
+        }
+    ]
+
+
+async def _current_values(
+    live: BatchRpc, setters: Sequence[Setter], components: Mapping[str, ComponentSource], block: int
+) -> dict[tuple[str, str], Any]:
+    wanted = {
+        (s.component, p.stored_in, p.type): None
+        for s in setters
+        for p in s.params
+        if p.stored_in and s.component in components
+    }
+    out: dict[tuple[str, str], Any] = {}
+    for comp, var, typ in wanted:
+        abi = _getter_abi(var, typ)
+        call = {"to": components[comp].proxy, "data": "0x" + encode_call(abi, var).hex()}
+        try:
+            raw = await live.request("eth_call", [call, hex(block)])
+            out[(comp, var)] = decode_result(abi, var, to_bytes(raw))
+        except Exception as exc:
+            log.warning("getter unreadable", component=comp, var=var, why=str(exc))
+    return out
+
+
+# ----------------------------------------------------------------------------- fork work
+
+
+async def _apply(fork: Fork, admin: Address, remedy: ParameterRemedy) -> bool:
+    await fork.client.set_balance(admin, 10**22)
+    for c in remedy.calls:
+        rc = await fork.execute(admin, Address(c.target), bytes.fromhex(c.data[2:]), gas=2_000_000)
+        if to_int(rc.get("status", 0)) != 1:
+            return False
+    return True
+
+
+async def _screen(
+    request: RemedyRequest, plan: AttackPlan, remedy: ParameterRemedy
+) -> tuple[RemedyAttempt, AttackReplay | None]:
+    async with Fork(request.rpc_url, plan.fork_block) as fork:
+        if not await _apply(fork, request.admin, remedy):
+            return RemedyAttempt(
+                remedy, False, (f"the admin cannot make the calls: {remedy.label} reverts",)
+            ), None
+        report, _ = await replay_attack(
+            fork, plan, f"parameters by {request.admin} (impersonated)", request.price_oracle
+        )
+    return RemedyAttempt(remedy, report.blocked, tuple(str(r) for r in attack_reasons(report))), report
+
+
+async def _read(fork: Fork, probe: Probe) -> int | None:
+    abi = [
+        {
+            "type": "function",
+            "name": probe.fn,
+            "stateMutability": "view",
+            "inputs": [{"name": f"a{i}", "type": t} for i, t in enumerate(probe.inputs)],
+            "outputs": [{"name": "", "type": t} for t in probe.outputs],
+        }
+    ]
+    try:
+        raw = await fork.rpc(
+            "eth_call",
+            [{"to": probe.to, "data": "0x" + encode_call(abi, probe.fn, *probe.args).hex()}, "latest"],
+        )
+        value = decode_result(abi, probe.fn, to_bytes(raw), len(probe.args))
+    except Exception:
+        return None
+    v = int(value[probe.index] if isinstance(value, tuple) else value)
+    if probe.per is not None:
+        den = await _read(fork, probe.per)
+        return None if not den else v * 10_000 // den
+    return v
+
+
+async def _metrics(
+    fork: Fork, probes: Sequence[Probe], phase: str
+) -> dict[tuple[MetricKind, str, str], int | None]:
+    values = await asyncio.gather(*(_read(fork, p) for p in probes))
+    return {(p.kind, p.label, phase): v for p, v in zip(probes, values, strict=True)}
+
+
+def _fn_name(names: Mapping[str, str], to: str | None, data: bytes) -> str:
+    sel = "0x" + data[:4].hex() if len(data) >= 4 else "0x"
+    return names.get(f"{(to or '').lower()}:{sel}", sel)
+
+
+async def _compare_forks(
+    request: RemedyRequest,
+    install: Callable[[Fork], Awaitable[bool]],
+    before_block: int,
+    label: str,
+    kind: RemedyKind,
+) -> tuple[RegressionReport, ImpactReport, bool, tuple[Any, ...]]:
+    """Benign history on two forks (original and remedied), metrics, forward simulation."""
+    live = BatchRpc(request.rpc_url, max_batch=64, timeout_s=120.0)
+    try:
+        benign = await select_benign(
+            live,
+            request.protected,
+            request.regress,
+            before_block=before_block,
+            exclude=frozenset(h.lower() for h in request.attack_txs),
+        )
+    finally:
+        await live.close()
+    fork_block = benign.fork_block if benign.selected else before_block
+    async with Fork(request.rpc_url, fork_block) as original, Fork(request.rpc_url, fork_block) as remedied:
+        applied = await install(remedied)
+        await original.mine()  # the same number of blocks on both forks
+        if benign.selected:
+            out_o, out_r, _, _ = await replay_pair(original, remedied, benign, request.protected)
+            report = compare(benign.fork_block, out_o, out_r)
+        else:
+            out_o, out_r, report = [], [], RegressionReport(fork_block, 0, ())
+        sel = {str(t.hash): t for t in benign.selected}
+
+        def runs(outs: Sequence[Any]) -> tuple[TxRun, ...]:
+            return tuple(
+                TxRun(o.tx_hash, sel[o.tx_hash].sender, _fn_name(request.names, sel[o.tx_hash].to,
+                                                                 sel[o.tx_hash].data), o.status)
+                for o in outs
+            )  # fmt: skip
+
+        hist_o, hist_r = runs(out_o), runs(out_r)
+        m_o, m_r = await asyncio.gather(
+            _metrics(original, request.probes, "history"), _metrics(remedied, request.probes, "history")
+        )
+        invariants: tuple[Any, ...] = ()
+        if request.invariants:
+            invariants = tuple(await asyncio.to_thread(check_invariants, remedied.url, request.invariants))
+        fwd_o: list[TxRun] = []
+        fwd_r: list[TxRun] = []
+        notes: list[str] = []
+        if request.forward is not None:
+            try:
+                fwd_o = await request.forward(original.url)
+                fwd_r = await request.forward(remedied.url)
+            except Exception as exc:
+                notes.append(f"forward simulation failed: {exc}")
+            f_o, f_r = await asyncio.gather(
+                _metrics(original, request.probes, "forward"), _metrics(remedied, request.probes, "forward")
+            )
+            m_o.update(f_o)
+            m_r.update(f_r)
+    impact = impact_report(
+        kind, label, Observed(hist_o, tuple(fwd_o), m_o), Observed(hist_r, tuple(fwd_r), m_r), notes
+    )
+    return report, impact, applied, invariants
+
+
+# ----------------------------------------------------------------------------- entry points
+
+
+async def find_parameter_remedy(request: RemedyRequest, *, compiler: Compiler) -> RemedyResult:
+    """Search, verify and measure the smallest parameter remedy for the attack (see the module doc)."""
+    setters = await asyncio.to_thread(build_catalogue, request, compiler)
+    live = BatchRpc(request.rpc_url, max_batch=64, timeout_s=120.0)
+    try:
+        chain_id = to_int(await live.request("eth_chainId", []))
+        protected = tuple(
+            dict.fromkeys([*(c.proxy for c in request.components.values()), *request.protected])
+        )
+        plan = await plan_attack(live, request.attack_txs, protected=protected)
+        skip = {s.lower() for s in request.skip_senders}
+        plan = dataclasses.replace(plan, window=tuple(t for t in plan.window if t.sender.lower() not in skip))
+        current = await _current_values(live, setters, request.components, plan.fork_block)
+    finally:
+        await live.close()
+    targets = {name: c.proxy for name, c in request.components.items()}
+    cands = candidates(setters, request.finding_class, current, targets, alternatives=request.alternatives)
+    if not cands:
+        return RemedyResult(
+            None, (), False, (f"no setter in the catalogue can neutralise {request.finding_class}",), None
+        )
+    replays: dict[str, AttackReplay | None] = {}
+
+    async def check(remedy: ParameterRemedy) -> RemedyAttempt:
+        attempt, replay = await _screen(request, plan, remedy)
+        replays[remedy.label] = replay
+        return attempt
+
+    chosen, attempts = await search(cands, check, max_tries=request.max_tries)
+    if chosen is None:
+        reasons = tuple(f"{a.remedy.label}: {'; '.join(a.reasons)}" for a in attempts)
+        return RemedyResult(None, attempts, False, reasons, None)
+    request = dataclasses.replace(request, protected=protected)
+
+    async def install(fork: Fork) -> bool:
+        return await _apply(fork, request.admin, chosen)
+
+    regression, impact, applied, invariants = await _compare_forks(
+        request, install, plan.fork_block, chosen.label, RemedyKind.PARAMETERS
+    )
+    verdict = remedy_verdict(
+        chosen,
+        chain_id=chain_id,
+        admin=request.admin,
+        attack=replays.get(chosen.label),
+        attack_txs=request.attack_txs,
+        regression=regression,
+        invariants=invariants,
+        impact=impact,
+        applied=applied,
+        max_blocked=request.max_blocked,
+    )
+    log.info(
+        "parameter remedy verified", remedy=chosen.label, passed=verdict.passed, hash=verdict.evidence_hash
+    )
+    return RemedyResult(
+        chosen,
+        attempts,
+        verdict.passed,
+        tuple(str(r) for r in verdict.reasons),
+        verdict.evidence_hash,
+        verdict.evidence.document,
+        impact,
+    )
+
+
+async def verify_parameter_remedy(
+    request: RemedyRequest, remedy: ParameterRemedy
+) -> tuple[Verdict, ImpactReport]:
+    """Verify one given parameter remedy (a human's, or a search's) exactly as the search does."""
+    live = BatchRpc(request.rpc_url, max_batch=64, timeout_s=120.0)
+    try:
+        chain_id = to_int(await live.request("eth_chainId", []))
+        protected = tuple(
+            dict.fromkeys([*(c.proxy for c in request.components.values()), *request.protected])
+        )
+        plan = await plan_attack(live, request.attack_txs, protected=protected)
+        skip = {s.lower() for s in request.skip_senders}
+        plan = dataclasses.replace(plan, window=tuple(t for t in plan.window if t.sender.lower() not in skip))
+    finally:
+        await live.close()
+    _, replay = await _screen(request, plan, remedy)
+    request = dataclasses.replace(request, protected=protected)
+
+    async def install(fork: Fork) -> bool:
+        return await _apply(fork, request.admin, remedy)
+
+    regression, impact, applied, invariants = await _compare_forks(
+        request, install, plan.fork_block, remedy.label, RemedyKind.PARAMETERS
+    )
+    verdict = remedy_verdict(
+        remedy,
+        chain_id=chain_id,
+        admin=request.admin,
+        attack=replay,
+        attack_txs=request.attack_txs,
+        regression=regression,
+        invariants=invariants,
+        impact=impact,
+        applied=applied and replay is not None,
+        max_blocked=request.max_blocked,
+    )
+    return verdict, impact
+
+
+async def measure_code_impact(
+    request: RemedyRequest,
+    *,
+    proxy: Address,
+    init_code: bytes,
+    upgrader: Address,
+    label: str,
+    before_block: int,
+) -> ImpactReport:
+    """The impact report of a code patch: the candidate installed through ``upgradeToAndCall``."""
+
+    async def install(fork: Fork) -> bool:
+        impl = await fork.deploy(init_code)
+        return await fork.upgrade(proxy, impl, upgrader)
+
+    _, impact, applied, _ = await _compare_forks(request, install, before_block, label, RemedyKind.CODE)
+    if not applied:
+        raise VerifyError(f"the candidate could not be installed on {proxy} for the impact report")
+    return impact
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    passed: bool
+    evidence_hash: str
+
+
+async def propose_parameter_remedy(
+    client: Any,
+    store: Store,
+    policy: Policy,
+    result: RemedyResult,
+    *,
+    severity: Severity | None = None,
+    incident_id: str | None = None,
+) -> tuple[Proposal, ...]:
+    """The remedy's calls as proposals through the Safe and the timelock, its evidence hash as
+    salt and its impact report in the description, the evidence stored next to them."""
+    if result.chosen is None or not result.passed or result.evidence_hash is None:
+        raise VerifyError("no verified parameter remedy to propose: " + "; ".join(result.reasons))
+    store.put_artifact(
+        f"evidence:{result.evidence_hash}",
+        "evidence",
+        dict(result.evidence),
+        incident_id=incident_id,
+        state="verified",
+    )
+    calls = [(c.component, bytes.fromhex(c.data[2:]), c.label) for c in result.chosen.calls]
+    note = result.impact.summary_text() if result.impact is not None else ""
+    return await propose_parameters(
+        client,
+        store,
+        policy,
+        _Verdict(True, result.evidence_hash),
+        calls=calls,
+        severity=severity,
+        incident_id=incident_id,
+        note=note,
+    )
+
+
+# ----------------------------------------------------------------------------- the demo protocol
+
+_CONTRACTS = {
+    "oracle": "PriceOracle",
+    "pool": "ConstantProductPool",
+    "lending": "LendingMarket",
+    "vault": "DemoVault",
+    "flash": "FlashLender",
+}
+
+
+def demo_components(protocol: DemoProtocol, scenario: Scenario | None = None) -> dict[str, ComponentSource]:
+    """Every component of the demo protocol with its live source (the scenario's vulnerable one
+    for the scenario's component)."""
+    root = project_root()
+    out = {}
+    for name, comp in protocol.components.items():
+        if scenario is not None and name == scenario.component and not scenario.extra_component:
+            out[name] = ComponentSource(
+                Address(comp.proxy), scenario.vulnerable.source, scenario.vulnerable.contract
+            )
+        elif name in _CONTRACTS:
+            out[name] = ComponentSource(
+                Address(comp.proxy),
+                root / "contracts" / "protocol" / f"{_CONTRACTS[name]}.sol",
+                _CONTRACTS[name],
+            )
+    return out
+
+
+def demo_probes(protocol: DemoProtocol) -> tuple[Probe, ...]:
+    """Prices, liquidity, utilisation, health factors and the demo users' balances."""
+    c = {name: Address(comp.proxy) for name, comp in protocol.components.items()}
+    weth, usd = protocol.address("weth"), protocol.address("usd")
+    supplied = Probe(MetricKind.UTILISATION, "lending.totalSupplied", c["lending"], "totalSupplied")
+    probes = [
+        Probe(MetricKind.PRICE, "oracle.price(weth)", c["oracle"], "price", ("address",), (weth,)),
+        Probe(MetricKind.PRICE, "pool.spotPrice(weth)", c["pool"], "spotPrice", ("address",), (weth,)),
+        Probe(MetricKind.LIQUIDITY, "lending.availableLiquidity", c["lending"], "availableLiquidity"),
+        Probe(
+            MetricKind.LIQUIDITY,
+            "pool.reserve(weth)",
+            c["pool"],
+            "getReserves",
+            (),
+            (),
+            ("uint256", "uint256"),
+            0,
+        ),
+        Probe(
+            MetricKind.LIQUIDITY,
+            "pool.reserve(usd)",
+            c["pool"],
+            "getReserves",
+            (),
+            (),
+            ("uint256", "uint256"),
+            1,
+        ),
+        Probe(
+            MetricKind.LIQUIDITY, "flash.maxFlashLoan(usd)", c["flash"], "maxFlashLoan", ("address",), (usd,)
+        ),
+        Probe(MetricKind.LIQUIDITY, "vault.totalAssets", c["vault"], "totalAssets"),
+        Probe(
+            MetricKind.UTILISATION, "lending.utilisation(bps)", c["lending"], "totalBorrowed", per=supplied
+        ),
+    ]
+    for i, user in enumerate(protocol.users):
+        who = Address(user.address)
+        probes += [
+            Probe(
+                MetricKind.HEALTH,
+                f"lending.healthFactor(user{i})",
+                c["lending"],
+                "healthFactor",
+                ("address",),
+                (who,),
+            ),
+            Probe(MetricKind.BALANCE, f"usd.balanceOf(user{i})", usd, "balanceOf", ("address",), (who,)),
+            Probe(
+                MetricKind.BALANCE, f"lending.debtOf(user{i})", c["lending"], "debtOf", ("address",), (who,)
+            ),
+        ]
+    return tuple(probes)
+
+
+def demo_names(protocol: DemoProtocol) -> dict[str, str]:
+    from bulwark.chain.abi import selector
+
+    out: dict[str, str] = {}
+    for name, comp in protocol.components.items():
+        for entry in comp.abi:
+            if entry.get("type") == "function":
+                out[f"{comp.proxy.lower()}:0x{selector(entry).hex()}"] = f"{name}.{entry['name']}"
+    return out
+
+
+def demo_forward(
+    protocol: DemoProtocol, compiler: Compiler, *, txs: int, exclude: Iterable[str] = ()
+) -> Forward:
+    """Benign traffic simulated on a fork (the same seed on both forks), as per-action runs."""
+    from bulwark.chain import ChainClient
+    from bulwark.scenarios.benign import BenignTraffic
+
+    async def forward(url: str) -> list[TxRun]:
+        async with ChainClient(url, timeout_s=60.0) as client:
+            await client.set_automine(True)
+            traffic = BenignTraffic(client, protocol, compiler, seed=4242, users=4, exclude=exclude)
+            report = await traffic.run(txs)
+            await client.set_automine(False)
+        runs: list[TxRun] = []
+        for action, n in sorted(report.by_action.items()):
+            failed = report.reverted_by_action.get(action, 0)
+            runs += [TxRun(f"forward:{action}#{k}", "benign users", action, k >= failed) for k in range(n)]
+        return runs
+
+    return forward
+
+
+def demo_remedy_request(
+    protocol: DemoProtocol,
+    scenario: Scenario,
+    rpc_url: str,
+    attack_txs: Sequence[str],
+    compiler: Compiler,
+    *,
+    regress: int = 12,
+    forward_txs: int = 12,
+    max_tries: int = 4,
+) -> RemedyRequest:
+    return RemedyRequest(
+        rpc_url=rpc_url,
+        admin=Address(protocol.timelock.address),
+        finding_class=scenario.vuln_class.value,
+        attack_txs=tuple(attack_txs),
+        components=demo_components(protocol, scenario),
+        skip_senders=(Address(protocol.sentinel.address),),
+        regress=regress,
+        probes=demo_probes(protocol),
+        forward=demo_forward(protocol, compiler, txs=forward_txs, exclude=scenario.benign_exclude)
+        if forward_txs
+        else None,
+        max_tries=max_tries,
+        names=demo_names(protocol),
+        price_oracle=Address(protocol.component("oracle").proxy),
+    )
