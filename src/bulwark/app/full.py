@@ -50,7 +50,7 @@ from bulwark.verify.sources import compile_candidate
 
 log = get_logger(__name__)
 
-__all__ = ["FullOptions", "demo_policy", "run_full_async", "run_scenario_full"]
+__all__ = ["FullOptions", "IncidentSteps", "demo_policy", "run_full_async", "run_scenario_full"]
 
 S = IncidentState
 
@@ -157,23 +157,26 @@ def _materialise(workdir: Path, index: int, patched: Mapping[str, str], original
     return base / rel
 
 
-class _Incident:
-    """The steps after containment, as closures over one scenario run."""
+class IncidentSteps:
+    """The steps after containment, as closures over one incident's chain and protocol.
+
+    Built from plain handles (not the scenario run) so that a restarted process can rebuild them
+    and resume the incident from the store."""
 
     def __init__(
         self,
-        sctx: ScenarioContext,
-        attack_txs: list[TxHash],
-        node: Anvil,
+        scenario: Scenario,
+        protocol: DemoProtocol,
+        attack_txs: Sequence[TxHash],
+        rpc_url: str,
         client: ChainClient,
         compiler: Compiler,
         options: FullOptions,
     ) -> None:
-        self.sctx = sctx
-        self.scenario: Scenario = sctx.scenario
-        self.protocol: DemoProtocol = sctx.protocol
-        self.attack_txs = attack_txs
-        self.node = node
+        self.scenario = scenario
+        self.protocol = protocol
+        self.attack_txs = list(attack_txs)
+        self.rpc_url = rpc_url
         self.client = client
         self.compiler = compiler
         self.options = options
@@ -232,7 +235,7 @@ class _Incident:
         for i, cand in enumerate(ctx.records["patch"]["candidates"]):
             verdict = await verify(
                 VerifyRequest(
-                    rpc_url=self.node.http_url,
+                    rpc_url=self.rpc_url,
                     proxy=proxy,
                     candidate=Path(cand["path"]),
                     contract=cand["contract"],
@@ -416,7 +419,7 @@ async def run_full_async(
         for other in store.incidents():  # one attack, one incident: the others fold into it
             if other.id != incident_id and other.state is S.CONTAINED:
                 store.transition(other.id, S.CLOSED, f"duplicate of {incident_id}")
-        incident = _Incident(sctx, hashes, node, client, compiler, full)
+        incident = IncidentSteps(sctx.scenario, sctx.protocol, hashes, node.http_url, client, compiler, full)
         flow = IncidentFlow(store, incident.steps(), on_event=full.on_event)
         final = await flow.run(incident_id)
         records = flow.records(incident_id)
