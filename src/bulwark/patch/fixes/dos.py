@@ -75,7 +75,7 @@ function bulwarkWithdrawPending() external {{
 }}
 """
     if with_call:
-        ret = "(bool, bytes memory)" if program.at_least(0, 5) else "bool"
+        ret = "(bool, bytes memory)" if program.at_least(0, 5) else "(bool)"
         done = 'return (true, "");' if program.at_least(0, 5) else "return true;"
         out += f"""
 /// @dev Added by Bulwark: pays like the original call (all gas) and credits the recipient when it
