@@ -29,8 +29,9 @@ from typing import Any
 from bulwark.chain.abi import decode_result, encode_call
 from bulwark.chain.convert import to_bytes, to_int
 from bulwark.chain.mempool import BatchRpc
+from bulwark.config.remedy import RemedyConfig
 from bulwark.domain import Address, Severity
-from bulwark.domain.govern import Policy, Proposal
+from bulwark.domain.govern import Policy, Proposal, SmokeCall
 from bulwark.domain.remedy import (
     ImpactReport,
     MetricKind,
@@ -58,13 +59,18 @@ from bulwark.verify.regress import compare, replay_pair, select_benign
 from bulwark.verify.replay import AttackPlan, plan_attack, replay_attack
 
 __all__ = [
+    "Applied",
     "ComponentSource",
     "Forward",
     "Probe",
     "RemedyRequest",
+    "apply_parameter_remedy",
+    "choose_remedy",
     "find_parameter_remedy",
     "measure_code_impact",
+    "parameter_remedy",
     "propose_parameter_remedy",
+    "verify_parameter_remedy",
 ]
 
 log = get_logger(__name__)
@@ -606,3 +612,103 @@ def demo_remedy_request(
         names=demo_names(protocol),
         price_oracle=Address(protocol.component("oracle").proxy),
     )
+
+
+# ----------------------------------------------------------------------------- for --protect full
+
+
+def choose_remedy(prefer: str, parameters: RemedyResult | None, code_verified: bool) -> RemedyKind | None:
+    """Which verified remedy the policy takes: ``parameters``/``code`` prefer that kind and fall
+    back to the other; ``smallest`` takes a verified parameter change over new code (no new
+    bytecode goes live, and it is undone by the same kind of call)."""
+    params_ok = parameters is not None and parameters.passed
+    if prefer == "code":
+        return RemedyKind.CODE if code_verified else (RemedyKind.PARAMETERS if params_ok else None)
+    return RemedyKind.PARAMETERS if params_ok else (RemedyKind.CODE if code_verified else None)
+
+
+async def parameter_remedy(
+    protocol: DemoProtocol,
+    scenario: Scenario,
+    rpc_url: str,
+    attack_txs: Sequence[str],
+    compiler: Compiler,
+    *,
+    config: RemedyConfig | None = None,
+    regress: int = 12,
+    forward_txs: int = 12,
+) -> RemedyResult:
+    """The demo protocol's parameter remedy for a scenario's attack (search, verify, impact)."""
+    request = demo_remedy_request(
+        protocol, scenario, rpc_url, attack_txs, compiler, regress=regress, forward_txs=forward_txs
+    )
+    if config is not None:
+        request = dataclasses.replace(
+            request,
+            declared=config.declared(),
+            alternatives={k: tuple(v) for k, v in config.alternatives.items()},
+            max_blocked=config.max_blocked,
+        )
+    return await find_parameter_remedy(request, compiler=compiler)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What carrying a parameter remedy through governance did."""
+
+    proposals: tuple[str, ...]
+    resumed: tuple[str, ...]  # unpause proposals executed, one per paused component
+    ok: bool
+    detail: str = ""
+
+
+async def apply_parameter_remedy(
+    client: Any,
+    store: Store,
+    policy: Policy,
+    result: RemedyResult,
+    *,
+    signer_keys: Sequence[str],
+    relayer: Any,
+    paused: Sequence[str],
+    severity: Severity | None = None,
+    incident_id: str | None = None,
+    smoke: Mapping[str, Sequence[SmokeCall]] | None = None,
+    time_travel: bool = False,
+) -> Applied:
+    """Propose the remedy, sign it with ``signer_keys`` (the demo owners), execute it through the
+    Safe and the timelock, then propose, sign and execute the unpause of each ``paused`` component.
+    Against a real chain, signatures come from ``bulwark approve`` instead."""
+    from bulwark.execute import execute_proposal
+    from bulwark.govern import approve
+    from bulwark.govern.parameters import propose_resume
+
+    smoke = smoke or {}
+    props = await propose_parameter_remedy(
+        client, store, policy, result, severity=severity, incident_id=incident_id
+    )
+    for p in props:
+        for key in signer_keys:
+            await approve(client, store, p.id, key)
+        done = await execute_proposal(
+            client, store, p.id, sender=relayer, smoke=smoke.get(p.component, ()), time_travel=time_travel
+        )
+        if not done.ok:
+            return Applied(tuple(x.id for x in props), (), False, f"{p.id}: post-checks failed")
+    resumed: list[str] = []
+    for component in paused:
+        unpause = await propose_resume(
+            client, store, policy, after=props[-1].id, component=component, severity=severity
+        )
+        for key in signer_keys:
+            await approve(client, store, unpause.id, key)
+        checks = smoke.get(component, ())
+        done = await execute_proposal(
+            client, store, unpause.id, sender=relayer, smoke=checks, time_travel=time_travel
+        )
+        if not done.ok:
+            return Applied(
+                tuple(x.id for x in props), tuple(resumed), False, f"unpause of {component} failed"
+            )
+        resumed.append(unpause.id)
+    return Applied(tuple(x.id for x in props), tuple(resumed), True)

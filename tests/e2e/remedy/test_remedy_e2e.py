@@ -16,9 +16,9 @@ import pytest
 from tests.e2e.verify.live import LiveRun, live_scenario
 
 from bulwark.app.remedy import (
+    apply_parameter_remedy,
     demo_remedy_request,
     find_parameter_remedy,
-    propose_parameter_remedy,
     verify_parameter_remedy,
 )
 from bulwark.chain import ChainClient, Signer, TxRequest, run
@@ -26,9 +26,7 @@ from bulwark.chain.abi import decode_result, encode_call
 from bulwark.domain import Address, Severity
 from bulwark.domain.govern import ActionRule, GovAction, Policy, ProposalState
 from bulwark.domain.remedy import RemedyResult
-from bulwark.execute import execute_proposal
-from bulwark.govern import approve, load
-from bulwark.govern.parameters import propose_resume
+from bulwark.govern import load
 from bulwark.remedy.catalogue import catalogue
 from bulwark.remedy.search import candidates
 from bulwark.scenarios.attack import ScenarioContext, World, script_attack
@@ -170,22 +168,18 @@ def test_contain_remedy_govern_execute_resume(
             guardian = protocol.guardian
             await ctx.transact(protocol.sentinel, guardian.address, guardian.abi, "pause", lending.proxy)
             policy = _policy(protocol)
-            props = await propose_parameter_remedy(client, store, policy, found, severity=Severity.CRITICAL)
-            assert len(props) == 1 and props[0].action is GovAction.PARAMETERS
-            assert props[0].evidence_hash == found.evidence_hash
-            assert "benign txs would have failed" in props[0].description
-            one = await approve(client, store, props[0].id, owners[0])
-            assert not one.met  # one signature is not enough
-            await approve(client, store, props[0].id, owners[1])
-            done = await execute_proposal(client, store, props[0].id, sender=relayer, time_travel=True)
-            assert done.ok, done.checks
-            assert await _view(client, lending.proxy, lending.abi, "paused")  # still contained
+            applied = await apply_parameter_remedy(
+                client, store, policy, found, signer_keys=owners, relayer=relayer, paused=["lending"],
+                severity=Severity.CRITICAL, time_travel=True,
+            )  # fmt: skip
+            assert applied.ok, applied.detail
+            (pid,) = applied.proposals
+            prop, state = load(store, pid)
+            assert prop.action is GovAction.PARAMETERS and state is ProposalState.EXECUTED
+            assert prop.evidence_hash == found.evidence_hash  # its own evidence, the timelock salt
+            assert "benign txs would have failed" in prop.description  # signers see the cost
+            assert load(store, applied.resumed[0])[0].depends_on == pid
             ltv = await _view(client, lending.proxy, lending.abi, "ltvBps")
-            resume = await propose_resume(client, store, policy, after=props[0].id, component="lending")
-            for key in owners:
-                await approve(client, store, resume.id, key)
-            resumed = await execute_proposal(client, store, resume.id, sender=relayer, time_travel=True)
-            assert resumed.ok, resumed.checks
             paused = await _view(client, lending.proxy, lending.abi, "paused")
             # the same attack again, from a fresh attacker: it takes nothing
             await fund(
@@ -203,11 +197,9 @@ def test_contain_remedy_govern_execute_resume(
                 "loss": int(before) - int(after),  # type: ignore[call-overload]
                 "drain_status": receipts[-1].status if receipts[-1] else None,
                 "benign": report,
-                "state": load(store, props[0].id)[1],
             }
 
     out = run(go())
-    assert out["state"] is ProposalState.EXECUTED
     assert out["ltv"] == 1 and out["paused"] is False
     assert out["loss"] == 0 and out["drain_status"] is False
     report = out["benign"]
