@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bulwark.chain import Signer
 from bulwark.chain.abi import decode_result, encode_call
 from bulwark.chain.convert import to_bytes, to_int
 from bulwark.chain.mempool import BatchRpc
 from bulwark.config.remedy import RemedyConfig
-from bulwark.domain import Address, Severity
-from bulwark.domain.govern import Policy, Proposal, SmokeCall
+from bulwark.domain import Address, IncidentState, Severity
+from bulwark.domain.govern import GovAction, Policy, Proposal, SmokeCall
 from bulwark.domain.remedy import (
     ImpactReport,
     MetricKind,
@@ -42,7 +43,9 @@ from bulwark.domain.remedy import (
     Setter,
 )
 from bulwark.domain.verify import AttackReplay, Invariant, RegressionReport, Verdict
+from bulwark.flow import Step, StepContext, StepOutcome
 from bulwark.govern.parameters import propose_parameters
+from bulwark.govern.proposal import load as load_proposal
 from bulwark.logs import get_logger
 from bulwark.remedy.catalogue import apply_declared, catalogue
 from bulwark.remedy.impact import Observed, TxRun, impact_report
@@ -60,8 +63,10 @@ from bulwark.verify.replay import AttackPlan, plan_attack, replay_attack
 
 __all__ = [
     "Applied",
+    "CodeSteps",
     "ComponentSource",
     "Forward",
+    "ParameterSteps",
     "Probe",
     "RemedyRequest",
     "apply_parameter_remedy",
@@ -712,3 +717,267 @@ async def apply_parameter_remedy(
             )
         resumed.append(unpause.id)
     return Applied(tuple(x.id for x in props), tuple(resumed), True)
+
+
+# ----------------------------------------------------------------------------- incident flow steps
+
+
+StepFn = Callable[[StepContext], Awaitable[StepOutcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSteps:
+    """The code-patch path's steps, the fallback when no parameter remedy is taken."""
+
+    patch: StepFn
+    verify: StepFn
+    approve: StepFn
+    upgrade: StepFn
+    resume: StepFn
+    close: StepFn
+
+
+class ParameterSteps:
+    """``--protect full`` steps that remedy by state when the policy prefers it.
+
+    Same step names and incident states as the code path (patch → PATCHED, verify → VERIFIED, ...),
+    so the flow, its records and its report keep their shape. ``patch`` searches and verifies the
+    parameter remedy; when none passes (or the policy prefers code) every step hands over to
+    ``code``. Each step is idempotent across a restart (proposals are looked up before one is made).
+    """
+
+    def __init__(
+        self,
+        *,
+        protocol: DemoProtocol,
+        scenario: Scenario,
+        rpc_url: str,
+        attack_txs: Sequence[str],
+        client: Any,
+        compiler: Compiler,
+        policy: Policy,
+        relayer: Any,
+        signer_keys: Sequence[str],
+        code: CodeSteps,
+        prefer: str = "smallest",
+        regress: int = 12,
+        forward_txs: int = 12,
+        config: RemedyConfig | None = None,
+        smoke: Callable[[str], Sequence[SmokeCall]] = lambda _c: (),
+        severity: Severity = Severity.CRITICAL,
+    ) -> None:
+        self.protocol = protocol
+        self.scenario = scenario
+        self.rpc_url = rpc_url
+        self.attack_txs = tuple(attack_txs)
+        self.client = client
+        self.compiler = compiler
+        self.policy = policy
+        self.relayer = relayer
+        self.signer_keys = tuple(signer_keys)
+        self.code = code
+        self.prefer = prefer
+        self.regress = regress
+        self.forward_txs = forward_txs
+        self.config = config
+        self.smoke = smoke
+        self.severity = severity
+
+    def steps(self) -> list[Step]:
+        s = IncidentState
+        return [
+            Step("patch", s.PATCHED, self.patch),
+            Step("verify", s.VERIFIED, self.verify),
+            Step("approve", s.APPROVED, self.approve),
+            Step("upgrade", s.UPGRADED, self.upgrade),
+            Step("resume", s.RESUMED, self.resume),
+            Step("close", s.CLOSED, self.code.close),
+        ]
+
+    @staticmethod
+    def _parameters(ctx: StepContext) -> bool:
+        return ctx.records.get("patch", {}).get("remedy") == RemedyKind.PARAMETERS.value
+
+    async def patch(self, ctx: StepContext) -> StepOutcome:
+        if self.prefer == "code":
+            out = await self.code.patch(ctx)
+            return dataclasses.replace(out, record={"remedy": RemedyKind.CODE.value, **out.record})
+        result = await parameter_remedy(
+            self.protocol,
+            self.scenario,
+            self.rpc_url,
+            self.attack_txs,
+            self.compiler,
+            config=self.config,
+            regress=self.regress,
+            forward_txs=self.forward_txs,
+        )
+        tried = result.to_json()
+        if choose_remedy(self.prefer, result, code_verified=False) is not RemedyKind.PARAMETERS:
+            out = await self.code.patch(ctx)
+            record = {"remedy": RemedyKind.CODE.value, "parameter_search": tried, **out.record}
+            return dataclasses.replace(out, record=record)
+        assert result.chosen is not None and result.evidence_hash is not None
+        ctx.store.put_artifact(
+            f"evidence:{result.evidence_hash}",
+            "evidence",
+            dict(result.evidence),
+            incident_id=ctx.incident_id,
+            state="verified",
+        )
+        return StepOutcome(
+            True,
+            {
+                "remedy": RemedyKind.PARAMETERS.value,
+                "calls": [
+                    {"component": c.component, "call": c.label, "data": c.data} for c in result.chosen.calls
+                ],
+                "strategy": result.chosen.strategy,
+                "evidence_hash": result.evidence_hash,
+                "attempts": tried["attempts"],
+                "impact": tried["impact"],
+                "impact_text": result.impact.summary_text() if result.impact else "",
+            },
+        )
+
+    async def verify(self, ctx: StepContext) -> StepOutcome:
+        if not self._parameters(ctx):
+            return await self.code.verify(ctx)
+        rec = ctx.records["patch"]
+        _, _, document = ctx.store.artifact(f"evidence:{rec['evidence_hash']}")
+        attack = document.get("attack") or {}
+        regression = document.get("regression") or {}
+        return StepOutcome(
+            True,
+            {
+                "pass": bool(document.get("pass")),
+                "reasons": [r.get("message", "") for r in document.get("reasons", [])],
+                "layout_ok": True,
+                "attack_blocked": bool(attack) and bool(document.get("pass")),
+                "regressions": len({d.get("tx_hash") for d in regression.get("differences", [])}),
+                "gas_overhead_pct": 0.0,
+                "evidence_hash": rec["evidence_hash"],
+                "benign_failed": (rec.get("impact") or {}).get("benign_failed"),
+            },
+        )
+
+    async def approve(self, ctx: StepContext) -> StepOutcome:
+        if not self._parameters(ctx):
+            return await self.code.approve(ctx)
+        from bulwark.govern import approve, proposals
+
+        rec = ctx.records["patch"]
+        existing = [p for p, _ in proposals(ctx.store, ctx.incident_id) if p.action is GovAction.PARAMETERS]
+        if not existing:
+            calls = [(c["component"], bytes.fromhex(c["data"][2:]), c["call"]) for c in rec["calls"]]
+            existing = list(
+                await propose_parameters(
+                    self.client,
+                    ctx.store,
+                    self.policy,
+                    _Verdict(True, rec["evidence_hash"]),
+                    calls=calls,
+                    severity=self.severity,
+                    incident_id=ctx.incident_id,
+                    note=rec.get("impact_text", ""),
+                )
+            )
+        for p in existing:
+            signed = {s.lower() for s, _, _ in ctx.store.signatures(p.id)}
+            for key in self.signer_keys:
+                if Signer(key).address.lower() not in signed:
+                    await approve(self.client, ctx.store, p.id, key)
+        return StepOutcome(
+            True,
+            {
+                "proposal_id": existing[-1].id,
+                "proposal_ids": [p.id for p in existing],
+                "evidence_hash": rec["evidence_hash"],
+                "threshold": existing[-1].threshold,
+            },
+        )
+
+    async def upgrade(self, ctx: StepContext) -> StepOutcome:
+        """For a parameter remedy: the setter calls, executed through the Safe and the timelock."""
+        if not self._parameters(ctx):
+            return await self.code.upgrade(ctx)
+        from bulwark.execute import execute_proposal
+
+        txs: list[str] = []
+        checks: list[str] = []
+        ok = True
+        for pid in ctx.records["approve"]["proposal_ids"]:
+            p, _ = load_proposal(ctx.store, pid)
+            result = await execute_proposal(
+                self.client,
+                ctx.store,
+                pid,
+                sender=self.relayer,
+                smoke=self.smoke(p.component),
+                time_travel=True,
+            )
+            txs += result.tx_hashes
+            checks += [c.name for c in result.checks]
+            ok = ok and result.ok
+        return StepOutcome(
+            ok,
+            {"txs": txs, "checks": checks, "remedy": RemedyKind.PARAMETERS.value},
+            reason="post-checks of the parameter change failed",
+            failure_state=IncidentState.FAILED,
+        )
+
+    async def resume(self, ctx: StepContext) -> StepOutcome:
+        if not self._parameters(ctx):
+            return await self.code.resume(ctx)
+        from bulwark.chain import TxRequest
+        from bulwark.chain.timelock import PROXY_ABI
+        from bulwark.execute import execute_proposal
+        from bulwark.govern import approve, proposals
+        from bulwark.govern.parameters import propose_resume
+
+        last = ctx.records["approve"]["proposal_id"]
+        existing = {
+            p.component: p for p, _ in proposals(ctx.store, ctx.incident_id) if p.action is GovAction.UNPAUSE
+        }
+        done: list[dict[str, Any]] = []
+
+        async def paused(component: str) -> bool:
+            proxy = Address(self.protocol.component(component).proxy)
+            raw = await self.client.call(TxRequest(to=proxy, data=encode_call(PROXY_ABI, "paused")))
+            return bool(decode_result(PROXY_ABI, "paused", raw))
+
+        for component in self.protocol.components:
+            if component not in existing and not await paused(component):
+                continue
+            proposal = existing.get(component) or await propose_resume(
+                self.client, ctx.store, self.policy, after=last, component=component, severity=self.severity
+            )
+            signed = {s.lower() for s, _, _ in ctx.store.signatures(proposal.id)}
+            for key in self.signer_keys:
+                if Signer(key).address.lower() not in signed:
+                    await approve(self.client, ctx.store, proposal.id, key)
+            result = await execute_proposal(
+                self.client,
+                ctx.store,
+                proposal.id,
+                sender=self.relayer,
+                smoke=self.smoke(component),
+                time_travel=True,
+            )
+            done.append({"component": component, "proposal_id": proposal.id, "txs": list(result.tx_hashes)})
+            if not result.ok:
+                return StepOutcome(
+                    False,
+                    {"unpaused": done},
+                    reason=f"unpause of {component} failed its checks",
+                    failure_state=IncidentState.FAILED,
+                )
+        still = [c for c in self.protocol.components if await paused(c)]
+        if still:
+            return StepOutcome(
+                False,
+                {"unpaused": done},
+                reason=f"still paused: {', '.join(still)}",
+                failure_state=IncidentState.FAILED,
+            )
+        return StepOutcome(True, {"unpaused": done})
