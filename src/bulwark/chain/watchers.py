@@ -7,6 +7,10 @@
 * Each new block's parent hash is checked against what was processed; on a mismatch the watcher
   walks back to the fork point and emits :class:`BlockOrphaned` for every processed block that is no
   longer canonical (their findings must be withdrawn) before processing the new branch.
+
+:class:`LogWatcher` rides the head watcher: for every confirmed block it fetches the logs of the
+protected addresses (``eth_getLogs`` by block hash, so the logs are those of exactly the block
+processed even while a reorg is under way), inheriting checkpoint, recovery and reorg handling.
 """
 
 from __future__ import annotations
@@ -15,13 +19,13 @@ import asyncio
 import json
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bulwark.chain.client import ChainClient
-from bulwark.domain import Block, Hash32
+from bulwark.chain.client import ChainClient, LogFilter
+from bulwark.domain import Address, Block, Hash32, Log
 from bulwark.errors import ChainError
 from bulwark.logs import get_logger
 
@@ -235,3 +239,56 @@ class HeadWatcher:
             yield BlockOrphaned(number, old)
             number -= 1
         self._last = number
+
+
+@dataclass(frozen=True, slots=True)
+class LogsProcessed:
+    """A confirmed canonical block and the logs the watched addresses emitted in it, in order."""
+
+    block: Block
+    logs: tuple[Log, ...]
+
+
+LogEvent = LogsProcessed | BlockOrphaned | BlocksSkipped
+
+
+class LogWatcher:
+    """Logs of ``addresses`` over confirmed blocks, each block's once (the head watcher's
+    checkpoint, confirmations, recovery and reorg events apply unchanged).
+
+    A failed ``eth_getLogs`` is retried with backoff, never skipped: the head watcher's checkpoint
+    only moves on when the next event is asked for, so a crash here replays the block.
+    """
+
+    def __init__(
+        self, heads: HeadWatcher, addresses: Sequence[Address], *, retry_max_s: float = 30.0
+    ) -> None:
+        self.heads = heads
+        self.addresses = tuple(dict.fromkeys(addresses))
+        self.retry_max_s = retry_max_s
+
+    async def logs_of(self, block: Block) -> tuple[Log, ...]:
+        if not self.addresses:
+            return ()
+        flt = LogFilter(address=self.addresses, block_hash=block.hash)
+        failures = 0
+        while True:
+            try:
+                logs = await self.heads.client.get_logs(flt)
+                return tuple(sorted((lg for lg in logs if not lg.removed), key=lambda lg: lg.log_index))
+            except ChainError as exc:
+                failures += 1
+                log.warning(
+                    "cannot fetch logs; retrying",
+                    number=block.number,
+                    error=exc.user_message,
+                    attempt=failures,
+                )
+                await asyncio.sleep(min(self.heads.poll_interval_s * 2**failures, self.retry_max_s))
+
+    async def events(self, *, until: int | None = None) -> AsyncIterator[LogEvent]:
+        async for event in self.heads.events(until=until):
+            if isinstance(event, BlockProcessed):
+                yield LogsProcessed(event.block, await self.logs_of(event.block))
+            else:
+                yield event

@@ -13,7 +13,7 @@ import typer
 from bulwark.app.contain import RecordingWatcher, responder_from_config
 from bulwark.chain.client import ChainClient
 from bulwark.chain.mempool import BatchRpc, PendingTx
-from bulwark.chain.watchers import CheckpointStore, FileCheckpointStore, HeadWatcher
+from bulwark.chain.watchers import CheckpointStore, FileCheckpointStore, HeadWatcher, LogWatcher
 from bulwark.cli.config import check_file
 from bulwark.config import BulwarkConfig
 from bulwark.detect.persist import StoreCheckpoints, recording
@@ -151,7 +151,12 @@ async def _watch_networks(
             if net.mempool != "off" and any(m.mempool for m in mine)
             else None
         )
-        service = DetectionService(client, screener, heads=heads, mempool=mempool)
+        logs = None
+        if net.mined == "protected":
+            watched = {a for m in mine for a in m.protocol.contracts}
+            watched |= {a.address for m in mine for a in m.protocol.assets if a.address is not None}
+            logs = LogWatcher(heads, sorted(watched))
+        service = DetectionService(client, screener, heads=heads, mempool=mempool, logs=logs)
         sink: Callable[[Output], Any] = lambda item: typer.echo(_line(item, as_json))  # noqa: E731
         relay_client: ChainClient | None = None
         settling: set[asyncio.Task[Any]] = set()

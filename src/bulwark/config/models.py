@@ -75,6 +75,10 @@ class NetworkConfig(_Strict):
     max_past_blocks: int = Field(default=256, ge=1, le=100_000)
     poll_interval_s: float = Field(default=1.0, gt=0, le=3600)
     mempool: Literal["subscribe", "poll", "off"] = "subscribe"
+    # Mined blocks: trace every transaction ("all"), or only those that touched a protected
+    # contract ("protected": emitted one of its logs, fetched by eth_getLogs, were sent to it, or
+    # deployed a contract), judged by their logs alone when the endpoint has no debug namespace.
+    mined: Literal["all", "protected"] = "all"
 
 
 ContractKind = Literal["generic", "token", "oracle", "amm", "lending", "vault", "flash-lender", "governance"]

@@ -34,10 +34,18 @@ from bulwark.detect.base import DetectError
 from bulwark.detect.builtins.privileged import privileged_signature
 from bulwark.detect.evm import checksum, selector, word
 from bulwark.detect.hygiene import AlertGate
-from bulwark.detect.model import ChainView, PoolState, ProtocolModel, ProtocolState, TxEvent, VaultState
+from bulwark.detect.model import (
+    ChainView,
+    PoolState,
+    ProtocolModel,
+    ProtocolState,
+    Step,
+    TxEvent,
+    VaultState,
+)
 from bulwark.detect.setup import Monitor
 from bulwark.detect.trace import RawFrame, parse_call_trace, parse_state_diff
-from bulwark.domain import Address, Finding, Hash32, Transaction
+from bulwark.domain import Address, Finding, Hash32, Log, Transaction
 from bulwark.errors import ChainError
 from bulwark.logs import get_logger
 
@@ -126,6 +134,15 @@ class Screener:
         if self._needs_diff(event):
             diff = await self.rpc.request("debug_traceTransaction", [tx.hash, _DIFF_TRACER])
             event = TxEvent(tx, False, root, parse_state_diff(diff), steps, block_number, block_hash)
+        return self._judge(event, self._slots)
+
+    def judge_logs(
+        self, tx: Transaction, logs: Sequence[Log], block_number: int, block_hash: Hash32
+    ) -> list[Finding]:
+        """Findings for a mined transaction known only by the protected contracts' logs it emitted
+        (an endpoint without ``debug_traceTransaction``): the log-based judgements still apply."""
+        steps = tuple(Step("log", 0, lg.address, log=lg) for lg in logs)
+        event = TxEvent(tx, False, None, None, steps, block_number, block_hash)
         return self._judge(event, self._slots)
 
     def withdraw(self, finding: Finding) -> None:

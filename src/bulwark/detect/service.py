@@ -11,9 +11,16 @@ from dataclasses import dataclass
 
 from bulwark.chain.client import ChainClient
 from bulwark.chain.mempool import MempoolWatcher, PendingTx
-from bulwark.chain.watchers import BlockOrphaned, BlockProcessed, BlocksSkipped, HeadWatcher
+from bulwark.chain.watchers import (
+    BlockOrphaned,
+    BlockProcessed,
+    BlocksSkipped,
+    HeadWatcher,
+    LogsProcessed,
+    LogWatcher,
+)
 from bulwark.detect.screen import Screener, SimulationFailed
-from bulwark.domain import Finding, Hash32
+from bulwark.domain import Block, Finding, Hash32, Log, Transaction
 from bulwark.errors import ChainError
 from bulwark.logs import get_logger
 
@@ -47,10 +54,15 @@ class DetectionService:
         heads: HeadWatcher | None = None,
         mempool: MempoolWatcher | None = None,
         concurrency: int = 64,
+        logs: LogWatcher | None = None,
     ) -> None:
+        """With ``logs`` (a :class:`LogWatcher` over ``heads``), the mined path judges only the
+        transactions that touched a protected contract: emitted one of its logs, were sent to it, or
+        deployed a contract; and when the endpoint cannot trace, it judges them by those logs."""
         self.client = client
         self.screener = screener
-        self.heads = heads
+        self.logs = logs
+        self.heads = logs.heads if logs is not None else heads
         self.mempool = mempool
         self._sem = asyncio.Semaphore(concurrency)
         self._by_block: dict[Hash32, list[Finding]] = {}
@@ -107,9 +119,16 @@ class DetectionService:
 
     async def _head_loop(self, sink: Sink, until_block: int | None) -> None:
         assert self.heads is not None
-        async for event in self.heads.events(until=until_block):
+        events = (
+            self.logs.events(until=until_block)
+            if self.logs is not None
+            else self.heads.events(until=until_block)
+        )
+        async for event in events:
             if isinstance(event, BlockProcessed):
-                await self._process_block(event, sink)
+                await self._process_block(event.block, None, sink)
+            elif isinstance(event, LogsProcessed):
+                await self._process_block(event.block, event.logs, sink)
             elif isinstance(event, BlockOrphaned):
                 for f in self._by_block.pop(event.hash, []):
                     self.screener.withdraw(f)
@@ -122,8 +141,29 @@ class DetectionService:
                     "blocks skipped (downtime beyond max_past_blocks)", first=event.first, last=event.last
                 )
 
-    async def _process_block(self, event: BlockProcessed, sink: Sink) -> None:
-        block = event.block
+    async def _mined_candidates(
+        self, block: Block, logs: tuple[Log, ...] | None
+    ) -> list[tuple[Transaction, tuple[Log, ...]]]:
+        """The block's transactions to judge, each with the protected logs it emitted."""
+        if logs is None or self.logs is None:
+            out: list[tuple[Transaction, tuple[Log, ...]]] = []
+            for tx_hash in block.tx_hashes:
+                tx = await self.client.get_transaction(tx_hash)
+                if tx is not None:
+                    out.append((tx, ()))
+            return out
+        by_tx: dict[str, list[Log]] = {}
+        for lg in logs:
+            by_tx.setdefault(lg.tx_hash, []).append(lg)
+        watched = {a.lower() for a in self.logs.addresses}
+        full = await self.client.get_block(block.hash, full=True)
+        return [
+            (tx, tuple(by_tx.get(tx.hash, ())))
+            for tx in full.transactions
+            if tx.hash in by_tx or tx.to is None or tx.to.lower() in watched
+        ]
+
+    async def _process_block(self, block: Block, logs: tuple[Log, ...] | None, sink: Sink) -> None:
         try:
             await self.screener.refresh(block.number)
         except ChainError as exc:
@@ -133,14 +173,21 @@ class DetectionService:
             for key in list(self._by_block)[:256]:
                 del self._by_block[key]
         self._by_block.setdefault(block.hash, [])
-        for tx_hash in block.tx_hashes:
+        try:
+            candidates = await self._mined_candidates(block, logs)
+        except ChainError as exc:
+            log.warning("block transactions not fetched", number=block.number, error=exc.user_message)
+            return
+        for tx, tx_logs in candidates:
             try:
-                tx = await self.client.get_transaction(tx_hash)
-                if tx is None:
-                    continue
                 findings = await self.screener.judge_mined(tx, block.number, block.hash)
-            except (SimulationFailed, ChainError) as exc:
-                log.warning("mined transaction not judged", tx=tx_hash, error=exc.user_message)
+            except SimulationFailed as exc:
+                if not tx_logs:
+                    log.warning("mined transaction not judged", tx=tx.hash, error=exc.user_message)
+                    continue
+                findings = self.screener.judge_logs(tx, tx_logs, block.number, block.hash)
+            except ChainError as exc:
+                log.warning("mined transaction not judged", tx=tx.hash, error=exc.user_message)
                 continue
             for f in findings:
                 self._by_block[block.hash].append(f)

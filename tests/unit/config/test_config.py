@@ -179,3 +179,25 @@ def test_resolved_secret_is_masked_in_log_lines_and_repr(
     assert secret not in err
     assert "***" in err
     assert secret not in repr(SecretRef("https://literal.example/abc"))
+
+
+def test_database_url_is_a_checked_secret_and_mined_scope_is_validated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BULWARK_TEST_RPC", "http://127.0.0.1:8545")
+    monkeypatch.delenv("BULWARK_TEST_DB", raising=False)
+    text = VALID.replace("version: 1\n", "version: 1\ndatabase_url: env:BULWARK_TEST_DB\n", 1)
+    cfg = load_config(
+        _write(tmp_path, text.replace("max_past_blocks: 64", "max_past_blocks: 64\n    mined: protected"))
+    )
+    assert cfg.networks["local"].mined == "protected"
+    assert secret_problems(cfg) == [
+        "database_url: environment variable BULWARK_TEST_DB is not set (or empty)"
+    ]
+    monkeypatch.setenv("BULWARK_TEST_DB", "postgresql://bulwark:hunter2@db/bulwark")
+    assert cfg.secret("database_url").resolve().endswith("@db/bulwark")
+    assert cfg.networks["local"].mined != "all"
+    problems = _problems(
+        tmp_path, VALID.replace("max_past_blocks: 64", "max_past_blocks: 64\n    mined: some")
+    )
+    assert any("mined" in p for p in problems), problems
