@@ -38,6 +38,18 @@ def _is_setter(name: str) -> bool:
     )
 
 
+def _reverts(body: Node) -> bool:
+    """``revert(...)``, ``revert Err()`` or ``throw``, alone or as the only statement of a block."""
+    stmts = body.get("statements") if body.get("nodeType") == "Block" else [body]
+    if not stmts or len(stmts) != 1:
+        return False
+    only = stmts[0]
+    if only.get("nodeType") in ("RevertStatement", "Throw"):
+        return True
+    expr = only.get("expression") or {}
+    return only.get("nodeType") == "ExpressionStatement" and callee_name(expr) == "revert"
+
+
 def erc7201_slot(namespace: str) -> int:
     """``keccak256(abi.encode(uint256(keccak256(id)) - 1)) & ~bytes32(uint256(0xff))`` (ERC-7201)."""
     inner = int.from_bytes(keccak(namespace.encode()), "big") - 1
@@ -245,7 +257,7 @@ class FixContext:
                 if callee_name(expr) not in ("require", "assert") or not args:
                     continue
                 cond = args[0]
-            elif kind == "IfStatement" and not stmt.get("falseBody"):
+            elif kind == "IfStatement" and not stmt.get("falseBody") and _reverts(stmt.get("trueBody") or {}):
                 cond = stmt.get("condition") or {}
             else:
                 continue

@@ -549,12 +549,26 @@ def _deny_list(name: str) -> bool:
     )
 
 
+def _is_caller(node: Mapping[str, Any]) -> bool:
+    """``msg.sender``/``tx.origin``/``_msgSender()``, possibly inside type conversions."""
+    if is_msg_sender(node) or is_tx_origin(node):
+        return True
+    args = node.get("arguments") or []
+    return (
+        node.get("nodeType") == "FunctionCall"
+        and node.get("kind") == "typeConversion"
+        and (len(args) == 1 and _is_caller(args[0]))
+    )
+
+
 def _sender_condition(cond: Mapping[str, Any], program: Program) -> bool:
     """msg.sender compared for identity, or used as a key of a boolean mapping / role check."""
     for n in walk(cond):
         if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
             sides = (n.get("leftExpression") or {}, n.get("rightExpression") or {})
-            if any(any(is_msg_sender(x) or is_tx_origin(x) for x in walk(s)) for s in sides):
+            # the caller itself is compared (``owner == msg.sender``), not a value keyed by the caller
+            # (``deposits[msg.sender] == 0`` is bookkeeping, not an identity check)
+            if any(_is_caller(s) for s in sides):
                 return True
         if n.get("nodeType") == "IndexAccess" and type_string(n) == "bool":
             indexed = n.get("baseExpression") or {}
