@@ -24,7 +24,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bulwark.chain import Signer
 from bulwark.chain.abi import decode_result, encode_call
@@ -51,6 +51,7 @@ from bulwark.remedy.catalogue import apply_declared, catalogue
 from bulwark.remedy.impact import Observed, TxRun, impact_report
 from bulwark.remedy.search import candidates, search
 from bulwark.remedy.verify import attack_reasons, remedy_verdict
+from bulwark.scenarios.attack import ScenarioContext
 from bulwark.scenarios.corpus import Scenario
 from bulwark.scenarios.protocol import DemoProtocol
 from bulwark.store import Store
@@ -75,6 +76,7 @@ __all__ = [
     "measure_code_impact",
     "parameter_remedy",
     "propose_parameter_remedy",
+    "run_scenario_remedy",
     "verify_parameter_remedy",
 ]
 
@@ -981,3 +983,56 @@ class ParameterSteps:
                 failure_state=IncidentState.FAILED,
             )
         return StepOutcome(True, {"unpaused": done})
+
+
+# ----------------------------------------------------------------------------- a scenario, for the CLI
+
+
+async def run_scenario_remedy(
+    scenario: Scenario, compiler: Compiler, *, benign_txs: int = 12, regress: int = 12, forward_txs: int = 12
+) -> dict[str, Any]:
+    """Play ``scenario`` on a fresh anvil (benign traffic, then the attack), then search, verify and
+    measure its parameter remedy on forks of that chain. Nothing is proposed."""
+    from bulwark.chain import ChainClient
+    from bulwark.scenarios.attack import World, script_attack, script_setup
+    from bulwark.scenarios.benign import BenignTraffic
+    from bulwark.scenarios.corpus import load_script
+    from bulwark.scenarios.deploy import SeedPlan, deploy_protocol, fund
+    from bulwark.scenarios.protocol import ImplSpec
+    from bulwark.scenarios.runner import ATTACKER_CAPITAL_USD, ATTACKER_CAPITAL_WETH
+    from bulwark.toolchain.anvil import Anvil, AnvilOptions
+
+    module = load_script(scenario)
+    setup, attack = script_setup(module), script_attack(module)
+    impl = ImplSpec(scenario.vulnerable.source, scenario.vulnerable.contract)
+    with Anvil(AnvilOptions(accounts=20)) as node:
+        async with ChainClient(node.http_url) as client:
+            protocol = await deploy_protocol(
+                client,
+                compiler,
+                node.accounts,
+                implementations={} if scenario.extra_component else {scenario.component: impl},
+                seed=dataclasses.replace(SeedPlan(), **cast(dict[str, Any], dict(scenario.seed))),
+            )
+            attacker = protocol.spare[0]
+            await fund(
+                client, protocol, attacker.address, usd=ATTACKER_CAPITAL_USD, weth=ATTACKER_CAPITAL_WETH
+            )
+            ctx = ScenarioContext(
+                scenario=scenario,
+                client=client,
+                compiler=compiler,
+                world=World(protocol=protocol),
+                attacker=attacker,
+                implementation=impl,
+            )
+            if setup is not None:
+                ctx = ctx.with_world(await setup(ctx))
+            await BenignTraffic(client, ctx.protocol, compiler, seed=0, exclude=scenario.benign_exclude).run(
+                benign_txs
+            )
+            hashes = [str(h) for h in await attack(ctx)]
+        result = await parameter_remedy(
+            ctx.protocol, scenario, node.http_url, hashes, compiler, regress=regress, forward_txs=forward_txs
+        )
+    return {"scenario": scenario.name, "class": scenario.vuln_class.value, **result.to_json()}

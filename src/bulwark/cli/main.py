@@ -13,6 +13,7 @@ from bulwark.cli import config as config_cmd
 from bulwark.cli import demo as demo_cmd
 from bulwark.cli import govern as govern_cmd
 from bulwark.cli import patch as patch_cmd
+from bulwark.cli import remedy as remedy_cmd
 from bulwark.cli import scenario as scenario_cmd
 from bulwark.cli import serve as serve_cmd
 from bulwark.cli import verify as verify_cmd
@@ -55,6 +56,7 @@ audit.register(app)
 govern_cmd.register(app)
 serve_cmd.register(app)
 scenario_cmd.register(app)
+remedy_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

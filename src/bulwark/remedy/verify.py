@@ -53,10 +53,12 @@ def attack_reasons(attack: AttackReplay) -> list[Reason]:
     gained = ", ".join(f"{c.asset} {c.delta:+d}" for c in attack.attacker_gains) or "nothing"
     detail = f"victims lost {lost}; attacker gained {gained}"
     if attack.prices:
-        detail += (
-            f"; valued at the oracle: victims {attack.victim_value_delta:+d}, "
-            f"attackers {attack.attacker_value_delta:+d} (wei of USD)"
+        valued = (
+            f"valued at the oracle, victims {attack.victim_value_delta:+d} and attackers "
+            f"{attack.attacker_value_delta:+d} (wei of USD)"
         )
+        unpriced = attack.victim_losses or attack.attacker_gains
+        detail = f"{valued}; unpriced assets: {detail}" if unpriced else valued
     broken = ", ".join(i.name for i in attack.invariants if not i.holds)
     if broken:
         detail += f"; invariants broken: {broken}"
