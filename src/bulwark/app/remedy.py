@@ -419,9 +419,19 @@ async def measure_code_impact(
     init_code: bytes,
     upgrader: Address,
     label: str,
-    before_block: int,
+    before_block: int | None = None,
 ) -> ImpactReport:
-    """The impact report of a code patch: the candidate installed through ``upgradeToAndCall``."""
+    """The impact report of a code patch: the candidate installed through ``upgradeToAndCall``.
+
+    The history replayed ends at ``before_block`` (default: the block before the first attack
+    transaction), as for a parameter remedy."""
+    if before_block is None:
+        live = BatchRpc(request.rpc_url, max_batch=64, timeout_s=120.0)
+        try:
+            plan = await plan_attack(live, request.attack_txs, protected=request.protected)
+        finally:
+            await live.close()
+        before_block = plan.fork_block
 
     async def install(fork: Fork) -> bool:
         impl = await fork.deploy(init_code)
@@ -609,6 +619,7 @@ def demo_remedy_request(
         finding_class=scenario.vuln_class.value,
         attack_txs=tuple(attack_txs),
         components=demo_components(protocol, scenario),
+        protected=tuple(Address(c.proxy) for c in protocol.components.values()),
         skip_senders=(Address(protocol.sentinel.address),),
         regress=regress,
         probes=demo_probes(protocol),
