@@ -20,22 +20,10 @@ from typing import Any, Literal
 from eth_utils.address import is_address, to_checksum_address
 
 from bulwark.errors import SignatureRejected
+from bulwark.govern.approvals import REJECTION_DOMAIN, REJECTION_TYPES
 
 Decision = Literal["approve", "reject"]
 
-REJECTION_DOMAIN = {"name": "Bulwark", "version": "1"}
-REJECTION_TYPES = {
-    "EIP712Domain": [
-        {"name": "name", "type": "string"},
-        {"name": "version", "type": "string"},
-        {"name": "chainId", "type": "uint256"},
-    ],
-    "BulwarkRejection": [
-        {"name": "proposal", "type": "string"},
-        {"name": "safeTxHash", "type": "bytes32"},
-        {"name": "reason", "type": "string"},
-    ],
-}
 _SAFE_TX_TYPES = {
     "EIP712Domain": [
         {"name": "chainId", "type": "uint256"},

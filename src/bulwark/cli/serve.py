@@ -14,8 +14,11 @@ def register(app: typer.Typer) -> None:
         db: str | None = DB_OPTION,
         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback by default)."),
         port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+        rpc: str | None = typer.Option(
+            None, "--rpc", help="Chain RPC URL: enables approve/reject from the page (read-only without it)."
+        ),
     ) -> None:
-        """Serve the dashboard (read-only unless the app wires an approval path)."""
+        """Serve the dashboard; with --rpc, Safe owners approve or reject proposals from the page."""
         import uvicorn
 
         from bulwark.api import create_app
@@ -26,7 +29,12 @@ def register(app: typer.Typer) -> None:
                 err=True,
             )
         try:
-            application = create_app(database_url(db))
+            actions = None
+            if rpc:
+                from bulwark.app.dashboard import GovernActions
+
+                actions = GovernActions(rpc, database_url(db))
+            application = create_app(database_url(db), actions)
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
         typer.echo(f"dashboard on http://{host}:{port}/", err=True)

@@ -1,7 +1,15 @@
 """Governance: policies checked against the chain, proposals as Safe transactions through the
 timelock (evidence hash as the salt), and EIP-712 approvals checked against the Safe's owners."""
 
-from bulwark.govern.approvals import approve, check_approval, reject, sign, status, submit_signature
+from bulwark.govern.approvals import (
+    approve,
+    check_approval,
+    reject,
+    sign,
+    status,
+    submit_rejection,
+    submit_signature,
+)
 from bulwark.govern.policy import check_policy, policy_problems
 from bulwark.govern.proposal import (
     VerdictLike,
@@ -26,5 +34,6 @@ __all__ = [
     "set_state",
     "sign",
     "status",
+    "submit_rejection",
     "submit_signature",
 ]

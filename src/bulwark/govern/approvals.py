@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from eth_account import Account
-from eth_account.messages import encode_defunct
+from eth_account.messages import encode_typed_data
 
 from bulwark.chain import ChainClient
 from bulwark.chain.safe import SafeTx, checksum, recover_signer, sign_safe_tx, split_signatures
@@ -56,8 +57,34 @@ def sign(proposal: Proposal, private_key: str) -> bytes:
     return out
 
 
-def rejection_message(proposal: Proposal) -> str:
-    return f"Bulwark: reject proposal {proposal.id} ({proposal.safe_txs[0].safe_tx_hash})"
+# A veto is an EIP-712 message too, so that a browser wallet (``eth_signTypedData_v4``) and a key
+# on the command line sign the same thing: the proposal, its first Safe tx hash and the reason.
+REJECTION_DOMAIN: dict[str, Any] = {"name": "Bulwark", "version": "1"}
+REJECTION_TYPES: dict[str, list[dict[str, str]]] = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+    ],
+    "BulwarkRejection": [
+        {"name": "proposal", "type": "string"},
+        {"name": "safeTxHash", "type": "bytes32"},
+        {"name": "reason", "type": "string"},
+    ],
+}
+
+
+def rejection_typed_data(proposal: Proposal, reason: str = "") -> dict[str, Any]:
+    return {
+        "types": REJECTION_TYPES,
+        "primaryType": "BulwarkRejection",
+        "domain": {**REJECTION_DOMAIN, "chainId": proposal.chain_id},
+        "message": {
+            "proposal": proposal.id,
+            "safeTxHash": proposal.safe_txs[0].safe_tx_hash,
+            "reason": reason,
+        },
+    }
 
 
 def check_approval(
@@ -140,6 +167,41 @@ async def approve(
     return await submit_signature(client, store, proposal_id, signer, sign(proposal, private_key), now=now)
 
 
+async def submit_rejection(
+    client: ChainClient,
+    store: Store,
+    proposal_id: str,
+    signer: str,
+    signature: bytes,
+    *,
+    reason: str = "",
+) -> SignatureStatus:
+    """An eligible owner's signed veto (EIP-712 ``BulwarkRejection``): the proposal moves to
+    REJECTED and never executes."""
+    proposal, state = load(store, proposal_id)
+    who = checksum(signer)
+    if state not in (ProposalState.PENDING, ProposalState.APPROVED, ProposalState.SCHEDULED):
+        raise SignatureRejected(f"proposal {proposal_id} is {state.value}: nothing to reject")
+    owners = {o.lower() for o in await safe_owners(client, proposal.safe)}
+    if who.lower() not in owners or who.lower() not in {e.lower() for e in proposal.eligible}:
+        raise SignatureRejected(f"{who} may not reject proposal {proposal_id}: not an eligible Safe owner")
+    try:
+        signable = encode_typed_data(full_message=rejection_typed_data(proposal, reason))
+        recovered = checksum(Account.recover_message(signable, signature=signature))
+    except Exception as exc:  # eth-account raises many types for a malformed signature
+        raise SignatureRejected(f"the rejection signature does not recover ({type(exc).__name__})") from None
+    if recovered != who:
+        raise SignatureRejected(
+            f"the rejection was signed by {recovered}, not {who} (wrong account, proposal or reason)"
+        )
+    if who.lower() in {s.lower() for s, _, _ in store.signatures(proposal_id)}:
+        raise SignatureRejected(f"{who} has already signed proposal {proposal_id}")
+    store.add_signature(proposal_id, who, REJECT, "0x" + signature.hex())
+    set_state(store, proposal_id, ProposalState.REJECTED, f"rejected by {who}: {reason}".strip(": "))
+    log.warning("proposal rejected", proposal=proposal_id, signer=who, reason=reason)
+    return status(store, proposal_id)
+
+
 async def reject(
     client: ChainClient,
     store: Store,
@@ -149,21 +211,9 @@ async def reject(
     reason: str = "",
     now: float | None = None,
 ) -> SignatureStatus:
-    """An eligible owner vetoes the proposal: it moves to REJECTED and never executes."""
-    proposal, state = load(store, proposal_id)
+    """Sign a veto of the proposal with ``private_key`` and submit it."""
+    proposal, _ = load(store, proposal_id)
+    signable = encode_typed_data(full_message=rejection_typed_data(proposal, reason))
+    signature = bytes(Account.sign_message(signable, private_key).signature)
     who = checksum(Account.from_key(private_key).address)
-    if state not in (ProposalState.PENDING, ProposalState.APPROVED, ProposalState.SCHEDULED):
-        raise SignatureRejected(f"proposal {proposal_id} is {state.value}: nothing to reject")
-    owners = {o.lower() for o in await safe_owners(client, proposal.safe)}
-    if who.lower() not in owners or who.lower() not in {e.lower() for e in proposal.eligible}:
-        raise SignatureRejected(f"{who} may not reject proposal {proposal_id}: not an eligible Safe owner")
-    message = encode_defunct(text=rejection_message(proposal))
-    signature = bytes(Account.sign_message(message, private_key).signature)
-    if checksum(Account.recover_message(message, signature=signature)) != who:
-        raise SignatureRejected("the rejection signature does not recover to its signer")
-    if who.lower() in {s.lower() for s, _, _ in store.signatures(proposal_id)}:
-        raise SignatureRejected(f"{who} has already signed proposal {proposal_id}")
-    store.add_signature(proposal_id, who, REJECT, "0x" + signature.hex())
-    set_state(store, proposal_id, ProposalState.REJECTED, f"rejected by {who}: {reason}".strip(": "))
-    log.warning("proposal rejected", proposal=proposal_id, signer=who, reason=reason)
-    return status(store, proposal_id)
+    return await submit_rejection(client, store, proposal_id, who, signature, reason=reason)
