@@ -106,7 +106,8 @@ class PolicyConfig(_Strict):
     threshold: int = Field(ge=1)
     proxies: tuple[str, ...] = Field(min_length=1)
     roles: RolesConfig = Field(default_factory=RolesConfig)
-    actions: dict[Literal["upgrade", "unpause"], dict[str, RuleConfig]]
+    # "parameters" (setter calls of a remedy by state) is optional: without it they follow "upgrade"
+    actions: dict[Literal["upgrade", "unpause", "parameters"], dict[str, RuleConfig]]
     smoke: tuple[SmokeConfig, ...] = ()
 
     @field_validator("actions")

@@ -235,13 +235,15 @@ async def propose_upgrade(
     severity: Severity | None = None,
     incident_id: str | None = None,
     now: float | None = None,
+    note: str = "",
 ) -> Proposal:
     """Deploy the verified implementation (``bytes``: its creation code, from ``deployer``) or
     take an already deployed one (an address), and store the proposal that upgrades to it.
 
     The creation code must hash to the evidence's ``candidate.creation_code_sha256`` when the
     verdict carries its evidence document. The runtime code hash at the address is recorded:
-    execution refuses an address whose code has changed since.
+    execution refuses an address whose code has changed since. ``note`` (the remedy's impact
+    report) is appended to the description, so signers see the cost next to the change.
     """
     if not verdict.passed:
         raise GovernanceError("the verdict did not pass: nothing to propose")
@@ -273,6 +275,8 @@ async def propose_upgrade(
         f"upgrade {component} ({policy.proxies[component]}) to {impl} (code {codehash}); "
         f"evidence {evidence} = timelock salt; delay {rule.delay_s}s"
     )
+    if note:
+        description += "\n" + note
     return await _store_new(
         client,
         store,
