@@ -42,7 +42,7 @@ from bulwark.domain.remedy import (
     RemedyResult,
     Setter,
 )
-from bulwark.domain.verify import AttackReplay, Invariant, RegressionReport, Verdict
+from bulwark.domain.verify import AttackReplay, Evidence, Invariant, RegressionReport, Verdict
 from bulwark.flow import Step, StepContext, StepOutcome
 from bulwark.govern.parameters import propose_parameters
 from bulwark.govern.proposal import load as load_proposal
@@ -441,6 +441,13 @@ async def measure_code_impact(
     if not applied:
         raise VerifyError(f"the candidate could not be installed on {proxy} for the impact report")
     return impact
+
+
+@dataclass(frozen=True, slots=True)
+class _EvidenceVerdict:
+    passed: bool
+    evidence_hash: str
+    evidence: Evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -855,7 +862,12 @@ class ParameterSteps:
 
     async def verify(self, ctx: StepContext) -> StepOutcome:
         if not self._parameters(ctx):
-            return await self.code.verify(ctx)
+            out = await self.code.verify(ctx)
+            if out.ok and out.record.get("path"):
+                impact = await self._code_impact(out.record)
+                record = {**out.record, "impact": impact.to_json(), "impact_text": impact.summary_text()}
+                return dataclasses.replace(out, record=record)
+            return out
         rec = ctx.records["patch"]
         _, _, document = ctx.store.artifact(f"evidence:{rec['evidence_hash']}")
         attack = document.get("attack") or {}
@@ -874,8 +886,60 @@ class ParameterSteps:
             },
         )
 
+    async def _code_impact(self, verified: Mapping[str, Any]) -> ImpactReport:
+        from bulwark.verify.sources import compile_candidate
+
+        compiled = await asyncio.to_thread(
+            compile_candidate, self.compiler, Path(verified["path"]), verified["contract"]
+        )
+        request = demo_remedy_request(
+            self.protocol,
+            self.scenario,
+            self.rpc_url,
+            self.attack_txs,
+            self.compiler,
+            regress=self.regress,
+            forward_txs=self.forward_txs,
+        )
+        return await measure_code_impact(
+            request,
+            proxy=Address(self.protocol.component(self.scenario.component).proxy),
+            init_code=compiled.artifact.bytecode,
+            upgrader=Address(self.protocol.timelock.address),
+            label=f"upgrade {self.scenario.component} ({verified['contract']})",
+        )
+
+    async def _propose_code(self, ctx: StepContext) -> None:
+        """The upgrade proposal with the code patch's impact in its description; the code path's
+        approve step then finds it (it never proposes twice) and collects the signatures."""
+        from bulwark.govern import proposals, propose_upgrade
+        from bulwark.verify.sources import compile_candidate
+
+        rec = ctx.records.get("verify", {})
+        if not rec.get("impact_text"):
+            return
+        if any(p.action is GovAction.UPGRADE for p, _ in proposals(ctx.store, ctx.incident_id)):
+            return
+        compiled = await asyncio.to_thread(
+            compile_candidate, self.compiler, Path(rec["path"]), rec["contract"]
+        )
+        _, _, document = ctx.store.artifact(f"evidence:{rec['evidence_hash']}")
+        await propose_upgrade(
+            self.client,
+            ctx.store,
+            self.policy,
+            _EvidenceVerdict(True, rec["evidence_hash"], Evidence(document, rec["evidence_hash"])),
+            component=self.scenario.component,
+            implementation=compiled.artifact.bytecode,
+            deployer=self.relayer,
+            severity=self.severity,
+            incident_id=ctx.incident_id,
+            note=rec["impact_text"],
+        )
+
     async def approve(self, ctx: StepContext) -> StepOutcome:
         if not self._parameters(ctx):
+            await self._propose_code(ctx)
             return await self.code.approve(ctx)
         from bulwark.govern import approve, proposals
 
