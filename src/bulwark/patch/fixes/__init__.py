@@ -11,6 +11,7 @@ from bulwark.patch.fixes.dos import PullPaymentFix
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
 from bulwark.patch.fixes.frontrun import DeployerOnlySetupFix
 from bulwark.patch.fixes.oracle import TwapFix
+from bulwark.patch.fixes.randomness import EoaOnlyRandomnessFix
 from bulwark.patch.fixes.reentrancy import ReentrancyLockFix
 from bulwark.patch.fixes.signature_replay import DomainBindFix, UsedDigestFix
 from bulwark.patch.fixes.timestamp import BlockFloorFix
@@ -31,6 +32,7 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     PullPaymentFix,
     DeployerOnlySetupFix,
     BlockFloorFix,
+    EoaOnlyRandomnessFix,
 )
 
 

@@ -821,6 +821,29 @@ def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]
                 )
 
 
+def check_randomness(program: Program, contract: Contract) -> Iterator[Localisation]:
+    from bulwark.patch.locate.randomness import pays_or_credits_caller, uses_block_entropy
+
+    for fn in own_entries(program, contract):
+        if program.checks_sender(fn):
+            continue  # a privileged caller, or already limited to externally owned accounts
+        node = uses_block_entropy(program, fn)
+        if node is None:
+            continue
+        stake = pays_or_credits_caller(program, fn)
+        yield _loc(
+            program,
+            "block-randomness",
+            VulnClass.WEAK_RANDOMNESS,
+            contract,
+            fn,
+            node if program.text_of(node) is not None else None,
+            0.7 if stake else 0.5,
+            f"{fn.name} decides its outcome from block data that a contract calling it in the same "
+            "block computes first" + (", and it takes a stake or pays out" if stake else ""),
+        )
+
+
 def check_erc4626(program: Program, contract: Contract) -> Iterator[Localisation]:
     for fn in contract.functions:
         if program.text_of(fn.node) is None or fn.body is None:
@@ -880,6 +903,7 @@ CHECKS: tuple[Check, ...] = (
     check_erc4626,
     check_dos,
     check_timestamp,
+    check_randomness,
 )
 
 

@@ -1,0 +1,62 @@
+"""Weak randomness: refuse contract callers where the outcome comes from block data.
+
+The exploit is always the same: a contract computes the block-derived value in the same
+transaction (or calls, looks at the result and reverts when it lost), so it bets only when it
+wins. Limiting the functions that consume the value to externally owned accounts
+(``msg.sender == tx.origin``) stops that without touching the ABI or the storage layout.
+
+It is a mitigation, not randomness: a block producer can still choose or withhold blocks, and on
+chains with EIP-7702 an account with delegated code calling itself passes the check. A
+commit-reveal settled against a future blockhash (or a VRF) is the real fix, but it needs a
+second call to settle, which changes the ABI, so it is not emitted here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Edit, Localisation
+from bulwark.patch.context import FixContext
+from bulwark.patch.fixes.base import Candidate, FixTemplate
+from bulwark.patch.locate.randomness import uses_block_entropy
+from bulwark.patch.locate.static import own_entries
+
+
+class EoaOnlyRandomnessFix(FixTemplate):
+    NAME = "randomness-eoa-only"
+    CLASSES = frozenset({VulnClass.WEAK_RANDOMNESS})
+    DESCRIPTION = "functions whose outcome comes from block data refuse contract callers"
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        program = ctx.program
+        contract = program.contract(finding.contract)
+        if contract is None:
+            return
+        reason = (
+            ', "Bulwark: contract callers could predict the outcome"' if program.at_least(0, 4, 22) else ""
+        )
+        check = f"require(msg.sender == tx.origin{reason});"
+        edits: list[Edit] = []
+        names: list[str] = []
+        # every entry point that consumes block entropy: the attacker uses whichever is left open
+        for fn in own_entries(program, contract):
+            if fn.body is None or program.checks_sender(fn) or uses_block_entropy(program, fn) is None:
+                continue
+            edits.append(ctx.body_start(fn, check))
+            names.append(fn.name or fn.kind)
+        if not edits:
+            return
+        listed = ", ".join(names)
+        yield self.candidate(
+            finding,
+            edits,
+            f"{listed} in {contract.name} decided the outcome from block data (blockhash, timestamp, "
+            "prevrandao...), which a contract calling in the same transaction computes first, or reads "
+            "and reverts on a loss. The fix lets only externally owned accounts call "
+            "them (msg.sender == tx.origin): this blocks same-transaction prediction by contracts but "
+            "not a block producer choosing or withholding blocks, it is bypassed by an EIP-7702 account "
+            "calling itself, and it locks out contract wallets. A commit-reveal against a future "
+            "blockhash or a VRF is the lasting fix; it needs a separate settle call (an ABI change), so "
+            "it is left to the maintainers. ABI and storage layout are unchanged.",
+        )
