@@ -23,6 +23,7 @@ _log = logs.get_logger(__name__)
 
 MIN_SCORE = 0.35  # below this a finding is reported but not patched
 MAX_PATCHES = 8
+BUNDLE_MIN_SCORE = 0.7  # a finding of another class joins the first patch only from this score
 
 
 class PatchError(BulwarkError, RuntimeError):
@@ -138,10 +139,11 @@ def patches_for(analysis: Analysis, compiler: Compiler, *, max_patches: int = MA
     seen: set[frozenset[Edit]] = set()
     # first: the best candidate of every finding together (an attack may need several flaws)
     ordered: list[tuple[list[Localisation], list[Candidate], float]] = []
-    if len(per_finding) > 1:
-        combo = _combine([c[0] for _, c in per_finding])
+    bundle = _bundle(per_finding)
+    if len(bundle) > 1:
+        combo = _combine([c[0] for _, c in bundle])
         if combo:
-            findings = [f for f, c in per_finding if c[0] in combo]
+            findings = [f for f, c in bundle if c[0] in combo]
             ordered.append((findings, combo, max(f.score for f in findings) + 0.01))
     for finding, cands in per_finding:
         for rank, cand in enumerate(cands):
@@ -158,6 +160,23 @@ def patches_for(analysis: Analysis, compiler: Compiler, *, max_patches: int = MA
         if len(out) >= max_patches:
             break
     return out
+
+
+def _bundle(
+    per_finding: list[tuple[Localisation, list[Candidate]]],
+) -> list[tuple[Localisation, list[Candidate]]]:
+    """The findings worth fixing together with the strongest one: those of its class, and strong
+    findings of other classes (an attack may chain two flaws). A weak finding of another class
+    (checked math on a randomness bug) would only add noise to the first patch; it keeps its own
+    candidate further down the ranking."""
+    if not per_finding:
+        return []
+    top = max(per_finding, key=lambda t: t[0].score)[0]
+    return [
+        (f, c)
+        for f, c in per_finding
+        if f is top or f.vuln_class is top.vuln_class or f.score >= BUNDLE_MIN_SCORE
+    ]
 
 
 def _combine(cands: list[Candidate]) -> list[Candidate]:
