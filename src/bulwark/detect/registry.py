@@ -9,6 +9,7 @@ from bulwark.detect.base import Detector, InvalidDetector
 from bulwark.detect.builtins.early_warning import EarlyWarning
 from bulwark.detect.builtins.flashloan import FlashLoanPriceManipulation
 from bulwark.detect.builtins.indicators import IndicatorMatch
+from bulwark.detect.builtins.intel_fingerprint import ExploitFingerprint
 from bulwark.detect.builtins.invariant import InvariantBreak
 from bulwark.detect.builtins.mint_pricing import MispricedMint
 from bulwark.detect.builtins.privileged import UnauthorisedPrivilegedCall
@@ -25,6 +26,7 @@ BUILTINS: tuple[type[Detector], ...] = (
     FlashLoanPriceManipulation,
     EarlyWarning,
     IndicatorMatch,
+    ExploitFingerprint,
     UncheckedReturn,
     SignatureReplay,
     ShareInflation,

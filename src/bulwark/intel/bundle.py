@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import stix2  # type: ignore[import-untyped]  # no stubs; pyproject has no override for it yet
+import stix2
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils.address import to_checksum_address
@@ -226,6 +226,7 @@ def verify_objects(
     accepted: list[tuple[Address, Indicator]] = []
     rejections: list[Rejection] = []
     bundles: list[str] = []
+    trusted_versions: dict[str, set[str]] = {}  # object id -> hashes an accepted signature covers
     sigs = [o for o in objects if o.get("type") == SIGNATURE_TYPE]
     for sig in sigs:
         sid = str(sig.get("id"))
@@ -262,6 +263,8 @@ def verify_objects(
             rejections.append(Rejection(source, sid, reason))
             continue
         bundles.append(digest)
+        for ref, want in zip(refs, hashes, strict=True):
+            trusted_versions.setdefault(ref, set()).add(want)
         publisher = Address(to_checksum_address(recovered))
         for obj in signed:
             if obj.get("type") != "indicator":
@@ -278,6 +281,13 @@ def verify_objects(
             accepted.append((publisher, ind))
     for o in objects:
         oid = str(o.get("id"))
-        if o.get("type") == "indicator" and oid not in covered:
+        if o.get("type") != "indicator":
+            continue
+        if oid not in covered:
             rejections.append(Rejection(source, oid, "unsigned"))
+        elif oid in trusted_versions and bundle_hash([o]) not in trusted_versions[oid]:
+            # a copy of a signed object with other content (tampered, or a forged "update")
+            rejections.append(
+                Rejection(source, oid, "altered: differs from the version its signature covers")
+            )
     return Verified(tuple(accepted), tuple(rejections), tuple(bundles))

@@ -1,8 +1,9 @@
 """Fingerprints that survive redeployment and renaming.
 
-* :func:`bytecode_fingerprint`: runtime code with the solc metadata trailer cut off and the
-  operands of every PUSH20 (addresses) and PUSH32 (immutables are PUSH32 placeholders filled at
-  deployment) zeroed, then keccak. The same attacker contract deployed by another account, or
+* :func:`bytecode_fingerprint` (in :mod:`bulwark.chain.bytecode`, where detection reaches it;
+  re-exported here): runtime code with the solc metadata trailer cut off and the operands of
+  every PUSH20 (addresses) and PUSH32 (immutables are PUSH32 placeholders filled at deployment)
+  zeroed, then keccak. The same attacker contract deployed by another account, or
   aimed at another protocol through an immutable, has the same fingerprint; a different program
   does not.
 * :func:`ast_fingerprint`: the shape of a solc compact-AST node: node types, operators,
@@ -21,6 +22,8 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
+from bulwark.chain.bytecode import bytecode_fingerprint, code_hash, strip_metadata
+
 __all__ = [
     "FunctionShape",
     "ast_fingerprint",
@@ -30,39 +33,6 @@ __all__ = [
     "function_shapes",
     "strip_metadata",
 ]
-
-_PUSH1, _PUSH20, _PUSH32 = 0x60, 0x73, 0x7F
-
-
-def code_hash(runtime: bytes) -> str:
-    return "0x" + keccak(runtime).hex()
-
-
-def strip_metadata(runtime: bytes) -> bytes:
-    """Runtime code without the CBOR metadata trailer solc appends (length in the last 2 bytes)."""
-    if len(runtime) < 2:
-        return runtime
-    n = int.from_bytes(runtime[-2:], "big")
-    if 0 < n <= len(runtime) - 2 and runtime[-2 - n] in (0xA1, 0xA2, 0xA3):
-        return runtime[: -2 - n]
-    return runtime
-
-
-def bytecode_fingerprint(runtime: bytes) -> str:
-    code = bytearray(strip_metadata(runtime))
-    i = 0
-    while i < len(code):
-        op = code[i]
-        if _PUSH1 <= op <= _PUSH32:
-            width = op - _PUSH1 + 1
-            if op in (_PUSH20, _PUSH32):
-                end = min(i + 1 + width, len(code))
-                code[i + 1 : end] = bytes(end - i - 1)
-            i += 1 + width
-        else:
-            i += 1
-    return "0x" + keccak(bytes(code)).hex()
-
 
 _GLOBALS = {"msg", "block", "tx", "this", "super", "abi", "type", "now", "gasleft", "keccak256", "require",
             "revert", "assert", "ecrecover", "address", "selfdestruct", "blockhash", "sha256"}  # fmt: skip

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import rlp  # type: ignore[import-untyped]
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from bulwark.chain import ChainClient
 from bulwark.domain import Address, VulnClass
@@ -20,6 +22,7 @@ __all__ = [
     "IndicatorKind",
     "VulnerableCode",
     "collect_evidence",
+    "create_address",
     "derive_indicators",
 ]
 
@@ -108,6 +111,21 @@ def _calls_into(frame: Mapping[str, Any], victims: set[str], out: list[str]) -> 
         _calls_into(child, victims, out)
 
 
+def _created_in(frame: Mapping[str, Any], out: list[str]) -> None:
+    if frame.get("type") in ("CREATE", "CREATE2") and frame.get("to") and not frame.get("error"):
+        out.append(str(frame["to"]))
+    for child in frame.get("calls") or []:
+        _created_in(child, out)
+
+
+def create_address(sender: str, nonce: int) -> str:
+    """The address a CREATE from ``sender`` at ``nonce`` deploys to."""
+    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
+
+
+_MAX_NONCE_SCAN = 256
+
+
 async def collect_evidence(
     client: ChainClient,
     attack_txs: Sequence[str],
@@ -116,12 +134,18 @@ async def collect_evidence(
     vuln_class: VulnClass | None = None,
     vulnerable: Sequence[VulnerableCode] = (),
 ) -> AttackEvidence:
-    """Senders, deployed contracts (their runtime code) and the selectors called on ``victims``,
-    read from the receipts and ``callTracer`` traces of the attack's transactions."""
+    """Senders, exploit contracts (their runtime code) and the selectors called on ``victims``,
+    read from the transactions, receipts and ``callTracer`` traces of the attack.
+
+    An exploit contract is one the attack deployed (a creation transaction, or a CREATE/CREATE2
+    frame in its trace), or the contract an attack transaction called when one of the attack's
+    senders deployed it (its address is a CREATE address of the sender at an earlier nonce): a
+    third-party router the attacker merely used is never published as an indicator."""
     victim_set = {v.lower() for v in victims}
     attackers: list[Address] = []
-    code: dict[Address, bytes] = {}
+    created: list[str] = []
     pattern: list[str] = []
+    called: list[tuple[str, int]] = []
     for h in attack_txs:
         tx = await client.request("eth_getTransactionByHash", [h])
         receipt = await client.request("eth_getTransactionReceipt", [h])
@@ -130,11 +154,27 @@ async def collect_evidence(
         sender = Address(to_checksum_address(tx["from"]))
         if sender not in attackers:
             attackers.append(sender)
-        created = receipt.get("contractAddress")
-        if created:
-            raw = await client.request("eth_getCode", [created, "latest"])
-            code[Address(to_checksum_address(created))] = bytes.fromhex(str(raw)[2:])
+        if receipt.get("contractAddress"):
+            created.append(str(receipt["contractAddress"]))
+        elif tx.get("to") and str(tx["to"]).lower() not in victim_set:
+            called.append((str(tx["to"]), int(str(tx["nonce"]), 16)))
         trace = await client.request("debug_traceTransaction", [h, {"tracer": "callTracer"}])
         _calls_into(trace, victim_set, pattern)
+        _created_in(trace, created)
+    for to, nonce in called:
+        if any(
+            create_address(a, n).lower() == to.lower()
+            for a in attackers
+            for n in range(min(nonce, _MAX_NONCE_SCAN))
+        ):
+            created.append(to)
+    code: dict[Address, bytes] = {}
+    for addr in created:
+        key = Address(to_checksum_address(addr))
+        if key.lower() in victim_set or key in code:
+            continue
+        raw = str(await client.request("eth_getCode", [key, "latest"]))
+        if len(raw) > 2:
+            code[key] = bytes.fromhex(raw[2:])
     chain_id = await client.chain_id()
     return AttackEvidence(chain_id, tuple(attackers), code, tuple(pattern), vuln_class, tuple(vulnerable))

@@ -123,3 +123,15 @@ def test_pull_from_files_keeps_the_good_and_audits_every_rejection(tmp_path: Pat
     kinds = [e.kind for e in store.audit_entries()]
     assert kinds.count("intel.accepted") == 1 and kinds.count("intel.rejected") == 1
     store.close()
+
+
+def test_a_tampered_copy_next_to_the_genuine_bundle_is_rejected_and_never_applied() -> None:
+    b = _bundle()
+    forged = copy.deepcopy(b)
+    ind = next(o for o in forged["objects"] if o.get("x_evm_kind") == "account")
+    ind["x_evm_value"] = "0x" + "66" * 20
+    ind["pattern"] = f"[x-evm-account:address = '{ind['x_evm_value']}']"
+    got = verify_objects([*b["objects"], *forged["objects"]], [PUB.address], now=NOW)
+    assert "0x" + "66" * 20 not in {i.value for _, i in got.indicators}
+    assert [r.object_id for r in got.rejections] == [ind["id"]]
+    assert "altered" in got.rejections[0].reason

@@ -1,0 +1,385 @@
+"""Threat intelligence, composed with the other stages.
+
+``bulwark.intel`` signs, publishes, pulls and verifies indicators; it may not reach into the
+other stages. This module is where intelligence meets them:
+
+publish   an incident in the store → its attack transactions → :func:`collect_evidence` (chain
+          facts) + the patch stage's localisation of the vulnerable function, abstracted into an
+          AST fingerprint → :func:`derive_indicators` → a signed STIX bundle.
+act       verified :class:`Intel` → detection input: the ``indicator-match`` detector gets the
+          attacker addresses and exact code hashes, ``exploit-fingerprint`` gets the normalised
+          bytecode fingerprints and the call patterns (a fresh exploit contract with the same code
+          but other immutables is paused before inclusion);
+          vulnerable-code indicators → a scan of this protocol's own sources (function shapes,
+          confirmed by the patch stage's localisation) → on a match, a pre-emptive patch:
+          generate → verify (regression only: there is no attack against us to replay) →
+          an upgrade proposal, stored pending for the council like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bulwark.app.full import _materialise, demo_policy
+from bulwark.chain import ChainClient, Signer
+from bulwark.detect.base import Detector
+from bulwark.detect.builtins.indicators import IndicatorMatch, IndicatorParams
+from bulwark.detect.builtins.intel_fingerprint import ExploitFingerprint, FingerprintParams
+from bulwark.detect.setup import Monitor
+from bulwark.domain import Address, Confidence, Finding, IncidentState, Severity, VulnClass
+from bulwark.domain.govern import Policy
+from bulwark.errors import BulwarkError
+from bulwark.govern import propose_upgrade
+from bulwark.intel.bundle import build_bundle
+from bulwark.intel.feeds import FileFeed, TaxiiFeed
+from bulwark.intel.fingerprint import ast_fingerprint, function_at, function_shapes
+from bulwark.intel.indicators import (
+    AttackEvidence,
+    Indicator,
+    VulnerableCode,
+    collect_evidence,
+    derive_indicators,
+)
+from bulwark.intel.subscribe import Intel
+from bulwark.logs import get_logger
+from bulwark.patch import PatchRequest, generate
+from bulwark.patch.engine import analyse
+from bulwark.scenarios.protocol import DemoProtocol
+from bulwark.store import Store
+from bulwark.toolchain.solc import Compiler
+from bulwark.verify.engine import VerifyRequest, verify
+from bulwark.verify.sources import compile_candidate
+
+__all__ = [
+    "CodeMatch",
+    "OwnSource",
+    "Preemptive",
+    "UpgradeTarget",
+    "demo_target",
+    "detection_params",
+    "evidence_for_incident",
+    "incident_indicators",
+    "monitor_with_intel",
+    "preemptive_patch",
+    "publish_incident",
+    "scan_own_code",
+    "vulnerable_code",
+]
+
+log = get_logger(__name__)
+
+_MIN_SCORE = 0.5  # localisations weaker than this are not published as vulnerable code
+
+
+class IntelActionError(BulwarkError, RuntimeError):
+    """Intelligence could not be turned into an action (an incident with nothing to learn from)."""
+
+
+# -- publish -------------------------------------------------------------------------------------
+
+
+def vulnerable_code(
+    compiler: Compiler, path: Path, contract: str | None, vuln_class: VulnClass | None = None
+) -> tuple[VulnerableCode, ...]:
+    """The functions the patch stage's localisation blames in ``path``, as name-free AST
+    fingerprints (the localisations of ``vuln_class`` when there are any, else the strongest)."""
+    analysis = analyse(PatchRequest(paths=[path], contract=contract), compiler)
+    asts = {p: u.ast for p, u in analysis.result.sources.items()}
+    found = [f for f in analysis.findings if f.score >= _MIN_SCORE and f.start is not None and f.path in asts]
+    if vuln_class is not None and any(f.vuln_class is vuln_class for f in found):
+        found = [f for f in found if f.vuln_class is vuln_class]
+    out: dict[str, VulnerableCode] = {}
+    for f in sorted(found, key=lambda f: -f.score):
+        assert f.start is not None and f.path is not None
+        node = function_at(asts[f.path], f.start)
+        if node is None:
+            continue
+        fp = ast_fingerprint(node)
+        out.setdefault(fp, VulnerableCode(f.vuln_class, fp, str(node.get("kind") or "function")))
+    return tuple(out.values())
+
+
+def _attack_txs(store: Store, incident_id: str) -> list[str]:
+    hashes = [str(f.get("tx_hash")) for f in store.findings(incident_id) if f.get("tx_hash")]
+    return list(dict.fromkeys(h.lower() for h in hashes))
+
+
+async def evidence_for_incident(
+    client: ChainClient,
+    store: Store,
+    incident_id: str,
+    *,
+    victims: Iterable[str],
+    attack_txs: Sequence[str] = (),
+    vulnerable: Sequence[VulnerableCode] = (),
+) -> AttackEvidence:
+    """Chain facts of a stored incident: the transactions its findings name (plus ``attack_txs``
+    when the caller knows more, e.g. the deployment before the flagged call)."""
+    record = store.incident(incident_id)
+    hashes = list(dict.fromkeys([*(h.lower() for h in attack_txs), *_attack_txs(store, incident_id)]))
+    if not hashes:
+        raise IntelActionError(f"incident {incident_id} names no transaction: nothing to learn from")
+    try:
+        vuln_class: VulnClass | None = VulnClass(record.vuln_class)
+    except ValueError:
+        vuln_class = None
+    return await collect_evidence(client, hashes, victims, vuln_class=vuln_class, vulnerable=vulnerable)
+
+
+def incident_indicators(evidence: AttackEvidence, *, ttl: timedelta = timedelta(days=30)) -> list[Indicator]:
+    return derive_indicators(evidence, ttl=ttl)
+
+
+async def publish_incident(
+    indicators: Sequence[Indicator],
+    signer: Signer,
+    feed: FileFeed | TaxiiFeed,
+    *,
+    store: Store | None = None,
+    incident_id: str | None = None,
+    publisher_name: str = "bulwark",
+) -> dict[str, Any]:
+    """Sign ``indicators`` into one STIX bundle, put it on ``feed`` and audit it."""
+    bundle = build_bundle(indicators, signer, publisher_name=publisher_name, incident_id=incident_id)
+    if isinstance(feed, FileFeed):
+        where = str(feed.publish(bundle))
+    else:
+        await feed.publish(bundle)
+        where = feed.name
+    sig = next(o for o in bundle["objects"] if o["type"] == "x-bulwark-signature")
+    if store is not None:
+        store.audit(
+            "intel.published",
+            {
+                "feed": where,
+                "bundle_hash": sig["x_evm_bundle_hash"],
+                "publisher": signer.address,
+                "indicators": len(indicators),
+            },
+            incident_id=incident_id,
+        )
+    log.info("intel published", feed=where, indicators=len(indicators), bundle_hash=sig["x_evm_bundle_hash"])
+    return bundle
+
+
+# -- act: detection ------------------------------------------------------------------------------
+
+
+def detection_params(intel: Intel) -> dict[str, dict[str, Any]]:
+    """Detector thresholds, by detector ``ARGUMENT``, that put ``intel`` to work."""
+    return {
+        IndicatorMatch.ARGUMENT: {
+            "addresses": {Address(a) for a in intel.addresses},
+            "code_hashes": {h.lower() for h in intel.code_hashes},
+        },
+        ExploitFingerprint.ARGUMENT: {
+            "fingerprints": {f.lower() for f in intel.code_fingerprints},
+            "call_patterns": intel.call_patterns,
+        },
+    }
+
+
+def _merged(det: Detector, extra: Mapping[str, Any]) -> Detector:
+    p = det.params
+    if isinstance(p, IndicatorParams):
+        params: dict[str, Any] = {
+            "addresses": set(p.addresses) | set(extra["addresses"]),
+            "code_hashes": set(p.code_hashes) | set(extra["code_hashes"]),
+        }
+    elif isinstance(p, FingerprintParams):
+        params = {
+            "fingerprints": set(p.fingerprints) | set(extra["fingerprints"]),
+            "call_patterns": tuple(dict.fromkeys([*p.call_patterns, *extra["call_patterns"]])),
+        }
+    else:
+        return det
+    return type(det).from_settings(params, det.severity)
+
+
+def monitor_with_intel(monitor: Monitor, intel: Intel) -> Monitor:
+    """``monitor`` with the indicator and fingerprint detectors fed by ``intel`` (added when the
+    monitor disabled neither, configured thresholds kept)."""
+    extra = detection_params(intel)
+    detectors = [_merged(d, extra[d.ARGUMENT]) if d.ARGUMENT in extra else d for d in monitor.detectors]
+    have = {d.ARGUMENT for d in monitor.detectors}
+    for cls in (IndicatorMatch, ExploitFingerprint):
+        if cls.ARGUMENT not in have:
+            detectors.append(_merged(cls(), extra[cls.ARGUMENT]))
+    return dataclasses.replace(monitor, detectors=tuple(detectors))
+
+
+# -- act: our own code ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OwnSource:
+    """One of this protocol's contracts: the component it implements, and its source."""
+
+    component: str
+    path: Path
+    contract: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeMatch:
+    source: OwnSource
+    function: str
+    fingerprint: str
+    indicator: Indicator
+    localised: bool  # the patch stage's localisation also blames this function
+
+
+def scan_own_code(sources: Sequence[OwnSource], intel: Intel, compiler: Compiler) -> list[CodeMatch]:
+    """Functions of our own contracts whose AST shape matches a published vulnerable-code
+    fingerprint, each checked against the patch stage's localisation."""
+    wanted = {i.value.lower(): i for i in intel.vulnerable_code}
+    if not wanted:
+        return []
+    out: list[CodeMatch] = []
+    for src in sources:
+        analysis = analyse(PatchRequest(paths=[src.path], contract=src.contract), compiler)
+        blamed = {(f.contract, f.function) for f in analysis.findings if f.score >= _MIN_SCORE}
+        for unit, compiled in analysis.result.sources.items():
+            for shape in function_shapes(unit, compiled.ast):
+                ind = wanted.get(shape.fingerprint.lower())
+                if ind is None or shape.contract != src.contract:
+                    continue
+                localised = (shape.contract, shape.function) in blamed
+                out.append(CodeMatch(src, shape.function, shape.fingerprint, ind, localised))
+                log.warning(
+                    "vulnerable code matched",
+                    component=src.component,
+                    function=f"{shape.contract}.{shape.function}",
+                    fingerprint=shape.fingerprint,
+                    localised=localised,
+                )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeTarget:
+    """Where a pre-emptive patch goes: the component's proxy under a governance policy."""
+
+    component: str
+    proxy: Address
+    policy: Policy
+    deployer: Signer
+    upgrader: Address | None = None
+    protected: tuple[Address, ...] = ()
+
+
+def demo_target(protocol: DemoProtocol, component: str) -> UpgradeTarget:
+    """The demo protocol's upgrade path (its Safe owners, its timelock), as ``--protect full`` uses."""
+    return UpgradeTarget(
+        component=component,
+        proxy=Address(protocol.component(component).proxy),
+        policy=demo_policy(protocol),
+        deployer=Signer(protocol.deployer.private_key),
+        upgrader=Address(protocol.timelock.address),
+        protected=tuple(Address(c.proxy) for c in protocol.components.values()),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Preemptive:
+    incident_id: str
+    proposal_id: str | None
+    evidence_hash: str | None
+    diff: str | None
+    tried: tuple[dict[str, Any], ...] = field(default=())
+    reason: str = ""
+
+
+async def preemptive_patch(
+    match: CodeMatch,
+    target: UpgradeTarget,
+    *,
+    client: ChainClient,
+    rpc_url: str,
+    store: Store,
+    compiler: Compiler,
+    workdir: Path,
+    regress: int = 5,
+    max_candidates: int = 3,
+) -> Preemptive:
+    """An incident for the match, then patch → verify (regression, no attack) → upgrade proposal.
+    The proposal is stored pending: the council approves it like any other."""
+    ind = match.indicator
+    src = match.source
+    finding = Finding(
+        detector="intel-vulnerable-code",
+        vuln_class=ind.vuln_class or VulnClass.KNOWN_ATTACKER,
+        severity=Severity.HIGH,
+        confidence=Confidence.HIGH if match.localised else Confidence.MEDIUM,
+        title=f"{src.contract}.{match.function} has the shape of code exploited elsewhere",
+        protocol=target.policy.protocol,
+        contract=target.proxy,
+        tx_hash=None,
+        pending=False,
+        evidence={"fingerprint": match.fingerprint, "source": str(src.path), "localised": match.localised},
+    )
+    incident = store.open_incident(finding)
+    store.record_finding(finding, incident.id)
+    iid = incident.id
+    request = PatchRequest(paths=[src.path], contract=src.contract, max_patches=max_candidates)
+    patches = await asyncio.to_thread(generate, request, compiler)
+    patches = [p for p in patches if p.function == match.function]
+    if not patches:
+        reason = f"no candidate patch fixes {src.contract}.{match.function}"
+        store.transition(iid, IncidentState.ESCALATED, reason)
+        return Preemptive(iid, None, None, None, reason=reason)
+    store.transition(
+        iid, IncidentState.PATCHED, "pre-emptive candidates", {"candidates": [p.template for p in patches]}
+    )
+    tried: list[dict[str, Any]] = []
+    for i, p in enumerate(patches):
+        path = _materialise(workdir / iid, i, p.patched_sources, src.path)
+        verdict = await verify(
+            VerifyRequest(
+                rpc_url=rpc_url,
+                proxy=target.proxy,
+                candidate=path,
+                contract=src.contract,
+                live_source=src.path,
+                live_contract=src.contract,
+                attack_txs=(),
+                regress=regress,
+                protected=target.protected,
+                upgrader=target.upgrader,
+            ),
+            compiler=compiler,
+        )
+        tried.append({"candidate": i, "template": p.template, **verdict.summary()})
+        if not verdict.passed:
+            continue
+        store.put_artifact(
+            f"evidence:{verdict.evidence_hash}",
+            "evidence",
+            dict(verdict.evidence.document),
+            incident_id=iid,
+            state="verified",
+        )
+        store.transition(iid, IncidentState.VERIFIED, "pre-emptive patch verified (regression only)",
+                         {"evidence_hash": verdict.evidence_hash, "template": p.template})  # fmt: skip
+        compiled = compile_candidate(compiler, path, src.contract)
+        proposal = await propose_upgrade(
+            client,
+            store,
+            target.policy,
+            verdict,
+            component=target.component,
+            implementation=compiled.artifact.bytecode,
+            deployer=target.deployer,
+            severity=Severity.HIGH,
+            incident_id=iid,
+        )
+        return Preemptive(iid, proposal.id, verdict.evidence_hash, p.diff, tuple(tried))
+    reason = "no pre-emptive candidate passed verification"
+    store.transition(iid, IncidentState.ESCALATED, reason, {"tried": tried})
+    return Preemptive(iid, None, None, None, tuple(tried), reason)

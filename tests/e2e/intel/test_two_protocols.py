@@ -1,0 +1,225 @@
+"""Collective defence, end to end: two demo protocols on one anvil, each with its own Bulwark.
+
+Protocol A is attacked (oracle-open-setprice) under its own containment; its incident yields
+indicators, published as a signed STIX bundle on a file feed next to a tampered bundle, one from an
+unknown publisher and one whose indicators have expired. Protocol B pulls the feed trusting A's
+publisher only, finds its own copy of the vulnerable oracle and stores a verified pre-emptive patch
+proposal; then a fresh attacker account deploys a fresh copy of the exploit contract (same code,
+another owner baked into its immutable, so another code hash) and runs the attack on B: B's
+responder pauses before the deployment is included, on the exploit-fingerprint finding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from eth_account import Account
+
+from bulwark.app.contain import Containing, run_contain_async
+from bulwark.app.intel import (
+    OwnSource,
+    demo_target,
+    evidence_for_incident,
+    incident_indicators,
+    monitor_with_intel,
+    preemptive_patch,
+    publish_incident,
+    scan_own_code,
+    vulnerable_code,
+)
+from bulwark.app.protect import scenario_monitor
+from bulwark.chain import ChainClient, Signer, run
+from bulwark.domain import Address, TxHash
+from bulwark.govern import load
+from bulwark.intel.bundle import build_bundle
+from bulwark.intel.feeds import FileFeed
+from bulwark.intel.fingerprint import code_hash
+from bulwark.intel.indicators import Indicator, IndicatorKind
+from bulwark.intel.subscribe import pull
+from bulwark.respond import DEFAULT_POLICY
+from bulwark.scenarios.attack import ScenarioContext, World, script_attack
+from bulwark.scenarios.corpus import load_corpus, load_script
+from bulwark.scenarios.deploy import SeedPlan, deploy_protocol, fund
+from bulwark.scenarios.protocol import Actor, ImplSpec
+from bulwark.scenarios.runner import ATTACKER_CAPITAL_USD, ATTACKER_CAPITAL_WETH, RunOptions
+from bulwark.store import Store
+from bulwark.toolchain.anvil import Anvil, AnvilOptions
+from bulwark.toolchain.solc import Compiler
+
+pytestmark = pytest.mark.e2e
+
+SCENARIO = load_corpus().get("oracle-open-setprice")
+PUBLISHER = Signer("0x" + "a7" * 32)  # protocol A's intel key
+STRANGER = Signer("0x" + "5e" * 32)  # not trusted by B
+
+
+def _feed_extras(feed: FileFeed, genuine: dict[str, Any]) -> None:
+    """Three bundles B must refuse: a tampered copy, an unknown publisher, expired indicators."""
+    tampered = json.loads(json.dumps(genuine))
+    ind = next(o for o in tampered["objects"] if o["type"] == "indicator" and o["x_evm_kind"] == "account")
+    # changed consistently (value and pattern agree), so only the signed hashes betray it
+    ind["x_evm_value"] = "0x000000000000000000000000000000000000dEaD"
+    ind["pattern"] = "[x-evm-account:address = '0x000000000000000000000000000000000000dEaD']"
+    tampered["id"] = "bundle--00000000-0000-4000-8000-00000000000a"
+    feed.publish(tampered)
+    now = datetime.now(UTC)
+    stranger = Indicator(
+        IndicatorKind.ACCOUNT, "0x000000000000000000000000000000000000bEEF", now, now + timedelta(days=1)
+    )
+    feed.publish(build_bundle([stranger], STRANGER, publisher_name="stranger"))
+    old = now - timedelta(days=10)
+    expired = Indicator(
+        IndicatorKind.ACCOUNT, "0x000000000000000000000000000000000000c0dE", old, old + timedelta(days=1)
+    )
+    feed.publish(build_bundle([expired], PUBLISHER, publisher_name="a"))
+
+
+def test_an_attack_on_one_protocol_protects_the_other(tmp_path: Path) -> None:
+    compiler = Compiler()
+    store_a = Store(f"sqlite:///{tmp_path / 'a.db'}")
+    store_b = Store(f"sqlite:///{tmp_path / 'b.db'}")
+    feed = FileFeed(tmp_path / "feed")
+    impl = ImplSpec(SCENARIO.vulnerable.source, SCENARIO.vulnerable.contract)
+    attack = script_attack(load_script(SCENARIO))
+    result: dict[str, Any] = {}
+
+    async def on_b(node: Anvil, client: ChainClient, ctx_a: ScenarioContext, hashes_a: list[TxHash]) -> None:
+        # -- A: its incident becomes a signed bundle --------------------------------------------
+        incident_a = next(
+            i.id
+            for i in store_a.incidents()
+            if any(
+                str(f.get("tx_hash")).lower() in {h.lower() for h in hashes_a} for f in store_a.findings(i.id)
+            )
+        )
+        vuln = vulnerable_code(
+            compiler, SCENARIO.vulnerable.source, SCENARIO.vulnerable.contract, SCENARIO.vuln_class
+        )
+        victims = [c.proxy for c in ctx_a.protocol.components.values()]
+        evidence = await evidence_for_incident(client, store_a, incident_a, victims=victims, vulnerable=vuln)
+        indicators = incident_indicators(evidence)
+        genuine = await publish_incident(indicators, PUBLISHER, feed, store=store_a, incident_id=incident_a)
+        _feed_extras(feed, genuine)
+        result["published"] = {i.kind: i.value for i in indicators}
+
+        # -- B: a second protocol, its own Bulwark ----------------------------------------------
+        seed = dataclasses.replace(SeedPlan(), **cast(dict[str, Any], dict(SCENARIO.seed)))
+        proto_b = await deploy_protocol(
+            client, compiler, node.accounts, implementations={"oracle": impl}, seed=seed
+        )
+        world_b = World(protocol=proto_b)
+        intel = await pull([feed], [PUBLISHER.address], store=store_b)
+        result["rejections"] = [r.reason for r in intel.rejections]
+        result["accepted"] = {(i.kind, i.value) for _, i in intel.indicators}
+
+        # Its own copy of the vulnerable oracle: matched, patched, verified, proposed.
+        own = [OwnSource("oracle", SCENARIO.vulnerable.source, SCENARIO.vulnerable.contract)]
+        matches = scan_own_code(own, intel, compiler)
+        result["matches"] = matches
+        if matches:
+            result["preemptive"] = await preemptive_patch(
+                matches[0],
+                demo_target(proto_b, "oracle"),
+                client=client,
+                rpc_url=node.http_url,
+                store=store_b,
+                compiler=compiler,
+                workdir=tmp_path / "work",
+                regress=3,
+            )
+
+        # The replay: a new attacker account, a fresh exploit contract with the same code.
+        fresh = Account.create()
+        attacker = Actor("attacker-2", Address(fresh.address), "0x" + bytes(fresh.key).hex())
+        await client.request("anvil_setBalance", [attacker.address, hex(100 * 10**18)])
+        await fund(client, proto_b, attacker.address, usd=ATTACKER_CAPITAL_USD, weth=ATTACKER_CAPITAL_WETH)
+        ctx_b = ScenarioContext(
+            scenario=SCENARIO,
+            client=client,
+            compiler=compiler,
+            world=world_b,
+            attacker=attacker,
+            implementation=impl,
+        )
+        guard = Containing(node, monitor_with_intel(scenario_monitor(world_b), intel))
+        await guard.start()
+        responder = await guard.start_responder(proto_b, world_b, DEFAULT_POLICY, store_b)
+        guard.start_mining()
+        try:
+            hashes_b = await attack(ctx_b)
+            result["outcomes"] = await responder.settle_all(timeout_s=20)
+        finally:
+            await guard.stop()
+        result["hashes_b"] = hashes_b
+        deploy_b = await client.get_receipt(hashes_b[0])
+        assert deploy_b is not None and deploy_b.contract_address is not None
+        code_b = await client.request("eth_getCode", [deploy_b.contract_address, "latest"])
+        result["code_hash_b"] = code_hash(bytes.fromhex(str(code_b)[2:]))
+        result["drain_b"] = await client.get_receipt(hashes_b[-1])
+
+    with Anvil(AnvilOptions()) as node:
+
+        async def go() -> dict[str, Any]:
+            async with ChainClient(node.http_url) as client:
+
+                async def then(
+                    ctx: ScenarioContext, hashes: list[TxHash], out: dict[str, Any]
+                ) -> dict[str, Any]:
+                    result["a"] = out
+                    await on_b(node, client, ctx, hashes)
+                    return {}
+
+                return await run_contain_async(
+                    SCENARIO, RunOptions(benign_txs=0), node, client, compiler, store=store_a, then=then
+                )
+
+        try:
+            run(go())
+        finally:
+            compiler.close()
+
+    published = result["published"]
+    # A's incident taught exact and normalised code, the attacker and the vulnerable function.
+    assert {IndicatorKind.ACCOUNT, IndicatorKind.CODE_HASH, IndicatorKind.CODE_FINGERPRINT,
+            IndicatorKind.VULNERABLE_CODE} <= set(published)  # fmt: skip
+    # The fresh exploit contract's code hash differs (another owner in its immutable): only the
+    # fingerprint can recognise it.
+    assert result["code_hash_b"] not in {v for k, v in result["accepted"] if k is IndicatorKind.CODE_HASH}
+
+    # Rejected and audited: the tampered bundle, the unknown publisher, the expired indicator.
+    reasons = " | ".join(result["rejections"])
+    assert "altered" in reasons and "unknown publisher" in reasons and "expired" in reasons, reasons
+    accepted_values = {v for _, v in result["accepted"]}
+    assert not {"0x000000000000000000000000000000000000dEaD", "0x000000000000000000000000000000000000bEEF",
+                "0x000000000000000000000000000000000000c0dE"} & accepted_values  # fmt: skip
+    audited = [e for e in store_b.audit_entries() if e.kind == "intel.rejected"]
+    assert len(audited) >= 3
+    assert any(e.kind == "intel.accepted" for e in store_b.audit_entries())
+    assert any(e.kind == "intel.published" for e in store_a.audit_entries())
+
+    # B paused before the fresh exploit contract's deployment was included, on the fingerprint.
+    hashes_b = [h.lower() for h in result["hashes_b"]]
+    by_fp = [o for o in result["outcomes"] if o.containment.finding.detector == "exploit-fingerprint"]
+    assert by_fp, [o.containment.finding.detector for o in result["outcomes"]]
+    first = by_fp[0]
+    assert str(first.containment.attack_tx).lower() == hashes_b[0]
+    assert first.ok and first.ordering in ("before-same-block", "earlier-block"), first.ordering
+    assert result["drain_b"] is not None and not result["drain_b"].status  # the drain found B paused
+
+    # B's own copy of the vulnerable code: matched by shape, localised, patched, verified, proposed.
+    matches = result["matches"]
+    assert [(m.source.contract, m.function) for m in matches] == [("PriceOracle", "setPrice")]
+    assert matches[0].localised
+    pre = result["preemptive"]
+    assert pre.proposal_id is not None, pre.reason or pre.tried
+    _, state = load(store_b, pre.proposal_id)
+    assert state.value == "pending"
+    assert store_b.incident(pre.incident_id).state.value == "verified"
+    assert store_a.verify_audit().ok and store_b.verify_audit().ok
+    store_a.close()
+    store_b.close()
