@@ -131,6 +131,8 @@ class RemedyRequest:
     names: Mapping[str, str] = field(default_factory=dict)  # "0x<to>:0x<selector>" -> "lending.borrow"
     # Values the attack's asset moves at this oracle's prices (collateral posted is not a loss).
     price_oracle: Address | None = None
+    # Tokens to count besides those the attack moved (a contained attack reverted: it moved none).
+    assets: tuple[Address, ...] = ()
 
 
 # ----------------------------------------------------------------------------- catalogue
@@ -316,7 +318,7 @@ async def find_parameter_remedy(request: RemedyRequest, *, compiler: Compiler) -
         protected = tuple(
             dict.fromkeys([*(c.proxy for c in request.components.values()), *request.protected])
         )
-        plan = await plan_attack(live, request.attack_txs, protected=protected)
+        plan = await plan_attack(live, request.attack_txs, protected=protected, assets=request.assets)
         skip = {s.lower() for s in request.skip_senders}
         plan = dataclasses.replace(plan, window=tuple(t for t in plan.window if t.sender.lower() not in skip))
         current = await _current_values(live, setters, request.components, plan.fork_block)
@@ -383,7 +385,7 @@ async def verify_parameter_remedy(
         protected = tuple(
             dict.fromkeys([*(c.proxy for c in request.components.values()), *request.protected])
         )
-        plan = await plan_attack(live, request.attack_txs, protected=protected)
+        plan = await plan_attack(live, request.attack_txs, protected=protected, assets=request.assets)
         skip = {s.lower() for s in request.skip_senders}
         plan = dataclasses.replace(plan, window=tuple(t for t in plan.window if t.sender.lower() not in skip))
     finally:
@@ -428,7 +430,9 @@ async def measure_code_impact(
     if before_block is None:
         live = BatchRpc(request.rpc_url, max_batch=64, timeout_s=120.0)
         try:
-            plan = await plan_attack(live, request.attack_txs, protected=request.protected)
+            plan = await plan_attack(
+                live, request.attack_txs, protected=request.protected, assets=request.assets
+            )
         finally:
             await live.close()
         before_block = plan.fork_block
@@ -636,6 +640,7 @@ def demo_remedy_request(
         max_tries=max_tries,
         names=demo_names(protocol),
         price_oracle=Address(protocol.component("oracle").proxy),
+        assets=tuple(Address(t.address) for t in protocol.tokens.values()),
     )
 
 
