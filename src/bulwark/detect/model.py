@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bulwark.detect.evm import net_flows
 from bulwark.domain import Address, CallFrame, Log, StateDiff, Transaction
 
 
@@ -36,9 +37,22 @@ class ProtocolModel:
     assets: tuple[AssetInfo, ...] = ()
     roles: Mapping[str, frozenset[Address]] = field(default_factory=dict)
     flash_lenders: frozenset[Address] = frozenset()
+    # Derived once (detectors ask for these on every transaction screened).
+    _kinds: dict[str, tuple[ContractInfo, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _lenders: frozenset[Address] = field(default=frozenset(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        kinds: dict[str, list[ContractInfo]] = {}
+        for c in self.contracts.values():
+            kinds.setdefault(c.kind, []).append(c)
+        object.__setattr__(self, "_kinds", {k: tuple(v) for k, v in kinds.items()})
+        lenders = self.flash_lenders | {c.address for c in kinds.get("flash-lender", ())}
+        object.__setattr__(self, "_lenders", frozenset(lenders))
 
     def by_kind(self, kind: str) -> tuple[ContractInfo, ...]:
-        return tuple(c for c in self.contracts.values() if c.kind == kind)
+        return self._kinds.get(kind, ())
 
     def by_name(self, name: str) -> ContractInfo | None:
         return next((c for c in self.contracts.values() if c.name == name), None)
@@ -48,7 +62,7 @@ class ProtocolModel:
 
     @property
     def all_flash_lenders(self) -> frozenset[Address]:
-        return self.flash_lenders | {c.address for c in self.by_kind("flash-lender")}
+        return self._lenders
 
     @property
     def role_holders(self) -> frozenset[Address]:
@@ -119,6 +133,16 @@ class TxEvent:
     steps: tuple[Step, ...] = ()
     block_number: int | None = None
     block_hash: str | None = None
+    _flows: dict[tuple[Address, Address], int] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def flows(self) -> dict[tuple[Address, Address], int]:
+        """Net token flows of the surviving Transfer logs (computed once, shared by detectors)."""
+        if self._flows is None:
+            object.__setattr__(self, "_flows", net_flows(self.logs))
+        assert self._flows is not None
+        return self._flows
 
     @property
     def success(self) -> bool:

@@ -8,7 +8,7 @@ from fractions import Fraction
 from pydantic import Field
 
 from bulwark.detect.base import Detector, Params
-from bulwark.detect.evm import ZERO, net_flows, selector, topic_address, word
+from bulwark.detect.evm import ZERO, selector, topic_address, word
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.domain import Address, Confidence, Finding, Severity, VulnClass
 
@@ -38,7 +38,7 @@ class InvariantBreak(Detector):
             return
         p = self.params
         assert isinstance(p, InvariantParams)
-        flows = net_flows(event.logs)
+        flows = event.flows()
         yield from self._outflows(view, event, flows, p)
         yield from self._share_price(view, event, flows, p)
         yield from self._oracle(view, event, p)
@@ -84,8 +84,11 @@ class InvariantBreak(Detector):
                 continue
             # totalAssets is the vault's balance of its asset; supply moves by mints/burns (Transfer
             # from/to zero), so both post values follow from the logs alone.
-            assets_after = st.total_assets + flows.get((st.asset, vault), 0)
+            inflow = flows.get((st.asset, vault), 0)
             minted = flows.get((vault, ZERO), 0)  # burns increase zero's balance, mints decrease it
+            if inflow == 0 and minted == 0:
+                continue  # neither assets nor supply moved: the price did not either
+            assets_after = st.total_assets + inflow
             supply_after = st.total_supply + (-minted)
             if supply_after <= 0:
                 continue

@@ -9,7 +9,7 @@ from fractions import Fraction
 from pydantic import Field
 
 from bulwark.detect.base import Detector, Params
-from bulwark.detect.evm import ZERO, net_flows
+from bulwark.detect.evm import ZERO
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.domain import Confidence, Finding, Severity, VulnClass
 
@@ -32,7 +32,7 @@ class ShareInflation(Detector):
             return
         p = self.params
         assert isinstance(p, InflationParams)
-        flows = net_flows(event.logs)
+        flows = event.flows()
         for vault, st in view.state.vaults.items():
             minted = -flows.get((vault, ZERO), 0)
             inflow = flows.get((st.asset, vault), 0)
