@@ -22,19 +22,24 @@ import asyncio
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
+from pydantic import ValidationError
+
 from bulwark.app.full import _materialise, demo_policy
 from bulwark.chain import ChainClient, Signer
+from bulwark.config.intel import IntelConfig
+from bulwark.config.secrets import SecretRef
 from bulwark.detect.base import Detector
 from bulwark.detect.builtins.indicators import IndicatorMatch, IndicatorParams
 from bulwark.detect.builtins.intel_fingerprint import ExploitFingerprint, FingerprintParams
 from bulwark.detect.setup import Monitor
 from bulwark.domain import Address, Confidence, Finding, IncidentState, Severity, VulnClass
 from bulwark.domain.govern import Policy
-from bulwark.errors import BulwarkError
+from bulwark.errors import BulwarkError, ConfigError
 from bulwark.govern import propose_upgrade
 from bulwark.intel.bundle import build_bundle
 from bulwark.intel.feeds import FileFeed, TaxiiFeed
@@ -42,11 +47,12 @@ from bulwark.intel.fingerprint import ast_fingerprint, function_at, function_sha
 from bulwark.intel.indicators import (
     AttackEvidence,
     Indicator,
+    IndicatorKind,
     VulnerableCode,
     collect_evidence,
     derive_indicators,
 )
-from bulwark.intel.subscribe import Intel
+from bulwark.intel.subscribe import Intel, pull
 from bulwark.logs import get_logger
 from bulwark.patch import PatchRequest, generate
 from bulwark.patch.engine import analyse
@@ -64,10 +70,16 @@ __all__ = [
     "demo_target",
     "detection_params",
     "evidence_for_incident",
+    "feeds_from_config",
     "incident_indicators",
+    "intel_from_store",
+    "load_intel_config",
     "monitor_with_intel",
     "preemptive_patch",
     "publish_incident",
+    "pull_and_remember",
+    "remember",
+    "remembered",
     "scan_own_code",
     "vulnerable_code",
 ]
@@ -383,3 +395,100 @@ async def preemptive_patch(
     reason = "no pre-emptive candidate passed verification"
     store.transition(iid, IncidentState.ESCALATED, reason, {"tried": tried})
     return Preemptive(iid, None, None, None, tuple(tried), reason)
+
+
+# -- configuration, persistence ------------------------------------------------------------------
+
+INDICATOR_ARTIFACT = "intel-indicator"
+
+
+def load_intel_config(path: Path) -> IntelConfig:
+    """The ``intel`` section of ``path`` (a bulwark.yaml), validated on its own; a missing or
+    malformed section is an error (fails closed), never an empty configuration."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    section = data.get("intel") if isinstance(data, dict) else None
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: no `intel:` section")
+    try:
+        return IntelConfig.model_validate(section)
+    except ValidationError as exc:
+        lines = [f"intel.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)]
+        raise ConfigError(f"{path}: " + "; ".join(lines)) from None
+
+
+def feeds_from_config(config: IntelConfig, base_dir: Path) -> dict[str, FileFeed | TaxiiFeed]:
+    out: dict[str, FileFeed | TaxiiFeed] = {}
+    for name, f in config.feeds.items():
+        if f.file is not None:
+            out[name] = FileFeed(f.file if f.file.is_absolute() else base_dir / f.file)
+        else:
+            assert f.taxii is not None and f.collection is not None
+            password = SecretRef(f.password, base_dir).resolve() if f.password else None
+            out[name] = TaxiiFeed(f.taxii, f.collection, f.user, password)
+    return out
+
+
+def remember(store: Store, intel: Intel) -> int:
+    """Keep accepted indicators in the store (what ``bulwark intel list`` shows and a restarted
+    watcher acts on); returns how many were new."""
+    have = {a for a, _, _ in store.artifacts(INDICATOR_ARTIFACT)}
+    new = 0
+    for publisher, ind in intel.indicators:
+        aid = f"intel:{ind.kind.value}:{ind.value.lower()}"
+        new += aid not in have
+        store.put_artifact(
+            aid,
+            INDICATOR_ARTIFACT,
+            {
+                "kind": ind.kind.value,
+                "value": ind.value,
+                "publisher": publisher,
+                "valid_from": ind.valid_from.isoformat(),
+                "valid_until": ind.valid_until.isoformat(),
+                "vuln_class": ind.vuln_class.value if ind.vuln_class else None,
+                "chain_id": ind.chain_id,
+                "description": ind.description,
+            },
+            state="active",
+        )
+    return new
+
+
+def remembered(store: Store, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every kept indicator, with ``expired`` computed at ``now``."""
+    at = now or datetime.now(UTC)
+    out = []
+    for aid, _, body in store.artifacts(INDICATOR_ARTIFACT):
+        until = datetime.fromisoformat(str(body["valid_until"]))
+        out.append({"id": aid, **body, "expired": at >= until})
+    return out
+
+
+def intel_from_store(store: Store, *, now: datetime | None = None) -> Intel:
+    """The kept indicators still valid at ``now``, as the detectors and the scan take them."""
+    items = []
+    for body in remembered(store, now=now):
+        if body["expired"]:
+            continue
+        vc = body.get("vuln_class")
+        ind = Indicator(
+            IndicatorKind(str(body["kind"])),
+            str(body["value"]),
+            datetime.fromisoformat(str(body["valid_from"])),
+            datetime.fromisoformat(str(body["valid_until"])),
+            VulnClass(vc) if vc else None,
+            str(body.get("description") or ""),
+            body.get("chain_id"),
+        )
+        items.append((Address(str(body["publisher"])), ind))
+    return Intel(tuple(items), ())
+
+
+async def pull_and_remember(
+    feeds: Sequence[FileFeed | TaxiiFeed], trusted: Iterable[str], store: Store
+) -> tuple[Intel, int]:
+    intel = await pull(feeds, trusted, store=store)
+    return intel, remember(store, intel)

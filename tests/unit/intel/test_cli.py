@@ -1,0 +1,77 @@
+"""``bulwark intel pull|list`` on a file feed, and the ``intel:`` section failing closed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from bulwark import logs
+from bulwark.app.intel import load_intel_config
+from bulwark.chain import Signer
+from bulwark.cli import intel as intel_cli
+from bulwark.errors import ConfigError
+from bulwark.intel.bundle import build_bundle
+from bulwark.intel.feeds import FileFeed
+from bulwark.intel.indicators import Indicator, IndicatorKind
+
+PUB = Signer("0x" + "01" * 32)
+OTHER = Signer("0x" + "02" * 32)
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.callback()(lambda: logs.configure("error"))  # as the root command does: logs to stderr
+    intel_cli.register(app)
+    return app
+
+
+def _ind(value: str, *, days_ago: int = 0, ttl_days: int = 30) -> Indicator:
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=days_ago)
+    return Indicator(IndicatorKind.ACCOUNT, value, start, start + timedelta(days=ttl_days))
+
+
+def test_pull_keeps_what_trusted_publishers_signed_and_list_shows_it(tmp_path: Path) -> None:
+    feed = FileFeed(tmp_path / "feed")
+    good, stranger, old = "0x" + "aa" * 20, "0x" + "bb" * 20, "0x" + "cc" * 20
+    feed.publish(build_bundle([_ind(good)], PUB))
+    feed.publish(build_bundle([_ind(stranger)], OTHER))
+    feed.publish(build_bundle([_ind(old, days_ago=10, ttl_days=1)], PUB))
+    cfg = tmp_path / "bulwark.yaml"
+    cfg.write_text(f"intel:\n  publishers: ['{PUB.address}']\n  feeds:\n    peers: {{file: ./feed}}\n")
+    db = f"sqlite:///{tmp_path / 'b.db'}"
+    runner = CliRunner()
+    pulled = runner.invoke(_app(), ["intel", "pull", "-c", str(cfg), "--db", db, "--json"])
+    assert pulled.exit_code == 0, pulled.output
+    out = json.loads(pulled.output)
+    assert out["accepted"] == 1 and out["new"] == 1
+    reasons = sorted(r["reason"].split(" ")[0] for r in out["rejected"])
+    assert reasons == ["expired", "unknown"]
+    listed = runner.invoke(_app(), ["intel", "list", "--db", db, "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [i["value"] for i in json.loads(listed.output)] == [good]
+    again = runner.invoke(_app(), ["intel", "pull", "-c", str(cfg), "--db", db, "--json"])
+    assert json.loads(again.output)["new"] == 0
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "intel:\n  feeds:\n    x: {file: ./f}\n",  # feeds but nobody trusted
+        "intel:\n  publishers: ['0x01']\n",  # not an address
+        "intel:\n  publishers: []\n  feeds:\n    x: {file: ./f, taxii: 'http://h/'}\n",
+        "intel:\n  consensus: {threshold: 3, peers: ['http://p'], channel_secret: env:S}\n",
+        "intel:\n  consensus: {threshold: 1, peers: ['http://p'], channel_secret: 'inline-secret'}\n",
+        "intel:\n  publishers: []\n  typo: 1\n",
+        "networks: {}\n",  # no section at all
+    ],
+)
+def test_a_broken_intel_section_fails_closed(tmp_path: Path, section: str) -> None:
+    cfg = tmp_path / "bulwark.yaml"
+    cfg.write_text(section)
+    with pytest.raises(ConfigError):
+        load_intel_config(cfg)
