@@ -24,6 +24,7 @@ _log = logs.get_logger(__name__)
 MIN_SCORE = 0.35  # below this a finding is reported but not patched
 MAX_PATCHES = 8
 BUNDLE_MIN_SCORE = 0.7  # a finding of another class joins the first patch only from this score
+BUNDLE_TIE = 0.05  # ... or when it scores this close to the strongest finding
 
 
 class PatchError(BulwarkError, RuntimeError):
@@ -175,7 +176,10 @@ def _bundle(
     return [
         (f, c)
         for f, c in per_finding
-        if f is top or f.vuln_class is top.vuln_class or f.score >= BUNDLE_MIN_SCORE
+        if f is top
+        or f.vuln_class is top.vuln_class
+        or f.score >= BUNDLE_MIN_SCORE
+        or f.score >= top.score - BUNDLE_TIE  # ranking cannot tell them apart: fix both
     ]
 
 

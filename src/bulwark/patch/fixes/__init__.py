@@ -11,6 +11,7 @@ from bulwark.patch.fixes.dos import PullPaymentFix
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
 from bulwark.patch.fixes.frontrun import DeployerOnlySetupFix
 from bulwark.patch.fixes.oracle import TwapFix
+from bulwark.patch.fixes.oracle_reserves import TwapReservesFix
 from bulwark.patch.fixes.randomness import EoaOnlyRandomnessFix
 from bulwark.patch.fixes.reentrancy import ReentrancyLockFix
 from bulwark.patch.fixes.signature_replay import DomainBindFix, UsedDigestFix
@@ -28,6 +29,7 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     UsedDigestFix,
     DomainBindFix,
     TwapFix,
+    TwapReservesFix,
     VirtualOffsetFix,
     PullPaymentFix,
     DeployerOnlySetupFix,

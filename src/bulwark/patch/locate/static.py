@@ -589,7 +589,20 @@ def _risky_op(op: Node) -> bool:
     if not type_string(op if kind == "BinaryOperation" else sides[0]).startswith("uint"):
         return False
     literal = [s.get("nodeType") == "Literal" or s.get("isConstant") is True for s in sides]
-    return not all(literal)
+    if all(literal):
+        return False
+    if operator in ("+", "+=") and sides[1].get("nodeType") == "Literal":
+        return False  # a counter stepped by a constant: 2**256 steps away from wrapping
+    # block.number - 1, now - 60: the chain's own clock is far from zero
+    from bulwark.patch.fixes.timestamp import is_now
+
+    left = sides[0]
+    chain_clock = is_now(left) or (
+        left.get("nodeType") == "MemberAccess"
+        and left.get("memberName") == "number"
+        and (left.get("expression") or {}).get("name") == "block"
+    )
+    return not (operator == "-" and chain_clock and sides[1].get("nodeType") == "Literal")
 
 
 def check_signatures(program: Program, contract: Contract) -> Iterator[Localisation]:
@@ -757,7 +770,8 @@ def check_dos(program: Program, contract: Contract) -> Iterator[Localisation]:
             contract,
             fn,
             calls[0],
-            0.6 if in_loop else 0.55,
+            # in a loop one refusing recipient blocks every other: as sure as a DoS finding gets
+            0.7 if in_loop else 0.55,
             f"{fn.name} reverts when one recipient refuses its payment"
             + (" inside a loop: one recipient blocks everyone" if in_loop else ""),
         )
@@ -801,6 +815,7 @@ def check_timestamp(program: Program, contract: Contract) -> Iterator[Localisati
 
 
 def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]:
+    entries = entry_functions(contract)
     for fn in contract.functions:
         if program.text_of(fn.node) is None or fn.body is None:
             continue
@@ -808,6 +823,8 @@ def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]
             if (callee_name(call) in SPOT_CALLS and is_external_call(call)) or (
                 callee_name(call) in SPOT_CALLS and " external" in type_string(call_target(call) or {})
             ):
+                # the spot value decides a state change (a borrow limit, a mint): the flaw itself
+                decides = any(any(p.id == fn.id for p in program.closure(e)) for e in entries)
                 yield _loc(
                     program,
                     "spot-price",
@@ -815,9 +832,10 @@ def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]
                     contract,
                     fn,
                     call,
-                    0.65,
+                    0.9 if decides else 0.65,
                     f"{fn.name} values assets at the spot price from {callee_name(call)}(), which one "
-                    "transaction can move",
+                    "transaction can move"
+                    + (", and a state-changing function acts on that value" if decides else ""),
                 )
 
 
