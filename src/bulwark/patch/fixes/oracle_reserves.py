@@ -43,20 +43,20 @@ def helpers(program: Program) -> str:
     return f"""
 /// @dev Added by Bulwark: time-weighted prices from the pair's Uniswap-v2 cumulative price.
 ///      Observations live in the ERC-7201 namespace "{NAMESPACE}" (storage layout unchanged).
-function _bulwarkTwapSlot(address pair) private pure returns (bytes32) {{
-    return keccak256(abi.encode(pair, uint256({slot})));
+function _bulwarkTwapSlot(address bulwarkPair) private pure returns (bytes32) {{
+    return keccak256(abi.encode(bulwarkPair, uint256({slot})));
 }}
 
 /// @dev The pair's reserves and its cumulative price1 (reserve0 per reserve1) as of now.
-function _bulwarkCumulative(address pair)
+function _bulwarkCumulative(address bulwarkPair)
     private
     view
     returns (uint256 cumulative, uint112 r0, uint112 r1, uint32 pairTime)
 {{
-    (bool ok, bytes memory data) = pair.staticcall(abi.encodeWithSignature("getReserves()"));
+    (bool ok, bytes memory data) = bulwarkPair.staticcall(abi.encodeWithSignature("getReserves()"));
     require(ok && data.length >= 96, "Bulwark: getReserves failed");
     (r0, r1, pairTime) = abi.decode(data, (uint112, uint112, uint32));
-    (ok, data) = pair.staticcall(abi.encodeWithSignature("price1CumulativeLast()"));
+    (ok, data) = bulwarkPair.staticcall(abi.encodeWithSignature("price1CumulativeLast()"));
     require(ok && data.length >= 32, "Bulwark: the pair keeps no cumulative price");
     cumulative = abi.decode(data, (uint256));
     uint32 now32 = uint32(block.timestamp);
@@ -74,10 +74,10 @@ function _bulwarkTwapLoad(bytes32 slot) private view returns (uint256 c0, uint25
 }}
 
 /// @dev Record an observation; every {WINDOW} seconds the average since the last one becomes the price.
-function _bulwarkObserve(address pair) private {{
-    bytes32 slot = _bulwarkTwapSlot(pair);
+function _bulwarkObserve(address bulwarkPair) private {{
+    bytes32 slot = _bulwarkTwapSlot(bulwarkPair);
     (uint256 c0, uint256 t0, uint256 last) = _bulwarkTwapLoad(slot);
-    (uint256 cNow, uint112 r0, uint112 r1, uint32 pairTime) = _bulwarkCumulative(pair);
+    (uint256 cNow, uint112 r0, uint112 r1, uint32 pairTime) = _bulwarkCumulative(bulwarkPair);
     if (t0 != 0 && block.timestamp - t0 < {WINDOW}) {{
         return;
     }}
@@ -98,9 +98,9 @@ function _bulwarkObserve(address pair) private {{
 }}
 
 /// @dev Reserves whose ratio is the time-weighted price (reserve1 kept, reserve0 = twap * reserve1).
-function _bulwarkTwapReserves(address pair) private view returns (uint112, uint112, uint32) {{
-    (uint256 c0, uint256 t0, uint256 price) = _bulwarkTwapLoad(_bulwarkTwapSlot(pair));
-    (uint256 cNow, uint112 r0, uint112 r1, uint32 pairTime) = _bulwarkCumulative(pair);
+function _bulwarkTwapReserves(address bulwarkPair) private view returns (uint112, uint112, uint32) {{
+    (uint256 c0, uint256 t0, uint256 price) = _bulwarkTwapLoad(_bulwarkTwapSlot(bulwarkPair));
+    (uint256 cNow, uint112 r0, uint112 r1, uint32 pairTime) = _bulwarkCumulative(bulwarkPair);
     if (t0 != 0 && block.timestamp - t0 >= {WINDOW}) {{
         {avg_read}
     }}
