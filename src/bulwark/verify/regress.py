@@ -26,7 +26,7 @@ from bulwark.chain.mempool import BatchRpc
 from bulwark.domain import Address, Transaction
 from bulwark.domain.verify import FunctionGas, RegressionReport, TxDifference, TxOutcome
 from bulwark.verify.fork import Fork
-from bulwark.verify.replay import outcomes, replay_window
+from bulwark.verify.replay import replay_window
 
 __all__ = ["BenignSet", "compare", "function_gas", "replay_pair", "select_benign"]
 
@@ -108,14 +108,14 @@ async def replay_pair(
 ) -> tuple[list[TxOutcome], list[TxOutcome], list[Mapping[str, Any]], list[Mapping[str, Any]]]:
     """Replay the window on both forks concurrently; outcomes of the selected transactions."""
     watched = frozenset(p.lower() for p in protected)
-    chosen = {t.hash for t in benign.selected}
-    rep_o, rep_p = await asyncio.gather(
-        replay_window(original, benign.window), replay_window(patched, benign.window)
-    )
-    sel_o = [r for r in rep_o if r.original.hash in chosen]
-    sel_p = [r for r in rep_p if r.original.hash in chosen]
-    (out_o, calls_o), (out_p, calls_p) = await asyncio.gather(
-        outcomes(original, sel_o, watched), outcomes(patched, sel_p, watched)
+    chosen = frozenset(t.hash for t in benign.selected)
+    (_, out_o, calls_o), (_, out_p, calls_p) = await asyncio.gather(
+        replay_window(
+            original, benign.window, benign.timestamps, one_per_block=True, collect=chosen, watched=watched
+        ),
+        replay_window(
+            patched, benign.window, benign.timestamps, one_per_block=True, collect=chosen, watched=watched
+        ),
     )
     return out_o, out_p, calls_o, calls_p
 

@@ -89,10 +89,24 @@ async def window_transactions(
 
 
 async def replay_window(
-    fork: Fork, txs: Sequence[Transaction], timestamps: Mapping[int, int] | None = None
-) -> list[ReplayedTx]:
+    fork: Fork,
+    txs: Sequence[Transaction],
+    timestamps: Mapping[int, int] | None = None,
+    *,
+    one_per_block: bool = False,
+    collect: frozenset[str] = frozenset(),
+    watched: frozenset[str] = frozenset(),
+    chunk: int = 32,
+) -> tuple[list[ReplayedTx], list[TxOutcome], list[Mapping[str, Any]]]:
     """Send ``txs`` in order, one mined block per original block (at the original block's
-    timestamp when known and possible); returns fork-side hashes."""
+    timestamp when known and possible). Returns fork-side hashes, and the outcomes (plus raw
+    callTracer trees) of the transactions whose original hash is in ``collect``.
+
+    Outcomes are traced as the replay goes, every ``chunk`` transactions: anvil traces a mined
+    transaction by re-executing from its parent state, and states a few hundred blocks old are
+    slow to rebuild (or lost, on a fork). ``one_per_block`` mines every transaction in a block of
+    its own, which keeps each trace short (both forks of a comparison are replayed the same way,
+    so the comparison is unaffected)."""
     stamps = timestamps or {}
     # Fees on the fork need not match history; give every sender enough ETH for gas (the same
     # top-up on every fork, so comparisons are unaffected).
@@ -102,16 +116,32 @@ async def replay_window(
         [("anvil_setBalance", [s, hex(to_int(b) + 10**21)]) for s, b in zip(senders, balances, strict=True)]
     )
     replayed: list[ReplayedTx] = []
+    results: list[TxOutcome] = []
+    calls: list[Mapping[str, Any]] = []
+    pending: list[ReplayedTx] = []
+
+    async def flush() -> None:
+        if pending:
+            out, raw = await outcomes(fork, pending, watched)
+            results.extend(out)
+            calls.extend(raw)
+            pending.clear()
+
     current: int | None = None
     for tx in txs:
-        if current is not None and tx.block_number != current:
+        if current is not None and (one_per_block or tx.block_number != current):
             await fork.mine(stamps.get(current))
+            if len(pending) >= chunk:
+                await flush()
         current = tx.block_number
         fork_hash = await fork.send(tx.sender, tx.to, tx.data, tx.value, tx.gas)
         replayed.append(ReplayedTx(tx, fork_hash))
+        if tx.hash in collect:
+            pending.append(replayed[-1])
     if current is not None:
         await fork.mine(stamps.get(current))
-    return replayed
+    await flush()
+    return replayed, results, calls
 
 
 def _frames(frame: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
@@ -296,12 +326,11 @@ async def replay_attack(
     holders = list(dict.fromkeys([*plan.victims, *plan.attackers]))
     priced = await prices(fork, price_oracle, plan.assets) if price_oracle is not None else {}
     before = await measure(fork, holders, plan.assets)
-    replayed = await replay_window(fork, plan.window, plan.timestamps)
-    after = await measure(fork, holders, plan.assets)
-    attack_hashes = {t.hash for t in plan.attack}
-    ours = [r for r in replayed if r.original.hash in attack_hashes]
     watched = frozenset(v.lower() for v in plan.victims)
-    results, _ = await outcomes(fork, ours, watched)
+    _, results, _ = await replay_window(
+        fork, plan.window, plan.timestamps, collect=frozenset(t.hash for t in plan.attack), watched=watched
+    )
+    after = await measure(fork, holders, plan.assets)
     changes: list[BalanceChange] = []
     victims = {v.lower() for v in plan.victims}
     for (holder, asset), old in sorted(before.items()):
