@@ -186,3 +186,31 @@ def test_setup_inherited_kill_and_origin_identity(compiler: Compiler) -> None:
     assert "function kill() public override onlyOwner {" in ktext and "super.kill();" in ktext
     origin = _single(patches, "tx-origin-to-msg-sender")
     assert "address account = msg.sender;" in origin.patched_sources["contracts/Setup.sol"]
+
+
+def test_block_randomness_refuses_contract_callers_without_unrelated_fixes(compiler: Compiler) -> None:
+    findings = locate(PatchRequest(paths=[CONTRACTS / "Lottery.sol"], use_slither=False), compiler)
+    randomness = [f for f in findings if f.vuln_class is VulnClass.WEAK_RANDOMNESS]
+    # play() hashes a blockhash; the deadline comparisons are a clock, and extend() is owner-only
+    assert [f.function for f in randomness] == ["play"]
+    # rounds += 1 and block.number - 1 cannot wrap: no arithmetic finding to bundle
+    assert not [f for f in findings if f.vuln_class is VulnClass.INTEGER_OVERFLOW]
+    best = _patches(compiler, "Lottery.sol")[0]
+    assert best.template == "randomness-eoa-only"
+    text = best.patched_sources["contracts/Lottery.sol"]
+    assert text.count("require(msg.sender == tx.origin,") == 1
+    assert "validator" in best.rationale or "block producer" in best.rationale
+    assert "EIP-7702" in best.rationale
+    check_snapshot("randomness_eoa_only", best.diff)
+
+
+def test_v2_spot_reserves_become_time_weighted(compiler: Compiler) -> None:
+    best = _patches(compiler, "SpotLend.sol")[0]
+    assert best.vuln_class is VulnClass.ORACLE_MANIPULATION and best.template == "oracle-v2-twap-reserves"
+    text = best.patched_sources["contracts/SpotLend.sol"]
+    assert "(uint112 r0, uint112 r1, ) = _bulwarkTwapReserves(address(pair));" in text
+    # the state-changing reader observes first; the view-only deposit path does not
+    assert text.count("_bulwarkObserve(address(pair));") == 1
+    assert "price1CumulativeLast()" in text and "unchecked {" in text
+    assert 'require(pairTime != uint32(block.timestamp), "Bulwark: no price history yet");' in text
+    check_snapshot("oracle_v2_twap_reserves", best.diff)
