@@ -300,6 +300,8 @@ async def gather(
         while pending and len(got) < threshold:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
+                if len(got) >= threshold:  # answers that arrived together: k are enough
+                    break
                 url = tasks[task]
                 exc = task.exception()
                 if exc is not None:

@@ -15,12 +15,16 @@ from typing import Any, TypeVar
 import pytest
 from eth_account import Account
 
+from bulwark.app.intel import ConsensusResponder, ConsensusSettings
 from bulwark.chain import ChainClient, Signer, encode_call
 from bulwark.chain.client import CallReverted
-from bulwark.domain import Address
+from bulwark.chain.relayer import Relayer
+from bulwark.domain import Address, Confidence, Finding, Severity, TxHash, VulnClass
 from bulwark.intel.consensus import ConsensusError, PauseRequest, finding_id, gather, sign_pause
+from bulwark.respond import ProtectedSet
 from bulwark.scenarios.deploy import PAUSER_ROLE, ChainOps, deploy_protocol, exec_via_safe
 from bulwark.scenarios.protocol import Actor, DemoProtocol
+from bulwark.store import Store
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
 from bulwark.toolchain.solc import Compiler
 
@@ -268,3 +272,46 @@ def test_the_owner_may_let_one_sentinel_pause_critical_findings(env: Env) -> Non
     # a non-sentinel still cannot
     with pytest.raises(CallReverted, match="NotSentinel"):
         env.send(env.protocol.users[0], "pauseCritical", env.protocol.address(TARGET), [], b"\2" * 32)
+
+
+def _finding(env: Env, severity: Severity) -> Finding:
+    return Finding(
+        detector="exploit-fingerprint",
+        vuln_class=VulnClass.KNOWN_ATTACKER,
+        severity=severity,
+        confidence=Confidence.HIGH,
+        title="deploys a known exploit contract",
+        protocol="demo",
+        contract=None,
+        tx_hash=TxHash("0x" + "e1" * 32),
+        pending=True,
+    )
+
+
+def test_the_responder_in_consensus_mode_gathers_two_of_three_and_pauses(env: Env, tmp_path: Path) -> None:
+    target = env.protocol.address(TARGET)
+    relayer = Relayer(env.client, Signer(KEYS[0]))
+    env.run(relayer.start())
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    protected = [ProtectedSet("demo", env.guardian, (target,))]
+    down = "http://127.0.0.1:9"  # nothing listens there: a sentinel that is down
+
+    # Alone (both peers unreachable): no pause is sent, and the failure is on the record.
+    alone = ConsensusSettings(2, (down, down + "/"), SECRET.encode(), timeout_s=1.0)
+    lonely = ConsensusResponder(relayer, protected, alone, chain_id=env.protocol.chain_id, store=store)
+    [failed] = env.run(lonely.respond(_finding(env, Severity.CRITICAL)))
+    assert failed.tx_hash is None and failed.error and "only 1 of the 2" in failed.error
+    assert not env.paused()
+
+    # One peer down, one up: two of three sign; the policy's pause goes out as pauseWithConsensus.
+    settings = ConsensusSettings(2, (down, env.peer_urls[0]), SECRET.encode(), timeout_s=2.0)
+    responder = ConsensusResponder(relayer, protected, settings, chain_id=env.protocol.chain_id, store=store)
+    assert env.run(responder.respond(_finding(env, Severity.LOW))) == []  # below the policy: no pause
+    [pause] = env.run(responder.respond(_finding(env, Severity.CRITICAL)))
+    assert pause.error is None and pause.tx_hash is not None, pause.error
+    assert len(pause.signers) == 2 and pause.failures
+    receipt = env.run(env.client.wait_for_receipt(pause.tx_hash))
+    assert receipt.status and env.paused()
+    audited = [e.payload for e in store.audit_entries() if e.kind == "consensus.pause"]
+    assert [bool(a["tx"]) for a in audited] == [False, True]
+    store.close()
