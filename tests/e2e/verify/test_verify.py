@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,47 @@ def test_scenario_fix_passes_and_vulnerable_fails(name: str, compiler: Compiler)
         assert not vulnerable.passed
         assert vulnerable.attack_blocked is False
         assert "attack-not-blocked" in codes(vulnerable)
+
+
+# -- a Foundry PoC run against the patched fork -------------------------------------------------
+
+POC = """// SPDX-License-Identifier: MIT
+pragma solidity 0.8.26;
+
+interface IOracle {
+    function setPrice(address asset, uint256 newPrice) external;
+    function price(address asset) external view returns (uint256);
+}
+
+// No forge-std (offline): the exploit succeeds when this test passes.
+contract OpenSetPricePoc {
+    function testAnyoneCanSetThePrice() public {
+        IOracle(ORACLE).setPrice(WETH, 1);
+        require(IOracle(ORACLE).price(WETH) == 1, "price not moved");
+    }
+}
+"""
+
+
+def test_poc_decides_with_the_replay(compiler: Compiler, tmp_path: Path) -> None:
+    with live_scenario(CORPUS.get("oracle-open-setprice"), compiler, benign=4) as live:
+        p = live.world.protocol
+        poc = tmp_path / "OpenSetPricePoc.t.sol"
+        poc.write_text(POC.replace("ORACLE", p.address("oracle")).replace("WETH", p.token("weth").address))
+        base = VerifyRequest(
+            rpc_url=live.url,
+            proxy=live.proxy,
+            candidate=live.fix,
+            contract=live.contract,
+            attack_txs=live.attack_txs,
+            poc=poc,
+            regress=2,
+            protected=live.protected,
+            price_oracle=p.address("oracle"),
+        )
+        fixed = run(verify(base, compiler=compiler))
+        assert fixed.passed, [str(r) for r in fixed.reasons]
+        assert fixed.evidence.document["attack"]["poc_passed"] is False
+        vulnerable = run(verify(replace(base, candidate=live.vulnerable), compiler=compiler))
+        assert not vulnerable.passed
+        assert vulnerable.evidence.document["attack"]["poc_passed"] is True
