@@ -65,6 +65,8 @@ class FullOptions:
     max_candidates: int = 3
     on_event: Callable[[FlowEvent], None] | None = None
     on_contained: Callable[[Mapping[str, Any]], None] | None = None
+    # code | parameters | smallest: which remedy the policy prefers (bulwark.app.remedy.ParameterSteps)
+    remedy: str = "code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +187,24 @@ class IncidentSteps:
         self.signers = [o.private_key for o in self.protocol.safe_owners[: self.protocol.safe_threshold]]
 
     def steps(self) -> list[Step]:
+        if self.options.remedy != "code":
+            from bulwark.app.remedy import CodeSteps, ParameterSteps
+
+            code = CodeSteps(self.patch, self.verify, self.approve, self.upgrade, self.resume, self.close)
+            return ParameterSteps(
+                protocol=self.protocol,
+                scenario=self.scenario,
+                rpc_url=self.rpc_url,
+                attack_txs=self.attack_txs,
+                client=self.client,
+                compiler=self.compiler,
+                policy=self.policy,
+                relayer=self.relayer,
+                signer_keys=self.signers,
+                code=code,
+                prefer=self.options.remedy,
+                smoke=lambda component: _smoke(self.protocol, component),
+            ).steps()
         return [
             Step("patch", S.PATCHED, self.patch),
             Step("verify", S.VERIFIED, self.verify),
@@ -430,7 +450,8 @@ async def run_full_async(
             "incident": incident_id,
             "flow_state": final.value,
             "flow_reason": last.get("reason", ""),
-            "remedy": "code",
+            "remedy": records.get("patch", {}).get("remedy", "code"),
+            "impact": verify_rec.get("impact") or records.get("patch", {}).get("impact"),
             "patched": "patch" in records,
             "verified": "verify" in records,
             "upgraded": "upgrade" in records,

@@ -124,6 +124,7 @@ def run_full(
     regress: int,
     reports: Path,
     narrate: bool,
+    remedy: str = "code",
 ) -> dict[str, Any]:
     from bulwark.app.full import FullOptions, run_scenario_full
     from bulwark.cli.audit import database_url
@@ -149,6 +150,7 @@ def run_full(
             full=FullOptions(
                 workdir=reports / "work",
                 regress=regress,
+                remedy=remedy,
                 on_event=narrator.event if narrator else None,
                 on_contained=narrator.contained if narrator else None,
             ),

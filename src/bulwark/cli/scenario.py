@@ -66,7 +66,9 @@ def _run_detect(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool)
     typer.echo(f"loss         {_usd(out['loss_wei'])} ({out['loss_wei']} wei): attack {verdict}")
 
 
-def _run_full(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool) -> None:
+def _run_full(
+    name: str, benign_txs: int, seed: int, fix: bool, as_json: bool, remedy: str = "smallest"
+) -> None:
     """``--protect full``: the whole loop, signed by the demo Safe owners (bulwark.app.full)."""
     from pathlib import Path
 
@@ -74,6 +76,8 @@ def _run_full(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool) -
 
     if fix:
         raise UsageError("--fix and --protect full do not go together: the full loop writes its own fix")
+    if remedy not in ("code", "parameters", "smallest"):
+        raise UsageError(f"--remedy must be code, parameters or smallest, not {remedy!r}")
     out = run_full(
         name,
         db=None,
@@ -82,6 +86,7 @@ def _run_full(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool) -
         regress=20,
         reports=Path("reports"),
         narrate=not as_json,
+        remedy=remedy,
     )
     if as_json:
         typer.echo(json.dumps(out, default=str))
@@ -121,6 +126,11 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed of the benign traffic."),
         fix: bool = typer.Option(False, "--fix", help="Deploy the scenario's reference fix instead."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+        remedy: str = typer.Option(
+            "smallest",
+            "--remedy",
+            help="--protect full: code | parameters | smallest (the smaller verified change wins).",
+        ),
     ) -> None:
         """Fresh anvil, protocol with the vulnerable implementation, benign traffic, then the attack."""
         from bulwark.scenarios.corpus import load_corpus
@@ -133,7 +143,7 @@ def register(app: typer.Typer) -> None:
             _run_detect(name, benign_txs, seed, fix, as_json)
             return
         if protect.strip().lower() == "full":
-            _run_full(name, benign_txs, seed, fix, as_json)
+            _run_full(name, benign_txs, seed, fix, as_json, remedy.strip().lower())
             return
         level = parse_protect(protect)  # fails before anything starts
         corpus = load_corpus()
