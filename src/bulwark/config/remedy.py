@@ -21,14 +21,24 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
+from eth_utils.address import is_address, is_checksum_address, to_checksum_address
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from bulwark.config.models import _address
 from bulwark.domain import Address, VulnClass
 
 __all__ = ["RemedyConfig"]
 
 _SETTER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}\.[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _address(value: object) -> Address:
+    if not isinstance(value, str) or not is_address(value):
+        raise ValueError(f"not an address: {value!r}")
+    if value != value.lower() and value[2:] != value[2:].upper() and not is_checksum_address(value):
+        raise ValueError(f"bad EIP-55 checksum in {value!r}")
+    return Address(to_checksum_address(value))
+
+
 _AddressField = Annotated[Address, BeforeValidator(_address)]
 
 
