@@ -12,6 +12,7 @@ from bulwark.cli import audit, doctor
 from bulwark.cli import config as config_cmd
 from bulwark.cli import demo as demo_cmd
 from bulwark.cli import govern as govern_cmd
+from bulwark.cli import intel as intel_cmd
 from bulwark.cli import patch as patch_cmd
 from bulwark.cli import remedy as remedy_cmd
 from bulwark.cli import scenario as scenario_cmd
@@ -57,6 +58,7 @@ govern_cmd.register(app)
 serve_cmd.register(app)
 scenario_cmd.register(app)
 remedy_cmd.register(app)
+intel_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

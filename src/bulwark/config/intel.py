@@ -98,3 +98,12 @@ class IntelConfig(_Strict):
                 f"publish_to {self.publish_to!r} is not one of the feeds ({', '.join(self.feeds)})"
             )
         return self
+
+    def secret_refs(self) -> dict[str, str]:
+        """``env:``/``file:`` references by location (keys and keystores are checked by their loaders)."""
+        out = {f"feeds.{n}.password": f.password for n, f in self.feeds.items() if f.password}
+        if self.publisher_password:
+            out["publisher_password"] = self.publisher_password
+        if self.consensus is not None:
+            out["consensus.channel_secret"] = self.consensus.channel_secret
+        return out

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from eth_utils.address import is_address, is_checksum_address, to_checksum_address
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 
+from bulwark.config.intel import IntelConfig
 from bulwark.config.policy import PolicyConfig
 from bulwark.config.secrets import SecretRef
 from bulwark.domain import Address, Confidence, Severity, VulnClass
@@ -219,6 +220,8 @@ class BulwarkConfig(_Strict):
     # Where findings and the head watcher's checkpoints are kept (``env:NAME``/``file:PATH`` or a
     # literal URL); none given: findings go to SQLite and checkpoints to JSON files in --state-dir.
     database_url: SecretRef | None = None
+    # Threat intelligence and k-of-n consensus (bulwark.config.intel): trusted publishers, feeds.
+    intel: IntelConfig | None = None
     _base_dir: Path = PrivateAttr(default=Path("."))
 
     @field_validator("networks", "protocols", "monitors")
@@ -242,6 +245,9 @@ class BulwarkConfig(_Strict):
                 out[f"networks.{name}.rpc_ws"] = SecretRef(net.rpc_ws.reference, self._base_dir)
         if self.database_url is not None:
             out["database_url"] = SecretRef(self.database_url.reference, self._base_dir)
+        if self.intel is not None:
+            for loc, ref in self.intel.secret_refs().items():
+                out[f"intel.{loc}"] = SecretRef(ref, self._base_dir)
         return out
 
     def secret(self, location: str) -> SecretRef:

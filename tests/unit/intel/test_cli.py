@@ -75,3 +75,22 @@ def test_a_broken_intel_section_fails_closed(tmp_path: Path, section: str) -> No
     cfg.write_text(section)
     with pytest.raises(ConfigError):
         load_intel_config(cfg)
+
+
+def test_the_intel_section_is_part_of_bulwark_yaml_and_its_secrets_are_references(tmp_path: Path) -> None:
+    from tests.unit.config.test_config import VALID, _write
+
+    from bulwark.config import load_config
+
+    text = VALID + (
+        "intel:\n"
+        f"  publishers: ['{PUB.address}']\n"
+        "  feeds:\n    peers: {file: ./feed}\n"
+        "  publisher_key: env:INTEL_KEY\n"
+        "  consensus: {threshold: 2, peers: ['http://10.0.0.2:8547'], channel_secret: env:CHANNEL}\n"
+    )
+    cfg = load_config(_write(tmp_path, text))
+    assert cfg.intel is not None and cfg.intel.publishers == (PUB.address,)
+    assert cfg.secret("intel.consensus.channel_secret").reference == "env:CHANNEL"
+    with pytest.raises(ConfigError):  # unknown keys inside the section are refused there too
+        load_config(_write(tmp_path, text + "  trust_everyone: true\n"))
