@@ -58,6 +58,9 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--price-oracle", help="Contract with price(address) to value assets by."),
         ] = None,
+        slither: Annotated[
+            bool, typer.Option("--slither", help="Also run Slither's upgradeability checks.")
+        ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     ) -> None:
         """Upgrade safety, exploit replay, regression replay, invariants, cost -> verdict + evidence hash."""
@@ -89,6 +92,7 @@ def register(app: typer.Typer) -> None:
             assets=tuple(_address(a, "--asset") for a in asset),
             upgrader=_address(upgrader, "--upgrader") if upgrader else None,
             price_oracle=_address(price_oracle, "--price-oracle") if price_oracle else None,
+            slither=slither,
         )
         with Compiler() as compiler:
             verdict = run(verify(request, compiler=compiler))

@@ -55,6 +55,7 @@ from bulwark.verify.regress import (
 )
 from bulwark.verify.replay import AttackPlan, plan_attack, replay_attack
 from bulwark.verify.safety import SafetyInput, check_upgrade_safety
+from bulwark.verify.slither_checks import slither_upgradeability
 from bulwark.verify.sources import Compiled, compile_candidate, find_live_source
 
 __all__ = ["VerifyRequest", "VerifyTimings", "verify", "verify_with_timings"]
@@ -89,6 +90,7 @@ class VerifyRequest:
     fork_block: int | None = None
     upgrader: Address | None = None
     price_oracle: Address | None = None  # ``price(address) -> uint256``; nets assets by value
+    slither: bool = False  # also run Slither's upgradeability checks (slow; notes only)
     search_roots: tuple[Path, ...] = ()
     max_gas_overhead_pct: float | None = None
 
@@ -180,7 +182,15 @@ async def verify_with_timings(request: VerifyRequest, *, compiler: Compiler) -> 
         regress_task = _regress_phase(
             request, benign, proxy, protected, init_code, live_impl, end_block, history
         )
-        attack_out, regress_out = await asyncio.gather(attack_task, regress_task)
+        slither_task = (
+            asyncio.to_thread(
+                slither_upgradeability, live.result, live.contract, cand.result, cand.contract, compiler.root
+            )
+            if request.slither and live is not None
+            else _none()
+        )
+        attack_out, regress_out, slither_notes = await asyncio.gather(attack_task, regress_task, slither_task)
+        notes += slither_notes or ()
         t = timings.mark("forks", t)
     finally:
         await live_rpc.close()

@@ -120,3 +120,14 @@ def test_initializer_order(compiler: Compiler) -> None:
     reasons = check_upgrade_safety(SafetyInput(res, "Ordered", res, "Ordered"))
     assert [r.code for r in reasons] == ["initializer-order"]
     assert "__ReentrancyGuardTransient_init before __Protected_init" in reasons[0].message
+
+
+def test_slither_corroborates_the_storage_insertion(
+    compiler: Compiler, live: CompileResult
+) -> None:
+    from bulwark.verify.slither_checks import slither_upgradeability
+
+    inserted = compiler.compile_files([WRONG["FlashLenderInserted"]])
+    notes = slither_upgradeability(live, "FlashLender", inserted, "FlashLender", compiler.root)
+    assert "slither:order-vars-contracts" in {n.code for n in notes}
+    assert all(not n.fatal for n in notes)
