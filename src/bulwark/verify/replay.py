@@ -1,7 +1,8 @@
 """Replaying history on a fork: a window of transactions, and the observed attack.
 
-Replays keep the original order, senders (impersonated), calldata, value and gas limit, and the
-original block boundaries (automine off, one ``anvil_mine`` per original block). Every
+Replays keep the original order, senders (impersonated), calldata and value (the gas limit is
+raised to at least ``REPLAY_GAS``), and the original block boundaries (automine off, one
+``anvil_mine`` per original block). Every
 transaction of the window is replayed, not only the interesting ones, so nonces, approvals and
 contract-creation addresses match history.
 
@@ -47,6 +48,7 @@ _ERC20_ABI: list[dict[str, Any]] = [
         "outputs": [{"name": "", "type": "uint256"}],
     }
 ]
+REPLAY_GAS = 15_000_000
 _CALL_TRACER = {"tracer": "callTracer"}
 _DIFF_TRACER = {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}
 
@@ -134,7 +136,10 @@ async def replay_window(
             if len(pending) >= chunk:
                 await flush()
         current = tx.block_number
-        fork_hash = await fork.send(tx.sender, tx.to, tx.data, tx.value, tx.gas)
+        # A generous gas limit: a candidate that costs more gas must not "fail" a benign replay
+        # (or "block" an attack) only because of the limit its original sender estimated; the
+        # extra cost shows in the gas figures instead.
+        fork_hash = await fork.send(tx.sender, tx.to, tx.data, tx.value, max(tx.gas, REPLAY_GAS))
         replayed.append(ReplayedTx(tx, fork_hash))
         if tx.hash in collect:
             pending.append(replayed[-1])
