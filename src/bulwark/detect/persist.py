@@ -59,9 +59,11 @@ def recording(store: Store, sink: Sink) -> Callable[[Output], Awaitable[None]]:
                 await asyncio.to_thread(store.withdraw_findings, item.block_hash)
         except StoreError as exc:
             log.error("finding not recorded in the store", error=exc.user_message, tx=item.finding.tx_hash)
-        result = sink(item)
-        if result is not None:
-            await result
+        finally:
+            # Whatever happened to the record, the finding goes on (to the printer, the responder).
+            result = sink(item)
+            if result is not None:
+                await result
 
     return record
 

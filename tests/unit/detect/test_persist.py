@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from bulwark.chain import run
 from bulwark.chain.watchers import Checkpoint
@@ -17,6 +18,12 @@ from bulwark.errors import StoreError
 from bulwark.store import Store
 
 H1, H2 = Hash32("0x" + "11" * 32), Hash32("0x" + "22" * 32)
+
+
+@pytest.fixture(autouse=True)
+def _plain_logging() -> None:
+    # An earlier CLI test may have left structlog writing to a stream pytest has since closed.
+    structlog.reset_defaults()
 
 
 @pytest.fixture
