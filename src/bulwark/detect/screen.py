@@ -4,7 +4,13 @@ detectors on what it would do to the protected contracts.
 Engine choice (measured on the 2-core box, anvil 1.7): one ``debug_traceCall`` per HTTP request
 tops out near 600 tx/s; the same traces sent as JSON-RPC batches (:class:`BatchRpc`) reach several
 thousand per second for simple transactions, which keeps the node as the single source of truth
-(no second EVM whose state could drift from it). Two tiers keep the cost down:
+(no second EVM whose state could drift from it). An in-process pyrevm tier (0.3.7, forked from
+anvil, snapshot/revert per transaction) was measured on the same benign mix: ~1,000 tx/s cold and
+~4,600 tx/s warm, logs only: it exposes no call frames (reentrancy, privileged calls, unchecked
+returns, flash-loan order, creations and signatures all need them), so it cannot clear the
+protocol's own traffic without a trace, and it would spend this process's CPU, which is what
+screening is short of (~0.4 ms of Python per transaction; the node traces ~6,000/s in batches).
+Two tiers keep the cost down:
 
 1. a pre-filter with no RPC: plain value transfers to known externally-owned accounts and
    ``transfer``/``approve`` on the protocol's own plain tokens whose counterparty is not protected
