@@ -1,9 +1,10 @@
 """Collective defence, end to end: two demo protocols on one anvil, each with its own Bulwark.
 
-Protocol A is attacked (oracle-open-setprice) under its own containment; its incident yields
-indicators, published as a signed STIX bundle on a file feed next to a tampered bundle, one from an
-unknown publisher and one whose indicators have expired. Protocol B pulls the feed trusting A's
-publisher only, finds its own copy of the vulnerable oracle and stores a verified pre-emptive patch
+Protocol A is attacked (oracle-open-setprice) under its own containment; ``bulwark intel publish``
+turns its incident into indicators, a signed STIX bundle on a file feed, which also holds a tampered
+copy, a bundle from an unknown publisher and one whose indicators have expired. Protocol B runs
+``bulwark intel pull`` trusting A's publisher only (the three are rejected and audited), finds
+its own copy of the vulnerable oracle and stores a verified pre-emptive patch
 proposal; then a fresh attacker account deploys a fresh copy of the exploit contract (same code,
 another owner baked into its immutable, so another code hash) and runs the attack on B: B's
 responder pauses before the deployment is included, on the exploit-fingerprint finding.
@@ -11,6 +12,7 @@ responder pauses before the deployment is included, on the exploit-fingerprint f
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
@@ -19,28 +21,27 @@ from typing import Any, cast
 
 import pytest
 from eth_account import Account
+from typer.testing import CliRunner
 
+from bulwark import logs
 from bulwark.app.contain import Containing, run_contain_async
 from bulwark.app.intel import (
     OwnSource,
     demo_target,
-    evidence_for_incident,
-    incident_indicators,
+    intel_from_store,
     monitor_with_intel,
     preemptive_patch,
-    publish_incident,
     scan_own_code,
-    vulnerable_code,
 )
 from bulwark.app.protect import scenario_monitor
 from bulwark.chain import ChainClient, Signer, run
+from bulwark.cli.main import app
 from bulwark.domain import Address, TxHash
 from bulwark.govern import load
 from bulwark.intel.bundle import build_bundle
 from bulwark.intel.feeds import FileFeed
 from bulwark.intel.fingerprint import code_hash
 from bulwark.intel.indicators import Indicator, IndicatorKind
-from bulwark.intel.subscribe import pull
 from bulwark.respond import DEFAULT_POLICY
 from bulwark.scenarios.attack import ScenarioContext, World, script_attack
 from bulwark.scenarios.corpus import load_corpus, load_script
@@ -54,7 +55,8 @@ from bulwark.toolchain.solc import Compiler
 pytestmark = pytest.mark.e2e
 
 SCENARIO = load_corpus().get("oracle-open-setprice")
-PUBLISHER = Signer("0x" + "a7" * 32)  # protocol A's intel key
+PUBLISHER_KEY = "0x" + "a7" * 32  # protocol A's intel key
+PUBLISHER = Signer(PUBLISHER_KEY)
 STRANGER = Signer("0x" + "5e" * 32)  # not trusted by B
 
 
@@ -79,10 +81,22 @@ def _feed_extras(feed: FileFeed, genuine: dict[str, Any]) -> None:
     feed.publish(build_bundle([expired], PUBLISHER, publisher_name="a"))
 
 
-def test_an_attack_on_one_protocol_protects_the_other(tmp_path: Path) -> None:
+def _cli(*args: str) -> dict[str, Any]:
+    try:
+        out = CliRunner().invoke(app, ["intel", *args, "--json"])
+    finally:  # the command bound its logs to the runner's stderr, which is closed now
+        logs.configure("info")
+    assert out.exit_code == 0, out.output
+    return dict(json.loads(out.stdout))
+
+
+def test_an_attack_on_one_protocol_protects_the_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTEL_PUBLISHER_KEY", PUBLISHER_KEY)
     compiler = Compiler()
-    store_a = Store(f"sqlite:///{tmp_path / 'a.db'}")
-    store_b = Store(f"sqlite:///{tmp_path / 'b.db'}")
+    db_a, db_b = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    store_a, store_b = Store(db_a), Store(db_b)
     feed = FileFeed(tmp_path / "feed")
     impl = ImplSpec(SCENARIO.vulnerable.source, SCENARIO.vulnerable.contract)
     attack = script_attack(load_script(SCENARIO))
@@ -97,15 +111,17 @@ def test_an_attack_on_one_protocol_protects_the_other(tmp_path: Path) -> None:
                 str(f.get("tx_hash")).lower() in {h.lower() for h in hashes_a} for f in store_a.findings(i.id)
             )
         )
-        vuln = vulnerable_code(
-            compiler, SCENARIO.vulnerable.source, SCENARIO.vulnerable.contract, SCENARIO.vuln_class
-        )
-        victims = [c.proxy for c in ctx_a.protocol.components.values()]
-        evidence = await evidence_for_incident(client, store_a, incident_a, victims=victims, vulnerable=vuln)
-        indicators = incident_indicators(evidence)
-        genuine = await publish_incident(indicators, PUBLISHER, feed, store=store_a, incident_id=incident_a)
+        # `bulwark intel publish` on A's store: evidence from the chain, the vulnerable function
+        # from the patch stage's localisation, signed with A's key, written to the file feed.
+        published = await asyncio.to_thread(
+            _cli,
+            "publish", incident_a, "--db", db_a, "--key", "env:INTEL_PUBLISHER_KEY", "--out", str(feed.path),
+            "--rpc", node.http_url, "--source", str(SCENARIO.vulnerable.source),
+            "--contract", SCENARIO.vulnerable.contract,
+        )  # fmt: skip
+        result["published"] = {IndicatorKind(i["kind"]): i["value"] for i in published["indicators"]}
+        genuine = json.loads(next(feed.path.glob("*.json")).read_text())
         _feed_extras(feed, genuine)
-        result["published"] = {i.kind: i.value for i in indicators}
 
         # -- B: a second protocol, its own Bulwark ----------------------------------------------
         seed = dataclasses.replace(SeedPlan(), **cast(dict[str, Any], dict(SCENARIO.seed)))
@@ -113,8 +129,14 @@ def test_an_attack_on_one_protocol_protects_the_other(tmp_path: Path) -> None:
             client, compiler, node.accounts, implementations={"oracle": impl}, seed=seed
         )
         world_b = World(protocol=proto_b)
-        intel = await pull([feed], [PUBLISHER.address], store=store_b)
-        result["rejections"] = [r.reason for r in intel.rejections]
+        # `bulwark intel pull` for B (trusting A's publisher only), then act on what B kept.
+        cfg = tmp_path / "b.yaml"
+        cfg.write_text(
+            f"intel:\n  publishers: ['{PUBLISHER.address}']\n  feeds:\n    a: {{file: {feed.path}}}\n"
+        )
+        pulled = await asyncio.to_thread(_cli, "pull", "-c", str(cfg), "--db", db_b)
+        result["rejections"] = [r["reason"] for r in pulled["rejected"]]
+        intel = intel_from_store(store_b)
         result["accepted"] = {(i.kind, i.value) for _, i in intel.indicators}
 
         # Its own copy of the vulnerable oracle: matched, patched, verified, proposed.
