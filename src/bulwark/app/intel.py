@@ -30,9 +30,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bulwark.app.contain import policy_from_config, protected_sets_from_config
 from bulwark.app.full import _materialise, demo_policy
 from bulwark.chain import ChainClient, Signer, TxRequest, encode_call
-from bulwark.chain.relayer import Relayer
+from bulwark.chain.keys import load_signer
+from bulwark.chain.relayer import GWEI, Relayer, RelayerPolicy
+from bulwark.config import BulwarkConfig
 from bulwark.config.intel import ConsensusConfig, IntelConfig
 from bulwark.config.secrets import SecretRef
 from bulwark.detect.base import Detector
@@ -84,7 +87,9 @@ __all__ = [
     "ConsensusSettings",
     "OwnSource",
     "Preemptive",
+    "Subscriptions",
     "UpgradeTarget",
+    "consensus_responder_from_config",
     "demo_target",
     "detection_params",
     "evidence_for_incident",
@@ -233,15 +238,11 @@ def _merged(det: Detector, extra: Mapping[str, Any]) -> Detector:
 
 
 def monitor_with_intel(monitor: Monitor, intel: Intel) -> Monitor:
-    """``monitor`` with the indicator and fingerprint detectors fed by ``intel`` (added when the
-    monitor disabled neither, configured thresholds kept)."""
+    """``monitor`` with its indicator and fingerprint detectors fed by ``intel`` on top of their
+    configured thresholds. A monitor without them had them disabled: that choice stands."""
     extra = detection_params(intel)
-    detectors = [_merged(d, extra[d.ARGUMENT]) if d.ARGUMENT in extra else d for d in monitor.detectors]
-    have = {d.ARGUMENT for d in monitor.detectors}
-    for cls in (IndicatorMatch, ExploitFingerprint):
-        if cls.ARGUMENT not in have:
-            detectors.append(_merged(cls(), extra[cls.ARGUMENT]))
-    return dataclasses.replace(monitor, detectors=tuple(detectors))
+    detectors = tuple(_merged(d, extra[d.ARGUMENT]) if d.ARGUMENT in extra else d for d in monitor.detectors)
+    return dataclasses.replace(monitor, detectors=detectors)
 
 
 # -- act: our own code ---------------------------------------------------------------------------
@@ -691,3 +692,69 @@ class ConsensusResponder:
                 "peers_failed": [list(f) for f in pause.failures],
             },
         )
+
+
+# -- `bulwark watch`: subscriptions and the consensus mode from bulwark.yaml -----------------------
+
+
+class Subscriptions:
+    """What ``bulwark watch`` keeps subscribed: the configured feeds, pulled at start and then every
+    ``poll_interval_s``; each pull updates the intel-fed detectors of the running monitors in place
+    (the screener keeps its monitors), on top of the thresholds the configuration gave them."""
+
+    def __init__(
+        self, config: IntelConfig, base_dir: Path, monitors: Sequence[Monitor], store: Store
+    ) -> None:
+        self.config = config
+        self.feeds = list(feeds_from_config(config, base_dir).values())
+        self.store = store
+        fed = (IndicatorMatch.ARGUMENT, ExploitFingerprint.ARGUMENT)
+        self.monitors = tuple(monitor_with_intel(m, Intel((), ())) for m in monitors)
+        self._configured = {
+            (m.name, d.ARGUMENT): d.params for m in self.monitors for d in m.detectors if d.ARGUMENT in fed
+        }
+
+    def apply(self, intel: Intel) -> None:
+        extra = detection_params(intel)
+        for m in self.monitors:
+            for det in m.detectors:
+                base = self._configured.get((m.name, det.ARGUMENT))
+                if base is not None:
+                    det.params = base
+                    det.params = _merged(det, extra[det.ARGUMENT]).params
+
+    async def refresh(self) -> Intel:
+        if self.feeds:
+            await pull_and_remember(self.feeds, self.config.publishers, self.store)
+        intel = intel_from_store(self.store)
+        self.apply(intel)
+        return intel
+
+    async def keep_polling(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.poll_interval_s)
+            try:
+                await self.refresh()
+            except BulwarkError as exc:  # a feed down is a rejection; the last good intel stays
+                log.warning("intel refresh failed", error=exc.user_message)
+
+
+async def consensus_responder_from_config(
+    config: BulwarkConfig, client: ChainClient, *, store: Store | None = None
+) -> ConsensusResponder:
+    """The responder in consensus mode: the sentinel key, guardians and rules of ``responses``, the
+    peers, threshold and channel secret of ``intel.consensus``."""
+    if config.responses is None or config.intel is None or config.intel.consensus is None:
+        raise ConfigError("consensus mode needs both `responses` and `intel.consensus`")
+    resp = config.responses
+    signer = load_signer(resp.sentinel_key, password_ref=resp.sentinel_password, base_dir=config.base_dir)
+    relayer = Relayer(client, signer, RelayerPolicy(max_fee_cap=resp.max_fee_gwei * GWEI))
+    await relayer.start()
+    return ConsensusResponder(
+        relayer,
+        protected_sets_from_config(config),
+        ConsensusSettings.from_config(config.intel.consensus, config.base_dir),
+        chain_id=await client.chain_id(),
+        policy=policy_from_config(config),
+        store=store,
+    )

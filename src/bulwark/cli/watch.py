@@ -11,6 +11,12 @@ from typing import Annotated, Any
 import typer
 
 from bulwark.app.contain import RecordingWatcher, responder_from_config
+from bulwark.app.intel import (
+    ConsensusPause,
+    ConsensusResponder,
+    Subscriptions,
+    consensus_responder_from_config,
+)
 from bulwark.chain.client import ChainClient
 from bulwark.chain.mempool import BatchRpc, PendingTx
 from bulwark.chain.watchers import CheckpointStore, FileCheckpointStore, HeadWatcher, LogWatcher
@@ -89,6 +95,32 @@ def _contain_sink(
     return sink
 
 
+def _consensus_sink(
+    responder: ConsensusResponder, book: dict[str, PendingTx], as_json: bool
+) -> Callable[[Output], Awaitable[None]]:
+    """Consensus mode (``intel.consensus``): each pause the policy asks for is signed by k sentinels."""
+
+    def line(p: ConsensusPause) -> str:
+        if as_json:
+            return json.dumps({"type": "consensus-pause", "target": p.target, "tx": p.tx_hash,
+                               "signers": list(p.signers), "error": p.error})  # fmt: skip
+        what = f"tx {p.tx_hash} signed by {len(p.signers)}" if p.tx_hash else f"NOT SENT: {p.error}"
+        return mask(f"CONSENSUS pause {p.target} {what}")
+
+    async def sink(item: Output) -> None:
+        typer.echo(_line(item, as_json))
+        if not isinstance(item, Raised):
+            return
+        f = item.finding
+        pending = book.get(f.tx_hash) if f.tx_hash else None
+        if pending is not None and pending.tx.sender.lower() == responder.relayer.address.lower():
+            return  # our own transaction
+        for p in await responder.respond(f, pending.tx if pending else None):
+            typer.echo(line(p))
+
+    return sink
+
+
 def _open_store(config: BulwarkConfig, state_dir: Path, db: str | None) -> tuple[Store, CheckpointStore]:
     """The store findings go to, and where head checkpoints are kept: with a database URL (``--db``
     or ``database_url``) both live in that database; without one, findings go to SQLite in
@@ -110,9 +142,18 @@ async def _watch(
 ) -> None:
     monitors = build_monitors(config)
     store, checkpoints = _open_store(config, state_dir, db)
+    poller: asyncio.Task[None] | None = None
     try:
+        if config.intel is not None:  # subscriptions: verified indicators feed the detectors
+            subs = Subscriptions(config.intel, config.base_dir, monitors, store)
+            monitors = subs.monitors
+            await subs.refresh()
+            if subs.feeds:
+                poller = asyncio.create_task(subs.keep_polling())
         await _watch_networks(config, monitors, store, checkpoints, as_json, until_block, dry_run)
     finally:
+        if poller is not None:
+            poller.cancel()
         store.close()
 
 
@@ -163,12 +204,19 @@ async def _watch_networks(
         if config.responses is not None:
             # The relayer sends over an HTTP connection of its own, never the subscription's.
             relay_client = ChainClient(http)
-            responder = responder_from_config(config, relay_client, dry_run=dry_run, store=store)
-            responder.protected = {
-                k: v for k, v in responder.protected.items() if config.protocols[k].network == net_name
-            }
-            await responder.start()
-            sink = _contain_sink(responder, book, as_json, settling)
+            if config.intel is not None and config.intel.consensus is not None and not dry_run:
+                consensus = await consensus_responder_from_config(config, relay_client, store=store)
+                consensus.protected = {
+                    k: v for k, v in consensus.protected.items() if config.protocols[k].network == net_name
+                }
+                sink = _consensus_sink(consensus, book, as_json)
+            else:
+                responder = responder_from_config(config, relay_client, dry_run=dry_run, store=store)
+                responder.protected = {
+                    k: v for k, v in responder.protected.items() if config.protocols[k].network == net_name
+                }
+                await responder.start()
+                sink = _contain_sink(responder, book, as_json, settling)
         sink = recording(store, sink)
 
         async def run(

@@ -87,6 +87,7 @@ class IntelConfig(_Strict):
     publisher_name: str = "bulwark"
     publish_to: str | None = None
     ttl_days: int = Field(default=30, ge=1, le=365)
+    poll_interval_s: float = Field(default=300.0, ge=1)  # `bulwark watch` re-pulls the feeds this often
     consensus: ConsensusConfig | None = None
 
     @model_validator(mode="after")

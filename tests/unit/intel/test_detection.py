@@ -76,10 +76,15 @@ def test_a_call_pattern_matches_in_order_on_protected_contracts_only() -> None:
 def test_the_monitor_keeps_its_thresholds_and_gains_the_intel() -> None:
     view = make_view()
     mine = IndicatorMatch.from_settings({"addresses": [addr(0xD1)]})
-    monitor = Monitor("m", view.protocol, (mine,), 60, True)
-    out = monitor_with_intel(monitor, _intel((IndicatorKind.ACCOUNT, addr(0xD2)),
-                                             (IndicatorKind.CODE_FINGERPRINT, "0x" + "ab" * 32)))  # fmt: skip
+    fp = ExploitFingerprint.from_settings({"fingerprints": ["0x" + "cd" * 32]})
+    intel = _intel((IndicatorKind.ACCOUNT, addr(0xD2)), (IndicatorKind.CODE_FINGERPRINT, "0x" + "ab" * 32))
+    out = monitor_with_intel(Monitor("m", view.protocol, (mine, fp), 60, True), intel)
     by_name = {d.ARGUMENT: d for d in out.detectors}
-    assert set(by_name) == {"indicator-match", "exploit-fingerprint"}
     assert by_name["indicator-match"].params.addresses == {addr(0xD1), addr(0xD2)}  # type: ignore[attr-defined]
-    assert by_name["exploit-fingerprint"].params.fingerprints == {"0x" + "ab" * 32}  # type: ignore[attr-defined]
+    assert by_name["exploit-fingerprint"].params.fingerprints == {  # type: ignore[attr-defined]
+        "0x" + "cd" * 32,
+        "0x" + "ab" * 32,
+    }
+    # a monitor that disabled a detector keeps it disabled
+    alone = monitor_with_intel(Monitor("m", view.protocol, (mine,), 60, True), intel)
+    assert [d.ARGUMENT for d in alone.detectors] == ["indicator-match"]

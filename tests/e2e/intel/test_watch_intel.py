@@ -1,0 +1,91 @@
+"""``bulwark watch`` with an ``intel:`` section: the feed is pulled at start, only what a trusted
+publisher signed reaches the detectors (replay mode against a real anvil)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import structlog
+
+from bulwark.chain import ChainClient, Signer, run
+from bulwark.cli.main import main
+from bulwark.intel.bundle import build_bundle
+from bulwark.intel.feeds import FileFeed
+from bulwark.intel.indicators import Indicator, IndicatorKind
+from bulwark.store import Store
+from bulwark.toolchain.anvil import Anvil, AnvilOptions
+
+pytestmark = pytest.mark.e2e
+
+PUB = Signer("0x" + "a7" * 32)
+STRANGER = Signer("0x" + "5e" * 32)
+
+CONFIG = """
+networks:
+  local: {{rpc_http: "env:BULWARK_E2E_RPC", confirmations: 0, poll_interval_s: 0.05, mempool: "off"}}
+protocols:
+  p:
+    network: local
+    contracts: {{box: {{address: "{box}"}}}}
+monitors:
+  m:
+    protocol: p
+intel:
+  publishers: ["{pub}"]
+  feeds:
+    peers: {{file: ./feed}}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    yield
+    structlog.reset_defaults()
+
+
+def _flag(address: str, signer: Signer) -> dict:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return build_bundle([Indicator(IndicatorKind.ACCOUNT, address, now, now + timedelta(days=1))], signer)
+
+
+def test_watch_acts_on_trusted_indicators_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    with Anvil(AnvilOptions()) as node:
+        a = node.accounts
+        feed = FileFeed(tmp_path / "feed")
+        feed.publish(_flag(a[0].address, PUB))
+        feed.publish(_flag(a[4].address, STRANGER))  # not trusted: must not flag a[4]
+        cfg = tmp_path / "bulwark.yaml"
+        cfg.write_text(CONFIG.format(box=a[2].address, pub=PUB.address))
+        monkeypatch.setenv("BULWARK_E2E_RPC", node.http_url)
+
+        async def send(sender: str) -> str:
+            async with ChainClient(node.http_url) as c:
+                await c.mine(1)
+                tx = {"from": sender, "to": a[1].address, "value": "0x1"}
+                return str(await c.request("eth_sendTransaction", [tx]))
+
+        args = ["watch", "-c", str(cfg), "--json", "--state-dir", str(tmp_path / "s"), "--db", db]
+        with pytest.raises(SystemExit) as info:
+            main([*args, "--until-block", "0"])
+        assert info.value.code == 0
+        flagged, other = run(send(a[0].address)), run(send(a[4].address))
+        with pytest.raises(SystemExit) as info:
+            main([*args, "--until-block", "4"])
+        assert info.value.code == 0
+    out = capsys.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    found = [(x["finding"]["detector"], x["finding"]["tx_hash"]) for x in lines if x["type"] == "finding"]
+    assert found == [("indicator-match", flagged)] and other != flagged
+    store = Store(db)
+    try:
+        kinds = [e.kind for e in store.audit_entries()]
+        assert "intel.accepted" in kinds and "intel.rejected" in kinds
+    finally:
+        store.close()
