@@ -18,7 +18,12 @@ pytestmark = pytest.mark.e2e
 
 CONFIG = """
 networks:
-  local: {{rpc_http: "env:BULWARK_E2E_RPC", confirmations: 0, poll_interval_s: 0.05, mempool: "off"}}
+  local:
+    rpc_http: "env:BULWARK_E2E_RPC"
+    confirmations: 0
+    poll_interval_s: 0.05
+    mempool: "off"
+    mined: {mined}
 protocols:
   p:
     network: local
@@ -38,9 +43,17 @@ def _reset_logging() -> Iterator[None]:
     structlog.reset_defaults()
 
 
-@pytest.mark.parametrize("with_db", [False, True], ids=["state-dir", "database"])
+@pytest.mark.parametrize(
+    ("with_db", "mined"),
+    [(False, "all"), (True, "all"), (False, "protected")],
+    ids=["state-dir", "database", "protected-only"],
+)
 def test_watch_prints_findings_of_mined_blocks_as_json_lines(
-    with_db: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    with_db: bool,
+    mined: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     db_url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
     extra = ["--db", db_url] if with_db else []
@@ -58,7 +71,10 @@ def test_watch_prints_findings_of_mined_blocks_as_json_lines(
                 )
 
         cfg = tmp_path / "bulwark.yaml"
-        cfg.write_text(CONFIG.format(box=a[2].address))
+        # "all" judges every mined transaction; "protected" only those touching the protocol, so
+        # there the receiver of the transfers is the protected address.
+        box = a[2] if mined == "all" else a[1]
+        cfg.write_text(CONFIG.format(box=box.address, mined=mined))
         monkeypatch.setenv("BULWARK_E2E_RPC", node.http_url)
         # First run records the checkpoint at the head; later blocks are owed to the next run.
         with pytest.raises(SystemExit) as info:
