@@ -227,3 +227,48 @@ def test_poc_decides_with_the_replay(compiler: Compiler, tmp_path: Path) -> None
         vulnerable = run(verify(replace(base, candidate=live.vulnerable), compiler=compiler))
         assert not vulnerable.passed
         assert vulnerable.evidence.document["attack"]["poc_passed"] is True
+
+
+# -- declared invariants under the stateful fuzz -------------------------------------------------
+
+
+def test_invariants_hold_and_a_false_one_is_caught_by_the_fuzz(
+    vault_live: LiveRun, compiler: Compiler
+) -> None:
+    from bulwark.domain.verify import Invariant, ViewCall
+
+    p = vault_live.world.protocol
+    usd, vault = p.token("usd").address, p.address("vault")
+    held = ViewCall(usd, "balanceOf(address)(uint256)", (vault,))
+    solvent = Invariant("vault-holds-its-assets", held, ">=", ViewCall(vault, "totalAssets()(uint256)"))
+    from eth_abi.abi import decode
+
+    from bulwark.chain.abi import encode_call
+    from bulwark.verify.invariants import SyncRpc
+
+    rpc = SyncRpc(vault_live.url)  # the vault's balance just before the attack (where the fuzz starts)
+    before = int(rpc("eth_getTransactionByHash", vault_live.attack_txs[0])["blockNumber"], 16) - 1
+    data = "0x" + encode_call(p.abi("usd"), "balanceOf", vault).hex()
+    now = decode(["uint256"], bytes.fromhex(rpc("eth_call", {"to": usd, "data": data}, hex(before))[2:]))[0]
+    rpc.close()
+    frozen = Invariant("vault-never-grows", held, "<=", now)  # false as soon as the fuzz deposits
+    request = VerifyRequest(
+        rpc_url=vault_live.url,
+        proxy=vault_live.proxy,
+        candidate=vault_live.fix,
+        contract=vault_live.contract,
+        attack_txs=vault_live.attack_txs,
+        regress=12,
+        protected=vault_live.protected,
+        price_oracle=p.address("oracle"),
+        invariants=(solvent, frozen),
+        fuzz_examples=3,
+        fuzz_steps=4,
+    )
+    verdict = run(verify(request, compiler=compiler))
+    results = {r["name"]: r for r in verdict.evidence.document["invariants"]["fuzz"]}
+    assert results["vault-holds-its-assets"]["holds"] and results["vault-holds-its-assets"]["examples"] >= 1
+    assert not results["vault-never-grows"]["holds"]
+    assert f"<= {now}" in results["vault-never-grows"]["counterexample"]
+    assert "after [no actions]" not in results["vault-never-grows"]["counterexample"]
+    assert codes(verdict) == {"invariant-broken"}
