@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,7 @@ class VerifyRequest:
     fuzz_steps: int = 6
     fork_block: int | None = None
     upgrader: Address | None = None
+    defenders: tuple[Address, ...] = ()  # the sentinel/relayer: their txs are not replayed
     price_oracle: Address | None = None  # ``price(address) -> uint256``; nets assets by value
     slither: bool = False  # also run Slither's upgradeability checks (slow; notes only)
     search_roots: tuple[Path, ...] = ()
@@ -125,7 +126,11 @@ async def verify_with_timings(request: VerifyRequest, *, compiler: Compiler) -> 
             protected = tuple(dict.fromkeys([proxy, *(to_address(p) for p in request.protected)]))
             if request.attack_txs:
                 plan = await plan_attack(
-                    live_rpc, request.attack_txs, protected=protected, assets=request.assets
+                    live_rpc,
+                    request.attack_txs,
+                    protected=protected,
+                    assets=request.assets,
+                    defenders=request.defenders,
                 )
             end_block = (
                 plan.fork_block if plan else (request.fork_block if request.fork_block is not None else head)
@@ -263,6 +268,21 @@ async def _attack_phase(
     request: VerifyRequest, plan: AttackPlan, proxy: Address, init_code: bytes, live_impl: Address
 ) -> tuple[AttackReplay | None, list[Reason]]:
     reasons: list[Reason] = []
+    # First the attack against what is live: a replay that does not reproduce the attack proves
+    # nothing about the candidate (e.g. a pause left in the window), so the verdict cannot pass.
+    async with Fork(request.rpc_url, plan.fork_block) as baseline_fork:
+        baseline, _ = await replay_attack(baseline_fork, plan, "live", request.price_oracle)
+    if baseline.blocked:
+        reasons.append(
+            Reason(
+                Check.ATTACK,
+                "attack-not-reproduced",
+                "attack",
+                "the attack takes nothing even against the live implementation on the fork, so its "
+                "replay cannot show that the candidate stops it (check the attack transactions and "
+                "that containment transactions are excluded with --defender)",
+            )
+        )
     async with Fork(request.rpc_url, plan.fork_block) as fork:
         installed, problem = await fork.install(proxy, init_code, request.upgrader)
         if installed is None:
@@ -312,8 +332,6 @@ async def _attack_phase(
 
 
 def _with(report: AttackReplay, **changes: Any) -> AttackReplay:
-    from dataclasses import replace
-
     return replace(report, **changes)
 
 
@@ -357,7 +375,7 @@ async def _regress_phase(
     async with Fork(request.rpc_url, fork_block) as original, Fork(request.rpc_url, fork_block) as patched:
         # Same deployer, same nonces: the candidate lands at the same address on both forks, and
         # both spend the same blocks (the original one is re-pointed at its own implementation).
-        impl_o, impl_p = await asyncio.gather(original.deploy(init_code), patched.deploy(init_code))
+        _, impl_p = await asyncio.gather(original.deploy(init_code), patched.deploy(init_code))
         who = request.upgrader or await patched.find_upgrader(proxy)
         if who is None:
             raise VerifyError(f"no account holding UPGRADER_ROLE or owner() found on {proxy}")
@@ -385,7 +403,6 @@ async def _regress_phase(
                     fatal=False,
                 )
             )
-        _ = impl_o
         if await patched.anyone_can_upgrade(proxy, live_impl):
             reasons.append(
                 Reason(

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_utils.crypto import keccak
+
 from bulwark.chain.abi import decode_result, encode_call
 from bulwark.chain.convert import to_address, to_bytes, to_int, to_transaction
 from bulwark.chain.mempool import BatchRpc
@@ -238,14 +240,38 @@ class AttackPlan:
     assets: tuple[Address, ...]
 
 
+# The guardian's emergency entry points. A containment transaction inside the attack window is
+# the defence, not part of the attack: replaying it would block the attack whatever the candidate.
+CONTAINMENT_SIGNATURES = (
+    "pause(address)",
+    "pauseMany(address[])",
+    "pauseSelectors(address,bytes4[])",
+    "blockAccounts(address,address[])",
+    "tightenOutflowLimit(address,address,uint16,uint32)",
+    "tripOutflowLimit(address,address)",
+    "pauseWithConsensus(address,bytes4[],bytes32,uint256,bytes[])",
+    "pauseCritical(address,bytes4[],bytes32)",
+)
+CONTAINMENT_SELECTORS = frozenset(keccak(text=sig)[:4] for sig in CONTAINMENT_SIGNATURES)
+
+
+def is_containment(tx: Transaction, defenders: frozenset[str]) -> bool:
+    return tx.sender.lower() in defenders or tx.data[:4] in CONTAINMENT_SELECTORS
+
+
 async def plan_attack(
     live: BatchRpc,
     attack_hashes: Sequence[str],
     *,
     protected: Sequence[Address],
     assets: Sequence[Address] = (),
+    defenders: Sequence[Address] = (),
 ) -> AttackPlan:
-    """Who attacked, who is protected and which tokens to count, from the live chain."""
+    """Who attacked, who is protected and which tokens to count, from the live chain.
+
+    The replay window keeps everything else that happened between the attack's transactions
+    (a victim's deposit being front-run, say) except the containment: transactions from
+    ``defenders`` (the sentinel, the relayer) and calls of the guardian's emergency functions."""
     txs = sorted(
         await fetch_transactions(live, attack_hashes),
         key=lambda t: (t.block_number or 0, t.transaction_index or 0),
@@ -253,6 +279,9 @@ async def plan_attack(
     first, last = txs[0], txs[-1]
     assert first.block_number is not None
     window, stamps = await window_transactions(live, first.block_number, last)
+    attack_set = {t.hash.lower() for t in txs}
+    blocked_by = frozenset(d.lower() for d in defenders)
+    window = [t for t in window if t.hash.lower() in attack_set or not is_containment(t, blocked_by)]
     receipts = await asyncio.gather(*(live.request("eth_getTransactionReceipt", [t.hash]) for t in txs))
     protected_set = {p.lower() for p in protected}
     found_assets: dict[str, None] = {a.lower(): None for a in assets}

@@ -122,9 +122,7 @@ def test_initializer_order(compiler: Compiler) -> None:
     assert "__ReentrancyGuardTransient_init before __Protected_init" in reasons[0].message
 
 
-def test_slither_corroborates_the_storage_insertion(
-    compiler: Compiler, live: CompileResult
-) -> None:
+def test_slither_corroborates_the_storage_insertion(compiler: Compiler, live: CompileResult) -> None:
     from bulwark.verify.slither_checks import slither_upgradeability
 
     inserted = compiler.compile_files([WRONG["FlashLenderInserted"]])
