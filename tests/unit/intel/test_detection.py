@@ -3,7 +3,9 @@ fingerprint, not its code hash; call patterns match in order; the monitor gains 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from tests.unit.detect.synth import ATTACKER, LENDING, ORACLE, addr, call, event, make_view
 
@@ -88,3 +90,29 @@ def test_the_monitor_keeps_its_thresholds_and_gains_the_intel() -> None:
     # a monitor that disabled a detector keeps it disabled
     alone = monitor_with_intel(Monitor("m", view.protocol, (mine,), 60, True), intel)
     assert [d.ARGUMENT for d in alone.detectors] == ["indicator-match"]
+
+
+def test_subscriptions_refresh_the_running_detectors_in_place(tmp_path: Path) -> None:
+    from bulwark.app.intel import Subscriptions
+    from bulwark.chain import Signer
+    from bulwark.config.intel import IntelConfig
+    from bulwark.intel.bundle import build_bundle
+    from bulwark.intel.feeds import FileFeed
+    from bulwark.store import Store
+
+    pub = Signer("0x" + "01" * 32)
+    view = make_view()
+    mine = IndicatorMatch.from_settings({"addresses": [addr(0xD1)]})
+    cfg = IntelConfig.model_validate({"publishers": [pub.address], "feeds": {"f": {"file": "feed"}}})
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    subs = Subscriptions(cfg, tmp_path, [Monitor("m", view.protocol, (mine,), 60, True)], store)
+    running = subs.monitors[0].detectors[0]
+    asyncio.run(subs.refresh())  # no feed yet: configured thresholds only
+    assert running.params.addresses == {addr(0xD1)}  # type: ignore[attr-defined]
+    now = datetime.now(UTC).replace(microsecond=0)
+    flagged = Indicator(IndicatorKind.ACCOUNT, addr(0xD2), now, now + timedelta(days=1))
+    FileFeed(tmp_path / "feed").publish(build_bundle([flagged], pub))
+    asyncio.run(subs.refresh())
+    assert subs.monitors[0].detectors[0] is running  # the screener's object, updated in place
+    assert running.params.addresses == {addr(0xD1), addr(0xD2)}  # type: ignore[attr-defined]
+    store.close()
