@@ -120,11 +120,16 @@ class IntelActionError(BulwarkError, RuntimeError):
 
 
 def vulnerable_code(
-    compiler: Compiler, path: Path, contract: str | None, vuln_class: VulnClass | None = None
+    compiler: Compiler,
+    path: Path,
+    contract: str | None,
+    vuln_class: VulnClass | None = None,
+    *,
+    use_slither: bool = True,
 ) -> tuple[VulnerableCode, ...]:
     """The functions the patch stage's localisation blames in ``path``, as name-free AST
     fingerprints (the localisations of ``vuln_class`` when there are any, else the strongest)."""
-    analysis = analyse(PatchRequest(paths=[path], contract=contract), compiler)
+    analysis = analyse(PatchRequest(paths=[path], contract=contract, use_slither=use_slither), compiler)
     asts = {p: u.ast for p, u in analysis.result.sources.items()}
     found = [f for f in analysis.findings if f.score >= _MIN_SCORE and f.start is not None and f.path in asts]
     if vuln_class is not None and any(f.vuln_class is vuln_class for f in found):
@@ -266,15 +271,19 @@ class CodeMatch:
     localised: bool  # the patch stage's localisation also blames this function
 
 
-def scan_own_code(sources: Sequence[OwnSource], intel: Intel, compiler: Compiler) -> list[CodeMatch]:
+def scan_own_code(
+    sources: Sequence[OwnSource], intel: Intel, compiler: Compiler, *, use_slither: bool = False
+) -> list[CodeMatch]:
     """Functions of our own contracts whose AST shape matches a published vulnerable-code
-    fingerprint, each checked against the patch stage's localisation."""
+    fingerprint, each checked against the patch stage's localisation (its own checks; Slither's
+    too when asked: the shape is the evidence, the localisation a second opinion)."""
     wanted = {i.value.lower(): i for i in intel.vulnerable_code}
     if not wanted:
         return []
     out: list[CodeMatch] = []
     for src in sources:
-        analysis = analyse(PatchRequest(paths=[src.path], contract=src.contract), compiler)
+        request = PatchRequest(paths=[src.path], contract=src.contract, use_slither=use_slither)
+        analysis = analyse(request, compiler)
         blamed = {(f.contract, f.function) for f in analysis.findings if f.score >= _MIN_SCORE}
         for unit, compiled in analysis.result.sources.items():
             for shape in function_shapes(unit, compiled.ast):

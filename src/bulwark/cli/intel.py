@@ -19,8 +19,9 @@ REQUIRED_CONFIG_OPTION = typer.Option(..., "-c", "--config", help="bulwark.yaml 
 
 
 def register(app: typer.Typer) -> None:
-    intel = typer.Typer(help="Signed threat intelligence: publish, pull, list.", no_args_is_help=True)
+    intel = typer.Typer(help="Signed threat intelligence: publish, pull, list, scan.", no_args_is_help=True)
     app.add_typer(intel, name="intel")
+    register_scan(intel)
 
     @intel.command("publish")
     def publish(
@@ -193,3 +194,67 @@ def register(app: typer.Typer) -> None:
         for i in items:
             flag = " (expired)" if i["expired"] else ""
             typer.echo(f"{i['kind']:<17} {i['value']}  from {i['publisher']} until {i['valid_until']}{flag}")
+
+
+SOURCE_SPEC_OPTION = typer.Option(
+    ..., "--source", help="COMPONENT=PATH:CONTRACT, one per own contract to scan (repeatable)."
+)
+
+
+def _own_source(spec: str) -> Any:
+    from bulwark.app.intel import OwnSource
+    from bulwark.errors import UsageError
+
+    component, _, rest = spec.partition("=")
+    path, _, contract = rest.rpartition(":")
+    if not component or not path or not contract:
+        raise UsageError(f"--source {spec!r}: expected COMPONENT=PATH:CONTRACT")
+    return OwnSource(component, Path(path), contract)
+
+
+def register_scan(intel: typer.Typer) -> None:
+    @intel.command("scan")
+    def scan_cmd(
+        source: list[str] = SOURCE_SPEC_OPTION,
+        db: str | None = DB_OPTION,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Match our own contracts against the vulnerable-code indicators kept by `intel pull`
+        (function shapes, checked against the patch stage's localisation). Exit 3 on a match."""
+        from bulwark.app.intel import intel_from_store, scan_own_code
+        from bulwark.store import Store
+        from bulwark.toolchain.solc import Compiler
+
+        sources = [_own_source(s) for s in source]
+        store = Store(database_url(db))
+        try:
+            intel = intel_from_store(store)
+            with Compiler() as compiler:
+                matches = scan_own_code(sources, intel, compiler)
+            for m in matches:
+                store.audit(
+                    "intel.vulnerable-code",
+                    {"component": m.source.component, "contract": m.source.contract, "function": m.function,
+                     "fingerprint": m.fingerprint, "localised": m.localised},
+                )  # fmt: skip
+        finally:
+            store.close()
+        rows = [
+            {
+                "component": m.source.component,
+                "contract": m.source.contract,
+                "function": m.function,
+                "fingerprint": m.fingerprint,
+                "localised": m.localised,
+                "vuln_class": m.indicator.vuln_class.value if m.indicator.vuln_class else None,
+            }
+            for m in matches
+        ]
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+        elif not rows:
+            typer.echo(f"no match among {len(intel.vulnerable_code)} vulnerable-code indicator(s)")
+        for r in rows if not as_json else []:
+            typer.echo(f"MATCH {r['component']}: {r['contract']}.{r['function']} ({r['vuln_class']})")
+        if rows:
+            raise typer.Exit(3)

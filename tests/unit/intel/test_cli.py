@@ -94,3 +94,39 @@ def test_the_intel_section_is_part_of_bulwark_yaml_and_its_secrets_are_reference
     assert cfg.secret("intel.consensus.channel_secret").reference == "env:CHANNEL"
     with pytest.raises(ConfigError):  # unknown keys inside the section are refused there too
         load_config(_write(tmp_path, text + "  trust_everyone: true\n"))
+
+
+def test_scan_flags_our_copy_of_the_published_vulnerable_function_and_not_the_fixed_one(
+    tmp_path: Path,
+) -> None:
+    from bulwark.app.intel import remember, vulnerable_code
+    from bulwark.domain import Address, VulnClass
+    from bulwark.intel.subscribe import Intel
+    from bulwark.store import Store
+    from bulwark.toolchain.solc import Compiler
+
+    here = Path("scenarios/oracle-open-setprice")
+    with Compiler() as compiler:  # what the publisher's localisation blamed, as it would publish it
+        [vuln] = vulnerable_code(
+            compiler, here / "PriceOracle.sol", "PriceOracle", VulnClass.ACCESS_CONTROL, use_slither=False
+        )
+    now = datetime.now(UTC).replace(microsecond=0)
+    ind = Indicator(IndicatorKind.VULNERABLE_CODE, vuln.fingerprint, now, now + timedelta(days=1),
+                    VulnClass.ACCESS_CONTROL)  # fmt: skip
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    store = Store(db)
+    remember(store, Intel(((Address(PUB.address), ind),), ()))
+    store.close()
+    runner = CliRunner()
+    hit = runner.invoke(
+        _app(),
+        ["intel", "scan", "--source", f"oracle={here / 'PriceOracle.sol'}:PriceOracle", "--db", db, "--json"],
+    )
+    assert hit.exit_code == 3, hit.output
+    [row] = json.loads(hit.stdout)
+    assert (row["contract"], row["function"], row["localised"]) == ("PriceOracle", "setPrice", True)
+    fixed = runner.invoke(
+        _app(),
+        ["intel", "scan", "--source", f"oracle={here / 'fix/PriceOracle.sol'}:PriceOracle", "--db", db],
+    )
+    assert fixed.exit_code == 0 and "no match" in fixed.stdout, fixed.output
