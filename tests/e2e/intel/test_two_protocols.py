@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+import structlog
 from eth_account import Account
 from typer.testing import CliRunner
 
-from bulwark import logs
 from bulwark.app.contain import Containing, run_contain_async
 from bulwark.app.intel import (
     OwnSource,
@@ -85,7 +85,7 @@ def _cli(*args: str) -> dict[str, Any]:
     try:
         out = CliRunner().invoke(app, ["intel", *args, "--json"])
     finally:  # the command bound its logs to the runner's stderr, which is closed now
-        logs.configure("info")
+        structlog.reset_defaults()
     assert out.exit_code == 0, out.output
     return dict(json.loads(out.stdout))
 

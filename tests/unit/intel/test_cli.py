@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import structlog
 import typer
 from typer.testing import CliRunner
 
@@ -21,6 +23,13 @@ from bulwark.intel.indicators import Indicator, IndicatorKind
 
 PUB = Signer("0x" + "01" * 32)
 OTHER = Signer("0x" + "02" * 32)
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    # the commands point structlog at the runner's stderr, which is closed after each invoke
+    yield
+    structlog.reset_defaults()
 
 
 def _app() -> typer.Typer:
