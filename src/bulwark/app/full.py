@@ -174,8 +174,14 @@ class IncidentSteps:
         client: ChainClient,
         compiler: Compiler,
         options: FullOptions,
+        extra_assets: Sequence[Address] = (),
     ) -> None:
         self.scenario = scenario
+        # Every token the protocol and the scenario's victims hold: a contained attack reverted,
+        # so its receipts name none of them.
+        self.assets = tuple(
+            dict.fromkeys([*(Address(t.address) for t in protocol.tokens.values()), *extra_assets])
+        )
         self.protocol = protocol
         self.attack_txs = list(attack_txs)
         self.rpc_url = rpc_url
@@ -265,6 +271,13 @@ class IncidentSteps:
                     regress=self.options.regress,
                     protected=proxies,
                     upgrader=Address(self.protocol.timelock.address),
+                    defenders=(Address(self.protocol.sentinel.address),),
+                    # A contained attack reverted: its receipts name no token, so say which count.
+                    assets=self.assets,
+                    # Valued at the pre-attack oracle price: posting collateral to borrow is no loss.
+                    price_oracle=Address(self.protocol.component("oracle").proxy)
+                    if "oracle" in self.protocol.components
+                    else None,
                 ),
                 compiler=self.compiler,
             )
@@ -439,7 +452,10 @@ async def run_full_async(
         for other in store.incidents():  # one attack, one incident: the others fold into it
             if other.id != incident_id and other.state is S.CONTAINED:
                 store.transition(other.id, S.CLOSED, f"duplicate of {incident_id}")
-        incident = IncidentSteps(sctx.scenario, sctx.protocol, hashes, node.http_url, client, compiler, full)
+        extra = [Address(t.address) for t in sctx.world.tokens.values()]
+        incident = IncidentSteps(
+            sctx.scenario, sctx.protocol, hashes, node.http_url, client, compiler, full, extra_assets=extra
+        )
         flow = IncidentFlow(store, incident.steps(), on_event=full.on_event)
         final = await flow.run(incident_id)
         records = flow.records(incident_id)

@@ -58,6 +58,12 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--price-oracle", help="Contract with price(address) to value assets by."),
         ] = None,
+        defender: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--defender", help="Sentinel/relayer whose (containment) txs are not replayed (repeat)."
+            ),
+        ] = None,
         slither: Annotated[
             bool, typer.Option("--slither", help="Also run Slither's upgradeability checks.")
         ] = False,
@@ -92,6 +98,7 @@ def register(app: typer.Typer) -> None:
             assets=tuple(_address(a, "--asset") for a in asset),
             upgrader=_address(upgrader, "--upgrader") if upgrader else None,
             price_oracle=_address(price_oracle, "--price-oracle") if price_oracle else None,
+            defenders=tuple(_address(d, "--defender") for d in defender or []),
             slither=slither,
         )
         with Compiler() as compiler:
