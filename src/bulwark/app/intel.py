@@ -109,7 +109,8 @@ __all__ = [
 
 log = get_logger(__name__)
 
-_MIN_SCORE = 0.5  # localisations weaker than this are not published as vulnerable code
+_MIN_SCORE = 0.5
+ZERO_ADDRESS = "0x" + "00" * 20  # localisations weaker than this are not published as vulnerable code
 
 
 class IntelActionError(BulwarkError, RuntimeError):
@@ -302,6 +303,30 @@ def scan_own_code(
     return out
 
 
+def flag_match(store: Store, match: CodeMatch, *, protocol: str, contract: Address | None) -> str:
+    """Open an incident for a match of our own code (its finding recorded); returns its id."""
+    ind = match.indicator
+    src = match.source
+    finding = Finding(
+        detector="intel-vulnerable-code",
+        vuln_class=ind.vuln_class or VulnClass.KNOWN_ATTACKER,
+        severity=Severity.HIGH,
+        confidence=Confidence.HIGH if match.localised else Confidence.MEDIUM,
+        title=f"{src.contract}.{match.function} has the shape of code exploited elsewhere",
+        protocol=protocol,
+        contract=contract,
+        tx_hash=None,
+        pending=False,
+        evidence={
+            "fingerprint": match.fingerprint,
+            "source": str(src.path),
+            "component": src.component,
+            "localised": match.localised,
+        },
+    )
+    return store.open_incident(finding).id  # the finding is recorded with it
+
+
 @dataclass(frozen=True, slots=True)
 class UpgradeTarget:
     """Where a pre-emptive patch goes: the component's proxy under a governance policy."""
@@ -350,23 +375,8 @@ async def preemptive_patch(
 ) -> Preemptive:
     """An incident for the match, then patch → verify (regression, no attack) → upgrade proposal.
     The proposal is stored pending: the council approves it like any other."""
-    ind = match.indicator
     src = match.source
-    finding = Finding(
-        detector="intel-vulnerable-code",
-        vuln_class=ind.vuln_class or VulnClass.KNOWN_ATTACKER,
-        severity=Severity.HIGH,
-        confidence=Confidence.HIGH if match.localised else Confidence.MEDIUM,
-        title=f"{src.contract}.{match.function} has the shape of code exploited elsewhere",
-        protocol=target.policy.protocol,
-        contract=target.proxy,
-        tx_hash=None,
-        pending=False,
-        evidence={"fingerprint": match.fingerprint, "source": str(src.path), "localised": match.localised},
-    )
-    incident = store.open_incident(finding)
-    store.record_finding(finding, incident.id)
-    iid = incident.id
+    iid = flag_match(store, match, protocol=target.policy.protocol, contract=target.proxy)
     request = PatchRequest(paths=[src.path], contract=src.contract, max_patches=max_candidates)
     patches = await asyncio.to_thread(generate, request, compiler)
     patches = [p for p in patches if p.function == match.function]
@@ -712,9 +722,17 @@ class Subscriptions:
     (the screener keeps its monitors), on top of the thresholds the configuration gave them."""
 
     def __init__(
-        self, config: IntelConfig, base_dir: Path, monitors: Sequence[Monitor], store: Store
+        self,
+        config: IntelConfig,
+        base_dir: Path,
+        monitors: Sequence[Monitor],
+        store: Store,
+        *,
+        contracts: Mapping[tuple[str, str], Address] | None = None,
     ) -> None:
         self.config = config
+        self.base_dir = base_dir
+        self.contracts = dict(contracts or {})  # (protocol, component) -> address, for incidents
         self.feeds = list(feeds_from_config(config, base_dir).values())
         self.store = store
         fed = (IndicatorMatch.ARGUMENT, ExploitFingerprint.ARGUMENT)
@@ -722,6 +740,25 @@ class Subscriptions:
         self._configured = {
             (m.name, d.ARGUMENT): d.params for m in self.monitors for d in m.detectors if d.ARGUMENT in fed
         }
+
+    @classmethod
+    def from_config(cls, config: BulwarkConfig, monitors: Sequence[Monitor], store: Store) -> Subscriptions:
+        """From ``bulwark.yaml``; an ``own_code`` entry naming an unknown protocol or contract fails."""
+        if config.intel is None:
+            raise ConfigError("no `intel:` section: nothing to subscribe to")
+        contracts: dict[tuple[str, str], Address] = {}
+        problems = []
+        for i, own in enumerate(config.intel.own_code):
+            proto = config.protocols.get(own.protocol)
+            if proto is None or own.component not in proto.contracts:
+                problems.append(
+                    f"intel.own_code.{i}: no contract {own.component!r} in protocol {own.protocol!r}"
+                )
+                continue
+            contracts[(own.protocol, own.component)] = proto.contracts[own.component].address
+        if problems:
+            raise ConfigError("; ".join(problems))
+        return cls(config.intel, config.base_dir, monitors, store, contracts=contracts)
 
     def apply(self, intel: Intel) -> None:
         extra = detection_params(intel)
@@ -737,7 +774,31 @@ class Subscriptions:
             await pull_and_remember(self.feeds, self.config.publishers, self.store)
         intel = intel_from_store(self.store)
         self.apply(intel)
+        if self.config.own_code and intel.vulnerable_code:
+            await asyncio.to_thread(self.scan, intel)
         return intel
+
+    def scan(self, intel: Intel) -> list[str]:
+        """Scan our own code for vulnerable-code indicators not scanned before; each match opens an
+        incident (its finding says which function, and whether the localisation agrees)."""
+        done = {a for a, _, _ in self.store.artifacts("intel-scan")}
+        fresh = [i for i in intel.vulnerable_code if f"intel-scan:{i.value.lower()}" not in done]
+        if not fresh:
+            return []
+        subset = Intel(tuple((Address(ZERO_ADDRESS), i) for i in fresh), ())
+        opened: list[str] = []
+        with Compiler() as compiler:
+            for own in self.config.own_code:
+                path = own.source if own.source.is_absolute() else self.base_dir / own.source
+                src = OwnSource(own.component, path, own.contract)
+                for m in scan_own_code([src], subset, compiler):
+                    contract = self.contracts.get((own.protocol, own.component))
+                    opened.append(flag_match(self.store, m, protocol=own.protocol, contract=contract))
+        for i in fresh:
+            self.store.put_artifact(
+                f"intel-scan:{i.value.lower()}", "intel-scan", {"fingerprint": i.value}, state="scanned"
+            )
+        return opened
 
     async def keep_polling(self) -> None:
         while True:

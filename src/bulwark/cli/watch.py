@@ -145,7 +145,7 @@ async def _watch(
     poller: asyncio.Task[None] | None = None
     try:
         if config.intel is not None:  # subscriptions: verified indicators feed the detectors
-            subs = Subscriptions(config.intel, config.base_dir, monitors, store)
+            subs = Subscriptions.from_config(config, monitors, store)
             monitors = subs.monitors
             await subs.refresh()
             if subs.feeds:

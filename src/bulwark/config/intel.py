@@ -9,6 +9,8 @@ intel:
     isac: {taxii: https://…/api1/, collection: 9cfa…, user: me, password: env:TAXII_PASSWORD}
   publisher_key: env:BULWARK_INTEL_KEY  # or keystore:PATH (+ publisher_password)
   publish_to: isac                    # a feed name (default: --out/--taxii on the command line)
+  own_code:                           # scanned when a vulnerable-code indicator arrives
+    - {protocol: demo, component: oracle, source: ./src/PriceOracle.sol, contract: PriceOracle}
   consensus:
     threshold: 2                      # k: signatures the guardian needs (this sentinel's included)
     peers: ["http://10.0.0.2:8547", "http://10.0.0.3:8547"]
@@ -26,7 +28,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from bulwark.domain import Address
 
-__all__ = ["ConsensusConfig", "FeedConfig", "IntelConfig"]
+__all__ = ["ConsensusConfig", "FeedConfig", "IntelConfig", "OwnCodeConfig"]
 
 _REF_PATTERN = r"^(env|file):.+"
 
@@ -79,6 +81,15 @@ class ConsensusConfig(_Strict):
         return self
 
 
+class OwnCodeConfig(_Strict):
+    """One of our own contracts, scanned when a vulnerable-code indicator arrives."""
+
+    protocol: str
+    component: str
+    source: Path
+    contract: str
+
+
 class IntelConfig(_Strict):
     publishers: tuple[Annotated[Address, BeforeValidator(_address)], ...] = ()
     feeds: dict[str, FeedConfig] = Field(default_factory=dict)
@@ -89,6 +100,7 @@ class IntelConfig(_Strict):
     ttl_days: int = Field(default=30, ge=1, le=365)
     poll_interval_s: float = Field(default=300.0, ge=1)  # `bulwark watch` re-pulls the feeds this often
     consensus: ConsensusConfig | None = None
+    own_code: tuple[OwnCodeConfig, ...] = ()
 
     @model_validator(mode="after")
     def _links(self) -> IntelConfig:

@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 import structlog
 
+from bulwark.app.intel import vulnerable_code
 from bulwark.chain import ChainClient, Signer, run
 from bulwark.cli.main import main
+from bulwark.domain import VulnClass
 from bulwark.intel.bundle import build_bundle
 from bulwark.intel.feeds import FileFeed
 from bulwark.intel.indicators import Indicator, IndicatorKind
 from bulwark.store import Store
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
+from bulwark.toolchain.solc import Compiler
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +41,10 @@ intel:
   publishers: ["{pub}"]
   feeds:
     peers: {{file: ./feed}}
+  own_code:
+    - {{protocol: p, component: box, source: "{source}", contract: PriceOracle}}
 """
+SOURCE = Path("scenarios/oracle-open-setprice/PriceOracle.sol").resolve()
 
 
 @pytest.fixture(autouse=True)
@@ -47,9 +53,17 @@ def _reset_logging() -> Iterator[None]:
     structlog.reset_defaults()
 
 
-def _flag(address: str, signer: Signer) -> dict:
+def _flag(address: str, signer: Signer, *more: Indicator) -> dict:
     now = datetime.now(UTC).replace(microsecond=0)
-    return build_bundle([Indicator(IndicatorKind.ACCOUNT, address, now, now + timedelta(days=1))], signer)
+    ind = Indicator(IndicatorKind.ACCOUNT, address, now, now + timedelta(days=1))
+    return build_bundle([ind, *more], signer)
+
+
+def _vulnerable_setprice() -> Indicator:
+    with Compiler() as compiler:
+        [v] = vulnerable_code(compiler, SOURCE, "PriceOracle", VulnClass.ACCESS_CONTROL, use_slither=False)
+    now = datetime.now(UTC).replace(microsecond=0)
+    return Indicator(IndicatorKind.VULNERABLE_CODE, v.fingerprint, now, now + timedelta(days=1), v.vuln_class)
 
 
 def test_watch_acts_on_trusted_indicators_only(
@@ -59,10 +73,10 @@ def test_watch_acts_on_trusted_indicators_only(
     with Anvil(AnvilOptions()) as node:
         a = node.accounts
         feed = FileFeed(tmp_path / "feed")
-        feed.publish(_flag(a[0].address, PUB))
+        feed.publish(_flag(a[0].address, PUB, _vulnerable_setprice()))
         feed.publish(_flag(a[4].address, STRANGER))  # not trusted: must not flag a[4]
         cfg = tmp_path / "bulwark.yaml"
-        cfg.write_text(CONFIG.format(box=a[2].address, pub=PUB.address))
+        cfg.write_text(CONFIG.format(box=a[2].address, pub=PUB.address, source=SOURCE))
         monkeypatch.setenv("BULWARK_E2E_RPC", node.http_url)
 
         async def send(sender: str) -> str:
@@ -87,5 +101,9 @@ def test_watch_acts_on_trusted_indicators_only(
     try:
         kinds = [e.kind for e in store.audit_entries()]
         assert "intel.accepted" in kinds and "intel.rejected" in kinds
+        # our own copy of the published vulnerable function: one incident, not one per run
+        flagged_code = [f for f in store.findings() if f["detector"] == "intel-vulnerable-code"]
+        assert len(flagged_code) == 1 and "PriceOracle.setPrice" in flagged_code[0]["title"]
+        assert flagged_code[0]["contract"] == a[2].address
     finally:
         store.close()
