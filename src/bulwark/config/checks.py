@@ -67,6 +67,10 @@ def cross_references(raw: Mapping[str, Any]) -> list[str]:
     for pref in _mapping(responses.get("guardians")):
         if pref not in protocols:
             problems.append(f"responses.guardians.{pref}: unknown protocol {pref!r} ({_known(protocols)})")
+    for section in ("policies", "remedies"):
+        for pref in _mapping(raw.get(section)):
+            if pref not in protocols:
+                problems.append(f"{section}.{pref}: unknown protocol {pref!r} ({_known(protocols)})")
     return problems
 
 

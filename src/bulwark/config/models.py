@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 
 from bulwark.config.intel import IntelConfig
 from bulwark.config.policy import PolicyConfig
+from bulwark.config.remedy import RemedyConfig
 from bulwark.config.secrets import SecretRef
 from bulwark.domain import Address, Confidence, Severity, VulnClass
 
@@ -222,6 +223,8 @@ class BulwarkConfig(_Strict):
     database_url: SecretRef | None = None
     # Threat intelligence and k-of-n consensus (bulwark.config.intel): trusted publishers, feeds.
     intel: IntelConfig | None = None
+    # protocol name -> remediation by state (bulwark.config.remedy): setters, preferences.
+    remedies: dict[str, RemedyConfig] = Field(default_factory=dict)
     _base_dir: Path = PrivateAttr(default=Path("."))
 
     @field_validator("networks", "protocols", "monitors")

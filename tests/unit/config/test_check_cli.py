@@ -70,3 +70,13 @@ def test_missing_env_secret_reported(
     rc, _, err = _run(capsys, "-c", str(cfg))
     assert rc == 2
     assert "networks.local.rpc_http: environment variable BULWARK_NOPE_RPC is not set" in err
+
+
+def test_policies_and_remedies_must_name_a_known_protocol(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bulwark.config.checks import cross_references
+
+    raw = {"protocols": {"demo": {}}, "policies": {"dmeo": {}}, "remedies": {"demo": {}, "other": {}}}
+    problems = cross_references(raw)
+    assert any(p.startswith("policies.dmeo: unknown protocol 'dmeo'") for p in problems), problems
+    assert any(p.startswith("remedies.other: unknown protocol 'other'") for p in problems), problems
+    assert not any(p.startswith("remedies.demo") for p in problems)
