@@ -109,8 +109,7 @@ __all__ = [
 
 log = get_logger(__name__)
 
-_MIN_SCORE = 0.5
-ZERO_ADDRESS = "0x" + "00" * 20  # localisations weaker than this are not published as vulnerable code
+_MIN_SCORE = 0.5  # localisations weaker than this are not published as vulnerable code
 
 
 class IntelActionError(BulwarkError, RuntimeError):
@@ -785,7 +784,8 @@ class Subscriptions:
         fresh = [i for i in intel.vulnerable_code if f"intel-scan:{i.value.lower()}" not in done]
         if not fresh:
             return []
-        subset = Intel(tuple((Address(ZERO_ADDRESS), i) for i in fresh), ())
+        wanted = {i.value for i in fresh}
+        subset = Intel(tuple((p, i) for p, i in intel.indicators if i.value in wanted), ())
         opened: list[str] = []
         with Compiler() as compiler:
             for own in self.config.own_code:
