@@ -728,10 +728,14 @@ class Subscriptions:
         store: Store,
         *,
         contracts: Mapping[tuple[str, str], Address] | None = None,
+        targets: Mapping[tuple[str, str], tuple[UpgradeTarget, str]] | None = None,
+        workdir: Path | None = None,
     ) -> None:
         self.config = config
         self.base_dir = base_dir
         self.contracts = dict(contracts or {})  # (protocol, component) -> address, for incidents
+        self.targets = dict(targets or {})  # (protocol, component) -> where a pre-emptive patch goes, rpc
+        self.workdir = workdir or base_dir / ".bulwark" / "preempt"
         self.feeds = list(feeds_from_config(config, base_dir).values())
         self.store = store
         fed = (IndicatorMatch.ARGUMENT, ExploitFingerprint.ARGUMENT)
@@ -755,9 +759,40 @@ class Subscriptions:
                 )
                 continue
             contracts[(own.protocol, own.component)] = proto.contracts[own.component].address
+        targets: dict[tuple[str, str], tuple[UpgradeTarget, str]] = {}
+        intel = config.intel
+        if intel.preempt_key is not None and not problems:
+            deployer = load_signer(
+                intel.preempt_key, password_ref=intel.preempt_password, base_dir=config.base_dir
+            )
+            for i, own in enumerate(intel.own_code):
+                pcfg = config.policies.get(own.protocol)
+                proto = config.protocols[own.protocol]
+                if pcfg is None or own.component not in pcfg.proxies:
+                    problems.append(f"intel.own_code.{i}: preempt_key needs policies.{own.protocol} "
+                                    f"listing {own.component!r} among its proxies")  # fmt: skip
+                    continue
+                names = {n: c.address for n, c in proto.contracts.items()}
+                try:
+                    policy = pcfg.to_policy(own.protocol, names)
+                except ValueError as exc:
+                    problems.append(str(exc))
+                    continue
+                target = UpgradeTarget(
+                    component=own.component,
+                    proxy=names[own.component],
+                    policy=policy,
+                    deployer=deployer,
+                    upgrader=policy.timelock,
+                    protected=tuple(policy.proxies.values()),
+                )
+                targets[(own.protocol, own.component)] = (
+                    target,
+                    config.networks[proto.network].rpc_http.resolve(),
+                )
         if problems:
             raise ConfigError("; ".join(problems))
-        return cls(config.intel, config.base_dir, monitors, store, contracts=contracts)
+        return cls(intel, config.base_dir, monitors, store, contracts=contracts, targets=targets)
 
     def apply(self, intel: Intel) -> None:
         extra = detection_params(intel)
@@ -774,12 +809,14 @@ class Subscriptions:
         intel = intel_from_store(self.store)
         self.apply(intel)
         if self.config.own_code and intel.vulnerable_code:
-            await asyncio.to_thread(self.scan, intel)
+            await self.scan(intel)
         return intel
 
-    def scan(self, intel: Intel) -> list[str]:
-        """Scan our own code for vulnerable-code indicators not scanned before; each match opens an
-        incident (its finding says which function, and whether the localisation agrees)."""
+    async def scan(self, intel: Intel) -> list[str]:
+        """Scan our own code for vulnerable-code indicators not scanned before. A match opens an
+        incident naming the function; with ``preempt_key`` and a governance policy for it, the
+        incident carries on: patch → verify (regression only) → upgrade proposal, pending.
+        Returns the incidents opened."""
         done = {a for a, _, _ in self.store.artifacts("intel-scan")}
         fresh = [i for i in intel.vulnerable_code if f"intel-scan:{i.value.lower()}" not in done]
         if not fresh:
@@ -791,9 +828,20 @@ class Subscriptions:
             for own in self.config.own_code:
                 path = own.source if own.source.is_absolute() else self.base_dir / own.source
                 src = OwnSource(own.component, path, own.contract)
-                for m in scan_own_code([src], subset, compiler):
-                    contract = self.contracts.get((own.protocol, own.component))
-                    opened.append(flag_match(self.store, m, protocol=own.protocol, contract=contract))
+                for m in await asyncio.to_thread(scan_own_code, [src], subset, compiler):
+                    key = (own.protocol, own.component)
+                    if key in self.targets:
+                        target, rpc_url = self.targets[key]
+                        async with ChainClient(rpc_url) as client:
+                            done_ = await preemptive_patch(m, target, client=client, rpc_url=rpc_url,
+                                                           store=self.store, compiler=compiler,
+                                                           workdir=self.workdir)  # fmt: skip
+                        opened.append(done_.incident_id)
+                        log.warning("pre-emptive patch", incident=done_.incident_id,
+                                    proposal=done_.proposal_id, reason=done_.reason)  # fmt: skip
+                    else:
+                        contract = self.contracts.get(key)
+                        opened.append(flag_match(self.store, m, protocol=own.protocol, contract=contract))
         for i in fresh:
             self.store.put_artifact(
                 f"intel-scan:{i.value.lower()}", "intel-scan", {"fingerprint": i.value}, state="scanned"

@@ -101,6 +101,10 @@ class IntelConfig(_Strict):
     poll_interval_s: float = Field(default=300.0, ge=1)  # `bulwark watch` re-pulls the feeds this often
     consensus: ConsensusConfig | None = None
     own_code: tuple[OwnCodeConfig, ...] = ()
+    # With a key (the deployer of patched implementations): a match of own_code becomes a
+    # verified upgrade proposal through policies.<protocol>, pending for its signers.
+    preempt_key: str | None = Field(default=None, pattern=r"^(env|keystore):.+")
+    preempt_password: str | None = Field(default=None, pattern=_REF_PATTERN)
 
     @model_validator(mode="after")
     def _links(self) -> IntelConfig:
@@ -117,6 +121,8 @@ class IntelConfig(_Strict):
         out = {f"feeds.{n}.password": f.password for n, f in self.feeds.items() if f.password}
         if self.publisher_password:
             out["publisher_password"] = self.publisher_password
+        if self.preempt_password:
+            out["preempt_password"] = self.preempt_password
         if self.consensus is not None:
             out["consensus.channel_secret"] = self.consensus.channel_secret
         return out

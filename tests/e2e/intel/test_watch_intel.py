@@ -15,9 +15,12 @@ from bulwark.app.intel import vulnerable_code
 from bulwark.chain import ChainClient, Signer, run
 from bulwark.cli.main import main
 from bulwark.domain import VulnClass
+from bulwark.govern import proposals
 from bulwark.intel.bundle import build_bundle
 from bulwark.intel.feeds import FileFeed
 from bulwark.intel.indicators import Indicator, IndicatorKind
+from bulwark.scenarios.deploy import deploy_protocol
+from bulwark.scenarios.protocol import DemoProtocol, ImplSpec
 from bulwark.store import Store
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
 from bulwark.toolchain.solc import Compiler
@@ -105,5 +108,80 @@ def test_watch_acts_on_trusted_indicators_only(
         flagged_code = [f for f in store.findings() if f["detector"] == "intel-vulnerable-code"]
         assert len(flagged_code) == 1 and "PriceOracle.setPrice" in flagged_code[0]["title"]
         assert flagged_code[0]["contract"] == a[2].address
+    finally:
+        store.close()
+
+
+DEMO = """
+networks:
+  local: {{rpc_http: "env:BULWARK_E2E_RPC", confirmations: 0, poll_interval_s: 0.05, mempool: "off"}}
+protocols:
+  demo:
+    network: local
+    contracts:
+{contracts}
+monitors:
+  m: {{protocol: demo}}
+policies:
+  demo:
+    safe: "{safe}"
+    timelock: "{timelock}"
+    guardian: "{guardian}"
+    owners: [{owners}]
+    threshold: {threshold}
+    proxies: [{proxies}]
+    actions:
+      upgrade: {{default: {{threshold: {threshold}, delay_s: {delay}}}}}
+      unpause: {{default: {{threshold: {threshold}, delay_s: {delay}}}}}
+intel:
+  publishers: ["{pub}"]
+  feeds:
+    peers: {{file: ./feed}}
+  own_code:
+    - {{protocol: demo, component: oracle, source: "{source}", contract: PriceOracle}}
+  preempt_key: env:PREEMPT_KEY
+"""
+
+
+def test_watch_turns_a_match_of_our_code_into_a_verified_pending_proposal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    with Anvil(AnvilOptions()) as node, Compiler() as compiler:
+
+        async def deploy() -> DemoProtocol:
+            async with ChainClient(node.http_url) as c:
+                impl = {"oracle": ImplSpec(SOURCE, "PriceOracle")}
+                return await deploy_protocol(c, compiler, node.accounts, implementations=impl)
+
+        p = run(deploy())
+        FileFeed(tmp_path / "feed").publish(_flag("0x" + "99" * 20, PUB, _vulnerable_setprice()))
+        cfg = tmp_path / "bulwark.yaml"
+        cfg.write_text(
+            DEMO.format(
+                contracts="\n".join(f'      {n}: {{address: "{c.proxy}"}}' for n, c in p.components.items()),
+                safe=p.safe.address,
+                timelock=p.timelock.address,
+                guardian=p.guardian.address,
+                owners=", ".join(f'"{o.address}"' for o in p.safe_owners),
+                threshold=p.safe_threshold,
+                proxies=", ".join(p.components),
+                delay=p.timelock_delay,
+                pub=PUB.address,
+                source=SOURCE,
+            )
+        )
+        monkeypatch.setenv("BULWARK_E2E_RPC", node.http_url)
+        monkeypatch.setenv("PREEMPT_KEY", p.deployer.private_key)
+        args = ["watch", "-c", str(cfg), "--json", "--state-dir", str(tmp_path / "s"), "--db", db]
+        with pytest.raises(SystemExit) as info:
+            main([*args, "--until-block", "0"])
+        assert info.value.code == 0
+    store = Store(db)
+    try:
+        [(proposal, state)] = proposals(store)
+        assert state.value == "pending" and proposal.component == "oracle"
+        incident = store.incident(str(proposal.incident_id))
+        assert incident.state.value == "verified" and "PriceOracle.setPrice" in incident.title
     finally:
         store.close()
