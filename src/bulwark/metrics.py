@@ -11,7 +11,8 @@ Names (all prefixed ``bulwark_``):
 * ``blocks_behind_head{network}`` — gauge: chain head minus the last block the watcher processed.
 * ``pending_transactions_screened_total{network}`` — counter: mempool transactions screened.
 * ``findings_total{severity}`` — counter: findings raised, by severity.
-* ``time_to_contain_seconds{protocol}`` — histogram: detection to pause landed.
+* ``time_to_contain_seconds{protocol}`` — histogram: the attack's arrival to the broadcast of a
+  containment that then landed.
 * ``relayer_balance_eth{network,address}`` — gauge: the relayer's balance in ether.
 """
 
@@ -53,7 +54,7 @@ class Metrics:
         )
         self.time_to_contain = Histogram(
             "bulwark_time_to_contain_seconds",
-            "Seconds from detection to the containment action landing.",
+            "Seconds from the attack reaching the mempool to the broadcast of a containment that landed.",
             ["protocol"],
             buckets=_CONTAIN_BUCKETS,
             registry=self.registry,

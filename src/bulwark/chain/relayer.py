@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from bulwark import metrics
 from bulwark.chain import convert
 from bulwark.chain.client import ChainClient, TxRequest
 from bulwark.chain.signer import Signer
@@ -163,8 +164,16 @@ def _message(exc: ChainError) -> str:
 class Relayer:
     """One key sending over one HTTP connection (never the mempool subscription's socket)."""
 
-    def __init__(self, client: ChainClient, signer: Signer, policy: RelayerPolicy | None = None) -> None:
+    def __init__(
+        self,
+        client: ChainClient,
+        signer: Signer,
+        policy: RelayerPolicy | None = None,
+        *,
+        network: str = "default",
+    ) -> None:
         self.client = client
+        self.network = network  # the label of this relayer's balance metric
         self.signer = signer
         self.policy = policy or RelayerPolicy()
         self._next_nonce: int | None = None
@@ -229,6 +238,7 @@ class Relayer:
             txs_left=balance // per_tx if per_tx else 0,
         )
         self.last_balance = status
+        metrics.set_relayer_balance(self.network, self.address, balance)
         if status.low:
             log.warning(
                 "sentinel balance low: top it up before it runs dry",

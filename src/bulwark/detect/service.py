@@ -5,10 +5,12 @@ protocol state, withdraw the findings of blocks a reorg orphaned) feeding one si
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bulwark import metrics
 from bulwark.chain.client import ChainClient
 from bulwark.chain.mempool import MempoolWatcher, PendingTx
 from bulwark.chain.watchers import (
@@ -55,12 +57,14 @@ class DetectionService:
         mempool: MempoolWatcher | None = None,
         concurrency: int = 64,
         logs: LogWatcher | None = None,
+        network: str = "default",
     ) -> None:
         """With ``logs`` (a :class:`LogWatcher` over ``heads``), the mined path judges only the
         transactions that touched a protected contract: emitted one of its logs, were sent to it, or
         deployed a contract; and when the endpoint cannot trace, it judges them by those logs."""
         self.client = client
         self.screener = screener
+        self.network = network
         self.logs = logs
         self.heads = logs.heads if logs is not None else heads
         self.mempool = mempool
@@ -114,7 +118,9 @@ class DetectionService:
         finally:
             self._sem.release()
         latency = (time.perf_counter() - pending.seen_at) * 1000
+        metrics.count_screened(self.network)
         for f in findings:
+            metrics.count_finding(f.severity)
             await self._emit(sink, Raised(f, latency))
 
     async def _head_loop(self, sink: Sink, until_block: int | None) -> None:
@@ -191,4 +197,7 @@ class DetectionService:
                 continue
             for f in findings:
                 self._by_block[block.hash].append(f)
+                metrics.count_finding(f.severity)
                 await self._emit(sink, Raised(f, block_hash=block.hash))
+        with contextlib.suppress(ChainError):  # a metric is not worth a failed block
+            metrics.set_blocks_behind(self.network, await self.client.block_number() - block.number)

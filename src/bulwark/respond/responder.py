@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bulwark import metrics
 from bulwark.chain.client import TxRequest
 from bulwark.chain.relayer import GWEI, Confirmed, Fees, Relayer, RelayerError, Sent, SignedTx
 from bulwark.domain import Action, Finding, IncidentState, Receipt, Transaction, TxHash
@@ -293,6 +294,8 @@ class Responder:
         attack_receipt = await self.relayer.client.get_receipt(c.attack_tx) if c.attack_tx else None
         order = ordering(receipt, attack_receipt, c.attack_tx)
         outcome = Outcome(c, iid, receipt, attack_receipt, order, error)
+        if outcome.ok and c.response_ms is not None and not c.dry_run:
+            metrics.observe_time_to_contain(c.finding.protocol, c.response_ms / 1000)
         if self.store is not None and iid is not None and not c.dry_run and c.covered_by is None:
             status = "confirmed" if outcome.ok else ("failed" if receipt is None else "reverted")
             self.store.record_action(

@@ -35,9 +35,20 @@ def _check(name: str, compiler: Compiler) -> None:
     assert result["detection_latency_ms"] is not None and result["detection_latency_ms"] < 2_000
 
 
+def _sample(name: str, **labels: str) -> float:
+    from bulwark import metrics
+
+    return metrics.default().registry.get_sample_value(name, labels) or 0.0
+
+
 @pytest.mark.parametrize("name", FAST)
 def test_attack_detected_before_inclusion(name: str, compiler: Compiler) -> None:
+    screened = _sample("bulwark_pending_transactions_screened_total", network="default")
+    critical = _sample("bulwark_findings_total", severity="critical")
     _check(name, compiler)
+    # What the dashboard's /metrics exposes moved with the run.
+    assert _sample("bulwark_pending_transactions_screened_total", network="default") > screened
+    assert _sample("bulwark_findings_total", severity="critical") > critical
 
 
 @pytest.mark.slow
