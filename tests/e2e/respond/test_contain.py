@@ -40,24 +40,7 @@ def compiler() -> Iterator[Compiler]:
     comp.close()
 
 
-# Detection raises no finding on the vault-first-deposit attack (its seed is mined by the script's
-# own block and the later redeem looks benign): nothing to act on. Not strict, so it flips to a
-# pass as soon as detection covers it.
-_UNDETECTED = {"vault-first-deposit"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            s.name,
-            marks=pytest.mark.xfail(reason="no finding from detection on this attack (issue 4)", strict=False)
-            if s.name in _UNDETECTED
-            else (),
-        )
-        for s in load_corpus()
-    ],
-)
+@pytest.mark.parametrize("name", load_corpus().names())
 def test_every_mempool_attack_is_paused_before_it_lands(
     name: str, compiler: Compiler, tmp_path: Path
 ) -> None:
