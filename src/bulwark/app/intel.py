@@ -580,6 +580,10 @@ class ConsensusPause:
     tx_hash: TxHash | None = None
     error: str | None = None
     failures: tuple[tuple[str, str], ...] = ()
+    already_paused: bool = False  # no consensus, because there was nothing left to pause
+
+
+_PAUSED = bytes.fromhex("5c975abb")  # paused()
 
 
 class ConsensusResponder:
@@ -611,6 +615,7 @@ class ConsensusResponder:
         self.fees = fees or FeeStrategy()
         self.gas_limit = gas_limit
         self._done: dict[tuple[str, tuple[str, ...]], TxHash] = {}
+        self._lock = asyncio.Lock()  # findings arriving together: one round per target, not one each
         self.pauses: list[ConsensusPause] = []
 
     def requests(self, finding: Finding, attack: Transaction | None = None) -> list[PauseRequest]:
@@ -632,22 +637,36 @@ class ConsensusResponder:
         return out
 
     async def respond(self, finding: Finding, attack: Transaction | None = None) -> list[ConsensusPause]:
+        async with self._lock:
+            return await self._respond(finding, attack)
+
+    async def _respond(self, finding: Finding, attack: Transaction | None) -> list[ConsensusPause]:
         reqs = self.requests(finding, attack)
         rounds = await asyncio.gather(*(self._gather(r) for r in reqs), return_exceptions=True)
         out: list[ConsensusPause] = []
         for req, got in zip(reqs, rounds, strict=True):
             if isinstance(got, BaseException):
                 msg = got.user_message if isinstance(got, BulwarkError) else f"{type(got).__name__}: {got}"
-                pause = ConsensusPause(finding, req.target, req, error=msg)
-                log.error(
-                    "consensus pause not possible", target=req.target, finding=req.finding_id, error=msg
-                )
+                if await self._paused(req.target):  # the peers refuse to pause what is paused
+                    self._done[(req.target.lower(), req.selectors)] = TxHash("0x")
+                    pause = ConsensusPause(finding, req.target, req, already_paused=True)
+                else:
+                    pause = ConsensusPause(finding, req.target, req, error=msg)
+                    log.error("consensus pause not possible", target=req.target, finding=req.finding_id,
+                              error=msg)  # fmt: skip
             else:
                 pause = await self._submit(finding, req, got, attack)
             self._record(pause)
             out.append(pause)
         self.pauses.extend(out)
         return out
+
+    async def _paused(self, target: Address) -> bool:
+        try:
+            out = await self.relayer.client.call(TxRequest(to=target, data=_PAUSED))
+        except BulwarkError:
+            return False
+        return len(out) >= 32 and int.from_bytes(out[-32:], "big") == 1
 
     async def _gather(self, req: PauseRequest) -> Gathered:
         s = self.settings
@@ -707,6 +726,7 @@ class ConsensusResponder:
                 "signers": list(pause.signers),
                 "tx": pause.tx_hash,
                 "error": pause.error,
+                "already_paused": pause.already_paused,
                 "peers_failed": [list(f) for f in pause.failures],
             },
         )

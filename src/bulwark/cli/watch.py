@@ -103,8 +103,11 @@ def _consensus_sink(
     def line(p: ConsensusPause) -> str:
         if as_json:
             return json.dumps({"type": "consensus-pause", "target": p.target, "tx": p.tx_hash,
-                               "signers": list(p.signers), "error": p.error})  # fmt: skip
+                               "signers": list(p.signers), "error": p.error,
+                               "already_paused": p.already_paused})  # fmt: skip
         what = f"tx {p.tx_hash} signed by {len(p.signers)}" if p.tx_hash else f"NOT SENT: {p.error}"
+        if p.already_paused:
+            what = "already paused"
         return mask(f"CONSENSUS pause {p.target} {what}")
 
     async def sink(item: Output) -> None:

@@ -315,3 +315,66 @@ def test_the_responder_in_consensus_mode_gathers_two_of_three_and_pauses(env: En
     audited = [e.payload for e in store.audit_entries() if e.kind == "consensus.pause"]
     assert [bool(a["tx"]) for a in audited] == [False, True]
     store.close()
+
+
+WATCH_CONFIG = """
+networks:
+  local: {{rpc_http: "env:BULWARK_E2E_RPC", confirmations: 0, poll_interval_s: 0.05, mempool: "off"}}
+protocols:
+  demo:
+    network: local
+    contracts: {{vault: {{address: "{vault}"}}}}
+monitors:
+  m:
+    protocol: demo
+    rules:
+      - {{name: big-value, when: tx, expr: "tx.value >= 5", severity: critical}}
+responses:
+  sentinel_key: env:SENTINEL_KEY
+  guardians: {{demo: "{guardian}"}}
+intel:
+  consensus:
+    threshold: 2
+    peers: ["http://127.0.0.1:9", "{peer}"]
+    channel_secret: env:CHANNEL_SECRET
+"""
+
+
+def test_watch_in_consensus_mode_pauses_with_two_of_three(
+    env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    import structlog
+
+    from bulwark.cli.main import main
+
+    cfg = tmp_path / "bulwark.yaml"
+    cfg.write_text(
+        WATCH_CONFIG.format(vault=env.protocol.address(TARGET), guardian=env.guardian, peer=env.peer_urls[0])
+    )
+    monkeypatch.setenv("BULWARK_E2E_RPC", env.node.http_url)
+    monkeypatch.setenv("SENTINEL_KEY", KEYS[0])
+    monkeypatch.setenv("CHANNEL_SECRET", SECRET)
+    head = env.run(env.client.block_number())
+    user = env.protocol.users[0]
+    tx = {"from": user.address, "to": env.protocol.users[1].address, "value": hex(7)}
+    env.run(env.client.request("eth_sendTransaction", [tx]))
+    args = ["watch", "-c", str(cfg), "--json", "--state-dir", str(tmp_path / "s")]
+    args += ["--db", f"sqlite:///{tmp_path / 'w.db'}"]
+    try:
+        with pytest.raises(SystemExit) as info:
+            main([*args, "--until-block", str(head)])  # the backlog up to the head
+        assert info.value.code == 0
+        with pytest.raises(SystemExit) as info:
+            main([*args, "--until-block", str(head + 1)])
+        assert info.value.code == 0
+    finally:
+        structlog.reset_defaults()
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    pauses = [x for x in lines if x.get("type") == "consensus-pause"]
+    sent = [x for x in pauses if x["tx"]]
+    assert len(sent) == 1 and len(sent[0]["signers"]) == 2, lines
+    # a later round finds nothing left to pause: not an error (the peers rightly refused)
+    assert all(x["error"] is None for x in pauses) and all(x["already_paused"] for x in pauses if not x["tx"])
+    assert env.paused()
