@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
+from typing import Any
 
 import typer
 
@@ -61,6 +63,17 @@ remedy_cmd.register(app)
 intel_cmd.register(app)
 
 
+def _click_exception(exc: BaseException) -> Any:
+    """A usage error from the command parser (typer bundles its own copy of click, so check both)."""
+    classes: list[type] = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            classes.append(importlib.import_module(module).ClickException)
+        except (ImportError, AttributeError):
+            continue
+    return exc if classes and isinstance(exc, tuple(classes)) else None
+
+
 def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
@@ -77,12 +90,11 @@ def main(argv: list[str] | None = None) -> None:
     except SystemExit:
         raise
     except Exception as exc:  # click's own usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        usage = _click_exception(exc)
+        if usage is not None:
+            usage.show()
+            sys.exit(usage.exit_code)
+        if type(exc).__name__ == "Abort":
             sys.exit(130)
         if debug:
             traceback.print_exc()
