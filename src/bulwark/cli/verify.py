@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,6 +21,22 @@ def _address(value: str, what: str) -> Address:
     if not _ADDRESS.match(value):
         raise UsageError(f"{what} must be a 0x-prefixed 20-byte address, got {value!r}")
     return Address(value)
+
+
+def _declared_invariants(config: Path, protocol: str | None) -> tuple[Any, ...]:
+    from bulwark.config import load_config
+
+    cfg = load_config(config)
+    if protocol is None:
+        if len(cfg.protocols) != 1:
+            raise UsageError(f"{config} declares several protocols: pick one with --protocol")
+        protocol = next(iter(cfg.protocols))
+    if protocol not in cfg.protocols:
+        raise UsageError(f"no protocol {protocol!r} in {config} (have: {', '.join(cfg.protocols)})")
+    try:
+        return cfg.protocols[protocol].declared_invariants()
+    except ValueError as exc:
+        raise UsageError(f"{config}: {exc}") from exc
 
 
 def register(app: typer.Typer) -> None:
@@ -58,6 +74,13 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--price-oracle", help="Contract with price(address) to value assets by."),
         ] = None,
+        config: Annotated[
+            Path | None,
+            typer.Option("--config", "-c", help="bulwark.yaml whose protocol declares invariants to fuzz."),
+        ] = None,
+        protocol: Annotated[
+            str | None, typer.Option("--protocol", help="Protocol of --config (default: its only one).")
+        ] = None,
         defender: Annotated[
             list[str] | None,
             typer.Option(
@@ -82,6 +105,7 @@ def register(app: typer.Typer) -> None:
         if regress < 0:
             raise UsageError("--regress must be zero or more")
         attack_tx, protect, asset = attack_tx or [], protect or [], asset or []
+        invariants = _declared_invariants(config, protocol) if config is not None else ()
         for h in attack_tx:
             if not _HASH.match(h):
                 raise UsageError(f"--attack-tx must be a 0x-prefixed 32-byte hash, got {h!r}")
@@ -99,6 +123,7 @@ def register(app: typer.Typer) -> None:
             upgrader=_address(upgrader, "--upgrader") if upgrader else None,
             price_oracle=_address(price_oracle, "--price-oracle") if price_oracle else None,
             defenders=tuple(_address(d, "--defender") for d in defender or []),
+            invariants=invariants,
             slither=slither,
         )
         with Compiler() as compiler:

@@ -33,6 +33,16 @@ def cross_references(raw: Mapping[str, Any]) -> list[str]:
                         f"protocols.{pname}.assets.{aname}.held_by: unknown contract {holder!r} "
                         f"({_known(contracts)})"
                     )
+        known = {**contracts, **_mapping(proto.get("assets"))}
+        for i, inv in enumerate(proto.get("invariants") or ()):
+            for side in ("lhs", "rhs"):
+                call = _mapping(_mapping(inv).get(side))
+                for ref in (call.get("contract"), *(call.get("args") or ())):
+                    if isinstance(ref, str) and not is_address(ref) and ref not in known:
+                        problems.append(
+                            f"protocols.{pname}.invariants[{i}].{side}: unknown contract or asset {ref!r} "
+                            f"({_known(known)})"
+                        )
         for role, holders in _mapping(proto.get("roles")).items():
             for holder in holders if isinstance(holders, list | tuple) else ():
                 if isinstance(holder, str) and not is_address(holder) and holder not in contracts:

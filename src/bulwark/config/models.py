@@ -16,10 +16,12 @@ from eth_utils.address import is_address, is_checksum_address, to_checksum_addre
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 
 from bulwark.config.intel import IntelConfig
+from bulwark.config.invariants import InvariantConfig
 from bulwark.config.policy import PolicyConfig
 from bulwark.config.remedy import RemedyConfig
 from bulwark.config.secrets import SecretRef
 from bulwark.domain import Address, Confidence, Severity, VulnClass
+from bulwark.domain.verify import Invariant
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 _HASH_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -131,6 +133,17 @@ class ProtocolConfig(_Strict):
     # Flash-loan providers outside the protocol (addresses); the protocol's own flash-lender
     # contracts are found by kind.
     flash_lenders: tuple[AddressField, ...] = ()
+    # What must always hold (bulwark.config.invariants); verification fuzzes them on a fork.
+    invariants: tuple[InvariantConfig, ...] = ()
+
+    def addresses(self) -> dict[str, str]:
+        """Contract and asset names of this protocol -> addresses."""
+        out = {name: str(a.address) for name, a in self.assets.items() if a.address != "native"}
+        out.update({name: str(c.address) for name, c in self.contracts.items()})
+        return out
+
+    def declared_invariants(self) -> tuple[Invariant, ...]:
+        return tuple(i.resolve(self.addresses()) for i in self.invariants)
 
 
 class DetectorSettings(_Strict):

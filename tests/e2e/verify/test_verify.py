@@ -123,6 +123,37 @@ def test_cli_json_and_exit_code_for_the_vulnerable_implementation(vault_live: Li
     assert out["evidence_hash"].startswith("0x") and len(out["evidence_hash"]) == 66
 
 
+def test_cli_fuzzes_the_invariants_declared_in_bulwark_yaml(vault_live: LiveRun, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A fix that stops the attack still fails when a declared invariant breaks."""
+    config = tmp_path / "bulwark.yaml"
+    config.write_text(
+        f"""
+version: 1
+networks:
+  local: {{chain_id: 31337, rpc_http: "{vault_live.url}"}}
+protocols:
+  demo:
+    network: local
+    contracts:
+      vault: {{address: "{vault_live.proxy}", kind: vault}}
+    invariants:
+      - name: shares-never-exceed-zero
+        lhs: {{contract: vault, call: "totalSupply()(uint256)"}}
+        op: "<="
+        rhs: 0
+"""
+    )
+    cmd = [sys.executable, "-m", "bulwark.cli.main", "verify", "--rpc", vault_live.url, "--proxy",
+           vault_live.proxy, "--candidate", str(vault_live.fix), "--contract", vault_live.contract,
+           "--regress", "2", "--json", "-c", str(config)]  # fmt: skip
+    for h in vault_live.attack_txs:
+        cmd += ["--attack-tx", h]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ}, check=False)
+    assert proc.returncode == 1, proc.stderr
+    out = json.loads(proc.stdout)
+    assert any("shares-never-exceed-zero" in r for r in out["reasons"]), out["reasons"]
+
+
 # -- deliberately wrong candidates for the safe FlashLender -------------------------------------
 
 
