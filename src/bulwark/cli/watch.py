@@ -17,6 +17,7 @@ from bulwark.app.intel import (
     Subscriptions,
     consensus_responder_from_config,
 )
+from bulwark.app.notify import announcing, notifier_from_config
 from bulwark.chain.client import ChainClient
 from bulwark.chain.mempool import BatchRpc, PendingTx
 from bulwark.chain.watchers import CheckpointStore, FileCheckpointStore, HeadWatcher, LogWatcher
@@ -170,6 +171,7 @@ async def _watch_networks(
     dry_run: bool,
 ) -> None:
     jobs = []
+    notifier = notifier_from_config(config)
     for net_name, net in config.networks.items():
         mine = tuple(m for m in monitors if config.protocols[m.protocol.name].network == net_name)
         if not mine:
@@ -200,7 +202,9 @@ async def _watch_networks(
             watched = {a for m in mine for a in m.protocol.contracts}
             watched |= {a.address for m in mine for a in m.protocol.assets if a.address is not None}
             logs = LogWatcher(heads, sorted(watched))
-        service = DetectionService(client, screener, heads=heads, mempool=mempool, logs=logs)
+        service = DetectionService(
+            client, screener, heads=heads, mempool=mempool, logs=logs, network=net_name
+        )
         sink: Callable[[Output], Any] = lambda item: typer.echo(_line(item, as_json))  # noqa: E731
         relay_client: ChainClient | None = None
         settling: set[asyncio.Task[Any]] = set()
@@ -220,7 +224,7 @@ async def _watch_networks(
                 }
                 await responder.start()
                 sink = _contain_sink(responder, book, as_json, settling)
-        sink = recording(store, sink)
+        sink = announcing(notifier, recording(store, sink))
 
         async def run(
             service: DetectionService = service,
@@ -235,6 +239,8 @@ async def _watch_networks(
                 if settling:
                     await asyncio.gather(*settling, return_exceptions=True)
             finally:
+                if notifier is not None:
+                    await notifier.drain()
                 await rpc.close()
                 await client.close()
                 if relay_client is not None:

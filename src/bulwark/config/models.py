@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 
 from bulwark.config.intel import IntelConfig
 from bulwark.config.invariants import InvariantConfig
+from bulwark.config.notify import NotifyChannel
 from bulwark.config.policy import PolicyConfig
 from bulwark.config.remedy import RemedyConfig
 from bulwark.config.secrets import SecretRef
@@ -238,6 +239,8 @@ class BulwarkConfig(_Strict):
     intel: IntelConfig | None = None
     # protocol name -> remediation by state (bulwark.config.remedy): setters, preferences.
     remedies: dict[str, RemedyConfig] = Field(default_factory=dict)
+    # channel name -> where incidents and findings are announced (bulwark.config.notify).
+    notifications: dict[str, NotifyChannel] = Field(default_factory=dict)
     _base_dir: Path = PrivateAttr(default=Path("."))
 
     @field_validator("networks", "protocols", "monitors")
@@ -264,6 +267,9 @@ class BulwarkConfig(_Strict):
         if self.intel is not None:
             for loc, ref in self.intel.secret_refs().items():
                 out[f"intel.{loc}"] = SecretRef(ref, self._base_dir)
+        for cname, channel in self.notifications.items():
+            for loc, ref in channel.secret_refs().items():
+                out[f"notifications.{cname}.{loc}"] = SecretRef(ref, self._base_dir)
         return out
 
     def secret(self, location: str) -> SecretRef:

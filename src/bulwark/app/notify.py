@@ -1,0 +1,117 @@
+"""Notifications from configuration: channels built from ``notifications`` in bulwark.yaml, and the
+adapters that announce findings and incident steps through them (in the background: a slow
+receiver never holds up a pause)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bulwark.config import BulwarkConfig
+from bulwark.config.notify import EmailNotify, SlackNotify, WebhookNotify
+from bulwark.config.secrets import SecretRef
+from bulwark.detect.service import Output, Raised
+from bulwark.domain import Finding, Severity
+from bulwark.flow import FlowEvent
+from bulwark.notify import (
+    Channel,
+    DiscordChannel,
+    EmailChannel,
+    Notification,
+    Notifier,
+    RateLimit,
+    RetryPolicy,
+    Route,
+    SlackChannel,
+    WebhookChannel,
+)
+
+
+def notifier_from_config(config: BulwarkConfig) -> Notifier | None:
+    """One route per configured channel; ``None`` when no channel is configured."""
+    if not config.notifications:
+        return None
+    routes = []
+    for name, spec in config.notifications.items():
+
+        def secret(ref: str) -> str:
+            return SecretRef(ref, config.base_dir).resolve()
+
+        channel: Channel
+        if isinstance(spec, WebhookNotify):
+            channel = WebhookChannel(name, secret(spec.url), secret(spec.secret) if spec.secret else None)
+        elif isinstance(spec, SlackNotify):
+            kind = SlackChannel if spec.kind == "slack" else DiscordChannel
+            channel = kind(name, secret(spec.url))
+        else:
+            assert isinstance(spec, EmailNotify)
+            channel = EmailChannel(
+                name,
+                spec.host,
+                spec.port,
+                spec.sender,
+                spec.recipients,
+                username=spec.username,
+                password=secret(spec.password) if spec.password else None,
+                security=spec.security,
+            )
+        routes.append(
+            Route(
+                channel,
+                RetryPolicy(attempts=spec.attempts),
+                RateLimit(spec.per_minute / 60.0, burst=spec.burst),
+                min_severity=spec.severity,
+            )
+        )
+    return Notifier(routes)
+
+
+def finding_notification(f: Finding) -> Notification:
+    where = "pending transaction" if f.pending else f"block {f.block_number}"
+    return Notification(
+        f"finding.{f.vuln_class.value}",
+        f"[{f.severity.name}] {f.title}",
+        f"{f.detector} on {f.protocol} ({where} {f.tx_hash or ''}); recommended action: {f.action.value}",
+        f.severity,
+        protocol=f.protocol,
+        fields=(("detector", f.detector), ("contract", str(f.contract or "")), ("tx", str(f.tx_hash or ""))),
+    )
+
+
+def announcing(
+    notifier: Notifier | None, sink: Callable[[Output], Any]
+) -> Callable[[Output], Awaitable[None]]:
+    """``sink``, plus a background notification of every finding (routes filter by severity)."""
+
+    async def out(item: Output) -> None:
+        if notifier is not None and isinstance(item, Raised):
+            notifier.submit(finding_notification(item.finding))
+        result = sink(item)
+        if result is not None:
+            await result
+
+    return out
+
+
+def flow_announcer(
+    notifier: Notifier, protocol: str, severity: Severity = Severity.CRITICAL
+) -> Callable[[FlowEvent], None]:
+    """A flow ``on_event`` that announces each finished or failed step of an incident."""
+
+    def on_event(e: FlowEvent) -> None:
+        if e.kind not in ("done", "failed"):
+            return
+        failed = e.kind == "failed"
+        notifier.submit(
+            Notification(
+                f"incident.{e.step}.{e.kind}",
+                f"incident {e.incident_id}: {e.step} {'FAILED' if failed else 'done'}",
+                e.reason if failed else f"{e.step} done in {e.seconds:.1f}s",
+                severity,
+                incident_id=e.incident_id,
+                protocol=protocol,
+                state=e.step,
+            )
+        )
+
+    return on_event
