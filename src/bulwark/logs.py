@@ -6,6 +6,7 @@ replaced by a mask in every event, whatever key they are logged under.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
@@ -43,6 +44,23 @@ def _mask_processor(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutable
     return event
 
 
+class _StderrLogger:
+    """Writes each line to whatever ``sys.stderr`` is *now*, and never raises.
+
+    A stream captured at configure time can be closed later (a test runner's, a detached
+    terminal's); a log line must never be what aborts a pause or a transition.
+    """
+
+    def __init__(self, *_args: Any) -> None:
+        pass
+
+    def msg(self, message: str) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
 def configure(level: str = "info", json: bool = False) -> None:
     """Log to stderr (stdout is for command output), human-readable or JSON lines."""
     renderer: Any = (
@@ -57,7 +75,7 @@ def configure(level: str = "info", json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_StderrLogger,
         cache_logger_on_first_use=False,
     )
 
