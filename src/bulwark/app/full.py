@@ -126,16 +126,24 @@ def _smoke(protocol: DemoProtocol, component: str) -> tuple[SmokeCall, ...]:
 
 def _primary_incident(store: Store, attack_txs: Sequence[TxHash]) -> str | None:
     """The contained incident raised by the attack itself (highest severity first)."""
-    contained = [i for i in store.incidents() if i.state is S.CONTAINED]
+    attack = {h.lower() for h in attack_txs}
+    # Only this attack's incidents: a shared database may hold others, from earlier runs.
+    contained = [
+        i
+        for i in store.incidents()
+        if i.state is S.CONTAINED
+        and any(str(f.get("tx_hash") or "").lower() in attack for f in store.findings(i.id))
+    ]
     if not contained:
         return None
-    attack = {h.lower() for h in attack_txs}
 
-    def rank(incident_id: str) -> tuple[int, int]:
+    def rank(incident_id: str) -> tuple[int, int, int]:
         findings = store.findings(incident_id)
         on_attack = any(str(f.get("tx_hash") or "").lower() in attack for f in findings)
         sev = max((Severity.parse(str(f.get("severity", "info"))) for f in findings), default=Severity.INFO)
-        return (int(on_attack), int(sev))
+        # A finding that names the flaw (reentrancy, oracle...) says more than a broken invariant.
+        specific = any(f.get("class") not in ("invariant-break", None) for f in findings)
+        return (int(on_attack), int(sev), int(specific))
 
     return max((i.id for i in contained), key=rank)
 
@@ -449,8 +457,11 @@ async def run_full_async(
                 "flow_state": None,
                 "flow_reason": "nothing was contained: no incident to carry on",
             }
-        for other in store.incidents():  # one attack, one incident: the others fold into it
-            if other.id != incident_id and other.state is S.CONTAINED:
+        attack = {h.lower() for h in hashes}
+        for other in store.incidents():  # one attack, one incident: its other findings fold into it
+            if other.id == incident_id or other.state not in (S.DETECTED, S.CONTAINED):
+                continue
+            if any(str(f.get("tx_hash") or "").lower() in attack for f in store.findings(other.id)):
                 store.transition(other.id, S.CLOSED, f"duplicate of {incident_id}")
         extra = [Address(t.address) for t in sctx.world.tokens.values()]
         incident = IncidentSteps(

@@ -51,6 +51,8 @@ def test_protect_full_ends_resumed_with_zero_loss(name: str, compiler: Compiler,
         assert state is ProposalState.EXECUTED
         assert proposal.evidence_hash == out["evidence_hash"] == proposal.timelock_op.salt
         assert len(store.signatures(proposal.id)) >= 2
+        # One attack, one incident: every other finding on it folded into the closed one.
+        assert {i.state.value for i in store.incidents()} == {"closed"}
         assert store.verify_audit().ok
     finally:
         store.close()
