@@ -19,30 +19,13 @@ from typing import Any, Literal
 
 from eth_utils.address import is_address, to_checksum_address
 
+from bulwark.chain.safe import Operation, SafeTx
+from bulwark.domain import Address
 from bulwark.errors import SignatureRejected
 from bulwark.govern.approvals import REJECTION_DOMAIN, REJECTION_TYPES
 
 Decision = Literal["approve", "reject"]
 
-_SAFE_TX_TYPES = {
-    "EIP712Domain": [
-        {"name": "chainId", "type": "uint256"},
-        {"name": "verifyingContract", "type": "address"},
-    ],
-    "SafeTx": [
-        {"name": "to", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "data", "type": "bytes"},
-        {"name": "operation", "type": "uint8"},
-        {"name": "safeTxGas", "type": "uint256"},
-        {"name": "baseGas", "type": "uint256"},
-        {"name": "gasPrice", "type": "uint256"},
-        {"name": "gasToken", "type": "address"},
-        {"name": "refundReceiver", "type": "address"},
-        {"name": "nonce", "type": "uint256"},
-    ],
-}
-_ZERO = "0x0000000000000000000000000000000000000000"
 MAX_REASON = 500
 
 
@@ -73,7 +56,7 @@ def signing_requests(
             raise ValueError("no Safe transactions")
         if decision == "reject":
             first_hash = str(txs[0]["safe_tx_hash"])
-            doc = {
+            doc: dict[str, Any] = {
                 "types": REJECTION_TYPES,
                 "primaryType": "BulwarkRejection",
                 "domain": {**REJECTION_DOMAIN, "chainId": chain_id},
@@ -82,23 +65,16 @@ def signing_requests(
             return [{"step": "reject", "hash": first_hash, "typed_data": doc}]
         out = []
         for t in txs:
-            doc = {
-                "types": _SAFE_TX_TYPES,
-                "primaryType": "SafeTx",
-                "domain": {"chainId": chain_id, "verifyingContract": safe},
-                "message": {
-                    "to": to_checksum_address(str(t["to"])),
-                    "value": int(t.get("value", 0)),
-                    "data": str(t["data"]),
-                    "operation": int(t.get("operation", 0)),
-                    "safeTxGas": 0,
-                    "baseGas": 0,
-                    "gasPrice": 0,
-                    "gasToken": _ZERO,
-                    "refundReceiver": _ZERO,
-                    "nonce": int(t["nonce"]),
-                },
-            }
+            tx = SafeTx(
+                to=Address(to_checksum_address(str(t["to"]))),
+                data=bytes.fromhex(str(t["data"]).removeprefix("0x")),
+                nonce=int(t["nonce"]),
+                value=int(t.get("value", 0)),
+                operation=Operation(int(t.get("operation", 0))),
+            )
+            doc = tx.typed_data(chain_id, Address(safe))
+            # JSON for the wallet: bytes as hex.
+            doc["message"] = {**doc["message"], "data": "0x" + tx.data.hex()}
             out.append({"step": str(t.get("step", "")), "hash": str(t["safe_tx_hash"]), "typed_data": doc})
         return out
     except (KeyError, TypeError, ValueError) as exc:
