@@ -11,13 +11,12 @@ the detection sink, with the pending transaction (its fees, to outbid) and the m
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from bulwark.app.protect import Detection, scenario_monitor
 from bulwark.chain import ChainClient, Signer, run
@@ -40,18 +39,16 @@ from bulwark.respond import (
     ResponsePolicy,
     ResponseRule,
 )
-from bulwark.scenarios.attack import ScenarioContext, World, receipts, script_attack, script_setup
+from bulwark.scenarios.attack import ScenarioContext, World, receipts
 from bulwark.scenarios.benign import BenignTraffic
-from bulwark.scenarios.corpus import Scenario, load_script
-from bulwark.scenarios.deploy import SeedPlan, deploy_protocol, fund
+from bulwark.scenarios.corpus import Scenario
+from bulwark.scenarios.deploy import deploy_protocol
 from bulwark.scenarios.protocol import DemoProtocol
 from bulwark.scenarios.runner import (
-    ATTACKER_CAPITAL_USD,
-    ATTACKER_CAPITAL_WETH,
     RunOptions,
-    _implementation_for,
     loss_between,
     measure_holdings,
+    prepare_scenario,
 )
 from bulwark.store import Store
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
@@ -189,26 +186,7 @@ async def run_contain_async(
     """Run ``scenario`` under containment; ``then`` continues the incident (``--protect full``)
     on the same chain once the attack window has closed, and adds its keys to the result."""
     started = time.perf_counter()
-    module = load_script(scenario)
-    setup, attack = script_setup(module), script_attack(module)
-    impl, impl_label = _implementation_for(scenario, options)
-    implementations = {} if scenario.extra_component else {scenario.component: impl}
-    seed_plan = dataclasses.replace(SeedPlan(), **cast(dict[str, Any], dict(scenario.seed)))
-    protocol = await deploy_protocol(
-        client, compiler, node.accounts, implementations=implementations, seed=seed_plan
-    )
-    attacker = protocol.spare[0]
-    await fund(client, protocol, attacker.address, usd=ATTACKER_CAPITAL_USD, weth=ATTACKER_CAPITAL_WETH)
-    ctx = ScenarioContext(
-        scenario=scenario,
-        client=client,
-        compiler=compiler,
-        world=World(protocol=protocol),
-        attacker=attacker,
-        implementation=impl,
-    )
-    if setup is not None:
-        ctx = ctx.with_world(await setup(ctx))
+    ctx, attack, impl_label = await prepare_scenario(scenario, options, client, node.accounts, compiler)
     traffic = BenignTraffic(
         client, ctx.protocol, compiler, seed=options.seed, exclude=scenario.benign_exclude
     )
@@ -241,7 +219,7 @@ async def run_contain_async(
         "benign": benign.to_json(),
         **_summary(outcomes, hashes),
         "findings": [finding_json(s.finding) | {"before_inclusion": s.before_inclusion} for s in guard.seen],
-        "sentinel": Address(protocol.sentinel.address),
+        "sentinel": Address(ctx.protocol.sentinel.address),
         "seconds": {"total": round(time.perf_counter() - started, 3)},
     }
     if then is not None:

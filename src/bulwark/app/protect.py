@@ -12,11 +12,10 @@ burst of sends and ``mine()`` (front-running set-ups) is never split.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from bulwark.chain import ChainClient, run
 from bulwark.chain.mempool import BatchRpc, MempoolWatcher
@@ -27,18 +26,16 @@ from bulwark.detect.screen import Screener
 from bulwark.detect.service import DetectionService, Output, Raised
 from bulwark.detect.setup import Monitor
 from bulwark.domain import Address, Finding, Severity, TxHash
-from bulwark.scenarios.attack import ScenarioContext, World, receipts, script_attack, script_setup
+from bulwark.scenarios.attack import World, receipts
 from bulwark.scenarios.benign import BenignTraffic
-from bulwark.scenarios.corpus import Scenario, load_script
-from bulwark.scenarios.deploy import SeedPlan, deploy_protocol, fund
+from bulwark.scenarios.corpus import Scenario
+from bulwark.scenarios.deploy import deploy_protocol
 from bulwark.scenarios.protocol import DemoProtocol
 from bulwark.scenarios.runner import (
-    ATTACKER_CAPITAL_USD,
-    ATTACKER_CAPITAL_WETH,
     RunOptions,
-    _implementation_for,
     loss_between,
     measure_holdings,
+    prepare_scenario,
 )
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
 from bulwark.toolchain.solc import Compiler
@@ -161,26 +158,7 @@ async def run_detect_async(
     scenario: Scenario, options: RunOptions, node: Anvil, client: ChainClient, compiler: Compiler
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    module = load_script(scenario)
-    setup, attack = script_setup(module), script_attack(module)
-    impl, impl_label = _implementation_for(scenario, options)
-    implementations = {} if scenario.extra_component else {scenario.component: impl}
-    seed_plan = dataclasses.replace(SeedPlan(), **cast(dict[str, Any], dict(scenario.seed)))
-    protocol = await deploy_protocol(
-        client, compiler, node.accounts, implementations=implementations, seed=seed_plan
-    )
-    attacker = protocol.spare[0]
-    await fund(client, protocol, attacker.address, usd=ATTACKER_CAPITAL_USD, weth=ATTACKER_CAPITAL_WETH)
-    ctx = ScenarioContext(
-        scenario=scenario,
-        client=client,
-        compiler=compiler,
-        world=World(protocol=protocol),
-        attacker=attacker,
-        implementation=impl,
-    )
-    if setup is not None:
-        ctx = ctx.with_world(await setup(ctx))
+    ctx, attack, impl_label = await prepare_scenario(scenario, options, client, node.accounts, compiler)
     traffic = BenignTraffic(
         client, ctx.protocol, compiler, seed=options.seed, exclude=scenario.benign_exclude
     )

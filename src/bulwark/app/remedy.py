@@ -24,7 +24,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from bulwark.chain import Signer
 from bulwark.chain.abi import decode_result, encode_call
@@ -51,7 +51,6 @@ from bulwark.remedy.catalogue import apply_declared, catalogue
 from bulwark.remedy.impact import Observed, TxRun, impact_report
 from bulwark.remedy.search import candidates, search
 from bulwark.remedy.verify import attack_reasons, remedy_verdict
-from bulwark.scenarios.attack import ScenarioContext
 from bulwark.scenarios.corpus import Scenario
 from bulwark.scenarios.protocol import DemoProtocol
 from bulwark.store import Store
@@ -1092,40 +1091,13 @@ async def run_scenario_remedy(
     """Play ``scenario`` on a fresh anvil (benign traffic, then the attack), then search, verify and
     measure its parameter remedy on forks of that chain. Nothing is proposed."""
     from bulwark.chain import ChainClient
-    from bulwark.scenarios.attack import World, script_attack, script_setup
     from bulwark.scenarios.benign import BenignTraffic
-    from bulwark.scenarios.corpus import load_script
-    from bulwark.scenarios.deploy import SeedPlan, deploy_protocol, fund
-    from bulwark.scenarios.protocol import ImplSpec
-    from bulwark.scenarios.runner import ATTACKER_CAPITAL_USD, ATTACKER_CAPITAL_WETH
+    from bulwark.scenarios.runner import RunOptions, prepare_scenario
     from bulwark.toolchain.anvil import Anvil, AnvilOptions
 
-    module = load_script(scenario)
-    setup, attack = script_setup(module), script_attack(module)
-    impl = ImplSpec(scenario.vulnerable.source, scenario.vulnerable.contract)
     with Anvil(AnvilOptions(accounts=20)) as node:
         async with ChainClient(node.http_url) as client:
-            protocol = await deploy_protocol(
-                client,
-                compiler,
-                node.accounts,
-                implementations={} if scenario.extra_component else {scenario.component: impl},
-                seed=dataclasses.replace(SeedPlan(), **cast(dict[str, Any], dict(scenario.seed))),
-            )
-            attacker = protocol.spare[0]
-            await fund(
-                client, protocol, attacker.address, usd=ATTACKER_CAPITAL_USD, weth=ATTACKER_CAPITAL_WETH
-            )
-            ctx = ScenarioContext(
-                scenario=scenario,
-                client=client,
-                compiler=compiler,
-                world=World(protocol=protocol),
-                attacker=attacker,
-                implementation=impl,
-            )
-            if setup is not None:
-                ctx = ctx.with_world(await setup(ctx))
+            ctx, attack, _ = await prepare_scenario(scenario, RunOptions(), client, node.accounts, compiler)
             await BenignTraffic(client, ctx.protocol, compiler, seed=0, exclude=scenario.benign_exclude).run(
                 benign_txs
             )

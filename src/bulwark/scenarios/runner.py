@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,6 +59,7 @@ __all__ = [
     "RunResult",
     "measure_holdings",
     "parse_protect",
+    "prepare_scenario",
     "run_benign_on_fresh_chain",
     "run_scenario",
     "run_scenario_async",
@@ -224,13 +225,11 @@ def _implementation_for(scenario: Scenario, options: RunOptions) -> tuple[ImplSp
     return ImplSpec(scenario.vulnerable.source, scenario.vulnerable.contract), "vulnerable"
 
 
-async def run_scenario_async(
+async def prepare_scenario(
     scenario: Scenario, options: RunOptions, client: ChainClient, accounts: Sequence[Any], compiler: Compiler
-) -> RunResult:
-    """Run ``scenario`` on the (fresh) chain behind ``client``; ``accounts`` are its funded dev keys."""
-    if options.protect not in AVAILABLE_PROTECT:
-        raise UsageError(f"protect level {options.protect.value!r} is not available yet")
-    started = time.perf_counter()
+) -> tuple[ScenarioContext, Callable[[ScenarioContext], Awaitable[list[TxHash]]], str]:
+    """Deploy the protocol with the scenario's implementation, fund the attacker, run the
+    scenario's setup: the context, the attack to send and which implementation runs."""
     module = load_script(scenario)
     setup, attack = script_setup(module), script_attack(module)
     impl, impl_label = _implementation_for(scenario, options)
@@ -256,6 +255,17 @@ async def run_scenario_async(
         if not isinstance(world, World):
             raise ScenarioError(f"{scenario.name}: setup() must return a World")
         ctx = ctx.with_world(world)
+    return ctx, attack, impl_label
+
+
+async def run_scenario_async(
+    scenario: Scenario, options: RunOptions, client: ChainClient, accounts: Sequence[Any], compiler: Compiler
+) -> RunResult:
+    """Run ``scenario`` on the (fresh) chain behind ``client``; ``accounts`` are its funded dev keys."""
+    if options.protect not in AVAILABLE_PROTECT:
+        raise UsageError(f"protect level {options.protect.value!r} is not available yet")
+    started = time.perf_counter()
+    ctx, attack, impl_label = await prepare_scenario(scenario, options, client, accounts, compiler)
     deployed = time.perf_counter()
 
     traffic = BenignTraffic(

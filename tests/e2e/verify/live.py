@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from bulwark.chain import ChainClient, run
 from bulwark.domain import Address, TxHash
-from bulwark.scenarios.attack import ScenarioContext, World, script_attack, script_setup
+from bulwark.scenarios.attack import World
 from bulwark.scenarios.benign import BenignTraffic
-from bulwark.scenarios.corpus import Scenario, load_script
-from bulwark.scenarios.deploy import SeedPlan, deploy_protocol, fund
-from bulwark.scenarios.protocol import ImplSpec
-from bulwark.scenarios.runner import ATTACKER_CAPITAL_USD, ATTACKER_CAPITAL_WETH
+from bulwark.scenarios.corpus import Scenario
+from bulwark.scenarios.deploy import deploy_protocol
+from bulwark.scenarios.runner import RunOptions, prepare_scenario
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
 from bulwark.toolchain.solc import Compiler
 
@@ -41,20 +40,7 @@ class LiveRun:
 async def _play(
     scenario: Scenario, client: ChainClient, accounts: list, compiler: Compiler, benign: int
 ) -> tuple[World, list[TxHash]]:  # type: ignore[type-arg]
-    module = load_script(scenario)
-    setup, attack = script_setup(module), script_attack(module)
-    impl = ImplSpec(scenario.vulnerable.source, scenario.vulnerable.contract)
-    implementations = {} if scenario.extra_component else {scenario.component: impl}
-    seed_plan = replace(SeedPlan(), **dict(scenario.seed))
-    protocol = await deploy_protocol(
-        client, compiler, accounts, implementations=implementations, seed=seed_plan
-    )
-    attacker = protocol.spare[0]
-    await fund(client, protocol, attacker.address, usd=ATTACKER_CAPITAL_USD, weth=ATTACKER_CAPITAL_WETH)
-    ctx = ScenarioContext(scenario=scenario, client=client, compiler=compiler, world=World(protocol=protocol),
-                          attacker=attacker, implementation=impl)  # fmt: skip
-    if setup is not None:
-        ctx = ctx.with_world(await setup(ctx))
+    ctx, attack, _ = await prepare_scenario(scenario, RunOptions(), client, accounts, compiler)
     traffic = BenignTraffic(client, ctx.protocol, compiler, seed=0, exclude=scenario.benign_exclude)
     await traffic.run(benign)
     hashes = [TxHash(h) for h in await attack(ctx)]
