@@ -82,6 +82,10 @@ class StoreError(BulwarkError, RuntimeError):
     """The database is unreachable or its content is inconsistent."""
 
 
+class LeaseHeld(StoreError):
+    """Another live process holds a lease this one needs (a second ``watch`` on one store)."""
+
+
 class ScenarioError(BulwarkError, RuntimeError):
     """A scenario could not be set up or run."""
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulwark.domain import Finding, IncidentState
 from bulwark.domain.incident import can_transition
-from bulwark.errors import StoreError
+from bulwark.errors import LeaseHeld, StoreError
 from bulwark.logs import mask
 from bulwark.store.audit import GENESIS, AuditEntry, AuditVerification, canonical_json, entry_hash
 from bulwark.store.models import (
@@ -29,6 +29,7 @@ from bulwark.store.models import (
     CheckpointRow,
     FindingRow,
     IncidentRow,
+    LeaseRow,
     SignatureRow,
 )
 
@@ -465,6 +466,50 @@ class Store:
             else:
                 row.block_number, row.block_hash = checkpoint.block_number, checkpoint.block_hash
                 row.data, row.at = checkpoint.data, _now()
+
+    # -- leases (one holder per named job) -----------------------------------------------------------
+
+    def acquire_lease(self, name: str, holder: str, ttl_s: float) -> None:
+        """Take ``name`` for ``holder`` until ``ttl_s`` from now, or raise ``LeaseHeld``.
+
+        A lease whose holder stopped renewing it (a crashed process) is taken over once expired;
+        the holder's own lease is simply renewed.
+        """
+        now = _now()
+        with self._tx() as session:
+            row = session.get(LeaseRow, name, with_for_update=True)
+            if row is not None and row.holder != holder and _aware(row.expires_at) > now:
+                raise LeaseHeld(
+                    f"{name} is held by {row.holder} until {_aware(row.expires_at).isoformat()}; "
+                    "stop that process first, or wait for its lease to expire"
+                )
+            if row is None:
+                expires = now + timedelta(seconds=ttl_s)
+                session.add(LeaseRow(name=name, holder=holder, acquired_at=now, expires_at=expires))
+            else:
+                if row.holder != holder:
+                    row.holder, row.acquired_at = holder, now
+                row.expires_at = now + timedelta(seconds=ttl_s)
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give ``name`` up, if ``holder`` still holds it."""
+        with self._tx() as session:
+            row = session.get(LeaseRow, name)
+            if row is not None and row.holder == holder:
+                session.delete(row)
+
+    def lease_holder(self, name: str) -> tuple[str, datetime] | None:
+        """(holder, expiry) of a live lease, or None."""
+        with self._tx() as session:
+            row = session.get(LeaseRow, name)
+            if row is None or _aware(row.expires_at) <= _now():
+                return None
+            return row.holder, _aware(row.expires_at)
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite hands timestamps back naive; they were written in UTC."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:

@@ -102,3 +102,13 @@ class CheckpointRow(Base):
     block_hash: Mapped[str] = mapped_column(String(66))
     data: Mapped[dict[str, Any]]
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LeaseRow(Base):
+    """A named job held by one process until it releases it or stops renewing before expiry."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))  # host:pid:random, unique per process run
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
