@@ -52,6 +52,18 @@ class VersionSpec:
         v = _as_triple(version)
         return any(all(c.test(v) for c in alt) for alt in self.alternatives)
 
+    def allows_from(self, version: str) -> bool:
+        """Whether some version at or above ``version`` could satisfy this spec (upper bounds only:
+        a range wholly below it, like ``^0.3.0``, needs a compiler older than ``version``)."""
+        floor = _as_triple(version)
+        for alt in self.alternatives:
+            if all(
+                not (c.op == "<" and c.version <= floor) and not (c.op in ("<=", "=") and c.version < floor)
+                for c in alt
+            ):
+                return True
+        return False
+
     @property
     def exact(self) -> str | None:
         """The pinned version when the pragma allows exactly one (``pragma solidity 0.5.0;``)."""

@@ -45,7 +45,7 @@ from bulwark.toolchain.artifacts import (
 from bulwark.toolchain.paths import cache_dir, node_modules, project_root
 from bulwark.toolchain.pragma import VersionSpec, pragmas, select_version
 from bulwark.toolchain.solc_install import ensure_package, published_versions
-from bulwark.toolchain.versions import bundled_solc, newest_bundled, version_key
+from bulwark.toolchain.versions import OLDEST_SUPPORTED, bundled_solc, newest_bundled, version_key
 
 __all__ = [
     "DEFAULT_REMAPPINGS",
@@ -162,6 +162,13 @@ def resolve_version(specs: Sequence[VersionSpec], *, cache: Path | None = None) 
     """Newest bundled release satisfying every spec; else an exact pin; else the newest published one."""
     if not specs:
         return newest_bundled()
+    too_old = [s.text for s in specs if not s.allows_from(OLDEST_SUPPORTED)]
+    if too_old:
+        # Decided here, before any registry lookup: no release Bulwark can drive would do.
+        raise CompilerUnavailable(
+            f"pragma solidity {too_old[0]!r} needs a compiler older than {OLDEST_SUPPORTED}: "
+            f"Bulwark supports solc {OLDEST_SUPPORTED} and newer"
+        )
     chosen = select_version(specs, bundled_solc())
     if chosen:
         return chosen

@@ -20,10 +20,9 @@ from pathlib import Path
 
 from bulwark.errors import CompilerUnavailable
 from bulwark.toolchain.paths import cache_dir, node_modules
-from bulwark.toolchain.versions import bundled_solc, version_key
+from bulwark.toolchain.versions import OLDEST_SUPPORTED, bundled_solc, version_key
 
-# solc's standard JSON (and the solcjs import callback) starts at 0.4.11.
-OLDEST_SUPPORTED = "0.4.11"
+__all__ = ["OLDEST_SUPPORTED", "SolcPackage", "ensure_package", "installed_package", "published_versions"]
 _MARKER = ".bulwark-installed"
 _NPM_TIMEOUT_S = 300
 _VERSIONS_TTL_S = 24 * 3600

@@ -9,6 +9,8 @@ from functools import cache
 from bulwark.toolchain.paths import project_root
 
 _ALIAS = re.compile(r"^npm:solc@(\d+\.\d+\.\d+)$")
+# solc's standard JSON (and the solcjs import callback) starts at 0.4.11.
+OLDEST_SUPPORTED = "0.4.11"
 
 
 @cache

@@ -59,3 +59,37 @@ def test_no_pragma_gives_no_constraint() -> None:
 def test_garbage_pragma_is_a_compile_error() -> None:
     with pytest.raises(CompileError, match="cannot read pragma"):
         parse_spec("latest please")
+
+
+@pytest.mark.parametrize(
+    ("spec", "allowed"),
+    [
+        ("^0.3.0", False),
+        ("0.4.10", False),
+        ("<0.4.11", False),
+        ("<=0.4.10", False),
+        (">=0.3.0 <0.4.0", False),
+        ("^0.3.0 || ^0.8.0", True),
+        ("0.4.11", True),
+        ("<=0.4.11", True),
+        ("^0.4.0", True),  # 0.4.11 .. 0.4.26 are fine
+        (">=0.1.0", True),
+        ("*", True),
+    ],
+)
+def test_a_range_wholly_below_the_oldest_supported_solc_is_recognised(spec: str, allowed: bool) -> None:
+    assert parse_spec(spec).allows_from("0.4.11") is allowed
+
+
+def test_too_old_pragma_names_the_supported_range_without_asking_the_registry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bulwark.errors import CompilerUnavailable
+    from bulwark.toolchain import solc
+
+    def no_registry(**_: object) -> list[str]:
+        raise AssertionError("the registry must not be asked for a pragma no supported solc satisfies")
+
+    monkeypatch.setattr(solc, "published_versions", no_registry)
+    with pytest.raises(CompilerUnavailable, match=r"'\^0\.3\.0'.*supports solc 0\.4\.11 and newer"):
+        solc.resolve_version(pragmas("pragma solidity ^0.3.0;\ncontract A {}"))
