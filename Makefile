@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup demo test lint typecheck imports unit bench clean doctor
+.PHONY: setup system-deps demo test lint typecheck imports unit bench clean doctor
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -20,11 +20,15 @@ $(NODE_STAMP): package-lock.json package.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# PostgreSQL and chromium for the store and dashboard suites (installs only what is missing).
+system-deps:
+	scripts/system-deps.sh
+
 demo: setup
 	$(BIN)/bulwark demo
 
 doctor: setup
-	$(BIN)/bulwark demo
+	$(BIN)/bulwark doctor
 
 lint: setup
 	$(BIN)/ruff check src tests bench
@@ -36,7 +40,7 @@ typecheck: setup
 imports: setup
 	$(BIN)/lint-imports
 
-unit: setup
+unit: setup system-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck imports unit
