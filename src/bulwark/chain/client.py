@@ -55,6 +55,66 @@ class CallReverted(TransactionFailed):
         self.receipt = receipt
 
 
+class ChainIdMismatch(ChainError):
+    """The node serves another chain than the one configured (or than the one it served at start)."""
+
+
+class Outage:
+    """One endpoint's unreachability, shared by every loop that talks to it.
+
+    Each failing loop asks :meth:`failed` how long to wait (half the outage so far, between
+    ``min_delay_s`` and ``max_delay_s``: exponential and capped, whatever the number of loops), and
+    the outage is reported once when it starts, then at most once per ``report_every_s``, then
+    once when a request succeeds again: a down node costs a few lines, not one per retry.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        min_delay_s: float = 0.1,
+        max_delay_s: float = 10.0,
+        report_every_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.endpoint = endpoint
+        self.min_delay_s = min_delay_s
+        self.max_delay_s = max_delay_s
+        self.report_every_s = report_every_s
+        self.clock = clock
+        self.since: float | None = None
+        self._reported_at = 0.0
+
+    def delay(self) -> float:
+        if self.since is None:
+            return self.min_delay_s
+        return min(self.max_delay_s, max(self.min_delay_s, (self.clock() - self.since) / 2))
+
+    def failed(self, error: str) -> float:
+        """Record one failure; the seconds to wait before trying again."""
+        now = self.clock()
+        if self.since is None:
+            self.since = self._reported_at = now
+            log.warning("rpc unreachable; retrying with backoff", endpoint=self.endpoint, error=mask(error))
+        elif now - self._reported_at >= self.report_every_s:
+            self._reported_at = now
+            down, every = now - self.since, self.delay()
+            log.warning(
+                f"rpc unreachable for {down:.0f}s, retrying every {every:.1f}s",
+                endpoint=self.endpoint,
+                error=mask(error),
+            )
+        return self.delay()
+
+    def ok(self) -> bool:
+        """Record a success; True when it ends an outage (said once, in one line)."""
+        if self.since is None:
+            return False
+        down, self.since = self.clock() - self.since, None
+        log.info(f"rpc reachable again after {down:.1f}s", endpoint=self.endpoint)
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class TxRequest:
     """What to send; fields left ``None`` are filled from the chain (nonce, gas, fees)."""
@@ -133,6 +193,7 @@ class ChainClient:
         self.retry = retry or RetryPolicy()
         self._transport: Transport = transport or rpc.Web3HttpTransport(url, timeout_s)
         self._chain_id: int | None = None
+        self.outage = Outage(self.display_url)
 
     async def __aenter__(self) -> ChainClient:
         return self

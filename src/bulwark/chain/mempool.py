@@ -167,6 +167,7 @@ class MempoolWatcher:
         self.seen = seen or SeenSet()
         self.reconnects = 0
         self.polls = 0
+        self._wait = poll_interval_s  # until the next poll: longer while the endpoint is down
 
     def _fresh(self, txs: Sequence[Transaction], source: Literal["subscription", "poll"]) -> list[PendingTx]:
         now = time.perf_counter()
@@ -175,10 +176,18 @@ class MempoolWatcher:
     async def _poll_once(self) -> list[PendingTx]:
         self.polls += 1
         try:
-            return self._fresh(await self.client.pending_transactions(), "poll")
+            fresh = self._fresh(await self.client.pending_transactions(), "poll")
+        except RpcUnreachable as exc:
+            # Reported once per interval through the endpoint's outage, not once per poll.
+            self._wait = self.client.outage.failed(exc.user_message)
+            return []
         except ChainError as exc:
             log.warning("mempool poll failed; will retry", error=exc.user_message)
+            self._wait = self.poll_interval_s
             return []
+        self.client.outage.ok()
+        self._wait = self.poll_interval_s
+        return fresh
 
     async def stream(self) -> AsyncIterator[PendingTx]:
         backoff = 0.5
@@ -192,6 +201,8 @@ class MempoolWatcher:
                         async for tx in sub:
                             if self.seen.add(tx.hash):
                                 yield PendingTx(tx, time.perf_counter(), "subscription")
+                except RpcUnreachable as exc:
+                    self.client.outage.failed(exc.user_message)
                 except (ChainError, OSError, ConnectionError, TimeoutError) as exc:
                     log.warning("pending-transaction subscription lost; polling meanwhile", error=str(exc))
                 except Exception as exc:  # web3's websocket errors (ConnectionClosed...) share no base
@@ -202,11 +213,11 @@ class MempoolWatcher:
                 while time.monotonic() < deadline:
                     for item in await self._poll_once():
                         yield item
-                    await asyncio.sleep(self.poll_interval_s)
+                    await asyncio.sleep(self._wait)
             else:
                 for item in await self._poll_once():
                     yield item
-                await asyncio.sleep(self.poll_interval_s)
+                await asyncio.sleep(self._wait)
 
 
 def tx_request(tx: Transaction) -> dict[str, Any]:

@@ -22,11 +22,12 @@ import tempfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
-from bulwark.chain.client import ChainClient, LogFilter
+from bulwark.chain import convert
+from bulwark.chain.client import ChainClient, ChainIdMismatch, LogFilter
 from bulwark.domain import Address, Block, Hash32, Log
-from bulwark.errors import ChainError
+from bulwark.errors import ChainError, RpcUnreachable
 from bulwark.logs import get_logger
 
 log = get_logger(__name__)
@@ -105,6 +106,34 @@ class MemoryCheckpointStore:
         self.items[name] = checkpoint
 
 
+class ChainIdGuard:
+    """The node must serve the configured chain (without one, the chain it served first).
+
+    :meth:`check` asks the node each time (never a cached answer): a node restarted on another
+    chain behind the same URL is caught before another block is judged or a pause is sent.
+    """
+
+    def __init__(self, client: ChainClient, expected: int | None, network: str) -> None:
+        self.client = client
+        self.expected = expected
+        self.network = network
+
+    async def check(self) -> int:
+        actual = convert.to_int(await self.client.request("eth_chainId"))
+        if self.expected is None:
+            self.expected = actual  # pinned: a later change is a divergence all the same
+        elif actual != self.expected:
+            log.error(
+                "chain id mismatch: not acting", network=self.network, expected=self.expected, actual=actual
+            )
+            raise ChainIdMismatch(
+                f"network {self.network!r}: the node at {self.client.display_url} serves chain id {actual}, "
+                f"expected {self.expected}; point rpc_http at a node of chain {self.expected} "
+                "or fix the network's chain_id"
+            )
+        return actual
+
+
 @dataclass(frozen=True, slots=True)
 class BlockProcessed:
     """A canonical block, ``confirmations`` deep: judge its transactions now."""
@@ -128,7 +157,26 @@ class BlocksSkipped:
     last: int
 
 
-HeadEvent = BlockProcessed | BlockOrphaned | BlocksSkipped
+@dataclass(frozen=True, slots=True)
+class ChainRewound:
+    """The chain went backwards under the watcher (reported before the :class:`BlockOrphaned` it
+    causes): a ``reorg`` when a block it processed is still canonical (``resume_after`` is the
+    newest such, the common ancestor), a ``reset`` when none is (the node's chain is new: it is
+    judged from its start, within ``max_past_blocks``)."""
+
+    kind: Literal["reorg", "reset"]
+    last_processed: int
+    resume_after: int
+    head: int
+
+
+HeadEvent = BlockProcessed | BlockOrphaned | BlocksSkipped | ChainRewound
+
+_UNKNOWN = Hash32("0x" + "00" * 32)  # a block number with no known hash (after a skipped gap)
+
+
+def _known(h: Hash32) -> bool:
+    return int(h, 16) != 0
 
 
 class HeadWatcher:
@@ -136,6 +184,9 @@ class HeadWatcher:
 
     The caller must handle each event before asking for the next: the checkpoint is saved when
     the *next* event is requested, so a crash mid-block replays that block rather than losing it.
+    An unreachable node is waited for (backoff and reporting shared through ``client.outage``);
+    with a ``guard``, the chain id is checked on every new head and a mismatch ends the stream
+    (:class:`~bulwark.chain.client.ChainIdMismatch`).
     """
 
     def __init__(
@@ -147,6 +198,7 @@ class HeadWatcher:
         confirmations: int = 1,
         max_past_blocks: int = 256,
         poll_interval_s: float = 1.0,
+        guard: ChainIdGuard | None = None,
     ) -> None:
         self.client = client
         self.store = store
@@ -154,14 +206,16 @@ class HeadWatcher:
         self.confirmations = confirmations
         self.max_past_blocks = max_past_blocks
         self.poll_interval_s = poll_interval_s
+        self.guard = guard
         self._recent: dict[int, Hash32] = {}
         self._last: int | None = None
+        self._checked_head: int | None = None
 
     def _save(self) -> None:
         if self._last is None:
             return
         recent = tuple(sorted(self._recent.items())[-_KEEP:])
-        self.store.save(self.name, Checkpoint(self._last, self._recent[self._last], recent))
+        self.store.save(self.name, Checkpoint(self._last, self._recent.get(self._last, _UNKNOWN), recent))
 
     async def events(self, *, until: int | None = None) -> AsyncIterator[HeadEvent]:
         """Run forever (or until block ``until`` is processed: a finite replay mode for tests)."""
@@ -170,75 +224,106 @@ class HeadWatcher:
             self._recent = dict(cp.recent) or {cp.block_number: cp.block_hash}
             self._recent[cp.block_number] = cp.block_hash
             self._last = cp.block_number
-        failures = 0
         while True:
             try:
                 head = await self.client.block_number()
-                failures = 0
-            except ChainError as exc:
-                failures += 1
-                log.warning("cannot read the head; retrying", error=exc.user_message, attempt=failures)
-                await asyncio.sleep(min(self.poll_interval_s * 2**failures, 30.0))
+                if self.guard is not None and head != self._checked_head:
+                    await self.guard.check()
+                    self._checked_head = head
+                async for event in self._poll(head, until):
+                    yield event
+                if self.client.outage.ok() and self.guard is not None:
+                    await self.guard.check()  # the node that came back may be another one
+            except ChainIdMismatch:
+                raise
+            except RpcUnreachable as exc:
+                await asyncio.sleep(self.client.outage.failed(exc.user_message))
                 continue
-            target = head - self.confirmations
-            if until is not None:
-                target = min(target, until)
-            if self._last is None:
-                # First start: begin at the confirmed head, nothing older is owed.
-                self._last = max(target - 1, -1)
-            elif target - self._last > self.max_past_blocks:
-                first, last = self._last + 1, target - self.max_past_blocks
-                log.warning("downtime exceeded max_past_blocks; skipping", first=first, last=last)
-                yield BlocksSkipped(first, last)
-                self._last = last
-                self._recent[last] = Hash32("0x" + "00" * 32)  # unknown: no reorg check across the gap
-            # A reorg that replaces blocks without growing the chain (same height) shows only as
-            # a different hash at a height already processed: check the newest one each poll.
-            if self._last is not None and self._last in self._recent and int(self._recent[self._last], 16):
-                tip = await self._get(self._last)
-                if tip is not None and tip.hash != self._recent[self._last]:
-                    async for orphan in self._unwind(self._last):
-                        yield orphan
-                    self._save()
-            while self._last < target:
-                number = self._last + 1
-                block = await self._get(number)
-                if block is None:
-                    break
-                parent = self._recent.get(number - 1)
-                if parent is not None and int(parent, 16) != 0 and block.parent_hash != parent:
-                    async for orphan in self._unwind(number - 1):
-                        yield orphan
-                    self._save()
-                    continue
-                self._recent[number] = block.hash
-                self._last = number
-                yield BlockProcessed(block)
-                self._save()
-                for old in [n for n in self._recent if n < number - _KEEP]:
-                    del self._recent[old]
+            except ChainError as exc:  # the node answered, but not usefully: try again next poll
+                log.warning("head poll failed; retrying", error=exc.user_message)
+                await asyncio.sleep(max(self.poll_interval_s, self.client.outage.min_delay_s))
+                continue
             if until is not None and self._last is not None and self._last >= until:
                 return
             await asyncio.sleep(self.poll_interval_s)
 
-    async def _get(self, number: int) -> Block | None:
-        try:
-            return await self.client.get_block(number, full=False)
-        except ChainError as exc:
-            log.warning("cannot fetch block; retrying", number=number, error=exc.user_message)
-            return None
+    async def _poll(self, head: int, until: int | None) -> AsyncIterator[HeadEvent]:
+        target = head - self.confirmations
+        if until is not None:
+            target = min(target, until)
+        if self._last is None:
+            # First start: begin at the confirmed head, nothing older is owed.
+            self._last = max(target - 1, -1)
+        # The chain went backwards: shorter than what was processed, or (a reorg that replaces
+        # blocks without growing the chain) the newest processed block is no longer canonical.
+        tip = self._recent.get(self._last)
+        if self._last > head or (tip is not None and _known(tip) and await self._hash_at(self._last) != tip):
+            async for event in self._rewind(head):
+                yield event
+        if target - self._last > self.max_past_blocks:
+            first, last = self._last + 1, target - self.max_past_blocks
+            log.warning("downtime exceeded max_past_blocks; skipping", first=first, last=last)
+            yield BlocksSkipped(first, last)
+            self._last = last
+            self._recent[last] = _UNKNOWN  # no reorg check across the gap
+        while self._last < target:
+            number = self._last + 1
+            block = await self._block(number)
+            if block is None:
+                break  # the chain shrank meanwhile: the next poll rewinds
+            parent = self._recent.get(number - 1)
+            if parent is not None and _known(parent) and block.parent_hash != parent:
+                async for event in self._rewind(number - 1):
+                    yield event
+                continue
+            self._recent[number] = block.hash
+            self._last = number
+            yield BlockProcessed(block)
+            self._save()
+            for old in [n for n in self._recent if n < number - _KEEP]:
+                del self._recent[old]
 
-    async def _unwind(self, number: int) -> AsyncIterator[BlockOrphaned]:
-        """Walk back from ``number`` while our hash differs from the canonical one."""
-        while number in self._recent:
-            canonical = await self._get(number)
-            if canonical is not None and canonical.hash == self._recent[number]:
+    async def _block(self, number: int) -> Block | None:
+        """Block ``number``, or None when the node has no such block (unreachable: raises)."""
+        raw = await self.client.request("eth_getBlockByNumber", [hex(number), False])
+        return None if raw is None else convert.to_block(raw)
+
+    async def _hash_at(self, number: int) -> Hash32 | None:
+        block = await self._block(number)
+        return None if block is None else block.hash
+
+    async def gone(self, block: Block) -> bool:
+        """True when the node answers that ``block`` is no longer canonical (False if it cannot say)."""
+        try:
+            return await self._hash_at(block.number) != block.hash
+        except ChainError:
+            return False
+
+    async def _rewind(self, head: int) -> AsyncIterator[HeadEvent]:
+        """Back to the newest processed block still canonical at or below ``head``; every
+        processed block above it is orphaned. None left: a reset, judged from the new start."""
+        assert self._last is not None
+        ancestor: int | None = None
+        for number in sorted((n for n, h in self._recent.items() if n <= head and _known(h)), reverse=True):
+            if await self._hash_at(number) == self._recent[number]:
+                ancestor = number
                 break
+        resume = ancestor if ancestor is not None else -1
+        kind: Literal["reorg", "reset"] = "reorg" if ancestor is not None else "reset"
+        log.warning(
+            f"chain {kind}: the node's chain went back; following it",
+            last_processed=self._last,
+            resume_after=resume,
+            head=head,
+        )
+        yield ChainRewound(kind, self._last, resume, head)
+        for number in sorted((n for n in self._recent if n > resume), reverse=True):
             old = self._recent.pop(number)
-            log.warning("reorg: block orphaned", number=number, hash=old)
-            yield BlockOrphaned(number, old)
-            number -= 1
-        self._last = number
+            if _known(old):
+                log.warning("reorg: block orphaned", number=number, hash=old)
+                yield BlockOrphaned(number, old)
+        self._last = resume
+        self._save()
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +334,7 @@ class LogsProcessed:
     logs: tuple[Log, ...]
 
 
-LogEvent = LogsProcessed | BlockOrphaned | BlocksSkipped
+LogEvent = LogsProcessed | BlockOrphaned | BlocksSkipped | ChainRewound
 
 
 class LogWatcher:
@@ -271,13 +356,22 @@ class LogWatcher:
         if not self.addresses:
             return ()
         flt = LogFilter(address=self.addresses, block_hash=block.hash)
+        outage = self.heads.client.outage
         failures = 0
         while True:
             try:
                 logs = await self.heads.client.get_logs(flt)
+                outage.ok()
                 return tuple(sorted((lg for lg in logs if not lg.removed), key=lambda lg: lg.log_index))
+            except RpcUnreachable as exc:
+                await asyncio.sleep(min(outage.failed(exc.user_message), self.retry_max_s))
             except ChainError as exc:
                 failures += 1
+                if await self.heads.gone(block):
+                    # Gone (a reorg or reset): no logs to judge; the head watcher's next poll
+                    # orphans it. Retrying would wait forever for a block that no longer exists.
+                    log.warning("block left the chain before its logs were read", number=block.number)
+                    return ()
                 log.warning(
                     "cannot fetch logs; retrying",
                     number=block.number,

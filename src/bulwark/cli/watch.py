@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,29 +19,55 @@ from bulwark.app.intel import (
     consensus_responder_from_config,
 )
 from bulwark.app.notify import announcing, notifier_from_config
-from bulwark.chain.client import ChainClient
+from bulwark.chain.client import ChainClient, ChainIdMismatch
 from bulwark.chain.mempool import BatchRpc, PendingTx
-from bulwark.chain.watchers import CheckpointStore, FileCheckpointStore, HeadWatcher, LogWatcher
+from bulwark.chain.watchers import (
+    ChainIdGuard,
+    CheckpointStore,
+    FileCheckpointStore,
+    HeadWatcher,
+    LogWatcher,
+)
 from bulwark.cli.config import check_file
 from bulwark.config import BulwarkConfig
-from bulwark.detect.persist import StoreCheckpoints, recording
+from bulwark.detect.persist import StoreCheckpoints, holding_lease, recording
 from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener
-from bulwark.detect.service import DetectionService, Output, Raised
+from bulwark.detect.service import DetectionService, Output, Raised, Rewound, Unjudged, Withdrawn
 from bulwark.detect.setup import Monitor, build_monitors
-from bulwark.logs import mask
+from bulwark.errors import RpcUnreachable, StoreError
+from bulwark.logs import get_logger, mask
 from bulwark.respond import Containment, Responder
 from bulwark.store import Store, default_url
 
+log = get_logger(__name__)
+
+LEASE_TTL_S = 30.0  # renewed every third of it: a killed watch is taken over within this
+
 
 def _line(item: Output, as_json: bool) -> str:
+    if isinstance(item, Unjudged):
+        if as_json:
+            return mask(json.dumps({"type": "unjudged", "network": item.network, "tx_hash": item.tx_hash,
+                                    "block_number": item.block_number, "block_hash": item.block_hash,
+                                    "reason": item.reason}))  # fmt: skip
+        return mask(f"NOT JUDGED block {item.block_number} tx {item.tx_hash}: {item.reason}")
+    if isinstance(item, Rewound):
+        if as_json:
+            return json.dumps({"type": item.kind, "network": item.network, "head": item.head,
+                               "last_processed": item.last_processed,
+                               "resume_after": item.resume_after})  # fmt: skip
+        return (
+            f"CHAIN {item.kind.upper()} on {item.network}: head {item.head} below/apart from block "
+            f"{item.last_processed}; following from block {item.resume_after + 1}"
+        )
     f = item.finding
     kind = "finding" if isinstance(item, Raised) else "withdrawn"
     if as_json:
         out: dict[str, Any] = {"type": kind, "finding": finding_json(f)}
         if isinstance(item, Raised) and item.latency_ms is not None:
             out["latency_ms"] = round(item.latency_ms, 3)
-        if not isinstance(item, Raised):
+        if isinstance(item, Withdrawn):
             out["reason"] = item.reason
         return mask(json.dumps(out))
     where = "pending" if f.pending else f"block {f.block_number}"
@@ -74,7 +101,11 @@ def _containment_line(c: Containment, as_json: bool) -> str:
 
 
 def _contain_sink(
-    responder: Responder, book: dict[str, PendingTx], as_json: bool, settling: set[asyncio.Task[Any]]
+    responder: Responder,
+    book: dict[str, PendingTx],
+    as_json: bool,
+    settling: set[asyncio.Task[Any]],
+    guard: ChainIdGuard,
 ) -> Callable[[Output], Awaitable[None]]:
     async def sink(item: Output) -> None:
         typer.echo(_line(item, as_json))
@@ -84,6 +115,7 @@ def _contain_sink(
         pending = book.get(f.tx_hash) if f.tx_hash else None
         if pending is not None and pending.tx.sender.lower() == responder.relayer.address.lower():
             return  # our own transaction
+        await guard.check()  # never contain on another chain than the configured one
         for c in await responder.respond(
             f, pending.tx if pending else None, seen_at=pending.seen_at if pending else None
         ):
@@ -97,7 +129,7 @@ def _contain_sink(
 
 
 def _consensus_sink(
-    responder: ConsensusResponder, book: dict[str, PendingTx], as_json: bool
+    responder: ConsensusResponder, book: dict[str, PendingTx], as_json: bool, guard: ChainIdGuard
 ) -> Callable[[Output], Awaitable[None]]:
     """Consensus mode (``intel.consensus``): each pause the policy asks for is signed by k sentinels."""
 
@@ -119,10 +151,19 @@ def _consensus_sink(
         pending = book.get(f.tx_hash) if f.tx_hash else None
         if pending is not None and pending.tx.sender.lower() == responder.relayer.address.lower():
             return  # our own transaction
+        await guard.check()  # never contain on another chain than the configured one
         for p in await responder.respond(f, pending.tx if pending else None):
             typer.echo(line(p))
 
     return sink
+
+
+def _audit_mismatch(store: Store, network: str, exc: ChainIdMismatch) -> None:
+    """A loud, durable record: watch stopped acting on ``network`` because of the chain id."""
+    try:
+        store.audit("chain.mismatch", {"network": network, "error": exc.user_message})
+    except StoreError as err:
+        log.error("chain id mismatch not recorded in the store", error=err.user_message)
 
 
 def _open_store(config: BulwarkConfig, state_dir: Path, db: str | None) -> tuple[Store, CheckpointStore]:
@@ -146,6 +187,37 @@ async def _watch(
 ) -> None:
     monitors = build_monitors(config)
     store, checkpoints = _open_store(config, state_dir, db)
+    try:
+        # One watch per store: a second one would judge, record and contain everything twice.
+        async with holding_lease(store, ttl_s=LEASE_TTL_S, renew_s=LEASE_TTL_S / 3) as lost:
+            await _first_of(_watch_leased(config, monitors, store, checkpoints, as_json, until_block,
+                                          dry_run), lost)  # fmt: skip
+    finally:
+        store.close()
+
+
+async def _first_of(work: Awaitable[None], lost: asyncio.Future[None]) -> None:
+    """``work``, stopped (raising ``LeaseHeld``) if the lease is lost first."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.wait([task, lost], return_when=asyncio.FIRST_COMPLETED)
+        if lost.done() and not lost.cancelled():
+            lost.result()
+        await task
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _watch_leased(
+    config: BulwarkConfig,
+    monitors: tuple[Monitor, ...],
+    store: Store,
+    checkpoints: CheckpointStore,
+    as_json: bool,
+    until_block: int | None,
+    dry_run: bool,
+) -> None:
     poller: asyncio.Task[None] | None = None
     try:
         if config.intel is not None:  # subscriptions: verified indicators feed the detectors
@@ -158,7 +230,6 @@ async def _watch(
     finally:
         if poller is not None:
             poller.cancel()
-        store.close()
 
 
 async def _watch_networks(
@@ -179,6 +250,19 @@ async def _watch_networks(
         http = net.rpc_http.resolve()
         ws = net.rpc_ws.resolve() if net.rpc_ws is not None and net.mempool == "subscribe" else None
         client = ChainClient(http, ws_url=ws)
+        guard = ChainIdGuard(client, net.chain_id, net_name)
+        try:
+            await guard.check()  # a node on another chain: refuse to start
+        except RpcUnreachable as exc:
+            # Not verified yet: the head watcher checks before judging a block, and every
+            # containment checks before it is sent.
+            log.warning(
+                "chain id not verified yet: node unreachable", network=net_name, error=exc.user_message
+            )
+        except ChainIdMismatch as exc:
+            await client.close()
+            _audit_mismatch(store, net_name, exc)
+            raise
         rpc = BatchRpc(http)
         screener = Screener(rpc, mine)
         heads = HeadWatcher(
@@ -188,6 +272,7 @@ async def _watch_networks(
             confirmations=net.confirmations,
             max_past_blocks=net.max_past_blocks,
             poll_interval_s=net.poll_interval_s,
+            guard=guard,
         )
         book: dict[str, PendingTx] = {}
         mempool = (
@@ -216,14 +301,14 @@ async def _watch_networks(
                 consensus.protected = {
                     k: v for k, v in consensus.protected.items() if config.protocols[k].network == net_name
                 }
-                sink = _consensus_sink(consensus, book, as_json)
+                sink = _consensus_sink(consensus, book, as_json, guard)
             else:
                 responder = responder_from_config(config, relay_client, dry_run=dry_run, store=store)
                 responder.protected = {
                     k: v for k, v in responder.protected.items() if config.protocols[k].network == net_name
                 }
                 await responder.start()
-                sink = _contain_sink(responder, book, as_json, settling)
+                sink = _contain_sink(responder, book, as_json, settling, guard)
         sink = announcing(notifier, recording(store, sink))
 
         async def run(
@@ -233,11 +318,15 @@ async def _watch_networks(
             sink: Callable[[Output], Any] = sink,
             relay_client: ChainClient | None = relay_client,
             settling: set[asyncio.Task[Any]] = settling,
+            net_name: str = net_name,
         ) -> None:
             try:
                 await service.run(sink, until_block=until_block)
                 if settling:
                     await asyncio.gather(*settling, return_exceptions=True)
+            except ChainIdMismatch as exc:
+                _audit_mismatch(store, net_name, exc)
+                raise
             finally:
                 if notifier is not None:
                     await notifier.drain()
@@ -283,4 +372,19 @@ def register(app: typer.Typer) -> None:
         """Watch heads, logs and the mempool; print every finding as it happens and, with a
         `responses` section, contain it through the guardian (Ctrl-C stops)."""
         cfg = check_file(config)  # fails closed, listing every problem, before anything connects
-        asyncio.run(_watch(cfg, state_dir, as_json, until_block, dry_run, db))
+        asyncio.run(_until_terminated(_watch(cfg, state_dir, as_json, until_block, dry_run, db)))
+
+
+async def _until_terminated(work: Awaitable[None]) -> None:
+    """``work``, cancelled on SIGTERM like on Ctrl-C, so the lease is released and clients closed."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if task.cancelled():
+            raise KeyboardInterrupt from None  # reported as an interruption by the CLI
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)

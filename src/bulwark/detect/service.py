@@ -9,24 +9,27 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bulwark import metrics
-from bulwark.chain.client import ChainClient
+from bulwark.chain.client import ChainClient, ChainIdMismatch
 from bulwark.chain.mempool import MempoolWatcher, PendingTx
 from bulwark.chain.watchers import (
     BlockOrphaned,
     BlockProcessed,
     BlocksSkipped,
+    ChainRewound,
     HeadWatcher,
     LogsProcessed,
     LogWatcher,
 )
 from bulwark.detect.screen import Screener, SimulationFailed
-from bulwark.domain import Block, Finding, Hash32, Log, Transaction
-from bulwark.errors import ChainError
+from bulwark.domain import Block, Finding, Hash32, Log, Transaction, TxHash
+from bulwark.errors import ChainError, RpcUnreachable
 from bulwark.logs import get_logger
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,30 @@ class Withdrawn:
     block_hash: Hash32 | None = None  # the orphaned block
 
 
-Output = Raised | Withdrawn
+@dataclass(frozen=True, slots=True)
+class Unjudged:
+    """A mined transaction that could not be judged (its trace failed past every retry): reported,
+    never silently passed over, so its block can be checkpointed."""
+
+    tx_hash: TxHash
+    block_number: int
+    block_hash: Hash32
+    reason: str
+    network: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rewound:
+    """The node's chain went backwards (a reorg or a reset) and the watcher followed it."""
+
+    kind: str  # "reorg" or "reset"
+    last_processed: int
+    resume_after: int
+    head: int
+    network: str
+
+
+Output = Raised | Withdrawn | Unjudged | Rewound
 Sink = Callable[[Output], Awaitable[None] | None]
 
 
@@ -58,6 +84,8 @@ class DetectionService:
         concurrency: int = 64,
         logs: LogWatcher | None = None,
         network: str = "default",
+        trace_attempts: int = 3,
+        trace_retry_s: float = 0.2,
     ) -> None:
         """With ``logs`` (a :class:`LogWatcher` over ``heads``), the mined path judges only the
         transactions that touched a protected contract: emitted one of its logs, were sent to it, or
@@ -71,23 +99,35 @@ class DetectionService:
         self._sem = asyncio.Semaphore(concurrency)
         self._by_block: dict[Hash32, list[Finding]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # A mined transaction's trace that the node refuses is retried this many times (backing
+        # off from trace_retry_s) before the transaction is reported as not judgeable.
+        self.trace_attempts = max(1, trace_attempts)
+        self.trace_retry_s = trace_retry_s
+        self._fatal: asyncio.Future[None] | None = None
 
     async def run(self, sink: Sink, *, until_block: int | None = None) -> None:
         """Run both paths; with ``until_block`` the head path stops there and so does the service."""
         await self.screener.refresh()
+        # A chain-id mismatch met while screening a pending transaction ends the service too.
+        self._fatal = asyncio.get_running_loop().create_future()
         jobs = []
         if self.mempool is not None:
             jobs.append(asyncio.create_task(self._mempool_loop(sink)))
         if self.heads is not None:
             jobs.append(asyncio.create_task(self._head_loop(sink, until_block)))
+        fatal = asyncio.ensure_future(self._fatal)
         try:
             if until_block is not None and self.heads is not None:
-                await jobs[-1]
+                await asyncio.wait([jobs[-1], fatal], return_when=asyncio.FIRST_COMPLETED)
+                if fatal.done():
+                    fatal.result()
+                jobs[-1].result()
             else:
-                await asyncio.gather(*jobs)
+                await asyncio.gather(*jobs, fatal)
         finally:
             for job in jobs:
                 job.cancel()
+            fatal.cancel()
             await asyncio.gather(*jobs, return_exceptions=True)
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -119,9 +159,13 @@ class DetectionService:
             self._sem.release()
         latency = (time.perf_counter() - pending.seen_at) * 1000
         metrics.count_screened(self.network)
-        for f in findings:
-            metrics.count_finding(f.severity)
-            await self._emit(sink, Raised(f, latency))
+        try:
+            for f in findings:
+                metrics.count_finding(f.severity)
+                await self._emit(sink, Raised(f, latency))
+        except ChainIdMismatch as exc:
+            if self._fatal is not None and not self._fatal.done():
+                self._fatal.set_exception(exc)
 
     async def _head_loop(self, sink: Sink, until_block: int | None) -> None:
         assert self.heads is not None
@@ -142,34 +186,83 @@ class DetectionService:
                         sink,
                         Withdrawn(f, f"block {event.number} {event.hash} orphaned by a reorg", event.hash),
                     )
+            elif isinstance(event, ChainRewound):
+                rewound = Rewound(
+                    event.kind, event.last_processed, event.resume_after, event.head, self.network
+                )
+                await self._emit(sink, rewound)
             elif isinstance(event, BlocksSkipped):
                 log.warning(
                     "blocks skipped (downtime beyond max_past_blocks)", first=event.first, last=event.last
                 )
 
+    async def _answered(self, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()``, waited for while the node is unreachable (the block is owed, not skipped)."""
+        outage = self.client.outage
+        while True:
+            try:
+                result = await call()
+                if outage.ok() and self.heads is not None and self.heads.guard is not None:
+                    await self.heads.guard.check()  # the node that came back may serve another chain
+                return result
+            except RpcUnreachable as exc:
+                await asyncio.sleep(outage.failed(exc.user_message))
+
     async def _mined_candidates(
         self, block: Block, logs: tuple[Log, ...] | None
-    ) -> list[tuple[Transaction, tuple[Log, ...]]]:
-        """The block's transactions to judge, each with the protected logs it emitted."""
+    ) -> list[tuple[Transaction, tuple[Log, ...]]] | None:
+        """The block's transactions to judge, each with the protected logs it emitted; None when
+        the block is no longer on the chain."""
+        failures = 0
+        while True:
+            try:
+                full = await self._answered(lambda: self.client.get_block(block.hash, full=True))
+                break
+            except ChainIdMismatch:
+                raise
+            except ChainError as exc:
+                if self.heads is not None and await self.heads.gone(block):
+                    log.warning("block left the chain before it was judged", number=block.number)
+                    return None
+                failures += 1  # the node answered wrongly: the block is owed, ask again
+                log.warning("block transactions not fetched; retrying", number=block.number,
+                            error=exc.user_message, attempt=failures)  # fmt: skip
+                await asyncio.sleep(min(self.trace_retry_s * 2**failures, 10.0))
         if logs is None or self.logs is None:
-            out: list[tuple[Transaction, tuple[Log, ...]]] = []
-            for tx_hash in block.tx_hashes:
-                tx = await self.client.get_transaction(tx_hash)
-                if tx is not None:
-                    out.append((tx, ()))
-            return out
+            return [(tx, ()) for tx in full.transactions]
         by_tx: dict[str, list[Log]] = {}
         for lg in logs:
             by_tx.setdefault(lg.tx_hash, []).append(lg)
         watched = {a.lower() for a in self.logs.addresses}
-        full = await self.client.get_block(block.hash, full=True)
         return [
             (tx, tuple(by_tx.get(tx.hash, ())))
             for tx in full.transactions
             if tx.hash in by_tx or tx.to is None or tx.to.lower() in watched
         ]
 
+    async def _judge_mined(
+        self, tx: Transaction, tx_logs: tuple[Log, ...], block: Block
+    ) -> list[Finding] | str:
+        """Findings for ``tx``, or why it cannot be judged. An unreachable node is waited for; a
+        trace the node refuses is retried with backoff, then judged by its logs when there are any."""
+        failures = 0
+        while True:
+            try:
+                return await self._answered(lambda: self.screener.judge_mined(tx, block.number, block.hash))
+            except (SimulationFailed, ChainError) as exc:
+                if isinstance(exc, ChainIdMismatch):
+                    raise
+                failures += 1
+                if failures < self.trace_attempts:
+                    await asyncio.sleep(self.trace_retry_s * 2 ** (failures - 1))
+                    continue
+                if tx_logs:
+                    return self.screener.judge_logs(tx, tx_logs, block.number, block.hash)
+                return exc.user_message
+
     async def _process_block(self, block: Block, logs: tuple[Log, ...] | None, sink: Sink) -> None:
+        """Judge every transaction of ``block``, or report the ones that cannot be: the head
+        watcher checkpoints the block only once this returns."""
         try:
             await self.screener.refresh(block.number)
         except ChainError as exc:
@@ -179,23 +272,19 @@ class DetectionService:
             for key in list(self._by_block)[:256]:
                 del self._by_block[key]
         self._by_block.setdefault(block.hash, [])
-        try:
-            candidates = await self._mined_candidates(block, logs)
-        except ChainError as exc:
-            log.warning("block transactions not fetched", number=block.number, error=exc.user_message)
-            return
+        candidates = await self._mined_candidates(block, logs)
+        if candidates is None:
+            return  # gone: the head watcher orphans it on its next poll
         for tx, tx_logs in candidates:
-            try:
-                findings = await self.screener.judge_mined(tx, block.number, block.hash)
-            except SimulationFailed as exc:
-                if not tx_logs:
-                    log.warning("mined transaction not judged", tx=tx.hash, error=exc.user_message)
-                    continue
-                findings = self.screener.judge_logs(tx, tx_logs, block.number, block.hash)
-            except ChainError as exc:
-                log.warning("mined transaction not judged", tx=tx.hash, error=exc.user_message)
+            judged = await self._judge_mined(tx, tx_logs, block)
+            if isinstance(judged, str):
+                if self.heads is not None and await self.heads.gone(block):
+                    log.warning("block left the chain while it was judged", number=block.number)
+                    return
+                log.error("mined transaction NOT JUDGED", tx=tx.hash, block=block.number, error=judged)
+                await self._emit(sink, Unjudged(tx.hash, block.number, block.hash, judged, self.network))
                 continue
-            for f in findings:
+            for f in judged:
                 self._by_block[block.hash].append(f)
                 metrics.count_finding(f.severity)
                 await self._emit(sink, Raised(f, block_hash=block.hash))
