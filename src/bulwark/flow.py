@@ -156,9 +156,13 @@ class IncidentFlow:
                 f"{incident_id}/{step.name}", "step", record, incident_id=incident_id, state="done"
             )
             records[step.name] = record
-            state = self._store.transition(
-                incident_id, step.to_state, f"{step.name} done", {"seconds": elapsed}
-            ).state
+            if self._store.incident(incident_id).state is step.to_state:
+                # The step committed its own transition (the responder does, once a pause lands).
+                state = step.to_state
+            else:
+                state = self._store.transition(
+                    incident_id, step.to_state, f"{step.name} done", {"seconds": elapsed}
+                ).state
             self._emit(FlowEvent(incident_id, step.name, "done", elapsed, record))
         return state
 

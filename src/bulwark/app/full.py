@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,9 @@ from bulwark.chain.abi import decode_result, encode_call
 from bulwark.chain.timelock import PROXY_ABI
 from bulwark.domain import Address, IncidentState, Severity, TxHash
 from bulwark.domain.govern import ActionRule, GovAction, Policy, SmokeCall
+from bulwark.domain.incident import TRANSITIONS
 from bulwark.domain.verify import Evidence
+from bulwark.errors import ScenarioError
 from bulwark.execute import execute_upgrade, resume
 from bulwark.flow import FlowEvent, IncidentFlow, Step, StepContext, StepOutcome
 from bulwark.govern import approve, load, proposals, propose_unpause, propose_upgrade
@@ -39,7 +43,7 @@ from bulwark.patch import PatchRequest, generate
 from bulwark.scenarios.attack import ScenarioContext
 from bulwark.scenarios.benign import BenignTraffic
 from bulwark.scenarios.corpus import Scenario
-from bulwark.scenarios.protocol import DemoProtocol
+from bulwark.scenarios.protocol import Actor, Component, DemoProtocol, Deployed
 from bulwark.scenarios.runner import RunOptions
 from bulwark.store import Store
 from bulwark.toolchain.anvil import Anvil
@@ -124,28 +128,196 @@ def _smoke(protocol: DemoProtocol, component: str) -> tuple[SmokeCall, ...]:
     )
 
 
-def _primary_incident(store: Store, attack_txs: Sequence[TxHash]) -> str | None:
-    """The contained incident raised by the attack itself (highest severity first)."""
+def _on_attack(store: Store, incident_id: str, attack: set[str]) -> bool:
+    return any(str(f.get("tx_hash") or "").lower() in attack for f in store.findings(incident_id))
+
+
+def _primary_incident(store: Store, attack_txs: Sequence[TxHash], incidents: Sequence[str]) -> str | None:
+    """The contained incident raised by the attack itself (highest severity first), among
+    ``incidents``: the ones this run opened. A shared database holds others, from earlier runs of
+    the same deterministic scenario, whose findings name the very same transaction hashes."""
     attack = {h.lower() for h in attack_txs}
-    # Only this attack's incidents: a shared database may hold others, from earlier runs.
     contained = [
-        i
-        for i in store.incidents()
-        if i.state is S.CONTAINED
-        and any(str(f.get("tx_hash") or "").lower() in attack for f in store.findings(i.id))
+        iid
+        for iid in dict.fromkeys(incidents)
+        if store.incident(iid).state is S.CONTAINED and _on_attack(store, iid, attack)
     ]
     if not contained:
         return None
 
-    def rank(incident_id: str) -> tuple[int, int, int]:
+    def rank(incident_id: str) -> tuple[int, int]:
         findings = store.findings(incident_id)
-        on_attack = any(str(f.get("tx_hash") or "").lower() in attack for f in findings)
         sev = max((Severity.parse(str(f.get("severity", "info"))) for f in findings), default=Severity.INFO)
         # A finding that names the flaw (reentrancy, oracle...) says more than a broken invariant.
         specific = any(f.get("class") not in ("invariant-break", None) for f in findings)
-        return (int(on_attack), int(sev), int(specific))
+        return (int(sev), int(specific))
 
-    return max((i.id for i in contained), key=rank)
+    return max(contained, key=rank)
+
+
+def path_to_closed(state: IncidentState) -> list[IncidentState] | None:
+    """The shortest chain of legal transitions from ``state`` to CLOSED (``[]`` when closed)."""
+    paths: dict[IncidentState, list[IncidentState]] = {state: []}
+    queue = [state]
+    while queue:
+        current = queue.pop(0)
+        if current is S.CLOSED:
+            return paths[current]
+        for nxt in sorted(TRANSITIONS[current], key=lambda s: s.value):
+            if nxt not in paths:
+                paths[nxt] = [*paths[current], nxt]
+                queue.append(nxt)
+    return None
+
+
+def fold_duplicates(
+    store: Store, primary: str, incidents: Sequence[str], attack_txs: Sequence[TxHash]
+) -> list[str]:
+    """One attack, one incident: close ``incidents`` (this run's, never an earlier run's) that
+    the same attack opened as duplicates of ``primary``. Only DETECTED and CONTAINED ones (nobody
+    carries them on) and only through legal transitions: a CONTAINED one goes through ESCALATED,
+    after an ``incident.duplicate`` audit entry naming ``primary``. Returns the ids closed."""
+    attack = {h.lower() for h in attack_txs}
+    folded = []
+    for iid in dict.fromkeys(incidents):
+        if iid == primary:
+            continue
+        state = store.incident(iid).state
+        if state not in (S.DETECTED, S.CONTAINED) or not _on_attack(store, iid, attack):
+            continue
+        path = path_to_closed(state)
+        if path is None:  # pragma: no cover - every state but CLOSED reaches CLOSED
+            continue
+        store.audit("incident.duplicate", {"of": primary, "path": [p.value for p in path]}, iid)
+        for to in path:
+            store.transition(iid, to, f"duplicate of {primary}", {"duplicate_of": primary})
+        folded.append(iid)
+    return folded
+
+
+# -- the run record: what a restarted process needs to carry the run's incident on ------------------
+
+RUN_KIND = "scenario-run"
+
+
+def _deployed_doc(d: Deployed) -> dict[str, Any]:
+    return {"name": d.name, "contract": d.contract_name, "address": d.address, "abi": list(d.abi)}
+
+
+def _deployed(doc: Mapping[str, Any]) -> Deployed:
+    return Deployed(doc["name"], doc["contract"], Address(doc["address"]), tuple(doc["abi"]))
+
+
+def protocol_doc(p: DemoProtocol) -> dict[str, Any]:
+    """The protocol's handles as JSON. Keys are never stored: actors are kept by address only."""
+
+    def actors(xs: Sequence[Actor]) -> list[dict[str, str]]:
+        return [{"name": a.name, "address": a.address} for a in xs]
+
+    return {
+        "chain_id": p.chain_id,
+        "components": {
+            n: {
+                "name": c.name,
+                "contract": c.contract_name,
+                "proxy": c.proxy,
+                "implementation": c.implementation,
+                "abi": list(c.abi),
+            }
+            for n, c in p.components.items()
+        },
+        "tokens": {n: _deployed_doc(t) for n, t in p.tokens.items()},
+        "safe": _deployed_doc(p.safe),
+        "timelock": _deployed_doc(p.timelock),
+        "guardian": _deployed_doc(p.guardian),
+        "timelock_delay": p.timelock_delay,
+        "deployer": actors([p.deployer])[0],
+        "safe_owners": actors(p.safe_owners),
+        "safe_threshold": p.safe_threshold,
+        "sentinel": actors([p.sentinel])[0],
+        "feeder": actors([p.feeder])[0],
+        "users": actors(p.users),
+        "spare": actors(p.spare),
+    }
+
+
+def protocol_from_doc(doc: Mapping[str, Any], keys: Mapping[str, str]) -> DemoProtocol:
+    """Rebuild the handles of :func:`protocol_doc`; ``keys`` maps lower-case address -> key."""
+
+    def actor(d: Mapping[str, str]) -> Actor:
+        key = keys.get(d["address"].lower())
+        if key is None:
+            raise ScenarioError(
+                f"no local key for {d['name']} ({d['address']}): a scenario run is resumed only on "
+                "a chain funded from anvil's default mnemonic"
+            )
+        return Actor(d["name"], Address(d["address"]), key)
+
+    comps = {
+        n: Component(
+            c["name"], c["contract"], Address(c["proxy"]), Address(c["implementation"]), tuple(c["abi"])
+        )
+        for n, c in doc["components"].items()
+    }
+    return DemoProtocol(
+        chain_id=int(doc["chain_id"]),
+        components=comps,
+        tokens={n: _deployed(t) for n, t in doc["tokens"].items()},
+        safe=_deployed(doc["safe"]),
+        timelock=_deployed(doc["timelock"]),
+        guardian=_deployed(doc["guardian"]),
+        timelock_delay=int(doc["timelock_delay"]),
+        deployer=actor(doc["deployer"]),
+        safe_owners=tuple(actor(a) for a in doc["safe_owners"]),
+        safe_threshold=int(doc["safe_threshold"]),
+        sentinel=actor(doc["sentinel"]),
+        feeder=actor(doc["feeder"]),
+        users=tuple(actor(a) for a in doc["users"]),
+        spare=tuple(actor(a) for a in doc["spare"]),
+    )
+
+
+def _utc(at: datetime) -> datetime:
+    """SQLite hands timestamps back naive (they were written in UTC)."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _started(run: Mapping[str, Any]) -> datetime:
+    return _utc(datetime.fromisoformat(str(run["started_at"])))
+
+
+def runs(store: Store) -> list[dict[str, Any]]:
+    """Every recorded scenario run, oldest first."""
+    return sorted((body for _id, _state, body in store.artifacts(RUN_KIND)), key=_started)
+
+
+def run_of(store: Store, incident_id: str) -> dict[str, Any] | None:
+    """The scenario run that opened ``incident_id``: the run that listed it once containment was
+    over, or, when the run died before that, the last run started before the incident opened
+    (runs on one store follow each other: each waits for its own chain)."""
+    recorded = runs(store)
+    for body in recorded:
+        if incident_id in body.get("incidents", []):
+            return body
+    opened = _utc(store.incident(incident_id).opened_at)
+    before = [b for b in recorded if _started(b) <= opened]
+    if not before or before[-1].get("incidents"):
+        return None  # the latest run before it finished containment without listing it
+    return before[-1]
+
+
+def run_incidents(store: Store, run: Mapping[str, Any]) -> list[str]:
+    """The incidents ``run`` opened: listed by it, or (it died first) opened while it was the
+    latest run."""
+    if run.get("incidents"):
+        return list(run["incidents"])
+    start = _started(run)
+    until = min((_started(b) for b in runs(store) if _started(b) > start), default=None)
+    return [
+        i.id
+        for i in store.incidents()
+        if _utc(i.opened_at) >= start and (until is None or _utc(i.opened_at) < until)
+    ]
 
 
 def _materialise(workdir: Path, index: int, patched: Mapping[str, str], original: Path) -> Path:
@@ -429,6 +601,36 @@ class IncidentSteps:
         )
 
 
+def flow_summary(store: Store, flow: IncidentFlow, incident_id: str, final: IncidentState) -> dict[str, Any]:
+    """The run report's view of where the incident's flow ended."""
+    records = flow.records(incident_id)
+    verify_rec = records.get("verify", {})
+    approve_rec = records.get("approve", {})
+    last = store.audit_entries(incident_id)[-1].payload if final is not S.CLOSED else {}
+    return {
+        "incident": incident_id,
+        "flow_state": final.value,
+        "flow_reason": last.get("reason", ""),
+        "remedy": records.get("patch", {}).get("remedy", "code"),
+        "impact": verify_rec.get("impact") or records.get("patch", {}).get("impact"),
+        "patched": "patch" in records,
+        "verified": "verify" in records,
+        "upgraded": "upgrade" in records,
+        "resumed": "resume" in records,
+        "evidence_hash": verify_rec.get("evidence_hash"),
+        "proposal_id": approve_rec.get("proposal_id"),
+        "diff": records.get("patch", {}).get("diff"),
+        "verification": {
+            k: verify_rec.get(k)
+            for k in ("pass", "reasons", "layout_ok", "attack_blocked", "regressions", "gas_overhead_pct")
+        }
+        if verify_rec
+        else None,
+        "benign_after": records.get("close", {}).get("benign_after"),
+        "steps_seconds": {name: rec.get("seconds") for name, rec in records.items()},
+    }
+
+
 async def run_full_async(
     scenario: Scenario,
     options: RunOptions,
@@ -441,10 +643,42 @@ async def run_full_async(
 ) -> dict[str, Any]:
     """Containment, then the incident flow to CLOSED (or a failure branch) on the same chain."""
 
+    run_id = f"run-{uuid.uuid4().hex[:12]}"
+    run_key = f"run:{run_id}"
+    record: dict[str, Any] = {}
+
+    async def prepared(sctx: ScenarioContext) -> None:
+        # Before anything is watched: a pause may open an incident, and a process killed right
+        # after it must leave what `bulwark incidents resume` needs to carry that incident on.
+        record.update(
+            run_id=run_id,
+            started_at=datetime.now(UTC).isoformat(),
+            scenario=scenario.name,
+            rpc_url=node.http_url,
+            block=await sctx.client.block_number(),
+            attacker=sctx.attacker.address,
+            protocol=protocol_doc(sctx.protocol),
+            extra_assets=[t.address for t in sctx.world.tokens.values()],
+            options={
+                "workdir": str(full.workdir.resolve()),
+                "regress": full.regress,
+                "benign_after": full.benign_after,
+                "max_candidates": full.max_candidates,
+                "remedy": full.remedy,
+            },
+            attack_txs=[],
+            incidents=[],
+        )
+        store.put_artifact(run_key, RUN_KIND, record, state="running")
+
     async def then(sctx: ScenarioContext, hashes: list[TxHash], contained: dict[str, Any]) -> dict[str, Any]:
         if full.on_contained is not None:
             full.on_contained(contained)
-        incident_id = _primary_incident(store, hashes)
+        # This run's incidents, exactly: the ones its responder opened or joined.
+        ours = list(dict.fromkeys(str(c["incident"]) for c in contained["containments"] if c.get("incident")))
+        record.update(attack_txs=list(hashes), incidents=ours)
+        store.put_artifact(run_key, RUN_KIND, record, state="contained")
+        incident_id = _primary_incident(store, hashes, ours)
         if incident_id is None:
             return {
                 "patched": False,
@@ -457,46 +691,18 @@ async def run_full_async(
                 "flow_state": None,
                 "flow_reason": "nothing was contained: no incident to carry on",
             }
-        attack = {h.lower() for h in hashes}
-        for other in store.incidents():  # one attack, one incident: its other findings fold into it
-            if other.id == incident_id or other.state not in (S.DETECTED, S.CONTAINED):
-                continue
-            if any(str(f.get("tx_hash") or "").lower() in attack for f in store.findings(other.id)):
-                store.transition(other.id, S.CLOSED, f"duplicate of {incident_id}")
+        fold_duplicates(store, incident_id, ours, hashes)
         extra = [Address(t.address) for t in sctx.world.tokens.values()]
         incident = IncidentSteps(
             sctx.scenario, sctx.protocol, hashes, node.http_url, client, compiler, full, extra_assets=extra
         )
         flow = IncidentFlow(store, incident.steps(), on_event=full.on_event)
         final = await flow.run(incident_id)
-        records = flow.records(incident_id)
-        verify_rec = records.get("verify", {})
-        approve_rec = records.get("approve", {})
-        last = store.audit_entries(incident_id)[-1].payload if final is not S.CLOSED else {}
-        return {
-            "incident": incident_id,
-            "flow_state": final.value,
-            "flow_reason": last.get("reason", ""),
-            "remedy": records.get("patch", {}).get("remedy", "code"),
-            "impact": verify_rec.get("impact") or records.get("patch", {}).get("impact"),
-            "patched": "patch" in records,
-            "verified": "verify" in records,
-            "upgraded": "upgrade" in records,
-            "resumed": "resume" in records,
-            "evidence_hash": verify_rec.get("evidence_hash"),
-            "proposal_id": approve_rec.get("proposal_id"),
-            "diff": records.get("patch", {}).get("diff"),
-            "verification": {
-                k: verify_rec.get(k)
-                for k in ("pass", "reasons", "layout_ok", "attack_blocked", "regressions", "gas_overhead_pct")
-            }
-            if verify_rec
-            else None,
-            "benign_after": records.get("close", {}).get("benign_after"),
-            "steps_seconds": {name: rec.get("seconds") for name, rec in records.items()},
-        }
+        return flow_summary(store, flow, incident_id, final)
 
-    out = await run_contain_async(scenario, options, node, client, compiler, store=store, then=then)
+    out = await run_contain_async(
+        scenario, options, node, client, compiler, store=store, then=then, on_prepared=prepared
+    )
     out["protect"] = "full"
     return out
 

@@ -1,4 +1,4 @@
-"""``bulwark audit verify|show`` and ``bulwark incidents``: read the record."""
+"""``bulwark audit verify|show``: read the record (``bulwark incidents`` lives in cli/incidents.py)."""
 
 from __future__ import annotations
 
@@ -84,36 +84,3 @@ def register(app: typer.Typer) -> None:
                 )
             else:
                 typer.echo(f"{e.seq:>5}  {e.at}  {e.kind:<24} {e.incident_id or '-':<18} {e.hash[:18]}")
-
-    @app.command("incidents")
-    def incidents(db: str | None = DB_OPTION, as_json: bool = typer.Option(False, "--json")) -> None:
-        """List incidents and their state."""
-        from bulwark.store import Store
-
-        store = Store(database_url(db))
-        try:
-            rows = store.incidents()
-        finally:
-            store.close()
-        if as_json:
-            typer.echo(
-                json.dumps(
-                    [
-                        {
-                            "id": r.id,
-                            "protocol": r.protocol,
-                            "state": r.state.value,
-                            "severity": r.severity,
-                            "class": r.vuln_class,
-                            "title": r.title,
-                            "opened_at": r.opened_at.isoformat(),
-                        }
-                        for r in rows
-                    ]
-                )
-            )
-            return
-        if not rows:
-            typer.echo("no incidents")
-        for r in rows:
-            typer.echo(f"{r.id}  {r.state.value:<10} {r.severity:<8} {r.protocol:<12} {r.title}")

@@ -14,6 +14,7 @@ from bulwark.cli import audit, doctor
 from bulwark.cli import config as config_cmd
 from bulwark.cli import demo as demo_cmd
 from bulwark.cli import govern as govern_cmd
+from bulwark.cli import incidents as incidents_cmd
 from bulwark.cli import intel as intel_cmd
 from bulwark.cli import patch as patch_cmd
 from bulwark.cli import remedy as remedy_cmd
@@ -56,6 +57,7 @@ patch_cmd.register(app)
 config_cmd.register(app)
 watch_cmd.register(app)
 audit.register(app)
+incidents_cmd.register(app)
 govern_cmd.register(app)
 serve_cmd.register(app)
 scenario_cmd.register(app)

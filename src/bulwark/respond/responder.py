@@ -252,6 +252,11 @@ class Responder:
 
     # -- after the broadcast -----------------------------------------------------------------------
 
+    def adopt(self, finding: Finding, incident_id: str) -> None:
+        """Record what is sent for ``finding`` on ``incident_id`` (an incident carried over from an
+        earlier process) instead of opening a new one."""
+        self._incidents[finding.dedup_key] = incident_id
+
     def record_sent(self, c: Containment) -> str | None:
         """Open (or join) the incident and record the action as sent."""
         if self.store is None:
