@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from bulwark.app.protect import Detection, scenario_monitor
 from bulwark.chain import ChainClient, Signer, run
+from bulwark.chain.keys import load_signer
 from bulwark.chain.mempool import BatchRpc, MempoolWatcher, PendingTx
 from bulwark.chain.relayer import GWEI, Relayer, RelayerPolicy
 from bulwark.config import BulwarkConfig
@@ -377,7 +378,7 @@ def responder_from_config(
     if config.responses is None:
         raise ConfigError("no `responses` section: nothing says how to contain findings")
     resp = config.responses
-    signer = Signer(resp.sentinel_key.private_key(resp.sentinel_password))
+    signer = load_signer(resp.sentinel_key, password_ref=resp.sentinel_password, base_dir=config.base_dir)
     relayer = Relayer(client, signer, RelayerPolicy(max_fee_cap=resp.max_fee_gwei * GWEI))
     return Responder(
         relayer,
