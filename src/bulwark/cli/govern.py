@@ -17,42 +17,24 @@ from bulwark.cli.audit import DB_OPTION, database_url
 T = TypeVar("T")
 
 KEY_OPTION = typer.Option(
-    ..., "--key", help="Signer key: env:NAME or file:PATH (a hex key, or a keystore JSON with --password)."
+    ..., "--key", help="Signer key: env:NAME, file:PATH or keystore:PATH (a keystore needs --password)."
 )
 PASSWORD_OPTION = typer.Option(None, "--password", help="Keystore password reference: env:NAME or file:PATH.")
 RPC_OPTION = typer.Option(None, "--rpc", help="JSON-RPC URL (default: $BULWARK_RPC_URL).", show_default=False)
+EVIDENCE_OPTION = typer.Option(
+    None, "--evidence", help="Evidence file written by `bulwark verify --evidence-out` (re-hashed)."
+)
 CONFIG_OPTION = typer.Option(Path("bulwark.yaml"), "--config", "-c", help="Configuration file.")
 
 
 def load_key(reference: str, password: str | None = None) -> str:
-    """A private key from ``env:NAME`` or ``file:PATH`` (hex, or an encrypted keystore JSON)."""
-    from eth_account import Account
+    """A private key from ``env:NAME``, ``file:PATH`` (hex, or a keystore JSON with ``password``)
+    or ``keystore:PATH``, through the one secret resolver."""
+    from bulwark.config.secrets import KEY_SCHEMES, parse_reference
 
-    from bulwark.config.secrets import SecretRef
-    from bulwark.errors import UsageError
-    from bulwark.logs import register_secret
-
-    if not reference.startswith(("env:", "file:")):
-        raise UsageError("--key must be a reference (env:NAME or file:PATH), never the key itself")
-    value = SecretRef(reference, Path.cwd()).resolve()
-    if value.lstrip().startswith("{"):
-        if password is None:
-            raise UsageError("the key file is a keystore: give --password env:NAME or file:PATH")
-        try:
-            key = (
-                "0x"
-                + bytes(Account.decrypt(json.loads(value), SecretRef(password, Path.cwd()).resolve())).hex()
-            )
-        except ValueError as exc:
-            raise UsageError(f"cannot decrypt the keystore {reference}: {exc}") from None
-    else:
-        key = value if value.startswith("0x") else "0x" + value
-    register_secret(key)
-    try:
-        Account.from_key(key)
-    except (ValueError, TypeError):
-        raise UsageError(f"{reference} does not hold a valid private key") from None
-    return key
+    key = parse_reference(reference, field="--key", schemes=KEY_SCHEMES, base_dir=Path.cwd())
+    pw = parse_reference(password, field="--password", base_dir=Path.cwd()) if password else None
+    return key.private_key(pw)
 
 
 def _rpc(rpc: str | None) -> str:
@@ -120,13 +102,29 @@ def _policy(config: Path, protocol: str) -> tuple[Any, Any, str]:
     return pol, pcfg, cfg.networks[proto.network].rpc_http.resolve()
 
 
+def _evidence_file(path: Path) -> dict[str, Any]:
+    """An evidence document from a file; its hash is recomputed when it is stored."""
+    from bulwark.errors import UsageError
+
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the evidence file {path}: {exc}") from None
+    if not isinstance(doc, dict) or "pass" not in doc:
+        raise UsageError(f"{path} is not an evidence document (write one with bulwark verify --evidence-out)")
+    return doc
+
+
 def register(app: typer.Typer) -> None:
     @app.command("propose")
     def propose(
         protocol: str = typer.Option(..., "--protocol", help="Protocol name in the configuration."),
         component: str = typer.Option(..., "--component", help="The proxy to upgrade (a policy proxy name)."),
         implementation: str = typer.Option(..., "--implementation", help="Deployed, verified impl."),
-        evidence_hash: str = typer.Option(..., "--evidence-hash", help="The verdict's evidence hash."),
+        evidence_hash: str | None = typer.Option(
+            None, "--evidence-hash", help="Evidence hash of a verdict in the store (or of --evidence)."
+        ),
+        evidence: Path | None = EVIDENCE_OPTION,
         severity: str | None = typer.Option(None, "--severity", help="Incident severity (picks the rule)."),
         incident: str | None = typer.Option(None, "--incident", help="Incident id to attach it to."),
         unpause_after: bool = typer.Option(False, "--unpause-after", help="Also propose the unpause."),
@@ -137,23 +135,38 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check the policy against the chain, then store the upgrade proposal (and its unpause)."""
         from bulwark.domain import Severity
+        from bulwark.errors import UsageError
         from bulwark.govern import check_policy, propose_unpause, propose_upgrade
 
         pol, _, url = _policy(config, protocol)
+        document = _evidence_file(evidence) if evidence is not None else None
+        if document is None and evidence_hash is None:
+            raise UsageError(
+                "give --evidence FILE (from bulwark verify) or --evidence-hash of a stored verdict"
+            )
 
         @dataclass(frozen=True)
-        class _Verdict:
+        class _Reference:
+            """Names the evidence; propose_upgrade trusts only the stored document."""
+
             passed: bool
             evidence_hash: str
 
         async def body(client: Any, store: Any) -> list[Any]:
             await check_policy(client, pol)
+            ref = evidence_hash
+            if document is not None:
+                stored = store.put_evidence(document, incident_id=incident)
+                if ref is not None and ref.lower() != stored:
+                    raise UsageError(f"{evidence} hashes to {stored}, not to --evidence-hash {ref}")
+                ref = stored
+            assert ref is not None
             sev = Severity.parse(severity) if severity else None
             up = await propose_upgrade(
                 client,
                 store,
                 pol,
-                _Verdict(True, evidence_hash),
+                _Reference(True, ref),
                 component=component,
                 implementation=implementation,
                 severity=sev,

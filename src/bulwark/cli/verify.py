@@ -91,6 +91,12 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--slither", help="Also run Slither's upgradeability checks.")
         ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+        evidence_out: Annotated[
+            Path | None,
+            typer.Option(
+                "--evidence-out", help="Write the evidence document (what `propose --evidence` takes)."
+            ),
+        ] = None,
     ) -> None:
         """Upgrade safety, exploit replay, regression replay, invariants, cost -> verdict + evidence hash."""
         from bulwark.toolchain.solc import Compiler
@@ -128,6 +134,8 @@ def register(app: typer.Typer) -> None:
         )
         with Compiler() as compiler:
             verdict = run(verify(request, compiler=compiler))
+        if evidence_out is not None:
+            evidence_out.write_text(json.dumps(verdict.evidence.document, indent=2, sort_keys=True))
         if as_json:
             typer.echo(json.dumps(verdict.summary()))
         else:

@@ -3,8 +3,9 @@
     result = await execute_upgrade(client, store, upgrade.id, sender=relayer, smoke=calls)
     resumed = await resume(client, store, unpause.id, sender=relayer, smoke=calls)
 
-Order for an upgrade: refuse unless approved (threshold met, no veto) and the implementation's
-code still hashes to what was proposed (a tampered candidate never goes live); Safe ->
+Order for an upgrade: refuse unless approved (threshold met, no veto), the evidence is a passing
+verdict in the store whose candidate is the code at the implementation address, and that code
+still hashes to what was proposed (a tampered or unverified candidate never goes live); Safe ->
 ``timelock.schedule``; wait the delay (a countdown); Safe -> ``timelock.execute``; post-checks
 (ERC-1967 slot, code hash, smoke calls simulated as if unpaused). A failed check leaves the
 protocol paused, marks the proposal FAILED, writes a critical alert to the store and escalates
@@ -303,6 +304,8 @@ async def execute_proposal(
             )
     if p.action is GovAction.UPGRADE:
         await _refuse_tampered(client, store, p)
+    elif p.action is GovAction.PARAMETERS:
+        await _refuse_unverified(client, store, p)
 
     txs: list[str] = []
     if len(p.safe_txs) == 1:  # schedule+execute in one MultiSend batch (no delay)
@@ -361,6 +364,43 @@ async def execute_proposal(
     return ExecutionResult(p.id, ProposalState.EXECUTED, tuple(txs), tuple(checks))
 
 
+def _refuse(store: Store, p: Proposal, what: str, detail: dict[str, Any], message: str) -> None:
+    _move(store, p.id, ProposalState.FAILED, what)
+    _alert(store, p, what, detail)
+    raise TamperedCandidate(message)
+
+
+async def _refuse_unverified(client: ChainClient, store: Store, p: Proposal) -> None:
+    """The proposal's evidence must still be a passing verdict in the store and, for an upgrade,
+    its candidate must be the code at the implementation address (checked again, not trusted
+    from propose time: the store row could have been swapped since)."""
+    try:
+        recorded = store.verdict(p.evidence_hash)
+    except StoreError as exc:
+        recorded, why = None, exc.user_message
+    else:
+        why = f"no verdict with evidence hash {p.evidence_hash} in the store"
+    if recorded is not None and not recorded.passed:
+        why = f"the verdict {p.evidence_hash} did not pass ({'; '.join(recorded.reasons)})"
+    elif recorded is not None and p.action is GovAction.UPGRADE:
+        assert p.implementation is not None
+        if not recorded.runtime_matches(await client.get_code(p.implementation)):
+            why = (
+                f"the code at {p.implementation} is not the candidate the verdict {p.evidence_hash} verified"
+            )
+        else:
+            return
+    elif recorded is not None:
+        return
+    _refuse(
+        store,
+        p,
+        "unverified proposal refused",
+        {"evidence_hash": p.evidence_hash, "why": why},
+        f"{why}: {p.action.value} {p.id} refused, the protocol stays paused",
+    )
+
+
 async def _refuse_tampered(client: ChainClient, store: Store, p: Proposal) -> None:
     assert p.implementation is not None
     got = await code_hash(client, p.implementation)
@@ -376,6 +416,7 @@ async def _refuse_tampered(client: ChainClient, store: Store, p: Proposal) -> No
             f"the code at {p.implementation} hashes to {got}, the verified candidate to "
             f"{p.implementation_codehash}: upgrade refused, the protocol stays paused"
         )
+    await _refuse_unverified(client, store, p)
 
 
 async def execute_upgrade(

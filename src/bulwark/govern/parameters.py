@@ -19,7 +19,7 @@ from bulwark.chain.timelock import PROXY_ABI, ZERO32
 from bulwark.domain import Hash32, Severity
 from bulwark.domain.govern import GovAction, Policy, Proposal, ProposalState
 from bulwark.errors import GovernanceError, ProposalStateError
-from bulwark.govern.proposal import VerdictLike, _evidence_hash, _store_new, load
+from bulwark.govern.proposal import VerdictLike, _store_new, load, recorded_verdict
 from bulwark.store import Store
 
 __all__ = ["ParameterCall", "propose_parameters", "propose_resume", "with_parameter_rules"]
@@ -48,12 +48,23 @@ async def propose_parameters(
         raise GovernanceError("the verdict did not pass: nothing to propose")
     if not calls:
         raise GovernanceError("a parameter remedy needs at least one call")
-    evidence = _evidence_hash(verdict.evidence_hash)
-    for component, _, _ in calls:
+    recorded = recorded_verdict(store, verdict.evidence_hash)
+    evidence = Hash32(recorded.evidence_hash)
+    if recorded.kind != "parameters":
+        raise GovernanceError(
+            f"the verdict {evidence} verified no parameter remedy: it cannot back these calls"
+        )
+    verified = set(recorded.calls)
+    for component, data, label in calls:
         if component not in policy.proxies:
             raise GovernanceError(
                 f"no proxy {component!r} in the policy of {policy.protocol} "
                 f"(have: {', '.join(policy.proxies)})"
+            )
+        if (policy.proxies[component].lower(), "0x" + data.hex()) not in verified:
+            raise GovernanceError(
+                f"{component}.{label} is not a call the verdict {evidence} verified: "
+                "propose the verified remedy"
             )
     policy = with_parameter_rules(policy)
     rule = policy.rule(GovAction.PARAMETERS, severity)

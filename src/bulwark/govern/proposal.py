@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Mapping
 from typing import Any, Protocol
 
 from bulwark.chain import ChainClient, Signer
@@ -30,6 +29,7 @@ from bulwark.chain.timelock import (
     view,
 )
 from bulwark.domain import Address, Hash32, Severity
+from bulwark.domain.evidence import RecordedVerdict
 from bulwark.domain.govern import (
     TERMINAL_STATES,
     ActionRule,
@@ -98,14 +98,23 @@ def _evidence_hash(text: str) -> Hash32:
     return Hash32(text.lower())
 
 
-def _expected_creation_sha256(verdict: object) -> str | None:
-    """The candidate's creation-code sha256 from the evidence document, when the verdict has one."""
-    doc = getattr(getattr(verdict, "evidence", None), "document", None)
-    if not isinstance(doc, Mapping):
-        return None
-    cand = doc.get("candidate")
-    value = cand.get("creation_code_sha256") if isinstance(cand, Mapping) else None
-    return str(value).lower() if value else None
+def recorded_verdict(store: Store, evidence_hash: str) -> RecordedVerdict:
+    """The passing verdict stored under ``evidence_hash``; refused when there is none, when its
+    document no longer hashes to it, or when it did not pass."""
+    evidence = _evidence_hash(evidence_hash)
+    try:
+        recorded = store.verdict(evidence)
+    except StoreError as exc:
+        raise GovernanceError(exc.user_message) from None
+    if recorded is None:
+        raise GovernanceError(
+            f"no verdict with evidence hash {evidence} in the store: verify the candidate first "
+            "(bulwark verify --evidence-out FILE), then propose with --evidence FILE"
+        )
+    if not recorded.passed:
+        why = "; ".join(recorded.reasons) or "no reason recorded"
+        raise GovernanceError(f"the verdict {evidence} did not pass ({why}): nothing to propose")
+    return recorded
 
 
 async def _next_nonce(client: ChainClient, store: Store, safe: Address) -> int:
@@ -240,20 +249,25 @@ async def propose_upgrade(
     """Deploy the verified implementation (``bytes``: its creation code, from ``deployer``) or
     take an already deployed one (an address), and store the proposal that upgrades to it.
 
-    The creation code must hash to the evidence's ``candidate.creation_code_sha256`` when the
-    verdict carries its evidence document. The runtime code hash at the address is recorded:
-    execution refuses an address whose code has changed since. ``note`` (the remedy's impact
+    ``verdict`` only names the evidence: its document must be in the store (it is re-hashed), it
+    must have passed, and the code must be its candidate (creation code sha256, and the runtime
+    code read from the chain, immutables masked). The runtime code hash at the address is
+    recorded: execution refuses an address whose code has changed since. ``note`` (the remedy's impact
     report) is appended to the description, so signers see the cost next to the change.
     """
     if not verdict.passed:
         raise GovernanceError("the verdict did not pass: nothing to propose")
-    evidence = _evidence_hash(verdict.evidence_hash)
+    # Only the stored evidence is trusted: whether it passed and which code it verified.
+    recorded = recorded_verdict(store, verdict.evidence_hash)
+    evidence = Hash32(recorded.evidence_hash)
+    if recorded.kind != "code" or recorded.runtime_code_sha256 is None:
+        raise GovernanceError(f"the verdict {evidence} verified no implementation: it cannot back an upgrade")
     if component not in policy.proxies:
         raise GovernanceError(
             f"no proxy {component!r} in the policy of {policy.protocol} (have: {', '.join(policy.proxies)})"
         )
     if isinstance(implementation, bytes | bytearray):
-        expected = _expected_creation_sha256(verdict)
+        expected = recorded.creation_code_sha256
         actual = "0x" + hashlib.sha256(bytes(implementation)).hexdigest()
         if expected is not None and expected != actual:
             raise GovernanceError(
@@ -266,8 +280,15 @@ async def propose_upgrade(
         log.info("implementation deployed", component=component, address=impl)
     else:
         impl = checksum(implementation)
-    if not await client.get_code(impl):
+    runtime = await client.get_code(impl)
+    if not runtime:
         raise GovernanceError(f"no contract at the implementation address {impl}")
+    if not recorded.runtime_matches(runtime):
+        raise GovernanceError(
+            f"the code at {impl} is not the candidate the verdict {evidence} verified "
+            f"({recorded.candidate_contract or 'unnamed'}, runtime sha256 {recorded.runtime_code_sha256}): "
+            "propose the verified implementation"
+        )
     codehash = await code_hash(client, impl)
     call = encode_call(PROXY_ABI, "upgradeToAndCall", impl, b"")
     rule = policy.rule(GovAction.UPGRADE, severity)

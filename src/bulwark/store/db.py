@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulwark.domain import Finding, IncidentState
+from bulwark.domain.evidence import RecordedVerdict
 from bulwark.domain.incident import can_transition
 from bulwark.errors import LeaseHeld, StoreError
 from bulwark.logs import mask
@@ -365,8 +367,6 @@ class Store:
         state: str = "",
     ) -> str:
         """Store a document; returns its canonical-JSON sha256."""
-        import hashlib
-
         digest = "0x" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
         with self._tx() as session:
             row = session.get(ArtifactRow, artifact_id)
@@ -404,6 +404,31 @@ class Store:
             if incident_id is not None:
                 q = q.where(ArtifactRow.incident_id == incident_id)
             return [(r.id, r.state, dict(r.body)) for r in session.execute(q).scalars()]
+
+    def put_evidence(self, document: dict[str, Any], *, incident_id: str | None = None) -> str:
+        """Store an evidence document under its own hash (``evidence:<sha256>``); returns the hash."""
+        digest = "0x" + hashlib.sha256(canonical_json(document).encode()).hexdigest()
+        state = "verified" if document.get("pass") is True else "failed"
+        self.put_artifact(f"evidence:{digest}", "evidence", document, incident_id=incident_id, state=state)
+        return digest
+
+    def verdict(self, evidence_hash: str) -> RecordedVerdict | None:
+        """The verdict whose evidence document is stored under ``evidence_hash``, or ``None``.
+
+        The document is re-hashed: one edited in the database since it was stored is refused."""
+        key = f"evidence:{evidence_hash.lower()}"
+        with self._tx() as session:
+            row = session.get(ArtifactRow, key) or session.get(ArtifactRow, f"evidence:{evidence_hash}")
+            if row is None or row.kind != "evidence":
+                return None
+            body = dict(row.body)
+        digest = "0x" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
+        if digest != evidence_hash.lower():
+            raise StoreError(
+                f"the stored evidence {evidence_hash} hashes to {digest}: it was altered after it was "
+                "stored; verify the candidate again"
+            )
+        return RecordedVerdict.from_document(digest, body)
 
     def set_artifact_state(self, artifact_id: str, state: str, reason: str = "") -> None:
         with self._tx() as session:
