@@ -42,7 +42,7 @@ from bulwark.toolchain.solc import Compiler
 from bulwark.verify.cost import cost_reasons, cost_report
 from bulwark.verify.evidence import make_evidence, sha256_hex
 from bulwark.verify.fork import Fork, VerifyError, implementation_of
-from bulwark.verify.invariants import DEFAULT_SEED, Action, Target, check_invariants, fuzz_invariants
+from bulwark.verify.invariants import Action, check_invariants, fuzz_invariants
 from bulwark.verify.layout import layout_diff
 from bulwark.verify.regress import (
     BenignSet,
@@ -87,7 +87,6 @@ class VerifyRequest:
     invariants: tuple[Invariant, ...] = ()
     fuzz_examples: int = 5
     fuzz_steps: int = 6
-    fuzz_seed: int = DEFAULT_SEED  # the invariant fuzz's seed: same seed, same calls, same verdict
     fork_block: int | None = None
     upgrader: Address | None = None
     defenders: tuple[Address, ...] = ()  # the sentinel/relayer: their txs are not replayed
@@ -185,10 +184,8 @@ async def verify_with_timings(request: VerifyRequest, *, compiler: Compiler) -> 
         attack_task = (
             _attack_phase(request, plan, proxy, init_code, live_impl) if plan is not None else _none()
         )
-        # The fuzz calls the candidate's functions at the proxy (and the ERC-20s among ``protected``).
-        fuzz_target = Target(proxy, cand.artifact.abi)
         regress_task = _regress_phase(
-            request, benign, proxy, protected, init_code, live_impl, end_block, history, fuzz_target
+            request, benign, proxy, protected, init_code, live_impl, end_block, history
         )
         slither_task = (
             asyncio.to_thread(
@@ -364,7 +361,6 @@ async def _regress_phase(
     live_impl: Address,
     end_block: int,
     history: Mapping[str, bool],
-    fuzz_target: Target,
 ) -> tuple[
     RegressionReport,
     list[Mapping[str, Any]],
@@ -447,9 +443,6 @@ async def _regress_phase(
                 patched.url,
                 request.invariants,
                 actions,
-                targets=(fuzz_target,),
-                contracts=protected,
-                seed=request.fuzz_seed,
                 examples=request.fuzz_examples,
                 steps=request.fuzz_steps,
             )
@@ -519,16 +512,7 @@ def _document(
         "attack": attack,
         "attack_txs": sorted(h.lower() for h in request.attack_txs),
         "regression": regression,
-        "invariants": {
-            "declared": list(request.invariants),
-            "fuzz": list(invariants),
-            # what reproduces the fuzz (only when there was one, so other evidence keeps its hash)
-            **(
-                {"seed": request.fuzz_seed, "examples": request.fuzz_examples, "steps": request.fuzz_steps}
-                if request.invariants
-                else {}
-            ),
-        },
+        "invariants": {"declared": list(request.invariants), "fuzz": list(invariants)},
         "cost": {
             "size_before": cost.size_before,
             "size_after": cost.size_after,
