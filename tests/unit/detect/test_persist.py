@@ -3,6 +3,8 @@ recorded findings of an orphaned block are withdrawn; a store failure never swal
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +13,10 @@ import structlog
 
 from bulwark.chain import run
 from bulwark.chain.watchers import Checkpoint
-from bulwark.detect.persist import StoreCheckpoints, recording
-from bulwark.detect.service import Output, Raised, Withdrawn
+from bulwark.detect.persist import UNJUDGED, WATCH_LEASE, StoreCheckpoints, holding_lease, recording
+from bulwark.detect.service import Output, Raised, Rewound, Unjudged, Withdrawn
 from bulwark.domain import Confidence, Finding, Hash32, Severity, TxHash, VulnClass
-from bulwark.errors import StoreError
+from bulwark.errors import LeaseHeld, StoreError
 from bulwark.store import Store
 
 H1, H2 = Hash32("0x" + "11" * 32), Hash32("0x" + "22" * 32)
@@ -87,3 +89,59 @@ def test_a_store_failure_still_delivers_the_finding(store: Store, monkeypatch: p
     seen: list[Output] = []
     run(recording(store, seen.append)(Raised(_finding("0xd", None))))
     assert len(seen) == 1
+
+
+def test_unjudged_transactions_and_chain_rewinds_get_audit_entries_of_their_own(store: Store) -> None:
+    seen: list[Output] = []
+    sink = recording(store, seen.append)
+    tx = TxHash("0x" + "ab" * 32)
+    items: list[Output] = [
+        Unjudged(tx, 7, H1, "debug_traceTransaction failed: Resource not found", "local"),
+        Rewound("reset", 9, -1, 2, "local"),
+    ]
+
+    async def feed() -> None:
+        for item in items:
+            await sink(item)
+
+    run(feed())
+    assert seen == items  # the printer still sees both
+    entries = [(e.kind, e.payload) for e in store.audit_entries()]
+    assert entries == [
+        (UNJUDGED, {"network": "local", "tx_hash": tx, "block": 7, "block_hash": H1,
+                    "reason": "debug_traceTransaction failed: Resource not found"}),
+        ("chain.reset", {"network": "local", "last_processed": 9, "resume_after": -1, "head": 2}),
+    ]  # fmt: skip
+
+
+def test_the_watch_lease_refuses_a_second_holder_while_renewed_and_is_released(store: Store) -> None:
+    async def go() -> None:
+        async with holding_lease(store, ttl_s=0.3, renew_s=0.05) as lost:
+            first = store.lease_holder(WATCH_LEASE)
+            assert first is not None
+            # Renewed: still refused well past the first ttl.
+            deadline = first[1].timestamp() + 0.3
+            while time.time() < deadline:
+                with pytest.raises(LeaseHeld, match="held by"):
+                    store.acquire_lease(WATCH_LEASE, "other:1:x", ttl_s=30)
+                await asyncio.sleep(0.05)
+            assert not lost.done()
+        assert store.lease_holder(WATCH_LEASE) is None  # released on the way out
+        store.acquire_lease(WATCH_LEASE, "other:1:x", ttl_s=30)
+        with pytest.raises(LeaseHeld):
+            async with holding_lease(store):
+                pass  # pragma: no cover
+
+    asyncio.run(go())
+
+
+def test_a_lease_lost_to_another_process_is_signalled(store: Store) -> None:
+    async def go() -> None:
+        async with holding_lease(store, ttl_s=0.05, renew_s=0.2) as lost:
+            await asyncio.sleep(0.1)  # "stalled" past the ttl: another process takes over
+            store.acquire_lease(WATCH_LEASE, "other:1:x", ttl_s=30)
+            with pytest.raises(LeaseHeld):
+                await asyncio.wait_for(lost, 5)
+        assert store.lease_holder(WATCH_LEASE) is not None  # the other holder's lease is untouched
+
+    asyncio.run(go())
