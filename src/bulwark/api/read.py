@@ -188,6 +188,22 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
     return out
 
 
+def verdict_json(store: Store, evidence_hash: object) -> dict[str, Any]:
+    """The verdict stored under a proposal's evidence hash, for display beside the hash.
+
+    ``found`` is false when there is none, or when the stored document no longer hashes to it:
+    the page then warns that nothing backs the proposal."""
+    if not isinstance(evidence_hash, str) or not evidence_hash:
+        return {"found": False, "problem": "the proposal names no evidence hash"}
+    try:
+        recorded = store.verdict(evidence_hash)
+    except StoreError as exc:
+        return {"found": False, "problem": exc.user_message}
+    if recorded is None:
+        return {"found": False, "problem": f"no verdict with evidence hash {evidence_hash} in the store"}
+    return {"found": True, **recorded.summary()}
+
+
 def proposal_json(store: Store, proposal_id: str, state: str, body: Mapping[str, Any]) -> dict[str, Any]:
     signed: list[str] = []
     rejected: list[str] = []
@@ -205,6 +221,8 @@ def proposal_json(store: Store, proposal_id: str, state: str, body: Mapping[str,
         "component": body.get("component"),
         "description": body.get("description", ""),
         "evidence_hash": body.get("evidence_hash"),
+        "verdict": verdict_json(store, body.get("evidence_hash")),
+        "implementation_codehash": body.get("implementation_codehash"),
         "chain_id": body.get("chain_id"),
         "safe": body.get("safe"),
         "safe_txs": list(body.get("safe_txs", [])),

@@ -356,3 +356,40 @@ def test_the_same_read_models_on_postgresql(db: tuple[str, seed_mod.Seeded]) -> 
     assert [e["kind"] for e in detail["timeline"]] == [e["kind"] for e in reference["timeline"]]
     assert all(e["offset_ms"] >= 0 for e in detail["timeline"])
     assert detail["steps"][1]["diff"] == reference["steps"][1]["diff"] == seed_mod.DIFF
+
+
+# -- the verdict beside the evidence hash (#16.4) --------------------------------------------------
+
+
+def test_proposal_shows_its_verdict_or_warns_loudly_when_there_is_none(
+    fresh: tuple[str, seed_mod.Seeded],
+) -> None:
+    url, seeded = fresh
+    store = Store(url)
+    failed_doc = {
+        "format": "bulwark.verify.evidence/1",
+        "pass": False,
+        "candidate": {"contract": "src/Pool.sol:Pool", "runtime_code_sha256": "0x" + "ab" * 32},
+        "reasons": [
+            {"code": "attack-succeeds", "message": "the attack still drains the pool", "fatal": True}
+        ],
+    }
+    failed = store.put_evidence(failed_doc)
+    body = seed_mod.proposal_body("prop-failed", None, 10)
+    store.put_artifact("prop-failed", "proposal", {**body, "evidence_hash": failed}, state="pending")
+    store.close()
+    client = TestClient(create_app(url, metrics=Metrics()))
+
+    # The seeded proposal names a hash with no stored verdict behind it: a loud warning.
+    missing = client.get(f"/api/proposals/{seeded.pending_proposal}").json()["verdict"]
+    assert missing["found"] is False and "no verdict with evidence hash" in missing["problem"]
+    page = client.get(f"/proposals/{seeded.pending_proposal}").text
+    assert 'id="verdict-missing"' in page and "do not sign" in page
+
+    shown = client.get("/api/proposals/prop-failed").json()["verdict"]
+    assert shown["found"] is True and shown["passed"] is False
+    assert shown["reasons"] == ["the attack still drains the pool"]
+    assert shown["candidate_runtime_sha256"] == "0x" + "ab" * 32
+    page = client.get("/proposals/prop-failed").text
+    assert 'id="verdict-state">FAILED' in page and "the attack still drains the pool" in page
+    assert "0x" + "ab" * 32 in page
