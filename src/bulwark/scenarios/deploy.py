@@ -44,6 +44,7 @@ from bulwark.scenarios.protocol import (
     DemoProtocol,
     Deployed,
     ImplSpec,
+    SafeGoverned,
 )
 from bulwark.toolchain.artifacts import CompileResult, ContractArtifact
 from bulwark.toolchain.solc import Compiler
@@ -464,13 +465,13 @@ def _signing_actors(signers: Sequence[Actor | str]) -> list[str]:
     return [s.private_key if isinstance(s, Actor) else s for s in signers]
 
 
-async def safe_nonce(client: ChainClient, protocol: DemoProtocol) -> int:
+async def safe_nonce(client: ChainClient, protocol: SafeGoverned) -> int:
     return int(await ChainOps(client).call(protocol.safe.address, protocol.safe.abi, "nonce"))
 
 
 async def exec_via_safe(
     client: ChainClient,
-    protocol: DemoProtocol,
+    protocol: SafeGoverned,
     to: str,
     data: bytes,
     signers: Sequence[Actor | str],
@@ -506,11 +507,9 @@ async def exec_via_safe(
     )
 
 
-def _error_abi(protocol: DemoProtocol) -> list[Mapping[str, Any]]:
+def _error_abi(protocol: SafeGoverned) -> list[Mapping[str, Any]]:
     """Every custom error the protocol's contracts can raise, to decode bubbled-up reverts."""
-    abis = [c.abi for c in protocol.components.values()]
-    abis += [d.abi for d in (*protocol.tokens.values(), protocol.timelock, protocol.guardian, protocol.safe)]
-    return [e for abi in abis for e in abi if e.get("type") == "error"]
+    return [e for abi in protocol.abis() for e in abi if e.get("type") == "error"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,7 +531,7 @@ class TimelockOp:
 
 async def schedule_via_safe(
     client: ChainClient,
-    protocol: DemoProtocol,
+    protocol: SafeGoverned,
     target: str,
     data: bytes,
     signers: Sequence[Actor | str],
@@ -553,7 +552,7 @@ async def schedule_via_safe(
 
 
 async def execute_via_safe(
-    client: ChainClient, protocol: DemoProtocol, op: TimelockOp, signers: Sequence[Actor | str]
+    client: ChainClient, protocol: SafeGoverned, op: TimelockOp, signers: Sequence[Actor | str]
 ) -> Receipt:
     """Safe -> TimelockController.execute(...) of a scheduled, ready operation."""
     call = encode_call(protocol.timelock.abi, "execute", *op.execute_args())
@@ -562,7 +561,7 @@ async def execute_via_safe(
 
 async def govern_via_safe(
     client: ChainClient,
-    protocol: DemoProtocol,
+    protocol: SafeGoverned,
     target: str,
     data: bytes,
     signers: Sequence[Actor | str],

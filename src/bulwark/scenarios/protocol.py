@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bulwark.domain import Address
 from bulwark.errors import ScenarioError
@@ -57,6 +57,25 @@ class Deployed:
     contract_name: str
     address: Address
     abi: Abi = field(repr=False)
+
+
+class SafeGoverned(Protocol):
+    """What the Safe -> timelock helpers of :mod:`bulwark.scenarios.deploy` need of a deployment:
+    the demo protocol, or another reference protocol governed the same way."""
+
+    @property
+    def chain_id(self) -> int: ...
+    @property
+    def safe(self) -> Deployed: ...
+    @property
+    def timelock(self) -> Deployed: ...
+    @property
+    def timelock_delay(self) -> int: ...
+    @property
+    def safe_owners(self) -> tuple[Actor, ...]: ...
+    def abis(self) -> Iterator[Abi]:
+        """Every ABI of the deployment (to decode a revert bubbling up through the Safe)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +146,9 @@ class DemoProtocol:
     @property
     def actors(self) -> tuple[Actor, ...]:
         return (self.deployer, *self.safe_owners, self.sentinel, self.feeder, *self.users, *self.spare)
+
+    def abis(self) -> Iterator[Abi]:
+        for comp in self.components.values():
+            yield comp.abi
+        for d in (*self.tokens.values(), self.timelock, self.guardian, self.safe):
+            yield d.abi
