@@ -20,7 +20,6 @@ from typing import Any, Literal
 
 from bulwark.app.protect import Detection, scenario_monitor
 from bulwark.chain import ChainClient, Signer, run
-from bulwark.chain.keys import load_signer
 from bulwark.chain.mempool import BatchRpc, MempoolWatcher, PendingTx
 from bulwark.chain.relayer import GWEI, Relayer, RelayerPolicy
 from bulwark.config import BulwarkConfig
@@ -182,16 +181,11 @@ async def run_contain_async(
     policy: ResponsePolicy = DEFAULT_POLICY,
     store: Store | None = None,
     then: AfterContainment | None = None,
-    on_prepared: Callable[[ScenarioContext], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
     """Run ``scenario`` under containment; ``then`` continues the incident (``--protect full``)
-    on the same chain once the attack window has closed, and adds its keys to the result.
-    ``on_prepared`` sees the deployed world before anything is watched or sent (so that what a
-    restart needs is recorded before a pause can open an incident)."""
+    on the same chain once the attack window has closed, and adds its keys to the result."""
     started = time.perf_counter()
     ctx, attack, impl_label = await prepare_scenario(scenario, options, client, node.accounts, compiler)
-    if on_prepared is not None:
-        await on_prepared(ctx)
     traffic = BenignTraffic(
         client, ctx.protocol, compiler, seed=options.seed, exclude=scenario.benign_exclude
     )
@@ -378,7 +372,7 @@ def responder_from_config(
     if config.responses is None:
         raise ConfigError("no `responses` section: nothing says how to contain findings")
     resp = config.responses
-    signer = load_signer(resp.sentinel_key, password_ref=resp.sentinel_password, base_dir=config.base_dir)
+    signer = Signer(resp.sentinel_key.private_key(resp.sentinel_password))
     relayer = Relayer(client, signer, RelayerPolicy(max_fee_cap=resp.max_fee_gwei * GWEI))
     return Responder(
         relayer,

@@ -33,11 +33,10 @@ from pydantic import ValidationError
 from bulwark.app.contain import policy_from_config, protected_sets_from_config
 from bulwark.app.full import _materialise, demo_policy
 from bulwark.chain import ChainClient, Signer, TxRequest, encode_call
-from bulwark.chain.keys import load_signer
 from bulwark.chain.relayer import GWEI, Relayer, RelayerPolicy
 from bulwark.config import BulwarkConfig
 from bulwark.config.intel import ConsensusConfig, IntelConfig
-from bulwark.config.secrets import SecretRef
+from bulwark.config.secrets import BASE_DIR_CONTEXT
 from bulwark.detect.base import Detector
 from bulwark.detect.builtins.indicators import IndicatorMatch, IndicatorParams
 from bulwark.detect.builtins.intel_fingerprint import ExploitFingerprint, FingerprintParams
@@ -450,7 +449,7 @@ def load_intel_config(path: Path) -> IntelConfig:
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: no `intel:` section")
     try:
-        return IntelConfig.model_validate(section)
+        return IntelConfig.model_validate(section, context={BASE_DIR_CONTEXT: path.parent.resolve()})
     except ValidationError as exc:
         lines = [f"intel.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)]
         raise ConfigError(f"{path}: " + "; ".join(lines)) from None
@@ -463,7 +462,7 @@ def feeds_from_config(config: IntelConfig, base_dir: Path) -> dict[str, FileFeed
             out[name] = FileFeed(f.file if f.file.is_absolute() else base_dir / f.file)
         else:
             assert f.taxii is not None and f.collection is not None
-            password = SecretRef(f.password, base_dir).resolve() if f.password else None
+            password = f.password.anchored(base_dir).resolve() if f.password else None
             out[name] = TaxiiFeed(f.taxii, f.collection, f.user, password)
     return out
 
@@ -565,7 +564,7 @@ class ConsensusSettings:
 
     @classmethod
     def from_config(cls, config: ConsensusConfig, base_dir: Path) -> ConsensusSettings:
-        secret = SecretRef(config.channel_secret, base_dir).resolve().encode()
+        secret = config.channel_secret.anchored(base_dir).resolve().encode()
         return cls(config.threshold, config.peers, secret, config.timeout_s, config.deadline_s)
 
 
@@ -782,9 +781,7 @@ class Subscriptions:
         targets: dict[tuple[str, str], tuple[UpgradeTarget, str]] = {}
         intel = config.intel
         if intel.preempt_key is not None and not problems:
-            deployer = load_signer(
-                intel.preempt_key, password_ref=intel.preempt_password, base_dir=config.base_dir
-            )
+            deployer = Signer(intel.preempt_key.private_key(intel.preempt_password))
             for i, own in enumerate(intel.own_code):
                 pcfg = config.policies.get(own.protocol)
                 proto = config.protocols[own.protocol]
@@ -885,7 +882,7 @@ async def consensus_responder_from_config(
     if config.responses is None or config.intel is None or config.intel.consensus is None:
         raise ConfigError("consensus mode needs both `responses` and `intel.consensus`")
     resp = config.responses
-    signer = load_signer(resp.sentinel_key, password_ref=resp.sentinel_password, base_dir=config.base_dir)
+    signer = Signer(resp.sentinel_key.private_key(resp.sentinel_password))
     relayer = Relayer(client, signer, RelayerPolicy(max_fee_cap=resp.max_fee_gwei * GWEI))
     await relayer.start()
     return ConsensusResponder(

@@ -9,7 +9,6 @@ from typing import Any
 
 from bulwark.config import BulwarkConfig
 from bulwark.config.notify import EmailNotify, SlackNotify, WebhookNotify
-from bulwark.config.secrets import SecretRef
 from bulwark.detect.service import Output, Raised
 from bulwark.domain import Finding, Severity
 from bulwark.flow import FlowEvent
@@ -33,16 +32,12 @@ def notifier_from_config(config: BulwarkConfig) -> Notifier | None:
         return None
     routes = []
     for name, spec in config.notifications.items():
-
-        def secret(ref: str) -> str:
-            return SecretRef(ref, config.base_dir).resolve()
-
         channel: Channel
         if isinstance(spec, WebhookNotify):
-            channel = WebhookChannel(name, secret(spec.url), secret(spec.secret) if spec.secret else None)
+            channel = WebhookChannel(name, spec.url.resolve(), spec.secret.resolve() if spec.secret else None)
         elif isinstance(spec, SlackNotify):
             kind = SlackChannel if spec.kind == "slack" else DiscordChannel
-            channel = kind(name, secret(spec.url))
+            channel = kind(name, spec.url.resolve())
         else:
             assert isinstance(spec, EmailNotify)
             channel = EmailChannel(
@@ -52,7 +47,7 @@ def notifier_from_config(config: BulwarkConfig) -> Notifier | None:
                 spec.sender,
                 spec.recipients,
                 username=spec.username,
-                password=secret(spec.password) if spec.password else None,
+                password=spec.password.resolve() if spec.password else None,
                 security=spec.security,
             )
         routes.append(

@@ -27,7 +27,9 @@ def register(app: typer.Typer) -> None:
     def publish(
         incident_id: str = typer.Argument(..., help="The incident to learn from."),
         db: str | None = DB_OPTION,
-        key: str | None = typer.Option(None, "--key", help="Publisher key: env:NAME or keystore:PATH."),
+        key: str | None = typer.Option(
+            None, "--key", help="Publisher key: env:NAME, file:PATH or keystore:PATH."
+        ),
         password: str | None = typer.Option(
             None, "--password", help="Keystore password: env:NAME|file:PATH."
         ),
@@ -54,8 +56,8 @@ def register(app: typer.Typer) -> None:
             publish_incident,
             vulnerable_code,
         )
-        from bulwark.chain import ChainClient, run
-        from bulwark.chain.keys import load_signer
+        from bulwark.chain import ChainClient, Signer, run
+        from bulwark.config.secrets import KEY_SCHEMES, parse_reference
         from bulwark.domain import VulnClass
         from bulwark.errors import UsageError
         from bulwark.intel.feeds import FileFeed, TaxiiFeed
@@ -65,12 +67,19 @@ def register(app: typer.Typer) -> None:
 
         cfg = load_intel_config(config) if config is not None else None
         base = config.parent if config is not None else Path(".")
-        key_ref = key or (cfg.publisher_key if cfg else None)
+        key_ref = (
+            parse_reference(key, field="--key", schemes=KEY_SCHEMES, base_dir=Path.cwd())
+            if key
+            else (cfg.publisher_key if cfg else None)
+        )
         if key_ref is None:
             raise UsageError("no publisher key: give --key env:NAME|keystore:PATH or intel.publisher_key")
-        signer = load_signer(
-            key_ref, password_ref=password or (cfg.publisher_password if cfg else None), base_dir=base
+        password_ref = (
+            parse_reference(password, field="--password", base_dir=Path.cwd())
+            if password
+            else (cfg.publisher_password.anchored(base) if cfg and cfg.publisher_password else None)
         )
+        signer = Signer(key_ref.anchored(base).private_key(password_ref))
         feed: FileFeed | TaxiiFeed
         if out is not None and taxii is not None:
             raise UsageError("--out and --taxii are exclusive")

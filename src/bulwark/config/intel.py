@@ -26,11 +26,10 @@ from typing import Annotated, Any
 from eth_utils.address import is_address, is_checksum_address, to_checksum_address
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from bulwark.config.secrets import KeyRef, Secret, SecretRef, keystore_problems
 from bulwark.domain import Address
 
 __all__ = ["ConsensusConfig", "FeedConfig", "IntelConfig", "OwnCodeConfig"]
-
-_REF_PATTERN = r"^(env|file):.+"
 
 
 def _address(value: Any) -> Address:
@@ -53,7 +52,7 @@ class FeedConfig(_Strict):
     taxii: str | None = Field(default=None, pattern=r"^https?://")
     collection: str | None = None
     user: str | None = None
-    password: str | None = Field(default=None, pattern=_REF_PATTERN)
+    password: Secret | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> FeedConfig:
@@ -67,7 +66,7 @@ class FeedConfig(_Strict):
 class ConsensusConfig(_Strict):
     threshold: int = Field(ge=1)
     peers: tuple[str, ...] = Field(min_length=1)
-    channel_secret: str = Field(pattern=_REF_PATTERN)
+    channel_secret: Secret
     timeout_s: float = Field(default=2.0, gt=0)
     deadline_s: int = Field(default=300, ge=10)
 
@@ -93,8 +92,8 @@ class OwnCodeConfig(_Strict):
 class IntelConfig(_Strict):
     publishers: tuple[Annotated[Address, BeforeValidator(_address)], ...] = ()
     feeds: dict[str, FeedConfig] = Field(default_factory=dict)
-    publisher_key: str | None = Field(default=None, pattern=r"^(env|keystore):.+")
-    publisher_password: str | None = Field(default=None, pattern=_REF_PATTERN)
+    publisher_key: KeyRef | None = None
+    publisher_password: Secret | None = None
     publisher_name: str = "bulwark"
     publish_to: str | None = None
     ttl_days: int = Field(default=30, ge=1, le=365)
@@ -103,8 +102,8 @@ class IntelConfig(_Strict):
     own_code: tuple[OwnCodeConfig, ...] = ()
     # With a key (the deployer of patched implementations): a match of own_code becomes a
     # verified upgrade proposal through policies.<protocol>, pending for its signers.
-    preempt_key: str | None = Field(default=None, pattern=r"^(env|keystore):.+")
-    preempt_password: str | None = Field(default=None, pattern=_REF_PATTERN)
+    preempt_key: KeyRef | None = None
+    preempt_password: Secret | None = None
 
     @model_validator(mode="after")
     def _links(self) -> IntelConfig:
@@ -114,15 +113,16 @@ class IntelConfig(_Strict):
             raise ValueError(
                 f"publish_to {self.publish_to!r} is not one of the feeds ({', '.join(self.feeds)})"
             )
+        keystore_problems(self, ("publisher", "preempt"))
         return self
 
-    def secret_refs(self) -> dict[str, str]:
-        """``env:``/``file:`` references by location (keys and keystores are checked by their loaders)."""
+    def secret_refs(self) -> dict[str, SecretRef]:
+        """Every reference (keys included) by its location in the section."""
         out = {f"feeds.{n}.password": f.password for n, f in self.feeds.items() if f.password}
-        if self.publisher_password:
-            out["publisher_password"] = self.publisher_password
-        if self.preempt_password:
-            out["preempt_password"] = self.preempt_password
+        for name in ("publisher_key", "publisher_password", "preempt_key", "preempt_password"):
+            ref = getattr(self, name)
+            if ref is not None:
+                out[name] = ref
         if self.consensus is not None:
             out["consensus.channel_secret"] = self.consensus.channel_secret
         return out

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from bulwark.config.checks import cross_references
 from bulwark.config.models import BulwarkConfig
+from bulwark.config.secrets import BASE_DIR_CONTEXT
 from bulwark.errors import ConfigError
 
 
@@ -79,13 +80,15 @@ def parse_config(text: str, *, path: Path, base_dir: Path | None = None) -> Bulw
         raise ConfigProblems(path, ["(top level): expected a mapping with networks, protocols, monitors"])
     problems: list[str] = []
     config: BulwarkConfig | None = None
+    anchor = (base_dir if base_dir is not None else path.parent).resolve()
     try:
-        config = BulwarkConfig.model_validate(raw)
+        # Relative file:/keystore: references are anchored to the configuration file's folder.
+        config = BulwarkConfig.model_validate(raw, context={BASE_DIR_CONTEXT: anchor})
     except ValidationError as exc:
         problems += _schema_problems(exc)
     problems += cross_references(raw)
     if config is not None:
-        config._base_dir = (base_dir if base_dir is not None else path.parent).resolve()
+        config._base_dir = anchor
         problems += _file_problems(config)
     if problems or config is None:
         raise ConfigProblems(path, problems)

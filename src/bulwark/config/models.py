@@ -13,14 +13,22 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from eth_utils.address import is_address, is_checksum_address, to_checksum_address
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from bulwark.config.intel import IntelConfig
 from bulwark.config.invariants import InvariantConfig
 from bulwark.config.notify import NotifyChannel
 from bulwark.config.policy import PolicyConfig
 from bulwark.config.remedy import RemedyConfig
-from bulwark.config.secrets import SecretRef
+from bulwark.config.secrets import KeyRef, Secret, SecretRef, UrlOrRef, keystore_problems
 from bulwark.domain import Address, Confidence, Severity, VulnClass
 from bulwark.domain.verify import Invariant
 
@@ -74,8 +82,8 @@ class NetworkConfig(_Strict):
     """An RPC endpoint. URLs may be literal or secret references (they often embed API keys)."""
 
     chain_id: int | None = Field(default=None, ge=1)
-    rpc_http: SecretRef
-    rpc_ws: SecretRef | None = None
+    rpc_http: UrlOrRef
+    rpc_ws: UrlOrRef | None = None
     confirmations: int = Field(default=1, ge=0, le=256)
     max_past_blocks: int = Field(default=256, ge=1, le=100_000)
     poll_interval_s: float = Field(default=1.0, gt=0, le=3600)
@@ -216,12 +224,17 @@ class ResponsesConfig(_Strict):
     """Containment: who signs (a key reference, never the key), which guardian acts for each
     protocol, and the policy mapping findings to actions (none given: the built-in policy)."""
 
-    sentinel_key: str = Field(pattern=r"^(env|keystore):.+")
-    sentinel_password: str | None = Field(default=None, pattern=r"^(env|file):.+")
+    sentinel_key: KeyRef  # env:NAME, file:PATH or keystore:PATH (+ sentinel_password)
+    sentinel_password: Secret | None = None
     guardians: dict[str, AddressField] = Field(min_length=1)
     rules: tuple[ResponseRuleConfig, ...] = ()
     presign: bool = True
     max_fee_gwei: int = Field(default=10_000, ge=1)
+
+    @model_validator(mode="after")
+    def _keystore_password(self) -> ResponsesConfig:
+        keystore_problems(self, ("sentinel",))
+        return self
 
 
 class BulwarkConfig(_Strict):
@@ -234,7 +247,7 @@ class BulwarkConfig(_Strict):
     policies: dict[str, PolicyConfig] = Field(default_factory=dict)
     # Where findings and the head watcher's checkpoints are kept (``env:NAME``/``file:PATH`` or a
     # literal URL); none given: findings go to SQLite and checkpoints to JSON files in --state-dir.
-    database_url: SecretRef | None = None
+    database_url: UrlOrRef | None = None
     # Threat intelligence and k-of-n consensus (bulwark.config.intel): trusted publishers, feeds.
     intel: IntelConfig | None = None
     # protocol name -> remediation by state (bulwark.config.remedy): setters, preferences.
@@ -259,18 +272,24 @@ class BulwarkConfig(_Strict):
         """Every secret-bearing value by its location in the file (with file paths anchored)."""
         out: dict[str, SecretRef] = {}
         for name, net in self.networks.items():
-            out[f"networks.{name}.rpc_http"] = SecretRef(net.rpc_http.reference, self._base_dir)
+            out[f"networks.{name}.rpc_http"] = net.rpc_http
             if net.rpc_ws is not None:
-                out[f"networks.{name}.rpc_ws"] = SecretRef(net.rpc_ws.reference, self._base_dir)
+                out[f"networks.{name}.rpc_ws"] = net.rpc_ws
         if self.database_url is not None:
-            out["database_url"] = SecretRef(self.database_url.reference, self._base_dir)
+            out["database_url"] = self.database_url
+        if self.responses is not None:
+            out["responses.sentinel_key"] = self.responses.sentinel_key
+            if self.responses.sentinel_password is not None:
+                out["responses.sentinel_password"] = self.responses.sentinel_password
         if self.intel is not None:
             for loc, ref in self.intel.secret_refs().items():
-                out[f"intel.{loc}"] = SecretRef(ref, self._base_dir)
+                out[f"intel.{loc}"] = ref
         for cname, channel in self.notifications.items():
             for loc, ref in channel.secret_refs().items():
-                out[f"notifications.{cname}.{loc}"] = SecretRef(ref, self._base_dir)
-        return out
+                out[f"notifications.{cname}.{loc}"] = ref
+        # Anchored here too: a model built without parse_config's context still reads files
+        # relative to the configuration file.
+        return {loc: ref.anchored(self._base_dir) for loc, ref in out.items()}
 
     def secret(self, location: str) -> SecretRef:
         return self.secrets()[location]

@@ -6,7 +6,8 @@
       oncall:      {kind: email, host: smtp.example.org, port: 587, sender: bulwark@example.org,
                     recipients: [oncall@example.org], username: bulwark, password: env:SMTP_PASSWORD}
 
-URLs, secrets and passwords are references (``env:``/``file:``), resolved only when sending starts.
+URLs, secrets and passwords are references (``env:``/``file:``; an inline value is refused),
+resolved only when sending starts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bulwark.config.secrets import Secret, SecretRef
 from bulwark.domain import Severity
 
 _SEVERITIES = Literal["info", "low", "medium", "high", "critical"]
@@ -32,24 +34,24 @@ class _Channel(BaseModel):
     def severity(self) -> Severity:
         return Severity.parse(self.min_severity)
 
-    def secret_refs(self) -> dict[str, str]:
+    def secret_refs(self) -> dict[str, SecretRef]:
         return {}
 
 
 class WebhookNotify(_Channel):
     kind: Literal["webhook"]
-    url: str
-    secret: str | None = None  # HMAC-SHA256 key for the X-Bulwark-Signature header
+    url: Secret
+    secret: Secret | None = None  # HMAC-SHA256 key for the X-Bulwark-Signature header
 
-    def secret_refs(self) -> dict[str, str]:
+    def secret_refs(self) -> dict[str, SecretRef]:
         return {"url": self.url, **({"secret": self.secret} if self.secret else {})}
 
 
 class SlackNotify(_Channel):
     kind: Literal["slack", "discord"]
-    url: str
+    url: Secret  # the webhook URL carries its token
 
-    def secret_refs(self) -> dict[str, str]:
+    def secret_refs(self) -> dict[str, SecretRef]:
         return {"url": self.url}
 
 
@@ -60,10 +62,10 @@ class EmailNotify(_Channel):
     sender: str
     recipients: tuple[str, ...] = Field(min_length=1)
     username: str | None = None
-    password: str | None = None
+    password: Secret | None = None
     security: Literal["starttls", "tls", "none"] = "starttls"
 
-    def secret_refs(self) -> dict[str, str]:
+    def secret_refs(self) -> dict[str, SecretRef]:
         return {"password": self.password} if self.password else {}
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 
 from eth_utils.address import to_checksum_address
 
-from bulwark.chain import ChainClient, TxRequest
-from bulwark.chain.keys import load_signer
+from bulwark.chain import ChainClient, Signer, TxRequest
+from bulwark.config.secrets import KEY_SCHEMES, parse_reference
 from bulwark.domain import Address, Severity
 from bulwark.errors import BulwarkError
 from bulwark.intel.consensus import PauseRequest, PeerServer
@@ -29,10 +28,8 @@ def _word(address: str) -> bytes:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    signer = load_signer(args.key)
-    secret = os.environ.get(args.secret_env, "").encode()
-    if not secret:
-        raise BulwarkError(f"consensus secret: environment variable {args.secret_env} is empty")
+    signer = Signer(parse_reference(args.key, field="--key", schemes=KEY_SCHEMES).private_key())
+    secret = parse_reference(f"env:{args.secret_env}", field="--secret-env").resolve().encode()
     min_severity = Severity.parse(args.min_severity)
     client = ChainClient(args.rpc)
     guardian = Address(to_checksum_address(args.guardian))
@@ -58,7 +55,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bulwark.intel.peer")
-    p.add_argument("--key", required=True, help="sentinel key reference (env:NAME or keystore:PATH)")
+    p.add_argument("--key", required=True, help="sentinel key reference (env:NAME or file:PATH)")
     p.add_argument("--secret-env", required=True, help="environment variable holding the channel secret")
     p.add_argument("--rpc", required=True)
     p.add_argument("--guardian", required=True)
