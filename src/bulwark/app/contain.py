@@ -181,11 +181,16 @@ async def run_contain_async(
     policy: ResponsePolicy = DEFAULT_POLICY,
     store: Store | None = None,
     then: AfterContainment | None = None,
+    on_prepared: Callable[[ScenarioContext], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
     """Run ``scenario`` under containment; ``then`` continues the incident (``--protect full``)
-    on the same chain once the attack window has closed, and adds its keys to the result."""
+    on the same chain once the attack window has closed, and adds its keys to the result.
+    ``on_prepared`` sees the deployed world before anything is watched or sent (so that what a
+    restart needs is recorded before a pause can open an incident)."""
     started = time.perf_counter()
     ctx, attack, impl_label = await prepare_scenario(scenario, options, client, node.accounts, compiler)
+    if on_prepared is not None:
+        await on_prepared(ctx)
     traffic = BenignTraffic(
         client, ctx.protocol, compiler, seed=options.seed, exclude=scenario.benign_exclude
     )

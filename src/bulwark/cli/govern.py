@@ -21,6 +21,9 @@ KEY_OPTION = typer.Option(
 )
 PASSWORD_OPTION = typer.Option(None, "--password", help="Keystore password reference: env:NAME or file:PATH.")
 RPC_OPTION = typer.Option(None, "--rpc", help="JSON-RPC URL (default: $BULWARK_RPC_URL).", show_default=False)
+EVIDENCE_OPTION = typer.Option(
+    None, "--evidence", help="Evidence file written by `bulwark verify --evidence-out` (re-hashed)."
+)
 CONFIG_OPTION = typer.Option(Path("bulwark.yaml"), "--config", "-c", help="Configuration file.")
 
 
@@ -99,13 +102,29 @@ def _policy(config: Path, protocol: str) -> tuple[Any, Any, str]:
     return pol, pcfg, cfg.networks[proto.network].rpc_http.resolve()
 
 
+def _evidence_file(path: Path) -> dict[str, Any]:
+    """An evidence document from a file; its hash is recomputed when it is stored."""
+    from bulwark.errors import UsageError
+
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the evidence file {path}: {exc}") from None
+    if not isinstance(doc, dict) or "pass" not in doc:
+        raise UsageError(f"{path} is not an evidence document (write one with bulwark verify --evidence-out)")
+    return doc
+
+
 def register(app: typer.Typer) -> None:
     @app.command("propose")
     def propose(
         protocol: str = typer.Option(..., "--protocol", help="Protocol name in the configuration."),
         component: str = typer.Option(..., "--component", help="The proxy to upgrade (a policy proxy name)."),
         implementation: str = typer.Option(..., "--implementation", help="Deployed, verified impl."),
-        evidence_hash: str = typer.Option(..., "--evidence-hash", help="The verdict's evidence hash."),
+        evidence_hash: str | None = typer.Option(
+            None, "--evidence-hash", help="Evidence hash of a verdict in the store (or of --evidence)."
+        ),
+        evidence: Path | None = EVIDENCE_OPTION,
         severity: str | None = typer.Option(None, "--severity", help="Incident severity (picks the rule)."),
         incident: str | None = typer.Option(None, "--incident", help="Incident id to attach it to."),
         unpause_after: bool = typer.Option(False, "--unpause-after", help="Also propose the unpause."),
@@ -116,23 +135,38 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check the policy against the chain, then store the upgrade proposal (and its unpause)."""
         from bulwark.domain import Severity
+        from bulwark.errors import UsageError
         from bulwark.govern import check_policy, propose_unpause, propose_upgrade
 
         pol, _, url = _policy(config, protocol)
+        document = _evidence_file(evidence) if evidence is not None else None
+        if document is None and evidence_hash is None:
+            raise UsageError(
+                "give --evidence FILE (from bulwark verify) or --evidence-hash of a stored verdict"
+            )
 
         @dataclass(frozen=True)
-        class _Verdict:
+        class _Reference:
+            """Names the evidence; propose_upgrade trusts only the stored document."""
+
             passed: bool
             evidence_hash: str
 
         async def body(client: Any, store: Any) -> list[Any]:
             await check_policy(client, pol)
+            ref = evidence_hash
+            if document is not None:
+                stored = store.put_evidence(document, incident_id=incident)
+                if ref is not None and ref.lower() != stored:
+                    raise UsageError(f"{evidence} hashes to {stored}, not to --evidence-hash {ref}")
+                ref = stored
+            assert ref is not None
             sev = Severity.parse(severity) if severity else None
             up = await propose_upgrade(
                 client,
                 store,
                 pol,
-                _Verdict(True, evidence_hash),
+                _Reference(True, ref),
                 component=component,
                 implementation=implementation,
                 severity=sev,
