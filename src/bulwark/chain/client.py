@@ -111,7 +111,7 @@ class Outage:
         if self.since is None:
             return False
         down, self.since = self.clock() - self.since, None
-        log.info(f"rpc reachable again after {down:.1f}s", endpoint=self.endpoint)
+        log.warning(f"rpc reachable again after {down:.1f}s", endpoint=self.endpoint)
         return True
 
 

@@ -310,17 +310,19 @@ class HeadWatcher:
                 break
         resume = ancestor if ancestor is not None else -1
         kind: Literal["reorg", "reset"] = "reorg" if ancestor is not None else "reset"
+        orphans = sorted((n for n in self._recent if n > resume), reverse=True)
         log.warning(
             f"chain {kind}: the node's chain went back; following it",
             last_processed=self._last,
             resume_after=resume,
             head=head,
+            orphaned=len(orphans),
         )
         yield ChainRewound(kind, self._last, resume, head)
-        for number in sorted((n for n in self._recent if n > resume), reverse=True):
+        for number in orphans:
             old = self._recent.pop(number)
             if _known(old):
-                log.warning("reorg: block orphaned", number=number, hash=old)
+                log.debug("block orphaned", number=number, hash=old)
                 yield BlockOrphaned(number, old)
         self._last = resume
         self._save()

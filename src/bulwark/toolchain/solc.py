@@ -61,7 +61,9 @@ __all__ = [
     "resolve_version",
 ]
 
-Outputs = Literal["all", "minimal"]
+# "interface": ABI, selectors and storage layout only (no code generation: the fast way to check
+# that an edited source still compiles to the same interface); "frontend": that plus the AST.
+Outputs = Literal["all", "minimal", "interface", "frontend"]
 
 DEFAULT_REMAPPINGS: tuple[str, ...] = (
     "@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/",
@@ -94,6 +96,11 @@ def output_selection(version: str, outputs: Outputs = "all") -> JsonDict:
     if outputs == "minimal":
         per_contract = ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.methodIdentifiers"]
         return {"*": {"*": per_contract, "": ["ast"]}}
+    if outputs in ("interface", "frontend"):
+        per_contract = ["abi", "evm.methodIdentifiers"]
+        if _vkey(version) >= (0, 5, 13):
+            per_contract.append("storageLayout")
+        return {"*": {"*": per_contract, "": ["ast"] if outputs == "frontend" else []}}
     per_contract = [
         "abi",
         "metadata",
