@@ -233,7 +233,7 @@ class FixContext:
         """How strongly ``other``'s guard is evidence for ``fn``'s: it calls fn, shares its state,
         or is the same kind of function (a configuration setter, or an operation)."""
         program = self.program
-        if fn is not None and any(c.id == fn.id for c in program.closure(other)):
+        if fn is not None and program.reaches(other, fn.id):
             return 4.0
         weight = 2.0 if target_writes & program.writes(other) else 1.0
         if fn is not None and _is_setter(fn.name) == _is_setter(other.name):
@@ -281,7 +281,13 @@ class FixContext:
         return True  # functions, errors, events, contracts
 
     def gating_modifiers(self, contract: Contract) -> dict[str, Any]:
-        """Modifiers of the contract that check the caller's identity."""
+        """Modifiers of the contract that check the caller's identity (once per contract)."""
+        key = ("gating-modifiers", contract.id)
+        if key not in self.program.memo:
+            self.program.memo[key] = self._gating_modifiers(contract)
+        return dict(self.program.memo[key])
+
+    def _gating_modifiers(self, contract: Contract) -> dict[str, Any]:
         from bulwark.patch.solast import _gates_on_sender
 
         out = {}
@@ -294,7 +300,14 @@ class FixContext:
         return out
 
     def owner_variable(self, contract: Contract) -> str | None:
-        """An address state variable compared with msg.sender somewhere (or named like an owner)."""
+        """An address state variable compared with msg.sender somewhere (or named like an owner);
+        a walk of every function, so once per contract."""
+        key = ("owner-variable", contract.id)
+        if key not in self.program.memo:
+            self.program.memo[key] = self._owner_variable(contract)
+        return self.program.memo[key]  # type: ignore[no-any-return]
+
+    def _owner_variable(self, contract: Contract) -> str | None:
         compared: Counter[str] = Counter()
         addr_vars = {
             int(v["id"]): str(v["name"])

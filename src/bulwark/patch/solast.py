@@ -350,11 +350,22 @@ class Contract:
             out.extend(c.own("VariableDeclaration"))
         return out
 
+    @cached_property
+    def _by_name(self) -> dict[str, Function]:
+        """Name and signature -> the first visible function (most derived), built once: a lookup
+        per internal call must not scan every function (quadratic on large contracts)."""
+        out: dict[str, Function] = {}
+        for f in self.all_functions:
+            if f.name:
+                out.setdefault(f.name, f)
+                out.setdefault(f.signature, f)
+        return out
+
     def function(self, name: str) -> Function | None:
         """By name or signature; ``fallback`` and ``receive`` (unnamed before 0.6) by kind."""
-        for f in self.all_functions:
-            if f.name and name in (f.name, f.signature):
-                return f
+        found = self._by_name.get(name)
+        if found is not None:
+            return found
         if name in ("fallback", "receive"):
             return next((f for f in self.all_functions if not f.name and f.kind == name), None)
         return None
@@ -396,6 +407,14 @@ class Program:
                             self.contract_of_node[int(sub["id"])] = contract
         self._fn_cache: dict[int, Function] = {}
         self._mod_cache: dict[int, Modifier] = {}
+        # per-function facts, computed once: the checks ask them of every function many times
+        self._closure: dict[int, list[Function | Modifier]] = {}
+        self._writes: dict[int, frozenset[int]] = {}
+        self._reads: dict[int, frozenset[int]] = {}
+        self._gates: dict[int, bool] = {}
+        self._callers: dict[int, set[int]] | None = None
+        # facts a check or template derives from the whole contract, keyed by what they depend on
+        self.memo: dict[tuple[Any, ...], Any] = {}
 
     @property
     def vkey(self) -> tuple[int, ...]:
@@ -427,10 +446,9 @@ class Program:
         owner = self.contract_of_node.get(fid)
         if node is None or owner is None or node.get("nodeType") != "FunctionDefinition":
             return None
-        fn = next((f for f in owner.functions if f.id == fid), None)
-        if fn is not None:
-            self._fn_cache[fid] = fn
-        return fn
+        for f in owner.functions:  # index the owner's functions in one pass
+            self._fn_cache.setdefault(f.id, f)
+        return self._fn_cache.get(fid)
 
     def resolve_modifier(self, contract: Contract, ref: Any) -> Modifier | None:
         if ref is None:
@@ -499,7 +517,11 @@ class Program:
         return out
 
     def closure(self, fn: Function | Modifier) -> list[Function | Modifier]:
-        """``fn`` plus everything it calls internally or applies, transitively."""
+        """``fn`` plus everything it calls internally or applies, transitively (memoised: the
+        program is immutable once built)."""
+        cached = self._closure.get(fn.id)
+        if cached is not None:
+            return list(cached)
         seen: dict[int, Function | Modifier] = {}
         stack: list[Function | Modifier] = [fn]
         while stack:
@@ -508,17 +530,56 @@ class Program:
                 continue
             seen[cur.id] = cur
             stack.extend(cur.internal_callees)
+        self._closure[fn.id] = list(seen.values())
         return list(seen.values())
 
+    def _direct_writes_of(self, part: Function | Modifier) -> frozenset[int]:
+        if part.id not in self._writes:
+            self._writes[part.id] = frozenset(self.direct_writes(part.body))
+        return self._writes[part.id]
+
+    def _direct_reads_of(self, part: Function | Modifier) -> frozenset[int]:
+        if part.id not in self._reads:
+            self._reads[part.id] = frozenset(self.direct_reads(part.body))
+        return self._reads[part.id]
+
     def writes(self, fn: Function) -> set[int]:
-        return set().union(*(self.direct_writes(f.body) for f in self.closure(fn)))
+        key = ("writes", fn.id)
+        if key not in self.memo:
+            self.memo[key] = frozenset().union(*(self._direct_writes_of(f) for f in self.closure(fn)))
+        return set(self.memo[key])
 
     def reads(self, fn: Function) -> set[int]:
-        return set().union(*(self.direct_reads(f.body) for f in self.closure(fn)))
+        key = ("reads", fn.id)
+        if key not in self.memo:
+            self.memo[key] = frozenset().union(*(self._direct_reads_of(f) for f in self.closure(fn)))
+        return set(self.memo[key])
 
     def checks_sender(self, fn: Function) -> bool:
         """Does ``fn`` (or a modifier/internal call it makes) gate on the caller's identity?"""
-        return any(_gates_on_sender(part.body, self) for part in self.closure(fn))
+        for part in self.closure(fn):
+            if part.id not in self._gates:
+                self._gates[part.id] = _gates_on_sender(part.body, self)
+            if self._gates[part.id]:
+                return True
+        return False
+
+    def reaches(self, caller: Function | Modifier, fid: int) -> bool:
+        """Is function ``fid`` in ``caller``'s closure (through a set, not a scan of the list)?"""
+        callers = self._callers_index()
+        return caller.id in callers.get(fid, ())
+
+    def _callers_index(self) -> dict[int, set[int]]:
+        if self._callers is None:
+            self._callers = {}
+            for contract in self.contracts_by_id.values():
+                for f in contract.functions:
+                    for part in self.closure(f):
+                        self._callers.setdefault(part.id, set()).add(f.id)
+                for m in contract.modifiers:
+                    for part in self.closure(m):
+                        self._callers.setdefault(part.id, set()).add(m.id)
+        return self._callers
 
     def name_of(self, var_id: int) -> str:
         return str((self.nodes_by_id.get(var_id) or {}).get("name") or f"#{var_id}")

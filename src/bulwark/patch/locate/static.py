@@ -115,6 +115,16 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
     entries = entry_functions(contract)
     protected = [f for f in entries if program.checks_sender(f)]
     guard_vars = _guard_variables(program, contract)
+    # state variable -> the entry points writing it, built once (not a scan of every entry per function)
+    writers: dict[int, list[Function]] = {}
+    for g in entries:
+        for v in program.writes(g):
+            writers.setdefault(v, []).append(g)
+
+    def _writers_of(variables: set[int]) -> list[Function]:
+        found = {g.id: g for v in variables for g in writers.get(v, ())}
+        return [g for g in entries if g.id in found]  # entry order, as before
+
     for fn in own_entries(program, contract):
         if fn.kind != "function" or program.checks_sender(fn) or _is_initializer(fn):
             continue
@@ -137,7 +147,7 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
                 f"{fn.name} writes {names}, which gate privileged functions, with no caller check",
             )
             continue
-        callers = [g for g in protected if any(c.id == fn.id for c in program.closure(g)) and g.id != fn.id]
+        callers = [g for g in protected if g.id != fn.id and program.reaches(g, fn.id)]
         if callers:
             yield _loc(
                 program,
@@ -170,7 +180,7 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
             continue
         if fn.mutability == "payable" or any(is_msg_sender(n) for n in walk(fn.body)):
             continue  # takes the caller's money or acts for the caller: a user action
-        others = [g for g in entries if g.id != fn.id and writes & program.writes(g)]
+        others = [g for g in _writers_of(writes) if g.id != fn.id]
         if others and all(g in protected for g in others):
             shared = writes & set().union(*(program.writes(g) for g in others))
             names = ", ".join(sorted(program.name_of(v) for v in shared))
@@ -709,6 +719,13 @@ def _result_checked(fn: Function, call: Node) -> bool:
 def _caller_settable(program: Program, contract: Contract, var: int) -> bool:
     """Is state variable ``var`` set to ``msg.sender`` by a function anyone may call (a king, a
     highest bidder): then whoever it names can refuse payments on purpose."""
+    key = ("caller-settable", contract.id, var)
+    if key not in program.memo:
+        program.memo[key] = _caller_settable_uncached(program, contract, var)
+    return bool(program.memo[key])
+
+
+def _caller_settable_uncached(program: Program, contract: Contract, var: int) -> bool:
     if not (program.nodes_by_id.get(var) or {}).get("stateVariable"):
         return False
     for g in entry_functions(contract):
@@ -824,7 +841,7 @@ def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]
                 callee_name(call) in SPOT_CALLS and " external" in type_string(call_target(call) or {})
             ):
                 # the spot value decides a state change (a borrow limit, a mint): the flaw itself
-                decides = any(any(p.id == fn.id for p in program.closure(e)) for e in entries)
+                decides = any(program.reaches(e, fn.id) for e in entries)
                 yield _loc(
                     program,
                     "spot-price",
