@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bulwark.errors import CompileError, UsageError
+
+if TYPE_CHECKING:
+    from bulwark.domain.patch import Patch
+    from bulwark.patch.cost import PatchCost
+    from bulwark.patch.engine import Confidence
+
+# One exit code per conclusion (1 and 2 stay the usual error and usage-error codes).
+EXIT_CODES = {"patched": 0, "abstained": 3, "clean": 4, "no-contract": 5}
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +36,21 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--no-slither", help="Only Bulwark's own checks (faster).")
         ] = False,
     ) -> None:
-        """Find the vulnerable function and print (and optionally write) a compiled, ABI-preserving fix."""
+        """Find the vulnerable function and print (and optionally write) a compiled, ABI-preserving fix.
+
+        \b
+        Status (JSON "status") and exit code:
+          patched      0  a candidate compiled with the ABI and storage layout kept (written to --out)
+          abstained    3  a vulnerability was found but no candidate survived validation; "rejected" says why
+          clean        4  analysed, no finding strong enough to patch (weaker ones are still listed)
+          no-contract  5  the file holds no contract: empty, only comments, or only interfaces/libraries
+        Errors exit 1 (e.g. the source does not compile), usage errors 2.
+
+        Every finding and candidate carries a confidence in [0, 1]: a finding's is its localisation
+        score; a candidate's is that score (less 0.02 per lower-ranked template) times its validation
+        outcome (0.8: compiled, ABI and layout kept, no exploit replayed). The applied patch's cost
+        (runtime size from the compile, gas from an in-process EVM call) is in "cost".
+        """
         from bulwark.patch import PatchRequest
         from bulwark.toolchain.paths import project_root
         from bulwark.toolchain.solc import Compiler
@@ -48,7 +70,7 @@ def register(app: typer.Typer) -> None:
             cwd = Path.cwd().resolve()
             root = cwd if full.is_relative_to(cwd) else full.parent
         with Compiler(root=root) as compiler:
-            from bulwark.patch.engine import analyse, patches_for
+            from bulwark.patch.engine import MIN_SCORE, analyse, candidates, confidence, status
 
             request = PatchRequest(
                 paths=[full],
@@ -64,8 +86,10 @@ def register(app: typer.Typer) -> None:
                     f"{path} does not compile, so there is nothing to patch: {exc.user_message}",
                     errors=exc.errors,
                 ) from exc
-            patches = patches_for(analysis, compiler)
+            generation = candidates(analysis, compiler)
+        patches = generation.patches
         findings = analysis.findings
+        outcome = status(analysis, patches).value
         best = patches[0] if patches else None
         written: str | None = None
         if best is not None and out is not None:
@@ -74,10 +98,12 @@ def register(app: typer.Typer) -> None:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_text(text, encoding="utf-8")
             written = str(out)
+        cost = generation.cost.to_json() if generation.cost is not None else None
         if as_json:
             typer.echo(
                 json.dumps(
                     {
+                        "status": outcome,
                         "findings": [
                             {
                                 "detector": f.detector,
@@ -86,32 +112,101 @@ def register(app: typer.Typer) -> None:
                                 "function": f.function,
                                 "lines": list(f.lines),
                                 "score": f.score,
+                                "confidence": f.score,
+                                "confidence_basis": "localisation: "
+                                + "; ".join(f.evidence or (f"detector {f.detector}",)),
+                                "patched": f.score >= MIN_SCORE,
                             }
                             for f in findings
                         ],
                         "patches": [
-                            {
-                                "class": p.vuln_class.value,
-                                "contract": p.contract,
-                                "function": p.function,
-                                "template": p.template,
-                                "diff": p.diff,
-                            }
-                            for p in patches
+                            _patch_json(p, confidence(p), cost if i == 0 else None)
+                            for i, p in enumerate(patches)
                         ],
+                        "rejected": [
+                            {
+                                "contract": r.contract,
+                                "function": r.function,
+                                "class": r.vuln_class,
+                                "template": r.template,
+                                "reason": r.reason,
+                            }
+                            for r in generation.rejected
+                        ],
+                        "notes": list(analysis.notes),
                         "compiled": bool(patches) and all(p.compiled for p in patches),
                         "out": written,
                     }
                 )
             )
-            return
+            raise typer.Exit(EXIT_CODES[outcome])
+        for note in analysis.notes:
+            typer.echo(f"note     {note}")
         for f in findings:
             where = f"{f.contract}.{f.function}" if f.function else f.contract
             typer.echo(f"finding  {f.score:.2f}  {f.vuln_class.value:<22} {where}  ({f.detector})")
         if best is None:
-            typer.echo("no patch: nothing to fix" if not findings else "no patch: no template applies")
-            return
-        typer.echo(f"patch    {best.template} for {best.contract}.{best.function} (solc {best.solc_version})")
+            typer.echo(_no_patch_line(outcome, path))
+            for r in generation.rejected:
+                where = f"{r.contract}.{r.function}" if r.function else r.contract
+                typer.echo(f"rejected {where} [{r.template or r.vuln_class}]: {r.reason}")
+            raise typer.Exit(EXIT_CODES[outcome])
+        conf = confidence(best)
+        typer.echo(
+            f"patch    {best.template} for {best.contract}.{best.function} (solc {best.solc_version}), "
+            f"confidence {conf.value:.2f} = localisation {conf.localisation:.2f} "
+            f"x validation {conf.validation:.2f}"
+        )
+        if generation.cost is not None:
+            for line in _cost_lines(generation.cost):
+                typer.echo(line)
         typer.echo(best.diff, nl=False)
         if written:
             typer.echo(f"wrote {len(best.patched_sources)} file(s) to {written}")
+
+
+def _no_patch_line(outcome: str, path: Path) -> str:
+    if outcome == "no-contract":
+        return (
+            f"no patch: {path} holds no contract to analyse (empty, comments, or only interfaces/libraries)"
+        )
+    if outcome == "clean":
+        return "no patch: analysed, no vulnerability found"
+    return "no patch: a vulnerability was found but no candidate survived validation (abstained)"
+
+
+def _patch_json(p: Patch, conf: Confidence, cost: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "class": p.vuln_class.value,
+        "contract": p.contract,
+        "function": p.function,
+        "template": p.template,
+        "diff": p.diff,
+        "confidence": conf.value,
+        "confidence_basis": {
+            "formula": "localisation x validation",
+            "localisation": conf.localisation,
+            "validation": conf.validation,
+            "validated": list(conf.validated),
+            "not_validated": list(conf.not_validated),
+        },
+        "applied": cost is not None,
+        "cost": cost,
+    }
+
+
+def _cost_lines(cost: PatchCost) -> list[str]:
+    if cost.size_before is None or cost.size_after is None:
+        return [f"cost     size {cost.size_source}", f"cost     gas {cost.gas_source}"]
+    pct = cost.size_overhead_pct or 0.0
+    out = [
+        f"cost     runtime size {cost.size_before} -> {cost.size_after} bytes ({pct:+.2f}%), "
+        f"{cost.size_source}"
+    ]
+    for g in cost.gas:
+        out.append(f"cost     gas {g.function} {g.before} -> {g.after} ({g.overhead_pct:+.2f}%)")
+    out.append(
+        f"cost     gas measured by {cost.gas_source}" if cost.gas else f"cost     gas {cost.gas_source}"
+    )
+    out.extend(f"cost     gas not measured for {s}" for s in cost.gas_skipped)
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,13 @@ from bulwark.domain import CallFrame
 from bulwark.domain.patch import Edit, Localisation, Patch
 from bulwark.errors import BulwarkError, CompileError, SlitherError, UsageError
 from bulwark.patch.context import FixContext
+from bulwark.patch.cost import PatchCost, measure, not_measured
 from bulwark.patch.edit import EditConflict, apply_all, check_disjoint, unified_diff
 from bulwark.patch.fixes import Candidate, templates
 from bulwark.patch.locate import locate_program
 from bulwark.patch.solast import Contract, Program
 from bulwark.toolchain.artifacts import CompileResult, StorageLayout
-from bulwark.toolchain.solc import Compiler
+from bulwark.toolchain.solc import Compiler, Outputs
 
 _log = logs.get_logger(__name__)
 
@@ -25,6 +27,53 @@ MIN_SCORE = 0.35  # below this a finding is reported but not patched
 MAX_PATCHES = 8
 BUNDLE_MIN_SCORE = 0.7  # a finding of another class joins the first patch only from this score
 BUNDLE_TIE = 0.05  # ... or when it scores this close to the strongest finding
+# Slither's data-dependency pass is quadratic in the functions of a contract (20 s at 1,000): above
+# this many functions in the files under repair it is skipped, and the report says so.
+SLITHER_MAX_FUNCTIONS = 600
+# Code generation (bytecode) of the applied candidate, and so its size and gas, only up to this many
+# functions: solcjs takes 80 s to generate code for 5,000. Above it a candidate is type-checked only.
+CODEGEN_MAX_FUNCTIONS = 1500
+# How much a candidate's confidence keeps after the checks the patch stage runs (it compiles with the
+# original's compiler, ABI and storage layout unchanged) when no exploit was replayed against it.
+STATIC_VALIDATION = 0.8
+
+
+class Status(StrEnum):
+    """What ``bulwark patch`` concluded; each has its own exit code in the CLI."""
+
+    PATCHED = "patched"  # a compiled, interface-preserving candidate
+    ABSTAINED = "abstained"  # a vulnerability found, but no candidate survived validation
+    CLEAN = "clean"  # analysed: no finding strong enough to patch
+    NO_CONTRACT = "no-contract"  # no contract in the files (empty, comments, interfaces only)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a finding got no patch, or why one of its candidates was discarded."""
+
+    contract: str
+    function: str | None
+    vuln_class: str
+    template: str | None  # None: no template got as far as a candidate
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Confidence:
+    """A candidate's confidence: localisation confidence x validation outcome, with the why."""
+
+    value: float
+    localisation: float
+    validation: float
+    validated: tuple[str, ...]
+    not_validated: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    patches: list[Patch]
+    rejected: list[Rejection]
+    cost: PatchCost | None = None  # of patches[0], the one applied
 
 
 class PatchError(BulwarkError, RuntimeError):
@@ -53,6 +102,17 @@ class Analysis:
     sources: dict[str, str]
     targets: list[Contract]
     findings: list[Localisation]
+    notes: tuple[str, ...] = ()  # what the analysis left out, and why (e.g. Slither skipped)
+    full: CompileResult | None = None  # the compile with bytecode, when one was made
+
+    @property
+    def functions(self) -> int:
+        return _functions(self.program)
+
+
+def _functions(program: Program) -> int:
+    """Functions (and modifiers) defined in the files under repair."""
+    return sum(len(c.functions) + len(c.modifiers) for c in program.editable())
 
 
 def _sources(request: PatchRequest, compiler: Compiler) -> dict[str, str]:
@@ -73,8 +133,10 @@ def _sources(request: PatchRequest, compiler: Compiler) -> dict[str, str]:
     return out
 
 
-def _compile(compiler: Compiler, sources: Mapping[str, str], version: str | None) -> CompileResult:
-    return compiler.compile_sources(sources, version=version, optimize=False, outputs="all")
+def _compile(
+    compiler: Compiler, sources: Mapping[str, str], version: str | None, outputs: Outputs = "all"
+) -> CompileResult:
+    return compiler.compile_sources(sources, version=version, optimize=False, outputs=outputs)
 
 
 def analyse(request: PatchRequest, compiler: Compiler) -> Analysis:
@@ -87,7 +149,9 @@ def analyse(request: PatchRequest, compiler: Compiler) -> Analysis:
             cache=compiler.cache_root,
             use_cache=compiler.use_cache,
         )
-    result = _compile(compiler, sources, request.solc_version)
+    # the AST without code generation: on a large contract codegen is most of solc's time, and the
+    # checks need only the AST, the selectors and the storage layout
+    result = _compile(compiler, sources, request.solc_version, "frontend")
     program = Program(result, sources)
     targets = [c for c in program.editable() if c.kind == "contract"]
     if request.contract:
@@ -96,16 +160,26 @@ def analyse(request: PatchRequest, compiler: Compiler) -> Analysis:
             names = ", ".join(sorted(c.name for c in program.editable())) or "none"
             raise UsageError(f"no contract {request.contract!r} in the sources (available: {names})")
     extra = list(request.extra_findings)
-    if request.use_slither:
+    notes: list[str] = []
+    full: CompileResult | None = None
+    n_functions = _functions(program)
+    if request.use_slither and targets and n_functions > SLITHER_MAX_FUNCTIONS:
+        notes.append(
+            f"slither skipped: {n_functions} functions (over {SLITHER_MAX_FUNCTIONS}, its data-dependency "
+            "analysis grows with the square of that); Bulwark's own checks ran on all of them"
+        )
+    elif request.use_slither and targets:
         try:
             from bulwark.patch.locate.slither import slither_findings
 
-            extra += slither_findings(result, sources)
+            full = _compile(compiler, sources, result.version)  # Slither reads the bytecode too
+            extra += slither_findings(full, sources)
         except SlitherError as exc:
             # our own checks still run: a Slither crash must not stop a fix from being written
             _log.warning("slither_failed", error=exc.user_message)
+            notes.append(f"slither failed: {exc.user_message}")
     findings = locate_program(program, targets, extra=extra, trace=request.trace)
-    return Analysis(program, result, sources, targets, findings)
+    return Analysis(program, result, sources, targets, findings, tuple(notes), full)
 
 
 def locate(request: PatchRequest, compiler: Compiler) -> list[Localisation]:
@@ -120,22 +194,61 @@ def generate(request: PatchRequest, compiler: Compiler) -> list[Patch]:
 
 
 def patches_for(analysis: Analysis, compiler: Compiler, *, max_patches: int = MAX_PATCHES) -> list[Patch]:
+    return candidates(analysis, compiler, max_patches=max_patches).patches
+
+
+def status(analysis: Analysis, patches: Sequence[Patch]) -> Status:
+    if not analysis.targets:
+        return Status.NO_CONTRACT
+    if patches:
+        return Status.PATCHED
+    if any(f.score >= MIN_SCORE for f in analysis.findings):
+        return Status.ABSTAINED
+    return Status.CLEAN
+
+
+def confidence(patch: Patch) -> Confidence:
+    """Localisation confidence (the finding's score, less a step per lower-ranked template) times
+    what validation showed: the patch stage compiles each candidate and checks its ABI and storage
+    layout; it replays no exploit, so a candidate keeps STATIC_VALIDATION of its localisation."""
+    localisation = min(max(patch.score, 0.0), 1.0)
+    validated = (f"compiles with solc {patch.solc_version}", "ABI unchanged", "storage layout unchanged")
+    not_validated = ("no exploit replayed against it (bulwark verify does that on a fork)",)
+    return Confidence(
+        value=round(localisation * STATIC_VALIDATION, 3),
+        localisation=round(localisation, 3),
+        validation=STATIC_VALIDATION,
+        validated=validated,
+        not_validated=not_validated,
+    )
+
+
+def candidates(analysis: Analysis, compiler: Compiler, *, max_patches: int = MAX_PATCHES) -> Generation:
+    """Ranked, compiled candidates and, for every finding left without one, why."""
     ctx = FixContext(analysis.program)
+    rejected: list[Rejection] = []
     per_finding: list[tuple[Localisation, list[Candidate]]] = []
     for finding in analysis.findings:
         if finding.score < MIN_SCORE:
             continue
         cands: list[Candidate] = []
+        tried = False
         for template in templates():
             if finding.vuln_class not in template.CLASSES:
                 continue
+            tried = True
             try:
                 cands.extend(template.propose(ctx, finding))
             except (KeyError, ValueError, AssertionError) as exc:  # a template that cannot apply here
                 _log.debug("template_failed", template=template.NAME, error=str(exc))
+                rejected.append(_rejection(finding, template.NAME, f"template does not apply: {exc}"))
         cands.sort(key=lambda c: -c.preference)
         if cands:
             per_finding.append((finding, cands))
+        elif not tried:
+            rejected.append(_rejection(finding, None, f"no fix template for {finding.vuln_class.value}"))
+        elif not any(r.template and r.function == finding.function for r in rejected):
+            rejected.append(_rejection(finding, None, "no template found a safe edit for this code"))
     out: list[Patch] = []
     seen: set[frozenset[Edit]] = set()
     # first: the best candidate of every finding together (an attack may need several flaws)
@@ -155,12 +268,52 @@ def patches_for(analysis: Analysis, compiler: Compiler, *, max_patches: int = MA
         if edits in seen:
             continue
         seen.add(edits)
-        patch = _build(analysis, compiler, findings, cands, score)
+        patch = _build(analysis, compiler, findings, cands, score, rejected)
         if patch is not None:
             out.append(patch)
         if len(out) >= max_patches:
             break
-    return out
+    cost: PatchCost | None = None
+    if out:
+        out, cost = _generate_code(analysis, compiler, out, rejected)
+    return Generation(out, rejected, cost)
+
+
+def _generate_code(
+    analysis: Analysis, compiler: Compiler, patches: list[Patch], rejected: list[Rejection]
+) -> tuple[list[Patch], PatchCost]:
+    """Generate code for the best candidate (one that type-checks can still fail here: stack too
+    deep), dropping candidates until one passes, and measure what it costs against the original."""
+    first = patches[0]
+    if analysis.functions > CODEGEN_MAX_FUNCTIONS:
+        why = (
+            f"{analysis.functions} functions (over {CODEGEN_MAX_FUNCTIONS}): code generation skipped, "
+            "candidates were type-checked and their ABI and storage layout compared"
+        )
+        return patches, not_measured(first.contract, why)
+    original = analysis.full or _compile(compiler, analysis.sources, analysis.result.version)
+    kept = list(patches)
+    while kept:
+        patch = kept[0]
+        try:
+            built = _compile(compiler, {**analysis.sources, **patch.patched_sources}, original.version)
+        except CompileError as exc:
+            rejected.extend(
+                _rejection(f, patch.template, f"code generation failed: {exc.user_message}")
+                for f in patch.findings
+            )
+            kept.pop(0)
+            continue
+        path = next((f.path for f in patch.findings if f.path and f.contract == patch.contract), None)
+        path = path or next(iter(patch.patched_sources))
+        names = [patch.function, *(f.function for f in patch.findings)]
+        cost = measure(original, built, path, patch.contract, [n for n in names if n])
+        return kept, cost
+    return kept, not_measured(first.contract, "no candidate generated code")
+
+
+def _rejection(finding: Localisation, template: str | None, reason: str) -> Rejection:
+    return Rejection(finding.contract, finding.function, finding.vuln_class.value, template, reason)
 
 
 def _bundle(
@@ -197,30 +350,43 @@ def _combine(cands: list[Candidate]) -> list[Candidate]:
 
 
 def _build(
-    analysis: Analysis, compiler: Compiler, findings: list[Localisation], cands: list[Candidate], score: float
+    analysis: Analysis,
+    compiler: Compiler,
+    findings: list[Localisation],
+    cands: list[Candidate],
+    score: float,
+    rejected: list[Rejection],
 ) -> Patch | None:
     edits = tuple(
         sorted({e for c in cands for e in c.edits}, key=lambda e: (e.path, e.start, e.end, e.replacement))
     )
+    template = "+".join(dict.fromkeys(c.template for c in cands))
+
+    def reject(reason: str) -> None:
+        rejected.extend(_rejection(f, template, reason) for f in findings)
+
     try:
         patched = apply_all(analysis.sources, edits)
     except EditConflict as exc:
         _log.debug("patch_conflict", error=str(exc))
+        reject(f"edits conflict: {exc}")
         return None
     full = {**analysis.sources, **patched}
     try:
-        result = _compile(compiler, full, analysis.result.version)
+        # the interface only: no code generation for a candidate (its cost is measured for the one applied)
+        result = _compile(compiler, full, analysis.result.version, "interface")
     except CompileError as exc:
         _log.info("patch_discarded", reason="compile", template=cands[0].template, error=exc.user_message)
+        reject(f"does not compile: {exc.user_message}")
         return None
     removed = frozenset().union(*(c.removed_selectors for c in cands))
     added = frozenset().union(*(c.added_selectors for c in cands))
     problem = interface_change(analysis.result, result, set(analysis.sources), removed, added)
     if problem:
         _log.info("patch_discarded", reason=problem, template=cands[0].template)
+        reject(problem)
         return None
     first = cands[0]
-    template = "+".join(dict.fromkeys(c.template for c in cands))
     rationale = " ".join(c.rationale for c in cands)
     return Patch(
         vuln_class=first.vuln_class,
