@@ -74,10 +74,15 @@ def _environment() -> Environment:
 
 
 def create_app(
-    store_url: str, actions: DashboardActions | None = None, *, metrics: Metrics | None = None
+    store_url: str,
+    actions: DashboardActions | None = None,
+    *,
+    metrics: Metrics | None = None,
+    audit_key: str | None = None,
 ) -> FastAPI:
-    """The dashboard over the store at ``store_url``; approvals go to ``actions`` (None: read-only)."""
-    store = Store(store_url)
+    """The dashboard over the store at ``store_url``; approvals go to ``actions`` (None: read-only).
+    ``audit_key`` (resolved) lets the audit page check the log's MACs, not only its hash chain."""
+    store = Store(store_url, audit_key=audit_key)
     registry = metrics if metrics is not None else default()
     env = _environment()
 

@@ -130,8 +130,7 @@ def audit(store: Store, incident_id: str | None = None) -> list[dict[str, Any]]:
 
 
 def verification(store: Store) -> dict[str, Any]:
-    v = store.verify_audit()
-    return {"ok": v.ok, "entries": v.entries, "first_broken": v.first_broken, "reason": v.reason}
+    return store.verify_audit().to_json()
 
 
 def _timeline(entries: list[AuditEntry], opened: datetime) -> list[dict[str, Any]]:

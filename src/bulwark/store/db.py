@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,19 @@ from bulwark.domain.evidence import RecordedVerdict
 from bulwark.domain.incident import can_transition
 from bulwark.errors import LeaseHeld, StoreError
 from bulwark.logs import mask
-from bulwark.store.audit import GENESIS, AuditEntry, AuditVerification, canonical_json, entry_hash
+from bulwark.store.audit import (
+    GENESIS,
+    KEYED,
+    UNKEYED,
+    Anchor,
+    AuditEntry,
+    AuditVerification,
+    ReplayedRows,
+    canonical_json,
+    entry_hash,
+    entry_mac,
+    replay,
+)
 from bulwark.store.models import (
     ActionRow,
     ArtifactRow,
@@ -92,8 +105,11 @@ class Store:
     changes the state, before the caller acts on it.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, audit_key: str | bytes | None = None) -> None:
+        """``audit_key`` (resolved from ``audit_key: env:NAME|file:PATH``) keys the audit log:
+        every entry written carries an HMAC under it, and verification checks them all."""
         self.url = url
+        self._audit_key = audit_key.encode() if isinstance(audit_key, str) else audit_key
         try:
             self._engine: Engine = create_engine(url, future=True)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
@@ -143,9 +159,17 @@ class Store:
         at = _now().isoformat()
         body = canonical_json(payload)
         digest = entry_hash(seq, at, kind, incident_id, body, prev)
+        mac = entry_mac(self._audit_key, digest) if self._audit_key else None
         session.add(
             AuditRow(
-                seq=seq, at=at, kind=kind, incident_id=incident_id, payload=body, prev_hash=prev, hash=digest
+                seq=seq,
+                at=at,
+                kind=kind,
+                incident_id=incident_id,
+                payload=body,
+                prev_hash=prev,
+                hash=digest,
+                mac=mac,
             )
         )
         session.flush()
@@ -172,26 +196,86 @@ class Store:
                 for r in session.execute(q).scalars()
             ]
 
-    def verify_audit(self) -> AuditVerification:
-        """Recompute the chain; name the first entry whose hash or link does not hold."""
+    @property
+    def audit_keyed(self) -> bool:
+        return self._audit_key is not None
+
+    def audit_anchor(self) -> Anchor:
+        """The log's head now (sequence number, hash, time), signed with the audit key if any:
+        what goes to the notification channels, out of this database's reach."""
+        with self._tx() as session:
+            tip = session.execute(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).scalar()
+            seq, head = (tip.seq, tip.hash) if tip else (0, GENESIS)
+        return Anchor(seq, head, _now().isoformat()).signed(self._audit_key)
+
+    def verify_audit(self, anchors: Sequence[Anchor] = ()) -> AuditVerification:
+        """Recompute the chain (and, with the audit key, every entry's MAC); check it still
+        reaches each anchor with the same hash; replay it and compare the incident and action
+        tables. Name the first entry, anchor or row that does not hold."""
+        key = self._audit_key
+        mode = KEYED if key else UNKEYED
         prev = GENESIS
-        count = 0
+        count = unchecked = 0
+        hashes: dict[int, str] = {}
+        replayed: list[tuple[str, str | None, dict[str, Any]]] = []
+
+        def broken(seq: int | None, reason: str) -> AuditVerification:
+            return AuditVerification(False, count, seq, reason, mode, unchecked)
+
         with self._tx() as session:
             for row in session.execute(select(AuditRow).order_by(AuditRow.seq)).scalars():
                 count += 1
                 if row.seq != count:
-                    return AuditVerification(
-                        False, count, row.seq, f"entry {count} is missing (found {row.seq})"
-                    )
+                    return broken(row.seq, f"entry {count} is missing (found {row.seq})")
                 if row.prev_hash != prev:
-                    return AuditVerification(False, count, row.seq, "link to the previous entry is broken")
-                if (
-                    entry_hash(row.seq, row.at, row.kind, row.incident_id, row.payload, row.prev_hash)
-                    != row.hash
-                ):
-                    return AuditVerification(False, count, row.seq, "content does not match its hash")
+                    return broken(row.seq, "link to the previous entry is broken")
+                digest = entry_hash(row.seq, row.at, row.kind, row.incident_id, row.payload, row.prev_hash)
+                if digest != row.hash:
+                    return broken(row.seq, "content does not match its hash")
+                if key is not None:
+                    if row.mac is None:
+                        return broken(
+                            row.seq, "entry carries no MAC: written or rewritten without the audit key"
+                        )
+                    if not hmac.compare_digest(row.mac, entry_mac(key, row.hash)):
+                        return broken(
+                            row.seq, "MAC does not match under the audit key: the entry was rewritten"
+                        )
+                elif row.mac is not None:
+                    unchecked += 1
                 prev = row.hash
-        return AuditVerification(True, count)
+                hashes[row.seq] = row.hash
+                replayed.append((row.kind, row.incident_id, json.loads(row.payload)))
+            incidents = [
+                (r.id, r.state)
+                for r in session.execute(select(IncidentRow).order_by(IncidentRow.id)).scalars()
+            ]
+            actions = [
+                (r.incident_id, r.kind, r.step, r.status, r.tx_hash, r.block_number, dict(r.data))
+                for r in session.execute(select(ActionRow).order_by(ActionRow.id)).scalars()
+            ]
+        for anchor in anchors:
+            where = f"the anchor of {anchor.at} (entry {anchor.seq})"
+            if key is not None and not anchor.signature_ok(key):
+                return broken(None, f"{where} is not signed with this audit key: it proves nothing")
+            if anchor.seq > count:
+                return broken(
+                    count + 1,
+                    f"the log ends at entry {count} but {where} saw it reach entry {anchor.seq}: "
+                    f"entries {count + 1}..{anchor.seq} were deleted",
+                )
+            if anchor.seq > 0 and hashes[anchor.seq] != anchor.head:
+                return broken(
+                    anchor.seq,
+                    f"entry {anchor.seq} hashes to {hashes[anchor.seq]}, {where} says {anchor.head}: "
+                    "the log was rewritten up to there",
+                )
+        mismatch = _row_mismatch(replay(replayed), incidents, actions)
+        if mismatch is not None:
+            return broken(None, mismatch)
+        return AuditVerification(
+            True, count, None, "", mode, unchecked, len(anchors), len(incidents) + len(actions)
+        )
 
     # -- incidents -------------------------------------------------------------------------------
 
@@ -594,3 +678,39 @@ def _incident(r: IncidentRow) -> IncidentRecord:
 
 def _action(r: ActionRow) -> ActionRecord:
     return ActionRecord(r.incident_id, r.kind, r.step, r.status, r.tx_hash, r.block_number, dict(r.data))
+
+
+def _row_mismatch(
+    log: ReplayedRows,
+    incidents: list[tuple[str, str]],
+    actions: list[tuple[str, str, str, str, str | None, int | None, dict[str, Any]]],
+) -> str | None:
+    """The first incident or action row that differs from what the log says, described."""
+    seen = set()
+    for iid, state in incidents:
+        seen.add(iid)
+        logged = log.incidents.get(iid)
+        if logged is None:
+            return f"incident {iid} is in the incidents table but not in the log"
+        if logged != state:
+            return f"incident {iid} is {state!r} in the incidents table, {logged!r} in the log"
+    for iid in log.incidents:
+        if iid not in seen:
+            return f"incident {iid} is in the log but missing from the incidents table"
+    keys = set()
+    for iid, kind, step, status, tx_hash, block, data in actions:
+        key = (iid, kind, step)
+        keys.add(key)
+        name = f"action {kind}{'/' + step if step else ''} of incident {iid}"
+        row = log.actions.get(key)
+        if row is None:
+            return f"{name} is in the actions table but not in the log"
+        table = {"status": status, "tx_hash": tx_hash, "block_number": block, "data": data}
+        for fname, value in table.items():
+            if canonical_json(value) != canonical_json(row[fname]):
+                return f"{name}: {fname} is {value!r} in the actions table, {row[fname]!r} in the log"
+    for iid, kind, step in log.actions:
+        if (iid, kind, step) not in keys:
+            name = f"action {kind}{'/' + step if step else ''} of incident {iid}"
+            return f"{name} is in the log but missing from the actions table"
+    return None

@@ -22,6 +22,7 @@ class AuditRow(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed byte for byte
     prev_hash: Mapped[str] = mapped_column(String(66), unique=True)
     hash: Mapped[str] = mapped_column(String(66), unique=True)
+    mac: Mapped[str | None] = mapped_column(String(66))  # HMAC of hash under the audit key, if keyed
 
 
 class IncidentRow(Base):

@@ -133,6 +133,10 @@ def test_audit_and_its_verification(client: TestClient, db: tuple[str, seed_mod.
         "entries": len(entries),
         "first_broken": None,
         "reason": "",
+        "mode": "hash-chained only (not keyed: no audit key given)",
+        "unchecked_macs": 0,
+        "anchors": 0,
+        "rows": 2,  # the incident and its pause action, both as the log says
     }
 
 
