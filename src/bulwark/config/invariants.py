@@ -7,7 +7,10 @@
         rhs: {contract: vault, call: "totalAssets()(uint256)"}
 
 ``contract`` and any string argument may name a contract or asset of the protocol (resolved to its
-address) or be an address; ``rhs`` may be a plain number. Verification fuzzes them on a fork.
+address) or be an address; ``rhs`` may be a plain number. Verification fuzzes them on a fork, with
+the budget and seed of ``protocols.<name>.fuzz`` (``bulwark verify --seed`` overrides the seed):
+
+    fuzz: {seed: 0, examples: 5, steps: 6}
 """
 
 from __future__ import annotations
@@ -72,3 +75,14 @@ class InvariantConfig(BaseModel):
 
         rhs = call(self.rhs) if isinstance(self.rhs, ViewCallConfig) else self.rhs
         return Invariant(self.name, call(self.lhs), self.op, rhs, self.scale)
+
+
+class FuzzConfig(BaseModel):
+    """The invariant fuzz: ``examples`` runs of ``steps`` calls each, every choice from ``seed``
+    (the same seed on the same fork gives the same calls, verdict and evidence hash)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seed: int = Field(default=0, ge=0, lt=2**64)
+    examples: int = Field(default=5, ge=1, le=10_000)
+    steps: int = Field(default=6, ge=1, le=1_000)
