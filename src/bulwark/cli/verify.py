@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bulwark.chain import run
 from bulwark.domain import Address
 from bulwark.errors import UsageError
+
+if TYPE_CHECKING:
+    from bulwark.config.invariants import FuzzConfig
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -23,7 +26,8 @@ def _address(value: str, what: str) -> Address:
     return Address(value)
 
 
-def _declared_invariants(config: Path, protocol: str | None) -> tuple[Any, ...]:
+def _declared_invariants(config: Path, protocol: str | None) -> tuple[tuple[Any, ...], FuzzConfig]:
+    """The protocol's invariants and its fuzz settings (``protocols.<name>.fuzz``)."""
     from bulwark.config import load_config
 
     cfg = load_config(config)
@@ -34,7 +38,7 @@ def _declared_invariants(config: Path, protocol: str | None) -> tuple[Any, ...]:
     if protocol not in cfg.protocols:
         raise UsageError(f"no protocol {protocol!r} in {config} (have: {', '.join(cfg.protocols)})")
     try:
-        return cfg.protocols[protocol].declared_invariants()
+        return cfg.protocols[protocol].declared_invariants(), cfg.protocols[protocol].fuzz
     except ValueError as exc:
         raise UsageError(f"{config}: {exc}") from exc
 
@@ -91,6 +95,12 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--slither", help="Also run Slither's upgradeability checks.")
         ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+        seed: Annotated[
+            int | None,
+            typer.Option(
+                "--seed", min=0, help="Seed of the invariant fuzz (default: the config's fuzz.seed, else 0)."
+            ),
+        ] = None,
         evidence_out: Annotated[
             Path | None,
             typer.Option(
@@ -111,7 +121,11 @@ def register(app: typer.Typer) -> None:
         if regress < 0:
             raise UsageError("--regress must be zero or more")
         attack_tx, protect, asset = attack_tx or [], protect or [], asset or []
-        invariants = _declared_invariants(config, protocol) if config is not None else ()
+        from bulwark.config.invariants import FuzzConfig
+
+        invariants, fuzz = (
+            _declared_invariants(config, protocol) if config is not None else ((), FuzzConfig())
+        )
         for h in attack_tx:
             if not _HASH.match(h):
                 raise UsageError(f"--attack-tx must be a 0x-prefixed 32-byte hash, got {h!r}")
@@ -130,6 +144,9 @@ def register(app: typer.Typer) -> None:
             price_oracle=_address(price_oracle, "--price-oracle") if price_oracle else None,
             defenders=tuple(_address(d, "--defender") for d in defender or []),
             invariants=invariants,
+            fuzz_seed=fuzz.seed if seed is None else seed,
+            fuzz_examples=fuzz.examples,
+            fuzz_steps=fuzz.steps,
             slither=slither,
         )
         with Compiler() as compiler:

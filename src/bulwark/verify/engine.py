@@ -42,7 +42,15 @@ from bulwark.toolchain.solc import Compiler
 from bulwark.verify.cost import cost_reasons, cost_report
 from bulwark.verify.evidence import make_evidence, sha256_hex
 from bulwark.verify.fork import Fork, VerifyError, implementation_of
-from bulwark.verify.invariants import Action, check_invariants, fuzz_invariants
+from bulwark.verify.invariants import (
+    DEFAULT_EXAMPLES,
+    DEFAULT_SEED,
+    DEFAULT_STEPS,
+    Action,
+    Target,
+    check_invariants,
+    fuzz_invariants,
+)
 from bulwark.verify.layout import layout_diff
 from bulwark.verify.regress import (
     BenignSet,
@@ -85,8 +93,9 @@ class VerifyRequest:
     protected: tuple[Address, ...] = ()
     assets: tuple[Address, ...] = ()
     invariants: tuple[Invariant, ...] = ()
-    fuzz_examples: int = 5
-    fuzz_steps: int = 6
+    fuzz_examples: int = DEFAULT_EXAMPLES
+    fuzz_steps: int = DEFAULT_STEPS
+    fuzz_seed: int = DEFAULT_SEED  # the invariant fuzz's seed: same seed, same calls, same verdict
     fork_block: int | None = None
     upgrader: Address | None = None
     defenders: tuple[Address, ...] = ()  # the sentinel/relayer: their txs are not replayed
@@ -184,8 +193,10 @@ async def verify_with_timings(request: VerifyRequest, *, compiler: Compiler) -> 
         attack_task = (
             _attack_phase(request, plan, proxy, init_code, live_impl) if plan is not None else _none()
         )
+        # The fuzz calls the candidate's functions at the proxy (and the ERC-20s among ``protected``).
+        fuzz_target = Target(proxy, cand.artifact.abi)
         regress_task = _regress_phase(
-            request, benign, proxy, protected, init_code, live_impl, end_block, history
+            request, benign, proxy, protected, init_code, live_impl, end_block, history, fuzz_target
         )
         slither_task = (
             asyncio.to_thread(
@@ -361,6 +372,7 @@ async def _regress_phase(
     live_impl: Address,
     end_block: int,
     history: Mapping[str, bool],
+    fuzz_target: Target,
 ) -> tuple[
     RegressionReport,
     list[Mapping[str, Any]],
@@ -443,6 +455,9 @@ async def _regress_phase(
                 patched.url,
                 request.invariants,
                 actions,
+                targets=(fuzz_target,),
+                contracts=protected,
+                seed=request.fuzz_seed,
                 examples=request.fuzz_examples,
                 steps=request.fuzz_steps,
             )
@@ -512,7 +527,16 @@ def _document(
         "attack": attack,
         "attack_txs": sorted(h.lower() for h in request.attack_txs),
         "regression": regression,
-        "invariants": {"declared": list(request.invariants), "fuzz": list(invariants)},
+        "invariants": {
+            "declared": list(request.invariants),
+            "fuzz": list(invariants),
+            # what reproduces the fuzz (only when there was one, so other evidence keeps its hash)
+            **(
+                {"seed": request.fuzz_seed, "examples": request.fuzz_examples, "steps": request.fuzz_steps}
+                if request.invariants
+                else {}
+            ),
+        },
         "cost": {
             "size_before": cost.size_before,
             "size_after": cost.size_after,
