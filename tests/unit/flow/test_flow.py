@@ -117,3 +117,21 @@ def test_duplicate_step_names_are_refused(store: Store) -> None:
 
     with pytest.raises(ValueError, match="unique"):
         IncidentFlow(store, [Step("a", S.CONTAINED, noop), Step("a", S.PATCHED, noop)])
+
+
+def test_a_step_that_commits_its_own_transition_is_not_transitioned_twice(store: Store) -> None:
+    """The responder moves an incident to CONTAINED itself once its pause lands; a contain step
+    that re-sends the pause through it must not make the flow try CONTAINED -> CONTAINED."""
+
+    async def contain(ctx: StepContext) -> StepOutcome:
+        ctx.store.transition(ctx.incident_id, S.CONTAINED, "pause landed")
+        return StepOutcome(True, {"tx": "0xpause"})
+
+    async def patch(_ctx: StepContext) -> StepOutcome:
+        return StepOutcome(True)
+
+    flow = IncidentFlow(store, [Step("contain", S.CONTAINED, contain), Step("patch", S.PATCHED, patch)])
+    iid = flow.open(_finding())
+    assert asyncio.run(flow.run(iid)) is S.PATCHED
+    moves = [e.payload["to"] for e in store.audit_entries(iid) if e.kind == "incident.transition"]
+    assert moves == ["contained", "patched"]
