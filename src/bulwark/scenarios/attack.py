@@ -40,6 +40,7 @@ __all__ = [
     "SentTx",
     "World",
     "derived_actor",
+    "send_signed",
 ]
 
 ATTACK_GAS = 8_000_000
@@ -138,20 +139,7 @@ class ScenarioContext:
     async def send_raw(
         self, actor: Actor, tx: TxRequest, *, tip_wei: int | None = None, wait: bool = True
     ) -> TxHash:
-        signer = Signer(actor.private_key)
-        gas = tx.gas
-        if gas is None:
-            try:
-                gas = int(await self.client.estimate_gas(tx, sender=signer.address) * 13 // 10) + 30_000
-            except CallReverted:
-                gas = ATTACK_GAS
-        if tip_wei is not None:
-            base = (await self.client.get_block("latest")).base_fee or 0
-            tx = replace(tx, max_priority_fee_per_gas=tip_wei, max_fee_per_gas=2 * base + tip_wei)
-        tx_hash = await self.client.send_transaction(replace(tx, gas=gas), sender=signer)
-        if wait:
-            await self.client.wait_for_receipt(tx_hash)
-        return tx_hash
+        return await send_signed(self.client, actor, tx, tip_wei=tip_wei, wait=wait)
 
     async def transact(self, actor: Actor, to: str, abi: Abi, fn: str, *args: Any, value: int = 0) -> Receipt:
         """A set-up transaction that must succeed (raises with the decoded revert reason)."""
@@ -197,6 +185,27 @@ class ScenarioContext:
         art = self.artifact(ref)
         address = await ChainOps(self.client).deploy(self.protocol.deployer, art, *args)
         return Deployed(name, art.name, address, tuple(art.abi))
+
+
+async def send_signed(
+    client: ChainClient, actor: Actor, tx: TxRequest, *, tip_wei: int | None = None, wait: bool = True
+) -> TxHash:
+    """Sign ``tx`` locally and send it raw, as an attacker's bot does: a transaction that would
+    revert is still sent (with :data:`ATTACK_GAS`); wait for its receipt unless told not to."""
+    signer = Signer(actor.private_key)
+    gas = tx.gas
+    if gas is None:
+        try:
+            gas = int(await client.estimate_gas(tx, sender=signer.address) * 13 // 10) + 30_000
+        except CallReverted:
+            gas = ATTACK_GAS
+    if tip_wei is not None:
+        base = (await client.get_block("latest")).base_fee or 0
+        tx = replace(tx, max_priority_fee_per_gas=tip_wei, max_fee_per_gas=2 * base + tip_wei)
+    tx_hash = await client.send_transaction(replace(tx, gas=gas), sender=signer)
+    if wait:
+        await client.wait_for_receipt(tx_hash)
+    return tx_hash
 
 
 def _deploy_data(art: ContractArtifact, args: Sequence[Any]) -> bytes:

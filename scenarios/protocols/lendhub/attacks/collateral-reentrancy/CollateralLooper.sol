@@ -33,7 +33,8 @@ contract LoopRound {
 
     receive() external payable {
         IPool pool = IPool(msg.sender);
-        uint256 amount = pool.borrowLimit(msg.value);
+        // A hair under the limit: the pool rounds debt up.
+        uint256 amount = pool.borrowLimit(msg.value) * 999 / 1000;
         uint256 cash = pool.cash();
         if (amount > cash) amount = cash;
         if (amount > 0) pool.borrow(amount);
