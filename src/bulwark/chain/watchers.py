@@ -224,6 +224,7 @@ class HeadWatcher:
             self._recent = dict(cp.recent) or {cp.block_number: cp.block_hash}
             self._recent[cp.block_number] = cp.block_hash
             self._last = cp.block_number
+        errors = 0
         while True:
             try:
                 head = await self.client.block_number()
@@ -239,10 +240,13 @@ class HeadWatcher:
             except RpcUnreachable as exc:
                 await asyncio.sleep(self.client.outage.failed(exc.user_message))
                 continue
-            except ChainError as exc:  # the node answered, but not usefully: try again next poll
-                log.warning("head poll failed; retrying", error=exc.user_message)
-                await asyncio.sleep(max(self.poll_interval_s, self.client.outage.min_delay_s))
+            except ChainError as exc:  # the node answered, but not usefully: back off, say it rarely
+                errors += 1
+                if errors & (errors - 1) == 0:  # the 1st, 2nd, 4th, 8th... in a row
+                    log.warning("head poll failed; retrying", error=exc.user_message, attempt=errors)
+                await asyncio.sleep(min(self.poll_interval_s * 2**errors, self.client.outage.max_delay_s))
                 continue
+            errors = 0
             if until is not None and self._last is not None and self._last >= until:
                 return
             await asyncio.sleep(self.poll_interval_s)

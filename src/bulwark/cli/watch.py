@@ -19,6 +19,7 @@ from bulwark.app.intel import (
     consensus_responder_from_config,
 )
 from bulwark.app.notify import announcing, notifier_from_config
+from bulwark.app.resume import resume_interrupted
 from bulwark.chain.client import ChainClient, ChainIdMismatch
 from bulwark.chain.mempool import BatchRpc, PendingTx
 from bulwark.chain.watchers import (
@@ -220,6 +221,8 @@ async def _watch_leased(
 ) -> None:
     poller: asyncio.Task[None] | None = None
     try:
+        # What a killed watch left short of containment is carried on before anything new.
+        await resume_interrupted(config, store, dry_run=dry_run, echo=typer.echo)
         if config.intel is not None:  # subscriptions: verified indicators feed the detectors
             subs = Subscriptions.from_config(config, monitors, store)
             monitors = subs.monitors
@@ -379,7 +382,11 @@ async def _until_terminated(work: Awaitable[None]) -> None:
     """``work``, cancelled on SIGTERM like on Ctrl-C, so the lease is released and clients closed."""
     task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        handled = True
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals
+        handled = False
     try:
         await task
     except asyncio.CancelledError:
@@ -387,4 +394,5 @@ async def _until_terminated(work: Awaitable[None]) -> None:
             raise KeyboardInterrupt from None  # reported as an interruption by the CLI
         raise
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
+        if handled:
+            loop.remove_signal_handler(signal.SIGTERM)
