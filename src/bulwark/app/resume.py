@@ -37,6 +37,7 @@ from bulwark.app.full import (
 )
 from bulwark.chain import ChainClient, Signer
 from bulwark.chain.relayer import Relayer
+from bulwark.chain.watchers import ChainIdGuard
 from bulwark.config import BulwarkConfig
 from bulwark.domain import (
     Action,
@@ -287,9 +288,11 @@ async def resume_interrupted(
     ``dry_run``). CONTAINED and later incidents wait where the watch pipeline stops today."""
     out: dict[str, IncidentState] = {}
     for iid in _watch_incidents(store, config, only):
-        net = config.networks[config.protocols[store.incident(iid).protocol].network]
+        net_name = config.protocols[store.incident(iid).protocol].network
+        net = config.networks[net_name]
         http = net.rpc_http.resolve()
         async with ChainClient(http) as client, ChainClient(http) as relay_client:
+            await ChainIdGuard(client, net.chain_id, net_name).check()  # never act on another chain
             if dry_run and await landed_pause(store, client, iid) is None:
                 echo(f"RESUME   {iid}: its pause did not land; WOULD contain it again")
                 out[iid] = store.incident(iid).state
