@@ -221,13 +221,6 @@ async def _watch_leased(
 ) -> None:
     poller: asyncio.Task[None] | None = None
     try:
-        # Every node must serve its configured chain before anything is sent, resumed or judged.
-        chain_ids: dict[str, int | None] = {}
-        for net_name, net in config.networks.items():
-            async with ChainClient(net.rpc_http.resolve()) as client:
-                guard = ChainIdGuard(client, net.chain_id, net_name)
-                await _check_chain_id(guard, store)
-                chain_ids[net_name] = guard.expected  # configured, or pinned to what the node serves
         # What a killed watch left short of containment is carried on before anything new.
         await resume_interrupted(config, store, dry_run=dry_run, echo=typer.echo)
         if config.intel is not None:  # subscriptions: verified indicators feed the detectors
