@@ -159,6 +159,20 @@ def _consensus_sink(
     return sink
 
 
+async def _check_chain_id(guard: ChainIdGuard, store: Store) -> None:
+    """Refuse to start on a node of another chain (one line, audited). An unreachable node is not
+    verified yet: the head watcher checks before judging a block, every containment before it is
+    sent."""
+    try:
+        await guard.check()
+    except RpcUnreachable as exc:
+        log.warning("chain id not verified yet: node unreachable", network=guard.network,
+                    error=exc.user_message)  # fmt: skip
+    except ChainIdMismatch as exc:
+        _audit_mismatch(store, guard.network, exc)
+        raise
+
+
 def _audit_mismatch(store: Store, network: str, exc: ChainIdMismatch) -> None:
     """A loud, durable record: watch stopped acting on ``network`` because of the chain id."""
     try:
@@ -221,6 +235,13 @@ async def _watch_leased(
 ) -> None:
     poller: asyncio.Task[None] | None = None
     try:
+        # Every node must serve its configured chain before anything is sent, resumed or judged.
+        chain_ids: dict[str, int | None] = {}
+        for net_name, net in config.networks.items():
+            async with ChainClient(net.rpc_http.resolve()) as client:
+                guard = ChainIdGuard(client, net.chain_id, net_name)
+                await _check_chain_id(guard, store)
+                chain_ids[net_name] = guard.expected  # configured, or pinned to what the node serves
         # What a killed watch left short of containment is carried on before anything new.
         await resume_interrupted(config, store, dry_run=dry_run, echo=typer.echo)
         if config.intel is not None:  # subscriptions: verified indicators feed the detectors
@@ -229,7 +250,7 @@ async def _watch_leased(
             await subs.refresh()
             if subs.feeds:
                 poller = asyncio.create_task(subs.keep_polling())
-        await _watch_networks(config, monitors, store, checkpoints, as_json, until_block, dry_run)
+        await _watch_networks(config, monitors, store, checkpoints, as_json, until_block, dry_run, chain_ids)
     finally:
         if poller is not None:
             poller.cancel()
@@ -243,6 +264,7 @@ async def _watch_networks(
     as_json: bool,
     until_block: int | None,
     dry_run: bool,
+    chain_ids: dict[str, int | None],
 ) -> None:
     jobs = []
     notifier = notifier_from_config(config)
@@ -253,19 +275,8 @@ async def _watch_networks(
         http = net.rpc_http.resolve()
         ws = net.rpc_ws.resolve() if net.rpc_ws is not None and net.mempool == "subscribe" else None
         client = ChainClient(http, ws_url=ws)
-        guard = ChainIdGuard(client, net.chain_id, net_name)
-        try:
-            await guard.check()  # a node on another chain: refuse to start
-        except RpcUnreachable as exc:
-            # Not verified yet: the head watcher checks before judging a block, and every
-            # containment checks before it is sent.
-            log.warning(
-                "chain id not verified yet: node unreachable", network=net_name, error=exc.user_message
-            )
-        except ChainIdMismatch as exc:
-            await client.close()
-            _audit_mismatch(store, net_name, exc)
-            raise
+        # Checked on every new head and before every containment from here on.
+        guard = ChainIdGuard(client, chain_ids.get(net_name, net.chain_id), net_name)
         rpc = BatchRpc(http)
         screener = Screener(rpc, mine)
         heads = HeadWatcher(
