@@ -127,7 +127,7 @@ def run_full(
     remedy: str = "code",
 ) -> dict[str, Any]:
     from bulwark.app.full import FullOptions, run_scenario_full
-    from bulwark.cli.audit import database_url
+    from bulwark.cli.audit import database_url, demo_audit_key
     from bulwark.scenarios.corpus import load_corpus
     from bulwark.scenarios.runner import RunOptions
     from bulwark.store import Store
@@ -137,7 +137,8 @@ def run_full(
         raise UsageError(f"unknown scenario {name!r}; see `bulwark scenario list`")
     reports = reports.resolve()  # the verifier compiles candidates from their absolute path
     narrator = Narrator() if narrate else None
-    store = Store(database_url(db))
+    key, key_ref = demo_audit_key()  # the demo's own config: a keyed audit log
+    store = Store(database_url(db), audit_key=key)
     try:
         if narrator:
             narrator.say(
@@ -157,6 +158,7 @@ def run_full(
         )
         audit = store.verify_audit()
         out["audit_ok"] = audit.ok
+        out["audit_mode"] = f"{audit.mode}; check with bulwark audit verify --audit-key {key_ref}"
     finally:
         store.close()
     folder = reports / str(out.get("incident") or f"run-{int(time.time())}")
@@ -170,7 +172,7 @@ def run_full(
 def _print_report(out: Mapping[str, Any]) -> None:
     typer.echo("")
     typer.echo(report_markdown(out))
-    typer.echo(f"audit log    {'intact' if out.get('audit_ok') else 'BROKEN'}")
+    typer.echo(f"audit log    {'intact' if out.get('audit_ok') else 'BROKEN'} ({out.get('audit_mode')})")
     typer.echo(f"report       {out['report']} (and report.json)")
 
 
@@ -209,11 +211,16 @@ def register(app: typer.Typer) -> None:
             import uvicorn
 
             from bulwark.api import create_app
-            from bulwark.cli.audit import database_url
+            from bulwark.cli.audit import database_url, demo_audit_key
 
             typer.echo(
                 f"dashboard    http://127.0.0.1:{port}/incidents/{out.get('incident')} (Ctrl-C to stop)"
             )
-            uvicorn.run(create_app(database_url(db)), host="127.0.0.1", port=port, log_level="warning")
+            uvicorn.run(
+                create_app(database_url(db), audit_key=demo_audit_key()[0]),
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+            )
         if not ok:
             raise typer.Exit(1)

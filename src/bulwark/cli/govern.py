@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from bulwark.cli.audit import DB_OPTION, database_url
+from bulwark.cli.audit import DB_OPTION, open_store
 
 T = TypeVar("T")
 
@@ -50,13 +50,14 @@ def _rpc(rpc: str | None) -> str:
 class _Ctx:
     rpc: str
     db: str | None
+    config: Path | None = None  # its audit_key keys what this command writes to the log
 
 
 def _run(ctx: _Ctx, body: Callable[[Any, Any], Coroutine[Any, Any, T]]) -> T:
     from bulwark.chain import ChainClient, run
-    from bulwark.store import Store
+    from bulwark.config import load_config
 
-    store = Store(database_url(ctx.db))
+    store = open_store(ctx.db, None, load_config(ctx.config) if ctx.config is not None else None)
 
     async def go() -> T:
         async with ChainClient(ctx.rpc) as client:
@@ -177,7 +178,7 @@ def register(app: typer.Typer) -> None:
                 out.append(await propose_unpause(client, store, pol, after=up.id, severity=sev))
             return out
 
-        made = _run(_Ctx(rpc or url, db), body)
+        made = _run(_Ctx(rpc or url, db, config), body)
         if as_json:
             typer.echo(json.dumps([p.to_json() for p in made]))
             return
@@ -248,7 +249,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"timelock: {left}s left ({time.strftime('%H:%M:%S')})")
 
         result = _run(
-            _Ctx(_rpc(url), db),
+            _Ctx(_rpc(url), db, config if protocol is not None else None),
             lambda c, s: execute_proposal(
                 c, s, proposal_id, sender=signer, smoke=smoke, wait=wait, on_countdown=countdown
             ),
@@ -277,9 +278,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List stored proposals with their state and who has signed."""
         from bulwark.govern import proposals, status
-        from bulwark.store import Store
 
-        store = Store(database_url(db))
+        store = open_store(db)
         try:
             rows = [(p, status(store, p.id)) for p, _ in proposals(store, incident)]
         finally:

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from bulwark.config.intel import IntelConfig
-from bulwark.config.invariants import FuzzConfig, InvariantConfig
+from bulwark.config.invariants import InvariantConfig
 from bulwark.config.notify import NotifyChannel
 from bulwark.config.policy import PolicyConfig
 from bulwark.config.remedy import RemedyConfig
@@ -144,7 +144,6 @@ class ProtocolConfig(_Strict):
     flash_lenders: tuple[AddressField, ...] = ()
     # What must always hold (bulwark.config.invariants); verification fuzzes them on a fork.
     invariants: tuple[InvariantConfig, ...] = ()
-    fuzz: FuzzConfig = FuzzConfig()  # the invariant fuzz's seed and budget
 
     def addresses(self) -> dict[str, str]:
         """Contract and asset names of this protocol -> addresses."""
@@ -249,6 +248,9 @@ class BulwarkConfig(_Strict):
     # Where findings and the head watcher's checkpoints are kept (``env:NAME``/``file:PATH`` or a
     # literal URL); none given: findings go to SQLite and checkpoints to JSON files in --state-dir.
     database_url: UrlOrRef | None = None
+    # Keys the audit log (an HMAC per entry, signed anchors): env:NAME or file:PATH. The database
+    # never holds it, so whoever can write the database cannot forge entries. None: hash-chained only.
+    audit_key: Secret | None = None
     # Threat intelligence and k-of-n consensus (bulwark.config.intel): trusted publishers, feeds.
     intel: IntelConfig | None = None
     # protocol name -> remediation by state (bulwark.config.remedy): setters, preferences.
@@ -278,6 +280,8 @@ class BulwarkConfig(_Strict):
                 out[f"networks.{name}.rpc_ws"] = net.rpc_ws
         if self.database_url is not None:
             out["database_url"] = self.database_url
+        if self.audit_key is not None:
+            out["audit_key"] = self.audit_key
         if self.responses is not None:
             out["responses.sentinel_key"] = self.responses.sentinel_key
             if self.responses.sentinel_password is not None:

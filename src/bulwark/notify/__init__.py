@@ -25,10 +25,11 @@ from bulwark.notify.channels import (
     verify,
 )
 from bulwark.notify.errors import NotifyError, PermanentDeliveryError, TransientDeliveryError
-from bulwark.notify.message import Notification
+from bulwark.notify.message import ANCHOR_EVENT, Notification, anchor_notification
 from bulwark.notify.notifier import Delivery, Notifier, RateLimit, RetryPolicy, Route, TokenBucket
 
 __all__ = [
+    "ANCHOR_EVENT",
     "EVENT_HEADER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
@@ -47,6 +48,7 @@ __all__ = [
     "TokenBucket",
     "TransientDeliveryError",
     "WebhookChannel",
+    "anchor_notification",
     "discord_payload",
     "sign",
     "slack_payload",

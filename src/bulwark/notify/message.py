@@ -46,3 +46,23 @@ class Notification:
             "fields": {k: v for k, v in self.fields},
             "at": self.at,
         }
+
+
+ANCHOR_EVENT = "audit.anchor"
+
+
+def anchor_notification(anchor: dict[str, Any], *, keyed: bool) -> Notification:
+    """The audit log's head as a notification: the receiver keeps a copy the database's writer
+    cannot rewrite; ``bulwark audit verify --anchor FILE`` takes this message's JSON body back.
+    ``anchor`` is ``bulwark.store.audit.Anchor.to_json()`` (seq, head, at, mac)."""
+    seq, head = anchor["seq"], anchor["head"]
+    how = "signed with the audit key" if keyed else "NOT signed (no audit key configured)"
+    return Notification(
+        ANCHOR_EVENT,
+        f"audit log anchor: entry {seq}",
+        f"The audit log reached entry {seq} with hash {head} ({how}). Keep this message: "
+        "`bulwark audit verify --anchor FILE` proves the log was not cut or rewritten since.",
+        Severity.INFO,
+        fields=tuple((k, str(anchor[k])) for k in ("seq", "head", "at", "mac") if anchor.get(k) is not None),
+        at=str(anchor["at"]),
+    )

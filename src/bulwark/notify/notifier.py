@@ -17,7 +17,7 @@ from bulwark.domain import Severity
 from bulwark.logs import get_logger
 from bulwark.notify.channels import Channel
 from bulwark.notify.errors import NotifyError, PermanentDeliveryError, TransientDeliveryError
-from bulwark.notify.message import Notification
+from bulwark.notify.message import ANCHOR_EVENT, Notification
 
 log = get_logger(__name__)
 
@@ -132,7 +132,10 @@ class Notifier:
         self._pending: set[asyncio.Task[tuple[Delivery, ...]]] = set()
 
     async def notify(self, message: Notification) -> tuple[Delivery, ...]:
-        routes = [r for r in self._routes if message.severity >= r.min_severity]
+        # An audit anchor goes to every channel whatever its severity: it is the record's outside copy.
+        routes = [
+            r for r in self._routes if message.severity >= r.min_severity or message.event == ANCHOR_EVENT
+        ]
         return tuple(await asyncio.gather(*(self._deliver(r, message) for r in routes)))
 
     def submit(self, message: Notification) -> asyncio.Task[tuple[Delivery, ...]]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from bulwark.domain import Finding, IncidentState
 from bulwark.domain.evidence import RecordedVerdict
 from bulwark.domain.incident import can_transition
 from bulwark.errors import LeaseHeld, StoreError
-from bulwark.logs import mask
+from bulwark.logs import get_logger, mask
 from bulwark.store.audit import (
     GENESIS,
     KEYED,
@@ -49,6 +50,7 @@ from bulwark.store.models import (
 )
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+log = get_logger(__name__)
 
 
 def _safe(url: str) -> str:
@@ -110,6 +112,10 @@ class Store:
         every entry written carries an HMAC under it, and verification checks them all."""
         self.url = url
         self._audit_key = audit_key.encode() if isinstance(audit_key, str) else audit_key
+        self._anchor_sink: Callable[[Anchor], None] | None = None
+        self._anchor_every_s = 3600.0
+        self._anchored_at = 0.0
+        self._anchor_due = False
         try:
             self._engine: Engine = create_engine(url, future=True)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
@@ -145,6 +151,7 @@ class Store:
                 yield session
         except OperationalError as exc:
             raise StoreError(f"database error on {_safe(self.url)}: {exc.orig}") from exc
+        self._maybe_anchor()  # after the commit: the anchor covers what was just written
 
     # -- audit log -------------------------------------------------------------------------------
 
@@ -160,6 +167,11 @@ class Store:
         body = canonical_json(payload)
         digest = entry_hash(seq, at, kind, incident_id, body, prev)
         mac = entry_mac(self._audit_key, digest) if self._audit_key else None
+        if self._anchor_sink is not None and (
+            (kind == "incident.transition" and payload.get("to") == IncidentState.CLOSED.value)
+            or time.monotonic() - self._anchored_at >= self._anchor_every_s
+        ):
+            self._anchor_due = True
         session.add(
             AuditRow(
                 seq=seq,
@@ -196,6 +208,22 @@ class Store:
                 for r in session.execute(q).scalars()
             ]
 
+    def set_anchor_sink(self, sink: Callable[[Anchor], None], every_s: float = 3600.0) -> None:
+        """Hand an anchor to ``sink`` (the notification channels) when an incident closes, and
+        after a write once ``every_s`` have passed since the last one."""
+        self._anchor_sink, self._anchor_every_s = sink, every_s
+        self._anchored_at = time.monotonic()
+
+    def _maybe_anchor(self) -> None:
+        if self._anchor_sink is None or not self._anchor_due:
+            return
+        self._anchor_due = False
+        self._anchored_at = time.monotonic()
+        try:
+            self._anchor_sink(self.audit_anchor())
+        except Exception as exc:  # a failing channel must never fail the write that triggered it
+            log.warning("audit anchor not sent", error=str(exc))
+
     @property
     def audit_keyed(self) -> bool:
         return self._audit_key is not None
@@ -216,6 +244,9 @@ class Store:
         mode = KEYED if key else UNKEYED
         prev = GENESIS
         count = unchecked = 0
+        # Entries written before the key was configured carry no MAC: accepted only as a prefix
+        # (a rewrite there re-chains every later, keyed entry and breaks its MAC).
+        keyed_from: int | None = None
         hashes: dict[int, str] = {}
         replayed: list[tuple[str, str | None, dict[str, Any]]] = []
 
@@ -233,14 +264,16 @@ class Store:
                 if digest != row.hash:
                     return broken(row.seq, "content does not match its hash")
                 if key is not None:
-                    if row.mac is None:
+                    if row.mac is None and keyed_from is not None:
                         return broken(
                             row.seq, "entry carries no MAC: written or rewritten without the audit key"
                         )
-                    if not hmac.compare_digest(row.mac, entry_mac(key, row.hash)):
+                    if row.mac is not None and not hmac.compare_digest(row.mac, entry_mac(key, row.hash)):
                         return broken(
                             row.seq, "MAC does not match under the audit key: the entry was rewritten"
                         )
+                    if row.mac is not None and keyed_from is None:
+                        keyed_from = row.seq
                 elif row.mac is not None:
                     unchecked += 1
                 prev = row.hash
@@ -254,15 +287,30 @@ class Store:
                 (r.incident_id, r.kind, r.step, r.status, r.tx_hash, r.block_number, dict(r.data))
                 for r in session.execute(select(ActionRow).order_by(ActionRow.id)).scalars()
             ]
+        if key is not None and count and keyed_from is None:
+            return broken(
+                None,
+                "no entry carries a MAC although an audit key is given: the log was not keyed, or stripped",
+            )
+        if key is not None and keyed_from is not None and keyed_from > 1:
+            mode = (
+                f"{KEYED} from entry {keyed_from}; "
+                f"entries 1..{keyed_from - 1} predate the key: hash-chained only"
+            )
         for anchor in anchors:
             where = f"the anchor of {anchor.at} (entry {anchor.seq})"
             if key is not None and not anchor.signature_ok(key):
                 return broken(None, f"{where} is not signed with this audit key: it proves nothing")
             if anchor.seq > count:
+                gone = (
+                    f"entry {anchor.seq} was"
+                    if anchor.seq == count + 1
+                    else f"entries {count + 1}..{anchor.seq} were"
+                )
                 return broken(
                     count + 1,
                     f"the log ends at entry {count} but {where} saw it reach entry {anchor.seq}: "
-                    f"entries {count + 1}..{anchor.seq} were deleted",
+                    f"{gone} deleted",
                 )
             if anchor.seq > 0 and hashes[anchor.seq] != anchor.head:
                 return broken(
