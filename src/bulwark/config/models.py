@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from bulwark.config.intel import IntelConfig
-from bulwark.config.invariants import InvariantConfig
+from bulwark.config.invariants import FuzzConfig, InvariantConfig
 from bulwark.config.notify import NotifyChannel
 from bulwark.config.policy import PolicyConfig
 from bulwark.config.remedy import RemedyConfig
@@ -144,6 +144,7 @@ class ProtocolConfig(_Strict):
     flash_lenders: tuple[AddressField, ...] = ()
     # What must always hold (bulwark.config.invariants); verification fuzzes them on a fork.
     invariants: tuple[InvariantConfig, ...] = ()
+    fuzz: FuzzConfig = FuzzConfig()  # the invariant fuzz's seed and budget
 
     def addresses(self) -> dict[str, str]:
         """Contract and asset names of this protocol -> addresses."""
