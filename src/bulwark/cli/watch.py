@@ -29,6 +29,7 @@ from bulwark.chain.watchers import (
     HeadWatcher,
     LogWatcher,
 )
+from bulwark.cli.audit import anchor_sink, audit_key
 from bulwark.cli.config import check_file
 from bulwark.config import BulwarkConfig
 from bulwark.detect.persist import StoreCheckpoints, holding_lease, recording
@@ -186,10 +187,11 @@ def _open_store(config: BulwarkConfig, state_dir: Path, db: str | None) -> tuple
     or ``database_url``) both live in that database; without one, findings go to SQLite in
     ``state_dir`` (where ``bulwark serve``/``audit`` look by default) and checkpoints to JSON files."""
     url = db or (config.database_url.resolve() if config.database_url is not None else None)
+    key = audit_key(None, config)  # audit_key in bulwark.yaml: every entry keyed
     if url:
-        store = Store(url)
+        store = Store(url, audit_key=key)
         return store, StoreCheckpoints(store)
-    return Store(default_url(state_dir)), FileCheckpointStore(state_dir)
+    return Store(default_url(state_dir), audit_key=key), FileCheckpointStore(state_dir)
 
 
 async def _watch(
@@ -268,6 +270,8 @@ async def _watch_networks(
 ) -> None:
     jobs = []
     notifier = notifier_from_config(config)
+    if notifier is not None:  # the log's head goes out at each close and hourly: an outside copy
+        store.set_anchor_sink(anchor_sink(notifier, keyed=store.audit_keyed))
     for net_name, net in config.networks.items():
         mine = tuple(m for m in monitors if config.protocols[m.protocol.name].network == net_name)
         if not mine:
