@@ -140,6 +140,10 @@ def default_root() -> Path:
     return Path(env).resolve() if env else project_root() / "scenarios"
 
 
+# Folders of ``scenarios/`` that are not scenarios: reference protocols with their own attacks.
+NOT_SCENARIOS = frozenset({"protocols"})
+
+
 def load_corpus(root: Path | None = None) -> Corpus:
     """Load and validate every scenario under ``root``; any broken manifest fails the whole load."""
     root = (root or default_root()).resolve()
@@ -147,7 +151,10 @@ def load_corpus(root: Path | None = None) -> Corpus:
         raise ScenarioError(f"scenario folder {root} does not exist")
     scenarios: list[Scenario] = []
     problems: list[str] = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name[0] not in "._"):
+    folders = (
+        p for p in root.iterdir() if p.is_dir() and p.name[0] not in "._" and p.name not in NOT_SCENARIOS
+    )
+    for folder in sorted(folders):
         try:
             scenarios.append(load_scenario(folder))
         except ScenarioError as exc:

@@ -14,7 +14,7 @@ import {ILendingPool} from "src/interfaces/ILendingPool.sol";
 /// @notice Deposits of the stable asset earn the lending pool's supply rate. The vault keeps a
 ///         liquid buffer for withdrawals and lends the rest; its shares are a transferable ERC-20.
 /// @dev Deployed behind a TransparentUpgradeableProxy. Liquid funds are tracked in `idle` rather
-///      than read from `balanceOf`, so a donation cannot move the share price.
+///      than read from `balanceOf`, so only the vault's own flows move the share price.
 contract SavingsVault is Initializable, ERC20Upgradeable, AccessControlUpgradeable, PausableUpgradeable {
     using SafeERC20 for IERC20;
     using Math for uint256;
