@@ -61,3 +61,14 @@ def test_a_malformed_view_signature_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigProblems) as info:
         load_config(_write(tmp_path, BASE.replace('"totalSupply()(uint256)"', '"totalSupply"')))
     assert "is not a view signature" in str(info.value)
+
+
+def test_the_fuzz_seed_and_budget_come_from_the_config(tmp_path: Path) -> None:
+    assert load_config(_write(tmp_path, BASE)).protocols["demo"].fuzz.seed == 0  # the fixed default
+    text = BASE + "    fuzz: {seed: 42, examples: 2, steps: 3}\n"
+    fuzz = load_config(_write(tmp_path, text)).protocols["demo"].fuzz
+    assert (fuzz.seed, fuzz.examples, fuzz.steps) == (42, 2, 3)
+    for bad in ("{seed: -1}", "{steps: 0}", "{seeds: 1}"):
+        with pytest.raises(ConfigProblems) as info:
+            load_config(_write(tmp_path, BASE + f"    fuzz: {bad}\n"))
+        assert "protocols.demo.fuzz" in str(info.value)
