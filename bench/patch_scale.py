@@ -13,20 +13,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 FLAW_EVERY = 1000  # one flawed function among this many
 PRAGMA = "0.8.26"
 
 
-def contract_source(n: int, *, flaws: bool = True) -> str:
-    """A contract with ``n`` functions (owner-guarded setters, a few reads), some of them flawed."""
+def contract_source(n: int, *, flaws: bool = True, nonce: str = "") -> str:
+    """A contract with ``n`` functions (owner-guarded setters, a few reads), some of them flawed.
+    ``nonce`` goes into a comment: a fresh one keeps solc's disk cache from answering."""
     lines = [
         "// SPDX-License-Identifier: MIT",
+        f"// run {nonce}",
         f"pragma solidity {PRAGMA};",
         "",
         "contract Scale {",
@@ -94,18 +98,23 @@ def contract_source(n: int, *, flaws: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_cli(path: Path, *, slither: bool) -> tuple[float, dict[str, object], int]:
+def run_cli(path: Path, *, slither: bool) -> tuple[float, float, dict[str, object], int]:
+    """Wall seconds, CPU seconds (the CLI and the solc node process it starts: on a shared machine
+    the wall time mostly measures the neighbours), the JSON report and the exit code."""
     args = [sys.executable, "-m", "bulwark.cli.main", "patch", str(path), "--json"]
     if not slither:
         args.append("--no-slither")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=path.parent)
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     try:
         data = json.loads(proc.stdout)
     except ValueError:
         data = {"status": "error", "stderr": proc.stderr.strip()[-300:]}
-    return seconds, data, proc.returncode
+    return seconds, cpu, data, proc.returncode
 
 
 def profile(path: Path, out: str, *, slither: bool) -> None:
@@ -139,16 +148,16 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         for n in sizes:
             path = folder / f"Scale{n}.sol"
-            path.write_text(contract_source(n))
+            path.write_text(contract_source(n, nonce=uuid.uuid4().hex))  # timed cold, never cached
             if args.profile:
                 profile(path, args.profile, slither=not args.no_slither)
                 continue
-            seconds, data, code = run_cli(path, slither=not args.no_slither)
+            seconds, cpu, data, code = run_cli(path, slither=not args.no_slither)
             patches = data.get("patches") or []
             first = patches[0] if isinstance(patches, list) and patches else {}
             findings = data.get("findings")
             print(
-                f"functions={n:<6} seconds={seconds:7.2f} exit={code} status={data.get('status')} "
+                f"functions={n:<6} seconds={seconds:7.2f} cpu={cpu:7.2f} exit={code} status={data.get('status')} "
                 f"findings={len(findings) if isinstance(findings, list) else '-'} "
                 f"first_patch={first.get('template')}:{first.get('function')}"
                 + (f" error={data['stderr']}" if "stderr" in data else ""),

@@ -133,14 +133,14 @@ def register(app: typer.Typer) -> None:
                             }
                             for r in generation.rejected
                         ],
-                        "notes": list(analysis.notes),
+                        "notes": [*analysis.notes, *generation.notes],
                         "compiled": bool(patches) and all(p.compiled for p in patches),
                         "out": written,
                     }
                 )
             )
             raise typer.Exit(EXIT_CODES[outcome])
-        for note in analysis.notes:
+        for note in (*analysis.notes, *generation.notes):
             typer.echo(f"note     {note}")
         for f in findings:
             where = f"{f.contract}.{f.function}" if f.function else f.contract

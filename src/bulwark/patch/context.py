@@ -315,7 +315,7 @@ class FixContext:
             if type_string(v).startswith("address") and not v.get("constant")
         }
         for fn in contract.all_functions:
-            for n in walk(fn.body):
+            for n in self.program.nodes(fn.body):
                 if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
                     sides = [n.get("leftExpression") or {}, n.get("rightExpression") or {}]
                     if any(is_msg_sender(s) for s in sides):
@@ -324,11 +324,11 @@ class FixContext:
                             if s.get("nodeType") == "Identifier" and ref in addr_vars:
                                 compared[addr_vars[int(ref)]] += 1
         for mod in contract.all_modifiers.values():
-            for n in walk(mod.body):
+            for n in self.program.nodes(mod.body):
                 if (
                     n.get("nodeType") == "Identifier"
                     and n.get("referencedDeclaration") in addr_vars
-                    and any(is_msg_sender(x) for x in walk(mod.body))
+                    and any(is_msg_sender(x) for x in self.program.nodes(mod.body))
                 ):
                     compared[addr_vars[int(n["referencedDeclaration"])]] += 1
         if compared:
@@ -339,4 +339,4 @@ class FixContext:
         return None
 
     def all_nodes(self, fn: Function, node_type: str) -> list[Node]:
-        return [n for n in walk(fn.body) if n.get("nodeType") == node_type]
+        return [n for n in self.program.nodes(fn.body) if n.get("nodeType") == node_type]

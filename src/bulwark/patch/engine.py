@@ -33,6 +33,10 @@ SLITHER_MAX_FUNCTIONS = 600
 # Code generation (bytecode) of the applied candidate, and so its size and gas, only up to this many
 # functions: solcjs takes 80 s to generate code for 5,000. Above it a candidate is type-checked only.
 CODEGEN_MAX_FUNCTIONS = 1500
+# Each candidate check compiles the whole file, so the number checked is bounded by the file's size:
+# about this many functions' worth of compiling in all, and never fewer than MIN_CHECKS candidates.
+CHECK_BUDGET_FUNCTIONS = 12_000
+MIN_CHECKS = 3
 # How much a candidate's confidence keeps after the checks the patch stage runs (it compiles with the
 # original's compiler, ABI and storage layout unchanged) when no exploit was replayed against it.
 STATIC_VALIDATION = 0.8
@@ -74,6 +78,7 @@ class Generation:
     patches: list[Patch]
     rejected: list[Rejection]
     cost: PatchCost | None = None  # of patches[0], the one applied
+    notes: tuple[str, ...] = ()  # what generation left out, and why
 
 
 class PatchError(BulwarkError, RuntimeError):
@@ -263,11 +268,21 @@ def candidates(analysis: Analysis, compiler: Compiler, *, max_patches: int = MAX
         for rank, cand in enumerate(cands):
             ordered.append(([finding], [cand], finding.score - 0.02 * rank))
     ordered.sort(key=lambda t: -t[2])
+    max_checks = max(MIN_CHECKS, CHECK_BUDGET_FUNCTIONS // max(analysis.functions, 1))
+    checks = 0
+    notes: list[str] = []
     for findings, cands, score in ordered:
+        if checks >= max_checks:
+            notes.append(
+                f"checked the {checks} best-ranked candidates only ({analysis.functions} functions: "
+                "each check compiles the whole file)"
+            )
+            break
         edits = frozenset(e for c in cands for e in c.edits)
         if edits in seen:
             continue
         seen.add(edits)
+        checks += 1
         patch = _build(analysis, compiler, findings, cands, score, rejected)
         if patch is not None:
             out.append(patch)
@@ -276,7 +291,7 @@ def candidates(analysis: Analysis, compiler: Compiler, *, max_patches: int = MAX
     cost: PatchCost | None = None
     if out:
         out, cost = _generate_code(analysis, compiler, out, rejected)
-    return Generation(out, rejected, cost)
+    return Generation(out, rejected, cost, tuple(notes))
 
 
 def _generate_code(

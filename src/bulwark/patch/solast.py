@@ -218,7 +218,7 @@ class Function:
         return self.program.text_of(self.node)
 
     def calls(self) -> list[Node]:
-        return [n for n in walk(self.body) if n.get("nodeType") == "FunctionCall"]
+        return self.program.nodes(self.body, "FunctionCall")
 
     def external_calls(self) -> list[Node]:
         return [c for c in self.calls() if is_external_call(c)]
@@ -261,7 +261,7 @@ class Modifier:
     modifiers: list[Node] = field(default_factory=list)
 
     def calls(self) -> list[Node]:
-        return [n for n in walk(self.body) if n.get("nodeType") == "FunctionCall"]
+        return self.program.nodes(self.body, "FunctionCall")
 
     @cached_property
     def internal_callees(self) -> list[Function | Modifier]:
@@ -415,6 +415,23 @@ class Program:
         self._callers: dict[int, set[int]] | None = None
         # facts a check or template derives from the whole contract, keyed by what they depend on
         self.memo: dict[tuple[Any, ...], Any] = {}
+        self._nodes: dict[int, tuple[Any, list[Node], dict[str, list[Node]]]] = {}
+
+    def nodes(self, body: Any, kind: str | None = None) -> list[Node]:
+        """``walk(body)`` as a list, or only the nodes of type ``kind``; indexed once per body: the
+        checks go over every function body many times, and a recursive walk each time is most of
+        the localisation's cost on a large contract."""
+        if body is None:
+            return []
+        entry = self._nodes.get(id(body))
+        if entry is None or entry[0] is not body:
+            every = list(walk(body))
+            by_kind: dict[str, list[Node]] = {}
+            for n in every:
+                by_kind.setdefault(str(n.get("nodeType")), []).append(n)
+            entry = (body, every, by_kind)  # holding body keeps its id from being reused
+            self._nodes[id(body)] = entry
+        return entry[1] if kind is None else entry[2].get(kind, [])
 
     @property
     def vkey(self) -> tuple[int, ...]:

@@ -98,7 +98,7 @@ def _is_initializer(fn: Function) -> bool:
 def _sender_keyed(program: Program, fn: Function) -> bool:
     """Does ``fn`` write state keyed by the caller (balances[msg.sender]...): a user action."""
     for part in program.closure(fn):
-        for n in walk(part.body):
+        for n in part.program.nodes(part.body):
             if n.get("nodeType") in ("Assignment", "UnaryOperation"):
                 from bulwark.patch.solast import assigned_targets
 
@@ -178,7 +178,7 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
                 "functions",
             )
             continue
-        if fn.mutability == "payable" or any(is_msg_sender(n) for n in walk(fn.body)):
+        if fn.mutability == "payable" or any(is_msg_sender(n) for n in fn.program.nodes(fn.body)):
             continue  # takes the caller's money or acts for the caller: a user action
         others = [g for g in _writers_of(writes) if g.id != fn.id]
         if others and all(g in protected for g in others):
@@ -212,7 +212,7 @@ def _guard_variables(program: Program, contract: Contract) -> set[int]:
         m.body for m in contract.all_modifiers.values()
     ]
     for body in bodies:
-        for n in walk(body):
+        for n in program.nodes(body):
             if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
                 sides = [n.get("leftExpression") or {}, n.get("rightExpression") or {}]
                 if any(is_msg_sender(s) or is_tx_origin(s) for s in sides):
@@ -321,7 +321,7 @@ def check_selfdestruct_delegatecall(program: Program, contract: Contract) -> Ite
             continue
         params = {int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []}
         for part in program.closure(fn):
-            for call in (n for n in walk(part.body) if n.get("nodeType") == "FunctionCall"):
+            for call in (n for n in part.program.nodes(part.body) if n.get("nodeType") == "FunctionCall"):
                 name = callee_name(call)
                 if (
                     name in ("selfdestruct", "suicide")
@@ -358,13 +358,17 @@ def _origin_uses(body: Any) -> list[Node]:
 
     ``tx.origin == msg.sender`` (an "only EOAs" check) is left alone: it authorises nobody.
     """
+    every = list(walk(body))
+    origins = [n for n in every if is_tx_origin(n)]
+    if not origins:  # the common case: one pass
+        return []
     skip: set[int] = set()
-    for n in walk(body):
+    for n in every:
         if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
             sides = [n.get("leftExpression") or {}, n.get("rightExpression") or {}]
             if any(is_msg_sender(s) for s in sides):
                 skip.update(id(x) for s in sides for x in walk(s))
-    return [n for n in walk(body) if is_tx_origin(n) and id(n) not in skip]
+    return [n for n in origins if id(n) not in skip]
 
 
 def check_tx_origin(program: Program, contract: Contract) -> Iterator[Localisation]:
@@ -401,7 +405,7 @@ def check_tx_origin(program: Program, contract: Contract) -> Iterator[Localisati
 
 def _ignored_calls(fn: Function) -> Iterator[Node]:
     """Calls used as a statement on their own: their result is dropped."""
-    for n in walk(fn.body):
+    for n in fn.program.nodes(fn.body):
         if n.get("nodeType") == "ExpressionStatement":
             expr = n.get("expression") or {}
             if expr.get("nodeType") == "FunctionCall":
@@ -477,7 +481,7 @@ def reentrancy_calls(program: Program, fn: Function) -> list[tuple[Node, set[int
             continue
         after = src(call).end
         written: set[int] = set()
-        for n in walk(body):
+        for n in program.nodes(body):
             if src(n).start < after:
                 continue
             for t in _writes_of(program, fn.contract, n):
@@ -529,7 +533,7 @@ def check_arithmetic(program: Program, contract: Contract) -> Iterator[Localisat
         for fn in contract.functions:
             if program.text_of(fn.node) is None or fn.body is None:
                 continue
-            for block in (n for n in walk(fn.body) if n.get("nodeType") == "UncheckedBlock"):
+            for block in (n for n in fn.program.nodes(fn.body) if n.get("nodeType") == "UncheckedBlock"):
                 ops = [op for op in walk(block) if _risky_op(op)]
                 if ops:
                     mul = any(o.get("operator") in ("*", "*=", "**") for o in ops)
@@ -552,7 +556,7 @@ def check_arithmetic(program: Program, contract: Contract) -> Iterator[Localisat
     for fn in contract.functions:
         if program.text_of(fn.node) is None or fn.body is None or not fn.mutates:
             continue
-        ops = [op for op in walk(fn.body) if _risky_op(op)]
+        ops = [op for op in fn.program.nodes(fn.body) if _risky_op(op)]
         state_ops = [op for op in ops if program.direct_reads(op) or program.direct_writes(op)]
         if not ops:
             continue
@@ -621,7 +625,7 @@ def check_signatures(program: Program, contract: Contract) -> Iterator[Localisat
         sig_calls = [
             n
             for p in parts
-            for n in walk(p.body)
+            for n in p.program.nodes(p.body)
             if n.get("nodeType") == "FunctionCall" and callee_name(n) in _SIG_CALLS
         ]
         if not sig_calls:
@@ -681,7 +685,7 @@ _LOOPS = ("ForStatement", "WhileStatement", "DoWhileStatement")
 def _result_checked(fn: Function, call: Node) -> bool:
     """Does a failure of ``call`` (a send or a low-level call) make ``fn`` revert?"""
     cs = src(call)
-    for n in walk(fn.body):
+    for n in fn.program.nodes(fn.body):
         kind = n.get("nodeType")
         cond: Node | None = None
         if kind == "FunctionCall" and callee_name(n) in ("require", "assert") and n.get("arguments"):
@@ -692,7 +696,7 @@ def _result_checked(fn: Function, call: Node) -> bool:
             continue
         if any(x is call for x in walk(cond)):
             return True
-    for st in (n for n in walk(fn.body) if n.get("nodeType") == "VariableDeclarationStatement"):
+    for st in (n for n in fn.program.nodes(fn.body) if n.get("nodeType") == "VariableDeclarationStatement"):
         init = st.get("initialValue") or {}
         if init is not call and not (
             init.get("nodeType") == "TupleExpression" and any(c is call for c in init.get("components") or [])
@@ -700,7 +704,7 @@ def _result_checked(fn: Function, call: Node) -> bool:
             continue
         decls = [d for d in st.get("declarations") or [] if d]
         ok_ids = {d.get("id") for d in decls[:1]}
-        for n in walk(fn.body):
+        for n in fn.program.nodes(fn.body):
             kind = n.get("nodeType")
             cond = None
             if kind == "FunctionCall" and callee_name(n) in ("require", "assert") and n.get("arguments"):
@@ -732,7 +736,7 @@ def _caller_settable_uncached(program: Program, contract: Contract, var: int) ->
         if program.checks_sender(g):
             continue
         for part in program.closure(g):
-            for n in walk(part.body):
+            for n in part.program.nodes(part.body):
                 if n.get("nodeType") != "Assignment":
                     continue
                 root = base_variable(n.get("leftHandSide") or {})
@@ -750,7 +754,7 @@ def blocking_payments(program: Program, fn: Function) -> list[Node]:
     body = fn.body
     if body is None or program.checks_sender(fn):
         return out
-    loops = [src(n) for n in walk(body) if n.get("nodeType") in _LOOPS]
+    loops = [src(n) for n in program.nodes(body) if n.get("nodeType") in _LOOPS]
     for call in fn.external_calls():
         target = call_target(call) or {}
         base = target.get("expression") or {}
@@ -778,7 +782,7 @@ def check_dos(program: Program, contract: Contract) -> Iterator[Localisation]:
         calls = blocking_payments(program, fn)
         if not calls:
             continue
-        loops = [src(n) for n in walk(fn.body) if n.get("nodeType") in _LOOPS]
+        loops = [src(n) for n in fn.program.nodes(fn.body) if n.get("nodeType") in _LOOPS]
         in_loop = any(lp.start <= src(c).start < lp.end for c in calls for lp in loops)
         yield _loc(
             program,
@@ -800,7 +804,7 @@ def _clock_written(program: Program, contract: Contract) -> set[int]:
 
     out: set[int] = set()
     for fn in contract.all_functions:
-        for n in walk(fn.body):
+        for n in fn.program.nodes(fn.body):
             if n.get("nodeType") == "Assignment" and is_now(n.get("rightHandSide") or {}):
                 root = base_variable(n.get("leftHandSide") or {}) or {}
                 if root.get("referencedDeclaration") is not None:
@@ -836,7 +840,7 @@ def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]
     for fn in contract.functions:
         if program.text_of(fn.node) is None or fn.body is None:
             continue
-        for call in (n for n in walk(fn.body) if n.get("nodeType") == "FunctionCall"):
+        for call in (n for n in fn.program.nodes(fn.body) if n.get("nodeType") == "FunctionCall"):
             if (callee_name(call) in SPOT_CALLS and is_external_call(call)) or (
                 callee_name(call) in SPOT_CALLS and " external" in type_string(call_target(call) or {})
             ):
@@ -883,7 +887,8 @@ def check_erc4626(program: Program, contract: Contract) -> Iterator[Localisation
     for fn in contract.functions:
         if program.text_of(fn.node) is None or fn.body is None:
             continue
-        for cond in (n for n in walk(fn.body) if n.get("nodeType") in ("Conditional", "IfStatement")):
+        nodes = program.nodes(fn.body)
+        for cond in (n for n in nodes if n.get("nodeType") in ("Conditional", "IfStatement")):
             if supply_is_zero(program, cond.get("condition") or {}):
                 yield _loc(
                     program,
