@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             first = patches[0] if isinstance(patches, list) and patches else {}
             findings = data.get("findings")
             print(
-                f"functions={n:<6} seconds={seconds:7.2f} cpu={cpu:7.2f} exit={code} status={data.get('status')} "
+                f"functions={n:<6} seconds={seconds:7.2f} cpu={cpu:7.2f} exit={code} "
+                f"status={data.get('status')} "
                 f"findings={len(findings) if isinstance(findings, list) else '-'} "
                 f"first_patch={first.get('template')}:{first.get('function')}"
                 + (f" error={data['stderr']}" if "stderr" in data else ""),
