@@ -29,15 +29,16 @@ class Decision(Protocol):
 class GovernActions:
     """``DashboardActions`` over a chain RPC and the store: one connection per decision."""
 
-    def __init__(self, rpc_url: str, store_url: str) -> None:
+    def __init__(self, rpc_url: str, store_url: str, audit_key: str | None = None) -> None:
         self._rpc_url = rpc_url
         self._store_url = store_url
+        self._audit_key = audit_key  # a keyed log stays keyed: every writer holds the key
 
     def __repr__(self) -> str:
         return f"GovernActions(rpc={mask(self._rpc_url)!r})"
 
     async def approve(self, proposal_id: str, signature: Decision) -> None:
-        store = Store(self._store_url)
+        store = Store(self._store_url, audit_key=self._audit_key)
         try:
             async with ChainClient(self._rpc_url) as client:
                 await submit_signature(client, store, proposal_id, signature.signer, signature.signature)
@@ -45,7 +46,7 @@ class GovernActions:
             store.close()
 
     async def reject(self, proposal_id: str, signature: Decision) -> None:
-        store = Store(self._store_url)
+        store = Store(self._store_url, audit_key=self._audit_key)
         try:
             async with ChainClient(self._rpc_url) as client:
                 await submit_rejection(

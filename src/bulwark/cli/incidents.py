@@ -10,13 +10,12 @@ from typing import Annotated, Any
 
 import typer
 
-from bulwark.cli.audit import DB_OPTION, database_url
+from bulwark.cli.audit import DB_OPTION, open_store
 
 
 def _list(db: str | None, as_json: bool) -> None:
-    from bulwark.store import Store
 
-    store = Store(database_url(db))
+    store = open_store(db)
     try:
         rows = store.incidents()
     finally:
@@ -50,7 +49,6 @@ def _resume(incident_id: str, db: str | None, config: Path | None, rpc: str | No
     from bulwark.cli.config import check_file
     from bulwark.domain import IncidentState
     from bulwark.flow import OPERATOR_ACTIONS, FlowEvent
-    from bulwark.store import Store
 
     cfg = check_file(config) if config is not None else None  # fails closed before anything runs
 
@@ -59,7 +57,7 @@ def _resume(incident_id: str, db: str | None, config: Path | None, rpc: str | No
             extra = f": {e.reason}" if e.reason else ""
             typer.echo(f"{e.step:<10} {e.kind}{extra}")
 
-    store = Store(database_url(db))
+    store = open_store(db, None, cfg)  # keyed with the configuration's audit_key, if any
     try:
         out: dict[str, Any] = asyncio.run(
             resume_incident(store, incident_id, config=cfg, rpc_url=rpc, on_event=on_event)

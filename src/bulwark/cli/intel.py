@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from bulwark.cli.audit import DB_OPTION, database_url
+from bulwark.cli.audit import DB_OPTION, open_store
 
 CONFIG_OPTION = typer.Option(None, "-c", "--config", help="bulwark.yaml with an `intel:` section.")
 OUT_OPTION = typer.Option(None, "--out", help="Write the bundle into this directory (file feed).")
@@ -62,7 +62,6 @@ def register(app: typer.Typer) -> None:
         from bulwark.errors import UsageError
         from bulwark.intel.feeds import FileFeed, TaxiiFeed
         from bulwark.intel.indicators import VulnerableCode
-        from bulwark.store import Store
         from bulwark.toolchain.solc import Compiler
 
         cfg = load_intel_config(config) if config is not None else None
@@ -97,7 +96,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--source and --contract go together")
         ttl = timedelta(days=ttl_days or (cfg.ttl_days if cfg else 30))
 
-        store = Store(database_url(db))
+        store = open_store(db)
         try:
             record = store.incident(incident_id)
             victims = list(victim) or sorted(
@@ -159,13 +158,12 @@ def register(app: typer.Typer) -> None:
         from bulwark.app.intel import feeds_from_config, load_intel_config, pull_and_remember
         from bulwark.chain import run
         from bulwark.errors import ConfigError
-        from bulwark.store import Store
 
         cfg = load_intel_config(config)
         if not cfg.feeds:
             raise ConfigError(f"{config}: intel has no feeds to pull")
         feeds = list(feeds_from_config(cfg, config.parent).values())
-        store = Store(database_url(db))
+        store = open_store(db)
         try:
             intel, new = run(pull_and_remember(feeds, cfg.publishers, store))
         finally:
@@ -188,9 +186,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Indicators pulled and kept (valid ones unless --all)."""
         from bulwark.app.intel import remembered
-        from bulwark.store import Store
 
-        store = Store(database_url(db))
+        store = open_store(db)
         try:
             items = [i for i in remembered(store) if show_all or not i["expired"]]
         finally:
@@ -231,11 +228,10 @@ def register_scan(intel: typer.Typer) -> None:
         """Match our own contracts against the vulnerable-code indicators kept by `intel pull`
         (function shapes, checked against the patch stage's localisation). Exit 3 on a match."""
         from bulwark.app.intel import intel_from_store, scan_own_code
-        from bulwark.store import Store
         from bulwark.toolchain.solc import Compiler
 
         sources = [_own_source(s) for s in source]
-        store = Store(database_url(db))
+        store = open_store(db)
         try:
             intel = intel_from_store(store)
             with Compiler() as compiler:

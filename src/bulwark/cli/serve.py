@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bulwark.cli.audit import DB_OPTION, database_url
+from bulwark.cli.audit import AUDIT_KEY_OPTION, DB_OPTION, audit_key, database_url
 from bulwark.errors import UsageError
 
 
@@ -12,6 +12,7 @@ def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
         db: str | None = DB_OPTION,
+        key: str | None = AUDIT_KEY_OPTION,
         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback by default)."),
         port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
         rpc: str | None = typer.Option(
@@ -29,12 +30,13 @@ def register(app: typer.Typer) -> None:
                 err=True,
             )
         try:
+            secret = audit_key(key)
             actions = None
             if rpc:
                 from bulwark.app.dashboard import GovernActions
 
-                actions = GovernActions(rpc, database_url(db))
-            application = create_app(database_url(db), actions)
+                actions = GovernActions(rpc, database_url(db), secret)
+            application = create_app(database_url(db), actions, audit_key=secret)
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
         typer.echo(f"dashboard on http://{host}:{port}/", err=True)
