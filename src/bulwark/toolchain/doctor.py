@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bulwark.errors import BulwarkError
-from bulwark.toolchain.paths import foundry_bin, node_modules
+from bulwark.toolchain.paths import checkout_root, ensure_node_parts, foundry_bin, node_modules
 from bulwark.toolchain.versions import bundled_solc
 
 
@@ -24,7 +24,8 @@ _PY_DEPS = (
     "web3",
     "eth_account",
     "eth_abi",
-    "pyrevm",
+    "hypothesis",
+    "rlp",
     "pydantic",
     "typer",
     "structlog",
@@ -65,6 +66,12 @@ def _node() -> str:
     return _run([node, "--version"])
 
 
+def _node_parts() -> str:
+    """Where the pinned npm packages are; an installed Bulwark fetches them here on first use."""
+    modules = ensure_node_parts()
+    return f"{modules}" + ("" if checkout_root() is not None else " (Bulwark's cache)")
+
+
 def _foundry(tool: str) -> Callable[[], str]:
     return lambda: _run([str(foundry_bin(tool)), "--version"])
 
@@ -97,6 +104,7 @@ def checks() -> list[tuple[str, Callable[[], str]]]:
     out: list[tuple[str, Callable[[], str]]] = [
         ("python-deps", _python_deps),
         ("node", _node),
+        ("node-parts", _node_parts),
         ("anvil", _foundry("anvil")),
         ("forge", _foundry("forge")),
         ("cast", _foundry("cast")),
