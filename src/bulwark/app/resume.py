@@ -200,7 +200,6 @@ async def resume_scenario_incident(
 ) -> dict[str, Any]:
     """Carry a scenario run's incident on, on the run's chain (or ``rpc_url``)."""
     url = rpc_url or str(run["rpc_url"])
-    scenario = load_corpus().get(str(run["scenario"]))
     async with ChainClient(url) as client, ChainClient(url) as relay_client:
         try:
             chain_id = await client.chain_id()
@@ -209,6 +208,7 @@ async def resume_scenario_incident(
                 f"the chain of incident {incident_id} ({mask(url)}) does not answer; a scenario's "
                 "own anvil ends with its process: give --rpc of a node holding that chain"
             ) from exc
+        scenario = load_corpus().get(str(run["scenario"]))
         # deploy_protocol's accounts: 0 deployer, 1-3 owners, 4 sentinel, 5 feeder, 6-8 users, spare.
         keys = {a.address.lower(): a.private_key for a in dev_accounts(9 + len(run["protocol"]["spare"]))}
         protocol = protocol_from_doc(run["protocol"], keys)

@@ -69,3 +69,26 @@ def test_resume_of_a_closed_incident_does_nothing(tmp_path: Path) -> None:
     store = Store(url)
     assert len(store.audit_entries()) == entries
     store.close()
+
+
+def test_resume_when_the_runs_chain_is_gone_is_one_line(tmp_path: Path) -> None:
+    """A scenario's own anvil ends with its process: resume says so and asks for --rpc."""
+    from datetime import UTC, datetime, timedelta
+
+    from bulwark.app.full import RUN_KIND
+
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    store = Store(url)
+    started = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    run = {"run_id": "r1", "started_at": started, "scenario": "spot-price-collateral",
+           "rpc_url": "http://127.0.0.1:9", "incidents": [], "attack_txs": []}  # fmt: skip
+    store.put_artifact("run:r1", RUN_KIND, run, state="running")
+    finding = Finding(
+        "d", VulnClass.REENTRANCY, Severity.HIGH, Confidence.HIGH, "re-entered", "demo", None, None, True
+    )
+    iid = store.open_incident(finding).id
+    store.close()
+    proc = _run("incidents", "resume", iid, "--db", url)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "does not answer" in lines[0] and "--rpc" in lines[0], proc.stderr
