@@ -11,9 +11,11 @@ intelligence publishes it (:mod:`bulwark.intel.fingerprint` re-exports it).
 
 from __future__ import annotations
 
+import rlp  # type: ignore[import-untyped]
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-__all__ = ["bytecode_fingerprint", "code_hash", "strip_metadata"]
+__all__ = ["bytecode_fingerprint", "code_hash", "create_address", "strip_metadata"]
 
 _PUSH1, _PUSH20, _PUSH32 = 0x60, 0x73, 0x7F
 
@@ -46,3 +48,8 @@ def bytecode_fingerprint(runtime: bytes) -> str:
         else:
             i += 1
     return "0x" + keccak(bytes(code)).hex()
+
+
+def create_address(sender: str, nonce: int) -> str:
+    """The address a CREATE from ``sender`` at ``nonce`` deploys to."""
+    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])

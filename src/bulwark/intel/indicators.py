@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import rlp  # type: ignore[import-untyped]
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from bulwark.chain import ChainClient
+from bulwark.chain.bytecode import create_address
 from bulwark.domain import Address, VulnClass
 from bulwark.intel.fingerprint import bytecode_fingerprint, code_hash
 
@@ -116,11 +115,6 @@ def _created_in(frame: Mapping[str, Any], out: list[str]) -> None:
         out.append(str(frame["to"]))
     for child in frame.get("calls") or []:
         _created_in(child, out)
-
-
-def create_address(sender: str, nonce: int) -> str:
-    """The address a CREATE from ``sender`` at ``nonce`` deploys to."""
-    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
 
 
 _MAX_NONCE_SCAN = 256

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from tests.e2e.reference2.conftest import LendHubEnv
 
-from bulwark.chain import CallReverted, ChainClient
+from bulwark.chain import CallReverted, ChainClient, Signer, TxRequest
+from bulwark.chain.abi import encode_call
 from bulwark.domain import TxHash
 from bulwark.scenarios.deploy import ChainOps
 from bulwark.scenarios.lendhub import (
@@ -115,3 +116,33 @@ def test_one_owner_cannot_upgrade_and_the_timelock_delay_holds(env: LendHubEnv) 
             upgrade_component(env.client, lh, "vault", impl, signers=lh.safe_owners[:2], advance_time=False)
         )
     assert lh.component("vault").implementation != impl
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_a_pending_attack_is_front_run_by_the_guardian_pause(env: LendHubEnv, name: str) -> None:
+    """The attack sits in the mempool; the sentinel's pause, paying a higher tip, lands first in the
+    same block (anvil orders by fee), so the strike reverts and nothing is lost."""
+    attack, lh, client = ATTACKS[name], env.lendhub, env.client
+    target = lh.address(attack.component)
+    held = env.run(protocol_holdings(client, lh))
+    env.run(client.set_automine(False))
+    try:
+        hashes = env.run(run_attack(client, env.compiler, lh, name, env.attacker, wait=False))
+        assert [env.run(client.get_receipt(h)) for h in hashes] == [None] * len(hashes)
+        pause = TxRequest(
+            to=lh.guardian,
+            data=encode_call(env.guardian_abi, "pause", target),
+            gas=300_000,
+            max_priority_fee_per_gas=50 * 10**9,
+            max_fee_per_gas=100 * 10**9,
+        )
+        pause_hash = env.run(client.send_transaction(pause, sender=Signer(env.sentinel.private_key)))
+        env.run(client.mine())
+    finally:
+        env.run(client.set_automine(True))
+    receipts = [env.run(client.get_receipt(h)) for h in (pause_hash, *hashes)]
+    assert all(r is not None for r in receipts)
+    assert len({r.block_number for r in receipts if r}) == 1  # one block: a race, not a sequence
+    assert [bool(r and r.status) for r in receipts] == [True, True, *[False] * (len(hashes) - 1)]
+    assert env.read(attack.component, "paused") is True
+    assert env.run(protocol_holdings(client, lh)) == held

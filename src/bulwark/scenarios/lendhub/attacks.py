@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,10 +22,11 @@ import yaml
 
 from bulwark.chain import ChainClient, TxRequest, encode_deploy
 from bulwark.chain.abi import encode_call
+from bulwark.chain.bytecode import create_address
 from bulwark.chain.safe import checksum
 from bulwark.domain import Address, TxHash, VulnClass
 from bulwark.errors import ScenarioError
-from bulwark.scenarios.attack import send_signed
+from bulwark.scenarios.attack import ATTACK_GAS, send_signed
 from bulwark.scenarios.deploy import ChainOps
 from bulwark.scenarios.lendhub.model import LendHub
 from bulwark.scenarios.protocol import Actor
@@ -144,6 +145,9 @@ class AttackContext:
     lendhub: LendHub
     attack: LendHubAttack
     attacker: Actor
+    # False: every transaction is left in the mempool (the test mines them, or front-runs them);
+    # gas is then fixed, since estimating against a state without the pending deploy is wrong.
+    wait: bool = True
 
     def attacker_artifact(self) -> ContractArtifact:
         result = self.lendhub.project.compile(self.compiler, [self.attack.attacker_source])
@@ -155,31 +159,41 @@ class AttackContext:
     async def deploy_attacker(self, *args: Any) -> tuple[Address, TxHash]:
         """Deploy the attacker's contract from the attacker's key; returns its address and tx."""
         art = self.attacker_artifact()
-        tx_hash = await send_signed(
-            self.client, self.attacker, TxRequest(data=encode_deploy(art.abi, art.bytecode, *args))
-        )
+        tx = TxRequest(data=encode_deploy(art.abi, art.bytecode, *args))
+        if not self.wait:
+            nonce = await self.client.get_nonce(self.attacker.address, "pending")
+            tx_hash = await send_signed(self.client, self.attacker, replace(tx, gas=ATTACK_GAS), wait=False)
+            return checksum(create_address(self.attacker.address, nonce)), tx_hash
+        tx_hash = await send_signed(self.client, self.attacker, tx)
         receipt = await self.client.get_receipt(tx_hash)
         if receipt is None or not receipt.status or receipt.contract_address is None:
             raise ScenarioError(f"{self.attack.name}: deploying {art.name} failed ({tx_hash})")
         return checksum(receipt.contract_address), tx_hash
 
-    async def send(self, to: str, fn: str, *args: Any, value: int = 0, wait: bool = True) -> TxHash:
-        """Call ``fn`` of the attacker's contract at ``to`` from the attacker's key."""
+    async def send(self, to: str, fn: str, *args: Any, value: int = 0) -> TxHash:
+        """Call ``fn`` of the attacker's contract at ``to`` from the attacker's key (the strike)."""
         data = encode_call(self.attacker_artifact().abi, fn, *args)
-        tx = TxRequest(to=checksum(to), data=data, value=value)
-        return await send_signed(self.client, self.attacker, tx, wait=wait)
+        tx = TxRequest(to=checksum(to), data=data, value=value, gas=None if self.wait else ATTACK_GAS)
+        return await send_signed(self.client, self.attacker, tx, wait=self.wait)
 
 
 async def run_attack(
-    client: ChainClient, compiler: Compiler, lendhub: LendHub, name: str, attacker: Actor
+    client: ChainClient,
+    compiler: Compiler,
+    lendhub: LendHub,
+    name: str,
+    attacker: Actor,
+    *,
+    wait: bool = True,
 ) -> list[TxHash]:
-    """Load and run the named attack; returns its transaction hashes in order."""
+    """Load and run the named attack; returns its transaction hashes in order. With
+    ``wait=False`` every transaction is sent to the mempool and none is waited for."""
     root = lendhub.project.root
     attacks = load_attacks(root)
     if name not in attacks:
         raise ScenarioError(f"no LendHub attack {name!r} (have: {', '.join(sorted(attacks))})")
     attack = attacks[name]
-    ctx = AttackContext(client, compiler, lendhub, attack, attacker)
+    ctx = AttackContext(client, compiler, lendhub, attack, attacker, wait=wait)
     return await load_script(root, attack)(ctx)
 
 
