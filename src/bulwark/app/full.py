@@ -303,6 +303,12 @@ def run_of(store: Store, incident_id: str) -> dict[str, Any] | None:
     before = [b for b in recorded if _started(b) <= opened]
     if not before or before[-1].get("incidents"):
         return None  # the latest run before it finished containment without listing it
+    # ...and its findings are about that run's protocol (a watch may share the store).
+    doc = before[-1].get("protocol") or {}
+    ours = {str(c["proxy"]).lower() for c in (doc.get("components") or {}).values()}
+    named = {str(f.get("contract") or "").lower() for f in store.findings(incident_id)} - {""}
+    if ours and named and not named & ours:
+        return None
     return before[-1]
 
 

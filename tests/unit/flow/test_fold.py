@@ -142,3 +142,23 @@ def test_an_incident_belongs_to_the_run_that_listed_it_or_was_running_when_it_op
     assert run_of(store, listed)["run_id"] == "listed"  # type: ignore[index]
     assert run_incidents(store, crashed) == [inside]
     assert run_of(store, inside)["run_id"] == "crashed"  # type: ignore[index]
+
+
+def test_a_watch_incident_opened_while_a_crashed_run_was_latest_is_not_the_runs(store: Store) -> None:
+    first = store.open_incident(_finding(OTHER)).id
+    start = store.incident(first).opened_at.replace(tzinfo=UTC) + timedelta(microseconds=1)
+    proxy = {"proxy": "0x" + "11" * 20}  # the contract _finding names
+    store.put_artifact(
+        "run:crashed",
+        RUN_KIND,
+        {"run_id": "crashed", "started_at": start.isoformat(), "incidents": [],
+         "protocol": {"components": {"oracle": proxy}}},
+    )  # fmt: skip
+    ours = store.open_incident(_finding(ATTACK)).id
+    elsewhere = _finding(ATTACK)
+    watched = store.open_incident(
+        Finding(elsewhere.detector, elsewhere.vuln_class, elsewhere.severity, elsewhere.confidence,
+                elsewhere.title, "lending", Address("0x" + "22" * 20), OTHER, True)
+    ).id  # fmt: skip
+    assert run_of(store, ours)["run_id"] == "crashed"  # type: ignore[index]
+    assert run_of(store, watched) is None
