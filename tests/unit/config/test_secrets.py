@@ -182,3 +182,23 @@ def test_a_resolved_value_is_masked_and_errors_are_bulwark_errors(monkeypatch: p
     value = parse_reference("env:BW_HOOK_SECRET", field="secret").resolve()
     assert mask(f"sending with {value}") == "sending with ***"
     assert issubclass(ConfigError, BulwarkError)
+
+
+def test_config_check_refuses_an_inline_webhook_secret_and_smtp_password(tmp_path: Path) -> None:
+    path = tmp_path / "bulwark.yaml"
+    path.write_text(
+        BASE
+        + "notifications:\n"
+        + f"  ops: {{kind: webhook, url: env:HOOK, secret: {INLINE_SECRET}}}\n"
+        + "  mail: {kind: email, host: smtp.example.org, sender: a@example.org,\n"
+        + f"         recipients: [b@example.org], username: u, password: {INLINE_SECRET}}}\n"
+    )
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("bulwark")), "config", "check", "-c", str(path)],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "ops.webhook.secret: an inline secret is refused" in out
+    assert "mail.email.password: an inline secret is refused" in out
+    assert INLINE_SECRET not in out
