@@ -38,19 +38,34 @@ CONFIG_OPTION = typer.Option(
 )
 
 
-def audit_key(reference: str | None = None, config: Any | None = None) -> str | None:
-    """The audit key: ``--audit-key``, else the configuration's ``audit_key``, else
-    ``$BULWARK_AUDIT_KEY`` (a reference too); ``None`` when none is given."""
-    from bulwark.config.secrets import parse_reference
+DEMO_STATE = Path(".bulwark")
 
+
+def key_source(reference: str | None = None, config: Any | None = None) -> str | None:
+    """Which audit key applies, as a reference: ``--audit-key``, else the configuration's
+    ``audit_key``, else ``$BULWARK_AUDIT_KEY`` (a reference too), else the demo's own key when
+    the demo made one here (so every command on the demo's store writes it keyed); else None."""
     if reference is not None:
-        return parse_reference(reference, field="--audit-key", base_dir=Path.cwd()).resolve()
+        return reference
     if config is not None and config.audit_key is not None:
-        return str(config.audit_key.resolve())
+        return str(config.audit_key.reference)
     env = os.environ.get("BULWARK_AUDIT_KEY")
     if env:
-        return parse_reference(env, field="BULWARK_AUDIT_KEY", base_dir=Path.cwd()).resolve()
-    return None
+        return env
+    demo = DEMO_STATE / "demo-audit.key"
+    return f"file:{demo}" if demo.is_file() else None
+
+
+def audit_key(reference: str | None = None, config: Any | None = None) -> str | None:
+    """The audit key's value (see :func:`key_source`); ``None`` when there is none."""
+    from bulwark.config.secrets import parse_reference
+
+    if reference is None and config is not None and config.audit_key is not None:
+        return str(config.audit_key.resolve())  # anchored to the configuration file's folder
+    source = key_source(reference, config)
+    if source is None:
+        return None
+    return parse_reference(source, field="--audit-key", base_dir=Path.cwd()).resolve()
 
 
 def open_store(db: str | None, key_reference: str | None = None, config: Any | None = None) -> Any:
@@ -64,7 +79,7 @@ def open_store(db: str | None, key_reference: str | None = None, config: Any | N
     return Store(database_url(url), audit_key=audit_key(key_reference, config))
 
 
-def demo_audit_key(state_dir: Path = Path(".bulwark")) -> tuple[str, str]:
+def demo_audit_key(state_dir: Path = DEMO_STATE) -> tuple[str, str]:
     """The demo's own audit key (made once, kept in ``state_dir``), and its reference for
     ``bulwark audit verify --audit-key``. Only for the local demo: production names its own."""
     import secrets
@@ -134,18 +149,21 @@ def register(app: typer.Typer) -> None:
         """Recompute the chain (and MACs, with the key), check it against anchors, replay the
         incident and action tables from it; name the first thing broken (exit 1)."""
         anchors = _anchors(anchor)
-        store = open_store(db, key, _config(config))
+        cfg = _config(config)
+        source = key_source(key, cfg)
+        store = open_store(db, key, cfg)
         try:
             result = store.verify_audit(anchors)
         finally:
             store.close()
         if as_json:
-            typer.echo(json.dumps(result.to_json()))
+            typer.echo(json.dumps({**result.to_json(), "key": source}))
         elif result.ok:
             extra = f"; {result.unchecked_macs} MACs not checked (no key)" if result.unchecked_macs else ""
             typer.echo(
                 f"audit log intact: {result.entries} entries, {result.rows} incident/action rows match, "
                 f"{result.anchors} anchor(s) reached; checked: {result.mode}{extra}"
+                + (f" (key {source})" if source else "")
             )
         else:
             where = f" at entry {result.first_broken}" if result.first_broken is not None else ""

@@ -35,7 +35,8 @@ CLOSE_PATH = (
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.chdir(tmp_path)  # no demo key from a ./.bulwark left by an earlier demo
     monkeypatch.delenv("BULWARK_AUDIT_KEY", raising=False)
     monkeypatch.setenv("AUDIT_KEY", KEY)
     yield
@@ -144,3 +145,16 @@ def test_a_failing_channel_never_fails_the_write(tmp_path: Path) -> None:
     store.audit("note", {"i": 1})
     assert store.verify_audit().ok
     store.close()
+
+
+def test_commands_on_the_demo_store_use_the_demo_key(tmp_path: Path) -> None:
+    from bulwark.cli.audit import demo_audit_key
+
+    key, ref = demo_audit_key()  # what `bulwark demo` makes in ./.bulwark
+    url = f"sqlite:///{tmp_path / 'bulwark.db'}"
+    store = open_store(url)  # any later command (incidents resume, propose...) on the same store
+    store.audit("note", {"i": 1})
+    store.close()
+    assert Store(url, audit_key=key).verify_audit().mode.startswith("keyed")
+    out = CliRunner().invoke(app, ["audit", "verify", "--db", url])
+    assert out.exit_code == 0 and f"(key {ref})" in out.output, out.output
