@@ -293,8 +293,10 @@ async def resume_interrupted(
         http = net.rpc_http.resolve()
         async with ChainClient(http) as client, ChainClient(http) as relay_client:
             await ChainIdGuard(client, net.chain_id, net_name).check()  # never act on another chain
-            if dry_run and await landed_pause(store, client, iid) is None:
-                echo(f"RESUME   {iid}: its pause did not land; WOULD contain it again")
+            may_send = not dry_run and config.responses is not None
+            if not may_send and await landed_pause(store, client, iid) is None:
+                why = "WOULD contain it again" if dry_run else "no `responses` section to contain it again"
+                echo(f"RESUME   {iid}: its pause did not land; {why}")
                 out[iid] = store.incident(iid).state
                 continue
 
@@ -303,7 +305,7 @@ async def resume_interrupted(
                 await r.start()
                 return r
 
-            step = ContainStep(client, None if dry_run else responder)
+            step = ContainStep(client, responder if may_send else None)
             state = await IncidentFlow(store, [Step("contain", S.CONTAINED, step)]).run(iid)
         echo(f"RESUME   {iid}: {state.value}")
         out[iid] = state
