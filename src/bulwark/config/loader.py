@@ -56,11 +56,30 @@ def _location(loc: tuple[Any, ...]) -> str:
 _BRANCH_TAGS = ("function-", "literal[", "lax-or-strict")
 
 
-def _schema_problems(exc: ValidationError) -> list[str]:
+def _without_tags(loc: tuple[Any, ...], raw: Any) -> tuple[Any, ...]:
+    """``loc`` without the tag a discriminated union inserts (``notifications.ops.webhook.url`` is
+    ``notifications.ops.url`` in the file): a part that is not a key there but its ``kind``."""
+    out: list[Any] = []
+    node = raw
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get("kind") == part:
+            continue
+        out.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)
+
+
+def _schema_problems(exc: ValidationError, raw: Any = None) -> list[str]:
     problems = []
     for err in exc.errors(include_url=False):
         # Union/tagged errors repeat the location with the tried branch appended; keep them short.
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(_BRANCH_TAGS)))
+        loc = _without_tags(loc, raw)
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (not allowed here; check the spelling)"
@@ -85,7 +104,7 @@ def parse_config(text: str, *, path: Path, base_dir: Path | None = None) -> Bulw
         # Relative file:/keystore: references are anchored to the configuration file's folder.
         config = BulwarkConfig.model_validate(raw, context={BASE_DIR_CONTEXT: anchor})
     except ValidationError as exc:
-        problems += _schema_problems(exc)
+        problems += _schema_problems(exc, raw)
     problems += cross_references(raw)
     if config is not None:
         config._base_dir = anchor

@@ -49,16 +49,16 @@ def _problems(tmp_path: Path, extra: str) -> list[str]:
     [
         (
             f"notifications:\n  ops: {{kind: webhook, url: env:HOOK, secret: {INLINE_SECRET}}}\n",
-            "notifications.ops.webhook.secret",  # the channel kind is part of the location
+            "notifications.ops.secret",
         ),
         (
             "notifications:\n  mail: {kind: email, host: smtp.example.org, sender: a@example.org,\n"
             f"         recipients: [b@example.org], username: u, password: {INLINE_SECRET}}}\n",
-            "notifications.mail.email.password",
+            "notifications.mail.password",
         ),
         (
             f"notifications:\n  chat: {{kind: slack, url: 'https://hooks.slack.com/services/{INLINE_SECRET}'}}\n",
-            "notifications.chat.slack.url",
+            "notifications.chat.url",
         ),
         (f"responses:\n  sentinel_key: '{INLINE_SECRET}'\n  guardians: {{demo: '{GUARDIAN}'}}\n",
          "responses.sentinel_key"),
@@ -199,6 +199,6 @@ def test_config_check_refuses_an_inline_webhook_secret_and_smtp_password(tmp_pat
     )  # fmt: skip
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
-    assert "ops.webhook.secret: an inline secret is refused" in out
-    assert "mail.email.password: an inline secret is refused" in out
+    assert "notifications.ops.secret: an inline secret is refused" in out
+    assert "notifications.mail.password: an inline secret is refused" in out
     assert INLINE_SECRET not in out
