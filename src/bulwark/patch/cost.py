@@ -1,6 +1,6 @@
 """What an applied patch costs: runtime bytecode size and gas, before and after.
 
-Size comes from the compile (runtime bytecode, same compiler and settings as the analysis). Gas
+Size comes from the compile (runtime bytecode, the original's compiler version, optimizer on). Gas
 comes from calling the patched functions in an in-process EVM (pyrevm): the original and the
 patched contract are each deployed by the same account, which then calls every patched function
 with zero arguments. Where that is not possible (a constructor that takes arguments, a call that
@@ -83,7 +83,7 @@ def measure(
     if old is None or new is None or not old.deployed_bytecode or not new.deployed_bytecode:
         return not_measured(contract, "no runtime bytecode for the contract in the compile")
     settings = before.settings.get("optimizer") or {}
-    opt = f"optimizer {'on' if settings.get('enabled') else 'off'}"
+    opt = f"optimizer {'on, ' + str(settings.get('runs')) + ' runs' if settings.get('enabled') else 'off'}"
     size_source = f"runtime bytecode from solc {before.version} ({opt})"
     samples, skipped, gas_source = _gas(old, new, list(functions))
     return PatchCost(

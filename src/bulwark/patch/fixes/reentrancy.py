@@ -40,15 +40,40 @@ def lock_modifier(ctx: FixContext, contract: Contract) -> tuple[str, str | None]
     load, store = ("tload", "tstore") if transient else ("sload", "sstore")
     where = "transient storage" if transient else f'ERC-7201 slot of "{LOCK_NAMESPACE}"'
     revert = 'require(bulwarkEntered == 0, "ReentrancyGuard: reentrant call");'
-    body = f"""
-/// @dev Re-entrancy lock added by Bulwark; the flag lives in {where},
-///      so the storage layout is unchanged.
-modifier bulwarkNonReentrant() {{
+    if program.at_least(0, 5):
+        # OpenZeppelin 5's ReentrancyGuardReentrantCall(), raised in assembly: no revert string to
+        # ABI-encode, so the lock is a few dozen bytes of code
+        enter = f"""function _bulwarkEnter() private {{
+    assembly {{
+        if {load}({slot}) {{
+            mstore(0, 0x3ee5aeb5) // ReentrancyGuardReentrantCall()
+            revert(0x1c, 0x04)
+        }}
+        {store}({slot}, 1)
+    }}
+}}"""
+    else:
+        enter = f"""function _bulwarkEnter() private {{
     uint256 bulwarkEntered;
     assembly {{ bulwarkEntered := {load}({slot}) }}
     {revert}
     assembly {{ {store}({slot}, 1) }}
+}}"""
+    # a modifier's body is copied into every function it guards: it only calls two private functions,
+    # so each locked function grows by two internal calls, not by the whole check (OpenZeppelin's
+    # _nonReentrantBefore/_nonReentrantAfter, for the same reason)
+    body = f"""
+/// @dev Re-entrancy lock added by Bulwark; the flag lives in {where},
+///      so the storage layout is unchanged.
+modifier bulwarkNonReentrant() {{
+    _bulwarkEnter();
     _;
+    _bulwarkExit();
+}}
+
+{enter}
+
+function _bulwarkExit() private {{
     assembly {{ {store}({slot}, 0) }}
 }}
 """
