@@ -2,9 +2,9 @@
 
 Size comes from the compile (runtime bytecode, the original's compiler version, optimizer on). Gas
 comes from calling the patched functions in an in-process EVM (pyrevm): the original and the
-patched contract are each deployed by the same account, which then calls every patched function
-with zero arguments. Where that is not possible (a constructor that takes arguments, a call that
-reverts) the report says why instead of a number. ``bulwark verify`` measures gas on a fork with
+patched contract are each deployed by the same account (zero constructor arguments), which then
+calls every patched function with zero arguments. Where that is not possible (dynamic arguments,
+a call that reverts) the report says why instead of a number. ``bulwark verify`` measures gas on a fork with
 real traffic; this is the cheap, always-local estimate.
 """
 
@@ -18,7 +18,10 @@ from bulwark.toolchain.artifacts import CompileResult, ContractArtifact
 
 _DEPLOYER = "0x" + "b0" * 20
 _STATIC_ABI = ("uint", "int", "address", "bool", "bytes1", "bytes2", "bytes4", "bytes8", "bytes16", "bytes32")
-GAS_SOURCE = "in-process EVM (pyrevm, Cancun): the deployer calls each patched function with zero arguments"
+GAS_SOURCE = (
+    "in-process EVM (pyrevm, Cancun): deployed with zero constructor arguments, the deployer calls "
+    "each patched function with zero arguments"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +107,13 @@ def _artifact(result: CompileResult, path: str, contract: str) -> ContractArtifa
 def _gas(
     old: ContractArtifact, new: ContractArtifact, functions: list[str]
 ) -> tuple[list[GasSample], list[str], str]:
-    if _constructor_inputs(old) or _constructor_inputs(new):
-        return [], [], "not measured: the constructor takes arguments (bulwark verify measures gas on a fork)"
+    ctor = _constructor_types(old)
+    if ctor is None or ctor != _constructor_types(new):
+        return (
+            [],
+            [],
+            "not measured: the constructor takes dynamic arguments (bulwark verify measures gas on a fork)",
+        )
     if old.link_references.get("bytecode") or new.link_references.get("bytecode"):
         return [], [], "not measured: the contract links libraries"
     try:
@@ -121,7 +129,7 @@ def _gas(
             continue
         inputs = sig[sig.index("(") + 1 : -1]
         types = [t for t in inputs.split(",") if t]
-        if not all(t.startswith(_STATIC_ABI) and "[" not in t for t in types):
+        if not all(_static(t) for t in types):
             skipped.append(f"{sig}: takes dynamic arguments")
             continue
         gas: list[int] = []
@@ -129,7 +137,8 @@ def _gas(
             evm = EVM(spec_id="CANCUN")
             evm.set_balance(_DEPLOYER, 10**24)
             try:
-                address = evm.deploy(_DEPLOYER, art.bytecode)
+                # constructor arguments, if any, are zero like the call's: the same for both builds
+                address = evm.deploy(_DEPLOYER, art.bytecode + bytes(32 * len(ctor)))
                 data = bytes.fromhex(art.method_identifiers[sig]) + bytes(32 * len(types))
                 evm.message_call(_DEPLOYER, address, data)
                 result = evm.result
@@ -146,8 +155,17 @@ def _gas(
     return samples, skipped, GAS_SOURCE
 
 
-def _constructor_inputs(art: ContractArtifact) -> bool:
-    return any(e.get("type") == "constructor" and e.get("inputs") for e in art.abi)
+def _static(abi_type: str) -> bool:
+    return abi_type.startswith(_STATIC_ABI) and "[" not in abi_type
+
+
+def _constructor_types(art: ContractArtifact) -> list[str] | None:
+    """The constructor's parameter types; None when one is dynamic (no zero encoding of one word)."""
+    for entry in art.abi:
+        if entry.get("type") == "constructor":
+            types = [str(i.get("type")) for i in entry.get("inputs") or []]
+            return types if all(_static(t) for t in types) else None
+    return []
 
 
 def _signatures(art: ContractArtifact, functions: Iterable[str]) -> list[str]:
