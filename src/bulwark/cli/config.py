@@ -8,17 +8,34 @@ from typing import Annotated
 
 import typer
 
+from bulwark.app.sources import check_sources
+from bulwark.chain.client import run
 from bulwark.config import BulwarkConfig, ConfigProblems, load_config, secret_problems
+from bulwark.config.checks import source_problems
 from bulwark.detect.setup import monitor_problems
 
 
 def check_file(path: Path) -> BulwarkConfig:
     """Every problem of ``path`` at once: schema, references, files, secrets, detectors, rules."""
     config = load_config(path)
-    problems = secret_problems(config) + monitor_problems(config)
+    problems = secret_problems(config) + monitor_problems(config) + source_problems(config)
     if problems:
         raise ConfigProblems(path, problems)
     return config
+
+
+def source_lines(config: BulwarkConfig, path: Path) -> list[str]:
+    """Per contract, whether its source compiles to the deployed code; a mismatch is a problem, an
+    unreachable chain only a note (the file itself is fine)."""
+    checks = run(check_sources(config))
+    bad = [
+        f"protocols.{c.protocol}.contracts.{c.contract}.implementation: {c.line()}"
+        for c in checks
+        if not c.ok and c.status != "unreachable"
+    ]
+    if bad:
+        raise ConfigProblems(path, bad)
+    return [c.line() for c in checks]
 
 
 def _explain(config: BulwarkConfig) -> list[str]:
@@ -57,6 +74,7 @@ def register(app: typer.Typer) -> None:
         """Validate FILE; list every problem (one per line, exit 2) or explain what it configures."""
         try:
             cfg = check_file(config)
+            sources = source_lines(cfg, config)
         except ConfigProblems as exc:
             if as_json:
                 typer.echo(json.dumps({"ok": False, "file": str(config), "problems": exc.problems}))
@@ -65,7 +83,7 @@ def register(app: typer.Typer) -> None:
                     typer.echo(f"{config}: {problem}", err=True)
                 typer.echo(f"{len(exc.problems)} problem(s) found", err=True)
             raise typer.Exit(2) from None
-        lines = _explain(cfg)
+        lines = _explain(cfg) + sources
         if as_json:
             typer.echo(json.dumps({"ok": True, "file": str(config), "summary": lines}))
         else:

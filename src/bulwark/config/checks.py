@@ -4,9 +4,15 @@ of the file fail schema validation: the operator fixes everything in one pass, n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import is_address
+
+from bulwark.errors import ToolchainError
+from bulwark.toolchain.project import CompileInput, load_project
+
+if TYPE_CHECKING:
+    from bulwark.config.models import BulwarkConfig
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -32,6 +38,13 @@ def cross_references(raw: Mapping[str, Any]) -> list[str]:
                     problems.append(
                         f"protocols.{pname}.assets.{aname}.held_by: unknown contract {holder!r} "
                         f"({_known(contracts)})"
+                    )
+        if not proto.get("source"):
+            for cname, contract in contracts.items():
+                if _mapping(contract).get("implementation") is not None:
+                    problems.append(
+                        f"protocols.{pname}.contracts.{cname}.implementation: set protocols.{pname}.source "
+                        "(the Foundry/Hardhat project or standard-JSON file the file is part of)"
                     )
         known = {**contracts, **_mapping(proto.get("assets"))}
         for i, inv in enumerate(proto.get("invariants") or ()):
@@ -82,6 +95,34 @@ def cross_references(raw: Mapping[str, Any]) -> list[str]:
             if pref not in protocols:
                 problems.append(f"{section}.{pref}: unknown protocol {pref!r} ({_known(protocols)})")
     return problems
+
+
+def source_problems(config: BulwarkConfig) -> list[str]:
+    """Each protocol's ``source`` reads as a project and names the implementation files it holds
+    (offline: whether they compile to the deployed code is :mod:`bulwark.app.sources`' check)."""
+    problems: list[str] = []
+    for pname, proto in config.protocols.items():
+        if proto.source is None:
+            continue
+        try:
+            project = load_project(config.resolve_path(proto.source))
+        except ToolchainError as exc:
+            problems.append(f"protocols.{pname}.source: {exc.user_message}")
+            continue
+        for cname, contract in proto.contracts.items():
+            impl = contract.implementation
+            if impl is not None and not has_source_file(project, impl.file.as_posix()):
+                problems.append(
+                    f"protocols.{pname}.contracts.{cname}.implementation.file: no {impl.file} in "
+                    f"{project.path if project.sources else project.root}"
+                )
+    return problems
+
+
+def has_source_file(project: CompileInput, file: str) -> bool:
+    if project.sources:
+        return file in project.sources
+    return (project.root / file).is_file()
 
 
 def _known(names: Mapping[str, Any]) -> str:

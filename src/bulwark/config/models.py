@@ -97,13 +97,23 @@ class NetworkConfig(_Strict):
 ContractKind = Literal["generic", "token", "oracle", "amm", "lending", "vault", "flash-lender", "governance"]
 
 
+class ImplementationConfig(_Strict):
+    """The source of the code a proxy runs: a file of the protocol's ``source`` project and the
+    contract in it (``bulwark config check`` compiles it and compares it with the deployed code)."""
+
+    file: Path  # relative to the project root, e.g. src/LendingPool.sol
+    contract: str = Field(min_length=1)
+
+
 class ContractConfig(_Strict):
-    """A protected contract: its address and (optionally) where its ABI comes from."""
+    """A protected contract: its address (the proxy's, for an upgradeable one), where its ABI comes
+    from, and (optionally) the source of its implementation in the protocol's project."""
 
     address: AddressField
     kind: ContractKind = "generic"
     abi: Path | None = None
     artifact: Path | None = None
+    implementation: ImplementationConfig | None = None
     # Function names or 0x selectors whose successful call changes privileged state, beyond the
     # ones Bulwark knows (OpenZeppelin AccessControl/Ownable/UUPS, the demo protocol's setters).
     privileged: tuple[str, ...] = ()
@@ -135,6 +145,9 @@ class AssetConfig(_Strict):
 
 class ProtocolConfig(_Strict):
     network: str
+    # The team's own sources (bulwark.toolchain.project): a Foundry project folder, a Hardhat
+    # project folder (its build info), or a solc standard-JSON input file; relative to this file.
+    source: Path | None = None
     contracts: dict[str, ContractConfig] = Field(min_length=1)
     assets: dict[str, AssetConfig] = Field(default_factory=dict)
     # role name -> holders (addresses or names of this protocol's contracts)
