@@ -141,17 +141,22 @@ protocols:
         lhs: {{contract: vault, call: "totalSupply()(uint256)"}}
         op: "<="
         rhs: 0
+    fuzz: {{seed: 5, examples: 2, steps: 3}}
 """
     )
+    evidence = tmp_path / "evidence.json"
     cmd = [sys.executable, "-m", "bulwark.cli.main", "verify", "--rpc", vault_live.url, "--proxy",
            vault_live.proxy, "--candidate", str(vault_live.fix), "--contract", vault_live.contract,
-           "--regress", "2", "--json", "-c", str(config)]  # fmt: skip
+           "--regress", "2", "--json", "-c", str(config), "--seed", "3",
+           "--evidence-out", str(evidence)]  # fmt: skip
     for h in vault_live.attack_txs:
         cmd += ["--attack-tx", h]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ}, check=False)
     assert proc.returncode == 1, proc.stderr
     out = json.loads(proc.stdout)
     assert any("shares-never-exceed-zero" in r for r in out["reasons"]), out["reasons"]
+    fuzz = json.loads(evidence.read_text())["invariants"]
+    assert (fuzz["seed"], fuzz["examples"], fuzz["steps"]) == (3, 2, 3)  # --seed over the config's
 
 
 # -- deliberately wrong candidates for the safe FlashLender -------------------------------------
