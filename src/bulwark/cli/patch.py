@@ -40,16 +40,21 @@ def register(app: typer.Typer) -> None:
 
         \b
         Status (JSON "status") and exit code:
-          patched      0  a candidate compiled with the ABI and storage layout kept (written to --out)
-          abstained    3  a vulnerability was found but no candidate survived validation; "rejected" says why
-          clean        4  analysed, no finding strong enough to patch (weaker ones are still listed)
-          no-contract  5  the file holds no contract: empty, only comments, or only interfaces/libraries
+          patched      0  a candidate compiles with ABI and storage layout kept
+          abstained    3  a flaw found, no candidate validated ("rejected": why)
+          clean        4  analysed, no finding strong enough to patch
+          no-contract  5  no contract: empty, comments, interfaces/libraries only
         Errors exit 1 (e.g. the source does not compile), usage errors 2.
 
-        Every finding and candidate carries a confidence in [0, 1]: a finding's is its localisation
-        score; a candidate's is that score (less 0.02 per lower-ranked template) times its validation
-        outcome (0.8: compiled, ABI and layout kept, no exploit replayed). The applied patch's cost
-        (runtime size from the compile, gas from an in-process EVM call) is in "cost".
+        \b
+        Confidence, in [0, 1], on every finding and candidate:
+          finding    localisation score (detectors, agreement, trace)
+          candidate  localisation (less 0.02 per lower-ranked template)
+                     x validation (0.8: compiled, ABI and layout kept,
+                     no exploit replayed)
+        Cost of the applied patch ("cost"): runtime size before/after from an
+        optimised compile; gas of each patched function from a call in an
+        in-process EVM (pyrevm).
         """
         from bulwark.patch import PatchRequest
         from bulwark.toolchain.paths import project_root
