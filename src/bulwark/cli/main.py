@@ -15,6 +15,7 @@ from bulwark.cli import config as config_cmd
 from bulwark.cli import demo as demo_cmd
 from bulwark.cli import govern as govern_cmd
 from bulwark.cli import incidents as incidents_cmd
+from bulwark.cli import init as init_cmd
 from bulwark.cli import intel as intel_cmd
 from bulwark.cli import patch as patch_cmd
 from bulwark.cli import remedy as remedy_cmd
@@ -63,6 +64,7 @@ serve_cmd.register(app)
 scenario_cmd.register(app)
 remedy_cmd.register(app)
 intel_cmd.register(app)
+init_cmd.register(app)
 
 
 def _click_exception(exc: BaseException) -> Any:
