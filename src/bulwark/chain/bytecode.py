@@ -17,12 +17,15 @@ different program.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import rlp  # type: ignore[import-untyped]
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+
+from bulwark.domain.evidence import RecordedVerdict
 
 __all__ = [
     "CodeMatch",
@@ -143,3 +146,12 @@ def compare_runtime(deployed: bytes, compiled: bytes, masked: Iterable[tuple[int
             "(optimizer, runs, EVM version, via-IR) do"
         )
     return CodeMatch(False, reason, first, deployed_solc=dv, compiled_solc=cv)
+
+
+def runtime_is_verified(code: bytes, verdict: RecordedVerdict) -> bool:
+    """Is ``code`` (read from the chain) the runtime code ``verdict`` verified? Its immutables
+    (UUPS's ``__self``...) are zeroed first, as solc emits them before deployment fills them in."""
+    if verdict.runtime_code_sha256 is None or not code:
+        return False
+    masked = mask_ranges(code, verdict.immutable_ranges)
+    return "0x" + hashlib.sha256(masked).hexdigest() == verdict.runtime_code_sha256

@@ -2,29 +2,17 @@
 
 A proposal never trusts a verdict object handed to it: it reads the evidence document back from
 the store (whose canonical-JSON sha256 must be the evidence hash) and takes from it whether the
-verification passed, why not, and which code it verified. The candidate's runtime code is
-compared with immutables zeroed, as the compiler emits it (an immutable such as UUPS's
-``__self`` is only filled in when the contract is deployed).
+verification passed, why not, and which code it verified (its runtime code's sha256 with the
+immutables zeroed, and where they are: ``bulwark.chain.bytecode.runtime_is_verified``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RecordedVerdict", "masked_runtime_sha256"]
-
-
-def masked_runtime_sha256(code: bytes, immutable_ranges: tuple[tuple[int, int], ...]) -> str:
-    """sha256 of ``code`` with every immutable's bytes zeroed (``0x``-prefixed)."""
-    buf = bytearray(code)
-    for start, length in immutable_ranges:
-        end = min(start + length, len(buf))
-        if start < end:
-            buf[start:end] = bytes(end - start)
-    return "0x" + hashlib.sha256(bytes(buf)).hexdigest()
+__all__ = ["RecordedVerdict"]
 
 
 def _reason_text(r: Any) -> str:
@@ -79,12 +67,6 @@ class RecordedVerdict:
             immutable_ranges=ranges,
             calls=calls,
         )
-
-    def runtime_matches(self, code: bytes) -> bool:
-        """Is ``code`` (read from the chain) the runtime code this verdict verified?"""
-        if self.runtime_code_sha256 is None or not code:
-            return False
-        return masked_runtime_sha256(code, self.immutable_ranges) == self.runtime_code_sha256
 
     def summary(self) -> dict[str, Any]:
         """What the dashboard and the CLI show beside the evidence hash."""

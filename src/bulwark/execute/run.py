@@ -21,6 +21,7 @@ from typing import Any
 
 from bulwark.chain import CallReverted, ChainClient, Signer, TxRequest
 from bulwark.chain.abi import encode_call
+from bulwark.chain.bytecode import runtime_is_verified
 from bulwark.chain.safe import (
     SafeSignature,
     SafeTx,
@@ -384,7 +385,7 @@ async def _refuse_unverified(client: ChainClient, store: Store, p: Proposal) -> 
         why = f"the verdict {p.evidence_hash} did not pass ({'; '.join(recorded.reasons)})"
     elif recorded is not None and p.action is GovAction.UPGRADE:
         assert p.implementation is not None
-        if not recorded.runtime_matches(await client.get_code(p.implementation)):
+        if not runtime_is_verified(await client.get_code(p.implementation), recorded):
             why = (
                 f"the code at {p.implementation} is not the candidate the verdict {p.evidence_hash} verified"
             )

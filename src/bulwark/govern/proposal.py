@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from bulwark.chain import ChainClient, Signer
 from bulwark.chain.abi import encode_call
+from bulwark.chain.bytecode import runtime_is_verified
 from bulwark.chain.safe import Operation, SafeTx, checksum, safe_tx_hash
 from bulwark.chain.timelock import (
     PROXY_ABI,
@@ -283,7 +284,7 @@ async def propose_upgrade(
     runtime = await client.get_code(impl)
     if not runtime:
         raise GovernanceError(f"no contract at the implementation address {impl}")
-    if not recorded.runtime_matches(runtime):
+    if not runtime_is_verified(runtime, recorded):
         raise GovernanceError(
             f"the code at {impl} is not the candidate the verdict {evidence} verified "
             f"({recorded.candidate_contract or 'unnamed'}, runtime sha256 {recorded.runtime_code_sha256}): "
