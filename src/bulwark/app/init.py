@@ -37,10 +37,10 @@ from urllib.parse import urlsplit
 from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 
-from bulwark.app.sources import compare_artifact, implementation_address
+from bulwark.app.sources import implementation_address
 from bulwark.chain import ChainClient, RetryPolicy, TxRequest
 from bulwark.chain.abi import decode_result, encode_call
-from bulwark.chain.bytecode import metadata_solc_version
+from bulwark.chain.bytecode import compare_artifact, metadata_solc_version
 from bulwark.chain.client import LogFilter
 from bulwark.chain.safe import ZERO_ADDRESS, checksum
 from bulwark.domain import Address, Hash32

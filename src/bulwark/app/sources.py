@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from bulwark.chain import ChainClient, RetryPolicy
-from bulwark.chain.bytecode import CodeMatch, compare_runtime, metadata_solc_version
+from bulwark.chain.bytecode import compare_artifact, metadata_solc_version
 from bulwark.chain.safe import ZERO_ADDRESS, checksum
 from bulwark.chain.timelock import implementation_of
 from bulwark.config import BulwarkConfig, ContractConfig
@@ -30,7 +30,7 @@ from bulwark.toolchain.artifacts import ContractArtifact
 from bulwark.toolchain.project import CompileInput, load_project
 from bulwark.toolchain.solc import Compiler
 
-__all__ = ["SourceCheck", "artifact_ranges", "check_sources", "compare_artifact"]
+__all__ = ["SourceCheck", "check_sources", "find_artifact", "implementation_address"]
 
 Status = Literal["match", "mismatch", "unreachable", "error"]
 
@@ -57,20 +57,6 @@ class SourceCheck:
         if self.status == "unreachable":
             return f"source {where}: not checked against the chain: {self.detail}"
         return f"source {where}: does not match the deployed implementation{at}: {self.detail}"
-
-
-def artifact_ranges(artifact: ContractArtifact) -> list[tuple[int, int]]:
-    """The runtime-code bytes filled in at deployment: immutables and linked library addresses."""
-    ranges = [(r.start, r.length) for refs in artifact.immutable_references.values() for r in refs]
-    links = artifact.link_references.get("deployedBytecode") or {}
-    for by_lib in links.values():
-        for places in by_lib.values():
-            ranges += [(int(p["start"]), int(p["length"])) for p in places]
-    return ranges
-
-
-def compare_artifact(deployed: bytes, artifact: ContractArtifact) -> CodeMatch:
-    return compare_runtime(deployed, artifact.deployed_bytecode, artifact_ranges(artifact))
 
 
 async def implementation_address(client: ChainClient, address: str) -> Address:

@@ -26,11 +26,14 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from bulwark.domain.evidence import RecordedVerdict
+from bulwark.toolchain.artifacts import ContractArtifact
 
 __all__ = [
     "CodeMatch",
+    "artifact_ranges",
     "bytecode_fingerprint",
     "code_hash",
+    "compare_artifact",
     "compare_runtime",
     "create_address",
     "mask_ranges",
@@ -155,3 +158,17 @@ def runtime_is_verified(code: bytes, verdict: RecordedVerdict) -> bool:
         return False
     masked = mask_ranges(code, verdict.immutable_ranges)
     return "0x" + hashlib.sha256(masked).hexdigest() == verdict.runtime_code_sha256
+
+
+def artifact_ranges(artifact: ContractArtifact) -> list[tuple[int, int]]:
+    """The runtime-code bytes filled in at deployment: immutables and linked library addresses."""
+    ranges = [(r.start, r.length) for refs in artifact.immutable_references.values() for r in refs]
+    links = artifact.link_references.get("deployedBytecode") or {}
+    for by_lib in links.values():
+        for places in by_lib.values():
+            ranges += [(int(p["start"]), int(p["length"])) for p in places]
+    return ranges
+
+
+def compare_artifact(deployed: bytes, artifact: ContractArtifact) -> CodeMatch:
+    return compare_runtime(deployed, artifact.deployed_bytecode, artifact_ranges(artifact))
