@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from eth_abi.exceptions import DecodingError
+from eth_utils.address import is_address
 from eth_utils.crypto import keccak
 
 from bulwark.app.sources import implementation_address
@@ -249,10 +250,10 @@ async def discover(rpc_url: str, project_path: Path, proxies: Sequence[str]) -> 
     """Read the protocol behind ``proxies`` off the chain at ``rpc_url``; match ``project_path``."""
     if not proxies:
         raise UsageError("give at least one --proxy ADDRESS")
-    try:
-        addresses = list(dict.fromkeys(checksum(p) for p in proxies))
-    except ValueError as exc:
-        raise UsageError(f"--proxy: {exc}") from exc
+    bad = [p for p in proxies if not is_address(p)]
+    if bad:
+        raise UsageError(f"--proxy {bad[0]}: not an address (0x and 40 hex digits)")
+    addresses = list(dict.fromkeys(checksum(p) for p in proxies))
     project = load_project(project_path)
     notes: list[str] = []
     async with ChainClient(rpc_url, retry=RetryPolicy(attempts=2)) as client:
@@ -278,7 +279,17 @@ async def discover(rpc_url: str, project_path: Path, proxies: Sequence[str]) -> 
             matches = [a for a in artifacts if compare_artifact(codes[proxy], a).matches]
             art = matches[0] if matches else None
             source_note = ""
-            if art is None:
+            deployed_solc = metadata_solc_version(codes[proxy])
+            if not codes[proxy]:
+                source_note = "no code at the implementation"
+            elif (
+                art is None
+                and project.solc_version
+                and deployed_solc
+                and deployed_solc != project.solc_version
+            ):
+                source_note = f"deployed with solc {deployed_solc}, the project pins {project.solc_version}"
+            elif art is None:
                 source_note = "no contract of the project compiles to the deployed implementation"
             elif len(matches) > 1:
                 others = ", ".join(m.qualified_name for m in matches[1:])

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bulwark.app.init import Discovery, FoundContract, PauseInfo, render, rpc_value, write_init
+from bulwark.app.init import Discovery, FoundContract, PauseInfo, discover, render, rpc_value, write_init
+from bulwark.chain.client import run
 from bulwark.config import load_config, secret_problems
 from bulwark.domain import Address
 from bulwark.errors import UsageError
@@ -81,3 +82,10 @@ def test_an_rpc_url_that_can_carry_a_key_is_a_reference(tmp_path: Path, url: str
     assert rpc_value(url)[0] == written
     text = render(_discovery(tmp_path, url), out_dir=tmp_path)
     assert "SECRETKEY" not in text and f'rpc_http: "{written}"' in text
+
+
+def test_a_bad_proxy_address_is_refused_before_anything_is_asked(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"--proxy 0x5F: not an address"):
+        run(discover("http://127.0.0.1:9", tmp_path, [str(A), "0x5F"]))
+    with pytest.raises(UsageError, match="give at least one --proxy"):
+        run(discover("http://127.0.0.1:9", tmp_path, []))
