@@ -1,8 +1,13 @@
-"""Invariant break: protected assets leave, a vault's share price falls, or an oracle jumps, in one tx."""
+"""Invariant break: protected assets leave, a vault's share price falls, or an oracle jumps, in one tx;
+or one sender's transactions together take more than a share of a holder's assets within a window
+(a slow drain in steps each under the per-transaction bound)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from fractions import Fraction
 
 from pydantic import Field
@@ -10,7 +15,7 @@ from pydantic import Field
 from bulwark.detect.base import Detector, Params
 from bulwark.detect.evm import ZERO, selector, topic_address, word
 from bulwark.detect.model import ChainView, TxEvent
-from bulwark.domain import Address, Confidence, Finding, Severity, VulnClass
+from bulwark.domain import Address, Confidence, Finding, Severity, TxHash, VulnClass
 
 SET_PRICE = selector("setPrice(address,uint256)")
 
@@ -22,6 +27,55 @@ class InvariantParams(Params):
     max_outflow: dict[str, float] = Field(default_factory=dict)
     max_share_price_drop: float = Field(default=0.02, gt=0, lt=1)
     max_oracle_move: float = Field(default=0.25, gt=0)
+    # Cumulative outflow: one sender's net outflow from a holder, summed over its pending and mined
+    # transactions within the window (both bounds apply: older by blocks *or* seconds drops out),
+    # as a share of the most the holder held during the window. None: max_outflow_share.
+    max_window_share: float | None = Field(default=None, gt=0, le=1)
+    window_blocks: int = Field(default=300, ge=1)
+    window_s: float = Field(default=3600.0, gt=0)
+
+
+@dataclass(slots=True)
+class _Out:
+    tx: TxHash
+    block: int
+    at: float
+    amount: int  # net: a deposit by the same sender offsets a later withdrawal
+
+
+class OutflowLedger:
+    """Per (asset, holder, sender) net outflows and per (asset, holder) observed holdings, pruned to
+    a window. A transaction seen pending and then mined counts once (keyed by hash)."""
+
+    def __init__(self, window_blocks: int, window_s: float, clock: Callable[[], float] = time.monotonic):
+        self.window_blocks, self.window_s, self.clock = window_blocks, window_s, clock
+        self._out: dict[tuple[Address | None, Address, Address], dict[TxHash, _Out]] = {}
+        self._held: dict[tuple[Address | None, Address], deque[tuple[int, float, int]]] = {}
+
+    def _live(self, block: int, at: float, now_block: int, now: float) -> bool:
+        return now_block - block <= self.window_blocks and now - at <= self.window_s
+
+    def observe(self, key: tuple[Address | None, Address], block: int, held: int) -> None:
+        now = self.clock()
+        seen = self._held.setdefault(key, deque())
+        if not seen or seen[-1][0] != block or seen[-1][2] != held:
+            seen.append((block, now, held))
+        while seen and not self._live(seen[0][0], seen[0][1], block, now):
+            seen.popleft()
+
+    def peak(self, key: tuple[Address | None, Address]) -> int:
+        return max((h for _, _, h in self._held.get(key, ())), default=0)
+
+    def add(
+        self, key: tuple[Address | None, Address], sender: Address, tx: TxHash, block: int, amount: int
+    ) -> int:
+        """Record ``amount`` (net outflow of ``tx``) and return the sender's window total."""
+        now = self.clock()
+        entries = self._out.setdefault((*key, sender), {})
+        entries[tx] = _Out(tx, block, now, amount)
+        for h in [h for h, e in entries.items() if not self._live(e.block, e.at, block, now)]:
+            del entries[h]
+        return sum(e.amount for e in entries.values())
 
 
 class InvariantBreak(Detector):
@@ -32,6 +86,12 @@ class InvariantBreak(Detector):
     CLASS = VulnClass.INVARIANT_BREAK
     WIKI = "docs/detectors.md#invariant-break"
     PARAMS = InvariantParams
+
+    def __init__(self, params: InvariantParams | None = None, *, severity: Severity | None = None) -> None:
+        super().__init__(params, severity=severity)
+        p = self.params
+        assert isinstance(p, InvariantParams)
+        self.ledger = OutflowLedger(p.window_blocks, p.window_s)
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
@@ -46,17 +106,50 @@ class InvariantBreak(Detector):
     def _outflows(
         self, view: ChainView, event: TxEvent, flows: dict[tuple[Address, Address], int], p: InvariantParams
     ) -> Iterable[Finding]:
+        block = event.block_number if event.block_number is not None else view.state.block_number
+        window_share = Fraction(p.max_window_share if p.max_window_share is not None else p.max_outflow_share)
         for asset in view.protocol.assets:
             limit = p.max_outflow.get(asset.name)
             for holder in asset.holders:
+                key = (asset.address, holder)
+                snapshot = view.state.holdings.get(key)
+                if snapshot is not None:
+                    self.ledger.observe(key, view.state.block_number, snapshot)
+                pre: int | None = None
                 if asset.address is None:
                     before_after = (event.diff.balances.get(holder) if event.diff else None) or (0, 0)
                     out = before_after[0] - before_after[1]
+                    if event.diff is not None and holder in event.diff.balances:
+                        pre = before_after[0]  # the simulated (pending) state, not the last snapshot
                 else:
                     out = -flows.get((asset.address, holder), 0)
-                if out <= 0:
+                if out == 0:
                     continue
-                held = view.state.holdings.get((asset.address, holder))
+                total = self.ledger.add(key, event.tx.sender, event.tx.hash, block, out)
+                if out < 0:
+                    continue
+                held = pre if pre is not None else snapshot
+                peak = max(self.ledger.peak(key), held or 0)
+                if total > out and peak and Fraction(total, peak) > window_share:
+                    share = Fraction(total, peak)
+                    yield self.finding(
+                        view,
+                        event,
+                        title=f"{asset.name} outflow from {view.protocol.contracts[holder].name} to "
+                        f"{event.tx.sender}: {float(share):.0%} of holdings within the window",
+                        contract=holder,
+                        evidence={
+                            "asset": asset.name,
+                            "sender": event.tx.sender,
+                            "outflow": str(out),
+                            "window_outflow": str(total),
+                            "window_peak_holdings": str(peak),
+                            "share": float(share),
+                            "window_blocks": p.window_blocks,
+                            "window_s": p.window_s,
+                        },
+                    )
+                    continue
                 share = Fraction(out, held) if held else None
                 over_abs = limit is not None and out > limit * 10**asset.decimals
                 over_share = share is not None and share > Fraction(p.max_outflow_share)

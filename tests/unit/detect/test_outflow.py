@@ -1,0 +1,89 @@
+"""Cumulative outflow: one sender's steps, each under the per-transaction bound, judged together."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.unit.detect.synth import (
+    ATTACKER,
+    E18,
+    LENDING,
+    USD,
+    USER,
+    call,
+    event,
+    protocol,
+    state,
+    transfer_log,
+    word,
+)
+
+from bulwark.detect.builtins.invariant import InvariantBreak
+from bulwark.detect.model import ChainView
+from bulwark.domain import Address, TxHash
+
+HELD = 1_000_000 * E18  # the lending pool's USD in synth.state()
+
+
+def _withdraw(sender: Address, amount: int, n: int):  # type: ignore[no-untyped-def]
+    raw = call(
+        sender, LENDING, "withdraw(uint256)", word(amount), logs=[transfer_log(USD, LENDING, sender, amount)]
+    )
+    ev = event(raw)
+    return replace(ev, tx=replace(ev.tx, hash=TxHash("0x" + f"{n:064x}"), nonce=n))
+
+
+def _view(block: int, held: int) -> ChainView:
+    st = state()
+    return ChainView(
+        protocol(), replace(st, block_number=block, holdings={**st.holdings, (USD, LENDING): held})
+    )
+
+
+def test_slow_drain_is_caught_before_the_configured_share_is_lost() -> None:
+    det = InvariantBreak.from_settings({"max_window_share": 0.25})
+    held, flagged_at = HELD, None
+    for step in range(1, 11):
+        view = _view(100 + step, held)  # the snapshot is refreshed after each mined step
+        step_amount = HELD // 10
+        findings = [
+            f for f in det(view, _withdraw(ATTACKER, step_amount, step)) if "within the window" in f.title
+        ]
+        if findings and flagged_at is None:
+            flagged_at = step
+            assert findings[0].pending and findings[0].contract == LENDING
+        held -= step_amount
+    # flagged while pending on the step that would take the total past 25%: 20% lost so far
+    assert flagged_at == 3
+
+
+def test_stale_snapshot_does_not_hide_the_pending_sender_chain() -> None:
+    # Three steps screened while pending against the same (stale) snapshot: judged together.
+    det = InvariantBreak.from_settings({"max_window_share": 0.25})
+    view = _view(100, HELD)
+    hits = [bool(list(det(view, _withdraw(ATTACKER, HELD // 10, n)))) for n in range(1, 4)]
+    assert hits == [False, False, True]
+
+
+def test_same_transaction_pending_then_mined_counts_once_and_other_senders_apart() -> None:
+    det = InvariantBreak.from_settings({"max_window_share": 0.25})
+    view = _view(100, HELD)
+    for _ in range(3):  # the same hash again (pending, then mined): one outflow
+        assert list(det(view, _withdraw(ATTACKER, HELD // 5, 1))) == []
+    assert list(det(view, _withdraw(USER, HELD // 5, 2))) == []  # another sender's own 20%
+
+
+def test_window_expiry_and_deposits_offset() -> None:
+    det = InvariantBreak.from_settings({"max_window_share": 0.25, "window_blocks": 5})
+    assert list(det(_view(100, HELD), _withdraw(ATTACKER, HELD // 5, 1))) == []
+    # 20% again, ten blocks later: the first step left the window
+    assert list(det(_view(110, HELD), _withdraw(ATTACKER, HELD // 5, 2))) == []
+    # a deposit by the same sender nets against its withdrawals
+    raw = call(
+        USER, LENDING, "deposit(uint256)", word(HELD // 5), logs=[transfer_log(USD, USER, LENDING, HELD // 5)]
+    )
+    ev = event(raw)
+    det2 = InvariantBreak.from_settings({"max_window_share": 0.25})
+    assert list(det2(_view(100, HELD), replace(ev, tx=replace(ev.tx, hash=TxHash("0x" + "01" * 32))))) == []
+    assert list(det2(_view(101, HELD), _withdraw(USER, HELD // 5, 7))) == []
+    assert list(det2(_view(102, HELD), _withdraw(USER, HELD // 10, 8))) == []
