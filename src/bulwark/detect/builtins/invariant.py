@@ -131,12 +131,12 @@ class InvariantBreak(Detector):
                 held = pre if pre is not None else snapshot
                 peak = max(self.ledger.peak(key), held or 0)
                 if total > out and peak and Fraction(total, peak) > window_share:
-                    share = Fraction(total, peak)
+                    window = Fraction(total, peak)
                     yield self.finding(
                         view,
                         event,
                         title=f"{asset.name} outflow from {view.protocol.contracts[holder].name} to "
-                        f"{event.tx.sender}: {float(share):.0%} of holdings within the window",
+                        f"{event.tx.sender}: {float(window):.0%} of holdings within the window",
                         contract=holder,
                         evidence={
                             "asset": asset.name,
@@ -144,7 +144,7 @@ class InvariantBreak(Detector):
                             "outflow": str(out),
                             "window_outflow": str(total),
                             "window_peak_holdings": str(peak),
-                            "share": float(share),
+                            "share": float(window),
                             "window_blocks": p.window_blocks,
                             "window_s": p.window_s,
                         },
