@@ -76,10 +76,11 @@ def finding_notification(f: Finding) -> Notification:
 def announcing(
     notifier: Notifier | None, sink: Callable[[Output], Any]
 ) -> Callable[[Output], Awaitable[None]]:
-    """``sink``, plus a background notification of every finding (routes filter by severity)."""
+    """``sink``, plus a background notification of every finding not grouped by the cooldown
+    (routes filter by severity); ``sink`` sees every finding."""
 
     async def out(item: Output) -> None:
-        if notifier is not None and isinstance(item, Raised):
+        if notifier is not None and isinstance(item, Raised) and item.notify:
             notifier.submit(finding_notification(item.finding))
         result = sink(item)
         if result is not None:

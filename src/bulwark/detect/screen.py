@@ -151,6 +151,12 @@ class Screener:
         event = TxEvent(tx, False, None, None, steps, block_number, block_hash)
         return self._judge(event, self._slots)
 
+    def announce(self, finding: Finding) -> bool:
+        """Should ``finding`` be notified, or is it grouped (cooldown) with one notified before?"""
+        return all(
+            slot.gate.admit(finding) for slot in self._slots if slot.monitor.protocol.name == finding.protocol
+        )
+
     def withdraw(self, finding: Finding) -> None:
         for slot in self._slots:
             if slot.monitor.protocol.name == finding.protocol:
@@ -265,7 +271,8 @@ class Screener:
                     )
                     continue
                 for f in findings:
-                    if slot.gate.admit(f):
+                    # Every finding goes on to containment; the cooldown only groups announcements.
+                    if slot.gate.deliver(f):
                         out.append(f)
                     else:
                         self.stats.suppressed += 1

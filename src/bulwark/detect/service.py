@@ -37,6 +37,7 @@ class Raised:
     finding: Finding
     latency_ms: float | None = None  # pending arrival -> finding, for mempool findings
     block_hash: Hash32 | None = None  # the block of a mined transaction's finding
+    notify: bool = True  # False: grouped with an earlier announced finding (cooldown); still acted on
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +163,7 @@ class DetectionService:
         try:
             for f in findings:
                 metrics.count_finding(f.severity)
-                await self._emit(sink, Raised(f, latency))
+                await self._emit(sink, Raised(f, latency, notify=self.screener.announce(f)))
         except ChainIdMismatch as exc:
             if self._fatal is not None and not self._fatal.done():
                 self._fatal.set_exception(exc)
@@ -287,6 +288,6 @@ class DetectionService:
             for f in judged:
                 self._by_block[block.hash].append(f)
                 metrics.count_finding(f.severity)
-                await self._emit(sink, Raised(f, block_hash=block.hash))
+                await self._emit(sink, Raised(f, block_hash=block.hash, notify=self.screener.announce(f)))
         with contextlib.suppress(ChainError):  # a metric is not worth a failed block
             metrics.set_blocks_behind(self.network, await self.client.block_number() - block.number)
