@@ -1,25 +1,78 @@
-"""Signature replay: the same 65-byte signature is accepted more than once by a protected contract,
-within one transaction or across transactions (signatures seen in mined transactions are kept)."""
+"""Signature replay: a signature (or a signed digest) accepted more than once by a protected
+contract, within one transaction or after an earlier mined transaction used it.
+
+Signatures are recognised in any encoding:
+
+* from the called function's ABI (when the contract's ABI is configured): ``bytes`` arguments of
+  65 bytes (r, s, v) or 64 bytes (EIP-2098 compact: r, yParity|s), and ``(uint8 v, bytes32 r,
+  bytes32 s)`` runs of arguments, as in ``permit(owner, spender, value, deadline, v, r, s)``,
+  nested in tuples and arrays too;
+* without an ABI: a 65-byte ``bytes`` argument found from the calldata's shape;
+* from the call trace, whatever the encoding: a call to the ``ecrecover`` precompile (0x01) made
+  on behalf of a protected contract, recovering a signer other than the transaction's sender. The
+  digest it recovered from is what was authorised; the same (contract, digest, signer) accepted in
+  two separate calls, or again after a mined transaction, is reuse.
+
+Signatures are compared as (r, s) with ``s`` folded into the lower half of the curve order, so a
+malleated copy (``s -> n - s``, ``v`` flipped) is the same signature.
+
+A use that only a *pending* transaction made earlier is weaker evidence: both pending transactions
+are simulated on the same state, so a correctly protected contract accepts each of them alone (a
+copied or rebroadcast meta-transaction). That is reported at medium severity, as an alert.
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from eth_abi.abi import decode
 from pydantic import Field
 
 from bulwark.detect.base import Detector, Params
-from bulwark.detect.model import ChainView, TxEvent
-from bulwark.domain import Address, Confidence, Finding, Severity, VulnClass
+from bulwark.detect.builtins.rules import _abi_type
+from bulwark.detect.evm import checksum, selector
+from bulwark.detect.model import ChainView, ContractInfo, Step, TxEvent
+from bulwark.domain import (
+    Action,
+    Address,
+    CallFrame,
+    Confidence,
+    Finding,
+    Selector,
+    Severity,
+    TxHash,
+    VulnClass,
+)
+
+ECRECOVER = Address("0x0000000000000000000000000000000000000001")
+IS_VALID_SIGNATURE = selector("isValidSignature(bytes32,bytes)")  # EIP-1271 contract signers
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAEDCE6AF48A03BBFD25E8CD0364141
+_LOW_255 = (1 << 255) - 1
 
 
 class ReplayParams(Params):
     memory: int = Field(default=100_000, ge=0)  # signatures remembered from mined transactions
+    pending_memory: bool = True  # also remember pending transactions' uses (medium alert on reuse)
+
+
+@dataclass(frozen=True, slots=True)
+class _Use:
+    tx: TxHash
+    sender: Address
+    nonce: int
+    pending: bool
+
+
+# (contract, how, value): how is "signature" (canonical r||s) or "digest" (digest||signer)
+_Key = tuple[Address, str, bytes]
 
 
 class SignatureReplay(Detector):
     ARGUMENT = "signature-replay"
-    HELP = "The same signature accepted twice by a protected contract"
+    HELP = "The same signature (any encoding) or signed digest accepted twice by a protected contract"
     IMPACT = Severity.CRITICAL
     CONFIDENCE = Confidence.HIGH
     CLASS = VulnClass.SIGNATURE_REPLAY
@@ -28,37 +81,208 @@ class SignatureReplay(Detector):
 
     def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:
         super().__init__(params, severity=severity)
-        self._used: OrderedDict[tuple[Address, bytes], str] = OrderedDict()
+        self._used: OrderedDict[_Key, _Use] = OrderedDict()
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
             return
         p = self.params
         assert isinstance(p, ReplayParams)
-        counts: dict[tuple[Address, bytes], int] = {}
-        for step in event.calls():
-            f = step.frame
-            if f is None or step.reverted or f.type != "CALL" or f.to is None or f.error is not None:
-                continue
-            if not view.protocol.is_protected(f.to) or view.protocol.contracts[f.to].kind == "token":
-                continue
-            for sig in signatures(f.input[4:]):
-                counts[(f.to, sig)] = counts.get((f.to, sig), 0) + 1
-        for (contract, sig), n in counts.items():
-            earlier = self._used.get((contract, sig))
-            if n > 1 or (earlier is not None and earlier != event.tx.hash):
-                yield self.finding(
-                    view,
-                    event,
-                    title=f"signature accepted {n} time(s) by {view.protocol.contracts[contract].name}"
-                    + (f", already used in {earlier}" if earlier else ""),
-                    contract=contract,
-                    evidence={"signature": "0x" + sig.hex(), "uses_in_tx": n, "earlier_tx": earlier},
-                )
-            if not event.pending and p.memory:
-                self._used[(contract, sig)] = event.tx.hash
+        entries: dict[_Key, set[int]] = {}  # key -> the calls into the contract that accepted it
+        functions: dict[Address, Selector | None] = {}
+        for key, entry, sel in _uses(view, event):
+            entries.setdefault(key, set()).add(entry)
+            functions.setdefault(key[0], sel)
+        by_contract: dict[Address, list[tuple[_Key, int, _Use | None]]] = {}
+        this = _Use(event.tx.hash, event.tx.sender, event.tx.nonce, event.pending)
+        for key, calls in entries.items():
+            earlier = self._used.get(key)
+            if earlier is not None and (
+                earlier.tx == this.tx or (earlier.sender == this.sender and earlier.nonce == this.nonce)
+            ):
+                earlier = None  # the same transaction seen again, or its replacement (same nonce)
+            if len(calls) > 1 or earlier is not None:
+                by_contract.setdefault(key[0], []).append((key, len(calls), earlier))
+            if (
+                p.memory
+                and (not event.pending or p.pending_memory)
+                and (key not in self._used or (self._used[key].pending and not event.pending))
+            ):
+                self._used[key] = this
+                self._used.move_to_end(key)
                 while len(self._used) > p.memory:
                     self._used.popitem(last=False)
+        for contract, reused in by_contract.items():
+            certain = any(n > 1 or (e is not None and not e.pending) for _, n, e in reused)
+            earliest = next((e for _, _, e in reused if e is not None and not e.pending), None) or next(
+                (e for _, _, e in reused if e is not None), None
+            )
+            uses = max(n for _, n, _ in reused)
+            name = view.protocol.contracts[contract].name
+            yield self.finding(
+                view,
+                event,
+                title=f"signature accepted {uses} time(s) by {name}"
+                + (
+                    f", already used in {'pending ' if earliest.pending else ''}{earliest.tx}"
+                    if earliest
+                    else ""
+                ),
+                contract=contract,
+                function=functions.get(contract),
+                severity=None if certain else Severity.MEDIUM,
+                confidence=None if certain else Confidence.MEDIUM,
+                action=Action.PAUSE if certain else Action.ALERT,
+                evidence={
+                    "signatures": ["0x" + k[2].hex() for k, _, _ in reused if k[1] == "signature"],
+                    "digests": ["0x" + k[2][:32].hex() for k, _, _ in reused if k[1] == "digest"],
+                    "signers": [checksum("0x" + k[2][32:].hex()) for k, _, _ in reused if k[1] == "digest"],
+                    "uses_in_tx": uses,
+                    "earlier_tx": earliest.tx if earliest else None,
+                    "earlier_pending": earliest.pending if earliest else None,
+                },
+            )
+
+
+def _uses(view: ChainView, event: TxEvent) -> Iterator[tuple[_Key, int, Selector | None]]:
+    """Every signature use in the transaction: (key, index of the accepting call, its selector)."""
+    protocol = view.protocol
+    stack: list[tuple[int, Step]] = []  # (step index, step) of the enclosing calls
+    for index, step in enumerate(event.steps):
+        if step.kind != "call" or step.frame is None:
+            continue
+        while stack and stack[-1][1].depth >= step.depth:
+            stack.pop()
+        stack.append((index, step))
+        f = step.frame
+        if step.reverted or f.error is not None:
+            continue
+        if any(s.frame is not None and s.frame.type == "STATICCALL" for _, s in stack[:-1]):
+            continue  # a view that checks a signature consumes nothing
+        if f.type == "CALL" and f.to is not None and protocol.is_protected(f.to):
+            info = protocol.contracts[f.to]
+            sigs = calldata_signatures(info, f.input)
+            # A typed 64/65-byte value or (v, r, s) counts when the call checks a signature: bytes
+            # that merely look like one (a payload passed twice) are not a replay.
+            if sigs and (sigs[0][0] or _verifies(f)):
+                for _, sig in sigs:
+                    yield (f.to, "signature", sig), index, f.selector
+        if f.to == ECRECOVER and len(f.input) >= 128 and len(f.output) == 32:
+            signer = f.output[12:]
+            if not any(signer) or checksum("0x" + signer.hex()) == event.tx.sender:
+                continue
+            # The protected contract on whose behalf it ran, and the call into it that accepted it.
+            for i, s in reversed(stack[:-1]):
+                ctx = s.context
+                if ctx is not None and protocol.is_protected(ctx):
+                    entry = next(
+                        (
+                            j
+                            for j, t in reversed(stack[:-1])
+                            if t.frame is not None and t.frame.type == "CALL" and t.frame.to == ctx
+                        ),
+                        i,
+                    )
+                    frame = event.steps[entry].frame
+                    yield (ctx, "digest", f.input[:32] + signer), entry, (frame.selector if frame else None)
+                    break
+
+
+def _verifies(frame: CallFrame) -> bool:
+    return any(c.to == ECRECOVER or c.selector == IS_VALID_SIGNATURE for _, c in frame.walk())
+
+
+def calldata_signatures(info: ContractInfo, data: bytes) -> list[tuple[bool, bytes]]:
+    """(found from the shape, canonical (r, s)) of the signatures among a call's arguments:
+    typed from the ABI when the function is in it, else 65-byte ``bytes`` values found from the
+    shape (not on tokens, whose arguments are amounts)."""
+    if len(data) < 4:
+        return []
+    types = _abi_inputs(info.abi).get("0x" + data[:4].hex())
+    if types is not None:
+        try:
+            values = decode(list(types), data[4:])
+        except Exception:  # calldata that does not match the ABI: nothing typed to read
+            return []
+        out: list[bytes] = []
+        _walk(list(types), list(values), out)
+        return [(False, sig) for sig in out]
+    if info.kind == "token":
+        return []
+    return [(True, canonical_65(s) or s) for s in signatures(data[4:])]
+
+
+def _walk(types: Sequence[str], values: Sequence[Any], out: list[bytes]) -> None:
+    for i, (typ, value) in enumerate(zip(types, values, strict=True)):
+        if typ == "bytes" and isinstance(value, bytes):
+            sig = (
+                canonical_65(value) if len(value) == 65 else canonical_64(value) if len(value) == 64 else None
+            )
+            if sig is not None:
+                out.append(sig)
+        elif typ.endswith("]") and isinstance(value, list | tuple):
+            inner = typ[: typ.rindex("[")]
+            _walk([inner] * len(value), list(value), out)
+        elif typ.startswith("(") and isinstance(value, tuple):
+            _walk(_split(typ[1 : typ.rindex(")")]), list(value), out)
+        elif (
+            typ == "uint8"
+            and value in (0, 1, 27, 28)
+            and types[i + 1 : i + 3] == ["bytes32", "bytes32"]
+            and len(values) > i + 2
+        ):
+            sig = canonical(int.from_bytes(values[i + 1], "big"), int.from_bytes(values[i + 2], "big"))
+            if sig is not None:
+                out.append(sig)
+
+
+def _split(inner: str) -> list[str]:
+    """Top-level components of a tuple type's inside: ``a,(b,c)[],d`` -> ``a``, ``(b,c)[]``, ``d``."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(inner):
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            parts.append(inner[start:i])
+            start = i + 1
+    if inner:
+        parts.append(inner[start:])
+    return parts
+
+
+_ABI_CACHE: dict[int, tuple[object, dict[str, tuple[str, ...]]]] = {}
+
+
+def _abi_inputs(abi: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:
+    """Selector -> input types of each function in ``abi`` (computed once per configured ABI)."""
+    if not abi:
+        return {}
+    hit = _ABI_CACHE.get(id(abi))
+    if hit is not None and hit[0] is abi:
+        return hit[1]
+    table: dict[str, tuple[str, ...]] = {}
+    for item in abi:
+        if item.get("type") == "function":
+            types = tuple(_abi_type(i) for i in item.get("inputs", ()))
+            table[selector(f"{item['name']}({','.join(types)})")] = types
+    _ABI_CACHE[id(abi)] = (abi, table)
+    return table
+
+
+def canonical(r: int, s: int) -> bytes | None:
+    if not (0 < r < SECP256K1_N and 0 < s < SECP256K1_N):
+        return None
+    s = min(s, SECP256K1_N - s)  # the malleated twin is the same signature
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def canonical_65(sig: bytes) -> bytes | None:
+    return canonical(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big"))
+
+
+def canonical_64(sig: bytes) -> bytes | None:
+    """EIP-2098: r, then yParity in the top bit and s below it."""
+    return canonical(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big") & _LOW_255)
 
 
 def signatures(args: bytes) -> list[bytes]:
