@@ -77,6 +77,9 @@ class FakeScreener:
     async def refresh(self, block_number: int = 0) -> None:
         return None
 
+    def announce(self, finding: Finding) -> bool:
+        return True
+
     async def judge_mined(self, tx: Transaction, block_number: int, block_hash: Hash32) -> list[Finding]:
         self.calls[tx.hash] = self.calls.get(tx.hash, 0) + 1
         steps = self.script[tx.hash]
