@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bulwark.detect.evm import net_flows
-from bulwark.domain import Address, CallFrame, Log, StateDiff, Transaction
+from bulwark.domain import Address, CallFrame, Log, Selector, StateDiff, Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +18,17 @@ class ContractInfo:
     kind: str
     abi: tuple[Mapping[str, Any], ...] = ()
     privileged: tuple[str, ...] = ()
+    # From the sources (bulwark.detect.codefacts), when the protocol names them; empty otherwise.
+    privileged_slots: frozenset[int] = frozenset()  # plain slots read in access checks
+    privileged_maps: frozenset[int] = frozenset()  # mapping bases keyed by account (role maps)
+    writers: frozenset[Selector] = frozenset()  # entry points that write either
+    balance_maps: frozenset[int] = frozenset()  # mapping(address => uint) bases
+    allowance_maps: frozenset[int] = frozenset()  # mapping(address => mapping(address => uint))
+    slot_labels: Mapping[int, str] = field(default_factory=dict)
+
+    @property
+    def has_layout(self) -> bool:
+        return bool(self.privileged_slots or self.privileged_maps or self.balance_maps or self.allowance_maps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +107,8 @@ class ProtocolState:
     vaults: Mapping[Address, VaultState] = field(default_factory=dict)
     pools: Mapping[Address, PoolState] = field(default_factory=dict)
     oracle_prices: Mapping[tuple[Address, Address], int] = field(default_factory=dict)  # (oracle, asset)
+    # EIP-1967 implementation behind each protected proxy (only those that have one)
+    implementations: Mapping[Address, Address] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

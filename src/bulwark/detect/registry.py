@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 from bulwark.detect.base import Detector, InvalidDetector
+from bulwark.detect.builtins.balance_debit import ForeignBalanceDebit
 from bulwark.detect.builtins.early_warning import EarlyWarning
 from bulwark.detect.builtins.flashloan import FlashLoanPriceManipulation
 from bulwark.detect.builtins.indicators import IndicatorMatch
@@ -13,6 +14,7 @@ from bulwark.detect.builtins.intel_fingerprint import ExploitFingerprint
 from bulwark.detect.builtins.invariant import InvariantBreak
 from bulwark.detect.builtins.mint_pricing import MispricedMint
 from bulwark.detect.builtins.privileged import UnauthorisedPrivilegedCall
+from bulwark.detect.builtins.privileged_state import PrivilegedStateWrite
 from bulwark.detect.builtins.reentrancy import Reentrancy
 from bulwark.detect.builtins.rules import DeclarativeRules
 from bulwark.detect.builtins.share_inflation import ShareInflation
@@ -23,6 +25,8 @@ BUILTINS: tuple[type[Detector], ...] = (
     InvariantBreak,
     Reentrancy,
     UnauthorisedPrivilegedCall,
+    PrivilegedStateWrite,
+    ForeignBalanceDebit,
     FlashLoanPriceManipulation,
     EarlyWarning,
     IndicatorMatch,

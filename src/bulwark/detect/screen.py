@@ -50,6 +50,7 @@ from bulwark.detect.model import (
     VaultState,
 )
 from bulwark.detect.setup import Monitor
+from bulwark.detect.statediff import IMPLEMENTATION_SLOT
 from bulwark.detect.trace import RawFrame, parse_call_trace, parse_state_diff
 from bulwark.domain import Address, Finding, Hash32, Log, Transaction
 from bulwark.errors import ChainError
@@ -95,6 +96,7 @@ class Screener:
     _pending: dict[Address, dict[int, Transaction]] = field(default_factory=dict)
     _slots: list[_Slot] = field(default_factory=list)
     _eoa: dict[Address, bool] = field(default_factory=dict)
+    _refreshing: asyncio.Future[None] | None = None
 
     def __post_init__(self) -> None:
         self._slots = [_Slot(m, ChainView(m.protocol), AlertGate(m.cooldown_s)) for m in self.monitors]
@@ -125,8 +127,28 @@ class Screener:
             self.stats.skipped += 1
             event = TxEvent(tx, pending=True)
         else:
-            event = await self.simulate(tx)
+            # The head, asked in the same batch as the trace: a transaction simulated on a newer
+            # block than the snapshot is judged against that block's holdings, not the older ones.
+            head = asyncio.ensure_future(self.rpc.request("eth_blockNumber", []))
+            try:
+                event = await self.simulate(tx)
+            finally:
+                await asyncio.gather(head, return_exceptions=True)
+            await self._catch_up(head)
         return self._judge(event, slots)
+
+    async def _catch_up(self, head: asyncio.Future[Any]) -> None:
+        if head.exception() is not None or not isinstance(head.result(), str):
+            return
+        number = int(head.result(), 16)
+        if all(slot.view.state.block_number >= number for slot in self._slots):
+            return
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.ensure_future(self.refresh(number))
+        try:
+            await asyncio.shield(self._refreshing)
+        except ChainError as exc:  # the previous snapshot stays; the next head retries
+            log.warning("state refresh failed; keeping the previous snapshot", error=exc.user_message)
 
     async def judge_mined(self, tx: Transaction, block_number: int, block_hash: Hash32) -> list[Finding]:
         """Findings for a mined transaction (``debug_traceTransaction``)."""
@@ -280,16 +302,37 @@ class Screener:
         return out
 
     def _needs_diff(self, event: TxEvent) -> bool:
+        """Storage writes are asked for only when the call tree says they can matter: a privileged
+        selector (known, configured, or found writing privileged state in the sources), a
+        delegatecall from a protected contract into code other than its implementation, or a
+        protected contract with balances in storage that changed them without a Transfer log."""
         for slot in self._slots:
             proto = slot.monitor.protocol
             if any(a.address is None for a in proto.assets):
                 return True
+            impls = slot.view.state.implementations
+            emitted = {lg.address for lg in event.logs}
             for step in event.calls():
                 f = step.frame
-                if f is None or step.reverted or f.to is None or f.selector is None:
+                if f is None or step.reverted or f.to is None:
                     continue
-                info = proto.contracts.get(f.to)
-                if info is not None and privileged_signature(info, f.selector) is not None:
+                if (
+                    f.type in ("DELEGATECALL", "CALLCODE")
+                    and step.context is not None
+                    and proto.is_protected(step.context)
+                    and f.to != impls.get(step.context)
+                    and not proto.is_protected(f.to)
+                ):
+                    return True
+                if f.selector is None or f.type == "STATICCALL":
+                    continue
+                info = proto.contracts.get(step.context) if step.context is not None else None
+                if info is None:
+                    continue
+                if f.selector in info.writers or privileged_signature(info, f.selector) is not None:
+                    return True
+                balances = info.balance_maps if info.has_layout else info.kind == "token"
+                if balances and info.kind != "lending" and info.address not in emitted:
                     return True
         return False
 
@@ -387,19 +430,36 @@ async def read_state(rpc: BatchRpc, proto: ProtocolModel, block_number: int = 0)
         raw = await _call(rpc, oracle, _PRICE + _arg(asset))
         return (oracle, asset), (word(raw, 0) if raw else None)
 
+    async def implementation(addr: Address) -> tuple[Address, Address | None]:
+        try:
+            raw = await rpc.request("eth_getStorageAt", [addr, hex(IMPLEMENTATION_SLOT), "latest"])
+        except ChainError:
+            return addr, None
+        value = int(raw, 16) if isinstance(raw, str) and raw.startswith("0x") else 0
+        return addr, checksum("0x" + value.to_bytes(32, "big")[12:].hex()) if value else None
+
+    async def head() -> int:
+        try:
+            return int(await rpc.request("eth_blockNumber", []), 16)
+        except (ChainError, TypeError, ValueError):
+            return block_number
+
     erc20 = [a.address for a in proto.assets if a.address is not None]
-    holdings, vaults, pools, prices = await asyncio.gather(
+    number, holdings, vaults, pools, prices, impls = await asyncio.gather(
+        head(),
         asyncio.gather(*holdings_q),
         asyncio.gather(*(vault(c.address) for c in proto.by_kind("vault"))),
         asyncio.gather(*(pool(c.address) for c in proto.by_kind("amm"))),
         asyncio.gather(*(price(o.address, a) for o in proto.by_kind("oracle") for a in erc20)),
+        asyncio.gather(*(implementation(a) for a in proto.contracts)),
     )
     return ProtocolState(
-        block_number=block_number,
+        block_number=max(number, block_number),  # the head the values were read at
         holdings={k: v for k, v in holdings if v is not None},
         vaults={k: v for k, v in vaults if v is not None},
         pools={k: v for k, v in pools if v is not None},
         oracle_prices={k: v for k, v in prices if v is not None},
+        implementations={k: v for k, v in impls if v is not None},
     )
 
 

@@ -11,10 +11,12 @@ from eth_utils.address import is_address, to_checksum_address
 from bulwark.config import BulwarkConfig, MonitorConfig, ProtocolConfig
 from bulwark.detect.base import Detector
 from bulwark.detect.builtins.rules import DeclarativeRules
+from bulwark.detect.codefacts import CodeFacts, contract_facts
 from bulwark.detect.model import AssetInfo, ChainView, ContractInfo, ProtocolModel
 from bulwark.detect.registry import available_detectors
 from bulwark.domain import Address
-from bulwark.errors import ConfigError
+from bulwark.errors import BulwarkError, ConfigError
+from bulwark.toolchain.project import load_project
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,31 @@ class Monitor:
     mempool: bool
 
 
+def _code_facts(name: str, proto: ProtocolConfig, config: BulwarkConfig) -> dict[str, CodeFacts]:
+    """Per contract name: what its sources say is privileged and where balances sit (only for
+    contracts whose ``implementation`` names a contract of the protocol's ``source`` project)."""
+    wanted = {cname: c.implementation for cname, c in proto.contracts.items() if c.implementation is not None}
+    if proto.source is None or not wanted:
+        return {}
+    root = config.resolve_path(proto.source)
+    try:
+        project = load_project(root)
+        with project.compiler() as compiler:
+            result = project.compile(compiler)
+        return {
+            cname: contract_facts(result, f"{impl.file.as_posix()}:{impl.contract}")
+            if any(c.qualified_name == f"{impl.file.as_posix()}:{impl.contract}" for c in result.contracts)
+            else contract_facts(result, impl.contract)
+            for cname, impl in wanted.items()
+        }
+    except BulwarkError as exc:
+        raise ConfigError(
+            f"protocols.{name}.source: cannot read the storage layout of its contracts: {exc.user_message}"
+        ) from exc
+
+
 def protocol_model(name: str, proto: ProtocolConfig, config: BulwarkConfig) -> ProtocolModel:
+    facts = _code_facts(name, proto, config)
     contracts = {
         c.address: ContractInfo(
             name=cname,
@@ -34,6 +60,7 @@ def protocol_model(name: str, proto: ProtocolConfig, config: BulwarkConfig) -> P
             kind=c.kind,
             abi=tuple(c.load_abi(config.base_dir) or ()),
             privileged=c.privileged,
+            **_fact_fields(facts.get(cname)),
         )
         for cname, c in proto.contracts.items()
     }
@@ -53,6 +80,19 @@ def protocol_model(name: str, proto: ProtocolConfig, config: BulwarkConfig) -> P
     )
     roles = {role: frozenset(holder(h) for h in holders) for role, holders in proto.roles.items()}
     return ProtocolModel(name, contracts, assets, roles, frozenset(proto.flash_lenders))
+
+
+def _fact_fields(facts: CodeFacts | None) -> dict[str, Any]:
+    if facts is None:
+        return {}
+    return {
+        "privileged_slots": facts.privileged_slots,
+        "privileged_maps": facts.privileged_maps,
+        "writers": facts.writers,
+        "balance_maps": facts.balance_maps,
+        "allowance_maps": facts.allowance_maps,
+        "slot_labels": dict(facts.labels or {}),
+    }
 
 
 def _indicator_params(mon: MonitorConfig, config: BulwarkConfig) -> dict[str, Any]:

@@ -1,0 +1,101 @@
+"""An account's balance inside a protected contract lowered by a transaction that account neither
+sent nor called into, with no allowance of its spent and no ``Transfer`` from it: value taken
+wherever it sits, even in a token that emits no events (read from the storage diff).
+
+Balance entries are found through the layout's ``mapping(address => uint)`` bases, or, with no
+sources, through a probe of the low slots (``keccak(pad(a) . k)`` for the transaction's addresses);
+see :mod:`bulwark.detect.statediff`. Lending markets are left out: a liquidation lowers a
+borrower's collateral by design.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bulwark.detect.base import Detector
+from bulwark.detect.evm import checksum, transfer
+from bulwark.detect.model import ChainView, TxEvent
+from bulwark.detect.statediff import SMALL_BASES, entries, nested_entries, touched, word_int
+from bulwark.domain import Address, Confidence, Finding, Severity, VulnClass
+
+
+class ForeignBalanceDebit(Detector):
+    ARGUMENT = "foreign-balance-debit"
+    HELP = "A balance lowered in a protected contract by a transaction its owner neither sent nor allowed"
+    IMPACT = Severity.CRITICAL
+    CONFIDENCE = Confidence.MEDIUM
+    CLASS = VulnClass.ACCESS_CONTROL
+    WIKI = "docs/detectors.md#foreign-balance-debit"
+
+    def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
+        if not event.success or event.diff is None:
+            return
+        proto = view.protocol
+        if event.tx.sender in proto.role_holders:
+            return
+        addrs: frozenset[Address] | None = None
+        for contract, changes in event.diff.storage.items():
+            info = proto.contracts.get(contract)
+            if info is None or info.kind == "lending":
+                continue
+            lowered = {
+                int(ch.slot, 16): word_int(ch.before) - word_int(ch.after)
+                for ch in changes
+                if word_int(ch.before) > word_int(ch.after)
+            }
+            if not lowered:
+                continue
+            if addrs is None:
+                addrs, _ = touched(event)
+            balances = info.balance_maps if info.has_layout else SMALL_BASES
+            owners = {slot: key for slot, key in entries(addrs, balances).items() if slot in lowered}
+            if not owners:
+                continue
+            # Who acted in this contract: callers into it, and owners whose allowance was spent.
+            callers = {s.frame.sender for s in event.calls() if s.frame is not None and s.context == contract}
+            allowed_bases = info.allowance_maps if info.has_layout else SMALL_BASES
+            spent = {
+                k1
+                for slot, (k1, _, _) in nested_entries(addrs, addrs, allowed_bases).items()
+                if slot in lowered
+            }
+            sent = {t[1] for lg in event.logs if (t := transfer(lg)) is not None and t[0] == contract}
+            signed = _recovered(event, contract)  # a signature's reuse is signature-replay's call
+            for slot, (owner, base) in owners.items():
+                if owner == event.tx.sender or owner in callers | spent | sent | signed:
+                    continue
+                amount = lowered[slot]
+                label = info.slot_labels.get(base, f"mapping at slot {base}")
+                yield self.finding(
+                    view,
+                    event,
+                    title=f"{label}[{owner}] in {info.name} lowered by {amount} in a transaction "
+                    f"{owner} neither sent nor allowed",
+                    contract=contract,
+                    evidence={
+                        "owner": owner,
+                        "sender": event.tx.sender,
+                        "amount": str(amount),
+                        "slot": hex(slot),
+                        "mapping_slot": base,
+                    },
+                )
+
+
+_ECRECOVER = checksum("0x" + "00" * 19 + "01")
+
+
+def _recovered(event: TxEvent, contract: Address) -> set[Address]:
+    """Signers the contract recovered with the ecrecover precompile during the transaction."""
+    out: set[Address] = set()
+    for s in event.calls():
+        f = s.frame
+        if (
+            f is not None
+            and not s.reverted
+            and f.to == _ECRECOVER
+            and f.sender == contract
+            and len(f.output) == 32
+        ):
+            out.add(checksum("0x" + f.output[12:].hex()))
+    return out

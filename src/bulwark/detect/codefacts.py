@@ -1,0 +1,250 @@
+"""What a protected contract's code says matters, derived from its sources (AST + storageLayout),
+never from function names:
+
+* privileged slots: state variables compared with ``msg.sender`` in an access check (``require``,
+  ``if``, modifiers, through a view getter one call deep), and mappings indexed by ``msg.sender``
+  in one; role maps (a mapping whose value holds a ``mapping(address => bool)``, e.g.
+  AccessControl's ``_roles``) are privileged wholesale;
+* writers: the selectors of entry points that (through internal calls and modifiers) assign one of
+  them, so the screener knows when a storage diff is worth asking for;
+* balance maps (``mapping(address => uintN)``) and allowance maps
+  (``mapping(address => mapping(address => uintN))``), where value sits whatever the events say.
+
+The EIP-1967 slots are privileged on every protected contract (see :mod:`bulwark.detect.statediff`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bulwark.domain import Selector
+from bulwark.toolchain.artifacts import CompileResult, StorageLayout
+
+Node = Mapping[str, Any]
+_SENDER_FUNCS = frozenset({"_msgSender"})  # OpenZeppelin Context: msg.sender behind a call
+_UINT_MAP = re.compile(r"^mapping\(address => uint\d*\)$")
+_ALLOWANCE_MAP = re.compile(r"^mapping\(address => mapping\(address => uint\d*\)\)$")
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFacts:
+    privileged_slots: frozenset[int] = frozenset()  # plain slots (owner, admin, ...)
+    privileged_maps: frozenset[int] = frozenset()  # mapping bases (admins[a], _roles[r].members[a])
+    writers: frozenset[Selector] = frozenset()
+    balance_maps: frozenset[int] = frozenset()
+    allowance_maps: frozenset[int] = frozenset()
+    labels: Mapping[int, str] | None = None  # slot -> variable name, for evidence
+
+
+def _walk(node: Any) -> Iterator[Node]:
+    if isinstance(node, dict):
+        if "nodeType" in node:
+            yield node
+        for key, value in node.items():
+            if key not in ("typeDescriptions", "documentation") and isinstance(value, dict | list):
+                yield from _walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk(item)
+
+
+def _is_sender(node: Node) -> bool:
+    if node.get("nodeType") == "MemberAccess" and node.get("memberName") == "sender":
+        base = node.get("expression") or {}
+        return base.get("nodeType") == "Identifier" and base.get("name") == "msg"
+    if node.get("nodeType") == "FunctionCall":
+        callee = node.get("expression") or {}
+        return callee.get("nodeType") == "Identifier" and callee.get("name") in _SENDER_FUNCS
+    return False
+
+
+def _root(expr: Node | None) -> Node | None:
+    """The Identifier at the root of ``a[i].b[j]``."""
+    while expr is not None:
+        kind = expr.get("nodeType")
+        if kind == "Identifier":
+            return expr
+        if kind == "IndexAccess":
+            expr = expr.get("baseExpression")
+        elif kind == "MemberAccess":
+            expr = expr.get("expression")
+        elif kind == "TupleExpression" and len(expr.get("components") or []) == 1:
+            expr = (expr.get("components") or [None])[0]
+        else:
+            return None
+    return None
+
+
+def _written(node: Node) -> list[Node]:
+    kind = node.get("nodeType")
+    if kind == "Assignment":
+        lhs = node.get("leftHandSide") or {}
+        if lhs.get("nodeType") == "TupleExpression":
+            return [c for c in lhs.get("components") or [] if c]
+        return [lhs]
+    if kind == "UnaryOperation" and node.get("operator") in ("++", "--", "delete"):
+        return [node.get("subExpression") or {}]
+    return []
+
+
+def contract_facts(result: CompileResult, contract: str) -> CodeFacts:
+    """Facts for ``contract`` (``Name`` or ``path:Name``) of a compiled project."""
+    artifact = result.contract(contract)
+    layout = artifact.storage_layout or StorageLayout((), {})
+    by_id = {v.ast_id: v for v in layout.variables}
+    nodes: dict[int, Node] = {}
+    defs: dict[str, Node] = {}
+    for unit in result.sources.values():
+        for node in _walk(unit.ast):
+            if isinstance(node.get("id"), int):
+                nodes[node["id"]] = node
+            if node.get("nodeType") == "ContractDefinition":
+                defs[f"{unit.path}:{node.get('name')}"] = node
+    main = defs.get(artifact.qualified_name)
+    if main is None:
+        return CodeFacts()
+    bases = [nodes[i] for i in main.get("linearizedBaseContracts") or [] if i in nodes]
+    callables = [
+        n
+        for b in bases
+        for n in b.get("nodes") or []
+        if n.get("nodeType") in ("FunctionDefinition", "ModifierDefinition")
+    ]
+
+    def state_var(expr: Node | None) -> int | None:
+        ident = _root(expr)
+        ref = ident.get("referencedDeclaration") if ident is not None else None
+        return ref if isinstance(ref, int) and ref in by_id else None
+
+    def getter_var(call: Node) -> int | None:
+        # owner() / _owner() style views: `return <state variable>;` one call deep
+        callee = nodes.get((call.get("expression") or {}).get("referencedDeclaration") or -1)
+        if callee is None or callee.get("nodeType") != "FunctionDefinition":
+            return None
+        for n in _walk(callee.get("body") or {}):
+            if n.get("nodeType") == "Return":
+                return state_var(n.get("expression"))
+        return None
+
+    def var_label(ast_id: int) -> str:
+        t = layout.types.get(by_id[ast_id].type)
+        return t.label if t is not None else ""
+
+    checked: set[int] = set()
+    for fn in callables:
+        for n in _walk(fn.get("body") or {}):
+            if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
+                left, right = n.get("leftExpression") or {}, n.get("rightExpression") or {}
+                for a, b in ((left, right), (right, left)):
+                    if _is_sender(a):
+                        var = state_var(b) if b.get("nodeType") != "FunctionCall" else getter_var(b)
+                        if var is not None:
+                            checked.add(var)
+            elif n.get("nodeType") == "IndexAccess" and _is_sender(n.get("indexExpression") or {}):
+                var = state_var(n)
+                # a membership test (admins[msg.sender]); a balance compared in a require is not one
+                if var is not None and var_label(var).endswith("=> bool)") and _in_condition(fn, n):
+                    checked.add(var)
+    plain: set[int] = set()
+    maps: set[int] = set()
+    balances: set[int] = set()
+    allowances: set[int] = set()
+    labels: dict[int, str] = {}
+    for sv in layout.variables:
+        label = layout.types[sv.type].label if sv.type in layout.types else ""
+        role_map = label.startswith("mapping(") and _holds_address_bool(layout, sv.type)
+        if sv.ast_id in checked or role_map:
+            (maps if label.startswith("mapping(") else plain).add(sv.slot)
+            labels[sv.slot] = sv.label
+        if _UINT_MAP.match(label):
+            balances.add(sv.slot)
+            labels.setdefault(sv.slot, sv.label)
+        elif _ALLOWANCE_MAP.match(label):
+            allowances.add(sv.slot)
+            labels.setdefault(sv.slot, sv.label)
+    privileged_ids = {v.ast_id for v in layout.variables if v.slot in plain | maps}
+    writers = _writers(callables, nodes, privileged_ids, state_var)
+    return CodeFacts(
+        frozenset(plain), frozenset(maps), writers, frozenset(balances), frozenset(allowances), labels
+    )
+
+
+def _in_condition(fn: Node, target: Node) -> bool:
+    """``target`` sits in a require/assert/if condition of ``fn``."""
+    for n in _walk(fn.get("body") or {}):
+        if n.get("nodeType") == "IfStatement":
+            cond = n.get("condition")
+        elif n.get("nodeType") == "FunctionCall" and (n.get("expression") or {}).get("name") in (
+            "require",
+            "assert",
+        ):
+            cond = (n.get("arguments") or [None])[0]
+        else:
+            continue
+        if cond is not None and any(m is target for m in _walk(cond)):
+            return True
+    return False
+
+
+def _holds_address_bool(layout: StorageLayout, type_key: str, depth: int = 0) -> bool:
+    t = layout.types.get(type_key)
+    if t is None or depth > 4:
+        return False
+    if t.label == "mapping(address => bool)":
+        return True
+    if t.value is not None and _holds_address_bool(layout, t.value, depth + 1):
+        return True
+    return any(_holds_address_bool(layout, m.type, depth + 1) for m in t.members)
+
+
+def _writers(
+    callables: list[Node], nodes: Mapping[int, Node], privileged: set[int], state_var: Any
+) -> frozenset[Selector]:
+    by_id = {n["id"]: n for n in callables if isinstance(n.get("id"), int)}
+
+    def direct(fn: Node) -> tuple[bool, set[int]]:
+        writes, callees = False, set()
+        for n in _walk(fn.get("body") or {}):
+            for target in _written(n):
+                if state_var(target) in privileged:
+                    writes = True
+            if n.get("nodeType") == "FunctionCall":
+                ref = (n.get("expression") or {}).get("referencedDeclaration")
+                if isinstance(ref, int):
+                    callees.add(ref)
+        for mod in fn.get("modifiers") or []:
+            ref = (mod.get("modifierName") or {}).get("referencedDeclaration")
+            if isinstance(ref, int):
+                callees.add(ref)
+        return writes, callees
+
+    info = {i: direct(n) for i, n in by_id.items()}
+    writes = {i for i, (w, _) in info.items() if w}
+    changed = True
+    while changed:  # fixpoint over internal calls (virtual overrides resolve by name, too)
+        changed = False
+        for i, (_, callees) in info.items():
+            if i not in writes and any(
+                c in writes or _overridden_writes(c, nodes, by_id, writes) for c in callees
+            ):
+                writes.add(i)
+                changed = True
+    out = set()
+    for i in writes:
+        sel = by_id[i].get("functionSelector")
+        if isinstance(sel, str) and by_id[i].get("visibility") in ("public", "external"):
+            out.add(Selector("0x" + sel))
+    return frozenset(out)
+
+
+def _overridden_writes(
+    ref: int, nodes: Mapping[int, Node], by_id: Mapping[int, Node], writes: set[int]
+) -> bool:
+    target = nodes.get(ref)
+    if target is None:
+        return False
+    name = target.get("name")
+    return any(by_id[w].get("name") == name for w in writes)
