@@ -7,9 +7,11 @@ the pool's price when the lending market was called".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
-from bulwark.detect.evm import checksum
+from bulwark.detect.evm import ZERO, checksum, transfer
 from bulwark.detect.model import Step
 from bulwark.domain import Address, CallFrame, Hash32, Log, StateDiff, StorageChange, TxHash
 
@@ -140,3 +142,103 @@ def parse_state_diff(raw: dict[str, Any]) -> StateDiff:
         if changes:
             storage[addr] = changes
     return StateDiff(balances=balances, storage=storage, code_changed=frozenset(code_changed), nonces=nonces)
+
+
+# -- flash loans, from the call tree -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Loan:
+    """Value a contract let out and got back within one transaction: a flash loan, whoever lends.
+
+    ``token`` is ``None`` for the native coin; ``lent_at``/``repaid_at`` index the steps."""
+
+    lender: Address
+    borrower: Address
+    token: Address | None
+    amount: int
+    lent_at: int
+    repaid_at: int
+
+
+def flash_loans(steps: Sequence[Step]) -> list[Loan]:
+    """Every borrow-and-repay in ``steps``: a contract that was called by another one sends value
+    (tokens by their ``Transfer`` logs, or the native coin) to a contract that called it (directly
+    or further up), or to a contract it then calls back before returning; and at least as much of
+    the same value comes back to it later in the transaction. No list of lenders or selectors: the
+    shape of the call tree is the signal. (A swap and its reverse on one pool is not a loan to the
+    pool: the pool never called the trader.)"""
+    stack: list[Step] = []
+    ran: set[Address] = set()  # addresses whose code ran (contracts, not EOAs)
+    # lender, recipient, asset, amount, step, lender's entry step (None once the shape is confirmed)
+    lent: list[tuple[Address, Address, Address | None, int, int, Step | None]] = []
+    owed: list[int] = []
+    repaid: dict[int, int] = {}
+    waiting: list[int] = []  # loans whose recipient must still be called back by the lender
+
+    def credit(to: Address, token: Address | None, amount: int, at: int) -> None:
+        for k, (lender, _, tok, _, i, _) in enumerate(lent):
+            if amount <= 0:
+                break
+            if k in repaid or lender != to or tok != token or i >= at:
+                continue
+            taken = min(owed[k], amount)
+            owed[k] -= taken
+            amount -= taken
+            if owed[k] == 0:
+                repaid[k] = at
+
+    def lend(lender: Address, to: Address, token: Address | None, amount: int, at: int) -> None:
+        if amount <= 0 or to == lender:
+            return
+        # The lender's own frame, entered by a call from some contract (not the transaction's root).
+        pos = next(
+            (
+                j
+                for j in range(len(stack) - 1, 0, -1)
+                if (fr := stack[j].frame) is not None and fr.to == lender and stack[j].context == lender
+            ),
+            None,
+        )
+        if pos is None:
+            return
+        upstream = any(s.context == to for s in stack[:pos])
+        lent.append((lender, to, token, amount, at, None if upstream else stack[pos]))
+        owed.append(amount)
+        if not upstream:
+            waiting.append(len(lent) - 1)
+
+    for at, st in enumerate(steps):
+        while stack and stack[-1].depth >= st.depth + (st.kind == "log"):
+            stack.pop()
+        if st.kind == "call":
+            f = st.frame
+            stack.append(st)
+            if f is None or st.reverted:
+                continue
+            if f.to is not None and (f.input or f.calls):
+                ran.add(f.to)
+            if st.context is not None:
+                ran.add(st.context)
+            for k in list(waiting):
+                lender, to, token, amount, i, entry = lent[k]
+                if f.sender == lender and f.to == to and any(s is entry for s in stack):
+                    lent[k] = (lender, to, token, amount, i, None)  # called back: a loan's shape
+                    waiting.remove(k)
+            if f.value and f.to is not None and f.type in ("CALL", "CALLCODE"):
+                credit(f.to, None, f.value, at)
+                if len(stack) > 1 and stack[-2].context == f.sender:
+                    lend(f.sender, f.to, None, f.value, at)
+        elif st.log is not None and not st.reverted:
+            t = transfer(st.log)
+            if t is None:
+                continue
+            token, src, dst, amount = t
+            credit(dst, token, amount, at)
+            if src != ZERO and any(s.context == src for s in stack):
+                lend(src, dst, token, amount, at)
+    return [
+        Loan(lender, to, asset, amount, at, repaid[k])
+        for k, (lender, to, asset, amount, at, entry) in enumerate(lent)
+        if k in repaid and entry is None and to in ran
+    ]

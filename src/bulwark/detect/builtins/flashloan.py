@@ -1,7 +1,12 @@
-"""Flash-loan price manipulation: within one transaction a flash loan is taken, an AMM's price is
-pushed far from where it stood, and, while it is displaced, a protocol contract that may read that
-price is called. Reserves are replayed from the Transfer logs in execution order, so a price that
-is pushed and restored inside the transaction is still seen."""
+"""Flash-loan manipulation: within one transaction value is borrowed and repaid (a flash loan, from
+any lender: recognised from the call tree, not from a list of lenders or selectors), and while it is
+out either a pool's price is pushed far from where it stood while a protocol contract that may read
+it is called, or a protected holder loses more than a set share of an asset.
+
+Pools are the ``amm`` contracts: Uniswap-v2 shaped ones by their reserves, any other (a custom
+pool priced by its own formula) by the balances of the protected assets it holds. Reserves are
+replayed from the Transfer logs in execution order, so a price that is pushed and restored inside
+the transaction is still seen."""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from pydantic import Field
 
 from bulwark.detect.base import Detector, Params
 from bulwark.detect.evm import selector, transfer
-from bulwark.detect.model import ChainView, TxEvent
+from bulwark.detect.model import ChainView, PoolState, TxEvent
+from bulwark.detect.trace import Loan, flash_loans
 from bulwark.domain import Address, Confidence, Finding, Log, Selector, Severity, VulnClass
 
 FLASH_SELECTORS = frozenset(
@@ -37,11 +43,12 @@ PRICE_READS = frozenset(
 class FlashLoanParams(Params):
     max_price_impact: float = Field(default=0.15, gt=0)
     require_flash_loan: bool = True
+    max_outflow_share: float = Field(default=0.1, gt=0, le=1)
 
 
 class FlashLoanPriceManipulation(Detector):
     ARGUMENT = "flash-loan-price-manipulation"
-    HELP = "Flash loan + large AMM price impact + a protocol call while the price is displaced"
+    HELP = "Flash loan (any lender) + a pool's price displaced while the protocol is called, or an outflow"
     IMPACT = Severity.CRITICAL
     CONFIDENCE = Confidence.MEDIUM
     CLASS = VulnClass.ORACLE_MANIPULATION
@@ -49,54 +56,98 @@ class FlashLoanPriceManipulation(Detector):
     PARAMS = FlashLoanParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
-        if not event.success or not view.state.pools:
+        if not event.success:
             return
         p = self.params
         assert isinstance(p, FlashLoanParams)
+        pools = _pools(view)
+        # Cheap exits first: most transactions move no pool reserves and drain nothing.
+        touched = bool(pools) and any(lg.address in pools or _touches(lg, pools) for lg in event.logs)
+        outflows = _outflows(view, event, p.max_outflow_share)
+        if not touched and not outflows:
+            return
         lenders = view.protocol.all_flash_lenders
-        # Cheap exits first: most transactions take no flash loan and move no pool reserves.
-        calls = [st.frame for st in event.calls() if st.frame is not None and not st.reverted]
-        if p.require_flash_loan and not any(f.selector in FLASH_SELECTORS or f.to in lenders for f in calls):
+        named = False  # a known flash-loan entry point or a configured lender was called
+        for st in event.calls():
+            f = st.frame
+            if f is not None and not st.reverted and (f.selector in FLASH_SELECTORS or f.to in lenders):
+                named = True
+                break
+        loans = flash_loans(event.steps)
+        if p.require_flash_loan and not named and not loans:
             return
-        if not any(lg.address in view.state.pools or _touches(lg, view.state.pools) for lg in event.logs):
-            return
-        flash = False
-        reserves = {a: [s.reserve0, s.reserve1] for a, s in view.state.pools.items()}
-        start = {a: Fraction(s.reserve1, s.reserve0) for a, s in view.state.pools.items() if s.reserve0}
+        if touched:
+            yield from self._manipulations(view, event, pools, named, loans, p)
+        if named or loans:
+            lent_by = {ln.lender for ln in loans}
+            for (token, holder), (lost, had) in outflows.items():
+                if holder in lent_by:
+                    continue
+                name = view.protocol.contracts[holder].name if view.protocol.is_protected(holder) else holder
+                yield self.finding(
+                    view,
+                    event,
+                    title=f"{float(Fraction(lost, had)):.0%} of {name}'s {_asset(view, token)} left "
+                    "within a flash-loaned transaction",
+                    contract=holder,
+                    vuln_class=VulnClass.ORACLE_MANIPULATION,
+                    evidence={
+                        "holder": holder,
+                        "asset": token,
+                        "outflow": lost,
+                        "holding": had,
+                        "outflow_share": float(Fraction(lost, had)),
+                        "flash_loan": True,
+                        "loans": _loans_json(loans),
+                    },
+                )
+
+    def _manipulations(
+        self,
+        view: ChainView,
+        event: TxEvent,
+        pools: Mapping[Address, PoolState],
+        named: bool,
+        loans: list[Loan],
+        p: FlashLoanParams,
+    ) -> Iterable[Finding]:
+        reserves = {a: [s.reserve0, s.reserve1] for a, s in pools.items()}
+        start = {a: Fraction(s.reserve1, s.reserve0) for a, s in pools.items() if s.reserve0}
         bound = Fraction(p.max_price_impact)
         worst: dict[Address, Fraction] = {}
         displaced: set[Address] = set()
-        victims: dict[Address, tuple[Address, Selector | None, bool]] = {}
-        for step in event.steps:
+        victims: dict[Address, tuple[Address, Selector | None, bool, int]] = {}
+        for at, step in enumerate(event.steps):
             if step.reverted:
                 continue
             if step.kind == "call" and step.frame is not None:
                 f = step.frame
-                if f.selector in FLASH_SELECTORS or (step.context in lenders and f.type == "CALL"):
-                    flash = flash or f.selector in FLASH_SELECTORS or f.to in lenders
                 if displaced and step.context is not None:
                     for pool in displaced:
-                        reads = f.to == pool and f.selector in PRICE_READS and f.sender != pool
-                        if (
-                            reads
-                            and view.protocol.is_protected(f.sender)
-                            and f.sender not in view.state.pools
-                        ):
-                            victims[f.sender] = (pool, f.selector, True)
+                        reads = (
+                            f.to == pool
+                            and f.sender != pool
+                            and (
+                                f.selector in PRICE_READS
+                                or (pool not in view.state.pools and f.type == "STATICCALL")
+                            )
+                        )
+                        if reads and view.protocol.is_protected(f.sender) and f.sender not in pools:
+                            victims[f.sender] = (pool, f.selector, True, at)
                         elif (
                             view.protocol.is_protected(step.context)
-                            and step.context not in view.state.pools
+                            and step.context not in pools
                             and view.protocol.contracts[step.context].kind not in ("token", "flash-lender")
                             and f.type == "CALL"
                         ):
-                            victims.setdefault(step.context, (pool, f.selector, False))
+                            victims.setdefault(step.context, (pool, f.selector, False, at))
             elif step.log is not None:
                 t = transfer(step.log)
                 if t is None:
                     continue
                 token, src, dst, amount = t
                 for pool in (src, dst):
-                    st = view.state.pools.get(pool)
+                    st = pools.get(pool)
                     if st is None or pool not in start:
                         continue
                     i = 0 if token == st.token0 else 1 if token == st.token1 else None
@@ -112,9 +163,15 @@ class FlashLoanPriceManipulation(Detector):
                         displaced.add(pool)
                     else:
                         displaced.discard(pool)
-        if p.require_flash_loan and not flash:
-            return
-        for victim, (pool, sel, read) in victims.items():
+        for victim, (pool, sel, read, at) in victims.items():
+            # A loan from (or to) the displaced pool itself is the manipulation's own round trip,
+            # not its financing; any other loan must be open when the protocol is called.
+            open_loans = [
+                ln for ln in loans if pool not in (ln.lender, ln.borrower) and ln.lent_at < at < ln.repaid_at
+            ]
+            flash = named or bool(open_loans)
+            if p.require_flash_loan and not flash:
+                continue
             yield self.finding(
                 view,
                 event,
@@ -131,8 +188,54 @@ class FlashLoanPriceManipulation(Detector):
                     "max_price_impact": float(worst[pool]),
                     "flash_loan": flash,
                     "price_read_observed": read,
+                    "loans": _loans_json(open_loans),
                 },
             )
+
+
+def _pools(view: ChainView) -> dict[Address, PoolState]:
+    """Every ``amm`` contract's two reserves: Uniswap-v2 reserves when it has them, else its holdings
+    of the first two protected assets it holds (a custom pool prices from its balances)."""
+    out = dict(view.state.pools)
+    holdings = view.state.holdings
+    for c in view.protocol.by_kind("amm"):
+        if c.address in out:
+            continue
+        held = [
+            (a.address, holdings[(a.address, c.address)])
+            for a in view.protocol.assets
+            if a.address is not None and holdings.get((a.address, c.address), 0) > 0
+        ]
+        if len(held) >= 2:
+            (t0, r0), (t1, r1) = held[0], held[1]
+            out[c.address] = PoolState(t0, t1, r0, r1)
+    return out
+
+
+def _outflows(
+    view: ChainView, event: TxEvent, share: float
+) -> dict[tuple[Address, Address], tuple[int, int]]:
+    """(asset, holder) -> (net outflow, holding at the last head) beyond ``share`` of the holding."""
+    holdings = view.state.holdings
+    if not holdings:
+        return {}
+    out = {}
+    bound = Fraction(share)
+    for (token, holder), delta in event.flows().items():
+        had = holdings.get((token, holder))
+        if delta < 0 and had and Fraction(-delta, had) > bound:
+            out[(token, holder)] = (-delta, had)
+    return out
+
+
+def _asset(view: ChainView, token: Address) -> str:
+    return next((a.name for a in view.protocol.assets if a.address == token), token)
+
+
+def _loans_json(loans: Iterable[Loan]) -> list[dict[str, object]]:
+    return [
+        {"lender": ln.lender, "borrower": ln.borrower, "asset": ln.token, "amount": ln.amount} for ln in loans
+    ]
 
 
 def _touches(log: Log, pools: Mapping[Address, object]) -> bool:
