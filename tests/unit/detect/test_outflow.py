@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from tests.unit.detect.synth import (
     ATTACKER,
@@ -20,7 +23,9 @@ from tests.unit.detect.synth import (
 
 from bulwark.detect.builtins.invariant import InvariantBreak
 from bulwark.detect.model import ChainView
-from bulwark.domain import Address, TxHash
+from bulwark.detect.screen import Screener
+from bulwark.detect.setup import Monitor
+from bulwark.domain import Address, Transaction, TxHash
 
 HELD = 1_000_000 * E18  # the lending pool's USD in synth.state()
 
@@ -87,3 +92,54 @@ def test_window_expiry_and_deposits_offset() -> None:
     assert list(det2(_view(100, HELD), replace(ev, tx=replace(ev.tx, hash=TxHash("0x" + "01" * 32))))) == []
     assert list(det2(_view(101, HELD), _withdraw(USER, HELD // 5, 7))) == []
     assert list(det2(_view(102, HELD), _withdraw(USER, HELD // 10, 8))) == []
+
+
+class _Chain:
+    """A node whose head moved on since the snapshot: the pool lost half its USD meanwhile."""
+
+    def __init__(self) -> None:
+        self.head, self.held = 100, HELD
+
+    async def request(self, method: str, params: Sequence[Any]) -> Any:
+        if method == "eth_blockNumber":
+            return hex(self.head)
+        if method == "eth_call":
+            return "0x" + self.held.to_bytes(32, "big").hex()
+        if method == "eth_getStorageAt":
+            return "0x" + "00" * 32
+        if method == "debug_traceCall":
+            amount = HELD // 5
+            return call(
+                ATTACKER,
+                LENDING,
+                "withdraw(uint256)",
+                word(amount),
+                logs=[transfer_log(USD, LENDING, ATTACKER, amount)],
+            )
+        raise AssertionError(method)
+
+
+def test_a_pending_transaction_is_judged_against_the_holdings_of_the_block_it_runs_on() -> None:
+    model = protocol()
+    model = replace(
+        model,
+        assets=tuple(a for a in model.assets if a.name == "usd"),
+        contracts={LENDING: model.contracts[LENDING], USD: model.contracts[USD]},
+    )
+    model = replace(model, assets=(replace(model.assets[0], holders=(LENDING,)),))
+    chain = _Chain()
+    monitor = Monitor("m", model, (InvariantBreak(),), cooldown_s=0, mempool=True)
+    screener = Screener(chain, [monitor])  # type: ignore[arg-type]
+
+    async def run() -> list[Any]:
+        await screener.refresh()
+        chain.head, chain.held = 101, HELD // 2  # a block later: half the USD is gone
+        tx = Transaction(
+            TxHash("0x" + "02" * 32), ATTACKER, LENDING, 0, bytes.fromhex("2e1a7d4d") + word(1), 0, 100_000
+        )
+        return await screener.screen(tx)
+
+    findings = asyncio.run(run())
+    # 20% of the stale snapshot, 40% of what the pool holds on the block the withdrawal runs on
+    assert [f.evidence["share"] for f in findings] == [0.4]
+    assert screener.views[0].state.block_number == 101
