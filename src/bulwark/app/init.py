@@ -87,6 +87,7 @@ PROBE_ABI: Abi = (
     _fn("balanceOf", ("address",), ("uint256",)),
     _fn("paused", (), ("bool",)),
     _fn("pause"),
+    _fn("upgradeToAndCall", ("address", "bytes")),
 )
 
 
@@ -120,6 +121,7 @@ class FoundContract:
     proxy_kind: str  # transparent, uups, none
     admin: Address | None  # the ERC-1967 admin (a ProxyAdmin) of a Transparent proxy
     upgrade_owner: Address | None  # ProxyAdmin.owner() or the UUPS proxy's owner()
+    upgraders: tuple[str, ...]  # UUPS: the roles (or "owner") whose holders may upgrade
     source: tuple[str, str] | None  # (file, contract) that compiles to the implementation
     source_note: str  # why no source was found
     abi: Abi = field(repr=False)
@@ -185,9 +187,10 @@ class _Probe:
         except (ChainError, DecodingError, ValueError, OverflowError):
             return None
 
-    async def succeeds(self, to: str, fn: str, *, sender: str) -> bool:
+    async def succeeds(self, to: str, fn: str, *args: Any, sender: str) -> bool:
+        """Whether ``fn`` called by ``sender`` would succeed (an eth_call: nothing is sent)."""
         try:
-            tx = TxRequest(to=checksum(to), data=encode_call(PROBE_ABI, fn))
+            tx = TxRequest(to=checksum(to), data=encode_call(PROBE_ABI, fn, *args))
             await self.client.call(tx, sender=checksum(sender))
             return True
         except RpcUnreachable:
@@ -341,6 +344,11 @@ async def discover(rpc_url: str, project_path: Path, proxies: Sequence[str]) -> 
             abi = tuple(d["art"].abi) if d["art"] else ()
             roles = await _roles(probe, d["proxy"], abi, pool.all())
             pause = await _pause(probe, d["proxy"], abi, roles, d["owner"])
+            upgraders = (
+                await _upgraders(probe, d["proxy"], d["impl"], roles, d["owner"])
+                if d["kind"] == "uups"
+                else ()
+            )
             contracts.append(
                 FoundContract(
                     name=d["name"],
@@ -349,6 +357,7 @@ async def discover(rpc_url: str, project_path: Path, proxies: Sequence[str]) -> 
                     proxy_kind=d["kind"],
                     admin=d["admin"],
                     upgrade_owner=d["owner"],
+                    upgraders=upgraders,
                     source=(d["art"].source_path, d["art"].name) if d["art"] else None,
                     source_note=d["source_note"],
                     abi=abi,
@@ -442,24 +451,52 @@ async def _roles(
     return out
 
 
+async def _able(
+    probe: _Probe,
+    proxy: Address,
+    fn: str,
+    args: tuple[Any, ...],
+    roles: Mapping[str, tuple[Address, ...]],
+    owner: Address | None,
+) -> tuple[tuple[str, ...], tuple[Address, ...]]:
+    """Who may call ``fn``: an eth_call from every role holder (and the owner) decides; the guard
+    is each role all of whose holders succeed. An account holding several roles makes them all
+    candidates: DEFAULT_ADMIN_ROLE (the other roles' admin) then yields to a more specific one."""
+    accounts = list(
+        dict.fromkeys([*(a for held in roles.values() for a in held), *([owner] if owner else [])])
+    )
+    able = [a for a in accounts if await probe.succeeds(proxy, fn, *args, sender=a)]
+    guards = [name for name, held in roles.items() if held and all(h in able for h in held)]
+    if len(guards) > 1 and "DEFAULT_ADMIN_ROLE" in guards:
+        guards.remove("DEFAULT_ADMIN_ROLE")
+    if not guards and owner is not None and owner in able:
+        guards = ["owner"]
+    return tuple(guards), tuple(able)
+
+
 async def _pause(
     probe: _Probe, proxy: Address, abi: Abi, roles: Mapping[str, tuple[Address, ...]], owner: Address | None
 ) -> PauseInfo | None:
     if not (_has(abi, "pause") and _has(abi, "paused")):
         return None
-    paused = await probe.call(proxy, "paused") is True
-    guarded: list[str] = []
-    holders: list[Address] = []
-    if not paused:
-        for name, accounts in roles.items():
-            able = [a for a in accounts if await probe.succeeds(proxy, "pause", sender=a)]
-            if able:
-                guarded.append(name)
-                holders += able
-        if not guarded and owner is not None and await probe.succeeds(proxy, "pause", sender=owner):
-            guarded, holders = ["owner"], [owner]
-    unguarded = not paused and await probe.succeeds(proxy, "pause", sender=NOBODY)
-    return PauseInfo(tuple(guarded), tuple(dict.fromkeys(holders)), paused, unguarded)
+    if await probe.call(proxy, "paused") is True:
+        return PauseInfo((), (), paused=True, unguarded=False)  # pause() reverts for everyone now
+    guards, able = await _able(probe, proxy, "pause", (), roles, owner)
+    unguarded = await probe.succeeds(proxy, "pause", sender=NOBODY)
+    return PauseInfo(guards, able, paused=False, unguarded=unguarded)
+
+
+async def _upgraders(
+    probe: _Probe,
+    proxy: Address,
+    impl: Address,
+    roles: Mapping[str, tuple[Address, ...]],
+    owner: Address | None,
+) -> tuple[str, ...]:
+    """Who may upgrade a UUPS proxy: re-upgrading to the current implementation, as an eth_call
+    (the implementation's own ``_authorizeUpgrade`` decides)."""
+    guards, _ = await _able(probe, proxy, "upgradeToAndCall", (impl, b""), roles, owner)
+    return guards
 
 
 async def _assets(
@@ -573,8 +610,9 @@ def render(d: Discovery, *, out_dir: Path, protocol: str = "protocol", network: 
             owner = f", owned by {who(c.upgrade_owner)}" if c.upgrade_owner else ""
             lines.append(f"        # ProxyAdmin (ERC-1967 admin): {c.admin}{owner}")
         elif c.proxy_kind == "uups":
-            owner = who(c.upgrade_owner) if c.upgrade_owner else "no owner(): see the roles"
-            lines.append(f"        # upgrades through the implementation (UUPS): owner {owner}")
+            guard = " or ".join(c.upgraders) or "nobody found"
+            owner = f"; owner {who(c.upgrade_owner)}" if c.upgrade_owner else ""
+            lines.append(f"        # upgrades through the implementation (UUPS): guarded by {guard}{owner}")
         if c.source is not None:
             lines.append(f"        abi: {_q(f'abi/{c.name}.json')}")
             lines.append("        implementation:")
@@ -673,7 +711,8 @@ def _policy(d: Discovery, protocol: str) -> list[str]:
     proxies = [
         c.name
         for c in d.contracts
-        if c.upgrade_owner == tl.address or tl.address in c.roles.get("DEFAULT_ADMIN_ROLE", ())
+        if c.upgrade_owner == tl.address
+        or any(tl.address in c.roles.get(r, ()) for r in c.upgraders if r != "owner")
     ]
     lines = [
         "policies:",

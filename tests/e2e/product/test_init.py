@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.e2e.product.conftest import LendHubEnv
 
 from bulwark.scenarios.lendhub import LendHub
 from bulwark.toolchain.paths import node_modules
-
-from .conftest import LendHubEnv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -150,4 +149,4 @@ def test_config_check_without_the_chain_says_the_source_was_not_checked(
     out.write_text(offline)
     check = _bulwark("config", "check", "-c", str(out), cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert check.stdout.count("not checked against the chain: the chain is not reachable") == 2
+    assert check.stdout.count("not checked against the chain: the chain is not reachable") == 2, check.stdout

@@ -38,6 +38,7 @@ def _discovery(tmp_path: Path, url: str = "http://127.0.0.1:8545", *, source: bo
         proxy_kind="uups",
         admin=None,
         upgrade_owner=None,
+        upgraders=(),
         source=("src/Pool.sol", "Pool") if source else None,
         source_note="" if source else "no contract of the project compiles to the deployed implementation",
         abi=(),
@@ -55,7 +56,7 @@ def test_what_was_not_found_is_a_todo_line(tmp_path: Path) -> None:
     assert "# TODO policies: no Safe and timelock found" in text
     assert "# TODO responses: no Bulwark guardian holds a pause right" in text
     assert "# WARNING: anyone can call pause() on this contract" in text
-    assert "upgrades through the implementation (UUPS): owner no owner(): see the roles" in text
+    assert "# upgrades through the implementation (UUPS): guarded by nobody found\n" in text
     assert '    source: "proj"  # foundry project' in text
 
 
