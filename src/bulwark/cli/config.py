@@ -11,7 +11,7 @@ import typer
 from bulwark.app.sources import check_sources
 from bulwark.chain.client import run
 from bulwark.config import BulwarkConfig, ConfigProblems, load_config, secret_problems
-from bulwark.config.checks import source_problems
+from bulwark.config.checks import config_warnings, source_problems
 from bulwark.detect.setup import monitor_problems
 
 
@@ -84,11 +84,14 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"{len(exc.problems)} problem(s) found", err=True)
             raise typer.Exit(2) from None
         lines = _explain(cfg) + sources
+        warnings = config_warnings(cfg)  # valid, but would not do what it seems to
         if as_json:
-            typer.echo(json.dumps({"ok": True, "file": str(config), "summary": lines}))
+            typer.echo(json.dumps({"ok": True, "file": str(config), "summary": lines, "warnings": warnings}))
         else:
             for line in lines:
                 typer.echo(line)
-            typer.echo(f"{config}: ok")
+            for warning in warnings:
+                typer.echo(f"{config}: warning: {warning}", err=True)
+            typer.echo(f"{config}: ok" + (f" ({len(warnings)} warning(s))" if warnings else ""))
 
     app.add_typer(config_app, name="config")

@@ -119,6 +119,33 @@ def source_problems(config: BulwarkConfig) -> list[str]:
     return problems
 
 
+def config_warnings(config: BulwarkConfig) -> list[str]:
+    """What is valid but will not do what it seems to: a ``privileged`` entry that matches no
+    function (a bare name is matched through the contract's ABI, so without one it matches nothing)."""
+    warnings: list[str] = []
+    for pname, proto in config.protocols.items():
+        for cname, contract in proto.contracts.items():
+            where = f"protocols.{pname}.contracts.{cname}.privileged"
+            bare = [e for e in contract.privileged if "(" not in e and not e.startswith("0x")]
+            if not bare:
+                continue
+            try:
+                abi = contract.load_abi(config.base_dir)
+            except (OSError, ValueError, KeyError):
+                abi = None  # an unreadable ABI is reported by the loader itself
+            names = {str(i.get("name")) for i in abi or () if i.get("type") == "function"}
+            for entry in bare:
+                if abi is None:
+                    warnings.append(
+                        f"{where}: {entry!r} is a bare name and {cname} has no abi/artifact, so it "
+                        f"matches nothing; write the signature (e.g. '{entry}(address)') or a 0x selector, "
+                        "or give the contract's abi"
+                    )
+                elif entry not in names:
+                    warnings.append(f"{where}: no function {entry!r} in {cname}'s ABI, so it matches nothing")
+    return warnings
+
+
 def has_source_file(project: CompileInput, file: str) -> bool:
     if project.sources:
         return file in project.sources
