@@ -72,11 +72,18 @@ def find_artifact(artifacts: Iterable[ContractArtifact], file: str, name: str) -
     return None
 
 
-async def check_sources(config: BulwarkConfig, *, timeout_s: float = 10.0) -> list[SourceCheck]:
-    """One result per contract with an ``implementation`` (none: nothing to check)."""
+async def check_sources(
+    config: BulwarkConfig, *, only: tuple[str, str] | None = None, timeout_s: float = 10.0
+) -> list[SourceCheck]:
+    """One result per contract with an ``implementation`` (none: nothing to check); ``only``
+    (protocol, contract) checks that one contract, as a step about to patch it would."""
     out: list[SourceCheck] = []
     for pname, proto in config.protocols.items():
-        wanted = {n: c.implementation for n, c in proto.contracts.items() if c.implementation is not None}
+        wanted = {
+            n: c.implementation
+            for n, c in proto.contracts.items()
+            if c.implementation is not None and (only is None or only == (pname, n))
+        }
         if proto.source is None or not wanted:
             continue
         try:

@@ -16,6 +16,8 @@ import pytest
 import yaml
 from tests.e2e.product.conftest import LendHubEnv
 
+from bulwark.app.sources import check_sources
+from bulwark.config import load_config
 from bulwark.scenarios.lendhub import LendHub
 from bulwark.toolchain.paths import node_modules
 
@@ -138,6 +140,9 @@ def test_a_source_edited_after_deployment_does_not_match(lendhub_env: LendHubEnv
     assert "source lendhub.lending_pool (src/LendingPool.sol:LendingPool): does not match" in check.stderr
     assert "code differs from byte" in check.stderr and "the source differs" in check.stderr
     assert "savings_vault" not in check.stderr  # the untouched contract still matches
+    # The same check for one contract, as a step about to patch it asks.
+    [one] = lendhub_env.run(check_sources(load_config(out), only=("lendhub", "lending_pool")))
+    assert (one.status, one.implementation) == ("mismatch", lh.component("pool").implementation)
 
 
 def test_config_check_without_the_chain_says_the_source_was_not_checked(
