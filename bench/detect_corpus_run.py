@@ -141,6 +141,8 @@ class Scope:
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
+        if isinstance(value, dict) and "call" in value:  # encoded calldata as a bytes argument
+            return "0x" + self.calldata(value["call"], value.get("args") or []).hex()
         if not isinstance(value, str):
             return value
         m = _VAR.fullmatch(value)
