@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from eth_abi.abi import encode
+from eth_keys.constants import SECPK1_N
 from tests.unit.detect.synth import ATTACK_CONTRACT, ATTACKER, USD, USER, VAULT, addr, call, event, word
 
 from bulwark.detect.builtins.signature_replay import ECRECOVER, SECP256K1_N, SignatureReplay
@@ -186,5 +187,6 @@ def test_reuse_seen_only_in_pending_transactions_is_a_medium_alert(view: ChainVi
     assert g.severity is Severity.CRITICAL
 
 
-def test_contract_info_abi_is_optional() -> None:
+def test_contract_info_abi_is_optional_and_the_curve_order_is_secp256k1s() -> None:
     assert ContractInfo("x", VAULT, "vault").abi == ()
+    assert SECP256K1_N == SECPK1_N
