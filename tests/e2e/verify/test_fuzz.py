@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,15 @@ class Chain:
     history: tuple[Action, ...]
 
 
+def _receipt(rpc: SyncRpc, tx: str) -> dict[str, object]:
+    """anvil answers eth_sendTransaction before the receipt is queryable on a loaded machine."""
+    deadline = time.monotonic() + 60
+    while (receipt := rpc("eth_getTransactionReceipt", tx)) is None:
+        assert time.monotonic() < deadline, f"no receipt for {tx}"
+        time.sleep(0.05)
+    return receipt  # type: ignore[no-any-return]
+
+
 @pytest.fixture(scope="module")
 def chain() -> Iterator[Chain]:
     with Compiler(root=ROOT) as compiler:
@@ -47,11 +57,14 @@ def chain() -> Iterator[Chain]:
         try:
             deployer, *users = [a.address for a in node.accounts]
             tx = rpc("eth_sendTransaction", {"from": deployer, "data": "0x" + art.bytecode.hex()})
-            dial = to_checksum_address(rpc("eth_getTransactionReceipt", tx)["contractAddress"])
+            dial = to_checksum_address(_receipt(rpc, tx)["contractAddress"])
             nudge = keccak(text="nudge()")[:4]
             history = tuple(Action(u, dial, nudge) for u in users)
             for a in history:  # the benign past: two nudges from two users
-                rpc("eth_sendTransaction", {"from": a.sender, "to": dial, "data": "0x" + nudge.hex()})
+                _receipt(
+                    rpc,
+                    rpc("eth_sendTransaction", {"from": a.sender, "to": dial, "data": "0x" + nudge.hex()}),
+                )
             yield Chain(node.http_url, dial, art.abi, history)
         finally:
             rpc.close()

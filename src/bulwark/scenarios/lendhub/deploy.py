@@ -246,11 +246,13 @@ async def seed_lendhub(client: ChainClient, p: LendHub, plan: LendHubSeed) -> No
             await transact(
                 client, user, vault.proxy, vault.abi, "deposit", plan.vault_deposits[i], user.address
             )
-        if i < 2:
-            await transact(
-                client, user, pool.proxy, pool.abi, "depositCollateral", value=plan.user_eth_collateral
-            )
-            await transact(client, user, pool.proxy, pool.abi, "borrow", plan.user_borrow)
+    # Borrows last: interest accrues per second from the first borrow, so deposits made after it
+    # would mint shares that depend on the wall clock, and the seeded state would not be exact.
+    for user in p.users[:2]:
+        await transact(
+            client, user, pool.proxy, pool.abi, "depositCollateral", value=plan.user_eth_collateral
+        )
+        await transact(client, user, pool.proxy, pool.abi, "borrow", plan.user_borrow)
 
 
 __all__ = [
