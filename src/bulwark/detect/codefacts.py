@@ -155,7 +155,10 @@ def contract_facts(result: CompileResult, contract: str) -> CodeFacts:
     labels: dict[int, str] = {}
     for sv in layout.variables:
         label = layout.types[sv.type].label if sv.type in layout.types else ""
-        role_map = label.startswith("mapping(") and _holds_address_bool(layout, sv.type)
+        # a role map holds membership maps (AccessControl's _roles[role].hasRole[account]); a
+        # plain mapping(address => bool) is privileged only when checked against the sender
+        t = layout.types.get(sv.type)
+        role_map = t is not None and t.value is not None and _holds_address_bool(layout, t.value)
         if sv.ast_id in checked or role_map:
             (maps if label.startswith("mapping(") else plain).add(sv.slot)
             labels[sv.slot] = sv.label

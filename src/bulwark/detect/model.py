@@ -103,6 +103,7 @@ class ProtocolState:
     """Values read at ``block_number`` that detectors compare a transaction's effects against."""
 
     block_number: int = 0
+    timestamp: int = 0  # of that head (a pending transaction is simulated in the block after it)
     holdings: Mapping[tuple[Address | None, Address], int] = field(default_factory=dict)  # (token, holder)
     vaults: Mapping[Address, VaultState] = field(default_factory=dict)
     pools: Mapping[Address, PoolState] = field(default_factory=dict)

@@ -204,7 +204,8 @@ class Screener:
 
     async def _simulate_chain(self, earlier: list[Transaction], tx: Transaction) -> TxEvent:
         calls = [{**tx_request(t), "nonce": hex(t.nonce)} for t in [*earlier, tx]]
-        params = [{"blockStateCalls": [{"calls": calls}], "validation": False}, "latest"]
+        block = {"calls": calls, "blockOverrides": self._next_block()}
+        params = [{"blockStateCalls": [block], "validation": False}, "latest"]
         try:
             blocks = await self.rpc.request("eth_simulateV1", params)
             last = blocks[0]["calls"][-1]
@@ -231,9 +232,22 @@ class Screener:
         root, steps = parse_call_trace(raw, tx.hash)
         return TxEvent(tx, True, root, None, steps)
 
+    def _next_block(self) -> dict[str, str]:
+        """A pending transaction runs in the next block, not in ``latest`` again: a contract that
+        allows one action per block (or per second) would otherwise look like it reverts."""
+        head = max((s.view.state.block_number for s in self._slots), default=0)
+        stamp = max((s.view.state.timestamp for s in self._slots), default=0)
+        out = {"number": hex(head + 1)} if head else {}
+        if stamp:
+            out["time"] = hex(stamp + 1)
+        return out
+
     async def _trace(self, call: dict[str, Any], tx: Transaction) -> RawFrame:
         try:
-            raw: RawFrame = await self.rpc.request("debug_traceCall", [call, self.block_tag, _CALL_TRACER])
+            raw: RawFrame = await self.rpc.request(
+                "debug_traceCall",
+                [call, self.block_tag, {**_CALL_TRACER, "blockOverrides": self._next_block()}],
+            )
         except RpcCallError as exc:
             raise SimulationFailed(
                 f"cannot simulate pending transaction {tx.hash}: {exc.user_message}"
@@ -275,7 +289,10 @@ class Screener:
         event = TxEvent(tx, True, root, None, steps)
         if self._needs_diff(event):
             self.stats.diffs += 1
-            diff = await self.rpc.request("debug_traceCall", [call, self.block_tag, _DIFF_TRACER])
+            diff = await self.rpc.request(
+                "debug_traceCall",
+                [call, self.block_tag, {**_DIFF_TRACER, "blockOverrides": self._next_block()}],
+            )
             event = TxEvent(tx, True, root, parse_state_diff(diff), steps)
         self.stats.simulated += 1
         self.stats.sim_seconds += time.perf_counter() - started
@@ -438,14 +455,15 @@ async def read_state(rpc: BatchRpc, proto: ProtocolModel, block_number: int = 0)
         value = int(raw, 16) if isinstance(raw, str) and raw.startswith("0x") else 0
         return addr, checksum("0x" + value.to_bytes(32, "big")[12:].hex()) if value else None
 
-    async def head() -> int:
+    async def head() -> tuple[int, int]:
         try:
-            return int(await rpc.request("eth_blockNumber", []), 16)
-        except (ChainError, TypeError, ValueError):
-            return block_number
+            block = await rpc.request("eth_getBlockByNumber", ["latest", False])
+            return int(block["number"], 16), int(block["timestamp"], 16)
+        except (ChainError, TypeError, ValueError, KeyError):
+            return block_number, 0
 
     erc20 = [a.address for a in proto.assets if a.address is not None]
-    number, holdings, vaults, pools, prices, impls = await asyncio.gather(
+    (number, stamp), holdings, vaults, pools, prices, impls = await asyncio.gather(
         head(),
         asyncio.gather(*holdings_q),
         asyncio.gather(*(vault(c.address) for c in proto.by_kind("vault"))),
@@ -455,6 +473,7 @@ async def read_state(rpc: BatchRpc, proto: ProtocolModel, block_number: int = 0)
     )
     return ProtocolState(
         block_number=max(number, block_number),  # the head the values were read at
+        timestamp=stamp,
         holdings={k: v for k, v in holdings if v is not None},
         vaults={k: v for k, v in vaults if v is not None},
         pools={k: v for k, v in pools if v is not None},

@@ -103,6 +103,8 @@ class _Chain:
     async def request(self, method: str, params: Sequence[Any]) -> Any:
         if method == "eth_blockNumber":
             return hex(self.head)
+        if method == "eth_getBlockByNumber":
+            return {"number": hex(self.head), "timestamp": hex(1_700_000_000 + self.head)}
         if method == "eth_call":
             return "0x" + self.held.to_bytes(32, "big").hex()
         if method == "eth_getStorageAt":
@@ -143,3 +145,19 @@ def test_a_pending_transaction_is_judged_against_the_holdings_of_the_block_it_ru
     # 20% of the stale snapshot, 40% of what the pool holds on the block the withdrawal runs on
     assert [f.evidence["share"] for f in findings] == [0.4]
     assert screener.views[0].state.block_number == 101
+
+
+def test_others_draining_the_holder_meanwhile_do_not_dilute_a_senders_share() -> None:
+    det = InvariantBreak.from_settings({"max_window_share": 0.25})
+    held, block = HELD, 100
+    for n in range(5):  # five other senders take a tenth each: the holder is down to 59%
+        other = Address("0x" + f"{0xC0 + n:02x}" * 20)
+        assert list(det(_view(block, held), _withdraw(other, held // 10, 100 + n))) == []
+        held -= held // 10
+        block += 1
+    hits = []
+    for n in range(1, 4):  # then one sender takes a tenth of what is left, three times
+        hits.append(bool(list(det(_view(block, held), _withdraw(ATTACKER, held // 10, n)))))
+        held -= held // 10
+        block += 1
+    assert hits == [False, False, True]  # 27% of what was there when it started, not 16% of the peak

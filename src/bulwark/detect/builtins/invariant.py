@@ -29,7 +29,8 @@ class InvariantParams(Params):
     max_oracle_move: float = Field(default=0.25, gt=0)
     # Cumulative outflow: one sender's net outflow from a holder, summed over its pending and mined
     # transactions within the window (both bounds apply: older by blocks *or* seconds drops out),
-    # as a share of the most the holder held during the window. None: max_outflow_share.
+    # as a share of what the holder held before the sender's first outflow in the window (so others
+    # draining the holder meanwhile do not dilute it). None: max_outflow_share.
     max_window_share: float | None = Field(default=None, gt=0, le=1)
     window_blocks: int = Field(default=300, ge=1)
     window_s: float = Field(default=3600.0, gt=0)
@@ -41,6 +42,7 @@ class _Out:
     block: int
     at: float
     amount: int  # net: a deposit by the same sender offsets a later withdrawal
+    base: int  # the holder's holdings before this transaction (0: unknown)
 
 
 class OutflowLedger:
@@ -67,15 +69,24 @@ class OutflowLedger:
         return max((h for _, _, h in self._held.get(key, ())), default=0)
 
     def add(
-        self, key: tuple[Address | None, Address], sender: Address, tx: TxHash, block: int, amount: int
-    ) -> int:
-        """Record ``amount`` (net outflow of ``tx``) and return the sender's window total."""
+        self,
+        key: tuple[Address | None, Address],
+        sender: Address,
+        tx: TxHash,
+        block: int,
+        amount: int,
+        base: int,
+    ) -> tuple[int, int]:
+        """Record ``amount`` (net outflow of ``tx``); the sender's window total and the holdings
+        before its first outflow in the window (the peak observed when that is unknown)."""
         now = self.clock()
         entries = self._out.setdefault((*key, sender), {})
-        entries[tx] = _Out(tx, block, now, amount)
+        earlier = entries.get(tx)
+        entries[tx] = _Out(tx, block, now, amount, earlier.base if earlier is not None else base)
         for h in [h for h, e in entries.items() if not self._live(e.block, e.at, block, now)]:
             del entries[h]
-        return sum(e.amount for e in entries.values())
+        first = min(entries.values(), key=lambda e: (e.block, e.at))
+        return sum(e.amount for e in entries.values()), first.base or self.peak(key)
 
 
 class InvariantBreak(Detector):
@@ -125,13 +136,12 @@ class InvariantBreak(Detector):
                     out = -flows.get((asset.address, holder), 0)
                 if out == 0:
                     continue
-                total = self.ledger.add(key, event.tx.sender, event.tx.hash, block, out)
+                held = pre if pre is not None else snapshot
+                total, base = self.ledger.add(key, event.tx.sender, event.tx.hash, block, out, held or 0)
                 if out < 0:
                     continue
-                held = pre if pre is not None else snapshot
-                peak = max(self.ledger.peak(key), held or 0)
-                if total > out and peak and Fraction(total, peak) > window_share:
-                    window = Fraction(total, peak)
+                if total > out and base and Fraction(total, base) > window_share:
+                    window = Fraction(total, base)
                     yield self.finding(
                         view,
                         event,
@@ -143,7 +153,7 @@ class InvariantBreak(Detector):
                             "sender": event.tx.sender,
                             "outflow": str(out),
                             "window_outflow": str(total),
-                            "window_peak_holdings": str(peak),
+                            "window_base_holdings": str(base),
                             "share": float(window),
                             "window_blocks": p.window_blocks,
                             "window_s": p.window_s,
