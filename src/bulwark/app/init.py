@@ -151,6 +151,20 @@ class Discovery:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """A proxy as first read (before the accounts around it are known)."""
+
+    name: str
+    proxy: Address
+    impl: Address
+    kind: str
+    admin: Address | None
+    owner: Address | None
+    art: ContractArtifact | None
+    source_note: str
+
+
 class _Accounts:
     """Every account the protocol mentions, in the order found (candidates for roles and owners)."""
 
@@ -276,7 +290,7 @@ async def discover(rpc_url: str, project_path: Path, proxies: Sequence[str]) -> 
             notes.append(f"the project did not compile ({exc.user_message}); sources and ABIs are missing")
 
         taken: set[str] = set()
-        drafts: list[dict[str, Any]] = []
+        drafts: list[_Draft] = []
         for proxy in addresses:
             impl = impls[proxy]
             matches = [a for a in artifacts if compare_artifact(codes[proxy], a).matches]
@@ -305,61 +319,47 @@ async def discover(rpc_url: str, project_path: Path, proxies: Sequence[str]) -> 
                 kind, owner = "transparent", await probe.call(admin, "owner")
             else:
                 kind, owner = "uups", await probe.call(proxy, "owner")
-            drafts.append(
-                {
-                    "name": name,
-                    "proxy": proxy,
-                    "impl": impl,
-                    "kind": kind,
-                    "admin": admin,
-                    "owner": checksum(owner) if isinstance(owner, str) else None,
-                    "art": art,
-                    "source_note": source_note,
-                }
-            )
+            owner_address = checksum(owner) if isinstance(owner, str) else None
+            drafts.append(_Draft(name, proxy, impl, kind, admin, owner_address, art, source_note))
 
         # Every account the protocol mentions: candidates for roles, owners, assets.
         pool = _Accounts()
         mention = pool.add
         getter_values: dict[Address, dict[str, Address]] = {}
         for d in drafts:
-            mention(d["proxy"], d["impl"], d["admin"], d["owner"])
-            abi: Abi = tuple(d["art"].abi) if d["art"] else ()
+            mention(d.proxy, d.impl, d.admin, d.owner)
+            abi: Abi = tuple(d.art.abi) if d.art else ()
             values: dict[str, Address] = {}
             for getter in _getters(abi, "address"):
-                value = await probe.call(d["proxy"], getter, abi=abi)
+                value = await probe.call(d.proxy, getter, abi=abi)
                 if isinstance(value, str) and checksum(value) != ZERO_ADDRESS:
                     values[getter] = checksum(value)
-            getter_values[d["proxy"]] = values
+            getter_values[d.proxy] = values
             mention(*values.values())
-            mention(*await _granted_accounts(client, d["proxy"]))
+            mention(*await _granted_accounts(client, d.proxy))
 
-        timelock = await _find_timelock(probe, client, [d["owner"] for d in drafts], pool)
+        timelock = await _find_timelock(probe, client, [d.owner for d in drafts], pool)
         safe = await _find_safe(probe, timelock, pool.all())
         if safe is not None:
             mention(safe.address, *safe.owners)
 
         contracts: list[FoundContract] = []
         for d in drafts:
-            abi = tuple(d["art"].abi) if d["art"] else ()
-            roles = await _roles(probe, d["proxy"], abi, pool.all())
-            pause = await _pause(probe, d["proxy"], abi, roles, d["owner"])
-            upgraders = (
-                await _upgraders(probe, d["proxy"], d["impl"], roles, d["owner"])
-                if d["kind"] == "uups"
-                else ()
-            )
+            abi = tuple(d.art.abi) if d.art else ()
+            roles = await _roles(probe, d.proxy, abi, pool.all())
+            pause = await _pause(probe, d.proxy, abi, roles, d.owner)
+            upgraders = await _upgraders(probe, d.proxy, d.impl, roles, d.owner) if d.kind == "uups" else ()
             contracts.append(
                 FoundContract(
-                    name=d["name"],
-                    proxy=d["proxy"],
-                    implementation=d["impl"],
-                    proxy_kind=d["kind"],
-                    admin=d["admin"],
-                    upgrade_owner=d["owner"],
+                    name=d.name,
+                    proxy=d.proxy,
+                    implementation=d.impl,
+                    proxy_kind=d.kind,
+                    admin=d.admin,
+                    upgrade_owner=d.owner,
                     upgraders=upgraders,
-                    source=(d["art"].source_path, d["art"].name) if d["art"] else None,
-                    source_note=d["source_note"],
+                    source=(d.art.source_path, d.art.name) if d.art else None,
+                    source_note=d.source_note,
                     abi=abi,
                     roles=roles,
                     pause=pause,
