@@ -12,12 +12,23 @@ from bulwark.domain import Address, CallFrame, Log, Selector, StateDiff, Transac
 
 
 @dataclass(frozen=True, slots=True)
+class Probe:
+    """A view read before and after a pending transaction (``call`` names it; ``data`` is the
+    calldata); a relative move beyond ``max_move`` is a finding."""
+
+    call: str
+    data: bytes
+    max_move: float
+
+
+@dataclass(frozen=True, slots=True)
 class ContractInfo:
     name: str
     address: Address
     kind: str
     abi: tuple[Mapping[str, Any], ...] = ()
     privileged: tuple[str, ...] = ()
+    probes: tuple[Probe, ...] = ()
     # From the sources (bulwark.detect.codefacts), when the protocol names them; empty otherwise.
     privileged_slots: frozenset[int] = frozenset()  # plain slots read in access checks
     privileged_maps: frozenset[int] = frozenset()  # mapping bases keyed by account (role maps)
@@ -110,6 +121,8 @@ class ProtocolState:
     oracle_prices: Mapping[tuple[Address, Address], int] = field(default_factory=dict)  # (oracle, asset)
     # EIP-1967 implementation behind each protected proxy (only those that have one)
     implementations: Mapping[Address, Address] = field(default_factory=dict)
+    # Each configured probe's value (contract, probe call) at that head; unreadable ones left out.
+    probes: Mapping[tuple[Address, str], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +160,11 @@ class TxEvent:
     steps: tuple[Step, ...] = ()
     block_number: int | None = None
     block_hash: str | None = None
+    # Probe values right after the transaction, in its simulation (contract, probe call) -> value.
+    probes_after: Mapping[tuple[Address, str], int] = field(default_factory=dict)
+    # Pre-transaction values of every storage slot the transaction read or wrote (prestateTracer
+    # without diffMode), fetched only when the diff lowers a value in a protected contract.
+    reads: Mapping[Address, Mapping[int, int]] | None = None
     _flows: dict[tuple[Address, Address], int] | None = field(
         default=None, init=False, repr=False, compare=False
     )

@@ -51,8 +51,8 @@ from bulwark.detect.model import (
 )
 from bulwark.detect.setup import Monitor
 from bulwark.detect.statediff import IMPLEMENTATION_SLOT
-from bulwark.detect.trace import RawFrame, parse_call_trace, parse_state_diff
-from bulwark.domain import Address, Finding, Hash32, Log, Transaction
+from bulwark.detect.trace import RawFrame, parse_call_trace, parse_prestate, parse_state_diff
+from bulwark.domain import Address, Finding, Hash32, Log, StateDiff, Transaction
 from bulwark.errors import ChainError
 from bulwark.logs import get_logger
 
@@ -62,6 +62,7 @@ _TRANSFER = selector("transfer(address,uint256)")
 _APPROVE = selector("approve(address,uint256)")
 _CALL_TRACER = {"tracer": "callTracer", "tracerConfig": {"withLog": True}}
 _DIFF_TRACER = {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}
+_READ_TRACER = {"tracer": "prestateTracer"}
 
 
 class SimulationFailed(DetectError):
@@ -160,8 +161,13 @@ class Screener:
         root, steps = parse_call_trace(raw, tx.hash, block_number, block_hash)
         event = TxEvent(tx, False, root, None, steps, block_number, block_hash)
         if self._needs_diff(event):
-            diff = await self.rpc.request("debug_traceTransaction", [tx.hash, _DIFF_TRACER])
-            event = TxEvent(tx, False, root, parse_state_diff(diff), steps, block_number, block_hash)
+            diff = parse_state_diff(await self.rpc.request("debug_traceTransaction", [tx.hash, _DIFF_TRACER]))
+            reads = None
+            if self._lowers_protected(diff):
+                reads = parse_prestate(
+                    await self.rpc.request("debug_traceTransaction", [tx.hash, _READ_TRACER])
+                )
+            event = TxEvent(tx, False, root, diff, steps, block_number, block_hash, reads=reads)
         return self._judge(event, self._slots)
 
     def judge_logs(
@@ -289,11 +295,19 @@ class Screener:
         event = TxEvent(tx, True, root, None, steps)
         if self._needs_diff(event):
             self.stats.diffs += 1
-            diff = await self.rpc.request(
-                "debug_traceCall",
-                [call, self.block_tag, {**_DIFF_TRACER, "blockOverrides": self._next_block()}],
+            block = self._next_block()
+            diff = parse_state_diff(
+                await self.rpc.request(
+                    "debug_traceCall", [call, self.block_tag, {**_DIFF_TRACER, "blockOverrides": block}]
+                )
             )
-            event = TxEvent(tx, True, root, parse_state_diff(diff), steps)
+            reads = None
+            if self._lowers_protected(diff):
+                raw = await self.rpc.request(
+                    "debug_traceCall", [call, self.block_tag, {**_READ_TRACER, "blockOverrides": block}]
+                )
+                reads = parse_prestate(raw)
+            event = TxEvent(tx, True, root, diff, steps, reads=reads)
         self.stats.simulated += 1
         self.stats.sim_seconds += time.perf_counter() - started
         return event
@@ -317,6 +331,18 @@ class Screener:
                         self.stats.suppressed += 1
         self.stats.findings += len(out)
         return out
+
+    def _lowers_protected(self, diff: StateDiff) -> bool:
+        """Does the diff lower a stored value of a protected contract (a balance, perhaps)? Then
+        the slots the transaction read are fetched too: a delegation in storage (an operator
+        named under the owner's key) is how a contract says who may spend for whom."""
+        for slot in self._slots:
+            for contract, changes in diff.storage.items():
+                if slot.monitor.protocol.is_protected(contract) and any(
+                    int(c.before or "0x0", 16) > int(c.after or "0x0", 16) for c in changes
+                ):
+                    return True
+        return False
 
     def _needs_diff(self, event: TxEvent) -> bool:
         """Storage writes are asked for only when the call tree says they can matter: a privileged

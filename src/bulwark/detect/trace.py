@@ -242,3 +242,13 @@ def flash_loans(steps: Sequence[Step]) -> list[Loan]:
         for k, (lender, to, asset, amount, at, entry) in enumerate(lent)
         if k in repaid and entry is None and to in ran
     ]
+
+
+def parse_prestate(raw: dict[str, Any]) -> dict[Address, dict[int, int]]:
+    """``prestateTracer`` (no diffMode): the pre-transaction value of every slot it touched."""
+    out: dict[Address, dict[int, int]] = {}
+    for key, account in (raw or {}).items():
+        storage = (account or {}).get("storage") or {}
+        if storage:
+            out[checksum(key)] = {_int(slot): _int(value) for slot, value in storage.items()}
+    return out

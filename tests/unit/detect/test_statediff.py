@@ -91,3 +91,12 @@ def test_no_diff_no_finding() -> None:
     raw = call(ATTACKER, USD, "move(address,address,uint256)", word(VICTIM) + word(ATTACKER) + word(1))
     assert list(ForeignBalanceDebit()(view, event(raw))) == []
     assert isinstance(view.protocol.contracts[USD], ContractInfo)
+
+
+def test_an_operator_the_owner_appointed_in_storage_may_spend(view: ChainView) -> None:
+    ev = _spend(ATTACKER, VICTIM, ATTACKER, 400)
+    operator_slot = mapping_slot(VICTIM, 3 + 1)  # operatorOf[victim], read by the transaction
+    appointed = replace(ev, reads={USD: {operator_slot: int(ATTACKER, 16)}})
+    assert list(ForeignBalanceDebit()(view, appointed)) == []
+    someone_else = replace(ev, reads={USD: {operator_slot: int(USER, 16)}})
+    assert len(list(ForeignBalanceDebit()(view, someone_else))) == 1

@@ -10,12 +10,12 @@ borrower's collateral by design.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from bulwark.detect.base import Detector
 from bulwark.detect.evm import checksum, transfer
 from bulwark.detect.model import ChainView, TxEvent
-from bulwark.detect.statediff import SMALL_BASES, entries, nested_entries, touched, word_int
+from bulwark.detect.statediff import SMALL_BASES, entries, mapping_slot, nested_entries, touched, word_int
 from bulwark.domain import Address, Confidence, Finding, Severity, VulnClass
 
 
@@ -61,8 +61,12 @@ class ForeignBalanceDebit(Detector):
             }
             sent = {t[1] for lg in event.logs if (t := transfer(lg)) is not None and t[0] == contract}
             signed = _recovered(event, contract)  # a signature's reuse is signature-replay's call
+            read = (event.reads or {}).get(contract, {})
+            actors = callers | {event.tx.sender}
             for slot, (owner, base) in owners.items():
                 if owner == event.tx.sender or owner in callers | spent | sent | signed:
+                    continue
+                if _delegated(read, owner, actors, {*balances, *allowed_bases, *SMALL_BASES}):
                     continue
                 amount = lowered[slot]
                 label = info.slot_labels.get(base, f"mapping at slot {base}")
@@ -99,3 +103,12 @@ def _recovered(event: TxEvent, contract: Address) -> set[Address]:
         ):
             out.add(checksum("0x" + f.output[12:].hex()))
     return out
+
+
+def _delegated(read: Mapping[int, int], owner: Address, actors: set[Address], bases: set[int]) -> bool:
+    """The transaction read, under the owner's key, a stored value naming one of its actors (an
+    operator or delegate the owner appointed)."""
+    if not read:
+        return False
+    named = {int(a, 16) for a in actors}
+    return any(read.get(mapping_slot(owner, b)) in named for b in bases)
