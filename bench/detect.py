@@ -2,6 +2,7 @@
 benign background traffic, and findings over benign traffic (the false-positive bar).
 
     .venv/bin/python bench/detect.py [--json] [--benign N] [--screen N] [--probes N]
+    .venv/bin/python bench/detect.py --corpus [--case NAME ...] [--json]
 
 * ``screen_tx_per_s``: realistic benign transactions (the protocol's own traffic mix, replayed from
   mined blocks) screened as pending ones by the full engine (pre-filter, batched debug_traceCall,
@@ -11,6 +12,11 @@ benign background traffic, and findings over benign traffic (the false-positive 
   through simulation and every detector), while benign traffic keeps the pool and node busy.
 * ``benign_findings_by_severity``: every finding raised while ``--benign`` benign transactions run
   with detection on; the bar is zero high or critical.
+
+With ``--corpus``: the detection corpus (bench/detect_corpus/, format in its README.md), each case
+on its own anvil with its user's ``bulwark.yaml``: ``detected_before_inclusion_rate`` (a high or
+critical finding on a pending exploit transaction, by the case's ``detect_by`` step) and
+``benign_high_or_critical`` (findings on the benign transactions; the bar is zero).
 
 Not part of the test run; figures depend on the machine and its load.
 """
@@ -25,6 +31,7 @@ import statistics
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from bulwark.app.protect import Detection, scenario_monitor
@@ -167,8 +174,37 @@ def main() -> None:
     parser.add_argument("--screen", type=int, default=3000, help="transactions screened for throughput")
     parser.add_argument("--probes", type=int, default=200, help="latency probes")
     parser.add_argument("--background", type=int, default=400, help="benign transactions behind the probes")
+    parser.add_argument("--corpus", action="store_true", help="run the detection corpus instead")
+    parser.add_argument(
+        "--case", action="append", default=[], help="with --corpus: only this case (repeatable)"
+    )
     args = parser.parse_args()
     configure("error")
+    if args.corpus:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from detect_corpus_run import run_corpus
+
+        corpus = asyncio.run(run_corpus(args.case))
+        if args.json:
+            print(json.dumps(corpus))
+            return
+        for c in corpus["cases"]:
+            mark = "before inclusion" if c["detected_before_inclusion"] else "MISSED"
+            where = (
+                f" (step {c['first_pending_detection']}, by {c['detect_by']})"
+                if c["first_pending_detection"]
+                else ""
+            )
+            benign = c["benign_high_or_critical"]
+            print(f"{c['case']:40} {c['class']:22} {mark}{where}; benign high/critical {benign}")
+            for title in c["benign_titles"]:
+                print(f"{'':40}   benign: {title}")
+            if c["error"]:
+                print(f"{'':40}   error: {c['error']}")
+        for k, v in corpus.items():
+            if k != "cases":
+                print(f"{k:32} {v}")
+        return
     result = asyncio.run(bench(args))
     if args.json:
         print(json.dumps(result))
@@ -178,4 +214,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

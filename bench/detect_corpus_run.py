@@ -8,9 +8,10 @@ Used by ``bench/detect.py --corpus`` and by tests/e2e/detect/test_corpus.py.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from bulwark.chain.mempool import BatchRpc
 from bulwark.config.loader import parse_config
 from bulwark.detect.screen import Screener, SimulationFailed
 from bulwark.detect.setup import build_monitors
-from bulwark.domain import Finding, Severity
+from bulwark.domain import Address, Finding, Severity
 from bulwark.errors import BulwarkError
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
 from bulwark.toolchain.solc import Compiler
@@ -100,7 +101,12 @@ class CaseResult:
             "benign_high_or_critical": len(self.benign_high_or_critical),
             "benign_titles": sorted({f"{f.detector}: {f.title}" for f in self.benign_high_or_critical})[:5],
             "exploit_findings": sorted(
-                {f"{f.detector}/{f.severity.name.lower()}: {f.title}" for s in self.steps if s.phase == "exploit" for f in s.pending}
+                {
+                    f"{f.detector}/{f.severity.name.lower()}: {f.title}"
+                    for s in self.steps
+                    if s.phase == "exploit"
+                    for f in s.pending
+                }
             )[:8],
             "error": self.error,
         }
@@ -134,7 +140,7 @@ def signature_types(signature: str) -> list[str]:
 class Scope:
     """Names bound while a case runs: accounts, deployed contracts, signatures."""
 
-    def __init__(self, accounts: dict[str, tuple[str, str]]) -> None:
+    def __init__(self, accounts: Mapping[str, tuple[Address, str]]) -> None:
         self.accounts = accounts  # name -> (address, key)
         self.values: dict[str, Any] = {name: addr for name, (addr, _) in accounts.items()}
 
@@ -157,11 +163,11 @@ class Scope:
             return int(whole + frac) * 10 ** (int(exp) - len(frac))
         return value
 
-    def address(self, value: Any) -> str:
+    def address(self, value: Any) -> Address:
         v = self.resolve(value)
         if isinstance(v, str) and v in self.values and isinstance(self.values[v], str):
             v = self.values[v]  # a bare name: `to: ledger`
-        return str(to_checksum_address(v))
+        return Address(to_checksum_address(v))
 
     def convert(self, typ: str, value: Any) -> Any:
         v = self.resolve(value)
@@ -213,9 +219,13 @@ def load_case(path: Path) -> dict[str, Any]:
 
 
 class _Runner:
-    def __init__(self, case_dir: Path, case: dict[str, Any], client: ChainClient, node: Anvil, compiler: Compiler):
+    def __init__(
+        self, case_dir: Path, case: dict[str, Any], client: ChainClient, node: Anvil, compiler: Compiler
+    ):
         self.dir, self.case, self.client, self.node = case_dir, case, client, node
-        accounts = {name: (a.address, a.private_key) for name, a in zip(ACCOUNTS, node.accounts, strict=False)}
+        accounts = {
+            name: (a.address, a.private_key) for name, a in zip(ACCOUNTS, node.accounts, strict=False)
+        }
         self.scope = Scope(accounts)
         result = compiler.compile_files([case_dir / s for s in case["sources"]])
         self.artifacts = {c.name: c for c in result.contracts}
@@ -231,16 +241,24 @@ class _Runner:
         art = self.artifacts.get(step["contract"])
         if art is None:
             raise CaseError(f"no contract {step['contract']!r} in {self.case['sources']}")
-        ctor = next((e for e in art.abi if e.get("type") == "constructor"), {"inputs": []})
+        ctor: dict[str, Any] = next((e for e in art.abi if e.get("type") == "constructor"), {"inputs": []})
         types = [i["type"] for i in ctor.get("inputs", [])]
         args = step.get("args") or []
-        return art.bytecode + encode(types, [self.scope.convert(t, a) for t, a in zip(types, args, strict=True)])
+        return art.bytecode + encode(
+            types, [self.scope.convert(t, a) for t, a in zip(types, args, strict=True)]
+        )
 
     async def _sign(self, step: dict[str, Any]) -> None:
         d = step["digest"]
         out = await self.client.request(
             "eth_call",
-            [{"to": self.scope.address(d["to"]), "data": "0x" + self.scope.calldata(d["call"], d.get("args") or []).hex()}, "latest"],
+            [
+                {
+                    "to": self.scope.address(d["to"]),
+                    "data": "0x" + self.scope.calldata(d["call"], d.get("args") or []).hex(),
+                },
+                "latest",
+            ],
         )
         digest = bytes.fromhex(out[2:66])
         sig = Account.unsafe_sign_hash(digest, self.scope.accounts[step["by"]][1])
@@ -255,10 +273,18 @@ class _Runner:
 
     def _request(self, step: dict[str, Any]) -> tuple[TxRequest, str, str | None]:
         if "deploy" in step:
-            return TxRequest(data=self._deploy_data(step), value=int(self.scope.resolve(step.get("value", 0)))), f"deploy {step['deploy']}", step["deploy"]
+            return (
+                TxRequest(data=self._deploy_data(step), value=int(self.scope.resolve(step.get("value", 0)))),
+                f"deploy {step['deploy']}",
+                step["deploy"],
+            )
         data = self.scope.calldata(step["call"], step.get("args") or [])
         to = self.scope.address(step["to"])
-        return TxRequest(to=to, data=data, value=int(self.scope.resolve(step.get("value", 0)))), f"{step['call']} -> {step['to']}", None
+        return (
+            TxRequest(to=to, data=data, value=int(self.scope.resolve(step.get("value", 0)))),
+            f"{step['call']} -> {step['to']}",
+            None,
+        )
 
     async def setup_phase(self) -> None:
         for step in self.case["deploy"]:
@@ -271,9 +297,7 @@ class _Runner:
                     await self._mined_step(step)
 
     async def _mined_step(self, step: dict[str, Any]) -> None:
-        req, label, name = self._request(step)
-        from dataclasses import replace
-
+        req, _label, name = self._request(step)
         req = replace(req, gas=await self._gas(req, step))
         receipt = await self.client.transact(req, sender=self.signer(step["from"]))
         if name is not None:
@@ -284,7 +308,10 @@ class _Runner:
         if "gas" in step:
             return int(step["gas"])
         try:
-            return int(await self.client.estimate_gas(req, sender=self.scope.address(step["from"])) * 1.3) + 50_000
+            return (
+                int(await self.client.estimate_gas(req, sender=self.scope.address(step["from"])) * 1.3)
+                + 50_000
+            )
         except BulwarkError:
             return 3_000_000
 
@@ -296,7 +323,11 @@ class _Runner:
             proto["source"] = str((self.dir / proto["source"]).resolve())
         monitor = {"protocol": "case", **(tree.get("monitor") or {})}
         config_text = yaml.safe_dump(
-            {"networks": {"local": {"rpc_http": self.node.http_url, "confirmations": 0}}, "protocols": {"case": proto}, "monitors": {"m": monitor}}
+            {
+                "networks": {"local": {"rpc_http": self.node.http_url, "confirmations": 0}},
+                "protocols": {"case": proto},
+                "monitors": {"m": monitor},
+            }
         )
         config = parse_config(config_text, path=self.dir / "bulwark.yaml", base_dir=self.dir)
         self.rpc = BatchRpc(self.node.http_url)
@@ -314,11 +345,15 @@ class _Runner:
                 continue
             index += 1
             req, label, name = self._request(step)
-            from dataclasses import replace
-
             sender = self.signer(step["from"])
             nonce = await self.client.get_nonce(sender.address, "pending")
-            req = replace(req, nonce=nonce, gas=await self._gas(req, step), max_fee_per_gas=10**11, max_priority_fee_per_gas=10**9)
+            req = replace(
+                req,
+                nonce=nonce,
+                gas=await self._gas(req, step),
+                max_fee_per_gas=10**11,
+                max_priority_fee_per_gas=10**9,
+            )
             result = StepResult(phase, index, label)
             out.steps.append(result)
             try:
@@ -358,10 +393,8 @@ class _Runner:
             block = await self.client.get_block(receipt.block_number)
             tx = await self.client.get_transaction(result.tx)  # type: ignore[arg-type]
             if tx is not None:
-                try:
+                with contextlib.suppress(SimulationFailed):
                     result.mined = await self.screener.judge_mined(tx, block.number, block.hash)
-                except SimulationFailed:
-                    pass
         await self.screener.refresh(await self.client.block_number())
 
 
@@ -416,7 +449,9 @@ async def run_corpus(names: Sequence[str] = ()) -> dict[str, Any]:
         "corpus_cases": len(results),
         "detected_before_inclusion": detected,
         "detected_before_inclusion_rate": round(detected / len(results), 3) if results else None,
-        "detected_only_after_mining": sum(r.detected_after_mining and not r.detected_before_inclusion for r in results),
+        "detected_only_after_mining": sum(
+            r.detected_after_mining and not r.detected_before_inclusion for r in results
+        ),
         "benign_txs": sum(c["benign_txs"] for c in cases),
         "benign_high_or_critical": sum(c["benign_high_or_critical"] for c in cases),
         "errors": sum(1 for r in results if r.error),
