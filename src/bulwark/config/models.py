@@ -105,6 +105,17 @@ class ImplementationConfig(_Strict):
     contract: str = Field(min_length=1)
 
 
+class ProbeConfig(_Strict):
+    """A view of a protected contract whose value must not jump within one transaction: a price,
+    a share price, a ratio or a balance. ``call`` is its signature (``sharePrice()``,
+    ``balanceOf(address)``) and ``args`` its arguments; a relative move beyond ``max_move`` between
+    before and after a pending transaction is a finding."""
+
+    call: str = Field(pattern=r"^[A-Za-z_$][A-Za-z0-9_$]*\([^()]*\)$")
+    args: tuple[str | int, ...] = ()
+    max_move: float = Field(default=0.05, gt=0)
+
+
 class ContractConfig(_Strict):
     """A protected contract: its address (the proxy's, for an upgradeable one), where its ABI comes
     from, and (optionally) the source of its implementation in the protocol's project."""
@@ -117,6 +128,8 @@ class ContractConfig(_Strict):
     # Function names or 0x selectors whose successful call changes privileged state, beyond the
     # ones Bulwark knows (OpenZeppelin AccessControl/Ownable/UUPS, the demo protocol's setters).
     privileged: tuple[str, ...] = ()
+    # Views read before and after each pending transaction (bulwark.detect.builtins.probes).
+    probes: tuple[ProbeConfig, ...] = ()
     _abi_cache: list[dict[str, Any]] | None = PrivateAttr(default=None)
 
     def load_abi(self, base_dir: Path) -> list[dict[str, Any]] | None:

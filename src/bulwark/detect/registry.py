@@ -15,6 +15,7 @@ from bulwark.detect.builtins.invariant import InvariantBreak
 from bulwark.detect.builtins.mint_pricing import MispricedMint
 from bulwark.detect.builtins.privileged import UnauthorisedPrivilegedCall
 from bulwark.detect.builtins.privileged_state import PrivilegedStateWrite
+from bulwark.detect.builtins.probes import ProbeMove
 from bulwark.detect.builtins.reentrancy import Reentrancy
 from bulwark.detect.builtins.rules import DeclarativeRules
 from bulwark.detect.builtins.share_inflation import ShareInflation
@@ -35,6 +36,7 @@ BUILTINS: tuple[type[Detector], ...] = (
     SignatureReplay,
     ShareInflation,
     MispricedMint,
+    ProbeMove,
     DeclarativeRules,
 )
 

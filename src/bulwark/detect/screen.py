@@ -32,17 +32,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bulwark.chain.mempool import BatchRpc, RpcCallError, tx_request
 from bulwark.detect.base import DetectError
 from bulwark.detect.builtins.privileged import privileged_signature
-from bulwark.detect.evm import checksum, selector, word
+from bulwark.detect.evm import checksum, selector, transfer, word
 from bulwark.detect.hygiene import AlertGate
 from bulwark.detect.model import (
     ChainView,
     PoolState,
+    Probe,
     ProtocolModel,
     ProtocolState,
     Step,
@@ -293,6 +294,9 @@ class Screener:
             raise traced
         root, steps = parse_call_trace(traced, tx.hash)
         event = TxEvent(tx, True, root, None, steps)
+        probes = self._probes_touched(event)
+        if probes:
+            event = replace(event, probes_after=await self._probes_after(tx, probes))
         if self._needs_diff(event):
             self.stats.diffs += 1
             block = self._next_block()
@@ -307,10 +311,58 @@ class Screener:
                     "debug_traceCall", [call, self.block_tag, {**_READ_TRACER, "blockOverrides": block}]
                 )
                 reads = parse_prestate(raw)
-            event = TxEvent(tx, True, root, diff, steps, reads=reads)
+            event = replace(event, diff=diff, reads=reads)
         self.stats.simulated += 1
         self.stats.sim_seconds += time.perf_counter() - started
         return event
+
+    def _probes_touched(self, event: TxEvent) -> list[tuple[Address, Probe]]:
+        """The configured probes of contracts the transaction ran in or moved tokens of: only
+        those can have moved, and only those cost a second simulation."""
+        probed = [
+            (c.address, p)
+            for s in self._slots
+            for c in s.monitor.protocol.contracts.values()
+            for p in c.probes
+        ]
+        if not probed or not event.success:
+            return []
+        touched: set[Address] = set()
+        for step in event.steps:
+            if step.reverted:
+                continue
+            if step.kind == "call" and step.frame is not None and step.frame.type != "STATICCALL":
+                if step.context is not None:
+                    touched.add(step.context)
+            elif step.log is not None:
+                t = transfer(step.log)
+                if t is not None:
+                    touched.update((t[1], t[2]))
+        return [(a, p) for a, p in probed if a in touched]
+
+    async def _probes_after(
+        self, tx: Transaction, probes: list[tuple[Address, Probe]]
+    ) -> dict[tuple[Address, str], int]:
+        """Each probe read right after ``tx`` in one simulated block (``eth_simulateV1``); a probe
+        that does not answer is left out (its detector then stays silent, it does not guess)."""
+        calls = [{**tx_request(tx), "nonce": hex(tx.nonce)}]
+        calls += [{"to": a, "data": "0x" + p.data.hex()} for a, p in probes]
+        block: dict[str, Any] = {"calls": calls}
+        overrides = self._next_block()
+        if overrides:
+            block["blockOverrides"] = overrides
+        params = [{"blockStateCalls": [block], "validation": False}, "latest"]
+        try:
+            results = (await self.rpc.request("eth_simulateV1", params))[0]["calls"][1:]
+        except (RpcCallError, KeyError, IndexError, TypeError) as exc:
+            log.warning("probes not read after the transaction", tx=tx.hash, error=str(exc))
+            return {}
+        out: dict[tuple[Address, str], int] = {}
+        for (a, p), res in zip(probes, results, strict=False):
+            raw = res.get("returnData") if isinstance(res, dict) else None
+            if res.get("status") in ("0x1", 1, True) and isinstance(raw, str) and len(raw) >= 66:
+                out[(a, p.call)] = int(raw[2:66], 16)
+        return out
 
     def _judge(self, event: TxEvent, slots: Iterable[_Slot]) -> list[Finding]:
         out: list[Finding] = []
@@ -488,7 +540,13 @@ async def read_state(rpc: BatchRpc, proto: ProtocolModel, block_number: int = 0)
         except (ChainError, TypeError, ValueError, KeyError):
             return block_number, 0
 
+    async def probe(addr: Address, p: Probe) -> tuple[tuple[Address, str], int | None]:
+        raw = await _call(rpc, addr, "0x" + p.data.hex())
+        return (addr, p.call), (word(raw, 0) if raw else None)
+
     erc20 = [a.address for a in proto.assets if a.address is not None]
+    # Probes read alongside (asyncio.gather's typing stops at six awaitables).
+    probes_q = asyncio.gather(*(probe(c.address, p) for c in proto.contracts.values() for p in c.probes))
     (number, stamp), holdings, vaults, pools, prices, impls = await asyncio.gather(
         head(),
         asyncio.gather(*holdings_q),
@@ -497,6 +555,7 @@ async def read_state(rpc: BatchRpc, proto: ProtocolModel, block_number: int = 0)
         asyncio.gather(*(price(o.address, a) for o in proto.by_kind("oracle") for a in erc20)),
         asyncio.gather(*(implementation(a) for a in proto.contracts)),
     )
+    probes = await probes_q
     return ProtocolState(
         block_number=max(number, block_number),  # the head the values were read at
         timestamp=stamp,
@@ -505,6 +564,7 @@ async def read_state(rpc: BatchRpc, proto: ProtocolModel, block_number: int = 0)
         pools={k: v for k, v in pools if v is not None},
         oracle_prices={k: v for k, v in prices if v is not None},
         implementations={k: v for k, v in impls if v is not None},
+        probes={k: v for k, v in probes if v is not None},
     )
 
 

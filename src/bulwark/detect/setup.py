@@ -6,13 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from eth_abi.abi import encode
+from eth_abi.exceptions import EncodingError
 from eth_utils.address import is_address, to_checksum_address
 
 from bulwark.config import BulwarkConfig, MonitorConfig, ProtocolConfig
+from bulwark.config.models import ProbeConfig
 from bulwark.detect.base import Detector
 from bulwark.detect.builtins.rules import DeclarativeRules
 from bulwark.detect.codefacts import CodeFacts, contract_facts
-from bulwark.detect.model import AssetInfo, ChainView, ContractInfo, ProtocolModel
+from bulwark.detect.evm import selector
+from bulwark.detect.model import AssetInfo, ChainView, ContractInfo, Probe, ProtocolModel
 from bulwark.detect.registry import available_detectors
 from bulwark.domain import Address
 from bulwark.errors import BulwarkError, ConfigError
@@ -51,6 +55,19 @@ def _code_facts(name: str, proto: ProtocolConfig, config: BulwarkConfig) -> dict
         ) from exc
 
 
+def _probe(p: ProbeConfig) -> Probe:
+    types = [t for t in p.call[p.call.index("(") + 1 : -1].split(",") if t]
+    if len(types) != len(p.args):
+        raise ConfigError(f"probe {p.call}: {len(types)} argument(s) expected, {len(p.args)} given")
+    try:
+        values = [int(a, 0) if t.startswith(("uint", "int")) and isinstance(a, str) else a
+                  for t, a in zip(types, p.args, strict=True)]  # fmt: skip
+        data = bytes.fromhex(selector(p.call)[2:]) + encode(types, values)
+    except (ValueError, TypeError, EncodingError) as exc:
+        raise ConfigError(f"probe {p.call}: arguments {list(p.args)} do not encode: {exc}") from None
+    return Probe(p.call, data, p.max_move)
+
+
 def protocol_model(name: str, proto: ProtocolConfig, config: BulwarkConfig) -> ProtocolModel:
     facts = _code_facts(name, proto, config)
     contracts = {
@@ -60,6 +77,7 @@ def protocol_model(name: str, proto: ProtocolConfig, config: BulwarkConfig) -> P
             kind=c.kind,
             abi=tuple(c.load_abi(config.base_dir) or ()),
             privileged=c.privileged,
+            probes=tuple(_probe(p) for p in c.probes),
             **_fact_fields(facts.get(cname)),
         )
         for cname, c in proto.contracts.items()
