@@ -11,7 +11,7 @@ import typer
 from bulwark.app.sources import check_sources
 from bulwark.chain.client import run
 from bulwark.config import BulwarkConfig, ConfigProblems, load_config, secret_problems
-from bulwark.config.checks import config_warnings, source_problems
+from bulwark.config.checks import config_warnings, contract_signals, source_problems
 from bulwark.detect.setup import monitor_problems
 
 
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
                     typer.echo(f"{config}: {problem}", err=True)
                 typer.echo(f"{len(exc.problems)} problem(s) found", err=True)
             raise typer.Exit(2) from None
-        lines = _explain(cfg) + sources
+        lines = _explain(cfg) + contract_signals(cfg) + sources
         warnings = config_warnings(cfg)  # valid, but would not do what it seems to
         if as_json:
             typer.echo(json.dumps({"ok": True, "file": str(config), "summary": lines, "warnings": warnings}))

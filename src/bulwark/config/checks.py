@@ -146,6 +146,49 @@ def config_warnings(config: BulwarkConfig) -> list[str]:
     return warnings
 
 
+def contract_signals(config: BulwarkConfig) -> list[str]:
+    """Per protected contract, which signals detection has for it and which it lacks (and how to
+    give them), so a new user sees what an ``ok`` configuration will and will not catch."""
+    lines: list[str] = []
+    for pname, proto in config.protocols.items():
+        for cname, c in proto.contracts.items():
+            held = [a for a, asset in proto.assets.items() if cname in asset.held_by]
+            has = ["call tree (re-entry, privileged calls, ecrecover reuse, flash loans)"]
+            lacks: list[str] = []
+            if held:
+                has.append("holdings of " + ", ".join(held))
+            if c.kind == "amm":
+                if len(held) >= 2:
+                    has.append("pool price (getReserves, else its balances)")
+                else:
+                    lacks.append(
+                        "a pool price unless it answers getReserves(): name two assets it holds or a probe"
+                    )
+            elif c.kind == "vault":
+                has.append("share price if ERC-4626 (asset, totalAssets, totalSupply)")
+            elif c.kind == "oracle":
+                has.append("prices through price(address)")
+            if c.probes:
+                has.append("probes " + ", ".join(p.call for p in c.probes))
+            elif c.kind in ("amm", "vault", "lending", "generic"):
+                lacks.append("probes (a price or share-price view to watch: probes: [{call: ...}])")
+            if not held and not c.probes and c.kind not in ("token", "oracle", "governance"):
+                lacks.append("any value signal: name it in an asset's held_by or add a probe")
+            if c.abi is not None or c.artifact is not None:
+                has.append("ABI (typed signatures, privileged names)")
+            else:
+                lacks.append("an ABI (abi/artifact): bare privileged names match nothing")
+            if c.implementation is not None and proto.source is not None:
+                has.append("sources (privileged slots, balance maps)")
+            else:
+                lacks.append("sources (implementation): privileged state only from known patterns")
+            lines.append(
+                f"contract {pname}.{cname} ({c.kind}): has {'; '.join(has)}"
+                + (f"; lacks {'; '.join(lacks)}" if lacks else "")
+            )
+    return lines
+
+
 def has_source_file(project: CompileInput, file: str) -> bool:
     if project.sources:
         return file in project.sources
