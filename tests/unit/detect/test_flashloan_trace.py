@@ -21,7 +21,7 @@ from tests.unit.detect.synth import (
 )
 
 from bulwark.detect.builtins.flashloan import FlashLoanPriceManipulation
-from bulwark.detect.model import AssetInfo, ChainView, ContractInfo, ProtocolModel, ProtocolState
+from bulwark.detect.model import AssetInfo, ChainView, ContractInfo, ProtocolModel
 from bulwark.detect.trace import flash_loans
 from bulwark.domain import Severity, VulnClass
 
@@ -36,7 +36,7 @@ def _view(view: ChainView) -> ChainView:
         AssetInfo("weth", WETH, 18, (*p.assets[1].holders, CPOOL)),
     )
     holdings = {**view.state.holdings, (USD, CPOOL): 200_000 * E18, (WETH, CPOOL): 100 * E18}
-    state = ProtocolState(100, holdings, view.state.vaults, {}, view.state.oracle_prices)
+    state = replace(view.state, holdings=holdings, pools={})
     return ChainView(ProtocolModel(p.name, contracts, assets, p.roles, p.flash_lenders), state)
 
 

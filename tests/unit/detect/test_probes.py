@@ -133,3 +133,40 @@ monitors: {m: {protocol: demo}}
     bad = text.replace('args: ["0x5FC8d32690cc91D4c39d9d3abcBD16989F875707"]', "args: []")
     with pytest.raises(ConfigError, match=r"probe balanceOf\(address\): 1 argument\(s\) expected, 0 given"):
         build_monitors(parse_config(bad, path=tmp_path / "b.yaml", base_dir=tmp_path))
+
+
+def test_config_check_lists_each_contracts_signals_and_what_it_lacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import structlog
+
+    from bulwark.cli.main import main
+
+    config = tmp_path / "bulwark.yaml"
+    config.write_text("""
+version: 1
+networks: {local: {chain_id: 31337, rpc_http: "http://127.0.0.1:8545"}}
+protocols:
+  demo:
+    network: local
+    contracts:
+      pool: {address: "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9", kind: amm}
+      vault:
+        address: "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707"
+        kind: vault
+        probes: [{call: "sharePrice()"}]
+    assets:
+      usd: {address: "0x5FbDB2315678afecb367f032d93F642f64180aa3", held_by: [vault]}
+monitors: {m: {protocol: demo}}
+""")
+    try:
+        with pytest.raises(SystemExit) as info:
+            main(["config", "check", "-c", str(config)])
+    finally:
+        structlog.reset_defaults()
+    out = capsys.readouterr().out
+    assert info.value.code in (0, None)
+    pool = next(line for line in out.splitlines() if line.startswith("contract demo.pool"))
+    assert "lacks a pool price unless it answers getReserves()" in pool and "any value signal" in pool
+    vault = next(line for line in out.splitlines() if line.startswith("contract demo.vault"))
+    assert "probes sharePrice()" in vault and "holdings of usd" in vault and "lacks probes" not in vault
