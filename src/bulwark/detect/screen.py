@@ -136,8 +136,20 @@ class Screener:
                 event = await self.simulate(tx)
             finally:
                 await asyncio.gather(head, return_exceptions=True)
-            await self._catch_up(head)
+            if self._takes_value(event):  # only outflow judgements read holdings: no wait otherwise
+                await self._catch_up(head)
         return self._judge(event, slots)
+
+    def _takes_value(self, event: TxEvent) -> bool:
+        flows = event.flows()
+        for slot in self._slots:
+            for asset in slot.monitor.protocol.assets:
+                for holder in asset.holders:
+                    if asset.address is not None and flows.get((asset.address, holder), 0) < 0:
+                        return True
+                    if asset.address is None and event.diff is not None and holder in event.diff.balances:
+                        return True
+        return False
 
     async def _catch_up(self, head: asyncio.Future[Any]) -> None:
         if head.exception() is not None or not isinstance(head.result(), str):
