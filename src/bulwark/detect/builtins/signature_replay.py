@@ -51,6 +51,7 @@ ECRECOVER = Address("0x0000000000000000000000000000000000000001")
 IS_VALID_SIGNATURE = selector("isValidSignature(bytes32,bytes)")  # EIP-1271 contract signers
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _LOW_255 = (1 << 255) - 1
+_MIN_SHAPED = 4 + 32 + 32 + 65  # selector, offset, length, 65 bytes: the shortest shaped signature
 
 
 class ReplayParams(Params):
@@ -147,6 +148,21 @@ class SignatureReplay(Detector):
 def _uses(view: ChainView, event: TxEvent) -> Iterator[tuple[_Key, int, Selector | None]]:
     """Every signature use in the transaction: (key, index of the accepting call, its selector)."""
     protocol = view.protocol
+    # Cheap exit first (most transactions): no ecrecover call, and no call into a protected
+    # contract with an ABI or with arguments long enough to hold a 65-byte ``bytes`` value.
+    for step in event.calls():
+        f = step.frame
+        if f is not None and (
+            f.to == ECRECOVER
+            or (
+                f.to is not None
+                and f.to in protocol.contracts
+                and (len(f.input) >= _MIN_SHAPED or protocol.contracts[f.to].abi)
+            )
+        ):
+            break
+    else:
+        return
     stack: list[tuple[int, Step]] = []  # (step index, step) of the enclosing calls
     for index, step in enumerate(event.steps):
         if step.kind != "call" or step.frame is None:
