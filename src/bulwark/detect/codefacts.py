@@ -114,10 +114,52 @@ def contract_facts(result: CompileResult, contract: str) -> CodeFacts:
         if n.get("nodeType") in ("FunctionDefinition", "ModifierDefinition")
     ]
 
+    # ERC-7201 namespaced storage: `$.slot := CONSTANT` binds a struct to a fixed slot; its members
+    # follow from there (one slot each: exact for the single-member and mapping structs OZ uses).
+    ns_base: dict[int, int] = {}
+    for fn in callables:
+        for n in _walk(fn.get("body") or {}):
+            if n.get("nodeType") != "InlineAssembly":
+                continue
+            refs = n.get("externalReferences") or []
+            ptrs = [nodes.get(r.get("declaration", -1)) for r in refs if r.get("suffix") == "slot"]
+            found = [nodes.get(r.get("declaration", -1)) for r in refs if not r.get("suffix")]
+            consts = [c for c in found if c is not None and c.get("constant")]
+            if len(ptrs) == 1 and ptrs[0] is not None and len(consts) == 1:
+                struct_id = (ptrs[0].get("typeName") or {}).get("referencedDeclaration")
+                value = (consts[0].get("value") or {}).get("value")
+                if isinstance(struct_id, int) and isinstance(value, str):
+                    ns_base[struct_id] = int(value, 0)
+    ns_member: dict[int, Node] = {}  # -(slot + 1) -> member declaration
+    for struct_id, base in ns_base.items():
+        for i, member in enumerate((nodes.get(struct_id) or {}).get("members") or []):
+            ns_member[-(base + i + 1)] = member
+
+    def namespaced(expr: Node | None) -> int | None:
+        while expr is not None:
+            kind = expr.get("nodeType")
+            if kind == "MemberAccess":
+                inner = expr.get("expression") or {}
+                if inner.get("nodeType") == "Identifier":
+                    decl = nodes.get(inner.get("referencedDeclaration") or -1) or {}
+                    struct_id = (decl.get("typeName") or {}).get("referencedDeclaration")
+                    if struct_id in ns_base:
+                        names = [m.get("name") for m in nodes[struct_id].get("members") or []]
+                        if expr.get("memberName") in names:
+                            return -(ns_base[struct_id] + names.index(expr.get("memberName")) + 1)
+                expr = inner
+            elif kind == "IndexAccess":
+                expr = expr.get("baseExpression")
+            else:
+                return None
+        return None
+
     def state_var(expr: Node | None) -> int | None:
         ident = _root(expr)
         ref = ident.get("referencedDeclaration") if ident is not None else None
-        return ref if isinstance(ref, int) and ref in by_id else None
+        if isinstance(ref, int) and ref in by_id:
+            return ref
+        return namespaced(expr)
 
     def getter_var(call: Node) -> int | None:
         # owner() / _owner() style views: `return <state variable>;` one call deep
@@ -129,8 +171,10 @@ def contract_facts(result: CompileResult, contract: str) -> CodeFacts:
                 return state_var(n.get("expression"))
         return None
 
-    def var_label(ast_id: int) -> str:
-        t = layout.types.get(by_id[ast_id].type)
+    def var_label(key: int) -> str:
+        if key < 0:
+            return str((ns_member[key].get("typeDescriptions") or {}).get("typeString") or "")
+        t = layout.types.get(by_id[key].type)
         return t.label if t is not None else ""
 
     checked: set[int] = set()
@@ -168,7 +212,22 @@ def contract_facts(result: CompileResult, contract: str) -> CodeFacts:
         elif _ALLOWANCE_MAP.match(label):
             allowances.add(sv.slot)
             labels.setdefault(sv.slot, sv.label)
-    privileged_ids = {v.ast_id for v in layout.variables if v.slot in plain | maps}
+    ns_privileged: set[int] = set()
+    for key, member in ns_member.items():
+        slot = -key - 1
+        label = var_label(key)
+        value_struct = nodes.get(
+            ((member.get("typeName") or {}).get("valueType") or {}).get("referencedDeclaration") or -1
+        )
+        role_map = value_struct is not None and any(
+            (m.get("typeDescriptions") or {}).get("typeString") == "mapping(address => bool)"
+            for m in value_struct.get("members") or []
+        )
+        if key in checked or role_map:
+            (maps if label.startswith("mapping(") else plain).add(slot)
+            labels[slot] = str(member.get("name"))
+            ns_privileged.add(key)
+    privileged_ids = {v.ast_id for v in layout.variables if v.slot in plain | maps} | ns_privileged
     writers = _writers(callables, nodes, privileged_ids, state_var)
     return CodeFacts(
         frozenset(plain), frozenset(maps), writers, frozenset(balances), frozenset(allowances), labels

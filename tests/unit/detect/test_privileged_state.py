@@ -146,3 +146,32 @@ def test_without_sources_eip1967_and_a_slot_holding_a_role_holder_count() -> Non
     assert "held role holder" in next(iter(PrivilegedStateWrite()(view, takeover))).title
     counter = event(call(ATTACKER, LENDING, "x()"), diff=_diff({7: (3, 4)}))
     assert list(PrivilegedStateWrite()(view, counter)) == []
+
+
+NAMESPACED = """
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+import {OwnableUpgradeable} from "@openzeppelin/contracts-upgradeable/access/OwnableUpgradeable.sol";
+
+contract Registry is OwnableUpgradeable {
+    function initialize(address owner_) external initializer {
+        __Ownable_init(owner_);
+    }
+
+    function takeOver(address next) external {
+        _transferOwnership(next);
+    }
+
+    function record() external view onlyOwner {}
+}
+"""
+OWNABLE_SLOT = 0x9016D09D72D40FDAE2FD8CEAC6B6234C7706214FD39C1CD1E609A0528C199300
+
+
+def test_erc7201_namespaced_owner_is_found_with_its_writers() -> None:
+    with Compiler() as compiler:
+        result = compiler.compile_sources({"Registry.sol": NAMESPACED})
+    facts = contract_facts(result, "Registry")
+    assert OWNABLE_SLOT in facts.privileged_slots  # OwnableStorage._owner, compared in _checkOwner
+    assert selector("takeOver(address)") in facts.writers  # writes it through _transferOwnership
+    assert selector("record()") not in facts.writers
