@@ -13,7 +13,7 @@ from bulwark.errors import ConfigError
 
 def test_builtins_have_unique_names_and_docs() -> None:
     names = [d.ARGUMENT for d in BUILTINS]
-    assert len(set(names)) == len(names) == 14
+    assert len(set(names)) == len(names) == 15
     assert set(available_detectors()) >= set(names)
 
 
