@@ -106,11 +106,14 @@ def _policy(config: Path, protocol: str) -> tuple[Any, Any, str]:
 def _evidence_file(path: Path) -> dict[str, Any]:
     """An evidence document from a file; its hash is recomputed when it is stored."""
     from bulwark.errors import UsageError
+    from bulwark.verify.bundle import BUNDLE_FORMAT, unwrap_bundle
 
     try:
         doc = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read the evidence file {path}: {exc}") from None
+    if isinstance(doc, dict) and doc.get("format") == BUNDLE_FORMAT:
+        return unwrap_bundle(doc, path)  # refused unless it checks out
     if not isinstance(doc, dict) or "pass" not in doc:
         raise UsageError(f"{path} is not an evidence document (write one with bulwark verify --evidence-out)")
     return doc

@@ -13,6 +13,7 @@ from bulwark import __version__, logs
 from bulwark.cli import audit, doctor
 from bulwark.cli import config as config_cmd
 from bulwark.cli import demo as demo_cmd
+from bulwark.cli import evidence as evidence_cmd
 from bulwark.cli import govern as govern_cmd
 from bulwark.cli import incidents as incidents_cmd
 from bulwark.cli import init as init_cmd
@@ -54,6 +55,7 @@ def _version() -> None:
 doctor.register(app)
 demo_cmd.register(app)
 verify_cmd.register(app)
+evidence_cmd.register(app)
 patch_cmd.register(app)
 config_cmd.register(app)
 watch_cmd.register(app)

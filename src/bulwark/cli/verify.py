@@ -104,7 +104,8 @@ def register(app: typer.Typer) -> None:
         evidence_out: Annotated[
             Path | None,
             typer.Option(
-                "--evidence-out", help="Write the evidence document (what `propose --evidence` takes)."
+                "--evidence-out",
+                help="Write the evidence bundle (what `propose --evidence` and `evidence check` take).",
             ),
         ] = None,
     ) -> None:
@@ -152,7 +153,10 @@ def register(app: typer.Typer) -> None:
         with Compiler() as compiler:
             verdict = run(verify(request, compiler=compiler))
         if evidence_out is not None:
-            evidence_out.write_text(json.dumps(verdict.evidence.document, indent=2, sort_keys=True))
+            from bulwark.verify.bundle import evidence_bundle
+
+            # The bundle: the document, its per-field digests and its hash (`bulwark evidence check`).
+            evidence_out.write_text(json.dumps(evidence_bundle(verdict.evidence), indent=2, sort_keys=True))
         if as_json:
             typer.echo(json.dumps(verdict.summary()))
         else:
