@@ -155,7 +155,7 @@ protocols:
     assert proc.returncode == 1, proc.stderr
     out = json.loads(proc.stdout)
     assert any("shares-never-exceed-zero" in r for r in out["reasons"]), out["reasons"]
-    fuzz = json.loads(evidence.read_text())["invariants"]
+    fuzz = json.loads(evidence.read_text())["document"]["invariants"]  # the exported bundle
     assert (fuzz["seed"], fuzz["examples"], fuzz["steps"]) == (3, 2, 3)  # --seed over the config's
 
 
