@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bulwark.app.contain import run_contain_async
+from bulwark.app.notify import announced
 from bulwark.chain import ChainClient, Signer, TxRequest
 from bulwark.chain.abi import decode_result, encode_call
 from bulwark.chain.timelock import PROXY_ABI
@@ -39,6 +40,7 @@ from bulwark.execute import execute_upgrade, resume
 from bulwark.flow import FlowEvent, IncidentFlow, Step, StepContext, StepOutcome
 from bulwark.govern import approve, load, proposals, propose_unpause, propose_upgrade
 from bulwark.logs import get_logger
+from bulwark.notify import Notifier
 from bulwark.patch import PatchRequest, generate
 from bulwark.scenarios.attack import ScenarioContext
 from bulwark.scenarios.benign import BenignTraffic
@@ -71,6 +73,8 @@ class FullOptions:
     on_contained: Callable[[Mapping[str, Any]], None] | None = None
     # code | parameters | smallest: which remedy the policy prefers (bulwark.app.remedy.ParameterSteps)
     remedy: str = "code"
+    # The configured channels: each step of the incident is announced on them (bulwark.app.notify).
+    notifier: Notifier | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -702,8 +706,13 @@ async def run_full_async(
         incident = IncidentSteps(
             sctx.scenario, sctx.protocol, hashes, node.http_url, client, compiler, full, extra_assets=extra
         )
-        flow = IncidentFlow(store, incident.steps(), on_event=full.on_event)
-        final = await flow.run(incident_id)
+        events = announced(full.notifier, store, incident_id, full.on_event)
+        flow = IncidentFlow(store, incident.steps(), on_event=events)
+        try:
+            final = await flow.run(incident_id)
+        finally:
+            if full.notifier is not None:
+                await full.notifier.drain()  # the announcements leave before the run's loop ends
         return flow_summary(store, flow, incident_id, final)
 
     out = await run_contain_async(

@@ -24,6 +24,7 @@ from bulwark.notify import (
     SlackChannel,
     WebhookChannel,
 )
+from bulwark.store import Store
 
 
 def notifier_from_config(config: BulwarkConfig) -> Notifier | None:
@@ -111,3 +112,27 @@ def flow_announcer(
         )
 
     return on_event
+
+
+def announced(
+    notifier: Notifier | None,
+    store: Store,
+    incident_id: str,
+    on_event: Callable[[FlowEvent], None] | None = None,
+) -> Callable[[FlowEvent], None] | None:
+    """``on_event`` plus :func:`flow_announcer` for ``incident_id`` (its protocol and severity, so
+    each route's ``min_severity`` filters steps as it filters findings); ``on_event`` alone when no
+    channel is configured."""
+    if notifier is None:
+        return on_event
+    incident = store.incident(incident_id)
+    announce = flow_announcer(notifier, incident.protocol, Severity.parse(incident.severity))
+    if on_event is None:
+        return announce
+    show = on_event
+
+    def both(e: FlowEvent) -> None:
+        announce(e)
+        show(e)
+
+    return both

@@ -35,6 +35,7 @@ from bulwark.app.full import (
     run_incidents,
     run_of,
 )
+from bulwark.app.notify import announced, notifier_from_config
 from bulwark.chain import ChainClient, Signer
 from bulwark.chain.relayer import Relayer
 from bulwark.chain.watchers import ChainIdGuard
@@ -54,6 +55,7 @@ from bulwark.domain import (
 from bulwark.errors import BulwarkError, ChainError, UsageError
 from bulwark.flow import FlowEvent, IncidentFlow, Step, StepContext, StepOutcome
 from bulwark.logs import get_logger, mask
+from bulwark.notify import Notifier
 from bulwark.respond import Responder
 from bulwark.scenarios.attack import World
 from bulwark.scenarios.corpus import load_corpus
@@ -197,8 +199,10 @@ async def resume_scenario_incident(
     *,
     rpc_url: str | None = None,
     on_event: Callable[[FlowEvent], None] | None = None,
+    notifier: Notifier | None = None,
 ) -> dict[str, Any]:
-    """Carry a scenario run's incident on, on the run's chain (or ``rpc_url``)."""
+    """Carry a scenario run's incident on, on the run's chain (or ``rpc_url``); each step is
+    announced on ``notifier``'s channels."""
     url = rpc_url or str(run["rpc_url"])
     async with ChainClient(url) as client, ChainClient(url) as relay_client:
         try:
@@ -238,6 +242,7 @@ async def resume_scenario_incident(
             max_candidates=int(opts["max_candidates"]),
             remedy=str(opts["remedy"]),
             on_event=on_event,
+            notifier=notifier,
         )
         extra = [Address(a) for a in run.get("extra_assets") or []]
         steps = IncidentSteps(scenario, protocol, attack, url, client, compiler, full, extra_assets=extra)
@@ -251,10 +256,15 @@ async def resume_scenario_incident(
             await r.start()
             return r
 
+        events = announced(notifier, store, incident_id, on_event)
         flow = IncidentFlow(
-            store, [Step("contain", S.CONTAINED, ContainStep(client, responder)), *steps.steps()], on_event
+            store, [Step("contain", S.CONTAINED, ContainStep(client, responder)), *steps.steps()], events
         )
-        final = await flow.run(incident_id)
+        try:
+            final = await flow.run(incident_id)
+        finally:
+            if notifier is not None:
+                await notifier.drain()
         return flow_summary(store, flow, incident_id, final)
 
 
@@ -287,7 +297,9 @@ async def resume_interrupted(
     carried to CONTAINED (the pause landed: recorded; it did not: contained again, unless
     ``dry_run``). CONTAINED and later incidents wait where the watch pipeline stops today."""
     out: dict[str, IncidentState] = {}
-    for iid in _watch_incidents(store, config, only):
+    iids = _watch_incidents(store, config, only)
+    notifier = notifier_from_config(config) if iids else None  # resolves channel secrets: only if needed
+    for iid in iids:
         net_name = config.protocols[store.incident(iid).protocol].network
         net = config.networks[net_name]
         http = net.rpc_http.resolve()
@@ -306,7 +318,12 @@ async def resume_interrupted(
                 return r
 
             step = ContainStep(client, responder if may_send else None)
-            state = await IncidentFlow(store, [Step("contain", S.CONTAINED, step)]).run(iid)
+            flow = IncidentFlow(store, [Step("contain", S.CONTAINED, step)], announced(notifier, store, iid))
+            try:
+                state = await flow.run(iid)
+            finally:
+                if notifier is not None:
+                    await notifier.drain()
         echo(f"RESUME   {iid}: {state.value}")
         out[iid] = state
     return out
@@ -330,8 +347,9 @@ async def resume_incident(
         own = compiler is None
         comp = compiler or Compiler()
         try:
+            notifier = notifier_from_config(config) if config is not None else None
             return await resume_scenario_incident(
-                store, incident_id, run, comp, rpc_url=rpc_url, on_event=on_event
+                store, incident_id, run, comp, rpc_url=rpc_url, on_event=on_event, notifier=notifier
             )
         finally:
             if own:
