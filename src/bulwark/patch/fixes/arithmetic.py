@@ -13,7 +13,7 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.locate.static import _risky_op
+from bulwark.patch.locate.checks.arithmetic import risky_op
 from bulwark.patch.solast import Node, src, type_string, walk
 
 LIBRARY = "BulwarkCheckedMath"
@@ -61,7 +61,7 @@ class RemoveUncheckedFix(FixTemplate):
             return
         edits = []
         for block in (n for n in walk(fn.body) if n.get("nodeType") == "UncheckedBlock"):
-            if not any(_risky_op(op) for op in walk(block)):
+            if not any(risky_op(op) for op in walk(block)):
                 continue
             st = ctx.text(block)
             s = src(block)
@@ -96,7 +96,7 @@ class CheckedMathFix(FixTemplate):
         if contract is None or fn is None or fn.body is None or not ctx.editable(fn.node):
             return
         edits: list[Edit] = []
-        ops = [op for op in walk(fn.body) if _risky_op(op) and _wrappable(op)]
+        ops = [op for op in walk(fn.body) if risky_op(op) and _wrappable(op)]
         # nested operations: rewrite the outermost and render inner ones recursively
         inner_ids = {id(x) for op in ops for x in walk(op) if x is not op}
         for op in ops:
@@ -129,13 +129,13 @@ def _wrappable(op: Node) -> bool:
 def _render(ctx: FixContext, node: Node) -> str | None:
     """Text of ``node`` with every wrappable operation inside it turned into a library call."""
     kind = node.get("nodeType")
-    if kind == "BinaryOperation" and _risky_op(node) and _wrappable(node):
+    if kind == "BinaryOperation" and risky_op(node) and _wrappable(node):
         left = _render(ctx, node["leftExpression"])
         right = _render(ctx, node["rightExpression"])
         if left is None or right is None:
             return None
         return f"{LIBRARY}.{_FUNCS[str(node['operator'])]}({left}, {right})"
-    if kind == "Assignment" and _risky_op(node) and _wrappable(node):
+    if kind == "Assignment" and risky_op(node) and _wrappable(node):
         lhs = node["leftHandSide"]
         if any(n.get("nodeType") == "FunctionCall" for n in walk(lhs)):
             return None  # the target would be evaluated twice
@@ -150,7 +150,7 @@ def _render(ctx: FixContext, node: Node) -> str | None:
     st = ctx.text(node)
     pieces: list[tuple[int, int, str]] = []
     for child in _children(node):
-        if any(_risky_op(x) and _wrappable(x) for x in walk(child)):
+        if any(risky_op(x) and _wrappable(x) for x in walk(child)):
             rendered = _render(ctx, child)
             if rendered is None:
                 return None

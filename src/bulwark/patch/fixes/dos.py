@@ -17,7 +17,7 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext, erc7201_slot
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.locate.static import blocking_payments
+from bulwark.patch.locate.checks.dos import blocking_payments
 from bulwark.patch.solast import Node, call_target, callee_name
 
 NAMESPACE = "bulwark.patch.PendingPayments"

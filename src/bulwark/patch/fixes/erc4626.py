@@ -15,7 +15,7 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.locate.static import supply_is_zero
+from bulwark.patch.locate.checks.erc4626 import supply_is_zero
 from bulwark.patch.solast import Contract, Node, Program, callee_name, src, walk
 
 _ASSET_CALLS = frozenset(

@@ -8,7 +8,7 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Localisation
 from bulwark.patch.context import FixContext
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.locate.static import TWAP_WORDS
+from bulwark.patch.locate.checks.oracle import TWAP_WORDS
 from bulwark.patch.solast import Contract, Node, call_target, src, type_string, walk
 
 TWAP_WINDOW = 1800  # 30 minutes: long enough that one block's trade cannot move the average much

@@ -19,8 +19,8 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.locate.randomness import uses_block_entropy
-from bulwark.patch.locate.static import own_entries
+from bulwark.patch.locate.checks.randomness import uses_block_entropy
+from bulwark.patch.locate.facts import own_entries
 
 
 class EoaOnlyRandomnessFix(FixTemplate):

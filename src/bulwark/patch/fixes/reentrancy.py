@@ -15,7 +15,8 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext, erc7201_slot
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.locate.static import entry_functions, has_lock, reentrancy_calls
+from bulwark.patch.locate.checks.reentrancy import reentrancy_calls
+from bulwark.patch.locate.facts import entry_functions, has_lock
 from bulwark.patch.solast import Contract, Function, Node, src, walk
 
 LOCK_NAMESPACE = "bulwark.patch.ReentrancyLock"

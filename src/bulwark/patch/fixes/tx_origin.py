@@ -8,7 +8,7 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.locate.static import _origin_uses
+from bulwark.patch.locate.checks.tx_origin import origin_uses
 from bulwark.patch.solast import src, walk
 
 
@@ -31,7 +31,7 @@ class TxOriginFix(FixTemplate):
             for block in walk(base.node):
                 if block.get("nodeType") != "Block" or (src(block).start, src(block).end) != (lo, hi):
                     continue
-                edits.extend(ctx.replace(n, "msg.sender") for n in _origin_uses(block) if ctx.editable(n))
+                edits.extend(ctx.replace(n, "msg.sender") for n in origin_uses(block) if ctx.editable(n))
         if not edits:
             return
         yield self.candidate(

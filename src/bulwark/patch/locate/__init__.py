@@ -8,7 +8,7 @@ from typing import Any
 
 from bulwark.domain import CallFrame, VulnClass
 from bulwark.domain.patch import Localisation
-from bulwark.patch.locate.static import run_checks
+from bulwark.patch.locate.checks import run_checks
 from bulwark.patch.locate.trace import evidence
 from bulwark.patch.solast import Contract, Program
 

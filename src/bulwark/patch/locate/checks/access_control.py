@@ -1,0 +1,140 @@
+"""Unprotected privileged writes: a public function with no caller check that writes what
+only privileged callers should (an owner, a fee, a variable otherwise set by guarded functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Localisation
+from bulwark.patch.locate.facts import entry_functions, is_initializer, own_entries
+from bulwark.patch.locate.finding import localisation
+from bulwark.patch.solast import (
+    Contract,
+    Function,
+    Program,
+    base_variable,
+    is_msg_sender,
+    is_tx_origin,
+    type_string,
+    walk,
+)
+
+
+def check_access_control(program: Program, contract: Contract) -> Iterator[Localisation]:
+    entries = entry_functions(contract)
+    protected = [f for f in entries if program.checks_sender(f)]
+    guard_vars = _guard_variables(program, contract)
+    # state variable -> the entry points writing it, built once (not a scan of every entry per function)
+    writers: dict[int, list[Function]] = {}
+    for g in entries:
+        for v in program.writes(g):
+            writers.setdefault(v, []).append(g)
+
+    def _writers_of(variables: set[int]) -> list[Function]:
+        found = {g.id: g for v in variables for g in writers.get(v, ())}
+        return [g for g in entries if g.id in found]  # entry order, as before
+
+    def unprotected(fn: Function, score: float, why: str) -> Localisation:
+        # every finding of this check: the function as a whole is the flaw
+        return localisation(
+            program, "unprotected-privileged-write", VulnClass.ACCESS_CONTROL, contract, fn, None, score, why
+        )
+
+    for fn in own_entries(program, contract):
+        if fn.kind != "function" or program.checks_sender(fn) or is_initializer(fn):
+            continue
+        if fn.name == "initialize" or fn.name.startswith("init") or fn.name.startswith("__"):
+            continue  # the initializer check handles these
+        writes = program.writes(fn)
+        if not writes:
+            continue
+        takeover = writes & guard_vars
+        if takeover and fn.mutability != "payable":  # paying to become king/bidder is the game
+            names = ", ".join(sorted(program.name_of(v) for v in takeover))
+            yield unprotected(
+                fn, 0.9, f"{fn.name} writes {names}, which gate privileged functions, with no caller check"
+            )
+            continue
+        callers = [g for g in protected if g.id != fn.id and program.reaches(g, fn.id)]
+        if callers:
+            yield unprotected(
+                fn,
+                0.85,
+                f"{fn.name} is public with no caller check, yet {callers[0].name} reaches it "
+                f"only for privileged callers",
+            )
+            continue
+        if _sender_keyed(program, fn):
+            continue
+        if protected and _privileged_name(fn.name):
+            # set*/mint*/... with no caller check in a contract that checks callers elsewhere
+            names = ", ".join(sorted(program.name_of(v) for v in writes))
+            yield unprotected(
+                fn,
+                0.75,
+                f"{fn.name} writes {names} with no caller check, unlike the contract's other privileged "
+                "functions",
+            )
+            continue
+        if fn.mutability == "payable" or any(is_msg_sender(n) for n in fn.program.nodes(fn.body)):
+            continue  # takes the caller's money or acts for the caller: a user action
+        others = [g for g in _writers_of(writes) if g.id != fn.id]
+        if others and all(g in protected for g in others):
+            shared = writes & set().union(*(program.writes(g) for g in others))
+            names = ", ".join(sorted(program.name_of(v) for v in shared))
+            yield unprotected(fn, 0.7, f"{names} is otherwise written only by privileged functions")
+
+
+_PRIVILEGED_PREFIXES = ("set", "mint", "update", "change", "configure", "pause", "unpause", "upgrade")
+
+
+def _privileged_name(name: str) -> bool:
+    """Names of functions that are privileged in nearly every contract (setters, minting)."""
+    lowered = name.lower()
+    return lowered.startswith(_PRIVILEGED_PREFIXES) and not lowered.startswith(("settle", "setup"))
+
+
+def _guard_variables(program: Program, contract: Contract) -> set[int]:
+    """State variables compared with msg.sender in a check (owner, admins[...])."""
+    out: set[int] = set()
+    bodies: list[Any] = [f.body for f in contract.all_functions] + [
+        m.body for m in contract.all_modifiers.values()
+    ]
+    for body in bodies:
+        for n in program.nodes(body):
+            if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
+                sides = [n.get("leftExpression") or {}, n.get("rightExpression") or {}]
+                if any(is_msg_sender(s) or is_tx_origin(s) for s in sides):
+                    for s in sides:
+                        b = base_variable(s)
+                        ref = b.get("referencedDeclaration") if b else None
+                        if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+                            out.add(int(ref))
+            if (
+                n.get("nodeType") == "IndexAccess"
+                and type_string(n) == "bool"
+                and any(is_msg_sender(x) for x in walk(n.get("indexExpression") or {}))
+            ):
+                b = base_variable(n)
+                ref = b.get("referencedDeclaration") if b else None
+                if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+                    out.add(int(ref))
+    return out
+
+
+def _sender_keyed(program: Program, fn: Function) -> bool:
+    """Does ``fn`` write state keyed by the caller (balances[msg.sender]...): a user action."""
+    for part in program.closure(fn):
+        for n in part.program.nodes(part.body):
+            if n.get("nodeType") in ("Assignment", "UnaryOperation"):
+                from bulwark.patch.solast import assigned_targets
+
+                for t in assigned_targets(n):
+                    for x in walk(t):
+                        if x.get("nodeType") == "IndexAccess" and any(
+                            is_msg_sender(y) for y in walk(x.get("indexExpression") or {})
+                        ):
+                            return True
+    return False

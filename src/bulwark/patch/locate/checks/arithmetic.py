@@ -1,0 +1,101 @@
+"""Integer overflow: raw arithmetic before solc 0.8, and ``unchecked`` blocks after it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Localisation
+from bulwark.patch.locate.finding import localisation
+from bulwark.patch.solast import Contract, Node, Program, type_string, walk
+
+
+def check_arithmetic(program: Program, contract: Contract) -> Iterator[Localisation]:
+    if program.at_least(0, 8):
+        for fn in contract.functions:
+            if program.text_of(fn.node) is None or fn.body is None:
+                continue
+            for block in (n for n in fn.program.nodes(fn.body) if n.get("nodeType") == "UncheckedBlock"):
+                ops = [op for op in walk(block) if risky_op(op)]
+                if ops:
+                    mul = any(o.get("operator") in ("*", "*=", "**") for o in ops)
+                    yield localisation(
+                        program,
+                        "unsafe-unchecked",
+                        VulnClass.INTEGER_OVERFLOW,
+                        contract,
+                        fn,
+                        block,
+                        0.6 if mul else 0.45,
+                        f"unchecked arithmetic in {fn.name} can wrap around",
+                    )
+        return
+    uses_safemath = any(
+        (u.get("libraryName") or {}).get("name", "").lower().startswith("safemath")
+        for c in contract.linearized
+        for u in c.own("UsingForDirective")
+    )
+    for fn in contract.functions:
+        if program.text_of(fn.node) is None or fn.body is None or not fn.mutates:
+            continue
+        ops = [op for op in fn.program.nodes(fn.body) if risky_op(op)]
+        state_ops = [op for op in ops if program.direct_reads(op) or program.direct_writes(op)]
+        if not ops:
+            continue
+        params = {int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []}
+        # a product of caller-chosen values wraps with one well-chosen input (BEC's batchOverflow)
+        param_mul = any(
+            o.get("operator") in ("*", "*=", "**")
+            and any(
+                x.get("referencedDeclaration") in params
+                or (x.get("nodeType") == "MemberAccess" and x.get("memberName") == "length")
+                for x in walk(o)
+            )
+            for o in ops
+        )
+        score = 0.6 if (state_ops or param_mul) else 0.4
+        if uses_safemath:
+            # the author checks arithmetic elsewhere: a raw operation next to it was forgotten, but
+            # most raw ones are deliberate (loop counters, constants), so only products stand out
+            score += 0.05 if param_mul else -0.2
+        yield localisation(
+            program,
+            "unchecked-arithmetic",
+            VulnClass.INTEGER_OVERFLOW,
+            contract,
+            fn,
+            None,
+            score,
+            f"{len(ops)} unchecked operation(s) in {fn.name} (solc {program.version} wraps on overflow)",
+        )
+
+
+def risky_op(op: Node) -> bool:
+    kind = op.get("nodeType")
+    if kind == "BinaryOperation":
+        operator = op.get("operator")
+        sides = [op.get("leftExpression") or {}, op.get("rightExpression") or {}]
+    elif kind == "Assignment":
+        operator = op.get("operator")
+        sides = [op.get("leftHandSide") or {}, op.get("rightHandSide") or {}]
+    else:
+        return False
+    if operator not in ("+", "-", "*", "**", "+=", "-=", "*="):
+        return False
+    if not type_string(op if kind == "BinaryOperation" else sides[0]).startswith("uint"):
+        return False
+    literal = [s.get("nodeType") == "Literal" or s.get("isConstant") is True for s in sides]
+    if all(literal):
+        return False
+    if operator in ("+", "+=") and sides[1].get("nodeType") == "Literal":
+        return False  # a counter stepped by a constant: 2**256 steps away from wrapping
+    # block.number - 1, now - 60: the chain's own clock is far from zero
+    from bulwark.patch.fixes.timestamp import is_now
+
+    left = sides[0]
+    chain_clock = is_now(left) or (
+        left.get("nodeType") == "MemberAccess"
+        and left.get("memberName") == "number"
+        and (left.get("expression") or {}).get("name") == "block"
+    )
+    return not (operator == "-" and chain_clock and sides[1].get("nodeType") == "Literal")

@@ -1,0 +1,141 @@
+"""Push-payment denial of service: a payment whose refusal by its recipient reverts the function."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Localisation
+from bulwark.patch.locate.facts import entry_functions, is_value_call, own_entries
+from bulwark.patch.locate.finding import localisation
+from bulwark.patch.solast import (
+    Contract,
+    Function,
+    Node,
+    Program,
+    base_variable,
+    call_target,
+    callee_name,
+    is_msg_sender,
+    src,
+    type_string,
+    walk,
+)
+
+_LOOPS = ("ForStatement", "WhileStatement", "DoWhileStatement")
+
+
+def _result_checked(fn: Function, call: Node) -> bool:
+    """Does a failure of ``call`` (a send or a low-level call) make ``fn`` revert?"""
+    cs = src(call)
+    for n in fn.program.nodes(fn.body):
+        kind = n.get("nodeType")
+        cond: Node | None = None
+        if kind == "FunctionCall" and callee_name(n) in ("require", "assert") and n.get("arguments"):
+            cond = n["arguments"][0]
+        elif kind == "IfStatement":
+            cond = n.get("condition")
+        if cond is None:
+            continue
+        if any(x is call for x in walk(cond)):
+            return True
+    for st in (n for n in fn.program.nodes(fn.body) if n.get("nodeType") == "VariableDeclarationStatement"):
+        init = st.get("initialValue") or {}
+        if init is not call and not (
+            init.get("nodeType") == "TupleExpression" and any(c is call for c in init.get("components") or [])
+        ):
+            continue
+        decls = [d for d in st.get("declarations") or [] if d]
+        ok_ids = {d.get("id") for d in decls[:1]}
+        for n in fn.program.nodes(fn.body):
+            kind = n.get("nodeType")
+            cond = None
+            if kind == "FunctionCall" and callee_name(n) in ("require", "assert") and n.get("arguments"):
+                cond = n["arguments"][0]
+            elif kind == "IfStatement":
+                cond = n.get("condition")
+            if (
+                cond is not None
+                and src(cond).start > cs.end
+                and any(x.get("referencedDeclaration") in ok_ids for x in walk(cond))
+            ):
+                return True
+    return False
+
+
+def _caller_settable(program: Program, contract: Contract, var: int) -> bool:
+    """Is state variable ``var`` set to ``msg.sender`` by a function anyone may call (a king, a
+    highest bidder): then whoever it names can refuse payments on purpose."""
+    key = ("caller-settable", contract.id, var)
+    if key not in program.memo:
+        program.memo[key] = _caller_settable_uncached(program, contract, var)
+    return bool(program.memo[key])
+
+
+def _caller_settable_uncached(program: Program, contract: Contract, var: int) -> bool:
+    if not (program.nodes_by_id.get(var) or {}).get("stateVariable"):
+        return False
+    for g in entry_functions(contract):
+        if program.checks_sender(g):
+            continue
+        for part in program.closure(g):
+            for n in part.program.nodes(part.body):
+                if n.get("nodeType") != "Assignment":
+                    continue
+                root = base_variable(n.get("leftHandSide") or {})
+                if (root or {}).get("referencedDeclaration") == var and any(
+                    is_msg_sender(x) for x in walk(n.get("rightHandSide") or {})
+                ):
+                    return True
+    return False
+
+
+def blocking_payments(program: Program, fn: Function) -> list[Node]:
+    """Value payments in ``fn`` whose refusal by the recipient reverts ``fn``, paid to someone other
+    than the caller, in a loop or to an address kept in storage (a previous king, bidder, member)."""
+    out: list[Node] = []
+    body = fn.body
+    if body is None or program.checks_sender(fn):
+        return out
+    loops = [src(n) for n in program.nodes(body) if n.get("nodeType") in _LOOPS]
+    for call in fn.external_calls():
+        target = call_target(call) or {}
+        base = target.get("expression") or {}
+        name = callee_name(call)
+        if not type_string(base).startswith("address") or name not in ("transfer", "send", "call"):
+            continue
+        if any(is_msg_sender(x) for x in walk(base)):
+            continue  # the caller's own payment: refusing it only hurts the caller
+        if name == "call" and not is_value_call(call):
+            continue
+        if name != "transfer" and not _result_checked(fn, call):
+            continue
+        cs = src(call)
+        in_loop = any(lp.start <= cs.start and cs.end <= lp.end for lp in loops)
+        root = base_variable(base)
+        ref = (root or {}).get("referencedDeclaration")
+        stored = ref is not None and _caller_settable(program, fn.contract, int(ref))
+        if in_loop or stored:
+            out.append(call)
+    return out
+
+
+def check_dos(program: Program, contract: Contract) -> Iterator[Localisation]:
+    for fn in own_entries(program, contract):
+        calls = blocking_payments(program, fn)
+        if not calls:
+            continue
+        loops = [src(n) for n in fn.program.nodes(fn.body) if n.get("nodeType") in _LOOPS]
+        in_loop = any(lp.start <= src(c).start < lp.end for c in calls for lp in loops)
+        yield localisation(
+            program,
+            "push-payment-dos",
+            VulnClass.DOS,
+            contract,
+            fn,
+            calls[0],
+            # in a loop one refusing recipient blocks every other: as sure as a DoS finding gets
+            0.7 if in_loop else 0.55,
+            f"{fn.name} reverts when one recipient refuses its payment"
+            + (" inside a loop: one recipient blocks everyone" if in_loop else ""),
+        )

@@ -1,0 +1,87 @@
+"""Re-entrancy: state written after an external call that can call back (alone or through an
+unlocked entry point sharing that state)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Localisation
+from bulwark.patch.locate.facts import entry_functions, has_lock, is_value_call, own_entries
+from bulwark.patch.locate.finding import localisation
+from bulwark.patch.solast import (
+    Contract,
+    Function,
+    Node,
+    Program,
+    base_variable,
+    call_target,
+    callee_name,
+    src,
+    type_string,
+)
+
+
+def reentrancy_calls(program: Program, fn: Function) -> list[tuple[Node, set[int]]]:
+    """External calls of ``fn`` that can re-enter, each with the state written after it."""
+    out: list[tuple[Node, set[int]]] = []
+    body = fn.body
+    if body is None:
+        return out
+    for call in fn.external_calls():
+        name = callee_name(call)
+        target = call_target(call) or {}
+        if name in ("transfer", "send") and type_string(target.get("expression") or {}).startswith("address"):
+            continue  # 2300 gas stipend: cannot write state when re-entered
+        fn_type = type_string(target)
+        if " view" in fn_type or " pure" in fn_type or name == "staticcall":
+            continue
+        after = src(call).end
+        written: set[int] = set()
+        for n in program.nodes(body):
+            if src(n).start < after:
+                continue
+            for t in _writes_of(program, fn.contract, n):
+                written.add(t)
+        # the call inside a loop: everything written in the loop happens "after" as well
+        out.append((call, written))
+    return out
+
+
+def _writes_of(program: Program, contract: Contract, n: Node) -> set[int]:
+    from bulwark.patch.solast import assigned_targets
+
+    out: set[int] = set()
+    for t in assigned_targets(n):
+        b = base_variable(t)
+        ref = b.get("referencedDeclaration") if b else None
+        if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+            out.add(int(ref))
+    if n.get("nodeType") == "FunctionCall":
+        target = program.internal_target(contract, n)
+        if target is not None:
+            out |= program.writes(target)
+    return out
+
+
+def check_reentrancy(program: Program, contract: Contract) -> Iterator[Localisation]:
+    entries = entry_functions(contract)
+    for fn in own_entries(program, contract):
+        for call, written in reentrancy_calls(program, fn):
+            if not written:
+                continue
+            names = ", ".join(sorted(program.name_of(v) for v in written))
+            sharing = [
+                g for g in entries if g.id != fn.id and program.writes(g) & (written | program.reads(fn))
+            ]
+            unlocked_sharing = [g for g in sharing if not has_lock(g)]
+            if has_lock(fn) and not unlocked_sharing:
+                continue
+            score = 0.75 if is_value_call(call) else 0.65
+            evidence = [f"{fn.name} writes {names} after an external call"]
+            if unlocked_sharing:
+                evidence.append("shared with " + ", ".join(g.name for g in unlocked_sharing))
+            yield localisation(
+                program, "reentrancy", VulnClass.REENTRANCY, contract, fn, call, score, *evidence
+            )
+            break

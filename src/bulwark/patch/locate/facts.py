@@ -1,0 +1,38 @@
+"""Facts about functions that several checks (and the fix templates) share."""
+
+from __future__ import annotations
+
+from bulwark.patch.solast import Contract, Function, Node, Program, callee_name
+
+LOCK_WORDS = ("nonreentrant", "noreentran", "reentrancyguard", "lock", "mutex", "nonreentrantview")
+INIT_MODIFIERS = frozenset({"initializer", "reinitializer", "onlyInitializing"})
+
+
+def has_lock(fn: Function) -> bool:
+    return any(any(w in n.lower() for w in LOCK_WORDS) for n in fn.modifier_names)
+
+
+def entry_functions(contract: Contract) -> list[Function]:
+    return [f for f in contract.all_functions if f.is_entry and f.mutates and f.body is not None]
+
+
+def own_entries(program: Program, contract: Contract) -> list[Function]:
+    """Entry points whose code is in an editable file (we can only patch those)."""
+    return [f for f in entry_functions(contract) if program.text_of(f.node) is not None]
+
+
+def is_initializer(fn: Function) -> bool:
+    return bool(INIT_MODIFIERS & set(fn.modifier_names))
+
+
+def is_value_call(call: Node) -> bool:
+    name = callee_name(call)
+    expr = call.get("expression") or {}
+    return (
+        name == "call"
+        or expr.get("nodeType") == "FunctionCallOptions"
+        or (
+            expr.get("nodeType") == "FunctionCall"
+            and (expr.get("expression") or {}).get("memberName") == "value"
+        )
+    )
