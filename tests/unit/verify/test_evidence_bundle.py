@@ -231,3 +231,18 @@ def test_cli_expect_mismatch_unreadable_and_rpc(tmp_path: Path, capsys: pytest.C
     rc, _, err = _cli([str(GOLDEN), "--rpc", "http://127.0.0.1:8545"], capsys)
     assert rc == UsageError.exit_code and err.startswith("error: --rpc: re-running the verification")
     assert err.count("\n") == 1
+
+
+def test_the_store_records_the_bundle_under_the_same_evidence_hash(
+    bundle: dict[str, Any], tmp_path: Path
+) -> None:
+    """What `propose --evidence BUNDLE` stores is named by the bundle's hash (the timelock salt)."""
+    from bulwark.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'bulwark.db'}")
+    try:
+        assert store.put_evidence(unwrap_bundle(bundle)) == GOLDEN_HASH
+        recorded = store.verdict(GOLDEN_HASH)
+        assert recorded is not None and recorded.passed
+    finally:
+        store.close()
