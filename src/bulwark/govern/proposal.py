@@ -32,7 +32,6 @@ from bulwark.chain.timelock import (
 from bulwark.domain import Address, Hash32, Severity
 from bulwark.domain.evidence import RecordedVerdict
 from bulwark.domain.govern import (
-    TERMINAL_STATES,
     ActionRule,
     GovAction,
     Policy,
@@ -363,10 +362,6 @@ async def propose_unpause(
         incident_id=upgrade.incident_id,
         depends_on=after,
     )
-
-
-def is_open(state: ProposalState) -> bool:
-    return state not in TERMINAL_STATES and state is not ProposalState.FAILED
 
 
 def summary(p: Proposal, state: ProposalState) -> dict[str, Any]:

@@ -8,7 +8,7 @@ The TAXII client speaks the 2.1 HTTP API directly (``application/taxii+json;vers
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,7 +106,3 @@ class TaxiiFeed:
 
 
 Feed = FileFeed | TaxiiFeed
-
-
-def feeds_names(feeds: Sequence[Feed]) -> list[str]:
-    return [f.name for f in feeds]

@@ -24,12 +24,12 @@ from eth_account import Account
 
 from bulwark.chain import CallReverted, ChainClient, Signer, TxRequest, encode_deploy
 from bulwark.chain.abi import encode_call
+from bulwark.chain.safe import checksum
 from bulwark.domain import Address, Receipt, TxHash
 from bulwark.errors import ChainError, ScenarioError
 from bulwark.scenarios.corpus import ContractRef, Scenario
 from bulwark.scenarios.deploy import ChainOps, build_protocol, compile_impl, govern_via_safe
 from bulwark.scenarios.protocol import Abi, Actor, Component, DemoProtocol, Deployed, ImplSpec
-from bulwark.scenarios.safe import checksum
 from bulwark.toolchain.artifacts import ContractArtifact
 from bulwark.toolchain.solc import Compiler
 

@@ -36,12 +36,12 @@ from eth_hash.auto import keccak
 
 from bulwark.chain import ChainClient, Signer, TxRequest
 from bulwark.chain.abi import decode_result, encode_call, encode_deploy
+from bulwark.chain.safe import checksum
 from bulwark.domain import Address, TxHash
 from bulwark.errors import ChainError, ScenarioError
 from bulwark.logs import get_logger, register_secret
 from bulwark.scenarios.deploy import compile_impl
 from bulwark.scenarios.protocol import Abi, Actor, DemoProtocol, ImplSpec
-from bulwark.scenarios.safe import checksum
 from bulwark.toolchain.paths import project_root
 from bulwark.toolchain.solc import Compiler
 

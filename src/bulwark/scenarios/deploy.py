@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from eth_abi.abi import encode
-from eth_account import Account
 from eth_utils.crypto import keccak
 
 from bulwark.chain import ChainClient, Signer, TxRequest
@@ -649,7 +648,3 @@ def operation_id(op: TimelockOp) -> Hash32:
             )
         ).hex()
     )
-
-
-def actor_from_key(name: str, private_key: str) -> Actor:
-    return Actor(name=name, address=checksum(Account.from_key(private_key).address), private_key=private_key)
