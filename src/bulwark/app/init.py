@@ -43,6 +43,7 @@ from bulwark.chain import ChainClient, RetryPolicy, TxRequest
 from bulwark.chain.abi import decode_result, encode_call
 from bulwark.chain.bytecode import compare_artifact, metadata_solc_version
 from bulwark.chain.client import LogFilter
+from bulwark.chain.eip1967 import ADMIN_SLOT
 from bulwark.chain.safe import ZERO_ADDRESS, checksum
 from bulwark.domain import Address, Hash32
 from bulwark.errors import ChainError, RpcUnreachable, ToolchainError, UsageError
@@ -54,8 +55,6 @@ __all__ = ["Discovery", "discover", "render", "write_init"]
 T = TypeVar("T")
 Abi = tuple[Mapping[str, Any], ...]
 
-# keccak256("eip1967.proxy.admin") - 1
-ADMIN_SLOT = Hash32("0xb53127684a568b3173ae13b9f8a6016e243e63b6e8ee1178d6a717850b5d6103")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 TIMELOCK_ROLES = ("PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE")
 ROLE_GRANTED = Hash32("0x" + keccak(text="RoleGranted(bytes32,address,address)").hex())

@@ -20,8 +20,8 @@ from typing import Literal
 
 from bulwark.chain import ChainClient, RetryPolicy
 from bulwark.chain.bytecode import compare_artifact, metadata_solc_version
+from bulwark.chain.eip1967 import implementation_of
 from bulwark.chain.safe import ZERO_ADDRESS, checksum
-from bulwark.chain.timelock import implementation_of
 from bulwark.config import BulwarkConfig, ContractConfig
 from bulwark.config.models import ImplementationConfig
 from bulwark.domain import Address

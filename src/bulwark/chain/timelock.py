@@ -16,7 +16,7 @@ from eth_utils.crypto import keccak
 from bulwark.chain.abi import decode_result, encode_call
 from bulwark.chain.client import ChainClient, TxRequest
 from bulwark.chain.safe import checksum, safe_artifact
-from bulwark.domain import Address, Hash32
+from bulwark.domain import Hash32
 
 ZERO32 = Hash32("0x" + "00" * 32)
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
@@ -25,8 +25,6 @@ PAUSER_ROLE = keccak(text="PAUSER_ROLE")
 PROPOSER_ROLE = keccak(text="PROPOSER_ROLE")
 EXECUTOR_ROLE = keccak(text="EXECUTOR_ROLE")
 CANCELLER_ROLE = keccak(text="CANCELLER_ROLE")
-# keccak256("eip1967.proxy.implementation") - 1
-IMPLEMENTATION_SLOT = Hash32("0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc")
 # ERC-7201 slot of OpenZeppelin's PausableUpgradeable (`openzeppelin.storage.Pausable`).
 PAUSABLE_SLOT = Hash32("0xcd5ed15c6e187e77e9aee88184c21f4f2182ab5827cb3b7e07fbedcd63f03300")
 
@@ -124,12 +122,6 @@ def pack_multisend(calls: Sequence[tuple[str, int, bytes]]) -> bytes:
 async def view(client: ChainClient, to: str, abi: Sequence[Mapping[str, Any]], fn: str, *args: Any) -> Any:
     out = await client.call(TxRequest(to=checksum(to), data=encode_call(abi, fn, *args)), abi=abi)
     return decode_result(abi, fn, out, len(args))
-
-
-async def implementation_of(client: ChainClient, proxy: str) -> Address:
-    """The implementation an ERC-1967 proxy delegates to (its storage slot, not a getter)."""
-    word = await client.get_storage_at(checksum(proxy), IMPLEMENTATION_SLOT)
-    return checksum("0x" + str(word)[-40:])
 
 
 async def code_hash(client: ChainClient, address: str) -> Hash32:

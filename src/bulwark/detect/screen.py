@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bulwark.chain.eip1967 import IMPLEMENTATION_SLOT
 from bulwark.chain.mempool import BatchRpc, RpcCallError, tx_request
 from bulwark.detect.base import DetectError
 from bulwark.detect.builtins.privileged import privileged_signature
@@ -51,7 +52,6 @@ from bulwark.detect.model import (
     VaultState,
 )
 from bulwark.detect.setup import Monitor
-from bulwark.detect.statediff import IMPLEMENTATION_SLOT
 from bulwark.detect.trace import RawFrame, parse_call_trace, parse_prestate, parse_state_diff
 from bulwark.domain import Address, Finding, Hash32, Log, StateDiff, Transaction
 from bulwark.errors import ChainError
@@ -539,7 +539,7 @@ async def read_state(rpc: BatchRpc, proto: ProtocolModel, block_number: int = 0)
 
     async def implementation(addr: Address) -> tuple[Address, Address | None]:
         try:
-            raw = await rpc.request("eth_getStorageAt", [addr, hex(IMPLEMENTATION_SLOT), "latest"])
+            raw = await rpc.request("eth_getStorageAt", [addr, IMPLEMENTATION_SLOT, "latest"])
         except ChainError:
             return addr, None
         value = int(raw, 16) if isinstance(raw, str) and raw.startswith("0x") else 0

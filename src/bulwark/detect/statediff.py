@@ -13,16 +13,13 @@ from collections.abc import Iterable
 
 from eth_utils.crypto import keccak
 
+from bulwark.chain.eip1967 import SLOTS
 from bulwark.detect.evm import checksum
 from bulwark.detect.model import TxEvent
 from bulwark.domain import Address
 
-# EIP-1967: bytes32(uint256(keccak256("eip1967.proxy.<name>")) - 1)
-EIP1967_SLOTS: dict[int, str] = {
-    int.from_bytes(keccak(text=f"eip1967.proxy.{name}"), "big") - 1: f"EIP-1967 {name} slot"
-    for name in ("implementation", "admin", "beacon")
-}
-IMPLEMENTATION_SLOT = next(s for s, n in EIP1967_SLOTS.items() if "implementation" in n)
+# Slot number -> label, as a storage diff keys them.
+EIP1967_SLOTS: dict[int, str] = {int(slot, 16): f"EIP-1967 {name} slot" for name, slot in SLOTS.items()}
 # Plain state variables sit in low slots; hashed (mapping, dynamic, namespaced) ones do not.
 PLAIN_SLOTS = 1 << 16
 SMALL_BASES = range(16)  # the general probe when no layout is configured

@@ -22,6 +22,7 @@ from typing import Any
 from bulwark.chain import CallReverted, ChainClient, Signer, TxRequest
 from bulwark.chain.abi import encode_call
 from bulwark.chain.bytecode import runtime_is_verified
+from bulwark.chain.eip1967 import implementation_of
 from bulwark.chain.safe import (
     SafeSignature,
     SafeTx,
@@ -36,7 +37,6 @@ from bulwark.chain.timelock import (
     PROXY_ABI,
     TIMELOCK_ABI,
     code_hash,
-    implementation_of,
     safe_abi,
     view,
 )

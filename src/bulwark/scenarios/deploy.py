@@ -22,6 +22,7 @@ from eth_utils.crypto import keccak
 
 from bulwark.chain import ChainClient, Signer, TxRequest
 from bulwark.chain.abi import decode_result, encode_call
+from bulwark.chain.eip1967 import implementation_of
 from bulwark.chain.safe import (
     ZERO_ADDRESS,
     SafeSignature,
@@ -624,16 +625,6 @@ async def deploy_implementation(
     """Deploy a new implementation (e.g. a patched component) from its source, for an upgrade."""
     art = compile_impl(compiler, spec)
     return await ChainOps(client).deploy(protocol.deployer, art)
-
-
-# keccak256("eip1967.proxy.implementation") - 1
-_IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"
-
-
-async def implementation_of(client: ChainClient, proxy: str) -> Address:
-    """The implementation an ERC1967 proxy currently delegates to."""
-    word = await client.get_storage_at(Address(proxy), Hash32(_IMPLEMENTATION_SLOT))
-    return checksum("0x" + str(word)[-40:])
 
 
 def operation_id(op: TimelockOp) -> Hash32:

@@ -17,22 +17,20 @@ from typing import Any
 from bulwark.chain import ChainClient, TxRequest
 from bulwark.chain.abi import decode_result, encode_call
 from bulwark.chain.convert import to_address, to_bytes, to_int
+from bulwark.chain.eip1967 import implementation_of
 from bulwark.chain.mempool import BatchRpc
 from bulwark.domain import Address, TxHash
 from bulwark.errors import BulwarkError
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
 
 __all__ = [
-    "IMPLEMENTATION_SLOT",
     "VERIFIER",
     "Fork",
     "Installed",
     "VerifyError",
-    "implementation_of",
+    "implementation_of",  # from bulwark.chain.eip1967, for verify.engine
 ]
 
-# ERC-1967: bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1)
-IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"
 # A fixed account that deploys candidates on forks: never a live account, so no live nonce moves.
 VERIFIER = Address("0x" + hashlib.sha256(b"bulwark.verify.deployer").hexdigest()[:40])
 _UUPS_ABI: list[dict[str, Any]] = [
@@ -72,11 +70,6 @@ def _keccak(data: bytes) -> str:
 
 UPGRADER_ROLE = _keccak(b"UPGRADER_ROLE")
 ROLE_GRANTED = _keccak(b"RoleGranted(bytes32,address,address)")
-
-
-async def implementation_of(client: ChainClient, proxy: Address, block: int | str = "latest") -> Address:
-    word = await client.get_storage_at(proxy, int(IMPLEMENTATION_SLOT, 16), block)
-    return to_address("0x" + str(word)[-40:])
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,9 @@ from tests.e2e.govern.conftest import EMERGENCY_DELAY, GovEnv
 
 from bulwark.chain import CallReverted, TxRequest
 from bulwark.chain.abi import encode_call
+from bulwark.chain.eip1967 import implementation_of
 from bulwark.chain.safe import ZERO_ADDRESS, pack_signatures
-from bulwark.chain.timelock import TIMELOCK_ABI, implementation_of, safe_abi
+from bulwark.chain.timelock import TIMELOCK_ABI, safe_abi
 from bulwark.domain import Finding, Severity
 from bulwark.domain.govern import ProposalState
 from bulwark.domain.incident import Confidence, IncidentState, VulnClass

@@ -9,6 +9,7 @@ import pytest
 from tests.e2e.protocol.conftest import ProtocolEnv
 
 from bulwark.chain import CallReverted, encode_call
+from bulwark.chain.eip1967 import implementation_of
 from bulwark.chain.safe import SafeTx, pack_signatures, sign_safe_tx
 from bulwark.scenarios.deploy import (
     E18,
@@ -16,7 +17,6 @@ from bulwark.scenarios.deploy import (
     exec_via_safe,
     execute_via_safe,
     govern_via_safe,
-    implementation_of,
     schedule_via_safe,
     upgrade_via_safe,
 )

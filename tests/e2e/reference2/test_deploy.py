@@ -7,8 +7,8 @@ import pytest
 from eth_utils.crypto import keccak
 from tests.e2e.reference2.conftest import LendHubEnv
 
+from bulwark.chain.eip1967 import implementation_of
 from bulwark.chain.safe import checksum
-from bulwark.chain.timelock import implementation_of
 from bulwark.scenarios.lendhub import benign_traffic, lendhub_project, proxy_admin_of
 from bulwark.scenarios.lendhub.deploy import compile_lendhub
 from bulwark.scenarios.lendhub.model import COMPONENTS, E18

@@ -7,11 +7,12 @@ from dataclasses import replace
 import pytest
 from tests.unit.detect.synth import ATTACKER, LENDING, TIMELOCK, USER, call, event, make_view, word
 
+from bulwark.chain.eip1967 import IMPLEMENTATION_SLOT
 from bulwark.detect.builtins.privileged_state import PrivilegedStateWrite
 from bulwark.detect.codefacts import CodeFacts, contract_facts
 from bulwark.detect.evm import selector
 from bulwark.detect.model import ChainView
-from bulwark.detect.statediff import IMPLEMENTATION_SLOT, mapping_slot
+from bulwark.detect.statediff import mapping_slot
 from bulwark.domain import Address
 from bulwark.toolchain.solc import Compiler
 
@@ -140,7 +141,9 @@ def test_role_map_entries_are_found_by_hashing_the_transactions_words(facts: Cod
 
 def test_without_sources_eip1967_and_a_slot_holding_a_role_holder_count() -> None:
     view = make_view()  # no layout: TIMELOCK holds the admin role
-    up = event(call(ATTACKER, LENDING, "fallback()"), diff=_diff({IMPLEMENTATION_SLOT: (0x1234, 0x5678)}))
+    up = event(
+        call(ATTACKER, LENDING, "fallback()"), diff=_diff({int(IMPLEMENTATION_SLOT, 16): (0x1234, 0x5678)})
+    )
     assert "EIP-1967 implementation" in next(iter(PrivilegedStateWrite()(view, up))).title
     takeover = event(call(ATTACKER, LENDING, "x()"), diff=_diff({7: (TIMELOCK, ATTACKER)}))
     assert "held role holder" in next(iter(PrivilegedStateWrite()(view, takeover))).title

@@ -21,9 +21,9 @@ from eth_utils.crypto import keccak
 
 from bulwark.chain import ChainClient, TxRequest
 from bulwark.chain.abi import encode_call
+from bulwark.chain.eip1967 import ADMIN_SLOT, implementation_of
 from bulwark.chain.safe import ZERO_ADDRESS, checksum, safe_artifact
-from bulwark.chain.timelock import implementation_of
-from bulwark.domain import Address, Hash32, Receipt
+from bulwark.domain import Address, Receipt
 from bulwark.errors import ScenarioError
 from bulwark.logs import get_logger
 from bulwark.scenarios.deploy import ChainOps, deploy_safe
@@ -47,8 +47,6 @@ _DEPLOY_IMPORTS = (
     'import "@openzeppelin/contracts/proxy/transparent/TransparentUpgradeableProxy.sol";\n'
     'import "@openzeppelin/contracts/governance/TimelockController.sol";\n'
 )
-# keccak256("eip1967.proxy.admin") - 1
-ADMIN_SLOT = Hash32("0xb53127684a568b3173ae13b9f8a6016e243e63b6e8ee1178d6a717850b5d6103")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 PAUSER_ROLE = keccak(text="PAUSER_ROLE")
 PROPOSER_ROLE = keccak(text="PROPOSER_ROLE")
@@ -256,7 +254,6 @@ async def seed_lendhub(client: ChainClient, p: LendHub, plan: LendHubSeed) -> No
 
 
 __all__ = [
-    "ADMIN_SLOT",
     "E18",
     "SOURCES",
     "check_ownership",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from bulwark.chain import ChainClient
 from bulwark.chain.abi import encode_call
+from bulwark.chain.eip1967 import implementation_of
 from bulwark.chain.safe import checksum
-from bulwark.chain.timelock import implementation_of
 from bulwark.domain import Address, Receipt
 from bulwark.errors import ScenarioError
 from bulwark.scenarios.deploy import ChainOps, govern_via_safe
