@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,29 +26,54 @@ def register(app: typer.Typer) -> None:
         ] = None,
         rpc: Annotated[
             str | None,
-            typer.Option("--rpc", help="Archive RPC to re-run the verification on (not supported yet)."),
+            typer.Option("--rpc", help="Archive RPC: also re-run the verification on a fork and compare."),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     ) -> None:
         """Recompute the evidence hash from the bundle alone; name any field altered since export."""
         from bulwark.verify.bundle import check_bundle, load_bundle
 
-        if rpc is not None:
-            raise UsageError(
-                "--rpc: re-running the verification from a bundle is not supported yet; "
-                "run `bulwark evidence check BUNDLE` without --rpc for the offline check"
-            )
         if expect is not None and not re.fullmatch(r"0x[0-9a-fA-F]{64}", expect):
             raise UsageError(f"--expect must be a 0x-prefixed 32-byte hash, got {expect!r}")
         data = load_bundle(bundle)
         result = check_bundle(data, expected=expect)
         if as_json:
-            typer.echo(json.dumps(result.summary()))
-            if not result.ok:
+            out = result.summary()
+            if result.ok and rpc is not None:
+                from bulwark.verify.rerun import rerun_bundle
+
+                again = rerun_bundle(data, rpc)
+                out["rerun"] = again.summary()
+                out["ok"] = again.same_verdict
+            typer.echo(json.dumps(out))
+            if not out["ok"]:
                 raise typer.Exit(1)
             return
         result.raise_if_altered(bundle)
         verdict = "PASS" if result.passed else "FAIL"
         typer.echo(f"OK  evidence {result.evidence_hash}  (recorded verdict: {verdict})")
+        if rpc is not None:
+            _rerun(data, rpc)
 
     app.add_typer(evidence_app, name="evidence")
+
+
+def _rerun(data: Any, rpc: str) -> None:
+    """Verify the bundle's candidate again on a fork of ``rpc``; exit 1 when the verdict differs."""
+    from bulwark.verify.rerun import rerun_bundle
+
+    again = rerun_bundle(data, rpc)
+    verdict = "PASS" if again.reproduced_passed else "FAIL"
+    hashes = (
+        "same evidence hash"
+        if again.recorded_hash == again.reproduced_hash
+        else (f"evidence hash {again.reproduced_hash}: {', '.join(again.differing)} came out differently")
+    )
+    if again.same_verdict:
+        typer.echo(f"REPRODUCED  verdict {verdict}, same reasons; {hashes}")
+        return
+    typer.echo(
+        f"DIFFERENT  re-run verdict {verdict} with reasons {list(again.reproduced_reasons)}; recorded "
+        f"{'PASS' if again.recorded_passed else 'FAIL'} with {list(again.recorded_reasons)}; {hashes}"
+    )
+    raise typer.Exit(1)

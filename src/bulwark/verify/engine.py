@@ -246,6 +246,7 @@ async def verify_with_timings(request: VerifyRequest, *, compiler: Compiler) -> 
         cost,
         reasons,
         notes,
+        tuple(tx.hash for tx in benign.selected),
     )
     evidence = make_evidence(document)
     timings.mark("evidence", t)
@@ -513,6 +514,7 @@ def _document(
     cost: CostReport,
     reasons: Sequence[Reason],
     notes: Sequence[Reason],
+    benign_txs: Sequence[str],
 ) -> dict[str, Any]:
     return {
         "pass": not any(r.fatal for r in reasons),
@@ -547,6 +549,22 @@ def _document(
         },
         "reasons": list(reasons),
         "notes": list(notes),
+        # What `bulwark evidence check --rpc` needs to run this verification again on an archive
+        # node (with the sources above): the request's inputs and the benign transactions replayed.
+        "replay": {
+            "contract": request.contract,
+            "live_contract": request.live_contract,
+            "regress": request.regress,
+            "benign_txs": [h.lower() for h in benign_txs],
+            "protected": [a.lower() for a in request.protected],
+            "assets": [a.lower() for a in request.assets],
+            "defenders": [a.lower() for a in request.defenders],
+            "upgrader": request.upgrader.lower() if request.upgrader else None,
+            "price_oracle": request.price_oracle.lower() if request.price_oracle else None,
+            "fork_block": request.fork_block,
+            "max_gas_overhead_pct": request.max_gas_overhead_pct,
+            "poc": sha256_hex(request.poc.read_bytes()) if request.poc is not None else None,
+        },
     }
 
 

@@ -14,6 +14,8 @@ from tests.e2e.verify.live import LiveRun, live_scenario
 
 from bulwark.scenarios.corpus import load_corpus
 from bulwark.toolchain.solc import Compiler
+from bulwark.verify.bundle import evidence_bundle
+from bulwark.verify.evidence import make_evidence
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +36,7 @@ def _bulwark(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ}, check=False)
 
 
-def test_exported_bundle_checks_out_and_fails_naming_an_altered_field(
+def test_exported_bundle_checks_out_reproduces_on_the_chain_and_names_an_altered_field(
     vault_live: LiveRun, tmp_path: Path
 ) -> None:
     bundle = tmp_path / "evidence.json"
@@ -51,7 +53,25 @@ def test_exported_bundle_checks_out_and_fails_naming_an_altered_field(
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout == f"OK  evidence {evidence_hash}  (recorded verdict: PASS)\n"
 
+    # With the chain: the verification is run again from the bundle alone (sources written to a
+    # scratch root, request rebuilt from the document) and reproduces the verdict and the hash.
+    again = _bulwark("evidence", "check", str(bundle), "--rpc", vault_live.url)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[1] == "REPRODUCED  verdict PASS, same reasons; same evidence hash"
+
+    # A forged bundle, re-hashed so that it checks out offline, claiming the fix failed: the re-run
+    # on the chain tells.
     data = json.loads(bundle.read_text())
+    forged_doc = {k: v for k, v in data["document"].items() if k != "format"}
+    forged_doc["pass"] = False
+    forged_doc["reasons"] = [{"check": "attack", "code": "attack-not-blocked", "subject": "attack",
+                              "message": "forged", "fatal": True}]  # fmt: skip
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(evidence_bundle(make_evidence(forged_doc))))
+    differs = _bulwark("evidence", "check", str(forged), "--rpc", vault_live.url)
+    assert differs.returncode == 1, differs.stderr
+    assert differs.stdout.splitlines()[1].startswith("DIFFERENT  re-run verdict PASS with reasons []")
+
     data["document"]["attack_txs"] = []  # claim no attack was replayed
     bundle.write_text(json.dumps(data))
     altered = _bulwark("evidence", "check", str(bundle))

@@ -28,7 +28,7 @@ from bulwark.verify.bundle import (
 from bulwark.verify.evidence import make_evidence, sha256_hex, verify_evidence
 
 GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "verify" / "evidence_bundle.json"
-GOLDEN_HASH = "0xd39a8117a92c6d8554db739fe2aff0a2f22aa741424696475361525151aaadfa"
+GOLDEN_HASH = "0xf8b42c557dedca4c8f46695e88727f4dd6da52e4d54355a4c83cddf97ad1d2bc"
 FIELDS = sorted(json.loads(GOLDEN.read_text())["document"])
 
 
@@ -220,7 +220,7 @@ def test_cli_fails_with_one_line_naming_the_field(
 
 def test_cli_expect_mismatch_unreadable_and_rpc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc, _, err = _cli([str(GOLDEN), "--expect", "0x" + "00" * 32], capsys)
-    assert rc == 1 and "evidence_hash is 0xd39a" in err and err.count("\n") == 1
+    assert rc == 1 and "evidence_hash is 0xf8b4" in err and err.count("\n") == 1
     rc, _, err = _cli([str(GOLDEN), "--expect", "0x12"], capsys)
     assert rc == UsageError.exit_code and "--expect must be" in err
     rc, _, err = _cli([str(tmp_path / "missing.json")], capsys)
@@ -228,9 +228,6 @@ def test_cli_expect_mismatch_unreadable_and_rpc(tmp_path: Path, capsys: pytest.C
     (tmp_path / "garbage.json").write_text("{not json")
     rc, _, err = _cli([str(tmp_path / "garbage.json")], capsys)
     assert rc == 1 and "is not JSON" in err
-    rc, _, err = _cli([str(GOLDEN), "--rpc", "http://127.0.0.1:8545"], capsys)
-    assert rc == UsageError.exit_code and err.startswith("error: --rpc: re-running the verification")
-    assert err.count("\n") == 1
 
 
 def test_the_store_records_the_bundle_under_the_same_evidence_hash(
@@ -246,3 +243,35 @@ def test_the_store_records_the_bundle_under_the_same_evidence_hash(
         assert recorded is not None and recorded.passed
     finally:
         store.close()
+
+
+def _rebundled(document: dict[str, Any]) -> dict[str, Any]:
+    """A self-consistent bundle for ``document`` (what a forger would write)."""
+    return evidence_bundle(make_evidence({k: v for k, v in document.items() if k != "format"}))
+
+
+def test_rerun_refuses_before_touching_the_chain(bundle: dict[str, Any]) -> None:
+    from bulwark.verify.fork import VerifyError
+    from bulwark.verify.rerun import rerun_bundle
+
+    unreachable = "http://127.0.0.1:9"
+    doc = copy.deepcopy(bundle["document"])
+    del doc["replay"]
+    with pytest.raises(VerifyError, match="records no replay inputs"):
+        rerun_bundle(_rebundled(doc), unreachable)
+    doc = copy.deepcopy(bundle["document"])
+    doc["invariants"]["declared"] = [{"name": "x"}]
+    with pytest.raises(VerifyError, match="declared invariants is not supported yet"):
+        rerun_bundle(_rebundled(doc), unreachable)
+    for evil in ("../../escape.sol", "/tmp/abs.sol"):
+        doc = copy.deepcopy(bundle["document"])
+        doc["candidate"]["sources"][evil] = {"sha256": sha256_hex("x"), "content": "x"}
+        with pytest.raises(EvidenceMismatch, match="is not a relative path"):
+            rerun_bundle(_rebundled(doc), unreachable)
+    doc = copy.deepcopy(bundle["document"])
+    unit = next(u for u, e in doc["candidate"]["sources"].items() if "content" not in e)
+    doc["candidate"]["sources"][unit]["sha256"] = "0x" + "00" * 32
+    with pytest.raises(VerifyError, match=r"is not the .* the bundle was verified with"):
+        rerun_bundle(_rebundled(doc), unreachable)
+    with pytest.raises(EvidenceMismatch, match=r"document\.pass"):
+        rerun_bundle({**bundle, "document": {**bundle["document"], "pass": False}}, unreachable)
