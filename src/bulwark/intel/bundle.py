@@ -30,6 +30,7 @@ from eth_utils.crypto import keccak
 
 from bulwark.chain import Signer
 from bulwark.domain import Address, VulnClass
+from bulwark.domain.canonical import canonical_json
 from bulwark.errors import BulwarkError
 from bulwark.intel.indicators import Indicator, IndicatorKind
 
@@ -96,7 +97,8 @@ def _stamp(t: datetime) -> str:
 
 
 def _canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    # ASCII-escaped and strict, as bundles and pause requests have always been signed.
+    return canonical_json(data, ensure_ascii=True, strict=True).encode()
 
 
 def bundle_hash(objects: Iterable[Mapping[str, Any]]) -> str:

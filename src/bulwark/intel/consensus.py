@@ -29,6 +29,7 @@ from eth_utils.crypto import keccak
 
 from bulwark.chain import Signer
 from bulwark.domain import Address
+from bulwark.domain.canonical import canonical_json
 from bulwark.errors import BulwarkError
 from bulwark.logs import get_logger
 
@@ -138,7 +139,8 @@ def recover_pause(request: PauseRequest, signature: bytes) -> Address:
 
 
 def _canonical(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    # ASCII-escaped and strict, as bundles and pause requests have always been signed.
+    return canonical_json(data, ensure_ascii=True, strict=True).encode()
 
 
 def _mac(secret: bytes, body: bytes) -> str:

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 
 from bulwark.chain.bytecode import bytecode_fingerprint, code_hash, strip_metadata
+from bulwark.domain.canonical import canonical_json
 
 __all__ = [
     "FunctionShape",
@@ -86,7 +86,7 @@ def ast_shape(node: Any) -> Any:
 
 
 def ast_fingerprint(node: Mapping[str, Any]) -> str:
-    return "0x" + keccak(json.dumps(ast_shape(node), sort_keys=True, separators=(",", ":")).encode()).hex()
+    return "0x" + keccak(canonical_json(ast_shape(node), ensure_ascii=True, strict=True).encode()).hex()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,10 @@ turns the results into reasons, an evidence document whose canonical JSON is has
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-from collections.abc import Mapping, Sequence
-from enum import Enum
-from typing import Any
+from collections.abc import Sequence
 
+from bulwark.domain.canonical import canonical_json, to_jsonable
 from bulwark.domain.remedy import ImpactReport, ParameterRemedy
 from bulwark.domain.verify import (
     AttackReplay,
@@ -24,25 +22,10 @@ from bulwark.domain.verify import (
     RegressionReport,
     Verdict,
 )
-from bulwark.store import canonical_json
 
-__all__ = ["EVIDENCE_FORMAT", "attack_reasons", "remedy_verdict", "to_jsonable"]
+__all__ = ["EVIDENCE_FORMAT", "attack_reasons", "remedy_verdict"]
 
 EVIDENCE_FORMAT = "bulwark.remedy.evidence/1"
-
-
-def to_jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return to_jsonable(value.value)
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return value
 
 
 def attack_reasons(attack: AttackReplay) -> list[Reason]:

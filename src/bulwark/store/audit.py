@@ -19,20 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from bulwark.domain.canonical import canonical_json
 
 GENESIS = "0x" + "00" * 32
 ANCHOR_FORMAT = "bulwark.audit.anchor/1"
 KEYED = "keyed (HMAC-SHA256 under the audit key)"
 UNKEYED = "hash-chained only (not keyed: no audit key given)"
-
-
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no spaces, UTF-8: the same document always hashes the same."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def entry_hash(seq: int, at: str, kind: str, incident_id: str | None, payload: str, prev: str) -> str:

@@ -9,16 +9,14 @@ same chain gives the same hash.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Mapping
-from enum import Enum
 from typing import Any
 
+from bulwark.domain.canonical import canonical_json, to_jsonable
 from bulwark.domain.verify import Evidence
-from bulwark.store import canonical_json
 
-__all__ = ["EVIDENCE_FORMAT", "make_evidence", "sha256_hex", "to_jsonable", "verify_evidence"]
+__all__ = ["EVIDENCE_FORMAT", "make_evidence", "sha256_hex", "verify_evidence"]
 
 EVIDENCE_FORMAT = "bulwark.verify.evidence/1"
 
@@ -26,25 +24,6 @@ EVIDENCE_FORMAT = "bulwark.verify.evidence/1"
 def sha256_hex(data: bytes | str) -> str:
     raw = data.encode() if isinstance(data, str) else data
     return "0x" + hashlib.sha256(raw).hexdigest()
-
-
-def to_jsonable(value: Any) -> Any:
-    """Dataclasses, enums, tuples, mappings and bytes as plain JSON values (sets sorted)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return to_jsonable(value.value)
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted(to_jsonable(v) for v in value)
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def make_evidence(document: Mapping[str, Any]) -> Evidence:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bulwark.domain.canonical import to_jsonable
 from bulwark.domain.verify import (
     AttackReplay,
     BalanceChange,
@@ -18,7 +19,7 @@ from bulwark.domain.verify import (
     TxOutcome,
 )
 from bulwark.verify.cost import cost_reasons
-from bulwark.verify.evidence import make_evidence, to_jsonable, verify_evidence
+from bulwark.verify.evidence import make_evidence, verify_evidence
 from bulwark.verify.regress import broken, compare
 from bulwark.verify.sources import strip_metadata
 
