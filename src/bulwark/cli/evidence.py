@@ -9,7 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
+from bulwark.cli.audit import DB_OPTION, open_store
 from bulwark.errors import UsageError
+
+_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +36,7 @@ def register(app: typer.Typer) -> None:
         """Recompute the evidence hash from the bundle alone; name any field altered since export."""
         from bulwark.verify.bundle import check_bundle, load_bundle
 
-        if expect is not None and not re.fullmatch(r"0x[0-9a-fA-F]{64}", expect):
+        if expect is not None and not _HASH.fullmatch(expect):
             raise UsageError(f"--expect must be a 0x-prefixed 32-byte hash, got {expect!r}")
         data = load_bundle(bundle)
         result = check_bundle(data, expected=expect)
@@ -54,6 +57,29 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"OK  evidence {result.evidence_hash}  (recorded verdict: {verdict})")
         if rpc is not None:
             _rerun(data, rpc)
+
+    @evidence_app.command("export")
+    def export_cmd(
+        which: Annotated[str, typer.Argument(help="A proposal id, or an evidence hash in the store.")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the bundle (JSON).")],
+        db: str | None = DB_OPTION,
+    ) -> None:
+        """Write the evidence bundle a proposal cites, for signers and anyone else to check."""
+        from bulwark.verify.bundle import stored_bundle
+
+        store = open_store(db)
+        try:
+            if _HASH.fullmatch(which):
+                evidence_hash = which
+            else:
+                from bulwark.govern.proposal import load
+
+                evidence_hash = load(store, which)[0].evidence_hash
+            bundle = stored_bundle(store, evidence_hash)
+        finally:
+            store.close()
+        out.write_text(json.dumps(bundle, indent=2, sort_keys=True) + "\n")
+        typer.echo(f"{out}  evidence {bundle['evidence_hash']}")
 
     app.add_typer(evidence_app, name="evidence")
 

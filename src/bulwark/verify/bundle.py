@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from bulwark.domain.verify import Evidence
-from bulwark.errors import BulwarkError, UsageError
-from bulwark.store import canonical_json
+from bulwark.errors import BulwarkError, StoreError, UsageError
+from bulwark.store import Store, canonical_json
 from bulwark.verify.evidence import EVIDENCE_FORMAT, sha256_hex
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "evidence_bundle",
     "field_digests",
     "load_bundle",
+    "stored_bundle",
     "unwrap_bundle",
 ]
 
@@ -203,3 +204,15 @@ def unwrap_bundle(bundle: Any, source: object = "the bundle") -> dict[str, Any]:
     """The evidence document of a bundle that checks out; :class:`EvidenceMismatch` otherwise."""
     check_bundle(bundle).raise_if_altered(source)
     return dict(bundle["document"])
+
+
+def stored_bundle(store: Store, evidence_hash: str) -> dict[str, Any]:
+    """The bundle of the evidence document stored under ``evidence_hash`` (re-hashed first)."""
+    key = f"evidence:{evidence_hash.lower()}"
+    try:
+        kind, _, document = store.artifact(key)
+    except StoreError:
+        raise EvidenceMismatch(f"no evidence {evidence_hash} in the store") from None
+    if kind != "evidence":
+        raise EvidenceMismatch(f"{key} in the store is a {kind}, not evidence")
+    return evidence_bundle(Evidence(document, evidence_hash.lower()))

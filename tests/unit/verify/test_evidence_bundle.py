@@ -275,3 +275,41 @@ def test_rerun_refuses_before_touching_the_chain(bundle: dict[str, Any]) -> None
         rerun_bundle(_rebundled(doc), unreachable)
     with pytest.raises(EvidenceMismatch, match=r"document\.pass"):
         rerun_bundle({**bundle, "document": {**bundle["document"], "pass": False}}, unreachable)
+
+
+def test_export_writes_the_bundle_a_stored_proposal_cites(
+    bundle: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from tests.unit.govern.test_approvals import _proposal
+
+    from bulwark.domain.govern import Hash32, ProposalState
+    from bulwark.store import Store
+
+    db = f"sqlite:///{tmp_path / 'bulwark.db'}"
+    store = Store(db)
+    try:
+        store.put_evidence(bundle["document"])
+        proposal = replace(_proposal(), id="prop-export", evidence_hash=Hash32(GOLDEN_HASH))
+        store.put_artifact(proposal.id, "proposal", proposal.to_json(), state=ProposalState.PENDING.value)
+    finally:
+        store.close()
+    for which in ("prop-export", GOLDEN_HASH):
+        out = tmp_path / f"{which}.json"
+        with pytest.raises(SystemExit) as exc:
+            main(["evidence", "export", which, "--out", str(out), "--db", db])
+        assert exc.value.code == 0, capsys.readouterr().err
+        assert json.loads(out.read_text()) == bundle
+        assert _cli([str(out), "--expect", GOLDEN_HASH], capsys)[0] == 0
+    rc, _, err = _cli_args(
+        ["evidence", "export", "0x" + "00" * 32, "--out", str(tmp_path / "x"), "--db", db], capsys
+    )
+    assert rc == 1 and err.startswith("error: no evidence 0x0000") and err.count("\n") == 1
+
+
+def _cli_args(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
