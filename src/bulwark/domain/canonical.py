@@ -5,7 +5,7 @@ change for a document that was hashed before. Two variants exist on purpose and 
 site: the audit log, evidence and remedy hashes write UTF-8 as is and stringify unknown values
 (``ensure_ascii=False``, the default); the intel bundle and consensus signatures, bytecode/AST
 fingerprints, signed webhook bodies and the compiler cache key escape to ASCII and refuse unknown
-values (``ensure_ascii=True, strict=True``), as they always did.
+values (:func:`canonical_ascii`), as they always did.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-__all__ = ["canonical_json", "to_jsonable"]
+__all__ = ["canonical_ascii", "canonical_json", "to_jsonable"]
 
 
 def canonical_json(value: Any, *, ensure_ascii: bool = False, strict: bool = False) -> str:
@@ -29,6 +29,11 @@ def canonical_json(value: Any, *, ensure_ascii: bool = False, strict: bool = Fal
         ensure_ascii=ensure_ascii,
         default=None if strict else str,
     )
+
+
+def canonical_ascii(value: Any) -> bytes:
+    """The signed variant, as the bytes to hash or sign: ASCII-escaped, strict."""
+    return canonical_json(value, ensure_ascii=True, strict=True).encode()
 
 
 def to_jsonable(value: Any) -> Any:

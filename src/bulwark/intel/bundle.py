@@ -30,7 +30,7 @@ from eth_utils.crypto import keccak
 
 from bulwark.chain import Signer
 from bulwark.domain import Address, VulnClass
-from bulwark.domain.canonical import canonical_json
+from bulwark.domain.canonical import canonical_ascii
 from bulwark.errors import BulwarkError
 from bulwark.intel.indicators import Indicator, IndicatorKind
 
@@ -96,15 +96,10 @@ def _stamp(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def _canonical(data: Any) -> bytes:
-    # ASCII-escaped and strict, as bundles and pause requests have always been signed.
-    return canonical_json(data, ensure_ascii=True, strict=True).encode()
-
-
 def bundle_hash(objects: Iterable[Mapping[str, Any]]) -> str:
     """keccak256 of the canonical JSON of ``objects`` sorted by id."""
     ordered = sorted((dict(o) for o in objects), key=lambda o: str(o["id"]))
-    return "0x" + keccak(_canonical(ordered)).hex()
+    return "0x" + keccak(canonical_ascii(ordered)).hex()
 
 
 def _indicator_obj(ind: Indicator, identity_id: str) -> dict[str, Any]:

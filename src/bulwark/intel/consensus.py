@@ -29,7 +29,7 @@ from eth_utils.crypto import keccak
 
 from bulwark.chain import Signer
 from bulwark.domain import Address
-from bulwark.domain.canonical import canonical_json
+from bulwark.domain.canonical import canonical_ascii
 from bulwark.errors import BulwarkError
 from bulwark.logs import get_logger
 
@@ -124,7 +124,7 @@ class PauseRequest:
 
 def finding_id(finding: Mapping[str, Any]) -> str:
     """The id sentinels sign for a finding: keccak of its canonical JSON."""
-    return "0x" + keccak(_canonical(finding)).hex()
+    return "0x" + keccak(canonical_ascii(finding)).hex()
 
 
 def sign_pause(request: PauseRequest, signer: Signer) -> bytes:
@@ -136,11 +136,6 @@ def sign_pause(request: PauseRequest, signer: Signer) -> bytes:
 def recover_pause(request: PauseRequest, signature: bytes) -> Address:
     signable = encode_typed_data(full_message=request.typed_data())
     return Address(to_checksum_address(Account.recover_message(signable, signature=signature)))
-
-
-def _canonical(data: Any) -> bytes:
-    # ASCII-escaped and strict, as bundles and pause requests have always been signed.
-    return canonical_json(data, ensure_ascii=True, strict=True).encode()
 
 
 def _mac(secret: bytes, body: bytes) -> str:
@@ -250,7 +245,7 @@ class PeerServer:
 async def _ask(
     http: httpx.AsyncClient, url: str, secret: bytes, request: PauseRequest, timeout_s: float
 ) -> tuple[Address, bytes]:
-    body = _canonical(request.to_json())
+    body = canonical_ascii(request.to_json())
     resp = await http.post(
         url.rstrip("/") + "/sign",
         content=body,

@@ -22,7 +22,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 
 from bulwark.chain.bytecode import bytecode_fingerprint, code_hash, strip_metadata
-from bulwark.domain.canonical import canonical_json
+from bulwark.domain.canonical import canonical_ascii
 
 __all__ = [
     "FunctionShape",
@@ -86,7 +86,7 @@ def ast_shape(node: Any) -> Any:
 
 
 def ast_fingerprint(node: Mapping[str, Any]) -> str:
-    return "0x" + keccak(canonical_json(ast_shape(node), ensure_ascii=True, strict=True).encode()).hex()
+    return "0x" + keccak(canonical_ascii(ast_shape(node))).hex()
 
 
 @dataclass(frozen=True, slots=True)

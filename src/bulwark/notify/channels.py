@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bulwark.domain import Severity
-from bulwark.domain.canonical import canonical_json
+from bulwark.domain.canonical import canonical_ascii
 from bulwark.logs import register_secret
 from bulwark.notify.errors import NotifyError, PermanentDeliveryError, TransientDeliveryError
 from bulwark.notify.message import Notification
@@ -123,7 +123,7 @@ async def _post(
 
 
 def _dumps(payload: dict[str, Any]) -> bytes:
-    return canonical_json(payload, ensure_ascii=True, strict=True).encode()  # the signed body
+    return canonical_ascii(payload)  # the signed body
 
 
 @dataclass(frozen=True, slots=True)

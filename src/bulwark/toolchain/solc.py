@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
-from bulwark.domain.canonical import canonical_json
+from bulwark.domain.canonical import canonical_ascii
 from bulwark.errors import CompileError, CompilerUnavailable, ToolchainError
 from bulwark.toolchain.artifacts import (
     CompileResult,
@@ -490,7 +490,7 @@ class Compiler:
         # even when the project being compiled lives elsewhere.
         roots += [str(p) for p in self.include_paths] + [str(node_modules()), str(project_root())]
         roots = list(dict.fromkeys(roots))
-        text = canonical_json(std_input, ensure_ascii=True, strict=True)
+        text = canonical_ascii(std_input).decode()
         key = _sha256(json.dumps({"format": _CACHE_FORMAT, "solc": version, "input": text, "roots": roots}))
         if self.use_cache:
             hit = self._cache_get(key, version)
