@@ -122,6 +122,10 @@ def load_bundle(path: Path) -> Any:
 def _schema(bundle: Any) -> list[tuple[str, str]]:
     if not isinstance(bundle, Mapping):
         return [("bundle", "is not a JSON object")]
+    if bundle.get("format") == EVIDENCE_FORMAT:
+        return [
+            ("format", "is a bare evidence document, not a bundle: export one with `bulwark evidence export`")
+        ]
     problems = [(k, "is missing") for k in _BUNDLE_KEYS if k not in bundle]
     problems += [(str(k), "is not a field of an evidence bundle") for k in bundle if k not in _BUNDLE_KEYS]
     if "format" in bundle and bundle["format"] != BUNDLE_FORMAT:

@@ -118,6 +118,11 @@ def test_altering_a_bundle_field_fails_naming_it(
     assert field in result.fields and not result.ok, result.problems
 
 
+def test_a_bare_document_is_told_to_export_its_bundle(bundle: dict[str, Any]) -> None:
+    (problem,) = check_bundle(bundle["document"]).problems
+    assert problem[0] == "format" and "bulwark evidence export" in problem[1]
+
+
 def test_a_missing_bundle_field_is_named(bundle: dict[str, Any]) -> None:
     del bundle["digests"]
     assert check_bundle(bundle).fields == ("digests",)
