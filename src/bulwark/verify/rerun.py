@@ -72,10 +72,7 @@ def _write_sources(root: Path, section: Any, what: str) -> tuple[Path, str]:
     if not isinstance(section, Mapping) or not isinstance(section.get("sources"), Mapping):
         raise EvidenceMismatch(f"the bundle's {what} has no sources to compile")
     for unit, entry in section["sources"].items():
-        rel = PurePosixPath(str(unit))
-        # The bundle is untrusted input: its paths stay inside the scratch directory.
-        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
-            raise EvidenceMismatch(f"the bundle's {what} source path {unit!r} is not a relative path")
+        rel = _inside(str(unit), what)
         if not isinstance(entry, Mapping):
             raise EvidenceMismatch(f"the bundle's {what} source {unit} is not an object")
         content = entry.get("content")
@@ -89,7 +86,19 @@ def _write_sources(root: Path, section: Any, what: str) -> tuple[Path, str]:
     path, _, name = str(section.get("contract") or "").rpartition(":")
     if not path or not name:
         raise EvidenceMismatch(f"the bundle's {what} names no contract (path:Name)")
-    return root / PurePosixPath(path), name
+    return root / _inside(path, what), name
+
+
+def _inside(unit: str, what: str) -> PurePosixPath:
+    """Where a source unit goes in the scratch root. The bundle is untrusted input: nothing is
+    written outside that root. Units outside the original project (candidates materialised in a
+    work directory have absolute names) go under ``_abs/``, keeping their relative imports."""
+    path = PurePosixPath(unit)
+    if path.is_absolute():
+        path = PurePosixPath("_abs", *path.parts[1:])
+    if ".." in path.parts or not path.parts:
+        raise EvidenceMismatch(f"the bundle's {what} source path {unit!r} leaves the source tree")
+    return path
 
 
 def _installed(unit: PurePosixPath, digest: Any, what: str) -> str:

@@ -268,10 +268,10 @@ def test_rerun_refuses_before_touching_the_chain(bundle: dict[str, Any]) -> None
     doc["invariants"]["declared"] = [{"name": "x"}]
     with pytest.raises(VerifyError, match="declared invariants is not supported yet"):
         rerun_bundle(_rebundled(doc), unreachable)
-    for evil in ("../../escape.sol", "/tmp/abs.sol"):
+    for evil in ("../../escape.sol", "/tmp/../../escape.sol", "a/../../escape.sol"):
         doc = copy.deepcopy(bundle["document"])
         doc["candidate"]["sources"][evil] = {"sha256": sha256_hex("x"), "content": "x"}
-        with pytest.raises(EvidenceMismatch, match="is not a relative path"):
+        with pytest.raises(EvidenceMismatch, match="leaves the source tree"):
             rerun_bundle(_rebundled(doc), unreachable)
     doc = copy.deepcopy(bundle["document"])
     unit = next(u for u, e in doc["candidate"]["sources"].items() if "content" not in e)
@@ -318,3 +318,21 @@ def _cli_args(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int,
         main(args)
     out, err = capsys.readouterr()
     return int(exc.value.code or 0), out, err
+
+
+def test_sources_are_written_inside_the_scratch_root(tmp_path: Path) -> None:
+    from bulwark.verify.rerun import _write_sources
+
+    section = {
+        "contract": "/work/incident-1/cand-0/Vault.sol:Vault",
+        "sources": {
+            "/work/incident-1/cand-0/Vault.sol": {"sha256": sha256_hex("v"), "content": "v"},
+            "contracts/Lib.sol": {"sha256": sha256_hex("l"), "content": "l"},
+        },
+    }
+    main_file, name = _write_sources(tmp_path, section, "candidate")
+    assert (main_file, name) == (tmp_path / "_abs/work/incident-1/cand-0/Vault.sol", "Vault")
+    assert main_file.read_text() == "v" and (tmp_path / "contracts/Lib.sol").read_text() == "l"
+    section["sources"]["contracts/Lib.sol"]["content"] = "tampered"
+    with pytest.raises(EvidenceMismatch, match="does not match its sha256"):
+        _write_sources(tmp_path, section, "candidate")
