@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bulwark.domain import Finding, IncidentState
+from bulwark.domain.canonical import canonical_json
 from bulwark.domain.evidence import RecordedVerdict
 from bulwark.domain.incident import can_transition
 from bulwark.errors import LeaseHeld, StoreError
@@ -33,7 +34,6 @@ from bulwark.store.audit import (
     AuditEntry,
     AuditVerification,
     ReplayedRows,
-    canonical_json,
     entry_hash,
     entry_mac,
     replay,
