@@ -22,6 +22,7 @@ from bulwark.app.protect import Detection, scenario_monitor
 from bulwark.chain import ChainClient, Signer, run
 from bulwark.chain.mempool import BatchRpc, MempoolWatcher, PendingTx
 from bulwark.chain.relayer import GWEI, Relayer, RelayerPolicy
+from bulwark.chain.timelock import is_paused
 from bulwark.config import BulwarkConfig
 from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener
@@ -288,7 +289,7 @@ async def run_benign_contain_async(
         await asyncio.sleep(0.3)
     finally:
         await guard.stop()
-    paused = {name: bool(await _paused(client, c.proxy)) for name, c in protocol.components.items()}
+    paused = {name: await is_paused(client, c.proxy) for name, c in protocol.components.items()}
     return {
         "benign": report.to_json(),
         "containments": len([c for c in responder.containments if c.tx_hash]),
@@ -300,13 +301,6 @@ async def run_benign_contain_async(
 
 def _brief(c: Containment) -> dict[str, Any]:
     return {"action": c.action.describe(), "finding": c.finding.title, "tx": c.tx_hash}
-
-
-async def _paused(client: ChainClient, address: Address) -> bool:
-    from bulwark.chain import TxRequest
-
-    out = await client.call(TxRequest(to=address, data=bytes.fromhex("5c975abb")))  # paused()
-    return int.from_bytes(out[-32:], "big") == 1
 
 
 def run_benign_contain(txs: int, *, seed: int = 0, compiler: Compiler | None = None) -> dict[str, Any]:

@@ -28,9 +28,9 @@ from typing import Any
 
 from bulwark.app.contain import run_contain_async
 from bulwark.app.notify import announced
-from bulwark.chain import ChainClient, Signer, TxRequest
-from bulwark.chain.abi import decode_result, encode_call
-from bulwark.chain.timelock import PROXY_ABI
+from bulwark.chain import ChainClient, Signer
+from bulwark.chain.abi import encode_call
+from bulwark.chain.timelock import is_paused
 from bulwark.domain import Address, IncidentState, Severity, TxHash
 from bulwark.domain.govern import ActionRule, GovAction, Policy, SmokeCall
 from bulwark.domain.incident import TRANSITIONS
@@ -550,9 +550,7 @@ class IncidentSteps:
         )
 
     async def _paused(self, component: str) -> bool:
-        proxy = Address(self.protocol.component(component).proxy)
-        raw = await self.client.call(TxRequest(to=proxy, data=encode_call(PROXY_ABI, "paused")))
-        return bool(decode_result(PROXY_ABI, "paused", raw))
+        return await is_paused(self.client, self.protocol.component(component).proxy)
 
     async def resume(self, ctx: StepContext) -> StepOutcome:
         upgrade_id = ctx.records["approve"]["proposal_id"]

@@ -34,6 +34,7 @@ from bulwark.app.contain import policy_from_config, protected_sets_from_config
 from bulwark.app.full import _materialise, demo_policy
 from bulwark.chain import ChainClient, Signer, TxRequest, encode_call
 from bulwark.chain.relayer import GWEI, Relayer, RelayerPolicy
+from bulwark.chain.timelock import is_paused
 from bulwark.config import BulwarkConfig
 from bulwark.config.intel import ConsensusConfig, IntelConfig
 from bulwark.config.secrets import BASE_DIR_CONTEXT
@@ -582,9 +583,6 @@ class ConsensusPause:
     already_paused: bool = False  # no consensus, because there was nothing left to pause
 
 
-_PAUSED = bytes.fromhex("5c975abb")  # paused()
-
-
 class ConsensusResponder:
     """The responder when the guardian requires k of n sentinels: the same policy decides what to
     pause (:func:`bulwark.respond.plan`); each pause becomes a :class:`PauseRequest` over the
@@ -662,10 +660,9 @@ class ConsensusResponder:
 
     async def _paused(self, target: Address) -> bool:
         try:
-            out = await self.relayer.client.call(TxRequest(to=target, data=_PAUSED))
+            return await is_paused(self.relayer.client, target)
         except BulwarkError:
-            return False
-        return len(out) >= 32 and int.from_bytes(out[-32:], "big") == 1
+            return False  # unknown: ask the peers, who read it themselves
 
     async def _gather(self, req: PauseRequest) -> Gathered:
         s = self.settings

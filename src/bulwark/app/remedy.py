@@ -30,6 +30,7 @@ from bulwark.chain import Signer
 from bulwark.chain.abi import decode_result, encode_call
 from bulwark.chain.convert import to_bytes, to_int
 from bulwark.chain.mempool import BatchRpc
+from bulwark.chain.timelock import is_paused
 from bulwark.config.remedy import RemedyConfig
 from bulwark.domain import Address, IncidentState, Severity
 from bulwark.domain.govern import GovAction, Policy, Proposal, SmokeCall
@@ -1028,8 +1029,6 @@ class ParameterSteps:
     async def resume(self, ctx: StepContext) -> StepOutcome:
         if not self._parameters(ctx):
             return await self.code.resume(ctx)
-        from bulwark.chain import TxRequest
-        from bulwark.chain.timelock import PROXY_ABI
         from bulwark.execute import execute_proposal
         from bulwark.govern import approve, proposals
         from bulwark.govern.parameters import propose_resume
@@ -1040,13 +1039,9 @@ class ParameterSteps:
         }
         done: list[dict[str, Any]] = []
 
-        async def paused(component: str) -> bool:
-            proxy = Address(self.protocol.component(component).proxy)
-            raw = await self.client.call(TxRequest(to=proxy, data=encode_call(PROXY_ABI, "paused")))
-            return bool(decode_result(PROXY_ABI, "paused", raw))
-
-        for component in self.protocol.components:
-            if component not in existing and not await paused(component):
+        proxies = {c: self.protocol.component(c).proxy for c in self.protocol.components}
+        for component, proxy in proxies.items():
+            if component not in existing and not await is_paused(self.client, proxy):
                 continue
             proposal = existing.get(component) or await propose_resume(
                 self.client, ctx.store, self.policy, after=last, component=component, severity=self.severity
@@ -1071,7 +1066,7 @@ class ParameterSteps:
                     reason=f"unpause of {component} failed its checks",
                     failure_state=IncidentState.FAILED,
                 )
-        still = [c for c in self.protocol.components if await paused(c)]
+        still = [c for c, proxy in proxies.items() if await is_paused(self.client, proxy)]
         if still:
             return StepOutcome(
                 False,

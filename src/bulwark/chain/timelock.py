@@ -17,6 +17,7 @@ from bulwark.chain.abi import decode_result, encode_call
 from bulwark.chain.client import ChainClient, TxRequest
 from bulwark.chain.safe import checksum, safe_artifact
 from bulwark.domain import Hash32
+from bulwark.errors import ChainError
 
 ZERO32 = Hash32("0x" + "00" * 32)
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
@@ -25,6 +26,7 @@ PAUSER_ROLE = keccak(text="PAUSER_ROLE")
 PROPOSER_ROLE = keccak(text="PROPOSER_ROLE")
 EXECUTOR_ROLE = keccak(text="EXECUTOR_ROLE")
 CANCELLER_ROLE = keccak(text="CANCELLER_ROLE")
+_PAUSED_CALL = keccak(text="paused()")[:4]
 # ERC-7201 slot of OpenZeppelin's PausableUpgradeable (`openzeppelin.storage.Pausable`).
 PAUSABLE_SLOT = Hash32("0xcd5ed15c6e187e77e9aee88184c21f4f2182ab5827cb3b7e07fbedcd63f03300")
 
@@ -122,6 +124,18 @@ def pack_multisend(calls: Sequence[tuple[str, int, bytes]]) -> bytes:
 async def view(client: ChainClient, to: str, abi: Sequence[Mapping[str, Any]], fn: str, *args: Any) -> Any:
     out = await client.call(TxRequest(to=checksum(to), data=encode_call(abi, fn, *args)), abi=abi)
     return decode_result(abi, fn, out, len(args))
+
+
+async def is_paused(client: ChainClient, target: str) -> bool:
+    """``paused()`` of an OpenZeppelin Pausable contract, by eth_call. An answer that is not an ABI
+    bool raises :class:`ChainError`: whoever pauses or unpauses on it must not guess."""
+    out = await client.call(TxRequest(to=checksum(target), data=_PAUSED_CALL))
+    if len(out) != 32 or any(out[:31]) or out[31] > 1:
+        raise ChainError(
+            f"{target} answered paused() with {'0x' + out.hex() if out else 'nothing'}; "
+            "is it a Pausable contract (and the right address)?"
+        )
+    return out[31] == 1
 
 
 async def code_hash(client: ChainClient, address: str) -> Hash32:

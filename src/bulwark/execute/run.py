@@ -34,9 +34,9 @@ from bulwark.chain.safe import (
 from bulwark.chain.timelock import (
     ERRORS,
     PAUSABLE_SLOT,
-    PROXY_ABI,
     TIMELOCK_ABI,
     code_hash,
+    is_paused,
     safe_abi,
     view,
 )
@@ -238,7 +238,7 @@ async def _upgrade_checks(client: ChainClient, p: Proposal, smoke: Sequence[Smok
 
 
 async def _unpause_checks(client: ChainClient, p: Proposal, smoke: Sequence[SmokeCall]) -> list[PostCheck]:
-    paused = bool(await view(client, p.proxy, PROXY_ABI, "paused"))
+    paused = await is_paused(client, p.proxy)
     return [PostCheck("unpaused", not paused, f"paused() is {paused}"), *await _smoke(client, smoke, None)]
 
 

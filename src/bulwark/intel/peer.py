@@ -14,13 +14,13 @@ import sys
 from eth_utils.address import to_checksum_address
 
 from bulwark.chain import ChainClient, Signer, TxRequest
+from bulwark.chain.timelock import is_paused
 from bulwark.config.secrets import KEY_SCHEMES, parse_reference
 from bulwark.domain import Address, Severity
-from bulwark.errors import BulwarkError
+from bulwark.errors import BulwarkError, ChainError
 from bulwark.intel.consensus import PauseRequest, PeerServer
 
 _IS_PROTECTED = bytes.fromhex("ce35de95")  # isProtected(address)
-_PAUSED = bytes.fromhex("5c975abb")  # paused()
 
 
 def _word(address: str) -> bytes:
@@ -41,8 +41,10 @@ async def _serve(args: argparse.Namespace) -> None:
         protected = await client.call(TxRequest(to=guardian, data=_IS_PROTECTED + _word(req.target)))
         if int.from_bytes(protected[-32:], "big") != 1:
             return False
-        paused = await client.call(TxRequest(to=req.target, data=_PAUSED))
-        return int.from_bytes(paused[-32:], "big") == 0
+        try:
+            return not await is_paused(client, req.target)
+        except ChainError:
+            return False  # not a Pausable answer: refuse to sign a pause of it
 
     server = PeerServer(signer, secret, args.chain_id, guardian, judge, port=args.port)
     port = await server.start()
