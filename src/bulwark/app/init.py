@@ -45,6 +45,7 @@ from bulwark.chain.bytecode import compare_artifact, metadata_solc_version
 from bulwark.chain.client import LogFilter
 from bulwark.chain.eip1967 import ADMIN_SLOT
 from bulwark.chain.safe import ZERO_ADDRESS, checksum
+from bulwark.chain.timelock import DEFAULT_ADMIN_ROLE
 from bulwark.domain import Address, Hash32
 from bulwark.errors import ChainError, RpcUnreachable, ToolchainError, UsageError
 from bulwark.toolchain.artifacts import ContractArtifact
@@ -55,7 +56,6 @@ __all__ = ["Discovery", "discover", "render", "write_init"]
 T = TypeVar("T")
 Abi = tuple[Mapping[str, Any], ...]
 
-DEFAULT_ADMIN_ROLE = b"\x00" * 32
 TIMELOCK_ROLES = ("PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE")
 ROLE_GRANTED = Hash32("0x" + keccak(text="RoleGranted(bytes32,address,address)").hex())
 NOBODY = Address("0x000000000000000000000000000000000000dEaD")

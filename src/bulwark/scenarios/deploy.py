@@ -33,6 +33,14 @@ from bulwark.chain.safe import (
     safe_tx_hash,
     sign_safe_tx,
 )
+from bulwark.chain.timelock import (
+    CANCELLER_ROLE,
+    DEFAULT_ADMIN_ROLE,
+    EXECUTOR_ROLE,
+    PAUSER_ROLE,
+    PROPOSER_ROLE,
+    UPGRADER_ROLE,
+)
 from bulwark.domain import Address, Hash32, Receipt
 from bulwark.errors import ScenarioError
 from bulwark.logs import get_logger
@@ -70,12 +78,6 @@ DEFAULT_IMPLEMENTATIONS: Mapping[str, ImplSpec] = {
     "flash": ImplSpec(Path("contracts/protocol/FlashLender.sol"), "FlashLender"),
 }
 ROLE_NAMES = ("DEFAULT_ADMIN_ROLE", "UPGRADER_ROLE", "PAUSER_ROLE")
-DEFAULT_ADMIN_ROLE = b"\x00" * 32
-UPGRADER_ROLE = keccak(text="UPGRADER_ROLE")
-PAUSER_ROLE = keccak(text="PAUSER_ROLE")
-PROPOSER_ROLE = keccak(text="PROPOSER_ROLE")
-EXECUTOR_ROLE = keccak(text="EXECUTOR_ROLE")
-CANCELLER_ROLE = keccak(text="CANCELLER_ROLE")
 MIN_ACCOUNTS = 10
 
 

@@ -19,10 +19,11 @@ from bulwark.app.intel import ConsensusResponder, ConsensusSettings
 from bulwark.chain import ChainClient, Signer, encode_call
 from bulwark.chain.client import CallReverted
 from bulwark.chain.relayer import Relayer
+from bulwark.chain.timelock import PAUSER_ROLE
 from bulwark.domain import Address, Confidence, Finding, Severity, TxHash, VulnClass
 from bulwark.intel.consensus import ConsensusError, PauseRequest, finding_id, gather, sign_pause
 from bulwark.respond import ProtectedSet
-from bulwark.scenarios.deploy import PAUSER_ROLE, ChainOps, deploy_protocol, exec_via_safe
+from bulwark.scenarios.deploy import ChainOps, deploy_protocol, exec_via_safe
 from bulwark.scenarios.protocol import Actor, DemoProtocol
 from bulwark.store import Store
 from bulwark.toolchain.anvil import Anvil, AnvilOptions

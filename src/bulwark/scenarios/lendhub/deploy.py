@@ -17,12 +17,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from eth_utils.crypto import keccak
-
 from bulwark.chain import ChainClient, TxRequest
 from bulwark.chain.abi import encode_call
 from bulwark.chain.eip1967 import ADMIN_SLOT, implementation_of
 from bulwark.chain.safe import ZERO_ADDRESS, checksum, safe_artifact
+from bulwark.chain.timelock import (
+    CANCELLER_ROLE,
+    DEFAULT_ADMIN_ROLE,
+    EXECUTOR_ROLE,
+    PAUSER_ROLE,
+    PROPOSER_ROLE,
+)
 from bulwark.domain import Address, Receipt
 from bulwark.errors import ScenarioError
 from bulwark.logs import get_logger
@@ -47,11 +52,6 @@ _DEPLOY_IMPORTS = (
     'import "@openzeppelin/contracts/proxy/transparent/TransparentUpgradeableProxy.sol";\n'
     'import "@openzeppelin/contracts/governance/TimelockController.sol";\n'
 )
-DEFAULT_ADMIN_ROLE = b"\x00" * 32
-PAUSER_ROLE = keccak(text="PAUSER_ROLE")
-PROPOSER_ROLE = keccak(text="PROPOSER_ROLE")
-EXECUTOR_ROLE = keccak(text="EXECUTOR_ROLE")
-CANCELLER_ROLE = keccak(text="CANCELLER_ROLE")
 MIN_ACCOUNTS = 10
 
 
