@@ -64,6 +64,9 @@ _APPROVE = selector("approve(address,uint256)")
 _CALL_TRACER = {"tracer": "callTracer", "tracerConfig": {"withLog": True}}
 _DIFF_TRACER = {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}
 _READ_TRACER = {"tracer": "prestateTracer"}
+# Screens in flight share one head question answered within this window: one eth_blockNumber per
+# transaction halved screening throughput; a block is never this fast, so no newer head is missed.
+_HEAD_SHARED_S = 0.05
 
 
 class SimulationFailed(DetectError):
@@ -99,6 +102,8 @@ class Screener:
     _slots: list[_Slot] = field(default_factory=list)
     _eoa: dict[Address, bool] = field(default_factory=dict)
     _refreshing: asyncio.Future[None] | None = None
+    _head: asyncio.Future[Any] | None = None
+    _head_asked: float = 0.0
 
     def __post_init__(self) -> None:
         self._slots = [_Slot(m, ChainView(m.protocol), AlertGate(m.cooldown_s)) for m in self.monitors]
@@ -131,7 +136,7 @@ class Screener:
         else:
             # The head, asked in the same batch as the trace: a transaction simulated on a newer
             # block than the snapshot is judged against that block's holdings, not the older ones.
-            head = asyncio.ensure_future(self.rpc.request("eth_blockNumber", []))
+            head = self._shared_head()
             try:
                 event = await self.simulate(tx)
             finally:
@@ -139,6 +144,14 @@ class Screener:
             if self._takes_value(event):  # only outflow judgements read holdings: no wait otherwise
                 await self._catch_up(head)
         return self._judge(event, slots)
+
+    def _shared_head(self) -> asyncio.Future[Any]:
+        """The head number, asked once for all screens that start within ``_HEAD_SHARED_S``."""
+        now = time.monotonic()
+        if self._head is None or now - self._head_asked > _HEAD_SHARED_S:
+            self._head = asyncio.ensure_future(self.rpc.request("eth_blockNumber", []))
+            self._head_asked = now
+        return self._head
 
     def _takes_value(self, event: TxEvent) -> bool:
         flows = event.flows()
