@@ -242,6 +242,10 @@ class Anvil:
         assert self._proc is not None and self._stdout is not None
         deadline = time.monotonic() + self.options.startup_timeout_s
         if not self._stdout.matched.wait(self.options.startup_timeout_s) or self._stdout.match is None:
+            if self._stdout.matched.is_set():
+                # stdout closed: anvil is exiting; its exit status and stderr can trail the EOF
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._proc.wait(timeout=5)
             self._fail("exited before listening" if self._proc.poll() is not None else "never listened")
         match = self._stdout.match
         assert match is not None
