@@ -45,6 +45,10 @@ from bulwark.domain.remedy import (
 )
 from bulwark.domain.verify import AttackReplay, Evidence, Invariant, RegressionReport, Verdict
 from bulwark.flow import Step, StepContext, StepOutcome
+from bulwark.fork.invariants import check_invariants
+from bulwark.fork.regress import compare, replay_pair, select_benign
+from bulwark.fork.replay import AttackPlan, plan_attack, replay_attack
+from bulwark.fork.session import Fork, VerifyError
 from bulwark.govern.parameters import propose_parameters
 from bulwark.govern.proposal import load as load_proposal
 from bulwark.logs import get_logger
@@ -57,10 +61,6 @@ from bulwark.scenarios.protocol import DemoProtocol
 from bulwark.store import Store
 from bulwark.toolchain.paths import project_root
 from bulwark.toolchain.solc import Compiler
-from bulwark.verify.fork import Fork, VerifyError
-from bulwark.verify.invariants import check_invariants
-from bulwark.verify.regress import compare, replay_pair, select_benign
-from bulwark.verify.replay import AttackPlan, plan_attack, replay_attack
 
 __all__ = [
     "Applied",

@@ -36,13 +36,7 @@ from bulwark.domain.verify import (
     RegressionReport,
     Verdict,
 )
-from bulwark.logs import get_logger
-from bulwark.toolchain.paths import project_root
-from bulwark.toolchain.solc import Compiler
-from bulwark.verify.cost import cost_reasons, cost_report
-from bulwark.verify.evidence import make_evidence, sha256_hex
-from bulwark.verify.fork import Fork, VerifyError, implementation_of
-from bulwark.verify.invariants import (
+from bulwark.fork.invariants import (
     DEFAULT_EXAMPLES,
     DEFAULT_SEED,
     DEFAULT_STEPS,
@@ -51,8 +45,7 @@ from bulwark.verify.invariants import (
     check_invariants,
     fuzz_invariants,
 )
-from bulwark.verify.layout import layout_diff
-from bulwark.verify.regress import (
+from bulwark.fork.regress import (
     BenignSet,
     broken,
     compare,
@@ -61,7 +54,14 @@ from bulwark.verify.regress import (
     replay_pair,
     select_benign,
 )
-from bulwark.verify.replay import AttackPlan, plan_attack, replay_attack
+from bulwark.fork.replay import AttackPlan, plan_attack, replay_attack
+from bulwark.fork.session import Fork, VerifyError, implementation_of
+from bulwark.logs import get_logger
+from bulwark.toolchain.paths import project_root
+from bulwark.toolchain.solc import Compiler
+from bulwark.verify.cost import cost_reasons, cost_report
+from bulwark.verify.evidence import make_evidence, sha256_hex
+from bulwark.verify.layout import layout_diff
 from bulwark.verify.safety import SafetyInput, check_upgrade_safety
 from bulwark.verify.slither_checks import slither_upgradeability
 from bulwark.verify.sources import Compiled, compile_candidate, find_live_source

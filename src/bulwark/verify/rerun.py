@@ -16,12 +16,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bulwark.domain import Address
+from bulwark.fork.session import VerifyError
 from bulwark.toolchain.paths import node_modules
 from bulwark.toolchain.solc import Compiler
 from bulwark.verify.bundle import EvidenceMismatch, field_digests, unwrap_bundle
 from bulwark.verify.engine import VerifyRequest, verify
 from bulwark.verify.evidence import sha256_hex
-from bulwark.verify.fork import VerifyError
 
 __all__ = ["Rerun", "rerun_bundle"]
 

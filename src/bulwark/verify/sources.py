@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bulwark.errors import CompileError
+from bulwark.fork.session import VerifyError
 from bulwark.toolchain.artifacts import CompileResult, ContractArtifact
 from bulwark.toolchain.solc import Compiler
-from bulwark.verify.fork import VerifyError
 
 __all__ = ["Compiled", "compile_candidate", "find_live_source", "runtime_matches", "strip_metadata"]
 

@@ -12,9 +12,9 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from bulwark.domain.verify import Invariant, ViewCall
+from bulwark.fork.invariants import DEFAULT_EXAMPLES, Action, SyncRpc, Target, fuzz_invariants
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
 from bulwark.toolchain.solc import Compiler
-from bulwark.verify.invariants import DEFAULT_EXAMPLES, Action, SyncRpc, Target, fuzz_invariants
 
 pytestmark = pytest.mark.e2e
 

@@ -280,7 +280,7 @@ def test_invariants_hold_and_a_false_one_is_caught_by_the_fuzz(
     from eth_abi.abi import decode
 
     from bulwark.chain.abi import encode_call
-    from bulwark.verify.invariants import SyncRpc
+    from bulwark.fork.invariants import SyncRpc
 
     rpc = SyncRpc(vault_live.url)  # the vault's balance just before the attack (where the fuzz starts)
     before = int(rpc("eth_getTransactionByHash", vault_live.attack_txs[0])["blockNumber"], 16) - 1

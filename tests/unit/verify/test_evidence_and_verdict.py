@@ -18,9 +18,9 @@ from bulwark.domain.verify import (
     Reason,
     TxOutcome,
 )
+from bulwark.fork.regress import broken, compare
 from bulwark.verify.cost import cost_reasons
 from bulwark.verify.evidence import make_evidence, verify_evidence
-from bulwark.verify.regress import broken, compare
 from bulwark.verify.sources import strip_metadata
 
 USD, WETH = "0xusd", "0xweth"

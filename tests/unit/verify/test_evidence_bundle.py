@@ -256,7 +256,7 @@ def _rebundled(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_rerun_refuses_before_touching_the_chain(bundle: dict[str, Any]) -> None:
-    from bulwark.verify.fork import VerifyError
+    from bulwark.fork.session import VerifyError
     from bulwark.verify.rerun import rerun_bundle
 
     unreachable = "http://127.0.0.1:9"

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bulwark.domain.verify import Invariant, ViewCall
-from bulwark.verify.invariants import (
+from bulwark.fork.invariants import (
     DEFAULT_EXAMPLES,
     DEFAULT_STEPS,
     STRANGER,

@@ -26,7 +26,7 @@ from bulwark.chain.mempool import BatchRpc
 from bulwark.domain import Address, Transaction, TxHash
 from bulwark.domain.verify import AttackReplay, BalanceChange, TxOutcome
 from bulwark.errors import BulwarkError
-from bulwark.verify.fork import Fork, VerifyError
+from bulwark.fork.session import Fork, VerifyError
 
 __all__ = [
     "TRANSFER_TOPIC",

@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 from bulwark.chain.abi import input_types
 from bulwark.config.invariants import FuzzConfig
 from bulwark.domain.verify import Invariant, InvariantResult, ViewCall
-from bulwark.verify.fork import VerifyError
+from bulwark.fork.session import VerifyError
 
 __all__ = [
     "DEFAULT_EXAMPLES",

@@ -6,7 +6,7 @@ tree (``trace_block``) reaches a protected address. Both forks
 start at the block before the first selected transaction, both get the candidate deployed by the
 same account (so every later address matches), the patched one is upgraded to it and the original
 one re-upgraded to its own implementation (so both spend the same blocks), and then the whole
-window is replayed on each (see :mod:`bulwark.verify.replay`).
+window is replayed on each (see :mod:`bulwark.fork.replay`).
 
 Compared per selected transaction: status, return data, emitted events, and storage/balance
 changes of the protected contracts. A benign transaction that succeeded and now reverts is a
@@ -25,8 +25,8 @@ from bulwark.chain.convert import to_int, to_transaction
 from bulwark.chain.mempool import BatchRpc
 from bulwark.domain import Address, Transaction
 from bulwark.domain.verify import FunctionGas, RegressionReport, TxDifference, TxOutcome
-from bulwark.verify.fork import Fork
-from bulwark.verify.replay import replay_window
+from bulwark.fork.replay import replay_window
+from bulwark.fork.session import Fork
 
 __all__ = ["BenignSet", "compare", "function_gas", "replay_pair", "select_benign"]
 
