@@ -45,6 +45,13 @@ class StepOutcome:
     reason: str = ""
     # Where a failed step leaves the incident: FAILED needs an operator, ESCALATED a decision.
     failure_state: IncidentState = IncidentState.ESCALATED
+    # Not done yet and not failed: people must act first (signatures, a timelock delay). The flow
+    # stops where it is; running it again later re-enters this step.
+    waiting: bool = False
+
+    @classmethod
+    def wait(cls, reason: str, record: dict[str, Any] | None = None) -> StepOutcome:
+        return cls(False, dict(record or {}), reason=reason, waiting=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +65,7 @@ class Step:
 class FlowEvent:
     incident_id: str
     step: str
-    kind: str  # started, done, skipped, failed
+    kind: str  # started, done, skipped, failed, waiting
     seconds: float = 0.0
     record: Mapping[str, Any] = field(default_factory=dict)
     reason: str = ""
@@ -96,12 +103,26 @@ class IncidentFlow:
     def open(self, finding: Finding, incident_id: str | None = None) -> str:
         return self._store.open_incident(finding, incident_id).id
 
-    def _record(self, incident_id: str, step: str) -> dict[str, Any] | None:
+    def _artifact(self, incident_id: str, step: str) -> tuple[str, dict[str, Any]] | None:
         try:
             _kind, state, body = self._store.artifact(f"{incident_id}/{step}")
         except StoreError:
             return None
-        return body if state == "done" else None
+        return state, body
+
+    def _record(self, incident_id: str, step: str) -> dict[str, Any] | None:
+        found = self._artifact(incident_id, step)
+        return found[1] if found is not None and found[0] == "done" else None
+
+    def waiting(self, incident_id: str) -> tuple[str, str] | None:
+        """(step, reason) when the incident waits on people (signatures, a timelock delay)."""
+        if self._store.incident(incident_id).state in _TERMINAL:
+            return None
+        for step in self._steps:
+            found = self._artifact(incident_id, step.name)
+            if found is not None and found[0] == "waiting":
+                return step.name, str(found[1].get("reason", ""))
+        return None
 
     async def run(self, incident_id: str) -> IncidentState:
         """Run (or resume) the incident until CLOSED or a failure branch; return the final state."""
@@ -127,14 +148,33 @@ class IncidentFlow:
                 continue
             if _reached(state, step.to_state, self._steps):
                 continue
-            self._store.audit("step.started", {"step": step.name}, incident_id)
-            self._emit(FlowEvent(incident_id, step.name, "started"))
+            before = self._artifact(incident_id, step.name)
+            was_waiting = before[1].get("reason") if before is not None and before[0] == "waiting" else None
+            if was_waiting is None:  # a waiting step is re-entered quietly: one start per step
+                self._store.audit("step.started", {"step": step.name}, incident_id)
+                self._emit(FlowEvent(incident_id, step.name, "started"))
             started = self._clock()
             try:
                 outcome = await step.run(StepContext(incident_id, finding_record, dict(records), self._store))
             except BulwarkError as exc:
                 outcome = StepOutcome(False, reason=exc.user_message)
             elapsed = self._clock() - started
+            if outcome.waiting:
+                if outcome.reason != was_waiting:  # audited when what it waits for changes
+                    self._store.put_artifact(
+                        f"{incident_id}/{step.name}",
+                        "step",
+                        {**outcome.record, "reason": outcome.reason},
+                        incident_id=incident_id,
+                        state="waiting",
+                    )
+                    self._store.audit(
+                        "step.waiting", {"step": step.name, "reason": outcome.reason}, incident_id
+                    )
+                    self._emit(
+                        FlowEvent(incident_id, step.name, "waiting", elapsed, outcome.record, outcome.reason)
+                    )
+                break
             if not outcome.ok:
                 log.error("incident step failed", incident=incident_id, step=step.name, reason=outcome.reason)
                 self._store.put_artifact(

@@ -135,3 +135,37 @@ def test_a_step_that_commits_its_own_transition_is_not_transitioned_twice(store:
     assert asyncio.run(flow.run(iid)) is S.PATCHED
     moves = [e.payload["to"] for e in store.audit_entries(iid) if e.kind == "incident.transition"]
     assert moves == ["contained", "patched"]
+
+
+def test_a_waiting_step_stops_the_flow_and_is_re_entered_until_done(store: Store) -> None:
+    """Signatures and timelock delays: the step waits (state kept, one audit entry per reason),
+    the next run re-enters it, and once it is done the flow goes on to CLOSED."""
+    signed = {"n": 0}
+    runs: Counter[str] = Counter()
+
+    async def approve(ctx: StepContext) -> StepOutcome:
+        runs["approve"] += 1
+        if signed["n"] < 2:
+            return StepOutcome.wait(f"{signed['n']} of 2 signatures", {"proposal_id": "prop-1"})
+        return StepOutcome(True, {"proposal_id": "prop-1"})
+
+    calls: Counter[str] = Counter()
+    steps = [s if s.name != "approve" else Step("approve", S.APPROVED, approve) for s in _steps(calls)]
+    events: list[FlowEvent] = []
+    flow = IncidentFlow(store, steps, on_event=events.append)
+    iid = flow.open(_finding())
+    assert asyncio.run(flow.run(iid)) is S.VERIFIED
+    assert asyncio.run(flow.run(iid)) is S.VERIFIED  # same reason: re-entered quietly
+    assert flow.waiting(iid) == ("approve", "0 of 2 signatures")
+    signed["n"] = 1
+    assert asyncio.run(flow.run(iid)) is S.VERIFIED
+    assert flow.waiting(iid) == ("approve", "1 of 2 signatures")
+    signed["n"] = 2
+    assert asyncio.run(flow.run(iid)) is S.CLOSED
+    assert flow.waiting(iid) is None
+    assert runs["approve"] == 4
+    assert calls["patch"] == calls["verify"] == calls["upgrade"] == 1  # nothing before it repeated
+    audit = [(e.kind, e.payload.get("step")) for e in store.audit_entries(iid)]
+    assert audit.count(("step.waiting", "approve")) == 2
+    assert audit.count(("step.started", "approve")) == 1
+    assert [e.kind for e in events if e.step == "approve"] == ["started", "waiting", "waiting", "done"]
