@@ -88,6 +88,13 @@ PROXY_ABI: tuple[dict[str, Any], ...] = (
     *ERRORS,
 )
 
+# OpenZeppelin's ProxyAdmin (v5): a Transparent proxy is upgraded by its admin contract.
+PROXY_ADMIN_ABI: tuple[dict[str, Any], ...] = (
+    _fn("owner", [], ["address"], view=True),
+    _fn("upgradeAndCall", ["address", "address", "bytes"]),
+    *ERRORS,
+)
+
 GUARDIAN_ABI: tuple[dict[str, Any], ...] = (
     _fn("owner", [], ["address"], view=True),
     _fn("isSentinel", ["address"], ["bool"], view=True),

@@ -156,6 +156,13 @@ async def _exec_safe_tx(
     return receipt
 
 
+async def _timelock_stage(client: ChainClient, p: Proposal) -> str:
+    """``unknown``, ``scheduled`` or ``done``: the proposal's operation as the timelock knows it."""
+    op = bytes.fromhex(p.timelock_op.operation_id[2:])
+    ready_at = int(await view(client, p.timelock, TIMELOCK_ABI, "getTimestamp", op))
+    return "unknown" if ready_at == 0 else "done" if ready_at == 1 else "scheduled"
+
+
 async def _wait_ready(
     client: ChainClient,
     p: Proposal,
@@ -309,29 +316,35 @@ async def execute_proposal(
         await _refuse_unverified(client, store, p)
 
     txs: list[str] = []
+    # What the timelock already did: a process killed after sending a Safe transaction and before
+    # recording it finds it here, and never sends it again (the Safe's nonce moved on).
+    done_on_chain = await _timelock_stage(client, p)
     if len(p.safe_txs) == 1:  # schedule+execute in one MultiSend batch (no delay)
-        txs.append((await _exec_safe_tx(client, p, p.safe_txs[0], sigs[0], sender)).tx_hash)
+        if done_on_chain != "done":
+            txs.append((await _exec_safe_tx(client, p, p.safe_txs[0], sigs[0], sender)).tx_hash)
     else:
         if state is ProposalState.APPROVED:
-            txs.append((await _exec_safe_tx(client, p, p.safe_txs[0], sigs[0], sender)).tx_hash)
+            if done_on_chain == "unknown":
+                txs.append((await _exec_safe_tx(client, p, p.safe_txs[0], sigs[0], sender)).tx_hash)
             _move(
                 store,
                 p.id,
                 ProposalState.SCHEDULED,
                 f"scheduled on the timelock, delay {p.timelock_op.delay_s}s",
             )
-        await _wait_ready(
-            client,
-            p,
-            wait=wait,
-            time_travel=time_travel,
-            on_countdown=on_countdown,
-            poll_s=poll_s,
-            clock=clock,
-        )
-        if p.action is GovAction.UPGRADE:
-            await _refuse_tampered(client, store, p)
-        txs.append((await _exec_safe_tx(client, p, p.safe_txs[1], sigs[1], sender)).tx_hash)
+        if done_on_chain != "done":
+            await _wait_ready(
+                client,
+                p,
+                wait=wait,
+                time_travel=time_travel,
+                on_countdown=on_countdown,
+                poll_s=poll_s,
+                clock=clock,
+            )
+            if p.action is GovAction.UPGRADE:
+                await _refuse_tampered(client, store, p)
+            txs.append((await _exec_safe_tx(client, p, p.safe_txs[1], sigs[1], sender)).tx_hash)
 
     if p.action is GovAction.UPGRADE:
         checks = await _upgrade_checks(client, p, smoke)

@@ -21,6 +21,7 @@ from bulwark.chain.bytecode import runtime_is_verified
 from bulwark.chain.safe import Operation, SafeTx, checksum, safe_tx_hash
 from bulwark.chain.timelock import (
     PROXY_ABI,
+    PROXY_ADMIN_ABI,
     TIMELOCK_ABI,
     ZERO32,
     code_hash,
@@ -172,18 +173,20 @@ async def _store_new(
     implementation: Address | None = None,
     impl_codehash: Hash32 | None = None,
     depends_on: str | None = None,
+    target: Address | None = None,
 ) -> Proposal:
     proxy = policy.proxies[component]
+    target = target or proxy  # the timelock calls the proxy, or its ProxyAdmin for an upgrade
     rule: ActionRule = policy.rule(action, severity)
     chain_id = await client.chain_id()
     salt = evidence
     op = TimelockOp(
-        target=proxy,
+        target=target,
         data="0x" + call.hex(),
         predecessor=predecessor,
         salt=salt,
         delay_s=rule.delay_s,
-        operation_id=operation_id(proxy, 0, call, bytes.fromhex(predecessor[2:]), bytes.fromhex(salt[2:])),
+        operation_id=operation_id(target, 0, call, bytes.fromhex(predecessor[2:]), bytes.fromhex(salt[2:])),
     )
     if await view(client, policy.timelock, TIMELOCK_ABI, "isOperation", bytes.fromhex(op.operation_id[2:])):
         raise GovernanceError(
@@ -245,6 +248,7 @@ async def propose_upgrade(
     incident_id: str | None = None,
     now: float | None = None,
     note: str = "",
+    proxy_admin: Address | None = None,
 ) -> Proposal:
     """Deploy the verified implementation (``bytes``: its creation code, from ``deployer``) or
     take an already deployed one (an address), and store the proposal that upgrades to it.
@@ -290,10 +294,15 @@ async def propose_upgrade(
             "propose the verified implementation"
         )
     codehash = await code_hash(client, impl)
-    call = encode_call(PROXY_ABI, "upgradeToAndCall", impl, b"")
+    proxy = policy.proxies[component]
+    if proxy_admin is not None:  # a Transparent proxy: only its ProxyAdmin may upgrade it
+        call = encode_call(PROXY_ADMIN_ABI, "upgradeAndCall", proxy, impl, b"")
+    else:  # UUPS (or a proxy that upgrades itself)
+        call = encode_call(PROXY_ABI, "upgradeToAndCall", impl, b"")
     rule = policy.rule(GovAction.UPGRADE, severity)
+    via = f" through its ProxyAdmin {proxy_admin}" if proxy_admin is not None else ""
     description = (
-        f"upgrade {component} ({policy.proxies[component]}) to {impl} (code {codehash}); "
+        f"upgrade {component} ({proxy}){via} to {impl} (code {codehash}); "
         f"evidence {evidence} = timelock salt; delay {rule.delay_s}s"
     )
     if note:
@@ -313,6 +322,7 @@ async def propose_upgrade(
         incident_id=incident_id,
         implementation=impl,
         impl_codehash=codehash,
+        target=proxy_admin,
     )
 
 
