@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.26;
 
-import {Token} from "./Token.sol";
+import {Token} from "../_shared/Token.sol";
 
 /// @title BalancePool
 /// @notice A two-token pool. Trades are priced on the pool's balances (x * y = k, 0.3% fee);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.26;
 
-import {Token} from "./Token.sol";
+import {Token} from "../_shared/Token.sol";
 
 interface IPool {
     function swap(Token tokenIn, uint256 amountIn, uint256 minOut) external returns (uint256);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.26;
 
-import {Token} from "./Token.sol";
+import {Token} from "../_shared/Token.sol";
 
 interface IPot {
     function deposit(uint256 amount) external returns (uint256);

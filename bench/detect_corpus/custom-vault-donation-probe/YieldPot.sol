@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.26;
 
-import {Token} from "./Token.sol";
+import {Token} from "../_shared/Token.sol";
 
 /// @title YieldPot
 /// @notice Pools deposits of one token; depositors own a share of everything the pot holds
