@@ -52,7 +52,6 @@ from bulwark.toolchain.solc import Compiler  # noqa: E402
 CORPORA = {"fixtures": (CORPUS_ROOT,), "bench": (BENCH_ROOT,), "all": (CORPUS_ROOT, BENCH_ROOT)}
 
 
-
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -99,7 +98,8 @@ def tally(outcomes: Sequence[PatchOutcome], key: dict[str, str] | None = None) -
         group = key.get(o.vuln_class, o.vuln_class) if key is not None else o.vuln_class
         groups.setdefault(group, []).append(stopped_kept(o))
     return {
-        g: {"kept": sum(v), "cases": len(v), "rate": round(sum(v) / len(v), 4)} for g, v in sorted(groups.items())
+        g: {"kept": sum(v), "cases": len(v), "rate": round(sum(v) / len(v), 4)}
+        for g, v in sorted(groups.items())
     }
 
 
@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"corpus {args.corpus}: {rep['cases']} cases  stopped with behaviour kept {rep['stopped_kept']} "
         f"({rep['stopped_kept_rate']:.1%})  fix rate {rep['fix_rate']:.1%}  patched {rep['patched']}  "
-        f"broken {len(rep['functional_broken'])}  median {rep['seconds_median']} s  p90 {rep['seconds_p90']} s"
+        f"broken {len(rep['functional_broken'])}  median {rep['seconds_median']} s  "
+        f"p90 {rep['seconds_p90']} s"
     )
     print("\n".join(table("by category (issue 18)", rep["by_category"])))
     print("\n".join(table("by class", rep["by_class"])))
