@@ -1,0 +1,474 @@
+"""The incident pipeline of ``bulwark watch``, built from ``bulwark.yaml`` for a protocol Bulwark
+did not write.
+
+After containment, the finding drives every step; nothing here knows a scenario:
+
+    contain  a pause that landed is recorded; one that did not is sent again (app.resume.ContainStep)
+    patch    the contract the finding names -> its implementation's source in the team's project
+             (``protocols.<p>.source`` + ``contracts.<c>.implementation``), ranked candidates,
+             the attacked function's first
+    verify   each candidate on a fork: the captured attack must fail, recent traffic behave the same,
+             the storage layout stay compatible; the first that passes is the verdict
+    approve  the upgrade proposal (Safe -> timelock, the evidence hash as salt) is stored and
+             announced, then the flow WAITS until the owners' signatures meet the threshold
+             (``bulwark approve``, the dashboard, or ``approve --signature`` from elsewhere)
+    upgrade  schedule, WAIT out the timelock delay, execute, post-checks
+    resume   an unpause proposal per paused contract, the same way (signatures, delay, execute)
+    close    nothing is left paused: the incident is closed
+
+Automation only submits what the owners signed (any funded key may; here the sentinel's relayer
+key). It never signs a proposal. Waiting steps are re-entered by the watch's incident driver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+
+from bulwark.app.sources import check_sources
+from bulwark.chain import ChainClient, Signer
+from bulwark.chain.abi import selector
+from bulwark.chain.bytecode import create_address
+from bulwark.chain.eip1967 import ADMIN_SLOT
+from bulwark.chain.timelock import is_paused
+from bulwark.config import BulwarkConfig
+from bulwark.config.models import ContractConfig, ProtocolConfig
+from bulwark.domain import Address, IncidentState, Severity, TxHash
+from bulwark.domain.govern import GovAction, Policy, ProposalState, SmokeCall
+from bulwark.domain.verify import Evidence
+from bulwark.errors import BulwarkError, ChainError, ConfigError, ProposalStateError
+from bulwark.execute import execute_proposal
+from bulwark.flow import Step, StepContext, StepOutcome
+from bulwark.govern import load, proposals, propose_unpause, propose_upgrade
+from bulwark.govern.approvals import status
+from bulwark.logs import get_logger
+from bulwark.patch import PatchRequest, generate
+from bulwark.store import Store
+from bulwark.toolchain.project import CompileInput, load_project
+from bulwark.verify.engine import VerifyRequest, verify
+from bulwark.verify.sources import compile_candidate
+
+log = get_logger(__name__)
+
+__all__ = ["PipelineOptions", "ProtocolPipeline", "component_of"]
+
+S = IncidentState
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    workdir: Path  # candidates are written here, never into the team's project
+    max_candidates: int = 3
+    regress: int = 20  # recent mined transactions replayed on both forks
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """A stored verdict as govern reads it (only its evidence hash is trusted: re-hashed there)."""
+
+    passed: bool
+    evidence_hash: str
+    evidence: Evidence
+
+
+def component_of(protocol: ProtocolConfig, contract: str | None) -> str | None:
+    """The configured name of the protocol contract at ``contract`` (a proxy's address)."""
+    if contract is None:
+        return None
+    for name, c in protocol.contracts.items():
+        if str(c.address).lower() == contract.lower():
+            return name
+    return None
+
+
+def _materialise(workdir: Path, index: int, patched: Mapping[str, str], project: CompileInput) -> Path:
+    """Candidate ``index``: the project's sources copied under ``workdir`` with the patched units
+    written over them (imports resolve as in the project); returns the candidate's folder."""
+    base = workdir / f"candidate-{index}"
+    if base.exists():
+        shutil.rmtree(base)
+    src = project.root / project.src
+    if src.is_dir():
+        shutil.copytree(src, base / project.src, ignore=shutil.ignore_patterns("*.t.sol"))
+    for unit, text in patched.items():
+        dest = base / unit
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text)
+    return base
+
+
+class ProtocolPipeline:
+    """The steps of one watch incident on ``protocol``, as closures over the configuration."""
+
+    def __init__(
+        self,
+        config: BulwarkConfig,
+        protocol: str,
+        client: ChainClient,
+        relayer: Signer,
+        options: PipelineOptions,
+        *,
+        rpc_url: str,
+        contain: Callable[[StepContext], Awaitable[StepOutcome]] | None = None,
+    ) -> None:
+        self.config = config
+        self.name = protocol
+        self.protocol = config.protocols[protocol]
+        self.client = client
+        self.relayer = relayer
+        self.options = options
+        self.rpc_url = rpc_url
+        self._contain = contain
+
+    def steps(self) -> list[Step]:
+        out = [Step("contain", S.CONTAINED, self._contain)] if self._contain is not None else []
+        return [
+            *out,
+            Step("patch", S.PATCHED, self.patch),
+            Step("verify", S.VERIFIED, self.verify),
+            Step("approve", S.APPROVED, self.approve),
+            Step("upgrade", S.UPGRADED, self.upgrade),
+            Step("resume", S.RESUMED, self.resume),
+            Step("close", S.CLOSED, self.close),
+        ]
+
+    # -- what the finding points at -----------------------------------------------------------------
+
+    def _target(self, ctx: StepContext) -> tuple[str, ContractConfig]:
+        name = component_of(self.protocol, ctx.finding.get("contract"))
+        if name is None:
+            raise ConfigError(
+                f"the finding names no contract of protocol {self.name} ({ctx.finding.get('contract')}): "
+                "nothing to patch; add it under protocols.{self.name}.contracts"
+            )
+        return name, self.protocol.contracts[name]
+
+    def _project(self, contract: str, cc: ContractConfig) -> CompileInput:
+        if self.protocol.source is None or cc.implementation is None:
+            raise ConfigError(
+                f"no source for {contract}: set protocols.{self.name}.source (the project) and "
+                f"contracts.{contract}.implementation (file, contract) — `bulwark init` writes both"
+            )
+        return load_project(self.config.resolve_path(self.protocol.source))
+
+    def _attack_txs(self, ctx: StepContext) -> tuple[TxHash, ...]:
+        hashes = [f.get("tx_hash") for f in ctx.store.findings(ctx.incident_id)]
+        return tuple(dict.fromkeys(TxHash(str(h)) for h in hashes if h))
+
+    def _policy(self) -> tuple[Policy, tuple[SmokeCall, ...]]:
+        pcfg = self.config.policies.get(self.name)
+        if pcfg is None:
+            raise ConfigError(
+                f"no governance policy for {self.name}: add policies.{self.name} (`bulwark init`)"
+            )
+        contracts = {n: Address(str(c.address)) for n, c in self.protocol.contracts.items()}
+        policy = pcfg.to_policy(self.name, contracts)
+        return policy, tuple(pcfg.smoke_calls(dict(policy.proxies)))
+
+    async def _proxy_admin(self, proxy: str) -> Address | None:
+        """The ERC-1967 admin of a Transparent proxy (its ProxyAdmin), or None (UUPS)."""
+        word = await self.client.get_storage_at(Address(proxy), ADMIN_SLOT)
+        value = int(word, 16)
+        return Address(to_checksum_address(value.to_bytes(20, "big"))) if value else None
+
+    # -- the steps ------------------------------------------------------------------------------
+
+    async def patch(self, ctx: StepContext) -> StepOutcome:
+        contract, cc = self._target(ctx)
+        project = self._project(contract, cc)
+        assert cc.implementation is not None
+        source = project.root / cc.implementation.file
+        # Edit only what is deployed: the source must compile to the implementation's code.
+        checks = await check_sources(self.config, only=(self.name, contract))
+        if not checks or not all(c.ok for c in checks):
+            return StepOutcome(
+                False,
+                {"source": [c.line() for c in checks]},
+                reason="; ".join(c.line() for c in checks if not c.ok)
+                or f"no source to check for {contract}",
+            )
+        with project.compiler() as compiler:
+            trace = ctx.finding.get("evidence", {}).get("trace")
+            request = PatchRequest(
+                paths=[source],
+                contract=cc.implementation.contract,
+                max_patches=self.options.max_candidates,
+                trace=trace if isinstance(trace, Mapping) else None,
+                remappings=project.remappings,
+                solc_version=project.solc_version,
+            )
+            patches = await asyncio.to_thread(generate, request, compiler)
+        if not patches:
+            return StepOutcome(False, reason=f"no candidate patch was found for {contract}")
+        attacked = self._attacked_functions(cc, ctx.finding.get("function"))
+        # The attacked function's candidates first; the engine's order otherwise (stable sort).
+        ranked = sorted(patches, key=lambda p: p.function not in attacked)
+        workdir = self.options.workdir / ctx.incident_id
+        candidates = []
+        for i, p in enumerate(ranked):
+            base = _materialise(workdir, i, p.patched_sources, project)
+            candidates.append(
+                {
+                    "path": str(base / cc.implementation.file),
+                    "contract": cc.implementation.contract,
+                    "class": p.vuln_class.value,
+                    "template": p.template,
+                    "function": p.function,
+                    "covers_attack": p.function in attacked,
+                    "diff": p.diff,
+                    "rationale": p.rationale,
+                }
+            )
+        first = candidates[0]
+        return StepOutcome(
+            True,
+            {
+                "component": contract,
+                "candidates": candidates,
+                "diff": first["diff"],
+                "template": first["template"],
+            },
+        )
+
+    def _attacked_functions(self, cc: ContractConfig, wanted: Any) -> set[str]:
+        """Names of the functions the attack called on the contract (by the finding's selector)."""
+        if not wanted:
+            return set()
+        abi = cc.load_abi(self.config.resolve_path(Path(".")))
+        names = set()
+        for entry in abi or ():
+            if entry.get("type") == "function" and "0x" + selector(entry).hex() == str(wanted).lower():
+                names.add(str(entry["name"]))
+        return names
+
+    async def verify(self, ctx: StepContext) -> StepOutcome:
+        contract, cc = self._target(ctx)
+        project = self._project(contract, cc)
+        assert cc.implementation is not None
+        proxy = Address(str(cc.address))
+        admin = await self._proxy_admin(proxy)
+        policy, _ = self._policy()
+        attack = self._attack_txs(ctx)
+        tried = []
+        with project.compiler() as compiler:
+            for i, cand in enumerate(ctx.records["patch"]["candidates"]):
+                verdict = await verify(
+                    VerifyRequest(
+                        rpc_url=self.rpc_url,
+                        proxy=proxy,
+                        candidate=Path(cand["path"]),
+                        contract=cand["contract"],
+                        live_source=project.root / cc.implementation.file,
+                        live_contract=cc.implementation.contract,
+                        attack_txs=attack,
+                        regress=self.options.regress,
+                        protected=tuple(Address(str(c.address)) for c in self.protocol.contracts.values()),
+                        assets=tuple(
+                            Address(str(a.address))
+                            for a in self.protocol.assets.values()
+                            if a.address != "native"
+                        ),
+                        # A Transparent proxy is upgraded by its ProxyAdmin, a UUPS one by the timelock.
+                        upgrader=admin or policy.timelock,
+                        defenders=(self.relayer.address,),
+                    ),
+                    compiler=compiler,
+                )
+                summary = verdict.summary()
+                tried.append({"candidate": i, **summary})
+                if verdict.passed:
+                    ctx.store.put_artifact(
+                        f"evidence:{verdict.evidence_hash}",
+                        "evidence",
+                        dict(verdict.evidence.document),
+                        incident_id=ctx.incident_id,
+                        state="verified",
+                    )
+                    return StepOutcome(
+                        True,
+                        {
+                            "candidate": i,
+                            "path": cand["path"],
+                            "contract": cand["contract"],
+                            "tried": tried,
+                            **summary,
+                        },
+                    )
+        reasons = "; ".join(f"candidate {t['candidate']}: {', '.join(t['reasons'])}" for t in tried)
+        return StepOutcome(
+            False,
+            {"tried": tried},
+            reason=f"no candidate passed verification ({reasons}): the protocol stays paused",
+        )
+
+    async def _deploy_once(self, ctx: StepContext, creation: bytes) -> Address:
+        """Deploy the verified candidate exactly once across crashes: the address is fixed by the
+        relayer's nonce and recorded before the transaction is sent."""
+        key = f"{ctx.incident_id}/deploy"
+        try:
+            _kind, _state, intent = ctx.store.artifact(key)
+        except BulwarkError:
+            intent = None
+        if intent is not None:
+            address = Address(str(intent["address"]))
+            if await self.client.get_code(address):
+                return address
+            if await self.client.get_nonce(self.relayer.address, "latest") > int(intent["nonce"]):
+                raise ChainError(
+                    f"the candidate's deployment (nonce {intent['nonce']}) left no code at {address}"
+                )
+        nonce = await self.client.get_nonce(self.relayer.address, "pending")
+        address = Address(create_address(self.relayer.address, nonce))
+        ctx.store.put_artifact(
+            key, "deploy", {"nonce": nonce, "address": address}, incident_id=ctx.incident_id
+        )
+        deployed = await self.client.deploy((), creation, sender=self.relayer)
+        if deployed.lower() != address.lower():
+            raise ChainError(
+                f"the candidate landed at {deployed}, not {address}: another transaction used the nonce"
+            )
+        return address
+
+    async def _signed(self, store: Store, proposal_id: str, what: str) -> StepOutcome | None:
+        """None once the owners' signatures meet the threshold; else why the step waits (or fails)."""
+        st = status(store, proposal_id)
+        if st.rejected_by:
+            return StepOutcome(
+                False,
+                {"proposal_id": proposal_id},
+                reason=f"{what} {proposal_id} was rejected by {', '.join(st.rejected_by)}: "
+                "the protocol stays paused",
+            )
+        if len(st.signed) < st.threshold:
+            return StepOutcome.wait(
+                f"{what} {proposal_id}: {len(st.signed)} of {st.threshold} signatures; owners sign with "
+                f"`bulwark approve {proposal_id}`",
+                {"proposal_id": proposal_id, "signed": len(st.signed), "threshold": st.threshold},
+            )
+        return None
+
+    async def approve(self, ctx: StepContext) -> StepOutcome:
+        policy, _ = self._policy()
+        existing = [p for p, _ in proposals(ctx.store, ctx.incident_id) if p.action is GovAction.UPGRADE]
+        rec = ctx.records["verify"]
+        component = ctx.records["patch"]["component"]
+        if existing:  # a restart after proposing: never deploy or propose twice
+            proposal = existing[0]
+        else:
+            _, _, document = ctx.store.artifact(f"evidence:{rec['evidence_hash']}")
+            verdict = _Verdict(True, rec["evidence_hash"], Evidence(document, rec["evidence_hash"]))
+            project = self._project(component, self.protocol.contracts[component])
+            with project.compiler() as compiler:
+                compiled = compile_candidate(compiler, Path(rec["path"]), rec["contract"])
+            implementation = await self._deploy_once(ctx, compiled.artifact.bytecode)
+            proxy = Address(str(self.protocol.contracts[component].address))
+            proposal = await propose_upgrade(
+                self.client,
+                ctx.store,
+                policy,
+                verdict,
+                component=component,
+                implementation=implementation,
+                severity=Severity.CRITICAL,
+                incident_id=ctx.incident_id,
+                proxy_admin=await self._proxy_admin(proxy),
+                note=f"diff:\n{ctx.records['patch']['diff']}",
+            )
+        waiting = await self._signed(ctx.store, proposal.id, "upgrade")
+        if waiting is not None:
+            return waiting
+        _, state = load(ctx.store, proposal.id)
+        return StepOutcome(
+            True,
+            {
+                "proposal_id": proposal.id,
+                "implementation": proposal.implementation,
+                "evidence_hash": proposal.evidence_hash,
+                "threshold": proposal.threshold,
+                "state": state.value,
+            },
+        )
+
+    async def _execute(
+        self, ctx: StepContext, proposal_id: str, smoke: Sequence[SmokeCall]
+    ) -> StepOutcome | None:
+        """Execute (None when done); waits while the timelock delay runs."""
+        try:
+            await execute_proposal(
+                self.client, ctx.store, proposal_id, sender=self.relayer, smoke=smoke, wait=False
+            )
+        except ProposalStateError as exc:
+            _, state = load(ctx.store, proposal_id)
+            if state is ProposalState.SCHEDULED:
+                return StepOutcome.wait(exc.user_message, {"proposal_id": proposal_id})
+            raise
+        return None
+
+    async def upgrade(self, ctx: StepContext) -> StepOutcome:
+        _, smoke = self._policy()
+        pid = ctx.records["approve"]["proposal_id"]
+        try:
+            waiting = await self._execute(ctx, pid, smoke)
+        except BulwarkError as exc:
+            return StepOutcome(False, {"proposal_id": pid}, reason=exc.user_message, failure_state=S.FAILED)
+        if waiting is not None:
+            return waiting
+        return StepOutcome(True, {"proposal_id": pid})
+
+    async def _paused(self, proxy: Address) -> bool:
+        try:
+            return await is_paused(self.client, proxy)
+        except ChainError:  # no paused(): nothing to unpause there
+            return False
+
+    async def resume(self, ctx: StepContext) -> StepOutcome:
+        policy, smoke = self._policy()
+        upgrade_id = ctx.records["approve"]["proposal_id"]
+        existing = {
+            p.component: p for p, _ in proposals(ctx.store, ctx.incident_id) if p.action is GovAction.UNPAUSE
+        }
+        done: list[dict[str, Any]] = []
+        for component, proxy in policy.proxies.items():
+            if component not in existing and not await self._paused(proxy):
+                continue
+            proposal = existing.get(component) or await propose_unpause(
+                self.client,
+                ctx.store,
+                policy,
+                after=upgrade_id,
+                severity=Severity.CRITICAL,
+                component=component,
+            )
+            _, state = load(ctx.store, proposal.id)
+            if state is not ProposalState.EXECUTED:
+                waiting = await self._signed(ctx.store, proposal.id, f"unpause of {component}")
+                if waiting is not None:
+                    return waiting
+                try:
+                    later = await self._execute(ctx, proposal.id, smoke)
+                except BulwarkError as exc:
+                    return StepOutcome(
+                        False, {"unpaused": done}, reason=exc.user_message, failure_state=S.FAILED
+                    )
+                if later is not None:
+                    return later
+            done.append({"component": component, "proposal_id": proposal.id})
+        still = [c for c, proxy in policy.proxies.items() if await self._paused(proxy)]
+        if still:
+            return StepOutcome(
+                False, {"unpaused": done}, reason=f"still paused: {', '.join(still)}", failure_state=S.FAILED
+            )
+        return StepOutcome(True, {"unpaused": done})
+
+    async def close(self, ctx: StepContext) -> StepOutcome:
+        policy, _ = self._policy()
+        still = [c for c, proxy in policy.proxies.items() if await self._paused(proxy)]
+        if still:
+            return StepOutcome(False, reason=f"still paused: {', '.join(still)}", failure_state=S.FAILED)
+        return StepOutcome(True, {"resumed": sorted(policy.proxies)})
