@@ -126,6 +126,17 @@ class ProtocolPipeline:
         self.rpc_url = rpc_url
         self._contain = contain
 
+    def missing(self) -> list[str]:
+        """What the configuration lacks for this pipeline (empty: it can carry an incident)."""
+        out = []
+        if self.protocol.source is None:
+            out.append(f"protocols.{self.name}.source (the project holding the sources)")
+        if not any(c.implementation is not None for c in self.protocol.contracts.values()):
+            out.append(f"an implementation (file, contract) for a contract of {self.name}")
+        if self.name not in self.config.policies:
+            out.append(f"policies.{self.name} (the Safe, the timelock and the signing rules)")
+        return out
+
     def steps(self) -> list[Step]:
         out = [Step("contain", S.CONTAINED, self._contain)] if self._contain is not None else []
         return [

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from bulwark.app.contain import RecordingWatcher, responder_from_config
+from bulwark.app.driver import IncidentDriver
 from bulwark.app.intel import (
     ConsensusPause,
     ConsensusResponder,
@@ -38,7 +39,9 @@ from bulwark.detect.screen import Screener
 from bulwark.detect.service import DetectionService, Output, Raised, Rewound, Unjudged, Withdrawn
 from bulwark.detect.setup import Monitor, build_monitors
 from bulwark.errors import RpcUnreachable, StoreError
+from bulwark.flow import FlowEvent
 from bulwark.logs import get_logger, mask
+from bulwark.notify import Notifier
 from bulwark.respond import Containment, Responder
 from bulwark.store import Store, default_url
 
@@ -108,6 +111,7 @@ def _contain_sink(
     as_json: bool,
     settling: set[asyncio.Task[Any]],
     guard: ChainIdGuard,
+    on_settled: Callable[[], None] = lambda: None,
 ) -> Callable[[Output], Awaitable[None]]:
     async def sink(item: Output) -> None:
         typer.echo(_line(item, as_json))
@@ -126,6 +130,7 @@ def _contain_sink(
                 task = asyncio.create_task(responder.settle(c))
                 settling.add(task)
                 task.add_done_callback(settling.discard)
+                task.add_done_callback(lambda _t: on_settled())  # the incident pipeline goes on
 
     return sink
 
@@ -208,7 +213,7 @@ async def _watch(
         # One watch per store: a second one would judge, record and contain everything twice.
         async with holding_lease(store, ttl_s=LEASE_TTL_S, renew_s=LEASE_TTL_S / 3) as lost:
             await _first_of(_watch_leased(config, monitors, store, checkpoints, as_json, until_block,
-                                          dry_run), lost)  # fmt: skip
+                                          dry_run, state_dir), lost)  # fmt: skip
     finally:
         store.close()
 
@@ -234,6 +239,7 @@ async def _watch_leased(
     as_json: bool,
     until_block: int | None,
     dry_run: bool,
+    state_dir: Path,
 ) -> None:
     poller: asyncio.Task[None] | None = None
     try:
@@ -252,7 +258,9 @@ async def _watch_leased(
             await subs.refresh()
             if subs.feeds:
                 poller = asyncio.create_task(subs.keep_polling())
-        await _watch_networks(config, monitors, store, checkpoints, as_json, until_block, dry_run, chain_ids)
+        await _watch_networks(
+            config, monitors, store, checkpoints, as_json, until_block, dry_run, chain_ids, state_dir
+        )
     finally:
         if poller is not None:
             poller.cancel()
@@ -267,6 +275,7 @@ async def _watch_networks(
     until_block: int | None,
     dry_run: bool,
     chain_ids: dict[str, int | None],
+    state_dir: Path,
 ) -> None:
     jobs = []
     notifier = notifier_from_config(config)
@@ -311,6 +320,7 @@ async def _watch_networks(
         sink: Callable[[Output], Any] = lambda item: typer.echo(_line(item, as_json))  # noqa: E731
         relay_client: ChainClient | None = None
         settling: set[asyncio.Task[Any]] = set()
+        driver: IncidentDriver | None = None
         if config.responses is not None:
             # The relayer sends over an HTTP connection of its own, never the subscription's.
             relay_client = ChainClient(http)
@@ -326,7 +336,9 @@ async def _watch_networks(
                     k: v for k, v in responder.protected.items() if config.protocols[k].network == net_name
                 }
                 await responder.start()
-                sink = _contain_sink(responder, book, as_json, settling, guard)
+                driver = _driver(config, store, net_name, relay_client, responder, http, state_dir, as_json,
+                                 notifier)  # fmt: skip
+                sink = _contain_sink(responder, book, as_json, settling, guard, driver.poke)
         sink = announcing(notifier, recording(store, sink))
 
         async def run(
@@ -337,7 +349,10 @@ async def _watch_networks(
             relay_client: ChainClient | None = relay_client,
             settling: set[asyncio.Task[Any]] = settling,
             net_name: str = net_name,
+            driver: IncidentDriver | None = driver,
         ) -> None:
+            stop = asyncio.Event()
+            carrying = asyncio.create_task(driver.run(stop)) if driver is not None else None
             try:
                 await service.run(sink, until_block=until_block)
                 if settling:
@@ -346,6 +361,9 @@ async def _watch_networks(
                 _audit_mismatch(store, net_name, exc)
                 raise
             finally:
+                stop.set()
+                if carrying is not None:
+                    await asyncio.gather(carrying, return_exceptions=True)
                 if notifier is not None:
                     await notifier.drain()
                 await rpc.close()
@@ -358,6 +376,43 @@ async def _watch_networks(
         typer.echo("no monitors configured: nothing to watch", err=True)
         return
     await asyncio.gather(*jobs)
+
+
+def _flow_line(e: FlowEvent, as_json: bool) -> str:
+    if as_json:
+        return json.dumps({"type": "flow", "incident": e.incident_id, "step": e.step, "kind": e.kind,
+                           "reason": e.reason, "seconds": round(e.seconds, 3),
+                           "proposal_id": e.record.get("proposal_id")})  # fmt: skip
+    why = f": {e.reason}" if e.reason else ""
+    return mask(f"FLOW     {e.incident_id} {e.step} {e.kind}{why}")
+
+
+def _driver(
+    config: BulwarkConfig,
+    store: Store,
+    network: str,
+    client: ChainClient,
+    responder: Responder,
+    rpc_url: str,
+    state_dir: Path,
+    as_json: bool,
+    notifier: Notifier | None,
+) -> IncidentDriver:
+    """What carries a contained incident on: patch, verify, propose, wait for the owners, upgrade,
+    resume. Protocols the configuration cannot patch and govern stay at containment (said once)."""
+
+    async def started() -> Responder:
+        return responder
+
+    driver = IncidentDriver(
+        config, store, network, client, responder.relayer.signer, started, workdir=state_dir / "candidates",
+        rpc_url=rpc_url, notifier=notifier, on_event=lambda e: typer.echo(_flow_line(e, as_json)),
+    )  # fmt: skip
+    for name, missing in driver.unsupported.items():
+        typer.echo(
+            f"{name}: containment only; to patch and govern incidents add {'; '.join(missing)}", err=True
+        )
+    return driver
 
 
 def register(app: typer.Typer) -> None:
