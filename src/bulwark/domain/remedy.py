@@ -10,9 +10,13 @@ protocol, for a parameter remedy or a code patch alike. Imports: standard librar
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from bulwark.domain.chain import Address
+from bulwark.domain.verify import Invariant
 
 
 class RemedyKind(enum.StrEnum):
@@ -242,3 +246,72 @@ class RemedyResult:
             ],
             "impact": self.impact.to_json() if self.impact is not None else None,
         }
+
+
+# ----------------------------------------------------------------------------- a search's input
+
+
+@dataclass(frozen=True, slots=True)
+class TxRun:
+    """One benign transaction as run on one fork."""
+
+    tx: str
+    sender: str
+    function: str
+    ok: bool
+
+
+# Runs a short benign simulation on the fork at the given URL; returns what each transaction did.
+Forward = Callable[[str], Awaitable[list[TxRun]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentSource:
+    """A protected component: its proxy and the source of its live implementation."""
+
+    proxy: Address
+    source: Path
+    contract: str
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """A metric read with ``eth_call``: ``fn(args)`` on ``to`` (output ``index`` of the result);
+    with ``per`` set, the value is ``value * 10_000 / per-value`` (basis points, e.g. utilisation)."""
+
+    kind: MetricKind
+    label: str
+    to: Address
+    fn: str
+    inputs: tuple[str, ...] = ()
+    args: tuple[Any, ...] = ()
+    outputs: tuple[str, ...] = ("uint256",)
+    index: int = 0
+    per: Probe | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemedyRequest:
+    """What a parameter-remedy search needs: the chain, the attack, the protocol's components,
+    and how to measure the impact (probes, names, a forward simulation)."""
+
+    rpc_url: str = field(repr=False)
+    admin: Address  # who makes the setter calls: the timelock
+    finding_class: str
+    attack_txs: tuple[str, ...]
+    components: Mapping[str, ComponentSource]
+    protected: tuple[Address, ...] = ()
+    skip_senders: tuple[Address, ...] = ()  # containment (sentinel) txs left out of the attack window
+    regress: int = 12
+    declared: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    alternatives: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    invariants: tuple[Invariant, ...] = ()
+    probes: tuple[Probe, ...] = ()
+    forward: Forward | None = None
+    max_tries: int = 4
+    max_blocked: int | None = None
+    names: Mapping[str, str] = field(default_factory=dict)  # "0x<to>:0x<selector>" -> "lending.borrow"
+    # Values the attack's asset moves at this oracle's prices (collateral posted is not a loss).
+    price_oracle: Address | None = None
+    # Tokens to count besides those the attack moved (a contained attack reverted: it moved none).
+    assets: tuple[Address, ...] = ()

@@ -3,6 +3,7 @@ timelock (evidence hash as the salt), and EIP-712 approvals checked against the 
 
 from bulwark.govern.approvals import (
     approve,
+    approve_missing,
     check_approval,
     reject,
     sign,
@@ -23,6 +24,7 @@ from bulwark.govern.proposal import (
 __all__ = [
     "VerdictLike",
     "approve",
+    "approve_missing",
     "check_approval",
     "check_policy",
     "load",

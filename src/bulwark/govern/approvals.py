@@ -167,6 +167,19 @@ async def approve(
     return await submit_signature(client, store, proposal_id, signer, sign(proposal, private_key), now=now)
 
 
+async def approve_missing(
+    client: ChainClient, store: Store, proposal_id: str, private_keys: Sequence[str]
+) -> SignatureStatus:
+    """Sign with each of ``private_keys`` whose owner has not signed yet: safe to repeat after a
+    restart (a signature already stored is never submitted twice)."""
+    signed = {s.lower() for s, _, _ in store.signatures(proposal_id)}
+    st = status(store, proposal_id)
+    for key in private_keys:
+        if Account.from_key(key).address.lower() not in signed:
+            st = await approve(client, store, proposal_id, key)
+    return st
+
+
 async def submit_rejection(
     client: ChainClient,
     store: Store,

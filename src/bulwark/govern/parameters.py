@@ -18,11 +18,19 @@ from bulwark.chain.abi import encode_call
 from bulwark.chain.timelock import PROXY_ABI, ZERO32
 from bulwark.domain import Hash32, Severity
 from bulwark.domain.govern import GovAction, Policy, Proposal, ProposalState
+from bulwark.domain.remedy import RemedyResult
 from bulwark.errors import GovernanceError, ProposalStateError
 from bulwark.govern.proposal import VerdictLike, _store_new, load, recorded_verdict
 from bulwark.store import Store
 
-__all__ = ["ParameterCall", "propose_parameters", "propose_resume", "with_parameter_rules"]
+__all__ = [
+    "ParameterCall",
+    "StoredVerdict",
+    "propose_parameter_remedy",
+    "propose_parameters",
+    "propose_resume",
+    "with_parameter_rules",
+]
 
 ParameterCall = tuple[str, bytes, str]  # (component, calldata, human label such as "setRiskParams(0, ...)")
 
@@ -95,6 +103,48 @@ async def propose_parameters(
         out.append(proposal)
         predecessor = proposal.timelock_op.operation_id
     return tuple(out)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StoredVerdict:
+    """A verdict already stored, known by its evidence hash (governance reads the rest from the store)."""
+
+    passed: bool
+    evidence_hash: str
+
+
+async def propose_parameter_remedy(
+    client: ChainClient,
+    store: Store,
+    policy: Policy,
+    result: RemedyResult,
+    *,
+    severity: Severity | None = None,
+    incident_id: str | None = None,
+) -> tuple[Proposal, ...]:
+    """A verified remedy's calls as proposals through the Safe and the timelock, its evidence hash
+    as salt and its impact report in the description, the evidence stored next to them."""
+    if result.chosen is None or not result.passed or result.evidence_hash is None:
+        raise GovernanceError("no verified parameter remedy to propose: " + "; ".join(result.reasons))
+    store.put_artifact(
+        f"evidence:{result.evidence_hash}",
+        "evidence",
+        dict(result.evidence),
+        incident_id=incident_id,
+        state="verified",
+    )
+    calls = [(c.component, bytes.fromhex(c.data[2:]), c.label) for c in result.chosen.calls]
+    note = result.impact.summary_text() if result.impact is not None else ""
+    return await propose_parameters(
+        client,
+        store,
+        policy,
+        StoredVerdict(True, result.evidence_hash),
+        calls=calls,
+        severity=severity,
+        incident_id=incident_id,
+        note=note,
+    )
 
 
 def with_parameter_rules(policy: Policy) -> Policy:

@@ -12,19 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bulwark.domain.remedy import BlockedCall, ImpactReport, MetricDelta, MetricKind, RemedyKind
+from bulwark.domain.remedy import BlockedCall, ImpactReport, MetricDelta, MetricKind, RemedyKind, TxRun
 
 __all__ = ["Observed", "TxRun", "impact_report"]
-
-
-@dataclass(frozen=True, slots=True)
-class TxRun:
-    """One benign transaction as run on one fork."""
-
-    tx: str
-    sender: str
-    function: str
-    ok: bool
 
 
 @dataclass(frozen=True, slots=True)

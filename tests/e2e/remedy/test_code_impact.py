@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from tests.e2e.verify.live import live_scenario
 
-from bulwark.app.remedy import demo_remedy_request, measure_code_impact
 from bulwark.chain import run
 from bulwark.domain import Address
 from bulwark.domain.remedy import RemedyKind
+from bulwark.remedy.engine import measure_code_impact
 from bulwark.scenarios.corpus import load_corpus
+from bulwark.scenarios.remedy import demo_remedy_request
 from bulwark.toolchain.solc import Compiler
 from bulwark.verify.sources import compile_candidate
 

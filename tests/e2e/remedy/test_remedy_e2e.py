@@ -15,12 +15,7 @@ from pathlib import Path
 import pytest
 from tests.e2e.verify.live import LiveRun, live_scenario
 
-from bulwark.app.remedy import (
-    apply_parameter_remedy,
-    demo_remedy_request,
-    find_parameter_remedy,
-    verify_parameter_remedy,
-)
+from bulwark.app.remedy import apply_parameter_remedy
 from bulwark.chain import ChainClient, Signer, TxRequest, run
 from bulwark.chain.abi import decode_result, encode_call
 from bulwark.domain import Address, Severity
@@ -28,12 +23,14 @@ from bulwark.domain.govern import ActionRule, GovAction, Policy, ProposalState
 from bulwark.domain.remedy import RemedyResult
 from bulwark.govern import load
 from bulwark.remedy.catalogue import catalogue
+from bulwark.remedy.engine import find_parameter_remedy, verify_parameter_remedy
 from bulwark.remedy.search import candidates
 from bulwark.scenarios.attack import ScenarioContext, World, script_attack
 from bulwark.scenarios.benign import BenignTraffic
 from bulwark.scenarios.corpus import load_corpus, load_script
 from bulwark.scenarios.deploy import fund
 from bulwark.scenarios.protocol import ImplSpec
+from bulwark.scenarios.remedy import demo_remedy_request
 from bulwark.scenarios.runner import ATTACKER_CAPITAL_USD, ATTACKER_CAPITAL_WETH
 from bulwark.store import Store
 from bulwark.toolchain.solc import Compiler
