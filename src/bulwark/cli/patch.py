@@ -51,7 +51,17 @@ def register(app: typer.Typer) -> None:
           finding    localisation score (detectors, agreement, trace)
           candidate  localisation (less 0.02 per lower-ranked template)
                      x validation (0.8: compiled, ABI and layout kept,
-                     no exploit replayed)
+                     no exploit replayed; 0.5 when behaviour changed,
+                     0.3 when a synthesised attack still works)
+
+        \b
+        Behaviour and attack checks (JSON "behaviour", "attack" per candidate):
+        each candidate and the original run the same seeded, ABI-built call
+        sequences in an in-process EVM; "changes" lists where they differ
+        ("expected": a refusal on the flaw path). The attack's shape
+        (re-entry, non-owner, relayed owner, overflow boundary, race) is
+        synthesised from the finding; a candidate it still gets through,
+        or that breaks behaviour, is ranked below the others.
         Cost of the applied patch ("cost"): runtime size before/after from an
         optimised compile; gas of each patched function from a call in an
         in-process EVM (pyrevm).
@@ -162,6 +172,8 @@ def register(app: typer.Typer) -> None:
             f"confidence {conf.value:.2f} = localisation {conf.localisation:.2f} "
             f"x validation {conf.validation:.2f}"
         )
+        for line in _validation_lines(best):
+            typer.echo(line if line.startswith("attack") else f"check    {line}")
         if generation.cost is not None:
             for line in _cost_lines(generation.cost):
                 typer.echo(line)
@@ -197,7 +209,60 @@ def _patch_json(p: Patch, conf: Confidence, cost: dict[str, Any] | None) -> dict
         },
         "applied": cost is not None,
         "cost": cost,
+        "behaviour": _behaviour_json(p),
+        "attack": (
+            {"shape": p.attack.shape, "outcome": p.attack.outcome, "detail": p.attack.detail}
+            if p.attack
+            else None
+        ),
     }
+
+
+def _behaviour_json(p: Patch) -> dict[str, Any]:
+    """Which behaviours the candidate changed against the original; "expected" marks a restriction
+    on the flaw path (the localised function refusing a call), anything else is a broken behaviour."""
+    b = p.behaviour
+    if b is None:
+        return {"checked": False, "kept": None, "note": "not checked", "changes": []}
+    return {
+        "checked": b.checked,
+        "kept": b.kept,
+        "note": b.note,
+        "sequences": b.sequences,
+        "calls": b.calls,
+        "changes": [
+            {
+                "function": c.function,
+                "sender": c.sender,
+                "what": c.what,
+                "expected": c.expected,
+                "call": c.detail,
+            }
+            for c in b.changes
+        ],
+    }
+
+
+def _validation_lines(p: Patch) -> list[str]:
+    out: list[str] = []
+    b = p.behaviour
+    if b is not None and b.kept:
+        flaw = sum(1 for c in b.changes if c.expected)
+        out.append(
+            f"behaviour kept on {b.sequences} generated call sequences ({b.calls} calls)"
+            + (f"; {flaw} restriction(s) on the flaw path" if flaw else "")
+        )
+    elif b is not None and b.checked:
+        out.extend(
+            f"behaviour CHANGED {c.function} from {c.sender}: {c.what} ({c.detail})"
+            for c in b.changes
+            if not c.expected
+        )
+    elif b is not None:
+        out.append(f"behaviour {b.note}")
+    if p.attack is not None:
+        out.append(f"attack   {p.attack.shape}: {p.attack.outcome} ({p.attack.detail})")
+    return out
 
 
 def _cost_lines(cost: PatchCost) -> list[str]:

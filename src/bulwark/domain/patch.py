@@ -38,6 +38,42 @@ class Localisation:
 
 
 @dataclass(frozen=True, slots=True)
+class BehaviourChange:
+    """One call on which a candidate behaved unlike the original (the first in its call sequence)."""
+
+    function: str  # signature, e.g. "withdraw(uint256)"
+    sender: str  # role: deployer, alice, bob, contract (a contract forwarding the call)
+    what: str  # reverts | succeeds | return data | logs | storage | balance
+    expected: bool  # a restriction on the flaw path (the localised function, or an overflow boundary)
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviourCheck:
+    """A candidate run against the original on generated call sequences (same seed, same inputs)."""
+
+    checked: bool
+    note: str  # how it was checked, or why it was not
+    sequences: int = 0
+    calls: int = 0
+    changes: tuple[BehaviourChange, ...] = ()
+
+    @property
+    def kept(self) -> bool | None:
+        """None when not checked; else whether nothing changed off the flaw path."""
+        return None if not self.checked else not any(not c.expected for c in self.changes)
+
+
+@dataclass(frozen=True, slots=True)
+class AttackCheck:
+    """A candidate against the attack's shape synthesised from the localisation."""
+
+    shape: str  # reentrancy | non-owner | tx-origin relay | arithmetic boundary | race | none
+    outcome: str  # blocked | not-blocked | inconclusive
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class Patch:
     """A candidate fix: compiled with the original's compiler version, ABI and layout checked."""
 
@@ -53,3 +89,5 @@ class Patch:
     solc_version: str
     findings: tuple[Localisation, ...] = field(default=())
     score: float = 0.0
+    behaviour: BehaviourCheck | None = None  # None: the behaviour check did not run
+    attack: AttackCheck | None = None  # None: no attack was synthesised

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bulwark import logs
 from bulwark.domain import CallFrame
-from bulwark.domain.patch import Edit, Localisation, Patch
+from bulwark.domain.patch import BehaviourCheck, Edit, Localisation, Patch
 from bulwark.errors import BulwarkError, CompileError, SlitherError, UsageError
 from bulwark.patch.context import FixContext
 from bulwark.patch.cost import PatchCost, measure, not_measured
@@ -20,6 +20,9 @@ from bulwark.patch.locate import locate_program
 from bulwark.patch.solast import Contract, Program
 from bulwark.toolchain.artifacts import CompileResult, StorageLayout
 from bulwark.toolchain.solc import Compiler, Outputs
+
+if TYPE_CHECKING:
+    from bulwark.patch.behaviour import Checker
 
 _log = logs.get_logger(__name__)
 
@@ -40,6 +43,14 @@ MIN_CHECKS = 3
 # How much a candidate's confidence keeps after the checks the patch stage runs (it compiles with the
 # original's compiler, ABI and storage layout unchanged) when no exploit was replayed against it.
 STATIC_VALIDATION = 0.8
+# ... and what it keeps when the behaviour check saw it change behaviour off the flaw path, or when
+# the attack synthesised from the localisation still works on it
+BEHAVIOUR_CHANGED_VALIDATION = 0.5
+ATTACK_NOT_BLOCKED_VALIDATION = 0.3
+# The behaviour check builds each candidate's bytecode (otherwise only the applied one is): for files
+# up to this many functions, and for this many best-ranked candidates.
+BEHAVIOUR_MAX_FUNCTIONS = 400
+BEHAVIOUR_MAX_CANDIDATES = 4
 
 
 class Status(StrEnum):
@@ -220,16 +231,31 @@ def status(analysis: Analysis, patches: Sequence[Patch]) -> Status:
 def confidence(patch: Patch) -> Confidence:
     """Localisation confidence (the finding's score, less a step per lower-ranked template) times
     what validation showed: the patch stage compiles each candidate and checks its ABI and storage
-    layout; it replays no exploit, so a candidate keeps STATIC_VALIDATION of its localisation."""
+    layout; it replays no exploit, so a candidate keeps STATIC_VALIDATION of its localisation, less
+    when the behaviour check saw it change behaviour or a synthesised attack still works on it."""
     localisation = min(max(patch.score, 0.0), 1.0)
-    validated = (f"compiles with solc {patch.solc_version}", "ABI unchanged", "storage layout unchanged")
-    not_validated = ("no exploit replayed against it (bulwark verify does that on a fork)",)
+    validated = [f"compiles with solc {patch.solc_version}", "ABI unchanged", "storage layout unchanged"]
+    not_validated = ["no exploit replayed against it (bulwark verify does that on a fork)"]
+    validation = STATIC_VALIDATION
+    behaviour, attack = patch.behaviour, patch.attack
+    if behaviour is not None and behaviour.kept:
+        validated.append(f"behaviour kept on {behaviour.sequences} generated call sequences")
+    elif behaviour is not None and behaviour.checked:
+        validation = min(validation, BEHAVIOUR_CHANGED_VALIDATION)
+        not_validated.append("behaviour changed off the flaw path (see behaviour.changes)")
+    else:
+        not_validated.append("behaviour " + (behaviour.note if behaviour else "not checked"))
+    if attack is not None and attack.outcome == "blocked":
+        validated.append(f"blocks a synthesised {attack.shape} attack")
+    elif attack is not None and attack.outcome == "not-blocked":
+        validation = min(validation, ATTACK_NOT_BLOCKED_VALIDATION)
+        not_validated.append(f"a synthesised {attack.shape} attack still works: {attack.detail}")
     return Confidence(
-        value=round(localisation * STATIC_VALIDATION, 3),
+        value=round(localisation * validation, 3),
         localisation=round(localisation, 3),
-        validation=STATIC_VALIDATION,
-        validated=validated,
-        not_validated=not_validated,
+        validation=validation,
+        validated=tuple(validated),
+        not_validated=tuple(not_validated),
     )
 
 
@@ -295,8 +321,95 @@ def candidates(analysis: Analysis, compiler: Compiler, *, max_patches: int = MAX
             break
     cost: PatchCost | None = None
     if out:
+        out = check_behaviour(analysis, compiler, out, notes)
         out, cost = _generate_code(analysis, compiler, out, rejected)
     return Generation(out, rejected, cost, tuple(notes))
+
+
+def check_behaviour(
+    analysis: Analysis, compiler: Compiler, patches: list[Patch], notes: list[str]
+) -> list[Patch]:
+    """Run the best candidates against the original (behaviour.Checker) and rank again: a candidate
+    a synthesised attack still gets through goes last, one that changes behaviour off the flaw path
+    goes after those that keep it; otherwise the order stays."""
+    if analysis.functions > BEHAVIOUR_MAX_FUNCTIONS:
+        notes.append(
+            f"behaviour not checked: {analysis.functions} functions (over {BEHAVIOUR_MAX_FUNCTIONS}, "
+            "each candidate would need code generation)"
+        )
+        return patches
+    from bulwark.patch.behaviour import PROBE_SOLC, PROBE_SOURCE  # pyrevm and eth_abi: only when needed
+
+    try:
+        probe_build = compiler.compile_sources(
+            {"bulwark/BulwarkProbe.sol": PROBE_SOURCE}, version=PROBE_SOLC, optimize=False, outputs="minimal"
+        )
+        original = _compile(compiler, analysis.sources, analysis.result.version, "minimal")
+    except CompileError as exc:
+        notes.append(f"behaviour not checked: code generation failed: {exc.user_message}")
+        return patches
+    probe = next(c.bytecode for c in probe_build.contracts if c.name == "BulwarkProbe")
+    checkers: dict[tuple[str, str], Checker | str] = {}
+    checked: list[Patch] = []
+    for i, patch in enumerate(patches):
+        if i >= BEHAVIOUR_MAX_CANDIDATES:
+            checked.append(replace(patch, behaviour=BehaviourCheck(False, "not checked: ranked too low")))
+            continue
+        key = (_unit(patch), patch.contract)
+        checker = checkers.get(key)
+        if checker is None:
+            checker = checkers[key] = _checker(analysis, original, key, probe)
+        if isinstance(checker, str):
+            checked.append(replace(patch, behaviour=BehaviourCheck(False, f"not checked: {checker}")))
+            continue
+        try:
+            built = _compile(
+                compiler, {**analysis.sources, **patch.patched_sources}, original.version, "minimal"
+            )
+        except CompileError as exc:
+            why = f"not checked: code generation failed: {exc.user_message}"
+            checked.append(replace(patch, behaviour=BehaviourCheck(False, why)))
+            continue
+        art = next((c for c in built.contracts if (c.source_path, c.name) == key), None)
+        if art is None:
+            checked.append(replace(patch, behaviour=BehaviourCheck(False, "not checked: no artifact")))
+            continue
+        flaw = {n for n in (patch.function, *(f.function for f in patch.findings)) if n}
+        behaviour = checker.behaviour(art, flaw, patch.vuln_class)
+        attack = checker.attack(art, flaw, patch.vuln_class)
+        _log.debug("behaviour_checked", template=patch.template, kept=behaviour.kept, attack=attack.outcome)
+        checked.append(replace(patch, behaviour=behaviour, attack=attack))
+    order = sorted(range(len(checked)), key=lambda i: (_demerit(checked[i]), i))
+    return [checked[i] for i in order]
+
+
+def _demerit(patch: Patch) -> int:
+    not_blocked = patch.attack is not None and patch.attack.outcome == "not-blocked"
+    changed = patch.behaviour is not None and patch.behaviour.kept is False
+    return 2 * not_blocked + changed
+
+
+def _unit(patch: Patch) -> str:
+    path = next((f.path for f in patch.findings if f.path and f.contract == patch.contract), None)
+    return path or next(iter(patch.patched_sources))
+
+
+def _checker(
+    analysis: Analysis, original: CompileResult, key: tuple[str, str], probe: bytes
+) -> Checker | str:
+    """The original contract's checker, or why it cannot be exercised."""
+    from bulwark.patch.behaviour import Checker, Unusable
+
+    art = next((c for c in original.contracts if (c.source_path, c.name) == key), None)
+    layout = next(
+        (c.storage_layout for c in analysis.result.contracts if (c.source_path, c.name) == key), None
+    )
+    if art is None:
+        return f"no bytecode for {key[1]}"
+    try:
+        return Checker(art, probe, layout)
+    except Unusable as exc:
+        return f"{key[1]} cannot be exercised in an in-process EVM: {exc}"
 
 
 def _generate_code(
