@@ -11,22 +11,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from tests.support.lendhub import deploy_guarded_lendhub
 
 from bulwark.chain import ChainClient
 from bulwark.scenarios.deploy import ChainOps
-from bulwark.scenarios.lendhub import LendHub, deploy_lendhub, lendhub_project
-from bulwark.scenarios.lendhub.model import COMPONENTS
+from bulwark.scenarios.lendhub import LendHub, lendhub_project
 from bulwark.scenarios.protocol import Abi, Actor
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
 from bulwark.toolchain.solc import Compiler
 
 T = TypeVar("T")
-GUARDIAN_SOURCE = Path("contracts/guardian/BulwarkGuardian.sol")
-RIGHTS_S = 30 * 24 * 3600
 
 
 @dataclass
@@ -50,10 +47,6 @@ class LendHubEnv:
         return self.call(self.lendhub.address(name), self.lendhub.abi(name), fn, *args)
 
 
-def _actor(name: str, account: Any) -> Actor:
-    return Actor(name=name, address=account.address, private_key=str(account.private_key))
-
-
 @pytest.fixture(scope="session")
 def lendhub_env() -> Iterator[LendHubEnv]:
     loop = asyncio.new_event_loop()
@@ -64,32 +57,18 @@ def lendhub_env() -> Iterator[LendHubEnv]:
         Compiler() as bulwark_compiler,
     ):
         client = ChainClient(node.http_url)
-        accounts = node.accounts
-        deployer, sentinel = _actor("deployer", accounts[0]), _actor("sentinel", accounts[10])
-        ops = ChainOps(client)
         try:
-            g_art = bulwark_compiler.compile_files([GUARDIAN_SOURCE]).contract("BulwarkGuardian")
-            guardian = loop.run_until_complete(ops.deploy(deployer, g_art, deployer.address, RIGHTS_S))
-            lendhub = loop.run_until_complete(
-                deploy_lendhub(client, compiler, accounts[:10], guardian=guardian, timelock_delay=60)
+            guarded = loop.run_until_complete(
+                deploy_guarded_lendhub(client, compiler, bulwark_compiler, node.accounts, timelock_delay=60)
             )
-            g_abi = tuple(g_art.abi)
-
-            async def _hand_over() -> None:
-                for name in COMPONENTS:
-                    await ops.transact(deployer, guardian, g_abi, "setProtected", lendhub.address(name), True)
-                await ops.transact(deployer, guardian, g_abi, "setSentinel", sentinel.address, True)
-                await ops.transact(deployer, guardian, g_abi, "transferOwnership", lendhub.timelock.address)
-
-            loop.run_until_complete(_hand_over())
             yield LendHubEnv(
                 node=node,
                 compiler=compiler,
                 client=client,
-                lendhub=lendhub,
-                guardian_abi=g_abi,
-                sentinel=sentinel,
-                attacker=_actor("attacker", accounts[11]),
+                lendhub=guarded.lendhub,
+                guardian_abi=guarded.guardian_abi,
+                sentinel=guarded.sentinel,
+                attacker=guarded.attacker,
                 loop=loop,
             )
         finally:
