@@ -24,7 +24,8 @@ NAMESPACE = "bulwark.patch.PendingPayments"
 WITHDRAW = "bulwarkWithdrawPending()"
 
 
-def _helpers(ctx: FixContext, with_call: bool) -> str:
+def pull_payment_helpers(ctx: FixContext, with_call: bool = True) -> str:
+    """The credit/withdraw helpers (the same text for every template, so combined fixes share one copy)."""
     program = ctx.program
     slot = hex(erc7201_slot(NAMESPACE))
     payable = "address payable" if program.at_least(0, 5) else "address"
@@ -132,7 +133,7 @@ class PullPaymentFix(FixTemplate):
         if not edits:
             return
         # the same helpers whatever was rewritten, so two such fixes combine into one copy
-        edits.append(ctx.contract_end(contract, _helpers(ctx, True)))
+        edits.append(ctx.contract_end(contract, pull_payment_helpers(ctx)))
         yield self.candidate(
             finding,
             edits,

@@ -13,7 +13,8 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.solast import Contract, Node, call_target, callee_name, src, type_string, walk
+from bulwark.patch.fixes.dos import WITHDRAW, pull_payment_helpers
+from bulwark.patch.solast import Contract, Node, Program, call_target, callee_name, src, type_string, walk
 
 _SELECTORS = {"transfer": "0xa9059cbb", "transferFrom": "0x23b872dd", "approve": "0x095ea7b3"}
 _SAFE_NAMES = {"transfer": "safeTransfer", "transferFrom": "safeTransferFrom", "approve": "forceApprove"}
@@ -87,6 +88,23 @@ class UncheckedCallFix(FixTemplate):
         if name in ("transfer", "transferFrom", "approve") and not base_type.startswith("address"):
             yield from self._token(ctx, contract, finding, stmt, call, target, name, base_type)
             return
+        in_loop = _in_loop_context(ctx, contract, stmt)
+        require = self._require(ctx, finding, stmt, call, name, in_loop)
+        record = self._record(ctx, contract, finding, stmt, call, target, name, in_loop)
+        # the surrounding code decides: a batch (a loop over recipients) records a failure and goes
+        # on to the next one; a single call whose success the function relies on reverts
+        if in_loop:
+            if record is not None:
+                yield record
+            yield require
+        else:
+            yield require
+            if record is not None:
+                yield record
+
+    def _require(
+        self, ctx: FixContext, finding: Localisation, stmt: Node, call: Node, name: str | None, in_loop: bool
+    ) -> Candidate:
         expr = ctx.node_text(call)
         if name == "send" or not ctx.program.at_least(0, 5):
             fix = f"require({expr});"
@@ -98,11 +116,75 @@ class UncheckedCallFix(FixTemplate):
         else:
             var = f"bulwarkOk{src(stmt).start}"
             edits = [ctx.replace(call, f'(bool {var}, ) = {expr}; require({var}, "call failed")')]
-        yield self.candidate(
+        why = (
+            "It sits in a loop, so one failing recipient now stops the whole batch: ranked below recording."
+            if in_loop
+            else "Nothing around it handles the failure, so the function relies on the call succeeding."
+        )
+        return self.candidate(
             finding,
             edits,
             f"The result of .{name} in {finding.function} was ignored, so a failed transfer of value let the "
-            "function carry on as if it had succeeded. The fix reverts when the call fails.",
+            f"function carry on as if it had succeeded. The fix reverts when the call fails. {why}",
+            preference=-1.0 if in_loop else 0.0,
+        )
+
+    def _record(
+        self,
+        ctx: FixContext,
+        contract: Contract,
+        finding: Localisation,
+        stmt: Node,
+        call: Node,
+        target: Node,
+        name: str | None,
+        in_loop: bool,
+    ) -> Candidate | None:
+        """Record the failure and go on: a value payment is credited to its recipient (pull payment,
+        collected with bulwarkWithdrawPending()); a call without value emits BulwarkCallFailed."""
+        if name not in ("send", "call", "delegatecall", "callcode"):
+            return None
+        program = ctx.program
+        base = target.get("expression") or {}
+        value = (call.get("arguments") or [None])[0] if name == "send" else _call_value(call)
+        if value is not None and (not _pure(base) or not _pure(value)):
+            return None  # evaluated twice (the call, then the credit): only side-effect-free expressions
+        modern = program.at_least(0, 5)
+        expr = ctx.node_text(call)
+        recipient = f"address({ctx.node_text(base)})"
+        if value is not None:
+            on_fail = f"_bulwarkCredit({recipient}, {ctx.node_text(value)});"
+            helper = pull_payment_helpers(ctx)
+            added = frozenset({WITHDRAW})
+            what = (
+                "credits the unpaid amount to its recipient, who collects it with bulwarkWithdrawPending() "
+                "(kept in an ERC-7201 namespaced slot, so no storage variable moves)"
+            )
+        else:
+            emit = "emit " if program.at_least(0, 4, 21) else ""
+            on_fail = f"{emit}BulwarkCallFailed({recipient});"
+            helper = _FAILED_EVENT
+            added = frozenset()
+            what = "emits BulwarkCallFailed(target)"
+        if name == "send" or not modern:
+            fix = f"if (!{expr}) {{ {on_fail} }}"
+        else:
+            var = f"bulwarkOk{src(stmt).start}"
+            fix = f"{{ (bool {var}, ) = {expr}; if (!{var}) {{ {on_fail} }} }}"
+        where = (
+            "It runs once per element of a loop (a batch payout or refund), so one failing recipient "
+            "must not stop the others: "
+            if in_loop
+            else "Alternative to reverting, for when the caller must not be held up by the recipient: "
+        )
+        return self.candidate(
+            finding,
+            [ctx.replace_statement(stmt, fix), ctx.contract_end(contract, helper)],
+            f"The result of .{name} in {finding.function} was ignored, so a failed call went unnoticed and "
+            f"its amount was lost to the books. {where}the fix keeps going when the call fails, and {what}. "
+            "Calls that succeed behave exactly as before.",
+            added_selectors=added,
+            preference=1.0 if in_loop else -1.0,
         )
 
     def _token(
@@ -149,3 +231,77 @@ class UncheckedCallFix(FixTemplate):
 
 def _stmt_has_semicolon(ctx: FixContext, stmt: Node) -> bool:
     return ctx.node_text(stmt).rstrip().endswith(";")
+
+
+_LOOPS = frozenset({"ForStatement", "WhileStatement", "DoWhileStatement"})
+_FAILED_EVENT = """
+/// @dev Added by Bulwark: a call made in a batch failed; the batch went on without it.
+event BulwarkCallFailed(address target);
+"""
+
+
+def _inside_loop(program: Program, body: Node | None, node: Node) -> bool:
+    """Is ``node`` inside a loop's body in ``body`` (not only in its condition)?"""
+    at = src(node)
+    for loop in program.nodes(body):
+        if loop.get("nodeType") in _LOOPS:
+            inner = src(loop.get("body") or loop)
+            if inner.start <= at.start and at.end <= inner.end:
+                return True
+    return False
+
+
+def _in_loop_context(ctx: FixContext, contract: Contract, stmt: Node) -> bool:
+    """Does ``stmt`` run once per element of a batch: inside a loop, or in an internal helper that is
+    only ever called from inside loops?"""
+    program = ctx.program
+    owner = next((f for f in contract.all_functions if f.body is not None and _contains(f.body, stmt)), None)
+    if owner is None:
+        return False
+    if _inside_loop(program, owner.body, stmt):
+        return True
+    if owner.is_entry:
+        return False
+    sites = [
+        (f, call)
+        for f in contract.all_functions
+        if f.id != owner.id
+        for call in program.nodes(f.body, "FunctionCall")
+        if (t := program.internal_target(contract, call)) is not None and t.id == owner.id
+    ]
+    return bool(sites) and all(_inside_loop(program, f.body, call) for f, call in sites)
+
+
+def _contains(body: Node, node: Node) -> bool:
+    outer, inner = src(body), src(node)
+    return outer.file == inner.file and outer.start <= inner.start and inner.end <= outer.end
+
+
+def _call_value(call: Node) -> Node | None:
+    """``v`` in ``x.call{value: v}(..)`` / ``x.call.value(v)(..)`` (with or without data)."""
+    expr = call.get("expression") or {}
+    while expr:
+        if expr.get("nodeType") == "FunctionCallOptions":
+            for key, option in zip(expr.get("names") or [], expr.get("options") or [], strict=False):
+                if key == "value":
+                    return dict(option)
+            expr = expr.get("expression") or {}
+        elif expr.get("nodeType") == "FunctionCall":
+            inner = expr.get("expression") or {}
+            if inner.get("memberName") == "value" and len(expr.get("arguments") or []) == 1:
+                return dict(expr["arguments"][0])
+            expr = (inner.get("expression") or {}) if inner.get("memberName") == "gas" else {}
+        else:
+            return None
+    return None
+
+
+def _pure(expr: Node) -> bool:
+    """No calls (bar type conversions) and no assignments: safe to evaluate twice."""
+    for n in walk(expr):
+        kind = n.get("nodeType")
+        if kind == "FunctionCall" and n.get("kind") != "typeConversion":
+            return False
+        if kind == "Assignment" or (kind == "UnaryOperation" and n.get("operator") in ("++", "--", "delete")):
+            return False
+    return True

@@ -8,13 +8,15 @@ from typing import Any
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Localisation
-from bulwark.patch.locate.facts import entry_functions, is_initializer, own_entries
+from bulwark.patch.locate.facts import entry_functions, is_initializer, is_value_call, own_entries
 from bulwark.patch.locate.finding import localisation
 from bulwark.patch.solast import (
     Contract,
     Function,
     Program,
     base_variable,
+    call_target,
+    callee_name,
     is_msg_sender,
     is_tx_origin,
     type_string,
@@ -81,7 +83,7 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
         if fn.mutability == "payable" or any(is_msg_sender(n) for n in fn.program.nodes(fn.body)):
             continue  # takes the caller's money or acts for the caller: a user action
         others = [g for g in _writers_of(writes) if g.id != fn.id]
-        if others and all(g in protected for g in others):
+        if others and all(g in protected for g in others) and not _pays_out_booked(program, fn):
             shared = writes & set().union(*(program.writes(g) for g in others))
             names = ", ".join(sorted(program.name_of(v) for v in shared))
             yield unprotected(fn, 0.7, f"{names} is otherwise written only by privileged functions")
@@ -122,6 +124,26 @@ def _guard_variables(program: Program, contract: Contract) -> set[int]:
                 if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
                     out.add(int(ref))
     return out
+
+
+def _pays_out_booked(program: Program, fn: Function) -> bool:
+    """Does ``fn`` pay ether only to addresses it reads from storage (a payout or refund run over
+    booked recipients)? Anyone may trigger such a run: the privileged part was booking them."""
+    paid = False
+    params = {int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []}
+    for part in program.closure(fn):
+        for call in part.program.nodes(part.body, "FunctionCall"):
+            name = callee_name(call)
+            target = call_target(call) or {}
+            base = target.get("expression") or {}
+            if name not in ("send", "transfer", "call") or not type_string(base).startswith("address"):
+                continue
+            if name == "call" and not is_value_call(call):
+                continue
+            if any(x.get("referencedDeclaration") in params for x in walk(base)):
+                return False  # the caller picks the recipient
+            paid = True
+    return paid
 
 
 def _sender_keyed(program: Program, fn: Function) -> bool:
