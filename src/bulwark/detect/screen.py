@@ -104,9 +104,24 @@ class Screener:
     _refreshing: asyncio.Future[None] | None = None
     _head: asyncio.Future[Any] | None = None
     _head_asked: float = 0.0
+    # Facts of the configuration, derived once (they were recomputed for every transaction).
+    _probed: tuple[tuple[Address, Probe], ...] = field(default=(), init=False)
+    _token_holdings: frozenset[tuple[Address, Address]] = field(default=frozenset(), init=False)
+    _native_holders: frozenset[Address] = field(default=frozenset(), init=False)
+    _native: bool = field(default=False, init=False)  # native coin protected: diffs always needed
 
     def __post_init__(self) -> None:
         self._slots = [_Slot(m, ChainView(m.protocol), AlertGate(m.cooldown_s)) for m in self.monitors]
+        protos = [m.protocol for m in self.monitors]
+        self._probed = tuple(
+            (c.address, p) for proto in protos for c in proto.contracts.values() for p in c.probes
+        )
+        assets = [a for proto in protos for a in proto.assets]
+        self._token_holdings = frozenset(
+            (a.address, h) for a in assets if a.address is not None for h in a.holders
+        )
+        self._native_holders = frozenset(h for a in assets if a.address is None for h in a.holders)
+        self._native = any(a.address is None for a in assets)
 
     @property
     def views(self) -> tuple[ChainView, ...]:
@@ -155,14 +170,10 @@ class Screener:
 
     def _takes_value(self, event: TxEvent) -> bool:
         flows = event.flows()
-        for slot in self._slots:
-            for asset in slot.monitor.protocol.assets:
-                for holder in asset.holders:
-                    if asset.address is not None and flows.get((asset.address, holder), 0) < 0:
-                        return True
-                    if asset.address is None and event.diff is not None and holder in event.diff.balances:
-                        return True
-        return False
+        if flows and any(flows.get(k, 0) < 0 for k in self._token_holdings):
+            return True
+        diff = event.diff
+        return diff is not None and any(h in diff.balances for h in self._native_holders)
 
     async def _catch_up(self, head: asyncio.Future[Any]) -> None:
         if head.exception() is not None or not isinstance(head.result(), str):
@@ -344,12 +355,7 @@ class Screener:
     def _probes_touched(self, event: TxEvent) -> list[tuple[Address, Probe]]:
         """The configured probes of contracts the transaction ran in or moved tokens of: only
         those can have moved, and only those cost a second simulation."""
-        probed = [
-            (c.address, p)
-            for s in self._slots
-            for c in s.monitor.protocol.contracts.values()
-            for p in c.probes
-        ]
+        probed = self._probed
         if not probed or not event.success:
             return []
         touched: set[Address] = set()
@@ -426,12 +432,12 @@ class Screener:
         selector (known, configured, or found writing privileged state in the sources), a
         delegatecall from a protected contract into code other than its implementation, or a
         protected contract with balances in storage that changed them without a Transfer log."""
+        if self._native:
+            return True
+        emitted: set[Address] | None = None
         for slot in self._slots:
             proto = slot.monitor.protocol
-            if any(a.address is None for a in proto.assets):
-                return True
             impls = slot.view.state.implementations
-            emitted = {lg.address for lg in event.logs}
             for step in event.calls():
                 f = step.frame
                 if f is None or step.reverted or f.to is None:
@@ -452,8 +458,11 @@ class Screener:
                 if f.selector in info.writers or privileged_signature(info, f.selector) is not None:
                     return True
                 balances = info.balance_maps if info.has_layout else info.kind == "token"
-                if balances and info.kind != "lending" and info.address not in emitted:
-                    return True
+                if balances and info.kind != "lending":
+                    if emitted is None:
+                        emitted = {lg.address for lg in event.logs}
+                    if info.address not in emitted:
+                        return True
         return False
 
     async def _harmless(self, tx: Transaction) -> bool:

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from bulwark.detect.base import Detector, Params
 from bulwark.detect.evm import ZERO, selector, topic_address, word
-from bulwark.detect.model import ChainView, TxEvent
+from bulwark.detect.model import ChainView, ProtocolState, TxEvent
 from bulwark.domain import Address, Confidence, Finding, Severity, TxHash, VulnClass
 
 SET_PRICE = selector("setPrice(address,uint256)")
@@ -103,6 +103,7 @@ class InvariantBreak(Detector):
         p = self.params
         assert isinstance(p, InvariantParams)
         self.ledger = OutflowLedger(p.window_blocks, p.window_s)
+        self._observed: ProtocolState | None = None  # the snapshot whose holdings were recorded
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
@@ -117,6 +118,14 @@ class InvariantBreak(Detector):
     def _outflows(
         self, view: ChainView, event: TxEvent, flows: dict[tuple[Address, Address], int], p: InvariantParams
     ) -> Iterable[Finding]:
+        if view.state is not self._observed:
+            # Holdings change only with the snapshot (once per head), not per transaction screened.
+            self._observed = view.state
+            for key, value in view.state.holdings.items():
+                self.ledger.observe(key, view.state.block_number, value)
+        diff = event.diff
+        if not flows and (diff is None or not diff.balances):
+            return  # neither tokens nor native coin moved: nothing can have left a holder
         block = event.block_number if event.block_number is not None else view.state.block_number
         window_share = Fraction(p.max_window_share if p.max_window_share is not None else p.max_outflow_share)
         for asset in view.protocol.assets:
@@ -124,8 +133,6 @@ class InvariantBreak(Detector):
             for holder in asset.holders:
                 key = (asset.address, holder)
                 snapshot = view.state.holdings.get(key)
-                if snapshot is not None:
-                    self.ledger.observe(key, view.state.block_number, snapshot)
                 pre: int | None = None
                 if asset.address is None:
                     before_after = (event.diff.balances.get(holder) if event.diff else None) or (0, 0)

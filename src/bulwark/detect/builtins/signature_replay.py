@@ -23,6 +23,7 @@ copied or rebroadcast meta-transaction). That is reported at medium severity, as
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -214,8 +215,12 @@ def calldata_signatures(info: ContractInfo, data: bytes) -> list[tuple[bool, byt
     shape (not on tokens, whose arguments are amounts)."""
     if len(data) < 4:
         return []
-    types = _abi_inputs(info.abi).get("0x" + data[:4].hex())
-    if types is not None:
+    table = _abi_inputs(info.abi)
+    sel = "0x" + data[:4].hex()
+    if sel in table:
+        types = table[sel]
+        if types is None:  # no argument can hold a signature: nothing to decode
+            return []
         try:
             values = decode(list(types), data[4:])
         except Exception:  # calldata that does not match the ABI: nothing typed to read
@@ -266,21 +271,32 @@ def _split(inner: str) -> list[str]:
     return parts
 
 
-_ABI_CACHE: dict[int, tuple[object, dict[str, tuple[str, ...]]]] = {}
+_ABI_CACHE: dict[int, tuple[object, dict[str, tuple[str, ...] | None]]] = {}
+# A dynamic ``bytes`` anywhere (not bytesN), or a uint8 next to bytes32 values (v, r, s).
+_DYNAMIC_BYTES = re.compile(r"\bbytes(?![0-9])")
 
 
-def _abi_inputs(abi: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, ...]]:
-    """Selector -> input types of each function in ``abi`` (computed once per configured ABI)."""
+def _may_hold_signature(types: Sequence[str]) -> bool:
+    flat = ",".join(types)
+    return bool(_DYNAMIC_BYTES.search(flat)) or ("uint8" in flat and "bytes32" in flat)
+
+
+def _abi_inputs(abi: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, ...] | None]:
+    """Selector -> input types of each function in ``abi``, or None when no argument can hold a
+    signature (computed once per configured ABI: decoding every call's arguments with eth_abi was
+    the largest cost of screening the protocol's own traffic)."""
     if not abi:
         return {}
     hit = _ABI_CACHE.get(id(abi))
     if hit is not None and hit[0] is abi:
         return hit[1]
-    table: dict[str, tuple[str, ...]] = {}
+    table: dict[str, tuple[str, ...] | None] = {}
     for item in abi:
         if item.get("type") == "function":
             types = tuple(_abi_type(i) for i in item.get("inputs", ()))
-            table[selector(f"{item['name']}({','.join(types)})")] = types
+            table[selector(f"{item['name']}({','.join(types)})")] = (
+                types if _may_hold_signature(types) else None
+            )
     _ABI_CACHE[id(abi)] = (abi, table)
     return table
 

@@ -1,0 +1,154 @@
+"""Screening's per-transaction economies: work that depends only on the configuration or on the
+snapshot is done once, and calldata is decoded only where a signature can be; the judgements stay
+the same (the detectors' own tests cover those)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from eth_abi.abi import encode
+from tests.unit.detect.synth import ATTACKER, E18, LENDING, USD, USER, VAULT, call, event, transfer_log, word
+
+from bulwark.detect.builtins import signature_replay
+from bulwark.detect.builtins.invariant import InvariantBreak
+from bulwark.detect.builtins.signature_replay import SignatureReplay, calldata_signatures
+from bulwark.detect.evm import selector
+from bulwark.detect.model import ChainView, ProtocolModel
+from bulwark.domain import TxHash
+
+ABI = (
+    {
+        "type": "function",
+        "name": "deposit",
+        "inputs": [{"name": "amount", "type": "uint256"}, {"name": "to", "type": "address"}],
+    },
+    {
+        "type": "function",
+        "name": "claim",
+        "inputs": [{"name": "amount", "type": "uint256"}, {"name": "sig", "type": "bytes"}],
+    },
+    {
+        "type": "function",
+        "name": "permit",
+        "inputs": [
+            {"name": "value", "type": "uint256"},
+            {"name": "v", "type": "uint8"},
+            {"name": "r", "type": "bytes32"},
+            {"name": "s", "type": "bytes32"},
+        ],
+    },
+    {
+        "type": "function",
+        "name": "batch",
+        "inputs": [
+            {
+                "name": "orders",
+                "type": "tuple[]",
+                "components": [{"name": "who", "type": "address"}, {"name": "sig", "type": "bytes"}],
+            }
+        ],
+    },
+)
+R, S = 0x1234 << 200, 0x5678 << 190
+
+
+def _typed(view: ChainView) -> ChainView:
+    contracts = dict(view.protocol.contracts)
+    contracts[VAULT] = replace(contracts[VAULT], abi=ABI)
+    p = view.protocol
+    return ChainView(ProtocolModel(p.name, contracts, p.assets, p.roles, p.flash_lenders), view.state)
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """Every eth_abi decode the signature detector makes."""
+    seen: list[tuple[str, ...]] = []
+    real = signature_replay.decode  # type: ignore[attr-defined]
+
+    def counting(types: Any, data: bytes) -> Any:
+        seen.append(tuple(types))
+        return real(types, data)
+
+    monkeypatch.setattr(signature_replay, "decode", counting)
+    return seen
+
+
+def test_calls_whose_arguments_cannot_hold_a_signature_are_not_decoded(
+    view: ChainView, decodes: list[tuple[str, ...]]
+) -> None:
+    v = _typed(view)
+    info = v.protocol.contracts[VAULT]
+    data = bytes.fromhex("6e553f65") + encode(["uint256", "address"], [E18, USER])  # deposit(uint256,address)
+    assert calldata_signatures(info, data) == []
+    deposit = call(USER, VAULT, "deposit(uint256,address)", encode(["uint256", "address"], [E18, USER]))
+    for n in range(20):
+        ev = event(deposit, sender=USER)
+        assert list(SignatureReplay()(v, replace(ev, tx=replace(ev.tx, hash=TxHash(f"0x{n:064x}"))))) == []
+    assert decodes == []
+
+
+def test_calls_that_can_carry_a_signature_are_still_decoded(
+    view: ChainView, decodes: list[tuple[str, ...]]
+) -> None:
+    info = _typed(view).protocol.contracts[VAULT]
+    sig65 = R.to_bytes(32, "big") + S.to_bytes(32, "big") + bytes([27])
+    claim = bytes.fromhex(selector("claim(uint256,bytes)")[2:]) + encode(["uint256", "bytes"], [E18, sig65])
+    permit = bytes.fromhex(selector("permit(uint256,uint8,bytes32,bytes32)")[2:]) + encode(
+        ["uint256", "uint8", "bytes32", "bytes32"], [E18, 27, R.to_bytes(32, "big"), S.to_bytes(32, "big")]
+    )
+    batch = bytes.fromhex(selector("batch((address,bytes)[])")[2:]) + encode(
+        ["(address,bytes)[]"], [[(USER, sig65)]]
+    )
+    for data in (claim, permit, batch):
+        [(shaped, canonical)] = calldata_signatures(info, data)
+        assert not shaped and canonical[:32] == R.to_bytes(32, "big")
+    assert len(decodes) == 3
+
+
+def test_holdings_are_recorded_once_per_snapshot_not_per_transaction(
+    view: ChainView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    det = InvariantBreak()
+    observed: list[object] = []
+    real = det.ledger.observe
+
+    def counting(*args: Any) -> None:
+        observed.append(args)
+        real(*args)
+
+    monkeypatch.setattr(det.ledger, "observe", counting)
+    withdraw = call(
+        USER, LENDING, "withdraw(uint256)", word(E18), logs=[transfer_log(USD, LENDING, USER, E18)]
+    )
+    for n in range(10):
+        ev = event(withdraw, sender=USER)
+        list(det(view, replace(ev, tx=replace(ev.tx, hash=TxHash(f"0x{n:064x}"), nonce=n))))
+    assert len(observed) == len(view.state.holdings)
+    # a new snapshot (the next head) is recorded again
+    list(det(replace(view, state=replace(view.state, block_number=view.state.block_number + 1)), ev))
+    assert len(observed) == 2 * len(view.state.holdings)
+
+
+def test_a_slow_drain_still_counts_holdings_seen_only_through_snapshots(view: ChainView) -> None:
+    """The window's base is the peak snapshot when the first outflow's holdings are unknown."""
+    det = InvariantBreak.from_settings({"max_window_share": 0.25})
+    held = view.state.holdings[(USD, LENDING)]
+    flagged = []
+    for n in range(1, 6):
+        amount = held // 10
+        raw = call(
+            ATTACKER,
+            LENDING,
+            "withdraw(uint256)",
+            word(amount),
+            logs=[transfer_log(USD, LENDING, ATTACKER, amount)],
+        )
+        ev = event(raw)
+        ev = replace(ev, tx=replace(ev.tx, hash=TxHash(f"0x{n:064x}"), nonce=n))
+        holdings = {**view.state.holdings, (USD, LENDING): held}
+        snap = replace(view.state, block_number=100 + n, holdings=holdings)
+        flagged += [n for f in det(replace(view, state=snap), ev) if "within the window" in f.title]
+        held -= amount
+    assert flagged and flagged[0] == 3
