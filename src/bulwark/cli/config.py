@@ -12,6 +12,7 @@ from bulwark.app.sources import check_sources
 from bulwark.chain.client import run
 from bulwark.config import BulwarkConfig, ConfigProblems, load_config, secret_problems
 from bulwark.config.checks import config_warnings, contract_signals, source_problems
+from bulwark.config.cluster import cluster_problems
 from bulwark.detect.setup import monitor_problems
 
 
@@ -36,6 +37,16 @@ def source_lines(config: BulwarkConfig, path: Path) -> list[str]:
     if bad:
         raise ConfigProblems(path, bad)
     return [c.line() for c in checks]
+
+
+def cluster_lines(config: BulwarkConfig, path: Path) -> list[str]:
+    """With a ``cluster`` section: the broker and the database must both answer (one problem each)."""
+    if config.cluster is None:
+        return []
+    problems = run(cluster_problems(config.cluster))
+    if problems:
+        raise ConfigProblems(path, problems)
+    return ["cluster: NATS JetStream and PostgreSQL reachable"]
 
 
 def _explain(config: BulwarkConfig) -> list[str]:
@@ -74,7 +85,7 @@ def register(app: typer.Typer) -> None:
         """Validate FILE; list every problem (one per line, exit 2) or explain what it configures."""
         try:
             cfg = check_file(config)
-            sources = source_lines(cfg, config)
+            sources = source_lines(cfg, config) + cluster_lines(cfg, config)
         except ConfigProblems as exc:
             if as_json:
                 typer.echo(json.dumps({"ok": False, "file": str(config), "problems": exc.problems}))

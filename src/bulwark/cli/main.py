@@ -24,6 +24,7 @@ from bulwark.cli import scenario as scenario_cmd
 from bulwark.cli import serve as serve_cmd
 from bulwark.cli import verify as verify_cmd
 from bulwark.cli import watch as watch_cmd
+from bulwark.cli import worker as worker_cmd
 from bulwark.errors import BulwarkError
 
 app = typer.Typer(
@@ -59,6 +60,7 @@ evidence_cmd.register(app)
 patch_cmd.register(app)
 config_cmd.register(app)
 watch_cmd.register(app)
+worker_cmd.register(app)
 audit.register(app)
 incidents_cmd.register(app)
 govern_cmd.register(app)

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from bulwark.config.cluster import ClusterConfig
 from bulwark.config.intel import IntelConfig
 from bulwark.config.invariants import FuzzConfig, InvariantConfig
 from bulwark.config.notify import NotifyChannel
@@ -284,6 +285,9 @@ class BulwarkConfig(_Strict):
     remedies: dict[str, RemedyConfig] = Field(default_factory=dict)
     # channel name -> where incidents and findings are announced (bulwark.config.notify).
     notifications: dict[str, NotifyChannel] = Field(default_factory=dict)
+    # Scale-out (bulwark.config.cluster): the NATS JetStream broker and the shared PostgreSQL the
+    # roles of `bulwark worker` use. None: the embedded default (one process, no broker).
+    cluster: ClusterConfig | None = None
     _base_dir: Path = PrivateAttr(default=Path("."))
 
     @field_validator("networks", "protocols", "monitors")
@@ -309,6 +313,9 @@ class BulwarkConfig(_Strict):
             out["database_url"] = self.database_url
         if self.audit_key is not None:
             out["audit_key"] = self.audit_key
+        if self.cluster is not None:
+            out["cluster.nats_url"] = self.cluster.nats_url
+            out["cluster.database_url"] = self.cluster.database_url
         if self.responses is not None:
             out["responses.sentinel_key"] = self.responses.sentinel_key
             if self.responses.sentinel_password is not None:

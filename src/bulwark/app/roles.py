@@ -1,0 +1,346 @@
+"""Scale-out roles over NATS JetStream (:mod:`bulwark.chain.bus`) and a shared PostgreSQL.
+
+* **ingest** (one per network, under the store lease ``ingest:<network>``): follows the mempool and
+  confirmed heads with the same watchers ``bulwark watch`` uses and publishes every pending and
+  mined transaction to the network's subjects. A head is checkpointed only after its transactions
+  were acknowledged by the broker, so a restarted ingest re-publishes (deduplicated) rather than skips.
+* **screen** (any number, stateless): pulls from the network's shared consumer, screens each
+  transaction with the detection engine, publishes its findings, then acknowledges it. A worker
+  killed before acknowledging leaves its transactions to be redelivered to another; the visible
+  effect (a finding on the findings stream) happens once per transaction and detector.
+
+The embedded default (``bulwark watch`` without a ``cluster`` section) does not use this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import nats
+from nats.aio.msg import Msg
+
+from bulwark.chain.bus import Bus, TxEnvelope, decode_tx
+from bulwark.chain.client import ChainClient
+from bulwark.chain.mempool import BatchRpc, MempoolWatcher
+from bulwark.chain.watchers import BlockProcessed, HeadWatcher
+from bulwark.config import BulwarkConfig
+from bulwark.detect.persist import StoreCheckpoints, holding_lease
+from bulwark.detect.report import finding_json
+from bulwark.detect.screen import Screener, SimulationFailed
+from bulwark.detect.setup import build_monitors
+from bulwark.domain import Finding, Hash32, Transaction
+from bulwark.errors import ChainError, ConfigError
+from bulwark.logs import get_logger
+from bulwark.store import Store
+
+log = get_logger(__name__)
+
+__all__ = [
+    "ScreenStats",
+    "ScreenWorker",
+    "TxScreener",
+    "finding_key",
+    "run_ingest",
+    "run_ingest_role",
+    "run_screen_role",
+]
+
+FETCH_BATCH = 64
+FETCH_TIMEOUT_S = 1.0
+NAK_DELAY_S = 1.0  # a node that failed to answer is asked again after this, by whichever worker
+
+
+class TxScreener(Protocol):
+    """What a screen worker needs of the detection engine (:class:`bulwark.detect.screen.Screener`)."""
+
+    def note_pending(self, tx: Transaction) -> None: ...
+
+    async def screen(self, tx: Transaction) -> list[Finding]: ...
+
+    async def judge_mined(self, tx: Transaction, block_number: int, block_hash: Hash32) -> list[Finding]: ...
+
+    async def refresh(self, block_number: int = 0) -> None: ...
+
+
+def finding_key(env: TxEnvelope, finding: Finding) -> str:
+    """The finding's identity for deduplication: its transaction (and block) and what judged it."""
+    return f"{env.msg_id}:{finding.detector}:{finding.protocol}:{finding.contract or '-'}"
+
+
+@dataclass(slots=True)
+class ScreenStats:
+    screened: int = 0  # judged (first delivery or a redelivery not judged before)
+    redelivered: int = 0  # deliveries after the first
+    already_judged: int = 0  # redeliveries acknowledged without judging (findings already out)
+    findings: int = 0  # findings published (duplicates dropped by the broker not counted)
+    duplicates: int = 0  # findings the broker had already
+    failed: int = 0  # could not be simulated (acknowledged, logged)
+    retried: int = 0  # handed back to the broker (node unreachable)
+
+
+OnScreened = Callable[[TxEnvelope, list[Finding]], Awaitable[None] | None]
+
+
+@dataclass(slots=True)
+class ScreenWorker:
+    """One screening process: pulls transactions of ``screeners``' networks and judges them."""
+
+    bus: Bus
+    screeners: Mapping[str, TxScreener]
+    concurrency: int = 64
+    on_screened: OnScreened | None = None
+    stats: ScreenStats = field(default_factory=ScreenStats)
+    _refreshed: dict[str, int] = field(default_factory=dict)
+    _idle_since: float = field(default_factory=time.monotonic)
+
+    async def handle(self, msg: Msg) -> None:
+        """Judge one delivery, publish its findings, acknowledge it (in that order)."""
+        env = decode_tx(msg.data)
+        screener = self.screeners[env.network]
+        if msg.metadata.num_delivered > 1:
+            self.stats.redelivered += 1
+            if await self.bus.judged(env.tx.hash):
+                self.stats.already_judged += 1
+                await msg.ack()
+                return
+        try:
+            findings = await self._judge(screener, env)
+        except SimulationFailed as exc:  # the node refused it: another worker would fare no better
+            self.stats.failed += 1
+            log.warning("transaction not simulated", tx=env.tx.hash, error=exc.user_message)
+            await msg.ack()
+            return
+        except ChainError as exc:
+            self.stats.retried += 1
+            log.warning("screening failed; handed back", tx=env.tx.hash, error=exc.user_message)
+            await msg.nak(delay=NAK_DELAY_S)
+            return
+        judged_at = time.time()
+        for f in findings:
+            payload = {
+                "network": env.network,
+                "finding": finding_json(f),
+                "seen_at": env.seen_at,
+                "judged_at": judged_at,
+                "block_hash": env.block_hash,
+                "tx": {"hash": env.tx.hash, "from": env.tx.sender, "nonce": env.tx.nonce,
+                       "max_fee_per_gas": env.tx.max_fee_per_gas,
+                       "max_priority_fee_per_gas": env.tx.max_priority_fee_per_gas,
+                       "gas_price": env.tx.gas_price},
+            }  # fmt: skip
+            if await self.bus.publish_finding(env.network, finding_key(env, f), payload):
+                self.stats.findings += 1
+            else:
+                self.stats.duplicates += 1
+        if findings:
+            await self.bus.mark_judged(env.tx.hash)
+        await self._ack(msg, env)
+        self.stats.screened += 1
+        if self.on_screened is not None:
+            result = self.on_screened(env, findings)
+            if result is not None:
+                await result
+
+    async def _ack(self, msg: Msg, env: TxEnvelope) -> None:
+        """Acknowledge last: a worker that dies before this leaves the transaction to another."""
+        await msg.ack()
+
+    async def _judge(self, screener: TxScreener, env: TxEnvelope) -> list[Finding]:
+        if env.block_hash is None:
+            screener.note_pending(env.tx)
+            return await screener.screen(env.tx)
+        number = env.tx.block_number or 0
+        if number > self._refreshed.get(env.network, -1):  # judge against that block's state
+            with contextlib.suppress(ChainError):
+                await screener.refresh(number)
+            self._refreshed[env.network] = number
+        return await screener.judge_mined(env.tx, number, env.block_hash)
+
+    async def run(self, *, stop: asyncio.Event | None = None, idle_exit_s: float | None = None) -> None:
+        """Pull and judge until ``stop`` is set (or, with ``idle_exit_s``, until nothing came for
+        that long: a finite mode for benchmarks and tests)."""
+        stop = stop or asyncio.Event()
+        subs = [await self.bus.screen_subscription(n) for n in self.screeners]
+        sem = asyncio.Semaphore(self.concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+        self._idle_since = time.monotonic()
+
+        async def one(msg: Msg) -> None:
+            try:
+                await self.handle(msg)
+            except Exception as exc:  # never ack what was not judged: the broker redelivers it
+                log.error("screening crashed; left for redelivery", error=repr(exc))
+            finally:
+                sem.release()
+
+        async def pull(sub: Any) -> None:
+            while not stop.is_set():
+                want = max(1, min(FETCH_BATCH, sem._value))  # what this worker can take now
+                try:
+                    msgs = await sub.fetch(want, timeout=FETCH_TIMEOUT_S)
+                except TimeoutError:
+                    idle = time.monotonic() - self._idle_since
+                    if idle_exit_s is not None and not tasks and idle >= idle_exit_s:
+                        stop.set()
+                    continue
+                except nats.errors.Error as exc:  # broker restarting: the client reconnects
+                    log.warning("fetch failed; retrying", error=repr(exc))
+                    await asyncio.sleep(0.2)
+                    continue
+                self._idle_since = time.monotonic()
+                for msg in msgs:
+                    await sem.acquire()
+                    task = asyncio.create_task(one(msg))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+
+        pullers = [asyncio.create_task(pull(s)) for s in subs]
+        try:
+            await asyncio.gather(*pullers)
+        finally:
+            for p in pullers:
+                p.cancel()
+            await asyncio.gather(*pullers, return_exceptions=True)
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            for s in subs:
+                with contextlib.suppress(Exception):
+                    await s.unsubscribe()
+
+
+async def run_ingest(
+    bus: Bus,
+    network: str,
+    client: ChainClient,
+    *,
+    mempool: MempoolWatcher | None = None,
+    heads: HeadWatcher | None = None,
+    until_block: int | None = None,
+) -> None:
+    """Publish every pending transaction from ``mempool`` and every transaction of each confirmed
+    head from ``heads``; with ``until_block``, stop once that block is published."""
+
+    async def pending() -> None:
+        assert mempool is not None
+        async for p in mempool.stream():
+            await bus.publish_tx(TxEnvelope(network, p.tx, time.time()))
+
+    async def mined() -> None:
+        assert heads is not None
+        async for event in heads.events(until=until_block):
+            if not isinstance(event, BlockProcessed):
+                continue  # reorgs are followed by the watcher; a block is published once confirmed
+            full = await client.get_block(event.block.hash, full=True)
+            now = time.time()
+            # Acknowledged by the broker before the watcher checkpoints this block.
+            await asyncio.gather(
+                *(bus.publish_tx(TxEnvelope(network, tx, now, event.block.hash)) for tx in full.transactions)
+            )
+
+    jobs = ([asyncio.create_task(pending())] if mempool is not None else []) + (
+        [asyncio.create_task(mined())] if heads is not None else []
+    )
+    try:
+        if until_block is not None and heads is not None:
+            await jobs[-1]
+        else:
+            await asyncio.gather(*jobs)
+    finally:
+        for j in jobs:
+            j.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
+
+
+# -- wiring from configuration -----------------------------------------------------------------
+
+
+def _cluster(config: BulwarkConfig) -> tuple[str, str, float, float]:
+    if config.cluster is None:
+        raise ConfigError(
+            "this role needs a `cluster` section (nats_url, database_url) in the configuration; "
+            "without one, run `bulwark watch`"
+        )
+    c = config.cluster
+    return c.nats_url.resolve(), c.database_url.resolve(), c.ack_wait_s, c.connect_timeout_s
+
+
+def _networks(config: BulwarkConfig, only: Sequence[str]) -> list[str]:
+    unknown = [n for n in only if n not in config.networks]
+    if unknown:
+        raise ConfigError(
+            f"unknown network(s) {', '.join(unknown)}: the configuration has {', '.join(config.networks)}"
+        )
+    return list(only) or list(config.networks)
+
+
+async def run_screen_role(
+    config: BulwarkConfig, networks: Sequence[str] = (), *, on_screened: OnScreened | None = None
+) -> ScreenStats:
+    """``bulwark worker --role screen``: screen the configured monitors' networks until stopped."""
+    nats_url, _, ack_wait_s, timeout_s = _cluster(config)
+    monitors = build_monitors(config)
+    rpcs: list[BatchRpc] = []
+    screeners: dict[str, TxScreener] = {}
+    for name in _networks(config, networks):
+        mine = [m for m in monitors if config.protocols[m.protocol.name].network == name]
+        if not mine:
+            continue
+        rpc = BatchRpc(config.networks[name].rpc_http.resolve())
+        rpcs.append(rpc)
+        screener = Screener(rpc, mine)
+        await screener.refresh()
+        screeners[name] = screener
+    if not screeners:
+        raise ConfigError("no monitor watches the chosen network(s): nothing to screen")
+    bus = Bus(nats_url, ack_wait_s=ack_wait_s, connect_timeout_s=timeout_s, name="bulwark-screen")
+    await bus.connect()
+    worker = ScreenWorker(bus, screeners, on_screened=on_screened)
+    try:
+        await worker.run()
+    finally:
+        await bus.close()
+        for rpc in rpcs:
+            await rpc.close()
+    return worker.stats
+
+
+async def run_ingest_role(config: BulwarkConfig, network: str, *, until_block: int | None = None) -> None:
+    """``bulwark worker --role ingest --network NAME``: one per network, under a store lease."""
+    nats_url, db_url, ack_wait_s, timeout_s = _cluster(config)
+    (name,) = _networks(config, [network])
+    net = config.networks[name]
+    store = Store(db_url)
+    try:
+        async with holding_lease(store, f"ingest:{name}", ttl_s=15.0, renew_s=5.0):
+            ws = net.rpc_ws.resolve() if net.rpc_ws is not None and net.mempool == "subscribe" else None
+            client = ChainClient(net.rpc_http.resolve(), ws_url=ws)
+            heads = HeadWatcher(
+                client,
+                StoreCheckpoints(store),
+                f"{name}-ingest",
+                confirmations=net.confirmations,
+                max_past_blocks=net.max_past_blocks,
+                poll_interval_s=net.poll_interval_s,
+            )
+            mode: Literal["subscribe", "poll"] = "subscribe" if ws else "poll"
+            mempool = (
+                MempoolWatcher(client, mode=mode, poll_interval_s=net.poll_interval_s / 4)
+                if net.mempool != "off"
+                else None
+            )
+            bus = Bus(
+                nats_url, ack_wait_s=ack_wait_s, connect_timeout_s=timeout_s, name=f"bulwark-ingest-{name}"
+            )
+            await bus.connect()
+            try:
+                await run_ingest(bus, name, client, mempool=mempool, heads=heads, until_block=until_block)
+            finally:
+                await bus.close()
+                await client.close()
+    finally:
+        store.close()

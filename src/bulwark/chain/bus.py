@@ -1,0 +1,305 @@
+"""The scale-out transport: NATS JetStream streams between the roles of ``bulwark worker``.
+
+Subjects are partitioned by network (``bulwark.tx.<network>.pending``, ``bulwark.tx.<network>.mined``,
+``bulwark.findings.<network>``). Transactions go to a work-queue stream that every screen worker of
+a network pulls from through one durable consumer with explicit acknowledgement: a message a worker
+took but did not acknowledge within ``ack_wait_s`` (it died) is handed to another. Delivery is
+therefore at least once, and the visible effect of judging is made idempotent by transaction hash:
+
+* a finding is published with a ``Nats-Msg-Id`` naming its transaction and detector, so the
+  findings stream drops a second copy inside its duplicate window;
+* once a transaction's findings are published, its hash is written to the ``judged`` KV bucket; a
+  redelivered message (``num_delivered > 1``) whose hash is there is acknowledged unjudged.
+
+Streams are file-backed, so what the broker acknowledged survives its restart; the client
+reconnects by itself and publishing is retried until the broker acknowledges it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext, api
+from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.kv import KeyValue
+
+from bulwark.chain.convert import to_hash, to_transaction
+from bulwark.chain.rpc import redact_url
+from bulwark.domain import Hash32, Transaction
+from bulwark.errors import ChainError
+from bulwark.logs import get_logger
+
+log = get_logger(__name__)
+
+__all__ = [
+    "FINDINGS_STREAM",
+    "TX_STREAM",
+    "Bus",
+    "BusUnavailable",
+    "TxEnvelope",
+    "decode_tx",
+    "encode_tx",
+    "network_token",
+]
+
+TX_STREAM = "BULWARK_TXS"
+FINDINGS_STREAM = "BULWARK_FINDINGS"
+JUDGED_BUCKET = "bulwark_judged"
+FINDINGS_DUPLICATE_WINDOW_S = 3600.0  # a redelivered attack must not be announced twice within it
+PUBLISH_RETRY_MAX_S = 2.0
+
+
+class BusUnavailable(ChainError, ConnectionError):
+    """The NATS broker cannot be reached, or has no JetStream."""
+
+
+def network_token(network: str) -> str:
+    """A network name as one subject token and consumer-name part ('.' separates NATS tokens;
+    configuration names never contain '~', so the mapping is one to one)."""
+    return network.replace(".", "~")
+
+
+@dataclass(frozen=True, slots=True)
+class TxEnvelope:
+    """A transaction on its way to screening: pending (no block) or mined (with its block)."""
+
+    network: str
+    tx: Transaction
+    seen_at: float  # wall clock (time.time()) of first sight: comparable across machines
+    block_hash: Hash32 | None = None
+
+    @property
+    def mined(self) -> bool:
+        return self.block_hash is not None
+
+    @property
+    def subject(self) -> str:
+        return f"bulwark.tx.{network_token(self.network)}.{'mined' if self.mined else 'pending'}"
+
+    @property
+    def msg_id(self) -> str:
+        """Deduplication id: an ingest that restarts (or a second one) re-publishes nothing new."""
+        return f"{self.block_hash}:{self.tx.hash}" if self.mined else f"pending:{self.tx.hash}"
+
+
+def _hex(value: int | None) -> str | None:
+    return None if value is None else hex(value)
+
+
+def encode_tx(env: TxEnvelope) -> bytes:
+    """JSON with the transaction in JSON-RPC form (read back by :func:`chain.convert.to_transaction`)."""
+    tx = env.tx
+    raw: dict[str, Any] = {
+        "hash": tx.hash,
+        "from": tx.sender,
+        "to": tx.to,
+        "value": hex(tx.value),
+        "input": "0x" + tx.data.hex(),
+        "nonce": hex(tx.nonce),
+        "gas": hex(tx.gas),
+        "maxFeePerGas": _hex(tx.max_fee_per_gas),
+        "maxPriorityFeePerGas": _hex(tx.max_priority_fee_per_gas),
+        "gasPrice": _hex(tx.gas_price),
+        "blockNumber": _hex(tx.block_number),
+        "transactionIndex": _hex(tx.transaction_index),
+    }
+    body = {"network": env.network, "seen_at": env.seen_at, "block_hash": env.block_hash, "tx": raw}
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def decode_tx(data: bytes) -> TxEnvelope:
+    body = json.loads(data)
+    block_hash = body.get("block_hash")
+    return TxEnvelope(
+        network=str(body["network"]),
+        tx=to_transaction(body["tx"]),
+        seen_at=float(body["seen_at"]),
+        block_hash=to_hash(block_hash) if block_hash else None,
+    )
+
+
+class Bus:
+    """One connection to the broker, with the streams, consumers and KV bucket Bulwark uses."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        ack_wait_s: float = 30.0,
+        connect_timeout_s: float = 5.0,
+        name: str = "bulwark",
+        max_ack_pending: int = 4096,
+    ) -> None:
+        self.url = url
+        self.ack_wait_s = ack_wait_s
+        self.connect_timeout_s = connect_timeout_s
+        self.name = name
+        self.max_ack_pending = max_ack_pending
+        self._nc: NatsClient | None = None
+        self._js: JetStreamContext | None = None
+        self._judged: KeyValue | None = None
+
+    def __repr__(self) -> str:
+        return f"Bus({redact_url(self.url)})"
+
+    @property
+    def js(self) -> JetStreamContext:
+        if self._js is None:
+            raise BusUnavailable("the bus is not connected: call connect() first")
+        return self._js
+
+    async def connect(self) -> Bus:
+        try:
+            self._nc = await nats.connect(
+                self.url,
+                name=self.name,
+                connect_timeout=self.connect_timeout_s,
+                # After the first connection, reconnect for ever: a broker restart is waited out.
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.25,
+            )
+        except (OSError, TimeoutError, nats.errors.Error) as exc:
+            raise BusUnavailable(
+                f"NATS at {redact_url(self.url)} did not answer ({type(exc).__name__}); "
+                "start nats-server with -js, or fix cluster.nats_url"
+            ) from exc
+        self._js = self._nc.jetstream()
+        try:
+            await self._ensure_streams()
+        except (TimeoutError, nats.errors.Error) as exc:
+            await self.close()
+            raise BusUnavailable(
+                f"NATS at {redact_url(self.url)} refused the JetStream setup ({exc}); "
+                "start nats-server with -js"
+            ) from exc
+        return self
+
+    async def close(self) -> None:
+        if self._nc is not None and not self._nc.is_closed:
+            await self._nc.drain()
+        self._nc = self._js = None
+
+    async def __aenter__(self) -> Bus:
+        return await self.connect()
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def _ensure_stream(self, config: api.StreamConfig) -> None:
+        assert config.name is not None
+        try:
+            await self.js.stream_info(config.name)
+        except NotFoundError:
+            try:
+                await self.js.add_stream(config)
+            except BadRequestError:  # another process created it meanwhile
+                await self.js.stream_info(config.name)
+
+    async def _ensure_streams(self) -> None:
+        await self._ensure_stream(
+            api.StreamConfig(
+                name=TX_STREAM,
+                subjects=["bulwark.tx.*.*"],
+                retention=api.RetentionPolicy.WORK_QUEUE,  # acknowledged = done, removed
+                storage=api.StorageType.FILE,
+            )
+        )
+        await self._ensure_stream(
+            api.StreamConfig(
+                name=FINDINGS_STREAM,
+                subjects=["bulwark.findings.*"],
+                storage=api.StorageType.FILE,
+                duplicate_window=FINDINGS_DUPLICATE_WINDOW_S,
+            )
+        )
+        try:
+            self._judged = await self.js.key_value(JUDGED_BUCKET)
+        except (NotFoundError, nats.js.errors.BucketNotFoundError):
+            self._judged = await self.js.create_key_value(
+                bucket=JUDGED_BUCKET, history=1, ttl=FINDINGS_DUPLICATE_WINDOW_S * 24,
+                storage=api.StorageType.FILE,
+            )  # fmt: skip
+
+    # -- publishing (retried until the broker acknowledges: at least once) ------------------------
+
+    async def _publish(self, subject: str, payload: bytes, msg_id: str) -> api.PubAck:
+        delay = 0.05
+        while True:
+            try:
+                return await self.js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id})
+            except (TimeoutError, nats.errors.Error) as exc:
+                if self._nc is None or self._nc.is_closed:
+                    raise BusUnavailable(f"publishing to {subject}: the connection is closed") from exc
+                log.warning("publish not acknowledged; retrying", subject=subject, error=repr(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, PUBLISH_RETRY_MAX_S)
+
+    async def publish_tx(self, env: TxEnvelope) -> bool:
+        """Queue a transaction for screening; False when the stream already had it (a duplicate)."""
+        ack = await self._publish(env.subject, encode_tx(env), env.msg_id)
+        return not ack.duplicate
+
+    async def publish_finding(self, network: str, key: str, payload: Mapping[str, Any]) -> bool:
+        """Publish one finding; False when an identical one (same ``key``) was published already."""
+        data = json.dumps(payload, separators=(",", ":"), default=str).encode()
+        ack = await self._publish(f"bulwark.findings.{network_token(network)}", data, key)
+        return not ack.duplicate
+
+    # -- screening --------------------------------------------------------------------------------
+
+    async def screen_subscription(self, network: str) -> JetStreamContext.PullSubscription:
+        """The network's shared screening consumer (created on first use)."""
+        token = network_token(network)
+        config = api.ConsumerConfig(
+            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait_s,
+            max_deliver=-1,
+            max_ack_pending=self.max_ack_pending,
+            filter_subject=f"bulwark.tx.{token}.*",
+        )
+        return await self.js.pull_subscribe(
+            f"bulwark.tx.{token}.*", durable=f"screen-{token}", stream=TX_STREAM, config=config
+        )
+
+    async def judged(self, tx_hash: str) -> bool:
+        assert self._judged is not None
+        try:
+            await self._judged.get(tx_hash.lower())
+        except KeyNotFoundError:
+            return False
+        return True
+
+    async def mark_judged(self, tx_hash: str) -> None:
+        assert self._judged is not None
+        with contextlib.suppress(KeyWrongLastSequenceError):  # marked by an earlier delivery
+            await self._judged.create(tx_hash.lower(), str(time.time()).encode())
+
+    # -- reading findings back (status, tests, benchmarks) ----------------------------------------
+
+    async def findings(self, network: str | None = None, *, timeout_s: float = 1.0) -> list[dict[str, Any]]:
+        """Every finding in the stream, oldest first (an ephemeral consumer; nothing is acknowledged
+        on anyone's behalf)."""
+        subject = f"bulwark.findings.{network_token(network) if network else '*'}"
+        out: list[dict[str, Any]] = []
+        sub = await self.js.subscribe(subject, ordered_consumer=True, deliver_policy=api.DeliverPolicy.ALL)
+        try:
+            while True:
+                try:
+                    msg: Msg = await sub.next_msg(timeout=timeout_s)
+                except TimeoutError:
+                    break  # an empty stream sends nothing
+                out.append(json.loads(msg.data))
+                if msg.metadata.num_pending == 0:
+                    break
+        finally:
+            await sub.unsubscribe()
+        return out

@@ -1,0 +1,67 @@
+"""``bulwark worker --role ingest|screen -c bulwark.yaml``: one scale-out role (needs ``cluster``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bulwark.app.roles import run_ingest_role, run_screen_role
+from bulwark.chain.bus import TxEnvelope
+from bulwark.cli.config import check_file
+from bulwark.cli.watch import _until_terminated
+from bulwark.detect.report import finding_json
+from bulwark.domain import Finding
+from bulwark.errors import UsageError
+from bulwark.logs import mask
+
+
+class Role(StrEnum):
+    ingest = "ingest"
+    screen = "screen"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("worker")
+    def worker(
+        config: Annotated[Path, typer.Option("-c", "--config", help="The bulwark.yaml to run.")],
+        role: Annotated[
+            Role, typer.Option("--role", help="ingest (one per network) or screen (any number).")
+        ],
+        network: Annotated[
+            list[str] | None,
+            typer.Option("--network", help="Network(s) to serve (ingest: exactly one; screen: default all)."),
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object per finding.")] = False,
+        until_block: Annotated[
+            int | None, typer.Option("--until-block", help="ingest: stop once this block is published.")
+        ] = None,
+    ) -> None:
+        """Run one role of a scaled-out Bulwark over NATS JetStream and PostgreSQL (Ctrl-C stops)."""
+        cfg = check_file(config)  # fails closed, listing every problem, before anything connects
+        nets = list(network or [])
+        if role is Role.ingest:
+            if len(nets) != 1 and len(cfg.networks) != 1:
+                raise UsageError("--role ingest serves one network: name it with --network NAME")
+            name = nets[0] if nets else next(iter(cfg.networks))
+            asyncio.run(_until_terminated(run_ingest_role(cfg, name, until_block=until_block)))
+            return
+
+        def show(env: TxEnvelope, findings: list[Finding]) -> None:
+            for f in findings:
+                if as_json:
+                    typer.echo(mask(json.dumps({"type": "finding", "network": env.network,
+                                                "finding": finding_json(f)})))  # fmt: skip
+                else:
+                    typer.echo(
+                        mask(f"{f.severity.name:<8} {f.detector:<30} {env.network} tx {f.tx_hash}: {f.title}")
+                    )
+
+        async def screen() -> None:
+            await run_screen_role(cfg, nets, on_screened=show)
+
+        asyncio.run(_until_terminated(screen()))
