@@ -20,9 +20,10 @@ from bulwark.chain import ChainClient, Signer, encode_call
 from bulwark.chain.client import CallReverted
 from bulwark.chain.relayer import Relayer
 from bulwark.chain.timelock import PAUSER_ROLE
+from bulwark.detect.report import finding_json
 from bulwark.domain import Address, Confidence, Finding, Severity, TxHash, VulnClass
-from bulwark.intel.consensus import ConsensusError, PauseRequest, finding_id, gather, sign_pause
 from bulwark.respond import ProtectedSet
+from bulwark.respond.consensus import ConsensusError, PauseRequest, finding_id, gather, sign_pause
 from bulwark.scenarios.deploy import ChainOps, deploy_protocol, exec_via_safe
 from bulwark.scenarios.protocol import Actor, DemoProtocol
 from bulwark.store import Store
@@ -87,7 +88,7 @@ def _start_peer(env_vars: dict[str, str], i: int, rpc: str, guardian: str, chain
         [
             sys.executable,
             "-m",
-            "bulwark.intel.peer",
+            "bulwark.respond.peer",
             "--key",
             f"env:PEER_KEY_{i}",
             "--secret-env",
@@ -299,14 +300,18 @@ def test_the_responder_in_consensus_mode_gathers_two_of_three_and_pauses(env: En
 
     # Alone (both peers unreachable): no pause is sent, and the failure is on the record.
     alone = ConsensusSettings(2, (down, down + "/"), SECRET.encode(), timeout_s=1.0)
-    lonely = ConsensusResponder(relayer, protected, alone, chain_id=env.protocol.chain_id, store=store)
+    lonely = ConsensusResponder(
+        relayer, protected, alone, chain_id=env.protocol.chain_id, store=store, finding_json=finding_json
+    )
     [failed] = env.run(lonely.respond(_finding(env, Severity.CRITICAL)))
     assert failed.tx_hash is None and failed.error and "only 1 of the 2" in failed.error
     assert not env.paused()
 
     # One peer down, one up: two of three sign; the policy's pause goes out as pauseWithConsensus.
     settings = ConsensusSettings(2, (down, env.peer_urls[0]), SECRET.encode(), timeout_s=2.0)
-    responder = ConsensusResponder(relayer, protected, settings, chain_id=env.protocol.chain_id, store=store)
+    responder = ConsensusResponder(
+        relayer, protected, settings, chain_id=env.protocol.chain_id, store=store, finding_json=finding_json
+    )
     assert env.run(responder.respond(_finding(env, Severity.LOW))) == []  # below the policy: no pause
     [pause] = env.run(responder.respond(_finding(env, Severity.CRITICAL)))
     assert pause.error is None and pause.tx_hash is not None, pause.error

@@ -1,6 +1,6 @@
-"""A consensus sentinel as its own process: ``python -m bulwark.intel.peer``.
+"""A consensus sentinel as its own process: ``python -m bulwark.respond.peer``.
 
-It serves :class:`~bulwark.intel.consensus.PeerServer` with its own key, its own RPC endpoint and
+It serves :class:`~bulwark.respond.consensus.PeerServer` with its own key, its own RPC endpoint and
 its own judgement: it signs a pause only when the finding is at least ``--min-severity``, the
 target is registered on the guardian (read through its own RPC) and the target is not paused yet.
 """
@@ -18,7 +18,7 @@ from bulwark.chain.timelock import is_paused
 from bulwark.config.secrets import KEY_SCHEMES, parse_reference
 from bulwark.domain import Address, Severity
 from bulwark.errors import BulwarkError, ChainError
-from bulwark.intel.consensus import PauseRequest, PeerServer
+from bulwark.respond.consensus import PauseRequest, PeerServer
 
 _IS_PROTECTED = bytes.fromhex("ce35de95")  # isProtected(address)
 
@@ -56,7 +56,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bulwark.intel.peer")
+    p = argparse.ArgumentParser(prog="python -m bulwark.respond.peer")
     p.add_argument("--key", required=True, help="sentinel key reference (env:NAME or file:PATH)")
     p.add_argument("--secret-env", required=True, help="environment variable holding the channel secret")
     p.add_argument("--rpc", required=True)
