@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.nats_server import NatsServer, nats_server
+from tests.support.nats_worker import NETWORK, StubScreener, make_tx
 
 from bulwark.app.roles import ScreenWorker
 from bulwark.chain.bus import Bus, TxEnvelope
-from tests.support.nats_server import NatsServer, nats_server
-from tests.support.nats_worker import NETWORK, StubScreener, make_tx
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[3]
@@ -45,8 +45,15 @@ def _wait(cond: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
 def _start_worker(url: str, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     with log.with_suffix(".err").open("ab") as err:  # a file, not a pipe nobody drains
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.nats_worker", url, str(log), "--ack-wait", str(ACK_WAIT_S),
-             *extra],  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "tests.support.nats_worker",
+                url,
+                str(log),
+                *("--ack-wait", str(ACK_WAIT_S)),
+                *extra,
+            ],
             cwd=ROOT,
             stderr=err,
         )
@@ -180,6 +187,7 @@ def test_broker_restart_loses_nothing_acknowledged(server: NatsServer) -> None:
     assert before, "no finding before the restart: the test proves nothing about keeping them"
     assert before.keys() <= after.keys()  # acknowledged by the broker before it stopped: kept
     assert after == Counter({make_tx(i).hash: 1 for i in attacks})  # each attack once
+    assert worker.stats.findings == len(attacks)
 
 
 async def _publish_with_retry(url: str, txs: list[int], attacks: set[int]) -> None:
