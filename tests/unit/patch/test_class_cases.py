@@ -36,6 +36,7 @@ CASES = load_corpus(CASES_ROOT)
 TEMPLATES = {
     "unchecked_batch_payout_0424": "check-call-result",
     "unchecked_refund_helper_0819": "check-call-result",
+    "storage_write_wishlist_0424": "array-length-guard",
 }
 
 

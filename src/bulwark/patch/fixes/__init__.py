@@ -6,6 +6,7 @@ from importlib.metadata import entry_points
 
 from bulwark.patch.fixes.access_control import AccessControlFix
 from bulwark.patch.fixes.arithmetic import CheckedMathFix, RemoveUncheckedFix
+from bulwark.patch.fixes.array_length import ArrayLengthGuardFix
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.fixes.dos import PullPaymentFix
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
@@ -26,6 +27,7 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     TxOriginFix,
     RemoveUncheckedFix,
     CheckedMathFix,
+    ArrayLengthGuardFix,
     UsedDigestFix,
     DomainBindFix,
     TwapFix,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from bulwark.domain.patch import Localisation
 from bulwark.patch.locate.checks.access_control import check_access_control
 from bulwark.patch.locate.checks.arithmetic import check_arithmetic
+from bulwark.patch.locate.checks.array_length import check_array_length
 from bulwark.patch.locate.checks.dos import check_dos
 from bulwark.patch.locate.checks.erc4626 import check_erc4626
 from bulwark.patch.locate.checks.initializers import check_initializers
@@ -39,6 +40,7 @@ CHECKS: tuple[Check, ...] = (
     check_unchecked_calls,
     check_reentrancy,
     check_arithmetic,
+    check_array_length,
     check_signatures,
     check_oracle,
     check_erc4626,
