@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from eth_abi.abi import encode as abi_encode
+from eth_abi.exceptions import EncodingError
 from eth_utils.crypto import keccak
 from pyrevm import EVM, BlockEnv, Env
 
@@ -115,6 +116,18 @@ _ATTACK_SHAPES: dict[VulnClass, str] = {
 
 class Unusable(Exception):
     """The contract cannot be exercised here (no code, unlinked libraries, constructor reverts)."""
+
+
+# What a check of one candidate may raise on a contract it cannot drive (an argument it cannot
+# encode, an EVM error): the candidate is then reported as not checked, never dropped.
+CHECK_ERRORS: tuple[type[Exception], ...] = (
+    Unusable,
+    EncodingError,
+    ValueError,
+    TypeError,
+    OverflowError,
+    RuntimeError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -666,12 +679,31 @@ def _short(v: object) -> str:
     return text if len(text) <= 20 else text[:8] + "..." + text[-6:]
 
 
+def _fit(t: str, v: int) -> int:
+    """``v`` clamped to what the integer type ``t`` can hold."""
+    if t.startswith("uint"):
+        return min(max(v, 0), (1 << _bits(t, "uint")) - 1)
+    half = 1 << (_bits(t, "int") - 1)
+    return min(max(v, -half), half - 1)
+
+
+def _array(t: str, who: str, pools: Callable[[str, str], list[object]]) -> list[object] | None:
+    """Values of an array type from its element's pool: empty when dynamic, filled when fixed."""
+    if not t.endswith("]"):
+        return None
+    base, _, n = t[:-1].rpartition("[")
+    if not n:
+        return [[]]
+    return [[v] * int(n) for v in pools(base, who)[:2]]
+
+
 def _plain(t: str, who: str) -> object:
     """A deposit's typical argument: the actor itself, one ether, true."""
     if t.endswith("]"):
-        return []
+        base, _, n = t[:-1].rpartition("[")
+        return [_plain(base, who)] * int(n) if n else []
     if t.startswith(("uint", "int")):
-        return ETHER
+        return _fit(t, ETHER)
     if t == "address":
         return who
     if t == "bool":
@@ -684,18 +716,22 @@ def _plain(t: str, who: str) -> object:
 
 
 def _amounts(t: str, who: str) -> list[object]:
+    if (arr := _array(t, who, _amounts)) is not None:
+        return arr
     if t.startswith(("uint", "int")) and not t.endswith("]"):
-        return [ETHER, 0, 1]
+        return [_fit(t, ETHER), 0, 1]
     return [_plain(t, who)]
 
 
 def _attacker_args(t: str, who: str) -> list[object]:
     if t == "address":
         return [who, ALICE]
-    if t.startswith(("uint", "int")) and not t.endswith("]"):
-        return [1, 0, ETHER]
     if t == "address[]":
         return [[who]]
+    if (arr := _array(t, who, _attacker_args)) is not None:
+        return arr
+    if t.startswith(("uint", "int")) and not t.endswith("]"):
+        return [1, 0, _fit(t, ETHER)]
     if t == "bool":
         return [True, False]
     return [_plain(t, who)]
@@ -707,6 +743,8 @@ def _boundaries(t: str, who: str) -> list[object]:
     if t.endswith("[]"):
         base = t[:-2]
         return [[x, x] for x in _boundaries(base, who)[:2]]
+    if (arr := _array(t, who, _boundaries)) is not None:
+        return arr
     if t.startswith("uint"):
         bits = _bits(t, "uint")
         return [2**bits - 1, 2 ** (bits - 1), 2]

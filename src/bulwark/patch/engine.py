@@ -338,7 +338,8 @@ def check_behaviour(
             "each candidate would need code generation)"
         )
         return patches
-    from bulwark.patch.behaviour import PROBE_SOLC, PROBE_SOURCE  # pyrevm and eth_abi: only when needed
+    # pyrevm and eth_abi load only when a candidate is checked
+    from bulwark.patch.behaviour import CHECK_ERRORS, PROBE_SOLC, PROBE_SOURCE
 
     try:
         probe_build = compiler.compile_sources(
@@ -375,8 +376,14 @@ def check_behaviour(
             checked.append(replace(patch, behaviour=BehaviourCheck(False, "not checked: no artifact")))
             continue
         flaw = {n for n in (patch.function, *(f.function for f in patch.findings)) if n}
-        behaviour = checker.behaviour(art, flaw, patch.vuln_class)
-        attack = checker.attack(art, flaw, patch.vuln_class)
+        try:
+            behaviour = checker.behaviour(art, flaw, patch.vuln_class)
+            attack = checker.attack(art, flaw, patch.vuln_class)
+        except CHECK_ERRORS as exc:  # a contract the generator cannot drive: the candidate stays, unchecked
+            _log.warning("behaviour_check_failed", template=patch.template, error=str(exc)[:200])
+            why = f"not checked: the check could not drive the contract ({type(exc).__name__})"
+            checked.append(replace(patch, behaviour=BehaviourCheck(False, why)))
+            continue
         _log.debug("behaviour_checked", template=patch.template, kept=behaviour.kept, attack=attack.outcome)
         checked.append(replace(patch, behaviour=behaviour, attack=attack))
     order = sorted(range(len(checked)), key=lambda i: (_demerit(checked[i]), i))
