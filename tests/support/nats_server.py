@@ -32,8 +32,9 @@ def _free_port() -> int:
 
 
 class NatsServer:
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, *, jetstream: bool = True) -> None:
         self.base = base
+        self.jetstream = jetstream
         self.port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -44,7 +45,16 @@ class NatsServer:
     def start(self, timeout_s: float = 20.0) -> None:
         log = (self.base / "server.log").open("ab")
         self.proc = subprocess.Popen(
-            [_binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.base / "js")],
+            [
+                _binary(),
+                *(["-js"] if self.jetstream else []),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-sd",
+                str(self.base / "js"),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -77,10 +87,10 @@ class NatsServer:
 
 
 @contextmanager
-def nats_server() -> Iterator[NatsServer]:
-    """Yield a running JetStream server; stop it and delete its store afterwards."""
+def nats_server(*, jetstream: bool = True) -> Iterator[NatsServer]:
+    """Yield a running server (with JetStream unless told); stop it and delete its store afterwards."""
     base = Path(tempfile.mkdtemp(prefix="bulwark-nats-"))
-    server = NatsServer(base)
+    server = NatsServer(base, jetstream=jetstream)
     try:
         server.start()
         yield server
