@@ -157,10 +157,11 @@ class Scope:
             if key not in self.values:
                 raise CaseError(f"unknown name ${{{key}}} (known: {', '.join(sorted(self.values))})")
             return self.values[key]
-        if re.fullmatch(r"\d+(\.\d+)?e\d+", value):
+        if re.fullmatch(r"-?\d+(\.\d+)?e\d+", value):
             base, exp = value.split("e")
-            whole, _, frac = base.partition(".")
-            return int(whole + frac) * 10 ** (int(exp) - len(frac))
+            sign = -1 if base.startswith("-") else 1
+            whole, _, frac = base.lstrip("-").partition(".")
+            return sign * int(whole + frac) * 10 ** (int(exp) - len(frac))
         return value
 
     def address(self, value: Any) -> Address:
@@ -177,7 +178,10 @@ class Scope:
         if typ == "address":
             return self.address(v)
         if typ.startswith(("uint", "int")):
-            return int(v, 0) if isinstance(v, str) else int(v)
+            try:
+                return int(v, 0) if isinstance(v, str) else int(v)
+            except ValueError:
+                raise CaseError(f"{value!r} is not an integer (write 10, 0x0a, 1.5e18 or -2e18)") from None
         if typ == "bool":
             return bool(v)
         if typ.startswith("bytes"):

@@ -53,7 +53,7 @@ from bulwark.detect.model import (
 )
 from bulwark.detect.setup import Monitor
 from bulwark.detect.trace import RawFrame, parse_call_trace, parse_prestate, parse_state_diff
-from bulwark.domain import Address, Finding, Hash32, Log, StateDiff, Transaction
+from bulwark.domain import Address, CallFrame, Finding, Hash32, Log, StateDiff, Transaction
 from bulwark.errors import ChainError
 from bulwark.logs import get_logger
 
@@ -435,6 +435,7 @@ class Screener:
         if self._native:
             return True
         emitted: set[Address] | None = None
+        transfers: set[Address] = set()  # contracts that emitted a Transfer log
         for slot in self._slots:
             proto = slot.monitor.protocol
             impls = slot.view.state.implementations
@@ -460,8 +461,16 @@ class Screener:
                 balances = info.balance_maps if info.has_layout else info.kind == "token"
                 if balances and info.kind != "lending":
                     if emitted is None:
-                        emitted = {lg.address for lg in event.logs}
+                        emitted, transfers = set(), set()
+                        for lg in event.logs:
+                            emitted.add(lg.address)
+                            if transfer(lg) is not None:
+                                transfers.add(lg.address)
                     if info.address not in emitted:
+                        return True
+                    # Its own events (not Transfer) say nothing of whose balance moved: a call that
+                    # names an account besides its caller may have debited that account.
+                    if info.address not in transfers and _names_third_party(f, event.tx.sender):
                         return True
         return False
 
@@ -490,6 +499,20 @@ class Screener:
                 return False
             cached = self._eoa[address] = code in ("0x", "", None)
         return cached
+
+
+def _names_third_party(frame: CallFrame, sender: Address) -> bool:
+    """Does the call's calldata hold an address-shaped word other than its caller's or the sender's?"""
+    data = frame.input
+    mine = {int(frame.sender, 16), int(sender, 16)}
+    for i in range(4, len(data) - 31, 32):
+        if data[i : i + 12] == _ZERO12 and data[i + 12 : i + 16] != _ZERO4:
+            if int.from_bytes(data[i + 12 : i + 32], "big") not in mine:
+                return True
+    return False
+
+
+_ZERO12, _ZERO4 = bytes(12), bytes(4)
 
 
 # -- reading protocol state ---------------------------------------------------------------------

@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 from eth_abi.abi import encode
 from tests.unit.detect.synth import ATTACKER, E18, LENDING, USD, USER, VAULT, call, event, transfer_log, word
+from tests.unit.detect.synth import protocol as synth_protocol
 
 from bulwark.detect.builtins import signature_replay
 from bulwark.detect.builtins.invariant import InvariantBreak
 from bulwark.detect.builtins.signature_replay import SignatureReplay, calldata_signatures
 from bulwark.detect.evm import selector
 from bulwark.detect.model import ChainView, ProtocolModel
+from bulwark.detect.screen import Screener
+from bulwark.detect.setup import Monitor
 from bulwark.domain import TxHash
 
 ABI = (
@@ -152,3 +155,37 @@ def test_a_slow_drain_still_counts_holdings_seen_only_through_snapshots(view: Ch
         flagged += [n for f in det(replace(view, state=snap), ev) if "within the window" in f.title]
         held -= amount
     assert flagged and flagged[0] == 3
+
+
+def _ledger_screener() -> Screener:
+    """A vault whose sources show a balance mapping (internal shares) and no native asset."""
+    proto = synth_protocol()
+    contracts = dict(proto.contracts)
+    contracts[VAULT] = replace(contracts[VAULT], balance_maps=frozenset({3}))
+    model = ProtocolModel(proto.name, contracts, proto.assets, proto.roles, proto.flash_lenders)
+    return Screener(None, [Monitor("m", model, (), 0, True)])  # type: ignore[arg-type]
+
+
+def _moved(args: bytes) -> dict[str, Any]:
+    """A call into the vault that emits the vault's own event (not a Transfer)."""
+    log = {"address": VAULT, "topics": ["0x" + "11" * 32], "data": "0x", "position": "0x0"}
+    return call(ATTACKER, VAULT, "move(address,address,uint256)", args, logs=[log])
+
+
+def test_a_ledger_call_naming_another_account_gets_its_storage_diff() -> None:
+    s = _ledger_screener()
+    # moves USER's internal shares: the vault logs its own event, no Transfer says whose balance fell
+    foreign = event(_moved(word(USER) + word(ATTACKER) + word(E18)), sender=ATTACKER)
+    assert s._needs_diff(foreign)
+    # the caller's own shares (no other account named): the cheap path stays cheap
+    own = event(_moved(word(0) + word(ATTACKER) + word(E18)), sender=ATTACKER)
+    assert not s._needs_diff(own)
+    # a vault that emits a Transfer for its shares is read from the logs, as before
+    with_transfer = call(
+        ATTACKER,
+        VAULT,
+        "move(address,address,uint256)",
+        word(USER) + word(ATTACKER) + word(E18),
+        logs=[transfer_log(VAULT, USER, ATTACKER, E18)],
+    )
+    assert not s._needs_diff(event(with_transfer, sender=ATTACKER))
