@@ -154,12 +154,14 @@ class Outcome:
     ok: bool
     output: bytes
     logs: tuple[tuple[str, str], ...]
-    storage: tuple[int, ...]  # the probed slots of the contract under test
-    balances: tuple[int, ...]  # ETH of the actors, the probe and the contract
+    # what the call changed, not the state itself: a candidate whose constructor differs (a misnamed
+    # constructor made one) starts from another state, and the same call must still change the same
+    storage: tuple[tuple[int, int], ...]  # (probed slot index, new value) for each slot the call changed
+    balances: tuple[tuple[int, int], ...]  # (watched account index, change in wei)
 
     @property
-    def state(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        return self.storage, self.balances
+    def effect(self) -> bool:
+        return bool(self.storage or self.balances)
 
 
 def functions(art: ContractArtifact) -> list[Fn]:
@@ -342,6 +344,7 @@ class Chain:
         return storage, tuple(self.evm.get_balance(a) for a in self.watched)
 
     def call(self, sender: str, data: bytes, value: int = 0) -> Outcome:
+        storage, balances = self.state()
         if sender == "contract":
             wrapped = _SEL_FORWARD + abi_encode(["address", "bytes"], [self.victim, data])
             ok, out = self.raw(EVE, self.probe, wrapped, value)
@@ -354,7 +357,12 @@ class Chain:
         logs = tuple(
             (str(log.address).lower(), repr(log.data)) for log in (result.logs if ok and result else [])
         )
-        return Outcome(ok, out if ok else b"", logs, *self.state())
+        storage_after, balances_after = self.state()
+        changed = tuple((i, v) for i, (u, v) in enumerate(zip(storage, storage_after, strict=True)) if u != v)
+        moved = tuple(
+            (i, v - u) for i, (u, v) in enumerate(zip(balances, balances_after, strict=True)) if u != v
+        )
+        return Outcome(ok, out if ok else b"", logs, changed, moved)
 
     def arm(self, data: bytes, rounds: int) -> None:
         payload = _SEL_ARM + abi_encode(["address", "bytes", "uint256"], [self.victim, data, rounds])
@@ -574,9 +582,8 @@ class Checker:
         def run(art: ContractArtifact, data: bytes) -> tuple[bool, bool]:
             chain = self.chain(art)
             self._fund(chain)
-            before = chain.state()
             got = chain.call(sender, data)
-            return got.ok, got.ok and got.state != before
+            return got.ok, got.ok and got.effect
 
         viable = blocked = 0
         first = ""
@@ -617,7 +624,7 @@ class Checker:
             chain = self.chain(art)
             self._fund(chain)
             got = chain.call(sender, data)
-            return got.ok, got.state
+            return got.ok, (got.storage, got.balances)
 
         viable = blocked = 0
         for fn in targets:
