@@ -70,7 +70,11 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
             continue
         if _sender_keyed(program, fn):
             continue
-        if protected and _privileged_name(fn.name):
+        # state that anyone may already set to a value of their choosing through another unguarded
+        # function (a list anyone appends to) is not privileged, whatever the function is called
+        open_entries = [g for g in entries if g.id != fn.id and g not in protected]
+        public_state = all(any(_sets_freely(program, g, v) for g in open_entries) for v in writes)
+        if protected and _privileged_name(fn.name) and not public_state:
             # set*/mint*/... with no caller check in a contract that checks callers elsewhere
             names = ", ".join(sorted(program.name_of(v) for v in writes))
             yield unprotected(
@@ -124,6 +128,28 @@ def _guard_variables(program: Program, contract: Contract) -> set[int]:
                 if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
                     out.add(int(ref))
     return out
+
+
+def _sets_freely(program: Program, fn: Function, var: int) -> bool:
+    """Does ``fn`` store one of its parameters as it is into ``var`` (``var[k] = p``, ``var.push(p)``)?"""
+    params = {int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []}
+
+    def is_param(node: Any) -> bool:
+        ident = bool(node) and node.get("nodeType") == "Identifier"
+        return ident and node.get("referencedDeclaration") in params
+
+    for n in program.nodes(fn.body):
+        kind = n.get("nodeType")
+        if kind == "Assignment" and n.get("operator") == "=":
+            root = base_variable(n.get("leftHandSide") or {}) or {}
+            if root.get("referencedDeclaration") == var and is_param(n.get("rightHandSide")):
+                return True
+        elif kind == "FunctionCall" and callee_name(n) == "push":
+            root = base_variable((call_target(n) or {}).get("expression") or {}) or {}
+            args = n.get("arguments") or []
+            if root.get("referencedDeclaration") == var and any(is_param(a) for a in args):
+                return True
+    return False
 
 
 def _pays_out_booked(program: Program, fn: Function) -> bool:
