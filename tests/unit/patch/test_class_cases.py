@@ -37,6 +37,7 @@ TEMPLATES = {
     "unchecked_batch_payout_0424": "check-call-result",
     "unchecked_refund_helper_0819": "check-call-result",
     "storage_write_wishlist_0424": "array-length-guard",
+    "frontrun_preimage_bounty_0517": "commit-reveal",
 }
 
 

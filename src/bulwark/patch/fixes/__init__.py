@@ -10,7 +10,7 @@ from bulwark.patch.fixes.array_length import ArrayLengthGuardFix
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.fixes.dos import PullPaymentFix
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
-from bulwark.patch.fixes.frontrun import DeployerOnlySetupFix
+from bulwark.patch.fixes.frontrun import CommitRevealFix, DeployerOnlySetupFix
 from bulwark.patch.fixes.oracle import TwapFix
 from bulwark.patch.fixes.oracle_reserves import TwapReservesFix
 from bulwark.patch.fixes.randomness import EoaOnlyRandomnessFix
@@ -35,6 +35,7 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     VirtualOffsetFix,
     PullPaymentFix,
     DeployerOnlySetupFix,
+    CommitRevealFix,
     BlockFloorFix,
     EoaOnlyRandomnessFix,
 )

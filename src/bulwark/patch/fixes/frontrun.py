@@ -74,3 +74,72 @@ class DeployerOnlySetupFix(FixTemplate):
             "so the storage layout is unchanged); its parameters and the one-shot check are unchanged.",
             preference=2,
         )
+
+
+COMMIT_NAMESPACE = "bulwark.patch.Commitments"
+COMMIT = "bulwarkCommit(bytes32)"
+
+
+def _commit_helpers(ctx: FixContext) -> str:
+    slot = hex(erc7201_slot(COMMIT_NAMESPACE))
+    return f"""
+/// @notice Commit to an answer before revealing it, in an earlier block: pass
+///         keccak256(abi.encodePacked(yourAddress, answer...)). Only the first commitment counts.
+function bulwarkCommit(bytes32 commitment) external {{
+    bytes32 slot = keccak256(abi.encode(commitment, uint256({slot})));
+    assembly {{
+        if iszero(sload(slot)) {{ sstore(slot, number()) }}
+    }}
+}}
+
+/// @dev Added by Bulwark: was `commitment` made in an earlier block (ERC-7201 namespace
+///      "{COMMIT_NAMESPACE}"; storage layout unchanged)?
+function _bulwarkCommitted(bytes32 commitment) private view returns (bool) {{
+    bytes32 slot = keccak256(abi.encode(commitment, uint256({slot})));
+    uint256 at;
+    assembly {{ at := sload(slot) }}
+    return at != 0 && at < block.number;
+}}
+"""
+
+
+class CommitRevealFix(FixTemplate):
+    NAME = "commit-reveal"
+    CLASSES = frozenset({VulnClass.FRONT_RUNNING})
+    DESCRIPTION = "a rewarded answer must have been committed (hashed with the caller) in an earlier block"
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        from bulwark.patch.locate.checks.revealed_answer import revealed_parameters
+
+        if "revealed-answer" not in finding.detector:
+            return
+        program = ctx.program
+        if not program.at_least(0, 4, 22):
+            return  # abi.encodePacked and functional-style assembly
+        contract = program.contract(finding.contract)
+        fn = contract.function(finding.function) if contract and finding.function is not None else None
+        if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
+            return
+        secrets = revealed_parameters(program, fn)
+        if not secrets:
+            return
+        names = [str(p.get("name") or "") for p in secrets]
+        if not all(names):
+            return
+        packed = ", ".join(["msg.sender", *names])
+        reason = ', "Bulwark: commit the answer first (bulwarkCommit)"'
+        check = f"require(_bulwarkCommitted(keccak256(abi.encodePacked({packed}))){reason});"
+        listed = ", ".join(names)
+        yield self.candidate(
+            finding,
+            [ctx.body_start(fn, check), ctx.contract_end(contract, _commit_helpers(ctx))],
+            f"{fn.name} in {contract.name} rewarded whoever first sent {listed}, a value the contract checks "
+            "against a stored hash; once the rightful caller sent it, it was public in the mempool and a "
+            "copy with a higher tip was mined first. The fix is a commit-reveal: the caller first commits "
+            f"keccak256(abi.encodePacked(caller, {listed})) with bulwarkCommit(), which reveals nothing "
+            f"and is bound to its address, then calls {fn.name} in a later block. A copier's commitment "
+            f"comes too late. Callers must now make the extra commit call; {fn.name}'s ABI and the storage "
+            "layout are unchanged (commitments live in an ERC-7201 namespaced slot). What remains: a "
+            "committed caller who never reveals blocks nobody, but the answer is public after the reveal.",
+            added_selectors=frozenset({COMMIT}),
+        )

@@ -20,6 +20,7 @@ from bulwark.patch.locate.checks.initializers import check_initializers
 from bulwark.patch.locate.checks.oracle import check_oracle
 from bulwark.patch.locate.checks.randomness import check_randomness
 from bulwark.patch.locate.checks.reentrancy import check_reentrancy
+from bulwark.patch.locate.checks.revealed_answer import check_revealed_answer
 from bulwark.patch.locate.checks.selfdestruct_delegatecall import check_selfdestruct_delegatecall
 from bulwark.patch.locate.checks.signature_replay import check_signatures
 from bulwark.patch.locate.checks.timestamp import check_timestamp
@@ -47,6 +48,7 @@ CHECKS: tuple[Check, ...] = (
     check_dos,
     check_timestamp,
     check_randomness,
+    check_revealed_answer,
 )
 
 
