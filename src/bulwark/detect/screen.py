@@ -506,9 +506,12 @@ def _names_third_party(frame: CallFrame, sender: Address) -> bool:
     data = frame.input
     mine = {int(frame.sender, 16), int(sender, 16)}
     for i in range(4, len(data) - 31, 32):
-        if data[i : i + 12] == _ZERO12 and data[i + 12 : i + 16] != _ZERO4:
-            if int.from_bytes(data[i + 12 : i + 32], "big") not in mine:
-                return True
+        if (
+            data[i : i + 12] == _ZERO12
+            and data[i + 12 : i + 16] != _ZERO4
+            and int.from_bytes(data[i + 12 : i + 32], "big") not in mine
+        ):
+            return True
     return False
 
 

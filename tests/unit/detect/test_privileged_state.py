@@ -178,3 +178,25 @@ def test_erc7201_namespaced_owner_is_found_with_its_writers() -> None:
     assert OWNABLE_SLOT in facts.privileged_slots  # OwnableStorage._owner, compared in _checkOwner
     assert selector("takeOver(address)") in facts.writers  # writes it through _transferOwnership
     assert selector("record()") not in facts.writers
+
+
+def test_a_role_map_member_rotating_its_own_entry_is_not_a_finding(facts: CodeFacts) -> None:
+    """A member known only on chain (not in the configured roles) hands its entry to a new key: the
+    map form of an owner handing over its own slot. Rotating someone else's entry stays critical."""
+    view = _with(make_view(), facts)
+    operators = _slot_of(facts, "operators")
+    mine, theirs, new = (mapping_slot(a, operators) for a in (USER, TIMELOCK, ATTACKER))
+    rotate = "rotate(address,address)"
+    own = event(
+        call(USER, LENDING, rotate, word(USER) + word(ATTACKER)), diff=_diff({mine: (1, 0), new: (0, 1)})
+    )
+    assert list(PrivilegedStateWrite()(view, own)) == []
+    stolen = event(
+        call(ATTACKER, LENDING, rotate, word(TIMELOCK) + word(ATTACKER)),
+        diff=_diff({theirs: (1, 0), new: (0, 1)}),
+    )
+    [f] = list(PrivilegedStateWrite()(view, stolen))
+    assert "operators[" in f.title
+    # a sender whose own entry was empty and is set by the transaction holds nothing yet
+    joined = event(call(USER, LENDING, "addOperator(address)", word(USER)), diff=_diff({mine: (0, 1)}))
+    assert len(list(PrivilegedStateWrite()(view, joined))) == 1

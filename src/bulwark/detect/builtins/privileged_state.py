@@ -22,7 +22,7 @@ from bulwark.detect.statediff import (
     touched,
     word_int,
 )
-from bulwark.domain import Address, Confidence, Finding, Severity, VulnClass
+from bulwark.domain import Address, Confidence, Finding, Severity, StorageChange, VulnClass
 
 
 class PrivilegedStateWrite(Detector):
@@ -57,6 +57,8 @@ class PrivilegedStateWrite(Detector):
                 if addrs is None:
                     addrs, words = touched(event)
                 keyed = _map_labels(info, addrs, words)
+                if _gives_up_own_entry(info, changes, event.tx.sender, addrs, words):
+                    continue  # a member of a role map handing over its own entry (a key rotation)
             for ch in changes:
                 before, after = word_int(ch.before), word_int(ch.after)
                 if before == after:
@@ -81,6 +83,20 @@ class PrivilegedStateWrite(Detector):
                     "writes": [{"what": w, "before": hex(b), "after": hex(a)} for w, b, a in found],
                 },
             )
+
+
+def _gives_up_own_entry(
+    info: ContractInfo,
+    changes: Iterable[StorageChange],
+    sender: Address,
+    addrs: frozenset[Address],
+    words: frozenset[bytes],
+) -> bool:
+    """Was the sender's own entry in a role map set before the transaction, and cleared or changed
+    by it? The map form of an owner handing over its slot: the sender held the role on chain."""
+    own = set(entries([sender], info.privileged_maps))
+    own |= set(nested_entries([*words, *addrs], [sender], info.privileged_maps))
+    return any(int(ch.slot, 16) in own and word_int(ch.before) != 0 for ch in changes)
 
 
 def _holds(value: int, address: Address) -> bool:
