@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from bulwark.domain.verify import EIP170_LIMIT, Check, Reason
 from bulwark.toolchain.artifacts import CompileResult
-from bulwark.verify._ast import AstIndex, Node, members, unsafe_allows, walk
+from bulwark.toolchain.solast import AstIndex, Node, members, walk
+from bulwark.verify._ast import is_library_code, unsafe_allows
 
 __all__ = ["SENDER_CHECKS", "SafetyInput", "check_upgrade_safety"]
 
@@ -72,7 +73,7 @@ class _View:
         self.index = AstIndex.of(result)
         self.node = self.index.contract(self.artifact.name, self.artifact.source_path)
         self.bases = self.index.linearization(self.node)
-        self.own = tuple(b for b in self.bases if not self.index.is_library_code(b))
+        self.own = tuple(b for b in self.bases if not is_library_code(self.index, b))
 
     def functions(self, contracts: tuple[Node, ...] | None = None) -> Iterator[tuple[Node, Node]]:
         for contract in self.bases if contracts is None else contracts:
@@ -130,7 +131,7 @@ def check_upgrade_safety(inp: SafetyInput) -> tuple[Reason, ...]:
     reasons += _constructor_and_state(cand)
     reasons += _hazards(cand)
     reasons += _initializers(live, cand)
-    reasons += _uups(cand)
+    reasons += _uups(live, cand)
     reasons += _authorize_upgrade(cand)
     reasons += _selectors(live, cand)
     size = len(cand.artifact.deployed_bytecode)
@@ -284,8 +285,10 @@ def _initializers(live: _View, cand: _View) -> list[Reason]:
     return out
 
 
-def _uups(cand: _View) -> list[Reason]:
-    have = cand.artifact.method_identifiers
+def _uups(live: _View, cand: _View) -> list[Reason]:
+    """A UUPS implementation must stay upgradeable; one behind a Transparent proxy (upgraded by its
+    ProxyAdmin) never had these functions, and needs none."""
+    had, have = live.artifact.method_identifiers, cand.artifact.method_identifiers
     return [
         _reason(
             "uups-missing",
@@ -294,7 +297,7 @@ def _uups(cand: _View) -> list[Reason]:
             "upgraded again",
         )
         for sig in _UUPS_SELECTORS
-        if sig not in have
+        if sig in had and sig not in have
     ]
 
 

@@ -129,3 +129,32 @@ def test_slither_corroborates_the_storage_insertion(compiler: Compiler, live: Co
     notes = slither_upgradeability(live, "FlashLender", inserted, "FlashLender", compiler.root)
     assert "slither:order-vars-contracts" in {n.code for n in notes}
     assert all(not n.fatal for n in notes)
+
+
+_UUPS_LIVE = """// SPDX-License-Identifier: MIT
+pragma solidity 0.8.26;
+contract Vault {
+    uint256 public total;
+    function deposit() external payable { total += msg.value; }
+    function proxiableUUID() external pure returns (bytes32) { return bytes32(0); }
+    function upgradeToAndCall(address, bytes calldata) external payable { require(msg.sender == address(0)); }
+}
+"""
+_PLAIN = """// SPDX-License-Identifier: MIT
+pragma solidity 0.8.26;
+contract Vault {
+    uint256 public total;
+    function deposit() external payable { total += msg.value; }
+}
+"""
+
+
+def test_uups_functions_are_required_only_when_the_live_implementation_had_them(compiler: Compiler) -> None:
+    """Behind a Transparent proxy the ProxyAdmin upgrades: its implementation never had
+    upgradeToAndCall, so a candidate without it is no hazard; a UUPS one losing it is."""
+    uups = compiler.compile_sources({"Vault.sol": _UUPS_LIVE})
+    plain = compiler.compile_sources({"Vault.sol": _PLAIN})
+    dropped = {r.code: r.subject for r in check_upgrade_safety(SafetyInput(uups, "Vault", plain, "Vault"))}
+    assert dropped.get("uups-missing") in {"upgradeToAndCall(address,bytes)", "proxiableUUID()"}
+    transparent = {r.code for r in check_upgrade_safety(SafetyInput(plain, "Vault", plain, "Vault"))}
+    assert "uups-missing" not in transparent
