@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import itertools
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import aiohttp
-
 from bulwark.chain.client import ChainClient
-from bulwark.chain.rpc import redact_url
+from bulwark.chain.rpc import BatchTransport, RpcErrorObject, redact_url
 from bulwark.domain import Transaction
 from bulwark.errors import ChainError, RpcUnreachable
 from bulwark.logs import get_logger
@@ -37,78 +34,21 @@ class RpcCallError(ChainError):
         self.error = error
 
 
-class BatchRpc:
-    """Concurrent JSON-RPC requests coalesced into batches (at most ``max_batch``, waiting at
-    most ``max_wait_s`` for company). Only for reads: a failed batch is not retried here."""
+class BatchRpc(ChainClient):
+    """The chain client over a batching transport (:class:`~bulwark.chain.rpc.BatchTransport`):
+    concurrent requests go out as one JSON-RPC batch. Reads are retried like any client's; an
+    error answer is an :class:`RpcCallError` (the other requests of its batch are unaffected)."""
 
     def __init__(self, url: str, *, max_batch: int = 32, max_wait_s: float = 0.001, timeout_s: float = 10.0):
         self.url = url
-        self.max_batch = max_batch
-        self.max_wait_s = max_wait_s
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._session: aiohttp.ClientSession | None = None
-        self._queue: list[tuple[dict[str, Any], asyncio.Future[Any]]] = []
-        self._flush_handle: asyncio.TimerHandle | None = None
-        self._ids = itertools.count(1)
-        self._inflight: set[asyncio.Task[None]] = set()
+        transport = BatchTransport(url, max_batch=max_batch, max_wait_s=max_wait_s, timeout_s=timeout_s)
+        super().__init__(url, timeout_s=timeout_s, transport=transport)
 
     def __repr__(self) -> str:
         return f"BatchRpc({redact_url(self.url)})"
 
-    async def request(self, method: str, params: Sequence[Any]) -> Any:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Any] = loop.create_future()
-        self._queue.append(
-            ({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}, fut)
-        )
-        if len(self._queue) >= self.max_batch:
-            self._flush()
-        elif self._flush_handle is None:
-            self._flush_handle = loop.call_later(self.max_wait_s, self._flush)
-        return await fut
-
-    def _flush(self) -> None:
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
-        batch, self._queue = self._queue, []
-        if batch:
-            task = asyncio.get_running_loop().create_task(self._send(batch))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
-
-    async def _send(self, batch: list[tuple[dict[str, Any], asyncio.Future[Any]]]) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        try:
-            async with self._session.post(self.url, json=[body for body, _ in batch]) as resp:
-                answers = await resp.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            err = RpcUnreachable(
-                f"the RPC endpoint {redact_url(self.url)} failed: {type(exc).__name__}: {exc}"
-            )
-            for _, fut in batch:
-                if not fut.done():
-                    fut.set_exception(err)
-            return
-        by_id = {a.get("id"): a for a in answers} if isinstance(answers, list) else {}
-        for body, fut in batch:
-            if fut.done():
-                continue
-            answer = by_id.get(body["id"])
-            if answer is None:
-                fut.set_exception(ChainError(f"{body['method']}: no answer in the batch response"))
-            elif "error" in answer:
-                fut.set_exception(RpcCallError(body["method"], answer["error"]))
-            else:
-                fut.set_result(answer.get("result"))
-
-    async def close(self) -> None:
-        if self._inflight:
-            await asyncio.gather(*self._inflight, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+    def _rpc_error(self, method: str, error: RpcErrorObject) -> ChainError:
+        return RpcCallError(method, error)
 
 
 class SeenSet:

@@ -7,10 +7,11 @@ leave this package — :mod:`bulwark.chain.convert` turns them into domain objec
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypedDict
+from typing import Any, Protocol, TypedDict, cast
 from urllib.parse import urlsplit
 
 from bulwark.logs import mask, register_secret
@@ -218,6 +219,78 @@ class Web3HttpTransport:
         if self._session_ready:
             await self._provider.disconnect()
             self._session_ready = False
+
+
+class BatchTransport:
+    """Concurrent requests coalesced into JSON-RPC batches (at most ``max_batch``, waiting at most
+    ``max_wait_s`` for company): one HTTP round trip for tens of traces or reads. A batch that
+    fails on the wire fails each of its requests with :class:`TransportError`, so the client
+    retries the idempotent ones only, as for single requests."""
+
+    def __init__(self, url: str, *, max_batch: int = 32, max_wait_s: float = 0.001, timeout_s: float = 10.0):
+        import aiohttp
+
+        self.url = url
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+        self._queue: list[tuple[dict[str, Any], asyncio.Future[RpcResponse]]] = []
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._ids = itertools.count(1)
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    async def request(self, method: str, params: Sequence[Any]) -> RpcResponse:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[RpcResponse] = loop.create_future()
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
+        self._queue.append((body, fut))
+        if len(self._queue) >= self.max_batch:
+            self._flush()
+        elif self._flush_handle is None:
+            self._flush_handle = loop.call_later(self.max_wait_s, self._flush)
+        return await fut
+
+    def _flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        batch, self._queue = self._queue, []
+        if batch:
+            task = asyncio.get_running_loop().create_task(self._send(batch))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def _send(self, batch: list[tuple[dict[str, Any], asyncio.Future[RpcResponse]]]) -> None:
+        import aiohttp
+
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        try:
+            async with self._session.post(self.url, json=[body for body, _ in batch]) as resp:
+                answers = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+            err = TransportError(f"{type(exc).__name__}: {exc}")
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(err)
+            return
+        by_id = {a.get("id"): a for a in answers if isinstance(a, dict)} if isinstance(answers, list) else {}
+        for body, fut in batch:
+            if fut.done():
+                continue
+            answer = by_id.get(body["id"])
+            if answer is None:  # lost on the way back: a read may be asked again
+                fut.set_exception(TransportError("no answer in the batch response"))
+            else:
+                fut.set_result(cast(RpcResponse, answer))
+
+    async def close(self) -> None:
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 async def sleep(seconds: float) -> None:

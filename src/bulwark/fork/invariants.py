@@ -24,13 +24,11 @@ JSON-RPC client; the engine runs it in a worker thread.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import httpx
 from eth_abi.abi import decode, encode
 from eth_abi.grammar import ABIType, BasicType, TupleType, parse
 from eth_utils.address import to_checksum_address
@@ -40,8 +38,10 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from bulwark.chain.abi import input_types
+from bulwark.chain.sync import SyncClient
 from bulwark.config.invariants import FuzzConfig
 from bulwark.domain.verify import Invariant, InvariantResult, ViewCall
+from bulwark.errors import ChainError, RpcUnreachable
 from bulwark.fork.session import VerifyError
 
 __all__ = [
@@ -117,19 +117,20 @@ class _Function:
 
 
 class SyncRpc:
+    """The fuzz's calls, through the one chain client (its synchronous face): a call the node
+    refuses or that reverts is a :class:`VerifyError`; an unreachable node stays an error of
+    its own (it is no refused step)."""
+
     def __init__(self, url: str) -> None:
-        self._client = httpx.Client(timeout=60.0)
-        self._url = url
-        self._ids = itertools.count(1)
+        self._client = SyncClient(url, timeout_s=60.0)
 
     def __call__(self, method: str, *params: Any) -> Any:
-        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": list(params)}
-        answer = self._client.post(self._url, json=body).json()
-        if "error" in answer:
-            raise VerifyError(
-                f"{method} failed on the fork: {answer['error'].get('message', answer['error'])}"
-            )
-        return answer.get("result")
+        try:
+            return self._client.request(method, params)
+        except RpcUnreachable:
+            raise
+        except ChainError as exc:
+            raise VerifyError(exc.user_message) from None
 
     def close(self) -> None:
         self._client.close()
