@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from eth_utils.crypto import keccak
 
 from bulwark.chain.bytecode import bytecode_fingerprint, code_hash, strip_metadata
 from bulwark.domain.canonical import canonical_ascii
+from bulwark.toolchain.solast import find, members, smallest_at, src_range
 
 __all__ = [
     "FunctionShape",
@@ -101,29 +102,16 @@ class FunctionShape:
     fingerprint: str
 
 
-def _walk(node: Any) -> Iterator[Mapping[str, Any]]:
-    if isinstance(node, list):
-        for n in node:
-            yield from _walk(n)
-    elif isinstance(node, Mapping):
-        yield node
-        for v in node.values():
-            if isinstance(v, Mapping | list):
-                yield from _walk(v)
-
-
 def function_shapes(path: str, source_ast: Mapping[str, Any]) -> list[FunctionShape]:
     """Every implemented function of every contract in one source unit's compact AST."""
     out = []
-    for contract in _walk(source_ast):
-        if contract.get("nodeType") != "ContractDefinition":
-            continue
-        for fn in contract.get("nodes") or []:
-            if fn.get("nodeType") != "FunctionDefinition" or not fn.get("implemented", True):
+    for contract in find(source_ast, "ContractDefinition"):
+        for fn in members(contract, "FunctionDefinition"):
+            if not fn.get("implemented", True):
                 continue
-            start, length, _ = (int(x) for x in str(fn.get("src", "0:0:0")).split(":"))
+            where = src_range(fn)
             name = fn.get("name") or fn.get("kind") or ""
-            out.append(FunctionShape(path, str(contract.get("name")), str(name), start, length,
+            out.append(FunctionShape(path, str(contract.get("name")), str(name), where.start, where.length,
                                      ast_fingerprint(fn)))  # fmt: skip
     return out
 
@@ -132,11 +120,4 @@ def function_at(
     source_ast: Mapping[str, Any], start: int, length: int | None = None
 ) -> Mapping[str, Any] | None:
     """The FunctionDefinition whose source range contains byte ``start`` (a localisation's offset)."""
-    best: Mapping[str, Any] | None = None
-    for node in _walk(source_ast):
-        if node.get("nodeType") != "FunctionDefinition":
-            continue
-        s, n, _ = (int(x) for x in str(node.get("src", "0:0:0")).split(":"))
-        if s <= start < s + max(n, 1) and (best is None or n < int(str(best["src"]).split(":")[1])):
-            best = node
-    return best
+    return smallest_at(source_ast, "FunctionDefinition", start)

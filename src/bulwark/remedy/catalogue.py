@@ -15,17 +15,15 @@ confirms or overrides the inference (:func:`apply_declared`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
 
 from bulwark.domain.remedy import Setter, SetterParam
 from bulwark.errors import BulwarkError
 from bulwark.toolchain.artifacts import CompileResult
+from bulwark.toolchain.solast import AstIndex, Node, walk
 
 __all__ = ["RemedyError", "apply_declared", "catalogue", "infer_classes"]
-
-Node = dict[str, Any]
 
 _NOT_REMEDIES = frozenset(
     {
@@ -63,41 +61,12 @@ class RemedyError(BulwarkError, ValueError):
     """The remedy catalogue or search cannot be built from what it was given."""
 
 
-def _walk(node: Any) -> Iterator[Node]:
-    if isinstance(node, dict):
-        if "nodeType" in node:
-            yield node
-        for key, value in node.items():
-            if key in ("typeDescriptions", "documentation"):
-                continue
-            if isinstance(value, dict | list):
-                yield from _walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item)
-
-
-class _Index:
-    """Every AST node by id across the compiled sources."""
-
-    def __init__(self, result: CompileResult) -> None:
-        self.by_id: dict[int, Node] = {}
-        for unit in result.sources.values():
-            for node in _walk(unit.ast):
-                if isinstance(node.get("id"), int):
-                    self.by_id[node["id"]] = node
-
-    def contract(self, name: str) -> Node:
-        found = [
-            n for n in self.by_id.values() if n.get("nodeType") == "ContractDefinition" and n["name"] == name
-        ]
-        if not found:
-            raise RemedyError(f"no contract {name!r} in the compiled sources")
-        return found[0]
-
-    def ref(self, node: Node) -> Node | None:
-        target = node.get("referencedDeclaration")
-        return self.by_id.get(target) if isinstance(target, int) else None
+def _index(result: CompileResult, contract: str) -> tuple[AstIndex, Node]:
+    index = AstIndex.of(result)
+    try:
+        return index, index.contract(contract)
+    except KeyError:
+        raise RemedyError(f"no contract {contract!r} in the compiled sources") from None
 
 
 def _base_identifier(expr: Node) -> Node | None:
@@ -107,7 +76,7 @@ def _base_identifier(expr: Node) -> Node | None:
     return expr if expr.get("nodeType") == "Identifier" else None
 
 
-def _guard(fn: Node, index: _Index) -> str | None:
+def _guard(fn: Node, index: AstIndex) -> str | None:
     for mod in fn.get("modifiers", []) or []:
         name = (mod.get("modifierName") or {}).get("name", "")
         if name == "onlyRole":
@@ -116,7 +85,7 @@ def _guard(fn: Node, index: _Index) -> str | None:
             return f"role:{role or '?'}"
         if name in _OWNER_MODIFIERS:
             return "owner"
-    for node in _walk(fn.get("body")):
+    for node in walk(fn.get("body")):
         if node.get("nodeType") == "FunctionCall":
             callee = node.get("expression") or {}
             if callee.get("name") in _AUTH_CALLS:
@@ -142,7 +111,7 @@ def _is_sender(expr: Node) -> bool:
 
 
 def _writes(
-    fn: Node, index: _Index, bindings: Mapping[int, str | None], seen: set[int]
+    fn: Node, index: AstIndex, bindings: Mapping[int, str | None], seen: set[int]
 ) -> tuple[dict[str, None], dict[str, str]]:
     """State variables ``fn`` assigns, and for each of its (bound) parameters the public state
     variable it ends up in. ``bindings`` maps this function's parameter ids to the setter's
@@ -152,7 +121,7 @@ def _writes(
     if fn["id"] in seen:
         return writes, stored
     seen = seen | {fn["id"]}
-    for node in _walk(fn.get("body")):
+    for node in walk(fn.get("body")):
         kind = node.get("nodeType")
         if kind == "Assignment":
             base = _base_identifier(node.get("leftHandSide") or {})
@@ -206,12 +175,11 @@ def infer_classes(function: str, params: Sequence[str], writes: Sequence[str]) -
 
 def catalogue(result: CompileResult, contract: str, component: str) -> tuple[Setter, ...]:
     """The administrative setters of ``contract`` (and its bases) as compiled in ``result``."""
-    index = _Index(result)
-    node = index.contract(contract)
+    index, node = _index(result, contract)
     seen_names: set[str] = set()
     setters: list[Setter] = []
     for base_id in node.get("linearizedBaseContracts", [node["id"]]):
-        base = index.by_id.get(base_id)
+        base = index.nodes.get(base_id)
         if base is None:
             continue
         for fn in base.get("nodes", []):

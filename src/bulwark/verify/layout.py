@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from bulwark.domain.verify import LayoutChange, LayoutChangeKind, LayoutDiff
 from bulwark.toolchain.artifacts import CompileResult, StorageLayout, StorageType, StorageVariable
-from bulwark.verify._ast import AstIndex, documentation, type_string
+from bulwark.toolchain.solast import AstIndex, documentation, type_string
 
 __all__ = [
     "Namespace",
