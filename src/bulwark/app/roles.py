@@ -166,23 +166,30 @@ class ScreenWorker:
         that long: a finite mode for benchmarks and tests)."""
         stop = stop or asyncio.Event()
         subs = [await self.bus.screen_subscription(n) for n in self.screeners]
-        sem = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
         self._idle_since = time.monotonic()
+        # Fetch in batches, and only once half the window is free: fetching one message per freed
+        # slot would cost the broker a pull request per transaction.
+        batch = max(1, min(FETCH_BATCH, self.concurrency // 2))
+        room = asyncio.Event()
+        room.set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            tasks.discard(task)
+            if self.concurrency - len(tasks) >= batch:
+                room.set()
 
         async def one(msg: Msg) -> None:
             try:
                 await self.handle(msg)
             except Exception as exc:  # never ack what was not judged: the broker redelivers it
                 log.error("screening crashed; left for redelivery", error=repr(exc))
-            finally:
-                sem.release()
 
         async def pull(sub: Any) -> None:
             while not stop.is_set():
-                want = max(1, min(FETCH_BATCH, sem._value))  # what this worker can take now
+                await room.wait()
                 try:
-                    msgs = await sub.fetch(want, timeout=FETCH_TIMEOUT_S)
+                    msgs = await sub.fetch(max(1, self.concurrency - len(tasks)), timeout=FETCH_TIMEOUT_S)
                 except TimeoutError:
                     idle = time.monotonic() - self._idle_since
                     if idle_exit_s is not None and not tasks and idle >= idle_exit_s:
@@ -194,10 +201,11 @@ class ScreenWorker:
                     continue
                 self._idle_since = time.monotonic()
                 for msg in msgs:
-                    await sem.acquire()
                     task = asyncio.create_task(one(msg))
                     tasks.add(task)
-                    task.add_done_callback(tasks.discard)
+                    task.add_done_callback(finished)
+                if self.concurrency - len(tasks) < batch:
+                    room.clear()
 
         pullers = [asyncio.create_task(pull(s)) for s in subs]
         try:

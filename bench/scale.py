@@ -1,0 +1,349 @@
+"""Scale-out benchmark: screen workers (separate processes) pulling a recorded pending-transaction
+stream through NATS JetStream.
+
+    .venv/bin/python bench/scale.py [--txs N] [--workers 1,2,4] [--rate R] [--whole-path] [--json]
+
+1. **Record.** A local anvil gets the demo protocol and benign traffic; its mined transactions,
+   replayed as pending ones, plus probe transactions from indicator-listed senders (one each: they
+   raise a finding) make the stream. The real screener screens each once against anvil through a
+   recording JSON-RPC client: every request and its raw answer (traces included) is kept.
+2. **Replay.** For each worker count a fresh nats-server (JetStream) and that many worker processes,
+   each the real ``ScreenWorker`` + ``Screener``, answering JSON-RPC from the recording (the answer's
+   JSON is decoded per request, as from the node), so the node is not the bottleneck.
+
+   * ``throughput_tx_per_s``: the stream (``--txs``, unique hashes) queued up front, then drained:
+     transactions / (last judged - start).
+   * ``p99_arrival_to_finding_ms``: the stream published at a fixed ``--rate``; for the probes,
+     publish (arrival) -> finding published, wall clock.
+   * ``cpu_s_per_million_tx``: the workers' CPU-seconds (user + system) over the drain, per 10^6.
+
+   Bar: 2 workers reach >= 1.7x the throughput of 1 worker.
+3. ``--whole-path``: the same drain at 1 and 2 workers against anvil itself (tracing every
+   transaction), the whole path's figure.
+
+Not part of the test run; figures depend on the machine and its load (2 cores here: nats-server,
+the publisher and the workers share them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.support: the throwaway nats-server harness
+
+from tests.support.nats_server import NatsServer  # noqa: E402
+
+from bulwark.app.roles import ScreenWorker  # noqa: E402
+from bulwark.chain.bus import Bus, TxEnvelope  # noqa: E402
+from bulwark.chain.mempool import BatchRpc, RpcCallError  # noqa: E402
+from bulwark.detect.screen import Screener  # noqa: E402
+from bulwark.domain import Address, Transaction, TxHash  # noqa: E402
+from bulwark.logs import configure  # noqa: E402
+
+NETWORK = "bench"
+
+
+def _key(method: str, params: Any) -> str:
+    return json.dumps([method, params], sort_keys=True, separators=(",", ":"))
+
+
+class RecordingRpc(BatchRpc):
+    """The node's answers, kept as raw JSON by request."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.answers: dict[str, str] = {}
+
+    async def request(self, method: str, params: Any) -> Any:
+        key = _key(method, list(params))
+        try:
+            result = await super().request(method, params)
+        except RpcCallError as exc:
+            self.answers.setdefault(key, json.dumps({"error": exc.error}))
+            raise
+        self.answers.setdefault(key, json.dumps({"result": result}))
+        return result
+
+
+class ReplayRpc:
+    """Answers from a recording; the JSON is decoded per request, as a node's answer would be."""
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+        self.misses = 0
+
+    async def request(self, method: str, params: Any) -> Any:
+        raw = self.answers.get(_key(method, list(params)))
+        if raw is None:
+            self.misses += 1
+            raise RpcCallError(method, "not in the recording")
+        answer = json.loads(raw)
+        if "error" in answer:
+            raise RpcCallError(method, answer["error"])
+        return answer["result"]
+
+    async def close(self) -> None:
+        return None
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+# -- 1. recording ---------------------------------------------------------------------------------
+
+
+async def record(path: Path, node: Any, compiler: Any, benign: int, probes: int) -> None:
+    from bulwark.app.protect import scenario_monitor
+    from bulwark.chain import ChainClient, encode_call
+    from bulwark.detect.builtins.indicators import IndicatorMatch, IndicatorParams
+    from bulwark.scenarios.attack import World
+    from bulwark.scenarios.benign import BenignTraffic
+    from bulwark.scenarios.deploy import deploy_protocol
+
+    # The node outlives the recording: the whole-path run screens against it.
+    client = ChainClient(node.http_url)
+    protocol = await deploy_protocol(client, compiler, node.accounts)
+    world = World(protocol=protocol)
+    first = await client.block_number() + 1
+    await BenignTraffic(client, protocol, compiler, seed=7).run(benign)
+    txs: list[Transaction] = []
+    for n in range(first, await client.block_number() + 1):
+        for h in (await client.get_block(n)).tx_hashes:
+            tx = await client.get_transaction(h)
+            if tx is not None:
+                txs.append(replace(tx, block_number=None, transaction_index=None))
+    # Probes: one balanceOf each from a distinct indicator-listed sender (nonce 0: no chain of
+    # earlier pending transactions to simulate), so each raises one finding.
+    usd = protocol.token("usd")
+    probers = [Address(to_checksum_address("0x" + f"{0xB0B0 + i:040x}")) for i in range(probes)]
+    probe_txs = [
+        Transaction(TxHash("0x" + f"{0xFEED0000 + i:064x}"), a, usd.address, 0,
+                    encode_call(usd.abi, "balanceOf", a), 0, 100_000, 10**11, 10**9)
+        for i, a in enumerate(probers)
+    ]  # fmt: skip
+    monitor = scenario_monitor(world)
+    dets = tuple(
+        IndicatorMatch(IndicatorParams(addresses=frozenset(probers))) if isinstance(d, IndicatorMatch) else d
+        for d in monitor.detectors
+    )
+    monitor = replace(monitor, detectors=dets, cooldown_s=0)
+    rpc = RecordingRpc(node.http_url)
+    screener = Screener(rpc, [monitor])
+    await screener.refresh()
+    found = 0
+    for tx in [*txs, *probe_txs]:  # one at a time: the answers are the chain's, not a race's
+        screener.note_pending(tx)
+        with contextlib.suppress(Exception):
+            found += bool(await screener.screen(tx))
+    await rpc.close()
+    await client.close()
+    path.write_bytes(
+        pickle.dumps(
+            {
+                "monitor": monitor,
+                "answers": rpc.answers,
+                "benign": txs,
+                "probes": probe_txs,
+                "http_url": node.http_url,
+                "probe_findings": found,
+            }
+        )
+    )
+
+
+def stream(rec: dict[str, Any], n: int) -> list[Transaction]:
+    """``n`` transactions with unique hashes: the benign ones repeated, a probe every 1/share."""
+    benign: list[Transaction] = rec["benign"]
+    probes: list[Transaction] = rec["probes"]
+    every = max(1, n // max(1, len(probes)))
+    out: list[Transaction] = []
+    p = 0
+    for i in range(n):
+        if i % every == every // 2 and p < len(probes):
+            out.append(probes[p])
+            p += 1
+        else:
+            out.append(replace(benign[i % len(benign)], hash=TxHash("0x" + f"{i:064x}")))
+    return out
+
+
+# -- 2. a worker process --------------------------------------------------------------------------
+
+
+async def worker_main(url: str, recording: Path, live_url: str | None) -> None:
+    rec = pickle.loads(recording.read_bytes())
+    rpc: Any = BatchRpc(live_url) if live_url else ReplayRpc(rec["answers"])
+    screener = Screener(rpc, [rec["monitor"]])
+    await screener.refresh()
+    bus = await Bus(url, ack_wait_s=60).connect()
+    last = [0.0]
+
+    def judged(env: TxEnvelope, _: Any) -> None:
+        last[0] = time.time()
+
+    worker = ScreenWorker(bus, {NETWORK: screener}, on_screened=judged)
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)  # "go": every worker starts together
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    await worker.run(idle_exit_s=1.5)
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    await bus.close()
+    await rpc.close()
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    out = {"screened": worker.stats.screened, "findings": worker.stats.findings, "last_at": last[0],
+           "cpu_s": cpu, "misses": getattr(rpc, "misses", 0), "failed": worker.stats.failed}  # fmt: skip
+    print(json.dumps(out), flush=True)
+
+
+# -- 3. one run: k workers, a drain or a fixed rate -------------------------------------------------
+
+
+async def _publish(url: str, txs: list[Transaction], rate: float | None) -> None:
+    async with Bus(url) as bus:
+        if rate is None:  # queued up front, concurrently
+            for i in range(0, len(txs), 256):
+                await asyncio.gather(
+                    *(bus.publish_tx(TxEnvelope(NETWORK, tx, time.time())) for tx in txs[i : i + 256])
+                )
+            return
+        start = time.perf_counter()
+        for i, tx in enumerate(txs):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await bus.publish_tx(TxEnvelope(NETWORK, tx, time.time()))
+
+
+async def _findings(url: str) -> list[dict[str, Any]]:
+    async with Bus(url) as bus:
+        return await bus.findings(NETWORK)
+
+
+def run_once(
+    recording: Path, txs: list[Transaction], workers: int, rate: float | None, live_url: str | None
+) -> dict[str, Any]:
+    from tests.support.nats_server import nats_server
+
+    with nats_server() as server:
+        assert isinstance(server, NatsServer)
+        asyncio.run(_publish(server.url, [], None))  # streams exist before the workers subscribe
+        if rate is None:
+            asyncio.run(_publish(server.url, txs, None))
+        cmd = [sys.executable, __file__, "--worker", server.url, str(recording)]
+        cmd += ["--live", live_url] if live_url else []
+        procs = [
+            subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            for _ in range(workers)
+        ]
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        start = time.time()
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        if rate is not None:
+            asyncio.run(_publish(server.url, txs, rate))
+        results = []
+        for p in procs:
+            out, _ = p.communicate(timeout=600)
+            results.append(json.loads(out.strip().splitlines()[-1]))
+        findings = asyncio.run(_findings(server.url))
+    screened = sum(r["screened"] for r in results)
+    elapsed = max(r["last_at"] for r in results) - start
+    latencies = [(f["judged_at"] - f["seen_at"]) * 1000 for f in findings]
+    cpu = sum(r["cpu_s"] for r in results)
+    return {
+        "workers": workers,
+        "screened": screened,
+        "findings": len(findings),
+        "throughput_tx_per_s": round(screened / elapsed, 1) if elapsed > 0 else None,
+        "p50_arrival_to_finding_ms": _round(_pct(latencies, 0.5)),
+        "p99_arrival_to_finding_ms": _round(_pct(latencies, 0.99)),
+        "cpu_s_per_million_tx": round(cpu / max(screened, 1) * 1e6, 1),
+        "replay_misses": sum(r["misses"] for r in results),
+        "not_simulated": sum(r["failed"] for r in results),
+    }
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--txs", type=int, default=12000, help="transactions in the drained stream")
+    parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
+    parser.add_argument("--rate", type=float, default=400.0, help="tx/s of the fixed-rate latency run")
+    parser.add_argument("--rate-txs", type=int, default=2000, help="transactions of the fixed-rate run")
+    parser.add_argument("--benign", type=int, default=300, help="benign transactions recorded")
+    parser.add_argument("--probes", type=int, default=100, help="finding-raising probes in the stream")
+    parser.add_argument("--whole-path", action="store_true", help="also drain against anvil (1, 2 workers)")
+    parser.add_argument("--whole-txs", type=int, default=3000, help="transactions of the whole-path drain")
+    parser.add_argument("--worker", nargs=2, metavar=("NATS_URL", "RECORDING"), help=argparse.SUPPRESS)
+    parser.add_argument("--live", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    configure("error")
+    if args.worker:
+        asyncio.run(worker_main(args.worker[0], Path(args.worker[1]), args.live))
+        return
+
+    from bulwark.toolchain.anvil import Anvil, AnvilOptions
+    from bulwark.toolchain.solc import Compiler
+
+    out: dict[str, Any] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="bulwark-scale-") as tmp,
+        Compiler() as compiler,
+        Anvil(AnvilOptions(accounts=20)) as node,
+    ):
+        recording = Path(tmp) / "recording.pickle"
+        t0 = time.perf_counter()
+        asyncio.run(record(recording, node, compiler, args.benign, args.probes))
+        rec = pickle.loads(recording.read_bytes())
+        out["recorded"] = {"benign": len(rec["benign"]), "probes": len(rec["probes"]),
+                           "answers": len(rec["answers"]), "probe_findings": rec["probe_findings"],
+                           "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
+        counts = [int(c) for c in args.workers.split(",")]
+        drained = stream(rec, args.txs)
+        paced = stream(rec, args.rate_txs)
+        out["drain"] = [run_once(recording, drained, k, None, None) for k in counts]
+        out["fixed_rate"] = {
+            "rate_tx_per_s": args.rate,
+            "runs": [run_once(recording, paced, k, args.rate, None) for k in counts],
+        }
+        by_k = {r["workers"]: r["throughput_tx_per_s"] for r in out["drain"]}
+        if 1 in by_k and 2 in by_k and by_k[1]:
+            out["speedup_2_workers"] = round(by_k[2] / by_k[1], 2)
+            out["bar_2_workers_ge_1_7x"] = out["speedup_2_workers"] >= 1.7
+        if args.whole_path:  # anvil traces every transaction: the node shares the 2 cores
+            whole = stream(rec, args.whole_txs)
+            out["whole_path"] = [run_once(recording, whole, k, None, node.http_url) for k in (1, 2)]
+    if args.json:
+        print(json.dumps(out))
+        return
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
