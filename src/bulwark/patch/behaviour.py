@@ -396,11 +396,12 @@ class Checker:
         self.layout = layout
         self.seed = seed
         self._slots: tuple[tuple[str, str], list[int]] | None = None
+        self._align: tuple[Fn, ...] = ()
         first = self.chain(original)  # raises Unusable when the original cannot be deployed
         self.victim, self.probe_addr = first.victim, first.probe
         self.fns = functions(original)
         self.sequences = self._sequences(sequences)
-        self._expected: list[list[Outcome]] | None = None
+        self._expected: dict[tuple[str, ...], list[list[Outcome]]] = {}
 
     def slots_for(self, victim: str, probe: str) -> list[int]:
         # every build deploys at the same addresses, so the slots are computed once
@@ -411,7 +412,18 @@ class Checker:
         return self._slots[1]
 
     def chain(self, art: ContractArtifact) -> Chain:
-        return Chain(art, self.probe, self.slots_for)
+        chain = Chain(art, self.probe, self.slots_for)
+        if art is self.original:
+            for fn in self._align:  # what the candidate's constructor now does, done by the deployer
+                chain.call("deployer", encode(fn, [_ctor_value(t, random.Random(0)) for t in fn.inputs]))
+        return chain
+
+    def align(self, candidate: ContractArtifact) -> None:
+        """A function the candidate drops (a misnamed constructor it made a constructor) is called
+        by the deployer right after the original is deployed, so both start as their author meant."""
+        self._align = tuple(
+            f for f in self.fns if not f.view and f.signature not in candidate.method_identifiers
+        )
 
     def _sequences(self, count: int) -> list[list[Step]]:
         rng = random.Random(self.seed)
@@ -446,12 +458,22 @@ class Checker:
         return out
 
     def expected(self) -> list[list[Outcome]]:
-        if self._expected is None:
-            self._expected = [self._run(self.original, seq, None) for seq in self.sequences]
-        return self._expected
+        key = tuple(f.signature for f in self._align)
+        if key not in self._expected:
+            self._expected[key] = [self._run(self.original, seq, None) for seq in self.sequences]
+        return self._expected[key]
 
-    def behaviour(self, candidate: ContractArtifact, flaw: set[str], vuln: VulnClass) -> BehaviourCheck:
-        """Run every sequence on the candidate; report the first divergence of each."""
+    def behaviour(
+        self,
+        candidate: ContractArtifact,
+        flaw: set[str],
+        vuln: VulnClass,
+        edited: frozenset[str] = frozenset(),
+    ) -> BehaviourCheck:
+        """Run every sequence on the candidate; report the first divergence of each. ``edited``: the
+        functions the patch edits; a view among them answering differently is the fix (a digest that
+        now binds the contract), not a broken behaviour."""
+        self.align(candidate)
         try:
             self.chain(candidate)
         except Unusable as exc:
@@ -466,9 +488,10 @@ class Checker:
                 what = _differs(a, b)
                 if what is None:
                     continue
-                expected = what == "reverts" and (
-                    step.fn.name in flaw or (vuln is VulnClass.INTEGER_OVERFLOW and step.boundary)
-                )
+                expected = (
+                    what == "reverts"
+                    and (step.fn.name in flaw or (vuln is VulnClass.INTEGER_OVERFLOW and step.boundary))
+                ) or (step.fn.view and step.fn.name in flaw | edited)
                 key = (step.fn.signature, step.sender, what, expected)
                 if key not in seen:
                     seen.add(key)
@@ -492,6 +515,7 @@ class Checker:
         targets = [f for f in self.fns if f.name in names and not f.view]
         if not targets:
             return AttackCheck(shape, "inconclusive", "the localised function is not an external entry point")
+        self.align(candidate)
         try:
             self.chain(candidate)
         except Unusable as exc:
@@ -630,6 +654,8 @@ class Checker:
         for fn in targets:
             for sender, who in (("mallory", MALLORY), ("deployer", DEPLOYER)):
                 for args in self._choices(fn, who, _boundaries):
+                    if not any(_boundary(t, v) for t, v in zip(fn.inputs, args, strict=True)):
+                        continue  # a small value is no overflow attack, whatever it does
                     data = encode(fn, args)
                     ok, state = run(self.original, sender, data)
                     if not ok:

@@ -14,7 +14,7 @@ from bulwark.domain.patch import BehaviourCheck, Edit, Localisation, Patch
 from bulwark.errors import BulwarkError, CompileError, SlitherError, UsageError
 from bulwark.patch.context import FixContext
 from bulwark.patch.cost import PatchCost, measure, not_measured
-from bulwark.patch.edit import EditConflict, apply_all, check_disjoint, unified_diff
+from bulwark.patch.edit import EditConflict, Src, apply_all, check_disjoint, unified_diff
 from bulwark.patch.fixes import Candidate, templates
 from bulwark.patch.locate import locate_program
 from bulwark.patch.solast import Contract, Program
@@ -377,7 +377,7 @@ def check_behaviour(
             continue
         flaw = {n for n in (patch.function, *(f.function for f in patch.findings)) if n}
         try:
-            behaviour = checker.behaviour(art, flaw, patch.vuln_class)
+            behaviour = checker.behaviour(art, flaw, patch.vuln_class, _edited(analysis, patch))
             attack = checker.attack(art, flaw, patch.vuln_class)
         except CHECK_ERRORS as exc:  # a contract the generator cannot drive: the candidate stays, unchecked
             _log.warning("behaviour_check_failed", template=patch.template, error=str(exc)[:200])
@@ -388,6 +388,18 @@ def check_behaviour(
         checked.append(replace(patch, behaviour=behaviour, attack=attack))
     order = sorted(range(len(checked)), key=lambda i: (_demerit(checked[i]), i))
     return [checked[i] for i in order]
+
+
+def _edited(analysis: Analysis, patch: Patch) -> frozenset[str]:
+    """Names of the functions whose source the patch edits."""
+    out: set[str] = set()
+    for contract in analysis.program.editable():
+        path = contract.path
+        for fn in contract.functions:
+            where = Src.parse(str(fn.node["src"]))
+            if any(e.path == path and where.start <= e.start <= where.end for e in patch.edits):
+                out.add(fn.name)
+    return frozenset(out)
 
 
 def _demerit(patch: Patch) -> int:
