@@ -1,6 +1,7 @@
 """Corpus cases for value and privilege read from the state diff and for slow drains
 (bench/detect_corpus): internal-accounting ledgers without Transfer events, owner variables under
-other names, delegatecall takeovers and drains in steps under the per-transaction bound. Each
+other names, delegatecall takeovers, drains in steps under the per-transaction bound, and custom
+vaults and pools whose own books are drained in one transaction. Each
 exploit, sent through the mempool of a real anvil after benign traffic, is flagged by the detector
 of its class while pending, by the case's ``detect_by`` step; benign traffic raises nothing high."""
 
@@ -30,6 +31,16 @@ CASES = {
     "proxy-hook-implementation-swap": "privileged-state-write",  # EIP-1967 slot via delegatecall
     "vesting-tranche-redirect": "invariant-break",
     "bonus-pool-native-drain": "invariant-break",
+    # internal shares moved by a call that logs the contract's own event, not a Transfer
+    "vault-share-transfer-unchecked": "foreign-balance-debit",
+    "arcade-ledger-spend-for": "foreign-balance-debit",  # debited through a trusted protected caller
+    "escrow-allowance-keys-swapped": "foreign-balance-debit",
+    "payout-signer-rotation": "privileged-state-write",  # an approver rotating its own key is benign
+    "adapter-registry-delegatecall": "privileged-state-write",
+    "faucet-recipient-cooldown": "invariant-break",  # configured window share
+    "rebate-orders-any-claimant": "invariant-break",
+    "vault-unguarded-gain-report": "invariant-break",  # custom vault, internal accounting
+    "pool-lp-burn-skipped": "invariant-break",  # custom pool, internal LP books
 }
 
 
