@@ -8,11 +8,26 @@ immutables zeroed, and where they are: ``bulwark.chain.bytecode.runtime_is_verif
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RecordedVerdict"]
+from bulwark.domain.canonical import canonical_json
+
+__all__ = ["RecordedVerdict", "hash_document", "sha256_hex"]
+
+
+def sha256_hex(data: bytes | str) -> str:
+    """sha256, ``0x``-prefixed hex (a str is hashed as its UTF-8 bytes)."""
+    raw = data.encode() if isinstance(data, str) else data
+    return "0x" + hashlib.sha256(raw).hexdigest()
+
+
+def hash_document(document: Any) -> str:
+    """The hash of a document as Bulwark binds it (an evidence document, any stored artifact):
+    the sha256 of its canonical JSON. Every place that computes or checks one calls this."""
+    return sha256_hex(canonical_json(document))
 
 
 def _reason_text(r: Any) -> str:

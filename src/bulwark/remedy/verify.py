@@ -8,10 +8,10 @@ turns the results into reasons, an evidence document whose canonical JSON is has
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
-from bulwark.domain.canonical import canonical_json, to_jsonable
+from bulwark.domain.canonical import to_jsonable
+from bulwark.domain.evidence import hash_document
 from bulwark.domain.remedy import ImpactReport, ParameterRemedy
 from bulwark.domain.verify import (
     AttackReplay,
@@ -143,7 +143,7 @@ def remedy_verdict(
         "reasons": to_jsonable(reasons),
         "notes": to_jsonable(notes),
     }
-    digest = "0x" + hashlib.sha256(canonical_json(document).encode()).hexdigest()
+    digest = hash_document(document)
     return Verdict(
         passed=passed,
         reasons=tuple(reasons),

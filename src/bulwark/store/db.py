@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import time
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bulwark.domain import Finding, IncidentState
 from bulwark.domain.canonical import canonical_json
-from bulwark.domain.evidence import RecordedVerdict
+from bulwark.domain.evidence import RecordedVerdict, hash_document
 from bulwark.domain.incident import can_transition
 from bulwark.errors import LeaseHeld, StoreError
 from bulwark.logs import get_logger, mask
@@ -499,7 +498,7 @@ class Store:
         state: str = "",
     ) -> str:
         """Store a document; returns its canonical-JSON sha256."""
-        digest = "0x" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
+        digest = hash_document(body)
         with self._tx() as session:
             row = session.get(ArtifactRow, artifact_id)
             if row is None:
@@ -539,7 +538,7 @@ class Store:
 
     def put_evidence(self, document: dict[str, Any], *, incident_id: str | None = None) -> str:
         """Store an evidence document under its own hash (``evidence:<sha256>``); returns the hash."""
-        digest = "0x" + hashlib.sha256(canonical_json(document).encode()).hexdigest()
+        digest = hash_document(document)
         state = "verified" if document.get("pass") is True else "failed"
         self.put_artifact(f"evidence:{digest}", "evidence", document, incident_id=incident_id, state=state)
         return digest
@@ -554,7 +553,7 @@ class Store:
             if row is None or row.kind != "evidence":
                 return None
             body = dict(row.body)
-        digest = "0x" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
+        digest = hash_document(body)
         if digest != evidence_hash.lower():
             raise StoreError(
                 f"the stored evidence {evidence_hash} hashes to {digest}: it was altered after it was "

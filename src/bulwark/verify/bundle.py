@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bulwark.domain.evidence import hash_document
 from bulwark.domain.verify import Evidence
 from bulwark.errors import BulwarkError, StoreError, UsageError
-from bulwark.store import Store, canonical_json
-from bulwark.verify.evidence import EVIDENCE_FORMAT, sha256_hex
+from bulwark.store import Store
+from bulwark.verify.evidence import EVIDENCE_FORMAT
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -84,19 +85,15 @@ class BundleCheck:
         }
 
 
-def _digest(value: Any) -> str:
-    return sha256_hex(canonical_json(value))
-
-
 def field_digests(document: Mapping[str, Any]) -> dict[str, str]:
     """sha256 of each top-level field's canonical JSON."""
-    return {str(k): _digest(v) for k, v in document.items()}
+    return {str(k): hash_document(v) for k, v in document.items()}
 
 
 def evidence_bundle(evidence: Evidence) -> dict[str, Any]:
     """The exportable bundle of ``evidence`` (refused when its hash does not recompute)."""
     document = dict(evidence.document)
-    digest = _digest(document)
+    digest = hash_document(document)
     if digest != evidence.hash.lower():
         raise EvidenceMismatch(f"the evidence document hashes to {digest}, not to {evidence.hash}")
     return {
@@ -156,7 +153,7 @@ def check_bundle(bundle: Any, *, expected: str | None = None) -> BundleCheck:
     problems = _schema(bundle)
     document = bundle.get("document") if isinstance(bundle, Mapping) else None
     document = document if isinstance(document, Mapping) else {}
-    computed = _digest(dict(document))
+    computed = hash_document(dict(document))
     recorded = bundle.get("evidence_hash") if isinstance(bundle, Mapping) else None
     recorded = recorded if isinstance(recorded, str) else None
     passed = document.get("pass") if isinstance(document.get("pass"), bool) else None
@@ -168,7 +165,7 @@ def check_bundle(bundle: Any, *, expected: str | None = None) -> BundleCheck:
     intact = computed == recorded
     digests: Mapping[str, str] = bundle["digests"]
     for name, value in document.items():
-        want, have = digests.get(name), _digest(value)
+        want, have = digests.get(name), hash_document(value)
         if want is None:
             problems.append(
                 (f"digests.{name}", "is missing")
