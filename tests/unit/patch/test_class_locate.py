@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bulwark.domain import VulnClass
-from bulwark.patch import PatchRequest, locate
+from bulwark.domain.patch import Patch
+from bulwark.patch import PatchRequest, generate, locate
 from bulwark.toolchain.solc import Compiler
 
 from .conftest import HERE
@@ -22,3 +23,39 @@ def test_state_anyone_may_set_is_not_privileged(compiler: Compiler) -> None:
     assert (VulnClass.ACCESS_CONTROL, "updateTier") not in found
     # the treasury is otherwise set only by the owner: still a finding
     assert (VulnClass.ACCESS_CONTROL, "updateTreasury") in found
+
+
+def _templates(compiler: Compiler, name: str) -> dict[tuple[str, str | None], Patch]:
+    patches = generate(PatchRequest(paths=[CONTRACTS / name], use_slither=False), compiler=compiler)
+    out: dict[tuple[str, str | None], Patch] = {}
+    for p in patches:
+        out.setdefault((p.template, p.function), p)
+    return out
+
+
+def test_a_loop_over_a_list_anyone_grows_is_capped_and_a_strict_balance_relaxed(compiler: Compiler) -> None:
+    found = _findings(compiler, "Crowd.sol")
+    assert (VulnClass.DOS, "distribute") in found  # members grows through join()
+    assert (VulnClass.DOS, "withdraw") in found  # balance == booked: forced ether blocks it
+    patches = _templates(compiler, "Crowd.sol")
+    capped = patches[("bounded-growth", "distribute")].patched_sources["contracts/classes/Crowd.sol"]
+    # one fresh write, a few reads and a division per member: 5M gas of loop holds 163
+    assert 'require(members.length < 163, "Bulwark: members is full");\n        members.push' in capped
+    relaxed = patches[("balance-at-least", "withdraw")].patched_sources["contracts/classes/Crowd.sol"]
+    assert 'require(address(this).balance >= booked, "books");' in relaxed
+
+
+def test_refunds_through_a_local_copy_and_keeper_batches_are_push_payment_dos(compiler: Compiler) -> None:
+    found = _findings(compiler, "Bids.sol")
+    # previous is a copy of leader, which any bidder sets: the refund to it can be refused
+    assert (VulnClass.DOS, "bid") in found
+    # a keeper picks when the queue is paid, not who is in it: one refusing member blocks the rest
+    assert (VulnClass.DOS, "pay") in found
+    # the page size already bounds the loop over the queue
+    raw = locate(PatchRequest(paths=[CONTRACTS / "Bids.sol"], use_slither=False), compiler=compiler)
+    assert not [f for f in raw if f.function == "pay" and "unbounded-loop" in f.detector]
+    patches = _templates(compiler, "Bids.sol")
+    bid = patches[("pay-or-credit", "bid")].patched_sources["contracts/classes/Bids.sol"]
+    assert "(bool ok, ) = _bulwarkCallOrCredit(previous, refund);" in bid
+    pay = patches[("pay-or-credit", "pay")].patched_sources["contracts/classes/Bids.sol"]
+    assert "_bulwarkSendOrCredit(queue[next], 1 ether);" in pay

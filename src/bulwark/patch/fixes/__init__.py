@@ -8,7 +8,7 @@ from bulwark.patch.fixes.access_control import AccessControlFix
 from bulwark.patch.fixes.arithmetic import CheckedMathFix, RemoveUncheckedFix
 from bulwark.patch.fixes.array_length import ArrayLengthGuardFix
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.fixes.dos import PullPaymentFix
+from bulwark.patch.fixes.dos import BoundedGrowthFix, PullPaymentFix
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
 from bulwark.patch.fixes.frontrun import CommitRevealFix, DeployerOnlySetupFix
 from bulwark.patch.fixes.oracle import TwapFix
@@ -16,6 +16,7 @@ from bulwark.patch.fixes.oracle_reserves import TwapReservesFix
 from bulwark.patch.fixes.randomness import EoaOnlyRandomnessFix
 from bulwark.patch.fixes.reentrancy import ReentrancyLockFix
 from bulwark.patch.fixes.signature_replay import DomainBindFix, UsedDigestFix
+from bulwark.patch.fixes.strict_balance import BalanceAtLeastFix
 from bulwark.patch.fixes.timestamp import BlockFloorFix
 from bulwark.patch.fixes.tx_origin import TxOriginFix
 from bulwark.patch.fixes.unchecked_call import UncheckedCallFix
@@ -34,6 +35,8 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     TwapReservesFix,
     VirtualOffsetFix,
     PullPaymentFix,
+    BalanceAtLeastFix,
+    BoundedGrowthFix,
     DeployerOnlySetupFix,
     CommitRevealFix,
     BlockFloorFix,

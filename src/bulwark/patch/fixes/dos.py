@@ -163,3 +163,48 @@ def _value_of(ctx: FixContext, call: Node) -> str | None:
         if (expr.get("expression") or {}).get("memberName") == "value" and len(inner) == 1:
             return ctx.node_text(inner[0])
     return None
+
+
+class BoundedGrowthFix(FixTemplate):
+    NAME = "bounded-growth"
+    CLASSES = frozenset({VulnClass.DOS})
+    DESCRIPTION = "caps a caller-growable array so every loop over it still fits in a block"
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        from bulwark.patch.locate.checks.unbounded_loop import (
+            LOOP_GAS_BUDGET,
+            growable_loops,
+            growth_sites,
+            iteration_gas,
+        )
+
+        if "unbounded-loop" not in finding.detector:
+            return
+        program = ctx.program
+        contract = program.contract(finding.contract)
+        if contract is None:
+            return
+        # per array: the dearest loop over it sets the cap
+        cost: dict[int, int] = {}
+        for _, loop, array in growable_loops(program, contract):
+            cost[array] = max(cost.get(array, 0), iteration_gas(program, loop))
+        edits: list[Edit] = []
+        caps: list[str] = []
+        for array, per_item in sorted(cost.items()):
+            cap = max(16, LOOP_GAS_BUDGET // per_item)
+            name = program.name_of(array)
+            reason = f', "Bulwark: {name} is full"' if program.at_least(0, 4, 22) else ""
+            for _, stmt in growth_sites(program, contract, array):
+                edits.append(ctx.insert_before(stmt, f"require({name}.length < {cap}{reason});"))
+            caps.append(f"{name} at {cap} entries (about {per_item:,} gas per iteration)")
+        if not edits:
+            return
+        yield self.candidate(
+            finding,
+            edits,
+            f"Anyone could grow the array a loop in {contract.name} walks over, so a few hundred cheap "
+            "entries made that loop cost more gas than a block holds and blocked it for everyone. The fix "
+            f"caps {'; '.join(caps)}, so the loop always fits in {LOOP_GAS_BUDGET:,} gas. What remains: once "
+            "full, new entries are refused until the contract removes some; a paginated loop would lift "
+            "that but changes the function's interface. ABI and storage layout are unchanged.",
+        )

@@ -23,8 +23,10 @@ from bulwark.patch.locate.checks.reentrancy import check_reentrancy
 from bulwark.patch.locate.checks.revealed_answer import check_revealed_answer
 from bulwark.patch.locate.checks.selfdestruct_delegatecall import check_selfdestruct_delegatecall
 from bulwark.patch.locate.checks.signature_replay import check_signatures
+from bulwark.patch.locate.checks.strict_balance import check_strict_balance
 from bulwark.patch.locate.checks.timestamp import check_timestamp
 from bulwark.patch.locate.checks.tx_origin import check_tx_origin
+from bulwark.patch.locate.checks.unbounded_loop import check_unbounded_loop
 from bulwark.patch.locate.checks.unchecked_call import check_unchecked_calls
 from bulwark.patch.locate.checks.upgrade_auth import check_upgrade_auth
 from bulwark.patch.solast import Contract, Program
@@ -46,6 +48,8 @@ CHECKS: tuple[Check, ...] = (
     check_oracle,
     check_erc4626,
     check_dos,
+    check_strict_balance,
+    check_unbounded_loop,
     check_timestamp,
     check_randomness,
     check_revealed_answer,

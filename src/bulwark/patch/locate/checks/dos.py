@@ -90,13 +90,36 @@ def _caller_settable_uncached(program: Program, contract: Contract, var: int) ->
     return False
 
 
+def _stored_root(program: Program, fn: Function, expr: Node) -> int | None:
+    """The state variable ``expr`` is rooted in, also through a local copied from it
+    (``address previous = highestBidder; ... previous.call{value: v}("")``)."""
+    root = base_variable(expr) or {}
+    ref = root.get("referencedDeclaration")
+    if ref is None:
+        return None
+    decl = program.nodes_by_id.get(int(ref)) or {}
+    if decl.get("stateVariable"):
+        return int(ref)
+    for st in program.nodes(fn.body, "VariableDeclarationStatement"):
+        decls = [d for d in st.get("declarations") or [] if d]
+        if len(decls) == 1 and decls[0].get("id") == ref and st.get("initialValue"):
+            inner = base_variable(st["initialValue"]) or {}
+            iref = inner.get("referencedDeclaration")
+            if iref is not None and (program.nodes_by_id.get(int(iref)) or {}).get("stateVariable"):
+                return int(iref)
+    return None
+
+
 def blocking_payments(program: Program, fn: Function) -> list[Node]:
     """Value payments in ``fn`` whose refusal by the recipient reverts ``fn``, paid to someone other
     than the caller, in a loop or to an address kept in storage (a previous king, bidder, member)."""
     out: list[Node] = []
     body = fn.body
-    if body is None or program.checks_sender(fn):
+    if body is None:
         return out
+    # a privileged caller picks when a batch runs, not who is in it: a refusing recipient in a loop
+    # still blocks it (a keeper's payout queue)
+    guarded = program.checks_sender(fn)
     loops = [src(n) for n in program.nodes(body) if n.get("nodeType") in _LOOPS]
     for call in fn.external_calls():
         target = call_target(call) or {}
@@ -112,9 +135,8 @@ def blocking_payments(program: Program, fn: Function) -> list[Node]:
             continue
         cs = src(call)
         in_loop = any(lp.start <= cs.start and cs.end <= lp.end for lp in loops)
-        root = base_variable(base)
-        ref = (root or {}).get("referencedDeclaration")
-        stored = ref is not None and _caller_settable(program, fn.contract, int(ref))
+        ref = _stored_root(program, fn, base)
+        stored = not guarded and ref is not None and _caller_settable(program, fn.contract, ref)
         if in_loop or stored:
             out.append(call)
     return out
