@@ -51,6 +51,9 @@ ATTACK_NOT_BLOCKED_VALIDATION = 0.3
 # up to this many functions, and for this many best-ranked candidates.
 BEHAVIOUR_MAX_FUNCTIONS = 400
 BEHAVIOUR_MAX_CANDIDATES = 4
+# ... and fewer on a larger file: about this many functions' worth of code generation in all (a
+# 400-function file takes ~3 s to generate code for), never fewer than one candidate
+BEHAVIOUR_BUDGET_FUNCTIONS = 1000
 
 
 class Status(StrEnum):
@@ -352,8 +355,9 @@ def check_behaviour(
     probe = next(c.bytecode for c in probe_build.contracts if c.name == "BulwarkProbe")
     checkers: dict[tuple[str, str], Checker | str] = {}
     checked: list[Patch] = []
+    budget = max(1, min(BEHAVIOUR_MAX_CANDIDATES, BEHAVIOUR_BUDGET_FUNCTIONS // max(analysis.functions, 1)))
     for i, patch in enumerate(patches):
-        if i >= BEHAVIOUR_MAX_CANDIDATES:
+        if i >= budget:
             checked.append(replace(patch, behaviour=BehaviourCheck(False, "not checked: ranked too low")))
             continue
         key = (_unit(patch), patch.contract)

@@ -241,3 +241,48 @@ def test_json_report_says_which_behaviours_changed(tmp_path: Path) -> None:
     assert {c["function"] for c in best["behaviour"]["changes"]} == {"setOwner(address)"}
     assert all(c["expected"] for c in best["behaviour"]["changes"])
     assert best["attack"] == {"shape": "non-owner", "outcome": "blocked", "detail": best["attack"]["detail"]}
+
+
+# solc 0.4: a misnamed constructor anyone can call (no storage layout output below 0.5.13)
+TILL = """pragma solidity 0.4.24;
+
+contract Till {
+    address public owner;
+    mapping(address => uint256) public credit;
+    uint8 public lastPick;
+
+    function Tlil() public {
+        owner = msg.sender;
+    }
+
+    function bet(uint8 pick) public payable {
+        credit[msg.sender] += msg.value;
+        lastPick = pick;
+    }
+
+    function sweep(address to) public {
+        require(msg.sender == owner);
+        to.transfer(address(this).balance);
+    }
+}
+"""
+CTOR = ("    function Tlil() public {\n", "    constructor() public {\n")
+
+
+def test_a_misnamed_constructor_made_a_constructor_is_compared_from_the_state_its_author_meant(
+    compiler: Compiler, probe: bytes
+) -> None:
+    def build(source: str) -> ContractArtifact:
+        result = compiler.compile_sources({"Till.sol": source}, version="0.4.24", optimize=False)
+        return next(c for c in result.contracts if c.name == "Till")
+
+    original, fixed = build(TILL), build(_edit(TILL, CTOR))
+    assert original.storage_layout is None  # the slots are probed without a layout
+    checker = Checker(original, probe, None)
+    # without the deployer's Tlil() on the original, owner() and sweep() would differ on every sequence
+    check = checker.behaviour(fixed, {"Tlil"}, VulnClass.ACCESS_CONTROL)
+    assert check.kept is True, check.changes
+    attack = checker.attack(fixed, {"Tlil"}, VulnClass.ACCESS_CONTROL)
+    assert (attack.shape, attack.outcome) == ("non-owner", "blocked"), attack.detail
+    # bet(uint8) is payable: the attack's funding step fits one ether's worth into a uint8
+    assert any(f.signature == "bet(uint8)" for f in checker.fns)
