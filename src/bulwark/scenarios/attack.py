@@ -28,7 +28,8 @@ from bulwark.chain.safe import checksum
 from bulwark.domain import Address, Receipt, TxHash
 from bulwark.errors import ChainError, ScenarioError
 from bulwark.scenarios.corpus import ContractRef, Scenario
-from bulwark.scenarios.deploy import ChainOps, build_protocol, compile_impl, govern_via_safe
+from bulwark.scenarios.deploy import ChainOps, build_protocol, compile_impl
+from bulwark.scenarios.governance import govern_via_safe
 from bulwark.scenarios.protocol import Abi, Actor, Component, DemoProtocol, Deployed, ImplSpec
 from bulwark.toolchain.artifacts import ContractArtifact
 from bulwark.toolchain.solc import Compiler

@@ -24,7 +24,8 @@ from bulwark.detect.report import finding_json
 from bulwark.domain import Address, Confidence, Finding, Severity, TxHash, VulnClass
 from bulwark.respond import ProtectedSet
 from bulwark.respond.consensus import ConsensusError, PauseRequest, finding_id, gather, sign_pause
-from bulwark.scenarios.deploy import ChainOps, deploy_protocol, exec_via_safe
+from bulwark.scenarios.deploy import ChainOps, deploy_protocol
+from bulwark.scenarios.governance import exec_via_safe
 from bulwark.scenarios.protocol import Actor, DemoProtocol
 from bulwark.store import Store
 from bulwark.toolchain.anvil import Anvil, AnvilOptions

@@ -11,9 +11,8 @@ from tests.e2e.protocol.conftest import ProtocolEnv
 from bulwark.chain import CallReverted, encode_call
 from bulwark.chain.eip1967 import implementation_of
 from bulwark.chain.safe import SafeTx, pack_signatures, sign_safe_tx
-from bulwark.scenarios.deploy import (
-    E18,
-    deploy_implementation,
+from bulwark.scenarios.deploy import E18, deploy_implementation
+from bulwark.scenarios.governance import (
     exec_via_safe,
     execute_via_safe,
     govern_via_safe,

@@ -8,7 +8,7 @@ from tests.e2e.protocol.conftest import ProtocolEnv
 
 from bulwark.chain import CallReverted, TxRequest, encode_call
 from bulwark.domain import Address
-from bulwark.scenarios.deploy import govern_via_safe, unpause_via_safe
+from bulwark.scenarios.governance import govern_via_safe, unpause_via_safe
 
 pytestmark = pytest.mark.e2e
 

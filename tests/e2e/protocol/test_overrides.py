@@ -9,7 +9,8 @@ import pytest
 from tests.e2e.protocol.conftest import ProtocolEnv
 
 from bulwark.chain import CallReverted, ChainClient
-from bulwark.scenarios.deploy import ChainOps, deploy_implementation, deploy_protocol, upgrade_via_safe
+from bulwark.scenarios.deploy import ChainOps, deploy_implementation, deploy_protocol
+from bulwark.scenarios.governance import upgrade_via_safe
 from bulwark.scenarios.protocol import ImplSpec
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
 from bulwark.toolchain.paths import cache_dir

@@ -20,7 +20,8 @@ from bulwark.domain import Address, IncidentState
 from bulwark.respond import DEFAULT_POLICY
 from bulwark.scenarios.attack import World
 from bulwark.scenarios.corpus import load_corpus
-from bulwark.scenarios.deploy import ChainOps, compile_impl, deploy_protocol, fund, govern_via_safe
+from bulwark.scenarios.deploy import ChainOps, compile_impl, deploy_protocol, fund
+from bulwark.scenarios.governance import govern_via_safe
 from bulwark.scenarios.protocol import DemoProtocol, ImplSpec
 from bulwark.scenarios.runner import RunOptions
 from bulwark.store import Store

@@ -16,7 +16,8 @@ from bulwark.chain.eip1967 import implementation_of
 from bulwark.chain.safe import checksum
 from bulwark.domain import Address, Receipt
 from bulwark.errors import ScenarioError
-from bulwark.scenarios.deploy import ChainOps, govern_via_safe
+from bulwark.scenarios.deploy import ChainOps
+from bulwark.scenarios.governance import govern_via_safe
 from bulwark.scenarios.lendhub.model import LendHub
 from bulwark.scenarios.protocol import Actor
 from bulwark.toolchain.solc import Compiler
