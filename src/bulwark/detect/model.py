@@ -64,6 +64,7 @@ class ProtocolModel:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _lenders: frozenset[Address] = field(default=frozenset(), init=False, repr=False, compare=False)
+    _holders: frozenset[Address] = field(default=frozenset(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         kinds: dict[str, list[ContractInfo]] = {}
@@ -72,6 +73,7 @@ class ProtocolModel:
         object.__setattr__(self, "_kinds", {k: tuple(v) for k, v in kinds.items()})
         lenders = self.flash_lenders | {c.address for c in kinds.get("flash-lender", ())}
         object.__setattr__(self, "_lenders", frozenset(lenders))
+        object.__setattr__(self, "_holders", frozenset(a for holders in self.roles.values() for a in holders))
 
     def by_kind(self, kind: str) -> tuple[ContractInfo, ...]:
         return self._kinds.get(kind, ())
@@ -88,10 +90,7 @@ class ProtocolModel:
 
     @property
     def role_holders(self) -> frozenset[Address]:
-        out: set[Address] = set()
-        for holders in self.roles.values():
-            out |= holders
-        return frozenset(out)
+        return self._holders
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,8 +169,8 @@ class Screener:
         return self._head
 
     def _takes_value(self, event: TxEvent) -> bool:
-        flows = event.flows()
-        if flows and any(flows.get(k, 0) < 0 for k in self._token_holdings):
+        holdings = self._token_holdings
+        if any(v < 0 and k in holdings for k, v in event.flows().items()):
             return True
         diff = event.diff
         return diff is not None and any(h in diff.balances for h in self._native_holders)

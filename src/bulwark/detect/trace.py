@@ -66,17 +66,25 @@ def _frame(
     context = ctx if typ in ("DELEGATECALL", "CALLCODE") else to
     index = len(sink)
     sink.append(("call", depth, context, None, failed))
-    children = raw.get("calls") or []
-    logs = sorted(raw.get("logs") or [], key=lambda lg: _int(lg.get("position", 0)))
+    children = raw.get("calls") or ()
+    logs = raw.get("logs") or ()
     built: list[CallFrame] = []
-    li = 0
-    for ci, child in enumerate(children):
-        while li < len(logs) and _int(logs[li].get("position", 0)) <= ci:
-            sink.append(("log", depth, context, logs[li], failed))
-            li += 1
-        built.append(_frame(child, failed, sink, depth + 1, context))
-    for lg in logs[li:]:
-        sink.append(("log", depth, context, lg, failed))
+    if logs and children:
+        # Interleave logs with the child calls by position (parsed once per log, not per child).
+        placed = sorted((_int(lg.get("position", 0)), i, lg) for i, lg in enumerate(logs))
+        li = 0
+        for ci, child in enumerate(children):
+            while li < len(placed) and placed[li][0] <= ci:
+                sink.append(("log", depth, context, placed[li][2], failed))
+                li += 1
+            built.append(_frame(child, failed, sink, depth + 1, context))
+        for _, _, lg in placed[li:]:
+            sink.append(("log", depth, context, lg, failed))
+    else:
+        for child in children:
+            built.append(_frame(child, failed, sink, depth + 1, context))
+        for lg in logs:
+            sink.append(("log", depth, context, lg, failed))
     frame = CallFrame(
         type=typ,
         sender=checksum(raw[_FROM]),  # type: ignore[literal-required]
@@ -106,7 +114,7 @@ def parse_call_trace(
         else:
             log = Log(
                 address=checksum(item["address"]),
-                topics=tuple(Hash32(t.lower()) for t in item.get("topics") or ()),
+                topics=tuple([t.lower() for t in item.get("topics") or ()]),
                 data=_bytes(item.get("data")),
                 block_number=block_number,
                 block_hash=block_hash,

@@ -105,7 +105,11 @@ def test_websocket_drop_reconnects_and_backfills() -> None:
                     await asyncio.sleep(0.02)
 
             tasks = [asyncio.create_task(pump_mempool()), asyncio.create_task(pump_heads())]
-            await asyncio.sleep(0.5)  # subscription open, head watcher started at the current head
+            await asyncio.sleep(0.5)  # head watcher started at the current head
+            # The subscription is open and its backfill poll done once a first transaction is seen
+            # (a fixed sleep was not enough on a loaded machine: `before` then came by the poll).
+            warm = await send(0)
+            await until(lambda: any(p.tx.hash == warm for p in pending))
             start_head = await direct.block_number()
 
             before = await send(1)

@@ -104,6 +104,13 @@ class InvariantBreak(Detector):
         assert isinstance(p, InvariantParams)
         self.ledger = OutflowLedger(p.window_blocks, p.window_s)
         self._observed: ProtocolState | None = None  # the snapshot whose holdings were recorded
+        # Thresholds as exact fractions, converted once (not per transaction and holder).
+        self._share = Fraction(p.max_outflow_share)
+        self._window_share = Fraction(
+            p.max_window_share if p.max_window_share is not None else p.max_outflow_share
+        )
+        self._price_drop = Fraction(p.max_share_price_drop)
+        self._oracle_move = Fraction(p.max_oracle_move)
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
@@ -127,7 +134,7 @@ class InvariantBreak(Detector):
         if not flows and (diff is None or not diff.balances):
             return  # neither tokens nor native coin moved: nothing can have left a holder
         block = event.block_number if event.block_number is not None else view.state.block_number
-        window_share = Fraction(p.max_window_share if p.max_window_share is not None else p.max_outflow_share)
+        window_share = self._window_share
         for asset in view.protocol.assets:
             limit = p.max_outflow.get(asset.name)
             for holder in asset.holders:
@@ -169,7 +176,7 @@ class InvariantBreak(Detector):
                     continue
                 share = Fraction(out, held) if held else None
                 over_abs = limit is not None and out > limit * 10**asset.decimals
-                over_share = share is not None and share > Fraction(p.max_outflow_share)
+                over_share = share is not None and share > self._share
                 if not (over_abs or over_share):
                     continue
                 yield self.finding(
@@ -205,7 +212,7 @@ class InvariantBreak(Detector):
             before = Fraction(st.total_assets, st.total_supply)
             after = Fraction(max(assets_after, 0), supply_after)
             drop = 1 - after / before
-            if drop > Fraction(p.max_share_price_drop):
+            if drop > self._price_drop:
                 yield self.finding(
                     view,
                     event,
@@ -215,7 +222,10 @@ class InvariantBreak(Detector):
                 )
 
     def _oracle(self, view: ChainView, event: TxEvent, p: InvariantParams) -> Iterable[Finding]:
-        oracles = {c.address for c in view.protocol.by_kind("oracle")}
+        found = view.protocol.by_kind("oracle")
+        if not found:
+            return
+        oracles = {c.address for c in found}
         for step in event.calls():
             f = step.frame
             if f is None or step.reverted or step.context not in oracles or f.selector != SET_PRICE:
@@ -227,7 +237,7 @@ class InvariantBreak(Detector):
             if not old:
                 continue
             move = abs(Fraction(new, old) - 1)
-            if move > Fraction(p.max_oracle_move):
+            if move > self._oracle_move:
                 yield self.finding(
                     view,
                     event,

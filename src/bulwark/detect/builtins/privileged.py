@@ -101,18 +101,34 @@ def privileged_signature(info: ContractInfo, sel: Selector) -> tuple[str, tuple[
     known = KNOWN_SELECTORS.get(sel)
     if known is not None:
         return known
+    if not info.privileged:
+        return None
+    sig = _configured(info).get(sel)
+    return (sig, ()) if sig is not None else None
+
+
+_CONFIGURED: dict[int, tuple[ContractInfo, dict[str, str]]] = {}
+
+
+def _configured(info: ContractInfo) -> dict[str, str]:
+    """Selector -> entry of the contract's configured ``privileged`` list, resolved once per
+    contract (hashing each entry on every call screened cost a keccak per call and entry)."""
+    hit = _CONFIGURED.get(id(info))
+    if hit is not None and hit[0] is info:
+        return hit[1]
+    table: dict[str, str] = {}
     for entry in info.privileged:
-        if entry.startswith("0x") and entry.lower() == sel:
-            return entry, ()
-        if "(" in entry and selector(entry) == sel:
-            return entry, ()
-        if "(" not in entry:
+        if entry.startswith("0x"):
+            table.setdefault(entry.lower(), entry)
+        elif "(" in entry:
+            table.setdefault(selector(entry), entry)
+        else:
             for item in info.abi:
                 if item.get("type") == "function" and item.get("name") == entry:
                     sig = f"{entry}({','.join(i['type'] for i in item.get('inputs', ()))})"
-                    if selector(sig) == sel:
-                        return sig, ()
-    return None
+                    table.setdefault(selector(sig), sig)
+    _CONFIGURED[id(info)] = (info, table)
+    return table
 
 
 def _changed_state(event: TxEvent, contract: Address) -> bool:
