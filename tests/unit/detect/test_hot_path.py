@@ -12,14 +12,15 @@ from eth_abi.abi import encode
 from tests.unit.detect.synth import ATTACKER, E18, LENDING, USD, USER, VAULT, call, event, transfer_log, word
 from tests.unit.detect.synth import protocol as synth_protocol
 
-from bulwark.detect.builtins import signature_replay
+from bulwark.detect.builtins import privileged, signature_replay
 from bulwark.detect.builtins.invariant import InvariantBreak
+from bulwark.detect.builtins.privileged import privileged_signature
 from bulwark.detect.builtins.signature_replay import SignatureReplay, calldata_signatures
 from bulwark.detect.evm import selector
 from bulwark.detect.model import ChainView, ProtocolModel
 from bulwark.detect.screen import Screener
 from bulwark.detect.setup import Monitor
-from bulwark.domain import TxHash
+from bulwark.domain import Selector, TxHash
 
 ABI = (
     {
@@ -189,3 +190,25 @@ def test_a_ledger_call_naming_another_account_gets_its_storage_diff() -> None:
         logs=[transfer_log(VAULT, USER, ATTACKER, E18)],
     )
     assert not s._needs_diff(event(with_transfer, sender=ATTACKER))
+
+
+def test_configured_privileged_entries_are_hashed_once_per_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    info = replace(
+        synth_protocol().contracts[VAULT],
+        privileged=("sweep(address)", "0xdeadbeef", "retune"),
+        abi=({"type": "function", "name": "retune", "inputs": [{"name": "x", "type": "uint256"}]},),
+    )
+    hashed: list[str] = []
+    real = privileged.selector  # type: ignore[attr-defined]
+
+    def counting(signature: str) -> Selector:
+        hashed.append(signature)
+        return real(signature)
+
+    monkeypatch.setattr(privileged, "selector", counting)
+    for _ in range(50):
+        assert privileged_signature(info, real("sweep(address)")) == ("sweep(address)", ())
+        assert privileged_signature(info, Selector("0xdeadbeef")) == ("0xdeadbeef", ())
+        assert privileged_signature(info, real("retune(uint256)")) == ("retune(uint256)", ())
+        assert privileged_signature(info, real("deposit(uint256)")) is None
+    assert sorted(hashed) == ["retune(uint256)", "sweep(address)"]
