@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,9 @@ from typing import Any, Literal, Protocol
 import nats
 from nats.aio.msg import Msg
 
-from bulwark.chain.bus import Bus, TxEnvelope, decode_tx
+from bulwark.app.contain import responder_from_config
+from bulwark.app.resume import finding_from_record
+from bulwark.chain.bus import Bus, TxEnvelope, decode_tx, encode_tx
 from bulwark.chain.client import ChainClient
 from bulwark.chain.mempool import BatchRpc, MempoolWatcher
 from bulwark.chain.watchers import BlockProcessed, HeadWatcher
@@ -34,8 +37,9 @@ from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener, SimulationFailed
 from bulwark.detect.setup import build_monitors
 from bulwark.domain import Finding, Hash32, Transaction
-from bulwark.errors import ChainError, ConfigError
+from bulwark.errors import ChainError, ConfigError, LeaseHeld
 from bulwark.logs import get_logger
+from bulwark.respond import Containment
 from bulwark.store import Store
 
 log = get_logger(__name__)
@@ -44,9 +48,13 @@ __all__ = [
     "ScreenStats",
     "ScreenWorker",
     "TxScreener",
+    "finding_from_json",
     "finding_key",
+    "holding_role",
+    "respond_loop",
     "run_ingest",
     "run_ingest_role",
+    "run_respond_role",
     "run_screen_role",
 ]
 
@@ -127,12 +135,9 @@ class ScreenWorker:
                 "finding": finding_json(f),
                 "seen_at": env.seen_at,
                 "judged_at": judged_at,
-                "block_hash": env.block_hash,
-                "tx": {"hash": env.tx.hash, "from": env.tx.sender, "nonce": env.tx.nonce,
-                       "max_fee_per_gas": env.tx.max_fee_per_gas,
-                       "max_priority_fee_per_gas": env.tx.max_priority_fee_per_gas,
-                       "gas_price": env.tx.gas_price},
-            }  # fmt: skip
+                # The transaction itself: the responder outbids its fees.
+                "envelope": encode_tx(env).decode(),
+            }
             if await self.bus.publish_finding(env.network, finding_key(env, f), payload):
                 self.stats.findings += 1
             else:
@@ -351,4 +356,139 @@ async def run_ingest_role(config: BulwarkConfig, network: str, *, until_block: i
                 await bus.close()
                 await client.close()
     finally:
+        store.close()
+
+
+# -- respond: one active responder per protocol, under a lease ------------------------------------
+
+# The active responder renews every LEASE_RENEW_S; a standby asks every STANDBY_POLL_S, so it takes
+# over at most LEASE_TTL_S + STANDBY_POLL_S (1.75 s) after the active one's last renewal.
+LEASE_TTL_S = 1.5
+LEASE_RENEW_S = 0.5
+STANDBY_POLL_S = 0.25
+
+Act = Callable[[Finding, TxEnvelope | None], Awaitable[None]]
+
+
+def finding_from_json(data: Mapping[str, Any]) -> Finding:
+    """A finding back from :func:`bulwark.detect.report.finding_json` (field names) through the
+    stored-record decoder (which names the class ``class``)."""
+    return finding_from_record({**data, "class": data["vuln_class"]})
+
+
+async def holding_role(
+    store: Store,
+    lease: str,
+    body: Callable[[], Awaitable[None]],
+    *,
+    stop: asyncio.Event,
+    on_active: Callable[[], None] | None = None,
+    ttl_s: float = LEASE_TTL_S,
+    renew_s: float = LEASE_RENEW_S,
+    poll_s: float = STANDBY_POLL_S,
+) -> None:
+    """Stand by until ``lease`` is free, then run ``body`` while holding it; a lease lost (this
+    process stalled past ``ttl_s``) stops ``body`` and goes back to standing by."""
+    while not stop.is_set():
+        try:
+            async with holding_lease(store, lease, ttl_s=ttl_s, renew_s=renew_s) as lost:
+                log.info("lease taken: active", lease=lease)
+                if on_active is not None:
+                    on_active()
+                work: asyncio.Future[None] = asyncio.ensure_future(body())
+                stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+                try:
+                    await asyncio.wait([work, lost, stopping], return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for fut in (work, stopping):
+                        fut.cancel()
+                    await asyncio.gather(work, stopping, return_exceptions=True)
+                if work.done() and not work.cancelled():
+                    work.result()  # the body's own error, if it failed
+                    return
+                if lost.done() and not lost.cancelled():
+                    log.error("lease lost: standing by again", lease=lease, error=repr(lost.exception()))
+        except LeaseHeld:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll_s)
+
+
+async def respond_loop(bus: Bus, network: str, protocol: str, act: Act) -> None:
+    """Pull the network's findings; act on ``protocol``'s, in order, acknowledging each after."""
+    sub = await bus.respond_subscription(network, protocol)
+    try:
+        while True:
+            try:
+                msgs = await sub.fetch(16, timeout=FETCH_TIMEOUT_S)
+            except TimeoutError:
+                continue
+            except nats.errors.Error as exc:  # broker restarting: the client reconnects
+                log.warning("fetch failed; retrying", error=repr(exc))
+                await asyncio.sleep(0.2)
+                continue
+            for msg in msgs:
+                payload = json.loads(msg.data)
+                if payload["finding"].get("protocol") != protocol:
+                    await msg.ack()  # another protocol's: its own responder has it
+                    continue
+                finding = finding_from_json(payload["finding"])
+                env = decode_tx(payload["envelope"].encode()) if payload.get("envelope") else None
+                try:
+                    await act(finding, env)
+                except Exception as exc:  # a failed containment is retried, never dropped
+                    log.error("containment failed; retrying", tx=finding.tx_hash, error=repr(exc))
+                    await msg.nak(delay=NAK_DELAY_S)
+                    continue
+                await msg.ack()
+    finally:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+
+
+async def run_respond_role(
+    config: BulwarkConfig,
+    protocol: str,
+    *,
+    dry_run: bool = False,
+    on_contained: Callable[[Containment], None] | None = None,
+) -> None:
+    """``bulwark worker --role respond --protocol NAME``: run any number; one acts at a time."""
+    nats_url, db_url, ack_wait_s, timeout_s = _cluster(config)
+    if protocol not in config.protocols:
+        raise ConfigError(
+            f"unknown protocol {protocol!r}: the configuration has {', '.join(config.protocols)}"
+        )
+    network = config.protocols[protocol].network
+    store = Store(db_url)
+    bus = Bus(
+        nats_url, ack_wait_s=ack_wait_s, connect_timeout_s=timeout_s, name=f"bulwark-respond-{protocol}"
+    )
+    await bus.connect()
+    stop = asyncio.Event()
+
+    async def active() -> None:
+        # Built once the lease is held: the relayer resyncs its nonce from the chain, so whatever
+        # the previous holder sent is seen before this one sends.
+        client = ChainClient(config.networks[network].rpc_http.resolve())
+        responder = responder_from_config(config, client, dry_run=dry_run, store=store)
+        responder.protected = {k: v for k, v in responder.protected.items() if k == protocol}
+        await responder.start()
+
+        async def act(finding: Finding, env: TxEnvelope | None) -> None:
+            attack = env.tx if env is not None and not env.mined else None
+            for c in await responder.respond(finding, attack):
+                if on_contained is not None:
+                    on_contained(c)
+                if not c.dry_run:
+                    await responder.settle(c)
+
+        try:
+            await respond_loop(bus, network, protocol, act)
+        finally:
+            await client.close()
+
+    try:
+        await holding_role(store, f"respond:{protocol}", active, stop=stop)
+    finally:
+        await bus.close()
         store.close()

@@ -270,6 +270,21 @@ class Bus:
             f"bulwark.tx.{token}.*", durable=f"screen-{token}", stream=TX_STREAM, config=config
         )
 
+    async def respond_subscription(self, network: str, protocol: str) -> JetStreamContext.PullSubscription:
+        """The protocol's responder consumer of its network's findings (one durable per protocol:
+        whichever process holds the protocol's lease pulls from it; a standby resumes where the
+        dead one stopped acknowledging)."""
+        token, name = network_token(network), f"respond-{network_token(protocol)}"
+        config = api.ConsumerConfig(
+            ack_policy=api.AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait_s,
+            max_deliver=-1,
+            filter_subject=f"bulwark.findings.{token}",
+        )
+        return await self.js.pull_subscribe(
+            f"bulwark.findings.{token}", durable=name, stream=FINDINGS_STREAM, config=config
+        )
+
     async def judged(self, tx_hash: str) -> bool:
         assert self._judged is not None
         try:

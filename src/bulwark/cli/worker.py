@@ -1,4 +1,5 @@
-"""``bulwark worker --role ingest|screen -c bulwark.yaml``: one scale-out role (needs ``cluster``)."""
+"""``bulwark worker --role ingest|screen|respond -c bulwark.yaml``: one scale-out role (needs a
+``cluster`` section; see :mod:`bulwark.app.roles`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from bulwark.app.roles import run_ingest_role, run_screen_role
+from bulwark.app.roles import run_ingest_role, run_respond_role, run_screen_role
 from bulwark.chain.bus import TxEnvelope
 from bulwark.cli.config import check_file
 from bulwark.cli.watch import _until_terminated
@@ -18,11 +19,13 @@ from bulwark.detect.report import finding_json
 from bulwark.domain import Finding
 from bulwark.errors import UsageError
 from bulwark.logs import mask
+from bulwark.respond import Containment
 
 
 class Role(StrEnum):
     ingest = "ingest"
     screen = "screen"
+    respond = "respond"
 
 
 def register(app: typer.Typer) -> None:
@@ -30,13 +33,24 @@ def register(app: typer.Typer) -> None:
     def worker(
         config: Annotated[Path, typer.Option("-c", "--config", help="The bulwark.yaml to run.")],
         role: Annotated[
-            Role, typer.Option("--role", help="ingest (one per network) or screen (any number).")
+            Role,
+            typer.Option(
+                "--role",
+                help="ingest (one per network), screen (any number) or respond (any number per "
+                "protocol; one acts at a time, the others stand by).",
+            ),
         ],
         network: Annotated[
             list[str] | None,
             typer.Option("--network", help="Network(s) to serve (ingest: exactly one; screen: default all)."),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object per finding.")] = False,
+        protocol: Annotated[
+            str | None, typer.Option("--protocol", help="respond: the protocol to contain.")
+        ] = None,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="respond: print what would be sent, send nothing.")
+        ] = False,
         until_block: Annotated[
             int | None, typer.Option("--until-block", help="ingest: stop once this block is published.")
         ] = None,
@@ -49,6 +63,21 @@ def register(app: typer.Typer) -> None:
                 raise UsageError("--role ingest serves one network: name it with --network NAME")
             name = nets[0] if nets else next(iter(cfg.networks))
             asyncio.run(_until_terminated(run_ingest_role(cfg, name, until_block=until_block)))
+            return
+
+        if role is Role.respond:
+            if protocol is None:
+                if len(cfg.protocols) != 1:
+                    raise UsageError("--role respond acts for one protocol: name it with --protocol NAME")
+                protocol = next(iter(cfg.protocols))
+
+            def contained(c: Containment) -> None:
+                verb = "WOULD " if c.dry_run else ""
+                typer.echo(mask(f"CONTAIN  {verb}{c.action.describe()} tx {c.tx_hash} against {c.attack_tx}"))
+
+            asyncio.run(
+                _until_terminated(run_respond_role(cfg, protocol, dry_run=dry_run, on_contained=contained))
+            )
             return
 
         def show(env: TxEnvelope, findings: list[Finding]) -> None:
