@@ -132,7 +132,7 @@ def check_upgrade_safety(inp: SafetyInput) -> tuple[Reason, ...]:
     reasons += _hazards(cand)
     reasons += _initializers(live, cand)
     reasons += _uups(live, cand)
-    reasons += _authorize_upgrade(cand)
+    reasons += _authorize_upgrade(live, cand)
     reasons += _selectors(live, cand)
     size = len(cand.artifact.deployed_bytecode)
     if size > EIP170_LIMIT:
@@ -330,7 +330,9 @@ def _restricts(view: _View, node: Node, depth: int = 0, seen: frozenset[int] = f
     return False
 
 
-def _authorize_upgrade(cand: _View) -> list[Reason]:
+def _authorize_upgrade(live: _View, cand: _View) -> list[Reason]:
+    if not _is_uups(live) and not _is_uups(cand):
+        return []  # behind a Transparent proxy: the ProxyAdmin upgrades, the implementation cannot
     for contract, fn in cand.functions():
         if fn.get("name") != "_authorizeUpgrade" or not fn.get("implemented"):
             continue
@@ -355,6 +357,10 @@ def _authorize_upgrade(cand: _View) -> list[Reason]:
             f"{cand.artifact.name} implements no _authorizeUpgrade; it is not a UUPS implementation",
         )
     ]
+
+
+def _is_uups(view: _View) -> bool:
+    return any(sig in view.artifact.method_identifiers for sig in _UUPS_SELECTORS)
 
 
 def _selectors(live: _View, cand: _View) -> list[Reason]:
