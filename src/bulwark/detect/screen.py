@@ -155,7 +155,10 @@ class Screener:
             try:
                 event = await self.simulate(tx)
             finally:
-                await asyncio.gather(head, return_exceptions=True)
+                if not head.done():  # usually answered with the trace (same batch): no wait
+                    await asyncio.wait((head,))  # not gather: a cancelled screen leaves it to others
+                if not head.cancelled():
+                    head.exception()  # marked retrieved: a failed read only skips the catch-up
             if self._takes_value(event):  # only outflow judgements read holdings: no wait otherwise
                 await self._catch_up(head)
         return self._judge(event, slots)
