@@ -59,3 +59,23 @@ def test_refunds_through_a_local_copy_and_keeper_batches_are_push_payment_dos(co
     assert "(bool ok, ) = _bulwarkCallOrCredit(previous, refund);" in bid
     pay = patches[("pay-or-credit", "pay")].patched_sources["contracts/classes/Bids.sol"]
     assert "_bulwarkSendOrCredit(queue[next], 1 ether);" in pay
+
+
+def test_a_failed_call_is_handled_as_the_surrounding_code_intends(compiler: Compiler) -> None:
+    patches = generate(PatchRequest(paths=[CONTRACTS / "Batches.sol"], use_slither=False), compiler=compiler)
+    first: dict[str | None, Patch] = {}
+    for p in patches:
+        if p.template == "check-call-result":
+            first.setdefault(p.function, p)
+    path = "contracts/classes/Batches.sol"
+    # a batch with bookkeeping: the element's bookkeeping is put back (it stays owed), the loop goes on
+    undo = first["payAll"].patched_sources[path]
+    assert "uint256 bulwarkWas" in undo and "= owed[payee];" in undo
+    assert "if (!payee.send(amount)) { paidOut = bulwarkWas" in undo
+    assert "require(payee.send(amount))" not in undo
+    # a batch without bookkeeping: the unpaid amount is credited to its recipient (pull payment)
+    credit = first["spray"].patched_sources[path]
+    assert "if (!to[i].send(each)) { _bulwarkCredit(address(to[i]), each); }" in credit
+    assert "function bulwarkWithdrawPending() external" in credit
+    # one payment the function promises: a failure reverts it
+    assert "require(msg.sender.send(amount));" in first["withdraw"].patched_sources[path]

@@ -151,7 +151,7 @@ def test_slither_findings_are_merged(compiler: Compiler) -> None:
 
 def test_push_payments_that_a_recipient_can_refuse_become_pay_or_credit(compiler: Compiler) -> None:
     patches = _patches(compiler, "Throne.sol")
-    dos = {p.function: p for p in patches if p.vuln_class is VulnClass.DOS}
+    dos = {p.function: p for p in patches if p.template == "pay-or-credit"}
     # the refund to the caller-settable king and the payout loop; never the caller's own withdrawal
     assert {"claimThrone", "share"} <= set(dos) and "withdraw" not in dos
     text = dos["claimThrone"].patched_sources["contracts/Throne.sol"]

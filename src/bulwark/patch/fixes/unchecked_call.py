@@ -7,14 +7,27 @@ contract already uses OpenZeppelin's SafeERC20, its ``safe*`` function is used i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.fixes.dos import WITHDRAW, pull_payment_helpers
-from bulwark.patch.solast import Contract, Node, Program, call_target, callee_name, src, type_string, walk
+from bulwark.patch.solast import (
+    Contract,
+    Node,
+    Program,
+    assigned_targets,
+    base_variable,
+    call_target,
+    callee_name,
+    src,
+    type_string,
+    walk,
+)
 
 _SELECTORS = {"transfer": "0xa9059cbb", "transferFrom": "0x23b872dd", "approve": "0x095ea7b3"}
 _SAFE_NAMES = {"transfer": "safeTransfer", "transferFrom": "safeTransferFrom", "approve": "forceApprove"}
@@ -94,6 +107,9 @@ class UncheckedCallFix(FixTemplate):
         # the surrounding code decides: a batch (a loop over recipients) records a failure and goes
         # on to the next one; a single call whose success the function relies on reverts
         if in_loop:
+            undo = self._undo(ctx, finding, stmt, call, name)
+            if undo is not None:
+                yield undo
             if record is not None:
                 yield record
             yield require
@@ -127,6 +143,55 @@ class UncheckedCallFix(FixTemplate):
             f"The result of .{name} in {finding.function} was ignored, so a failed transfer of value let the "
             f"function carry on as if it had succeeded. The fix reverts when the call fails. {why}",
             preference=-1.0 if in_loop else 0.0,
+        )
+
+    def _undo(
+        self, ctx: FixContext, finding: Localisation, stmt: Node, call: Node, name: str | None
+    ) -> Candidate | None:
+        """Leave the failed element owed and go on: the bookkeeping this iteration did just before
+        the call (``paid[m] = true``, ``owed[p] = 0``, ``total += x``) is put back when it fails."""
+        program = ctx.program
+        block = _enclosing_block(program, stmt)
+        if block is None:
+            return None
+        statements = block.get("statements") or []
+        writes = []
+        for earlier in statements[: next(i for i, x in enumerate(statements) if x is stmt)]:
+            expr = earlier.get("expression") or {}
+            if earlier.get("nodeType") != "ExpressionStatement" or not assigned_targets(expr):
+                continue
+            for lhs in assigned_targets(expr):
+                if _stored(program, lhs):
+                    writes.append((earlier, dict(lhs)))
+        if not writes:
+            return None
+        edits: list[Edit] = []
+        restores: list[str] = []
+        for earlier, lhs in writes:
+            declared = _value_type(type_string(lhs))
+            if declared is None or not _pure(lhs):
+                return None
+            var = f"bulwarkWas{src(lhs).start}"
+            edits.append(ctx.insert_before(earlier, f"{declared} {var} = {ctx.node_text(lhs)};"))
+            restores.append(f"{ctx.node_text(lhs)} = {var};")
+        expr = ctx.node_text(call)
+        undo = " ".join(reversed(restores))
+        if name == "send" or not program.at_least(0, 5):
+            fix = f"if (!{expr}) {{ {undo} }}"
+        else:
+            ok = f"bulwarkOk{src(stmt).start}"
+            fix = f"{{ (bool {ok}, ) = {expr}; if (!{ok}) {{ {undo} }} }}"
+        edits.append(ctx.replace_statement(stmt, fix))
+        names = ", ".join(dict.fromkeys(ctx.node_text(lhs) for _, lhs in writes))
+        return self.candidate(
+            finding,
+            edits,
+            f"The result of .{name} in {finding.function} was ignored, so when it failed the element was "
+            f"booked as done ({names}) although nothing was paid, and the amount was lost. It runs once per "
+            "element of a batch, so one failure must not stop the others: the fix puts that element's "
+            "bookkeeping back when the call fails (it stays owed, and a later run pays it) and carries on "
+            "with the rest. Calls that succeed behave exactly as before; ABI and storage are unchanged.",
+            preference=2.0,
         )
 
     def _record(
@@ -270,6 +335,40 @@ def _in_loop_context(ctx: FixContext, contract: Contract, stmt: Node) -> bool:
         if (t := program.internal_target(contract, call)) is not None and t.id == owner.id
     ]
     return bool(sites) and all(_inside_loop(program, f.body, call) for f, call in sites)
+
+
+def _enclosing_block(program: Program, stmt: Node) -> Node | None:
+    """The Block whose statements hold ``stmt`` (None when it is a lone loop or if body)."""
+    owner = program.contract_of_node.get(int(stmt["id"]))
+    sid = stmt.get("id")
+    for fn in owner.functions if owner is not None else []:
+        if fn.body is None or not _contains(fn.body, stmt):
+            continue
+        for node in program.nodes(fn.body):
+            if node.get("nodeType") in ("Block", "UncheckedBlock") and any(
+                x.get("id") == sid for x in node.get("statements") or []
+            ):
+                return node
+    return None
+
+
+def _stored(program: Program, lhs: Mapping[str, Any]) -> bool:
+    """Does ``lhs`` name contract storage (a state variable, or through a storage pointer)?"""
+    root = base_variable(lhs) or {}
+    ref = root.get("referencedDeclaration")
+    decl = program.nodes_by_id.get(int(ref)) if ref is not None else None
+    if decl is None:
+        return False
+    return bool(decl.get("stateVariable")) or (decl.get("storageLocation") == "storage" and root is not lhs)
+
+
+def _value_type(ts: str) -> str | None:
+    """The declaration type of an elementary value (to save it in a local), else None."""
+    if ts in ("bool", "address", "address payable") or re.fullmatch(
+        r"u?int\d*|bytes([1-9]|[12]\d|3[012])", ts
+    ):
+        return ts
+    return None
 
 
 def _contains(body: Node, node: Node) -> bool:
