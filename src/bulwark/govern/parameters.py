@@ -14,13 +14,12 @@ import dataclasses
 from collections.abc import Sequence
 
 from bulwark.chain import ChainClient
-from bulwark.chain.abi import encode_call
-from bulwark.chain.timelock import PROXY_ABI, ZERO32
+from bulwark.chain.timelock import ZERO32
 from bulwark.domain import Hash32, Severity
-from bulwark.domain.govern import GovAction, Policy, Proposal, ProposalState
+from bulwark.domain.govern import GovAction, Policy, Proposal
 from bulwark.domain.remedy import RemedyResult
-from bulwark.errors import GovernanceError, ProposalStateError
-from bulwark.govern.proposal import VerdictLike, _store_new, load, recorded_verdict
+from bulwark.errors import GovernanceError
+from bulwark.govern.proposal import VerdictLike, _store_new, propose_unpause_after, recorded_verdict
 from bulwark.store import Store
 
 __all__ = [
@@ -170,32 +169,13 @@ async def propose_resume(
     """The unpause of ``component`` once the parameter proposal ``after`` (the last of its chain)
     has executed: its own proposal and threshold, the same evidence hash as salt, and that
     proposal's timelock operation as predecessor."""
-    prior, state = load(store, after)
-    if prior.action is not GovAction.PARAMETERS:
-        raise GovernanceError(f"{after} is not a parameter proposal")
-    if state in (ProposalState.REJECTED, ProposalState.EXPIRED, ProposalState.FAILED):
-        raise ProposalStateError(f"parameter change {after} is {state.value}: the protocol stays paused")
-    if component not in policy.proxies:
-        raise GovernanceError(
-            f"no proxy {component!r} in the policy of {policy.protocol} (have: {', '.join(policy.proxies)})"
-        )
-    rule = policy.rule(GovAction.UNPAUSE, severity)
-    description = (
-        f"unpause {component} ({policy.proxies[component]}) after {after}; evidence {prior.evidence_hash}; "
-        f"delay {rule.delay_s}s"
-    )
-    return await _store_new(
+    return await propose_unpause_after(
         client,
         store,
         policy,
-        action=GovAction.UNPAUSE,
-        severity=severity,
+        after=after,
+        of=GovAction.PARAMETERS,
         component=component,
-        call=encode_call(PROXY_ABI, "unpause"),
-        evidence=prior.evidence_hash,
-        predecessor=prior.timelock_op.operation_id,
-        description=description,
+        severity=severity,
         now=now,
-        incident_id=prior.incident_id,
-        depends_on=after,
     )

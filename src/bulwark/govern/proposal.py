@@ -341,20 +341,52 @@ async def propose_unpause(
 
     ``component`` unpauses another proxy of the protocol that the containment paused alongside
     (default: the upgraded one); it too can only run once the upgrade has executed."""
-    upgrade, state = load(store, after)
-    if upgrade.action is not GovAction.UPGRADE:
-        raise GovernanceError(f"{after} is not an upgrade proposal")
+    return await propose_unpause_after(
+        client,
+        store,
+        policy,
+        after=after,
+        of=GovAction.UPGRADE,
+        component=component,
+        severity=severity,
+        now=now,
+    )
+
+
+_REMEDY_NAMES = {
+    GovAction.UPGRADE: ("an upgrade", "upgrade"),
+    GovAction.PARAMETERS: ("a parameter", "parameter change"),
+}
+
+
+async def propose_unpause_after(
+    client: ChainClient,
+    store: Store,
+    policy: Policy,
+    *,
+    after: str,
+    of: GovAction,
+    component: str | None = None,
+    severity: Severity | None = None,
+    now: float | None = None,
+) -> Proposal:
+    """The unpause of ``component`` (default: the remedied one) once the remedy proposal ``after``
+    (an upgrade or the last parameter change of its chain, as ``of`` says) has executed: its own
+    proposal and threshold, the same evidence hash as salt, the remedy's operation as predecessor."""
+    prior, state = load(store, after)
+    article, noun = _REMEDY_NAMES[of]
+    if prior.action is not of:
+        raise GovernanceError(f"{after} is not {article} proposal")
     if state in (ProposalState.REJECTED, ProposalState.EXPIRED, ProposalState.FAILED):
-        raise ProposalStateError(f"upgrade {after} is {state.value}: the protocol stays paused")
-    target = component or upgrade.component
+        raise ProposalStateError(f"{noun} {after} is {state.value}: the protocol stays paused")
+    target = component or prior.component
     if target not in policy.proxies:
         raise GovernanceError(
             f"no proxy {target!r} in the policy of {policy.protocol} (have: {', '.join(policy.proxies)})"
         )
-    call = encode_call(PROXY_ABI, "unpause")
     rule = policy.rule(GovAction.UNPAUSE, severity)
     description = (
-        f"unpause {target} ({policy.proxies[target]}) after {after}; evidence {upgrade.evidence_hash}; "
+        f"unpause {target} ({policy.proxies[target]}) after {after}; evidence {prior.evidence_hash}; "
         f"delay {rule.delay_s}s"
     )
     return await _store_new(
@@ -364,12 +396,12 @@ async def propose_unpause(
         action=GovAction.UNPAUSE,
         severity=severity,
         component=target,
-        call=call,
-        evidence=upgrade.evidence_hash,
-        predecessor=upgrade.timelock_op.operation_id,
+        call=encode_call(PROXY_ABI, "unpause"),
+        evidence=prior.evidence_hash,
+        predecessor=prior.timelock_op.operation_id,
         description=description,
         now=now,
-        incident_id=upgrade.incident_id,
+        incident_id=prior.incident_id,
         depends_on=after,
     )
 
