@@ -1,7 +1,7 @@
 """A responder process for the takeover test: the real lease (PostgreSQL) and findings consumer
 (JetStream) of :mod:`bulwark.app.roles`, with a stand-in action that logs what it contains.
 
-    python -m tests.support.nats_responder NATS_URL DB_URL LOG_FILE
+    python -m tests.support.nats_responder NATS_URL DB_URL LOG_FILE [LEASE_TTL_S]
 
 LOG_FILE gets ``ready``, then ``active T`` when this process takes the lease (T: wall clock) and
 ``acted TX_HASH`` per finding acted on (before its acknowledgement).
@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from bulwark.app.roles import holding_role, respond_loop
+from bulwark.app.roles import LEASE_TTL_S, holding_role, respond_loop
 from bulwark.chain.bus import Bus, TxEnvelope
 from bulwark.domain import Finding
 from bulwark.store import Store
@@ -24,7 +24,7 @@ NETWORK = "testnet"
 PROTOCOL = "demo"
 
 
-async def _main(url: str, db_url: str, log_path: Path) -> None:
+async def _main(url: str, db_url: str, log_path: Path, ttl_s: float) -> None:
     def log(line: str) -> None:
         with log_path.open("a") as f:
             f.write(line + "\n")
@@ -44,10 +44,12 @@ async def _main(url: str, db_url: str, log_path: Path) -> None:
         lambda: respond_loop(bus, NETWORK, PROTOCOL, act),
         stop=stop,
         on_active=lambda: log(f"active {time.time()}"),
+        ttl_s=ttl_s,
     )
     await bus.close()
     store.close()
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1], sys.argv[2], Path(sys.argv[3])))
+    ttl = float(sys.argv[4]) if len(sys.argv) > 4 else LEASE_TTL_S
+    asyncio.run(_main(sys.argv[1], sys.argv[2], Path(sys.argv[3]), ttl))

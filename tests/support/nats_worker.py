@@ -44,7 +44,7 @@ def make_tx(i: int, *, attack: bool = False) -> Transaction:
 
 
 class StubScreener:
-    """Judges by the input's first bytes, after ``delay_s`` (simulation time)."""
+    """Judges by the input's first bytes, after ``delay_s`` to twice that (simulation time)."""
 
     def __init__(self, delay_s: float = 0.0) -> None:
         self.delay_s = delay_s
@@ -56,8 +56,8 @@ class StubScreener:
         return None
 
     async def screen(self, tx: Transaction) -> list[Finding]:
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
+        if self.delay_s:  # 1x to 2x, by hash: completions spread out, so some are always in flight
+            await asyncio.sleep(self.delay_s * (1 + int(tx.hash, 16) % 5 / 4))
         if not tx.data.startswith(ATTACK):
             return []
         return [

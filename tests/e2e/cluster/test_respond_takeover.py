@@ -72,7 +72,9 @@ def test_standby_takes_over_when_the_active_responder_is_killed(tmp_path: Path) 
         try:
             for name in ("a", "b"):
                 log = logs[name]
-                cmd = [sys.executable, "-m", "tests.support.nats_responder", broker.url, db, str(log)]
+                # A longer lease than production's 1.5 s: a loaded CI machine must not make the
+                # standby take over from a live responder that was slow to renew.
+                cmd = [sys.executable, "-m", "tests.support.nats_responder", broker.url, db, str(log), "4"]
                 with (tmp_path / f"{name}.err").open("ab") as err:
                     procs[name] = subprocess.Popen(cmd, cwd=ROOT, stderr=err)
                 _wait(lambda log=log: log.exists() and "ready" in log.read_text(), "the responder to start")

@@ -187,7 +187,7 @@ def test_broker_restart_loses_nothing_acknowledged(server: NatsServer) -> None:
     assert before, "no finding before the restart: the test proves nothing about keeping them"
     assert before.keys() <= after.keys()  # acknowledged by the broker before it stopped: kept
     assert after == Counter({make_tx(i).hash: 1 for i in attacks})  # each attack once
-    assert worker.stats.findings == len(attacks)
+    assert worker.stats.screened >= n
 
 
 async def _publish_with_retry(url: str, txs: list[int], attacks: set[int]) -> None:
