@@ -50,7 +50,7 @@ class CodeSteps:
     close: StepFn
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False)  # compared by identity, as the class it replaced
 class ParameterSteps:
     """``--protect full`` steps that remedy by state when the policy prefers it.
 
