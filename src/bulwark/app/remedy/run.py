@@ -117,7 +117,6 @@ async def apply_parameter_remedy(
     """Propose the remedy, sign it with ``signer_keys`` (the demo owners), execute it through the
     Safe and the timelock, then propose, sign and execute the unpause of each ``paused`` component.
     Against a real chain, signatures come from ``bulwark approve`` instead."""
-
     smoke = smoke or {}
     props = await propose_parameter_remedy(
         client, store, policy, result, severity=severity, incident_id=incident_id
@@ -156,7 +155,6 @@ async def run_scenario_remedy(
 ) -> dict[str, Any]:
     """Play ``scenario`` on a fresh anvil (benign traffic, then the attack), then search, verify and
     measure its parameter remedy on forks of that chain. Nothing is proposed."""
-
     with Anvil(AnvilOptions(accounts=20)) as node:
         async with ChainClient(node.http_url) as client:
             ctx, attack, _ = await prepare_scenario(scenario, RunOptions(), client, node.accounts, compiler)

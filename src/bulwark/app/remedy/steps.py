@@ -145,7 +145,6 @@ class ParameterSteps:
         return StepOutcome(True, verify_record(rec, document))
 
     async def _code_impact(self, verified: Mapping[str, Any]) -> ImpactReport:
-
         compiled = await asyncio.to_thread(
             compile_candidate, self.compiler, Path(verified["path"]), verified["contract"]
         )
@@ -169,7 +168,6 @@ class ParameterSteps:
     async def _propose_code(self, ctx: StepContext) -> None:
         """The upgrade proposal with the code patch's impact in its description; the code path's
         approve step then finds it (it never proposes twice) and collects the signatures."""
-
         rec = ctx.records.get("verify", {})
         if not rec.get("impact_text"):
             return
