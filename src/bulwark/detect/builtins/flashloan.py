@@ -55,12 +55,20 @@ class FlashLoanPriceManipulation(Detector):
     WIKI = "docs/detectors.md#flash-loan-price-manipulation"
     PARAMS = FlashLoanParams
 
+    def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:
+        super().__init__(params, severity=severity)
+        self._pools_of: tuple[object, object] = (None, None)
+        self._pools: dict[Address, PoolState] = {}
+
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
             return
         p = self.params
         assert isinstance(p, FlashLoanParams)
-        pools = _pools(view)
+        # The pools follow from the protocol and its snapshot: derived once per head, not per tx.
+        if self._pools_of[0] is not view.protocol or self._pools_of[1] is not view.state:
+            self._pools_of, self._pools = (view.protocol, view.state), _pools(view)
+        pools = self._pools
         # Cheap exits first: most transactions move no pool reserves and drain nothing.
         touched = bool(pools) and any(lg.address in pools or _touches(lg, pools) for lg in event.logs)
         outflows = _outflows(view, event, p.max_outflow_share)

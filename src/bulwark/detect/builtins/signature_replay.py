@@ -150,17 +150,16 @@ def _uses(view: ChainView, event: TxEvent) -> Iterator[tuple[_Key, int, Selector
     """Every signature use in the transaction: (key, index of the accepting call, its selector)."""
     protocol = view.protocol
     # Cheap exit first (most transactions): no ecrecover call, and no call into a protected
-    # contract with an ABI or with arguments long enough to hold a 65-byte ``bytes`` value.
+    # contract whose arguments can hold a signature (by its ABI, or long enough for a 65-byte
+    # ``bytes`` value when the function is not in the ABI).
     for step in event.calls():
         f = step.frame
-        if f is not None and (
-            f.to == ECRECOVER
-            or (
-                f.to is not None
-                and f.to in protocol.contracts
-                and (len(f.input) >= _MIN_SHAPED or protocol.contracts[f.to].abi)
-            )
-        ):
+        if f is None or f.to is None:
+            continue
+        if f.to == ECRECOVER:
+            break
+        info = protocol.contracts.get(f.to)
+        if info is not None and _may_carry(info, f.input):
             break
     else:
         return
@@ -203,6 +202,17 @@ def _uses(view: ChainView, event: TxEvent) -> Iterator[tuple[_Key, int, Selector
                     frame = event.steps[entry].frame
                     yield (ctx, "digest", f.input[:32] + signer), entry, (frame.selector if frame else None)
                     break
+
+
+def _may_carry(info: ContractInfo, data: bytes) -> bool:
+    """Can :func:`calldata_signatures` find anything in ``data``? (Without decoding it.)"""
+    if len(data) < 4:
+        return False
+    table = _abi_inputs(info.abi)
+    sel = "0x" + data[:4].hex()
+    if sel in table:
+        return table[sel] is not None
+    return info.kind != "token" and len(data) >= _MIN_SHAPED
 
 
 def _verifies(frame: CallFrame) -> bool:
