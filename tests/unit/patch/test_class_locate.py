@@ -79,3 +79,31 @@ def test_a_failed_call_is_handled_as_the_surrounding_code_intends(compiler: Comp
     assert "function bulwarkWithdrawPending() external" in credit
     # one payment the function promises: a failure reverts it
     assert "require(msg.sender.send(amount));" in first["withdraw"].patched_sources[path]
+
+
+def _first(compiler: Compiler, name: str, template: str) -> str:
+    patches = generate(PatchRequest(paths=[CONTRACTS / name], use_slither=False), compiler=compiler)
+    found = [p for p in patches if p.template == template]
+    assert found, f"no {template} patch among {[p.template for p in patches]}"
+    return found[0].patched_sources[f"contracts/classes/{name}"]
+
+
+def test_a_record_of_an_action_that_nothing_reads_becomes_its_check(compiler: Compiler) -> None:
+    text = _first(compiler, "Poll.sol", "missing-check")
+    check = 'require(!backed[msg.sender], "Bulwark: already done");'
+    assert f"{check}\n        backed[msg.sender] = true;" in text
+
+
+def test_a_payout_that_changes_no_state_pays_each_record_once(compiler: Compiler) -> None:
+    text = _first(compiler, "Coupons.sol", "missing-check")
+    assert "require(_bulwarkFirstPayout(keccak256(abi.encode(uint256(" in text
+    assert '), id))), "Bulwark: already paid");\n        c.holder.transfer(amount);' in text
+
+
+def test_a_record_its_siblings_guard_by_owner_is_taken_only_while_free(compiler: Compiler) -> None:
+    text = _first(compiler, "Handles.sol", "missing-check")
+    expected = (
+        "require(handles[name].owner == address(0) || handles[name].owner == msg.sender, "
+        '"Bulwark: taken");\n        handles[name] = Handle(msg.sender, target);'
+    )
+    assert expected in text

@@ -11,6 +11,7 @@ from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.fixes.dos import BoundedGrowthFix, PullPaymentFix
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
 from bulwark.patch.fixes.frontrun import CommitRevealFix, DeployerOnlySetupFix
+from bulwark.patch.fixes.logic import MissingCheckFix
 from bulwark.patch.fixes.oracle import TwapFix
 from bulwark.patch.fixes.oracle_reserves import TwapReservesFix
 from bulwark.patch.fixes.randomness import EoaOnlyRandomnessFix
@@ -41,6 +42,7 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     CommitRevealFix,
     BlockFloorFix,
     EoaOnlyRandomnessFix,
+    MissingCheckFix,
 )
 
 

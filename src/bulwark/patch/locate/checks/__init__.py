@@ -17,6 +17,7 @@ from bulwark.patch.locate.checks.array_length import check_array_length
 from bulwark.patch.locate.checks.dos import check_dos
 from bulwark.patch.locate.checks.erc4626 import check_erc4626
 from bulwark.patch.locate.checks.initializers import check_initializers
+from bulwark.patch.locate.checks.logic import check_logic
 from bulwark.patch.locate.checks.oracle import check_oracle
 from bulwark.patch.locate.checks.randomness import check_randomness
 from bulwark.patch.locate.checks.reentrancy import check_reentrancy
@@ -53,6 +54,7 @@ CHECKS: tuple[Check, ...] = (
     check_timestamp,
     check_randomness,
     check_revealed_answer,
+    check_logic,
 )
 
 

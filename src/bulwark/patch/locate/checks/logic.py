@@ -1,0 +1,237 @@
+"""Logic flaws whose fix is a missing check, inferred from the contract itself:
+
+* ``unread-flag``: a function records that a caller (or key) has acted (``voted[msg.sender] = true``)
+  but nothing ever reads the record, so the action can be repeated;
+* ``replayable-payout``: a function anyone may call pays out an amount read from a stored record
+  and changes no state at all, so the same call pays again and again;
+* ``sibling-owner-check``: the functions that write a keyed record check that the caller owns it
+  (``records[k].owner == msg.sender``), but one overwrites it with no such check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Localisation
+from bulwark.patch.locate.facts import entry_functions, is_value_call, own_entries
+from bulwark.patch.locate.finding import localisation
+from bulwark.patch.solast import (
+    Contract,
+    Function,
+    Node,
+    Program,
+    assigned_targets,
+    base_variable,
+    call_target,
+    callee_name,
+    is_msg_sender,
+    type_string,
+    walk,
+)
+
+
+def _state_root(program: Program, expr: Node) -> int | None:
+    root = base_variable(expr) or {}
+    ref = root.get("referencedDeclaration")
+    if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+        return int(ref)
+    return None
+
+
+def _is_true(node: Node) -> bool:
+    return node.get("nodeType") == "Literal" and node.get("value") == "true"
+
+
+def _read_in_conditions(program: Program, contract: Contract, var: int) -> bool:
+    """Is state variable ``var`` read anywhere but on the left of an assignment?"""
+    key = ("read-anywhere", contract.id, var)
+    if key in program.memo:
+        return bool(program.memo[key])
+    written: set[int] = set()
+    found = False
+    bodies = [f.body for f in contract.all_functions] + [m.body for m in contract.all_modifiers.values()]
+    for body in bodies:
+        for n in program.nodes(body):
+            for t in assigned_targets(n):
+                written.update(id(x) for x in walk(t) if x.get("nodeType") == "Identifier")
+        for n in program.nodes(body, "Identifier"):
+            if n.get("referencedDeclaration") == var and id(n) not in written:
+                found = True
+    program.memo[key] = found
+    return found
+
+
+def unread_flags(program: Program, fn: Function) -> list[Node]:
+    """``flag[k] = true;`` statements in ``fn`` on a bool mapping nothing ever reads."""
+    out: list[Node] = []
+    for stmt in program.nodes(fn.body, "ExpressionStatement"):
+        expr = stmt.get("expression") or {}
+        if expr.get("nodeType") != "Assignment" or expr.get("operator") != "=":
+            continue
+        lhs = expr.get("leftHandSide") or {}
+        if (
+            lhs.get("nodeType") != "IndexAccess"
+            or type_string(lhs) != "bool"
+            or not _is_true(expr.get("rightHandSide") or {})
+        ):
+            continue
+        var = _state_root(program, lhs)
+        if var is not None and not _read_in_conditions(program, fn.contract, var):
+            out.append(stmt)
+    return out
+
+
+def _changes_state(program: Program, fn: Function) -> bool:
+    """Does ``fn`` (or what it calls internally) assign, delete, push or pop anything in storage?
+    (A storage pointer merely declared is not a write.)"""
+    for part in program.closure(fn):
+        for n in program.nodes(part.body):
+            if n.get("nodeType") == "FunctionCall" and callee_name(n) in ("push", "pop"):
+                return True
+            for t in assigned_targets(n):
+                root = base_variable(t) or {}
+                ref = root.get("referencedDeclaration")
+                decl = program.nodes_by_id.get(int(ref)) if ref is not None else None
+                if decl is not None and (
+                    decl.get("stateVariable") or decl.get("storageLocation") == "storage"
+                ):
+                    return True
+    return False
+
+
+def replayable_payouts(program: Program, fn: Function) -> list[Node]:
+    """Value payments in ``fn`` of an amount read from a keyed stored record, when ``fn`` (with all
+    it calls) writes no state: nothing stops the same call from paying again."""
+    if program.checks_sender(fn) or fn.body is None or _changes_state(program, fn):
+        return []
+    locals_from: dict[int, Node] = {}
+    for st in program.nodes(fn.body, "VariableDeclarationStatement"):
+        decls = [d for d in st.get("declarations") or [] if d]
+        if len(decls) == 1 and st.get("initialValue"):
+            locals_from[int(decls[0]["id"])] = st["initialValue"]
+
+    def keyed_record(expr: Node, depth: int = 0) -> bool:
+        for x in walk(expr):
+            if x.get("nodeType") == "IndexAccess" and _state_root(program, x) is not None:
+                return True
+            ref = x.get("referencedDeclaration")
+            init = (
+                locals_from.get(int(ref)) if x.get("nodeType") == "Identifier" and ref is not None else None
+            )
+            if init is not None and depth < 3 and keyed_record(init, depth + 1):
+                return True
+        return False
+
+    out: list[Node] = []
+    for call in fn.calls():
+        name = callee_name(call)
+        target = call_target(call) or {}
+        if name not in ("transfer", "send", "call") or not type_string(
+            target.get("expression") or {}
+        ).startswith("address"):
+            continue
+        if name == "call" and not is_value_call(call):
+            continue
+        args = call.get("arguments") or []
+        amount = args[0] if name in ("transfer", "send") and args else None
+        if amount is not None and keyed_record(amount):
+            out.append(call)
+    return out
+
+
+def owner_checks(program: Program, contract: Contract) -> dict[tuple[int, str], str]:
+    """(record variable, owner field) -> how siblings name it, for keyed records whose writers
+    check ``var[k].field == msg.sender`` (directly or through a storage pointer)."""
+    out: dict[tuple[int, str], str] = {}
+    for fn in entry_functions(contract):
+        pointers: dict[int, Node] = {}
+        for st in program.nodes(fn.body, "VariableDeclarationStatement"):
+            decls = [d for d in st.get("declarations") or [] if d]
+            if len(decls) == 1 and decls[0].get("storageLocation") == "storage" and st.get("initialValue"):
+                pointers[int(decls[0]["id"])] = st["initialValue"]
+        for n in program.nodes(fn.body, "BinaryOperation"):
+            if n.get("operator") != "==":
+                continue
+            sides = [n.get("leftExpression") or {}, n.get("rightExpression") or {}]
+            if not any(is_msg_sender(s) for s in sides):
+                continue
+            for s in sides:
+                if s.get("nodeType") != "MemberAccess" or not type_string(s).startswith("address"):
+                    continue
+                base = s.get("expression") or {}
+                ref = base.get("referencedDeclaration")
+                if base.get("nodeType") == "Identifier" and ref is not None and int(ref) in pointers:
+                    base = pointers[int(ref)]
+                if base.get("nodeType") != "IndexAccess":
+                    continue
+                var = _state_root(program, base)
+                if var is not None:
+                    out[(var, str(s.get("memberName")))] = fn.name
+    return out
+
+
+def unchecked_record_writes(program: Program, fn: Function) -> list[tuple[Node, int, str]]:
+    """(assignment, record variable, owner field) where ``fn`` overwrites a whole keyed record
+    (``records[k] = Record(...)``) that sibling writers guard by its owner field, and ``fn`` itself
+    never compares that field."""
+    checked = owner_checks(program, fn.contract)
+    if not checked or fn.body is None:
+        return []
+    out: list[tuple[Node, int, str]] = []
+    compared = {
+        str(n.get("memberName"))
+        for n in program.nodes(fn.body, "MemberAccess")
+        if type_string(n).startswith("address")
+    }
+    for n in program.nodes(fn.body, "Assignment"):
+        lhs = n.get("leftHandSide") or {}
+        if n.get("operator") != "=" or lhs.get("nodeType") != "IndexAccess":
+            continue
+        var = _state_root(program, lhs)
+        for (v, field), _ in checked.items():
+            if v == var and field not in compared and type_string(lhs).startswith("struct "):
+                out.append((n, v, field))
+    return out
+
+
+def check_logic(program: Program, contract: Contract) -> Iterator[Localisation]:
+    for fn in own_entries(program, contract):
+        if fn.kind != "function":
+            continue
+        for stmt in unread_flags(program, fn)[:1]:
+            yield localisation(
+                program,
+                "unread-flag",
+                VulnClass.INVARIANT_BREAK,
+                contract,
+                fn,
+                stmt,
+                0.6,
+                f"{fn.name} records that it ran for this key ({fn.source.of(stmt) if fn.source else ''}) "
+                "but nothing ever reads that record, so it can run again for the same key",
+            )
+        for call in replayable_payouts(program, fn)[:1]:
+            yield localisation(
+                program,
+                "replayable-payout",
+                VulnClass.INVARIANT_BREAK,
+                contract,
+                fn,
+                call,
+                0.62,
+                f"{fn.name} pays an amount read from a stored record but changes no state, so the same "
+                "call pays again",
+            )
+        for assignment, var, field in unchecked_record_writes(program, fn)[:1]:
+            yield localisation(
+                program,
+                "sibling-owner-check",
+                VulnClass.INVARIANT_BREAK,
+                contract,
+                fn,
+                assignment,
+                0.6,
+                f"{fn.name} overwrites an entry of {program.name_of(var)} without checking its {field}, "
+                f"which the other functions writing {program.name_of(var)} check against the caller",
+            )
