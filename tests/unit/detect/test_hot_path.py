@@ -12,7 +12,8 @@ from eth_abi.abi import encode
 from tests.unit.detect.synth import ATTACKER, E18, LENDING, USD, USER, VAULT, call, event, transfer_log, word
 from tests.unit.detect.synth import protocol as synth_protocol
 
-from bulwark.detect.builtins import privileged, signature_replay
+from bulwark.detect.builtins import flashloan, privileged, signature_replay
+from bulwark.detect.builtins.flashloan import FlashLoanPriceManipulation
 from bulwark.detect.builtins.invariant import InvariantBreak
 from bulwark.detect.builtins.privileged import privileged_signature
 from bulwark.detect.builtins.signature_replay import SignatureReplay, calldata_signatures
@@ -212,3 +213,24 @@ def test_configured_privileged_entries_are_hashed_once_per_contract(monkeypatch:
         assert privileged_signature(info, real("retune(uint256)")) == ("retune(uint256)", ())
         assert privileged_signature(info, real("deposit(uint256)")) is None
     assert sorted(hashed) == ["retune(uint256)", "sweep(address)"]
+
+
+def test_flash_loan_pools_are_derived_once_per_snapshot(
+    view: ChainView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    derived: list[object] = []
+    real = flashloan._pools
+
+    def counting(v: ChainView) -> Any:
+        derived.append(v.state)
+        return real(v)
+
+    monkeypatch.setattr(flashloan, "_pools", counting)
+    det = FlashLoanPriceManipulation()
+    swap = call(USER, LENDING, "withdraw(uint256)", word(E18), logs=[transfer_log(USD, LENDING, USER, E18)])
+    for _ in range(10):
+        list(det(view, event(swap, sender=USER)))
+    assert derived == [view.state]
+    later = replace(view, state=replace(view.state, block_number=view.state.block_number + 1))
+    list(det(later, event(swap, sender=USER)))
+    assert derived == [view.state, later.state]
