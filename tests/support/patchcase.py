@@ -19,7 +19,7 @@ Steps (each a one-key mapping)::
     sign:   {by: alice, hash: $h, as: sig, prefix: true}                  # 65-byte r||s||v; $sig.v/.r/.s
     encode: {contract: VaultV1, fn: initialize, args: [...], as: data}    # calldata, e.g. for a proxy
     send:   {from: alice, to: $victim, value: "1 ether", expect: ok}       # plain ETH transfer
-    warp:   3600          # time passes as on a real chain: blocks keep coming (up to 25, evenly spaced)
+    warp:   3600          # time passes as on a real chain: a block per 12 s (up to 400, then spaced wider)
     skew:   31            # a block producer sets the next block's timestamp latest+31 (one block)
     mine:   3
 
@@ -134,6 +134,8 @@ OPS = frozenset({"eq", "ne", "gt", "ge", "lt", "le", "approx"})
 CHECK_KINDS = frozenset({"balance", "balance_delta", "call", "call_delta"})
 EXPECTS = frozenset({"ok", "revert", "any"})
 DEFAULT_GAS = 15_000_000
+SLOT_SECONDS = 12
+MAX_WARP_BLOCKS = 400
 _PRAGMA = re.compile(r"pragma\s+solidity\s+([^;]+);")
 _UNIT = re.compile(r"^\s*(-?\d+(?:\.\d+)?(?:e\d+)?)\s*(ether|gwei|wei)?\s*$")
 
@@ -562,7 +564,9 @@ class Run:
         )
 
     async def _step_warp(self, seconds: int) -> None:
-        blocks = min(max(1, math.ceil(int(seconds) / 12)), 25)
+        # one block per 12-second slot, as on mainnet, so a fix that also counts blocks sees honest
+        # time pass; capped (anvil_mine slows down past a few hundred blocks), then spaced wider
+        blocks = min(max(1, math.ceil(int(seconds) / SLOT_SECONDS)), MAX_WARP_BLOCKS)
         await self.client.mine(blocks, math.ceil(int(seconds) / blocks))
 
     async def _step_skew(self, seconds: int) -> None:
