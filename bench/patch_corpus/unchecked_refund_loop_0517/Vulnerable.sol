@@ -35,9 +35,4 @@ contract BulkOrder {
             emit Refund(buyer, amount);
         }
     }
-
-    function sweep() external {
-        require(msg.sender == organiser && cancelled, "organiser");
-        msg.sender.transfer(address(this).balance);
-    }
 }
