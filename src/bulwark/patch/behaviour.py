@@ -491,7 +491,11 @@ class Checker:
                 expected = (
                     what == "reverts"
                     and (step.fn.name in flaw or (vuln is VulnClass.INTEGER_OVERFLOW and step.boundary))
-                ) or (step.fn.view and step.fn.name in flaw | edited)
+                ) or (
+                    step.fn.name in flaw | edited
+                    # a view the fix edits answers differently (a digest now bound to the contract)
+                    and (step.fn.view or (vuln is VulnClass.TX_ORIGIN and step.sender == "contract"))
+                )  # ... and a contract's call sees msg.sender where it saw tx.origin
                 key = (step.fn.signature, step.sender, what, expected)
                 if key not in seen:
                     seen.add(key)
@@ -507,12 +511,21 @@ class Checker:
         )
         return BehaviourCheck(True, note, len(self.sequences), calls, tuple(changes[:MAX_REPORTED]))
 
-    def attack(self, candidate: ContractArtifact, flaw: Iterable[str], vuln: VulnClass) -> AttackCheck:
+    def attack(
+        self,
+        candidate: ContractArtifact,
+        flaw: Iterable[str],
+        vuln: VulnClass,
+        edited: frozenset[str] = frozenset(),
+    ) -> AttackCheck:
+        """The attack's shape for ``vuln`` against the localised functions (or, when the flaw is in a
+        modifier or an internal function, against the entry points the patch edits)."""
         shape = _ATTACK_SHAPES.get(vuln)
         if shape is None:
             return AttackCheck("none", "inconclusive", f"no attack shape is synthesised for {vuln.value}")
         names = set(flaw)
         targets = [f for f in self.fns if f.name in names and not f.view]
+        targets = targets or [f for f in self.fns if f.name in edited and not f.view]
         if not targets:
             return AttackCheck(shape, "inconclusive", "the localised function is not an external entry point")
         self.align(candidate)

@@ -381,8 +381,9 @@ def check_behaviour(
             continue
         flaw = {n for n in (patch.function, *(f.function for f in patch.findings)) if n}
         try:
-            behaviour = checker.behaviour(art, flaw, patch.vuln_class, _edited(analysis, patch))
-            attack = checker.attack(art, flaw, patch.vuln_class)
+            edited = _edited(analysis, patch)
+            behaviour = checker.behaviour(art, flaw, patch.vuln_class, edited)
+            attack = checker.attack(art, flaw, patch.vuln_class, edited)
         except CHECK_ERRORS as exc:  # a contract the generator cannot drive: the candidate stays, unchecked
             _log.warning("behaviour_check_failed", template=patch.template, error=str(exc)[:200])
             why = f"not checked: the check could not drive the contract ({type(exc).__name__})"
@@ -395,13 +396,17 @@ def check_behaviour(
 
 
 def _edited(analysis: Analysis, patch: Patch) -> frozenset[str]:
-    """Names of the functions whose source the patch edits."""
+    """Names of the functions whose source the patch edits, or that use a modifier it edits."""
+
+    def touched(node: Mapping[str, Any], path: str) -> bool:
+        where = Src.parse(str(node["src"]))
+        return any(e.path == path and where.start <= e.start <= where.end for e in patch.edits)
+
     out: set[str] = set()
     for contract in analysis.program.editable():
-        path = contract.path
-        for fn in contract.functions:
-            where = Src.parse(str(fn.node["src"]))
-            if any(e.path == path and where.start <= e.start <= where.end for e in patch.edits):
+        modifiers = {m.name for m in contract.modifiers if touched(m.node, contract.path)}
+        for fn in contract.all_functions:
+            if touched(fn.node, fn.contract.path) or modifiers & set(fn.modifier_names):
                 out.add(fn.name)
     return frozenset(out)
 
