@@ -104,8 +104,14 @@ class IncidentDriver:
 
     def flow(self, incident_id: str) -> IncidentFlow:
         pipeline = self._pipeline(self.store.incident(incident_id).protocol)
+        show = self.on_event
+
+        def shown(e: FlowEvent) -> None:  # a step already done is skipped on every tick: not news
+            if show is not None and e.kind != "skipped":
+                show(e)
+
         return IncidentFlow(
-            self.store, pipeline.steps(), announced(self.notifier, self.store, incident_id, self.on_event)
+            self.store, pipeline.steps(), announced(self.notifier, self.store, incident_id, shown)
         )
 
     async def tick(self) -> dict[str, IncidentState]:

@@ -653,8 +653,13 @@ def render(d: Discovery, *, out_dir: Path, protocol: str = "protocol", network: 
     for c in d.contracts:
         for role, accounts in c.roles.items():
             roles.setdefault(role, {}).update(dict.fromkeys(accounts))
+    # A Transparent proxy's ProxyAdmin is what calls upgradeToAndCall on it: the governance path's
+    # upgrade, never to be taken for an unauthorised privileged call.
+    admins = [c.admin for c in d.contracts if c.admin is not None]
+    if admins:
+        roles.setdefault("PROXY_ADMIN", {}).update(dict.fromkeys(admins))
     if roles:
-        lines.append("    roles:  # AccessControl roles on the contracts above (hasRole probed)")
+        lines.append("    roles:  # AccessControl roles (hasRole probed); PROXY_ADMIN: the ERC-1967 admins")
         for role, members in roles.items():
             names = [by_address.get(h, h) for h in members]
             known = [

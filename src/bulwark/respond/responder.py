@@ -154,6 +154,8 @@ class Responder:
         self._presigned: dict[tuple[str, ...], SignedTx] = {}
         self._done: dict[tuple[str, ...], TxHash] = {}
         self._incidents: dict[tuple[str, str, str], str] = {}
+        # One attack is one incident, however many detectors flag its transaction.
+        self._by_attack: dict[str, str] = {}
         self.containments: list[Containment] = []
 
     # -- set-up ------------------------------------------------------------------------------------
@@ -256,16 +258,23 @@ class Responder:
         """Record what is sent for ``finding`` on ``incident_id`` (an incident carried over from an
         earlier process) instead of opening a new one."""
         self._incidents[finding.dedup_key] = incident_id
+        if finding.tx_hash:
+            self._by_attack[finding.tx_hash.lower()] = incident_id
 
     def record_sent(self, c: Containment) -> str | None:
         """Open (or join) the incident and record the action as sent."""
         if self.store is None:
             return None
         key = c.finding.dedup_key
-        iid = self._incidents.get(key)
+        attack = (c.attack_tx or c.finding.tx_hash or "").lower()
+        iid = self._incidents.get(key) or (self._by_attack.get(attack) if attack else None)
         if iid is None:
             iid = self.store.open_incident(c.finding).id
-            self._incidents[key] = iid
+        elif key not in self._incidents:  # another detector on the same attack: the same incident
+            self.store.record_finding(c.finding, iid)
+        self._incidents[key] = iid
+        if attack:
+            self._by_attack[attack] = iid
         self.store.record_action(
             iid,
             c.action.kind.value,

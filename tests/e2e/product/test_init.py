@@ -86,6 +86,8 @@ def test_init_writes_what_the_chain_says_and_config_check_passes(
     # The guardian (a Bulwark guardian contract) holds PAUSER_ROLE, found by hasRole and pause() probes.
     assert proto["roles"]["PAUSER_ROLE"] == [lh.guardian]
     assert proto["roles"]["DEFAULT_ADMIN_ROLE"] == [lh.timelock.address]
+    # The ProxyAdmins call upgradeToAndCall on their proxies: governance, not an attacker.
+    assert set(proto["roles"]["PROXY_ADMIN"]) == {c.proxy_admin for c in lh.components.values()}
     assert (
         text.count(f"pause() guarded by PAUSER_ROLE (can pause: {lh.guardian} (the Bulwark guardian))") == 2
     )

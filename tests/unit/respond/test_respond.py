@@ -251,3 +251,23 @@ def test_presign_signs_the_protocol_pause_for_the_next_nonce() -> None:
     assert pre.nonce == 7 and pre.request.to == GUARDIAN
     assert pre.request.data == guardian_call(PlannedAction(Action.PAUSE, (A, B))).data
     assert isinstance(pre.request, TxRequest) and pre.request.gas == 400_000
+
+
+def test_findings_of_one_attack_by_several_detectors_are_one_incident(tmp_path: Path) -> None:
+    """Two detectors flag the same transaction: one incident (one patch, one proposal), both
+    findings on it; another attack opens its own."""
+    store = Store(f"sqlite:///{tmp_path / 'b.db'}")
+    responder = Responder(FakeRelayer(), [PROTECTED], store=store)
+
+    async def go() -> None:
+        (c,) = await responder.respond(finding(), attack_tx())
+        (again,) = await responder.respond(finding(detector="reentrancy"), attack_tx())
+        first, second = responder.record_sent(c), responder.record_sent(again)
+        assert first is not None and first == second
+        assert {f["detector"] for f in store.findings(first)} == {"invariant-outflow", "reentrancy"}
+        other = finding(detector="probe-move", contract=B, tx_hash=TxHash("0x" + "02" * 32))
+        (c3,) = await responder.respond(other, replace(attack_tx(), hash=other.tx_hash))
+        assert responder.record_sent(c3) not in (None, first)
+
+    asyncio.run(go())
+    store.close()
