@@ -15,7 +15,7 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Patch
 from bulwark.patch.behaviour import PROBE_SOLC, PROBE_SOURCE, Checker
 from bulwark.patch.edit import unified_diff
-from bulwark.patch.engine import PatchRequest, analyse, check_behaviour, confidence
+from bulwark.patch.engine import PatchRequest, analyse, candidates, check_behaviour, confidence
 from bulwark.toolchain.artifacts import ContractArtifact
 from bulwark.toolchain.solc import Compiler
 
@@ -286,3 +286,45 @@ def test_a_misnamed_constructor_made_a_constructor_is_compared_from_the_state_it
     assert (attack.shape, attack.outcome) == ("non-owner", "blocked"), attack.detail
     # bet(uint8) is payable: the attack's funding step fits one ether's worth into a uint8
     assert any(f.signature == "bet(uint8)" for f in checker.fns)
+
+
+# tx.origin in a modifier: the flaw is in no function, the attack goes through the functions using it
+MINTER = """// SPDX-License-Identifier: MIT
+pragma solidity 0.8.19;
+
+contract Minter {
+    address public owner;
+    mapping(address => uint256) public minted;
+
+    constructor() { owner = msg.sender; }
+
+    modifier onlyOwner() {
+        require(tx.origin == owner, "not owner");
+        _;
+    }
+
+    function mint(address to, uint256 amount) external onlyOwner {
+        minted[to] += amount;
+    }
+
+    function handOver(address next) external onlyOwner {
+        owner = next;
+    }
+}
+"""
+
+
+def test_a_tx_origin_fix_in_a_modifier_keeps_behaviour_and_blocks_the_relayed_call(
+    compiler: Compiler,
+) -> None:
+    analysis = analyse(PatchRequest(sources={"Minter.sol": MINTER}, use_slither=False), compiler)
+    patches = candidates(analysis, compiler).patches
+    best = patches[0]
+    assert best.template == "tx-origin-to-msg-sender"
+    assert best.behaviour is not None and best.behaviour.kept is True, best.behaviour
+    # a contract's calls now see msg.sender: the only differences, all on the modifier's functions
+    assert all(c.sender == "contract" and c.expected for c in best.behaviour.changes)
+    assert best.attack is not None and (best.attack.shape, best.attack.outcome) == (
+        "tx-origin relay",
+        "blocked",
+    )
