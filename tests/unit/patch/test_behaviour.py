@@ -328,3 +328,36 @@ def test_a_tx_origin_fix_in_a_modifier_keeps_behaviour_and_blocks_the_relayed_ca
         "tx-origin relay",
         "blocked",
     )
+
+
+SALE = """// SPDX-License-Identifier: MIT
+pragma solidity 0.8.26;
+
+contract Sale {
+    uint256 constant PRICE = 2;
+    mapping(address => uint256) public bought;
+
+    function buy(uint256 n) external payable {
+        uint256 cost;
+        unchecked { cost = n * PRICE; }
+        require(msg.value == cost, "pay");
+        bought[msg.sender] += n;
+    }
+}
+"""
+CHECKED = ("        unchecked { cost = n * PRICE; }\n", "        cost = n * PRICE;\n")
+
+
+def test_arithmetic_boundary_synthesis_finds_the_wrapping_multiplication(
+    compiler: Compiler, probe: bytes
+) -> None:
+    original = _build(compiler, SALE, "Sale")
+    checker = Checker(original, probe, original.storage_layout)
+    same = checker.attack(original, {"buy"}, VulnClass.INTEGER_OVERFLOW)
+    assert (same.shape, same.outcome) == ("arithmetic boundary", "not-blocked"), same.detail
+    fixed = _build(compiler, _edit(SALE, CHECKED), "Sale")
+    got = checker.attack(fixed, {"buy"}, VulnClass.INTEGER_OVERFLOW)
+    assert got.outcome == "blocked", got.detail
+    # the checked multiplication refuses only boundary inputs: behaviour is kept
+    check = checker.behaviour(fixed, {"buy"}, VulnClass.INTEGER_OVERFLOW)
+    assert check.kept is True and all(c.expected and c.what == "reverts" for c in check.changes)
