@@ -107,3 +107,11 @@ def test_a_record_its_siblings_guard_by_owner_is_taken_only_while_free(compiler:
         '"Bulwark: taken");\n        handles[name] = Handle(msg.sender, target);'
     )
     assert expected in text
+
+
+def test_a_two_step_handover_is_completed_only_by_the_chosen_account(compiler: Compiler) -> None:
+    patches = generate(PatchRequest(paths=[CONTRACTS / "Handover.sol"], use_slither=False), compiler=compiler)
+    first = next(p for p in patches if p.function == "takeOver")
+    text = first.patched_sources["contracts/classes/Handover.sol"]
+    # the successor the keeper chose, not the keeper (who could never hand over then)
+    assert 'require(msg.sender == successor);\n        require(successor != address(0), "none");' in text

@@ -8,7 +8,7 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext, Guard
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.solast import Contract, Function, src, type_string
+from bulwark.patch.solast import Contract, Function, base_variable, is_msg_sender, src, type_string
 
 
 class AccessControlFix(FixTemplate):
@@ -31,6 +31,17 @@ class AccessControlFix(FixTemplate):
         if "unprotected-initializer" in finding.detector:
             yield from self._initializer(ctx, contract, fn, finding)
             return
+        claimant = _claimant(ctx, contract, fn)
+        if claimant is not None:
+            yield self.candidate(
+                finding,
+                [ctx.body_start(fn, f"require(msg.sender == {claimant});")],
+                f"{fn.name} in {contract.name} hands the caller a privileged role once {claimant} is set, "
+                f"but never checks that the caller is {claimant}, the account a privileged function chose. "
+                f"The fix lets only {claimant} complete the hand-over (a two-step transfer as intended); "
+                "the ABI and storage layout are unchanged.",
+                preference=1,
+            )
         guards = ctx.guards(contract, fn)
         if fn.name == "_authorizeUpgrade":
             guards.sort(key=lambda g: 0 if "UPGRADE" in (g.modifier or g.statement or "").upper() else 1)
@@ -165,6 +176,33 @@ def _upgrade_roles(contract: Contract) -> list[Guard]:
         if v.get("constant") and "UPGRADE" in str(v["name"]).upper() and type_string(v) == "bytes32"
     ]
     return [Guard(f"onlyRole({r})", None, f"role {r}") for r in roles]
+
+
+def _claimant(ctx: FixContext, contract: Contract, fn: Function) -> str | None:
+    """The pending account of a two-step hand-over: ``fn`` sets a state variable to ``msg.sender``
+    and reads another address variable that only privileged functions (or the constructor) write
+    (``nominee``, ``pendingOwner``): the one account meant to call it."""
+    program = ctx.program
+    takes = set()
+    for n in program.nodes(fn.body, "Assignment"):
+        if is_msg_sender(n.get("rightHandSide") or {}):
+            root = base_variable(n.get("leftHandSide") or {}) or {}
+            if root.get("referencedDeclaration") is not None:
+                takes.add(int(root["referencedDeclaration"]))
+    if not takes:
+        return None
+    for ref in sorted(program.reads(fn) - takes):
+        decl = program.nodes_by_id.get(ref) or {}
+        if type_string(decl) not in ("address", "address payable") or decl.get("constant"):
+            continue
+        writers = [g for g in contract.all_functions if g.kind != "constructor" and ref in program.writes(g)]
+        if (
+            writers
+            and all(g.id == fn.id or program.checks_sender(g) for g in writers)
+            and any(g.id != fn.id for g in writers)
+        ):
+            return str(decl.get("name"))
+    return None
 
 
 def _first_written_address(ctx: FixContext, fn: Function) -> str | None:
