@@ -115,3 +115,9 @@ def test_a_two_step_handover_is_completed_only_by_the_chosen_account(compiler: C
     text = first.patched_sources["contracts/classes/Handover.sol"]
     # the successor the keeper chose, not the keeper (who could never hand over then)
     assert 'require(msg.sender == successor);\n        require(successor != address(0), "none");' in text
+
+
+def test_a_stored_block_hash_is_used_only_while_the_evm_holds_it(compiler: Compiler) -> None:
+    text = _first(compiler, "Draw.sol", "blockhash-in-reach")
+    expected = 'require(blockhash(target) != bytes32(0), "Bulwark: block hash out of reach");\n        if ('
+    assert expected in text

@@ -14,7 +14,7 @@ from bulwark.patch.fixes.frontrun import CommitRevealFix, DeployerOnlySetupFix
 from bulwark.patch.fixes.logic import MissingCheckFix
 from bulwark.patch.fixes.oracle import TwapFix
 from bulwark.patch.fixes.oracle_reserves import TwapReservesFix
-from bulwark.patch.fixes.randomness import EoaOnlyRandomnessFix
+from bulwark.patch.fixes.randomness import BlockhashInReachFix, EoaOnlyRandomnessFix
 from bulwark.patch.fixes.reentrancy import ReentrancyLockFix
 from bulwark.patch.fixes.signature_replay import DomainBindFix, UsedDigestFix
 from bulwark.patch.fixes.strict_balance import BalanceAtLeastFix
@@ -42,6 +42,7 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     CommitRevealFix,
     BlockFloorFix,
     EoaOnlyRandomnessFix,
+    BlockhashInReachFix,
     MissingCheckFix,
 )
 

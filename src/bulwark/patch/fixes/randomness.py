@@ -21,6 +21,7 @@ from bulwark.patch.context import FixContext
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.locate.checks.randomness import uses_block_entropy
 from bulwark.patch.locate.facts import own_entries
+from bulwark.patch.solast import Function, Node, Program, callee_name, src, walk
 
 
 class EoaOnlyRandomnessFix(FixTemplate):
@@ -59,4 +60,78 @@ class EoaOnlyRandomnessFix(FixTemplate):
             "calling itself, and it locks out contract wallets. A commit-reveal against a future "
             "blockhash or a VRF is the lasting fix; it needs a separate settle call (an ABI change), so "
             "it is left to the maintainers. ABI and storage layout are unchanged.",
+        )
+
+
+def _statement_of(program: Program, fn: Function, node: Node) -> Node | None:
+    """The innermost statement of ``fn`` holding ``node``."""
+    at = src(node)
+    best: Node | None = None
+    for st in program.nodes(fn.body):
+        kind = str(st.get("nodeType", ""))
+        if not kind.endswith("Statement") or kind == "Block":
+            continue
+        s = src(st)
+        if s.start <= at.start and at.end <= s.end and (best is None or s.length < src(best).length):
+            best = st
+    return best
+
+
+def _blockhash_calls(program: Program, fn: Function) -> list[Node]:
+    """``blockhash(n)`` calls in ``fn`` whose block ``n`` is not simply a recent one
+    (``block.number - k``): a stored or given block number, which can be out of reach."""
+    out: list[Node] = []
+    for call in program.nodes(fn.body, "FunctionCall"):
+        if callee_name(call) != "blockhash" or len(call.get("arguments") or []) != 1:
+            continue
+        arg = call["arguments"][0]
+        recent = any(
+            x.get("nodeType") == "MemberAccess" and x.get("memberName") == "number" for x in walk(arg)
+        )
+        pure = all(
+            x.get("nodeType") != "FunctionCall" or x.get("kind") == "typeConversion" for x in walk(arg)
+        )
+        if not recent and pure:
+            out.append(call)
+    return out
+
+
+class BlockhashInReachFix(FixTemplate):
+    NAME = "blockhash-in-reach"
+    CLASSES = frozenset({VulnClass.WEAK_RANDOMNESS})
+    DESCRIPTION = (
+        "refuses to settle on a block hash the EVM does not hold (the current, a future or an old block)"
+    )
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        program = ctx.program
+        contract = program.contract(finding.contract)
+        if contract is None:
+            return
+        reason = ', "Bulwark: block hash out of reach"' if program.at_least(0, 4, 22) else ""
+        edits: list[Edit] = []
+        names: list[str] = []
+        for fn in own_entries(program, contract):
+            if fn.body is None or program.checks_sender(fn):
+                continue
+            for call in _blockhash_calls(program, fn):
+                at = _statement_of(program, fn, call)
+                if at is None:
+                    return
+                edits.append(ctx.insert_before(at, f"require({ctx.node_text(call)} != bytes32(0){reason});"))
+                names.append(fn.name)
+        if not edits:
+            return
+        listed = ", ".join(dict.fromkeys(names))
+        yield self.candidate(
+            finding,
+            edits,
+            f"{listed} in {contract.name} decided an outcome from blockhash(n) of a stored or given block. "
+            "The EVM answers zero for the current block, future blocks and blocks more than 256 back, so a "
+            "player who waits (or settles in the same block) knows the 'random' value in advance. The fix "
+            "refuses to settle while the hash is not available. What remains: a block producer can still "
+            "withhold a block whose hash loses, and a result not settled within 256 blocks can no longer "
+            "be settled (it stays open rather than paying a known outcome); a VRF is the lasting fix. "
+            "ABI and storage layout are unchanged.",
+            preference=1,
         )
