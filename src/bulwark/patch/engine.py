@@ -332,9 +332,7 @@ def candidates(analysis: Analysis, compiler: Compiler, *, max_patches: int = MAX
 def check_behaviour(
     analysis: Analysis, compiler: Compiler, patches: list[Patch], notes: list[str]
 ) -> list[Patch]:
-    """Run the best candidates against the original (behaviour.Checker) and rank again: a candidate
-    a synthesised attack still gets through goes last, one that changes behaviour off the flaw path
-    goes after those that keep it; otherwise the order stays."""
+    """Run the best candidates against the original (behaviour.Checker) and rank them again."""
     if analysis.functions > BEHAVIOUR_MAX_FUNCTIONS:
         notes.append(
             f"behaviour not checked: {analysis.functions} functions (over {BEHAVIOUR_MAX_FUNCTIONS}, "
@@ -391,8 +389,25 @@ def check_behaviour(
             continue
         _log.debug("behaviour_checked", template=patch.template, kept=behaviour.kept, attack=attack.outcome)
         checked.append(replace(patch, behaviour=behaviour, attack=attack))
-    order = sorted(range(len(checked)), key=lambda i: (_demerit(checked[i]), i))
-    return [checked[i] for i in order]
+    return rerank(checked)
+
+
+def rerank(patches: Sequence[Patch]) -> list[Patch]:
+    """A candidate that a synthesised attack still gets through goes after every other; one that
+    changes behaviour off the flaw path goes after the other fixes of its own flaw (same class and
+    function) only: the check's notion of the flaw path is a heuristic, and a fix of the flaw that
+    changes a little too much still beats a tidy fix of a weaker finding. Otherwise the order stays."""
+    groups: dict[tuple[str, str, str | None], int] = {}
+    for p in patches:
+        groups.setdefault((p.vuln_class.value, p.contract, p.function), len(groups))
+
+    def key(i: int) -> tuple[bool, int, bool, int]:
+        p = patches[i]
+        not_blocked = p.attack is not None and p.attack.outcome == "not-blocked"
+        changed = p.behaviour is not None and p.behaviour.kept is False
+        return not_blocked, groups[(p.vuln_class.value, p.contract, p.function)], changed, i
+
+    return [patches[i] for i in sorted(range(len(patches)), key=key)]
 
 
 def _edited(analysis: Analysis, patch: Patch) -> frozenset[str]:
@@ -409,12 +424,6 @@ def _edited(analysis: Analysis, patch: Patch) -> frozenset[str]:
             if touched(fn.node, fn.contract.path) or modifiers & set(fn.modifier_names):
                 out.add(fn.name)
     return frozenset(out)
-
-
-def _demerit(patch: Patch) -> int:
-    not_blocked = patch.attack is not None and patch.attack.outcome == "not-blocked"
-    changed = patch.behaviour is not None and patch.behaviour.kept is False
-    return 2 * not_blocked + changed
 
 
 def _unit(patch: Patch) -> str:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from bulwark.domain import VulnClass
-from bulwark.domain.patch import Patch
+from bulwark.domain.patch import AttackCheck, BehaviourChange, BehaviourCheck, Patch
 from bulwark.patch.behaviour import PROBE_SOLC, PROBE_SOURCE, Checker
 from bulwark.patch.edit import unified_diff
-from bulwark.patch.engine import PatchRequest, analyse, candidates, check_behaviour, confidence
+from bulwark.patch.engine import PatchRequest, analyse, candidates, check_behaviour, confidence, rerank
 from bulwark.toolchain.artifacts import ContractArtifact
 from bulwark.toolchain.solc import Compiler
 
@@ -361,3 +361,29 @@ def test_arithmetic_boundary_synthesis_finds_the_wrapping_multiplication(
     # the checked multiplication refuses only boundary inputs: behaviour is kept
     check = checker.behaviour(fixed, {"buy"}, VulnClass.INTEGER_OVERFLOW)
     assert check.kept is True and all(c.expected and c.what == "reverts" for c in check.changes)
+
+
+def test_a_behaviour_change_demotes_a_candidate_within_its_flaw_only() -> None:
+    def cand(name: str, function: str, *, kept: bool | None, attack: str | None = None) -> Patch:
+        base = _patch({"A.sol": ""}, "A.sol", "", name)
+        behaviour = None if kept is None else BehaviourCheck(True, "t", 1, 1, () if kept else (_BROKE,))
+        shot = None if attack is None else AttackCheck("non-owner", attack, "t")
+        return replace(base, function=function, behaviour=behaviour, attack=shot)
+
+    ranked = [
+        cand("a-changes", "setOwner", kept=False),
+        cand("a-keeps", "setOwner", kept=True),
+        cand("b-keeps", "other", kept=True),  # another flaw: stays behind the first flaw's fixes
+        cand("a-open", "setOwner", kept=True, attack="not-blocked"),
+        cand("b-unchecked", "other", kept=None),
+    ]
+    assert [p.template for p in rerank(ranked)] == [
+        "a-keeps",
+        "a-changes",
+        "b-keeps",
+        "b-unchecked",
+        "a-open",
+    ]
+
+
+_BROKE = BehaviourChange("deposit()", "alice", "reverts", False, "deposit()")
