@@ -121,3 +121,13 @@ def test_a_stored_block_hash_is_used_only_while_the_evm_holds_it(compiler: Compi
     text = _first(compiler, "Draw.sol", "blockhash-in-reach")
     expected = 'require(blockhash(target) != bytes32(0), "Bulwark: block hash out of reach");\n        if ('
     assert expected in text
+
+
+def test_a_public_payment_step_is_guarded_and_its_callers_keep_the_body(compiler: Compiler) -> None:
+    found = _findings(compiler, "Helper.sol")
+    assert (VulnClass.ACCESS_CONTROL, "send") in found
+    text = _first(compiler, "Helper.sol", "access-control-guard")
+    # the public face is guarded; withdraw (a user action) still pays through the unguarded body
+    assert "function send(address payable to, uint256 amount) public onlyAdmin {" in text
+    assert "_bulwark_send(payable(msg.sender), amount);" in text
+    assert "function _bulwark_send(address payable to, uint256 amount) internal {" in text

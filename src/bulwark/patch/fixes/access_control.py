@@ -8,7 +8,8 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext, Guard
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.solast import Contract, Function, base_variable, is_msg_sender, src, type_string
+from bulwark.patch.fixes.reentrancy import _split
+from bulwark.patch.solast import Contract, Function, Node, base_variable, is_msg_sender, src, type_string
 
 
 class AccessControlFix(FixTemplate):
@@ -47,6 +48,23 @@ class AccessControlFix(FixTemplate):
             guards.sort(key=lambda g: 0 if "UPGRADE" in (g.modifier or g.statement or "").upper() else 1)
             guards = _upgrade_roles(contract) + guards
         inherited = fn.contract.id != contract.id
+        sites = _internal_sites(ctx, contract, fn)
+        for rank, guard in enumerate(guards[:3] if sites and not inherited else []):
+            # other functions call it as an internal step: they keep calling the body unguarded, the
+            # public face gets the guard
+            split = _split(ctx, contract, fn, guard.modifier or "", sites, first=guard.statement)
+            if split is not None:
+                yield self.candidate(
+                    finding,
+                    split,
+                    f"{fn.name} in {contract.name} is an internal step of "
+                    f"{', '.join(sorted({_caller_name(ctx, contract, s) for s in sites}))} but was public "
+                    f"with no caller check, so anyone could run it alone. The fix guards the public "
+                    f"{fn.name} with {guard.modifier or guard.statement} ({guard.origin}) and lets the "
+                    "functions that use it internally call its unguarded body, so they work as before. ABI "
+                    "and storage layout are unchanged.",
+                    preference=0.5 - rank,
+                )
         for rank, guard in enumerate(guards[:3]):
             if inherited:
                 # the guard may not exist where fn is declared: guard an override in the contract
@@ -176,6 +194,27 @@ def _upgrade_roles(contract: Contract) -> list[Guard]:
         if v.get("constant") and "UPGRADE" in str(v["name"]).upper() and type_string(v) == "bytes32"
     ]
     return [Guard(f"onlyRole({r})", None, f"role {r}") for r in roles]
+
+
+def _internal_sites(ctx: FixContext, contract: Contract, fn: Function) -> list[Node]:
+    """Internal calls of ``fn`` from the contract's other functions."""
+    program = ctx.program
+    out: list[Node] = []
+    for g in contract.all_functions:
+        if g.id == fn.id or g.body is None:
+            continue
+        for call in program.nodes(g.body, "FunctionCall"):
+            target = program.internal_target(contract, call)
+            if target is not None and target.id == fn.id:
+                out.append(call)
+    return out
+
+
+def _caller_name(ctx: FixContext, contract: Contract, call: Node) -> str:
+    for g in contract.all_functions:
+        if g.body is not None and any(c is call for c in ctx.program.nodes(g.body, "FunctionCall")):
+            return g.name or g.kind
+    return "another function"
 
 
 def _claimant(ctx: FixContext, contract: Contract, fn: Function) -> str | None:

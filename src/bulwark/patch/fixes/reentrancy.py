@@ -158,9 +158,16 @@ def _internal_callers(ctx: FixContext, contract: Contract, target: Function, loc
 
 
 def _split(
-    ctx: FixContext, contract: Contract, fn: Function, lock: str, sites: list[Node]
+    ctx: FixContext,
+    contract: Contract,
+    fn: Function,
+    lock: str,
+    sites: list[Node],
+    *,
+    first: str | None = None,
 ) -> list[Edit] | None:
-    """Move ``fn``'s body (and modifiers) to an internal function; the public face keeps the lock."""
+    """Move ``fn``'s body (and modifiers) to an internal function; the public face keeps the lock
+    (a modifier; "" for none) and ``first``, a statement it runs before forwarding."""
     params = (fn.node.get("parameters") or {}).get("parameters") or []
     if any(not p.get("name") for p in params) or fn.visibility != "public" or fn.body is None:
         return None
@@ -182,15 +189,16 @@ def _split(
     unit = st.unit()
     forward = f"return {call};" if returns else f"{call};"
     edits = [Edit(st.path, src(fn.node).end, src(fn.node).end, new_fn)]
-    edits.append(ctx.replace(fn.body, f"{{\n{indent}{unit}{forward}\n{indent}}}"))
+    lead = f"{indent}{unit}{first}\n" if first else ""
+    edits.append(ctx.replace(fn.body, f"{{\n{lead}{indent}{unit}{forward}\n{indent}}}"))
     for m in fn.modifiers:
         s = src(m)
         start = s.start - 1 if st.slice(s.start - 1, s.start) == " " else s.start
         edits.append(Edit(st.path, start, s.end, ""))
     last = src(fn.modifiers[-1]).end if fn.modifiers else None
-    if last is not None:
+    if lock and last is not None:
         edits.append(Edit(st.path, last, last, f" {lock}"))
-    else:
+    elif lock:
         edits.append(ctx.add_modifier(fn, lock))
     for site in sites:
         edits.append(ctx.replace(site["expression"], inner))

@@ -50,6 +50,16 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
         if fn.name == "initialize" or fn.name.startswith("init") or fn.name.startswith("__"):
             continue  # the initializer check handles these
         writes = program.writes(fn)
+        users = [g for g in contract.all_functions if g.id != fn.id and program.reaches(g, fn.id)]
+        if users and fn.mutability != "payable" and _pays_chosen_recipient(program, fn):
+            # a payment step other functions call internally, left public: anyone pays themselves
+            yield unprotected(
+                fn,
+                0.85,
+                f"{fn.name} pays an address and amount its caller chooses with no caller check; "
+                f"{users[0].name} uses it as an internal step, so it was never meant to be called alone",
+            )
+            continue
         if not writes:
             continue
         takeover = writes & guard_vars
@@ -128,6 +138,24 @@ def _guard_variables(program: Program, contract: Contract) -> set[int]:
                 if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
                     out.add(int(ref))
     return out
+
+
+def _pays_chosen_recipient(program: Program, fn: Function) -> bool:
+    """Does ``fn`` send ether to a recipient given as one of its parameters (an amount it did not
+    receive: it is not payable)?"""
+    params = {int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []}
+    for call in program.nodes(fn.body, "FunctionCall"):
+        target = call_target(call) or {}
+        base = target.get("expression") or {}
+        if callee_name(call) not in ("send", "transfer", "call") or not type_string(base).startswith(
+            "address"
+        ):
+            continue
+        if callee_name(call) == "call" and not is_value_call(call):
+            continue
+        if any(x.get("referencedDeclaration") in params for x in walk(base)):
+            return True
+    return False
 
 
 def _sets_freely(program: Program, fn: Function, var: int) -> bool:
