@@ -131,3 +131,12 @@ def test_a_public_payment_step_is_guarded_and_its_callers_keep_the_body(compiler
     assert "function send(address payable to, uint256 amount) public onlyAdmin {" in text
     assert "_bulwark_send(payable(msg.sender), amount);" in text
     assert "function _bulwark_send(address payable to, uint256 amount) internal {" in text
+
+
+def test_crediting_a_chosen_balance_for_nothing_is_a_privileged_write(compiler: Compiler) -> None:
+    found = _findings(compiler, "Points.sol")
+    assert (VulnClass.ACCESS_CONTROL, "grant") in found
+    assert (VulnClass.ACCESS_CONTROL, "buy") not in found  # paid for
+    assert (VulnClass.ACCESS_CONTROL, "spend") not in found  # debits the caller
+    text = _first(compiler, "Points.sol", "access-control-guard")
+    assert "function grant(address to, uint256 amount) external onlyManager {" in text

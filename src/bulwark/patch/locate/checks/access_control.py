@@ -78,6 +78,15 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
                 f"only for privileged callers",
             )
             continue
+        if protected and fn.mutability != "payable" and _credits_from_nothing(program, fn):
+            names = ", ".join(sorted(program.name_of(v) for v in writes))
+            yield unprotected(
+                fn,
+                0.75,
+                f"{fn.name} credits a balance of the caller's choosing ({names}) without taking anything in "
+                "return and with no caller check, in a contract that checks callers elsewhere",
+            )
+            continue
         if _sender_keyed(program, fn):
             continue
         # state that anyone may already set to a value of their choosing through another unguarded
@@ -138,6 +147,36 @@ def _guard_variables(program: Program, contract: Contract) -> set[int]:
                 if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
                     out.add(int(ref))
     return out
+
+
+def _credits_from_nothing(program: Program, fn: Function) -> bool:
+    """Does ``fn`` add to a stored balance at a key its caller gives (``bal[to] += v``) while debiting
+    nothing (no ``-=`` on storage, no value received)? Creation of value: minting."""
+    params = {int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []}
+    credited = False
+    for part in program.closure(fn):
+        part_params = params | {
+            int(p["id"]) for p in (part.node.get("parameters") or {}).get("parameters") or []
+        }
+        for n in program.nodes(part.body, "Assignment"):
+            lhs = n.get("leftHandSide") or {}
+            root = base_variable(lhs) or {}
+            ref = root.get("referencedDeclaration")
+            if ref is None or not (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+                continue
+            if n.get("operator") == "-=" or (
+                n.get("operator") == "="
+                and any(
+                    x.get("nodeType") == "BinaryOperation" and x.get("operator") == "-"
+                    for x in walk(n.get("rightHandSide") or {})
+                )
+            ):
+                return False
+            if n.get("operator") == "+=" and lhs.get("nodeType") == "IndexAccess":
+                index = lhs.get("indexExpression") or {}
+                if any(x.get("referencedDeclaration") in part_params for x in walk(index)):
+                    credited = True
+    return credited
 
 
 def _pays_chosen_recipient(program: Program, fn: Function) -> bool:
