@@ -46,6 +46,7 @@ from tests.support.patchcase import (  # noqa: E402
 )
 
 from bulwark.chain import ChainClient  # noqa: E402
+from bulwark.logs import configure  # noqa: E402
 from bulwark.toolchain.anvil import Anvil  # noqa: E402
 from bulwark.toolchain.solc import Compiler  # noqa: E402
 
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="engine processes (default 2)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    configure("warning")
     cases = select(args.corpus, args.cases)
     if not cases:
         print("bench/patch.py: no case matches; check --corpus and --cases", file=sys.stderr)

@@ -806,12 +806,21 @@ def _worker_generate(path: Path) -> Generated:
     return generate_one(load_case(path), _WORKER_COMPILER)
 
 
+def _quiet_worker() -> None:
+    """Engine workers log warnings only, to stderr (a spawned process has structlog's stdout default)."""
+    from bulwark.logs import configure
+
+    configure("warning")
+
+
 def generate_all(cases: Sequence[Case], workers: int = 2) -> dict[str, Generated]:
     """Run the engine on every case in ``workers`` processes (Slither is CPU-bound and holds the GIL)."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_quiet_worker
+    ) as pool:
         return {g.case: g for g in pool.map(_worker_generate, [c.path for c in cases])}
 
 
