@@ -20,7 +20,9 @@ from tests.support.patchcase import (
     ATTACK_FILE,
     BENCH_ROOT,
     CATEGORY,
+    CLASSES,
     CORPUS_ROOT,
+    EXTRA_CLASSES,
     ROLES,
     VICTIM_FILE,
     Case,
@@ -68,6 +70,12 @@ def test_public_benchmark_is_big_enough_and_covers_every_class_and_compiler() ->
     assert not thin, f"classes with fewer than 3 cases: {thin}"
     minors = Counter(".".join(c.solc.split(".")[:2]) for c in bench)
     assert set(minors) >= {"0.4", "0.5", "0.6", "0.7", "0.8"}, minors
+
+
+def test_every_class_has_an_issue_category() -> None:
+    """bench/patch.py groups by CATEGORY; a class missing from it would be reported under its own name."""
+    assert set(CLASSES + EXTRA_CLASSES) == set(CATEGORY)
+    assert set(CATEGORY.values()) >= set(REQUIRED_CATEGORIES)
 
 
 def test_every_folder_is_a_case_and_names_are_unique() -> None:
