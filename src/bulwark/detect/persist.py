@@ -87,6 +87,22 @@ UNJUDGED = "tx.unjudged"  # audit kind of a mined transaction that could not be 
 WATCH_LEASE = "watch"  # one `bulwark watch` per store
 
 
+def _gone(holder: str) -> bool:
+    """Is ``holder`` (host:pid:nonce) a process of this host that no longer exists? A holder on
+    another host, or one we cannot tell about, is taken to be alive until its lease expires."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
+
+
 def lease_holder_id() -> str:
     """host:pid:nonce, unique to this process (a pid alone is reused across hosts and restarts)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -104,7 +120,11 @@ async def holding_lease(
     stalled past ``ttl_s`` and another took over): the caller must then stop.
     """
     holder = lease_holder_id()
-    await asyncio.to_thread(store.acquire_lease, name, holder, ttl_s)
+    current = await asyncio.to_thread(store.lease_holder, name)
+    dead = current[0] if current is not None and _gone(current[0]) else None
+    if dead is not None:
+        log.warning("taking over the lease of a process that no longer exists", lease=name, holder=dead)
+    await asyncio.to_thread(store.acquire_lease, name, holder, ttl_s, dead=dead)
     lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def renew() -> None:

@@ -625,16 +625,18 @@ class Store:
 
     # -- leases (one holder per named job) -----------------------------------------------------------
 
-    def acquire_lease(self, name: str, holder: str, ttl_s: float) -> None:
+    def acquire_lease(self, name: str, holder: str, ttl_s: float, *, dead: str | None = None) -> None:
         """Take ``name`` for ``holder`` until ``ttl_s`` from now, or raise ``LeaseHeld``.
 
         A lease whose holder stopped renewing it (a crashed process) is taken over once expired;
-        the holder's own lease is simply renewed.
+        the holder's own lease is simply renewed. ``dead`` names a holder known to be gone (its
+        process no longer exists): its lease is taken over at once, and only if it still holds it.
         """
         now = _now()
         with self._tx() as session:
             row = session.get(LeaseRow, name, with_for_update=True)
-            if row is not None and row.holder != holder and _aware(row.expires_at) > now:
+            alive = row is not None and row.holder != dead and _aware(row.expires_at) > now
+            if row is not None and row.holder != holder and alive:
                 raise LeaseHeld(
                     f"{name} is held by {row.holder} until {_aware(row.expires_at).isoformat()}; "
                     "stop that process first, or wait for its lease to expire"

@@ -145,3 +145,35 @@ def test_a_lease_lost_to_another_process_is_signalled(store: Store) -> None:
         assert store.lease_holder(WATCH_LEASE) is not None  # the other holder's lease is untouched
 
     asyncio.run(go())
+
+
+def test_the_lease_of_a_killed_process_on_this_host_is_taken_over_at_once(store: Store) -> None:
+    """A watch killed with SIGKILL never releases its lease: a restart on the same host sees its
+    process is gone and takes over without waiting out the ttl; a live holder is still refused."""
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    store.acquire_lease(WATCH_LEASE, f"{socket.gethostname()}:{gone.pid}:dead", ttl_s=3600)
+
+    async def go() -> None:
+        async with holding_lease(store):
+            holder = store.lease_holder(WATCH_LEASE)
+            assert holder is not None and not holder[0].endswith(":dead")
+
+    run(go())
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        store.acquire_lease(WATCH_LEASE, f"{socket.gethostname()}:{alive.pid}:live", ttl_s=3600)
+        with pytest.raises(LeaseHeld):
+            run(_enter(store))
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+async def _enter(store: Store) -> None:
+    async with holding_lease(store):
+        pass  # pragma: no cover
