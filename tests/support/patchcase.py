@@ -638,14 +638,16 @@ def _holds(op: str, actual: Any, expected_raw: Any, run: Run) -> bool:
     elif isinstance(actual, bool) or isinstance(expected, bool):
         actual, expected = bool(actual), bool(expected)
     try:
-        return {
-            "eq": lambda: actual == expected,
-            "ne": lambda: actual != expected,
-            "gt": lambda: actual > expected,
-            "ge": lambda: actual >= expected,
-            "lt": lambda: actual < expected,
-            "le": lambda: actual <= expected,
-        }[op]()
+        return bool(
+            {
+                "eq": lambda: actual == expected,
+                "ne": lambda: actual != expected,
+                "gt": lambda: actual > expected,
+                "ge": lambda: actual >= expected,
+                "lt": lambda: actual < expected,
+                "le": lambda: actual <= expected,
+            }[op]()
+        )
     except TypeError:
         return False
 
