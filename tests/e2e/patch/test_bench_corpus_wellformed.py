@@ -28,6 +28,8 @@ from tests.support.patchcase import (
     Case,
     CaseResult,
     CaseRunner,
+    PatchOutcome,
+    PhaseResult,
     anvil_options,
     case_dirs,
     load_case,
@@ -137,3 +139,23 @@ def test_exploit_works_and_normal_use_works_unpatched(node: Anvil, compiler: Com
     assert result.setup.ok, result.setup.detail
     assert result.exploit.ok, f"the exploit does not work on the unpatched contract: {result.exploit.detail}"
     assert result.functional.ok, f"normal use fails on the unpatched contract: {result.functional.detail}"
+
+
+def test_stopped_with_behaviour_kept_needs_both_the_exploit_stopped_and_normal_use_working() -> None:
+    from bench.patch import stopped_kept, tally
+
+    ok, bad = PhaseResult(True), PhaseResult(False, "x")
+
+    def outcome(name: str, cls: str, exploit: PhaseResult, functional: PhaseResult) -> PatchOutcome:
+        result = CaseResult(name, True, setup=ok, exploit=exploit, functional=functional)
+        return PatchOutcome(name, cls, "0.8.26", 0.1, 1, diff="--- a\n", result=result)
+
+    kept = outcome("a", "reentrancy", exploit=bad, functional=ok)
+    broken = outcome("b", "reentrancy", exploit=bad, functional=bad)
+    open_ = outcome("c", "tx-origin", exploit=ok, functional=ok)
+    none = PatchOutcome("d", "access-control", "0.8.26", 0.1, 0, error="no patch")
+    assert [stopped_kept(o) for o in (kept, broken, open_, none)] == [True, False, False, False]
+    assert tally([kept, broken, open_, none], CATEGORY) == {
+        "access control": {"kept": 0, "cases": 2, "rate": 0.0},
+        "reentrancy": {"kept": 1, "cases": 2, "rate": 0.5},
+    }
