@@ -10,9 +10,11 @@ evm_revert (CaseRunner), so cases cannot see each other's state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,7 @@ from tests.support.patchcase import (
 )
 
 from bulwark.chain import ChainClient
+from bulwark.errors import BulwarkError
 from bulwark.toolchain.anvil import Anvil
 from bulwark.toolchain.solc import Compiler
 
@@ -121,7 +124,19 @@ def node() -> Iterator[Anvil]:
 @pytest.fixture(scope="module")
 def compiler() -> Iterator[Compiler]:
     with Compiler() as solc:
+        # warm the output cache on two threads (one solcjs process per version, each with its own
+        # lock): compiling dominates this module when the cache is cold, as on a fresh machine
+        cases = _load_all()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for _ in pool.map(lambda c: _try_compile(solc, c), sorted(cases, key=lambda c: c.solc)):
+                pass
         yield solc
+
+
+def _try_compile(solc: Compiler, case: Case) -> None:
+    # a case that does not compile fails in its own test below, with its own message
+    with contextlib.suppress(BulwarkError):
+        solc.compile_sources(case.all_sources(), version=case.solc, outputs="minimal")
 
 
 def _run(node: Anvil, compiler: Compiler, case: Case, sources: dict[str, str] | None = None) -> CaseResult:
