@@ -140,3 +140,14 @@ def test_crediting_a_chosen_balance_for_nothing_is_a_privileged_write(compiler: 
     assert (VulnClass.ACCESS_CONTROL, "spend") not in found  # debits the caller
     text = _first(compiler, "Points.sol", "access-control-guard")
     assert "function grant(address to, uint256 amount) external onlyManager {" in text
+
+
+def test_a_batch_skips_an_entry_that_fails_its_check_when_that_is_safe(compiler: Compiler) -> None:
+    raw = locate(PatchRequest(paths=[CONTRACTS / "Claims.sol"], use_slither=False), compiler=compiler)
+    flagged = {f.function for f in raw if "batch-element-require" in f.detector}
+    # payAllInOrder advances i after the check: skipping the rest of the body would spin on the entry
+    assert flagged == {"payPage"}
+    text = _first(compiler, "Claims.sol", "skip-bad-entry")
+    assert "if (!(c.amount > 0)) continue;" in text
+    # the refusing recipient is the other way one entry stops the page: credited in the same patch
+    assert "_bulwarkSendOrCredit(c.to, c.amount);" in text

@@ -8,7 +8,7 @@ from bulwark.patch.fixes.access_control import AccessControlFix
 from bulwark.patch.fixes.arithmetic import CheckedMathFix, RemoveUncheckedFix
 from bulwark.patch.fixes.array_length import ArrayLengthGuardFix
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.fixes.dos import BoundedGrowthFix, PullPaymentFix
+from bulwark.patch.fixes.dos import BoundedGrowthFix, PullPaymentFix, SkipBadEntryFix
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
 from bulwark.patch.fixes.frontrun import CommitRevealFix, DeployerOnlySetupFix
 from bulwark.patch.fixes.logic import MissingCheckFix
@@ -38,6 +38,7 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     PullPaymentFix,
     BalanceAtLeastFix,
     BoundedGrowthFix,
+    SkipBadEntryFix,
     DeployerOnlySetupFix,
     CommitRevealFix,
     BlockFloorFix,

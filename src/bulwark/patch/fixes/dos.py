@@ -18,7 +18,7 @@ from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext, erc7201_slot
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.locate.checks.dos import blocking_payments
-from bulwark.patch.solast import Node, call_target, callee_name
+from bulwark.patch.solast import Function, Node, call_target, callee_name
 
 NAMESPACE = "bulwark.patch.PendingPayments"
 WITHDRAW = "bulwarkWithdrawPending()"
@@ -117,19 +117,7 @@ class PullPaymentFix(FixTemplate):
         fn = contract.function(finding.function) if contract and finding.function is not None else None
         if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
             return
-        edits: list[Edit] = []
-        for call in blocking_payments(program, fn):
-            target = call_target(call) or {}
-            recipient = _recipient(ctx, target.get("expression") or {})
-            name = callee_name(call)
-            if name in ("transfer", "send"):
-                amount = ctx.node_text((call.get("arguments") or [{}])[0])
-                edits.append(ctx.replace(call, f"_bulwarkSendOrCredit({recipient}, {amount})"))
-            else:
-                value = _value_of(ctx, call)
-                if value is None:
-                    return
-                edits.append(ctx.replace(call, f"_bulwarkCallOrCredit({recipient}, {value})"))
+        edits = pay_or_credit_edits(ctx, fn)
         if not edits:
             return
         # the same helpers whatever was rewritten, so two such fixes combine into one copy
@@ -144,6 +132,24 @@ class PullPaymentFix(FixTemplate):
             "reverting. Credits live in an ERC-7201 namespaced slot, so no storage variable moves.",
             added_selectors=frozenset({WITHDRAW}),
         )
+
+
+def pay_or_credit_edits(ctx: FixContext, fn: Function) -> list[Edit] | None:
+    """Each blocking payment of ``fn`` rewritten to pay or credit (helpers not included); None when
+    one of them cannot be rewritten."""
+    edits: list[Edit] = []
+    for call in blocking_payments(ctx.program, fn):
+        target = call_target(call) or {}
+        recipient = _recipient(ctx, target.get("expression") or {})
+        if callee_name(call) in ("transfer", "send"):
+            amount = ctx.node_text((call.get("arguments") or [{}])[0])
+            edits.append(ctx.replace(call, f"_bulwarkSendOrCredit({recipient}, {amount})"))
+        else:
+            value = _value_of(ctx, call)
+            if value is None:
+                return None
+            edits.append(ctx.replace(call, f"_bulwarkCallOrCredit({recipient}, {value})"))
+    return edits
 
 
 def _value_of(ctx: FixContext, call: Node) -> str | None:
@@ -207,4 +213,46 @@ class BoundedGrowthFix(FixTemplate):
             f"caps {'; '.join(caps)}, so the loop always fits in {LOOP_GAS_BUDGET:,} gas. What remains: once "
             "full, new entries are refused until the contract removes some; a paginated loop would lift "
             "that but changes the function's interface. ABI and storage layout are unchanged.",
+        )
+
+
+class SkipBadEntryFix(FixTemplate):
+    NAME = "skip-bad-entry"
+    CLASSES = frozenset({VulnClass.DOS})
+    DESCRIPTION = "a batch skips an entry that fails its check instead of reverting for everyone"
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        from bulwark.patch.locate.checks.batch_require import element_requires
+
+        if "batch-element-require" not in finding.detector:
+            return
+        program = ctx.program
+        contract = program.contract(finding.contract)
+        fn = contract.function(finding.function) if contract and finding.function is not None else None
+        if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
+            return
+        edits: list[Edit] = []
+        for stmt in element_requires(program, fn):
+            cond = ((stmt.get("expression") or {}).get("arguments") or [{}])[0]
+            edits.append(ctx.replace_statement(stmt, f"if (!({ctx.node_text(cond)})) continue;"))
+        if not edits:
+            return
+        # a refusing recipient in the same batch is the other way one entry stops it: fix both
+        paying = pay_or_credit_edits(ctx, fn) or []
+        if paying:
+            edits += [*paying, ctx.contract_end(contract, pull_payment_helpers(ctx))]
+        yield self.candidate(
+            finding,
+            edits,
+            f"{fn.name} in {contract.name} required every entry of a list anyone can append to to pass a "
+            "check, so one entry queued to fail it reverted the whole batch every time and blocked the "
+            "entries behind it. The fix skips an entry that fails the check and goes on with the rest; "
+            "entries that pass are processed exactly as before. ABI and storage layout are unchanged."
+            + (
+                " A payment its recipient refuses is credited for bulwarkWithdrawPending() too."
+                if paying
+                else ""
+            ),
+            added_selectors=frozenset({WITHDRAW}) if paying else frozenset(),
+            preference=1,
         )

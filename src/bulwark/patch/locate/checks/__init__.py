@@ -14,6 +14,7 @@ from bulwark.domain.patch import Localisation
 from bulwark.patch.locate.checks.access_control import check_access_control
 from bulwark.patch.locate.checks.arithmetic import check_arithmetic
 from bulwark.patch.locate.checks.array_length import check_array_length
+from bulwark.patch.locate.checks.batch_require import check_batch_require
 from bulwark.patch.locate.checks.dos import check_dos
 from bulwark.patch.locate.checks.erc4626 import check_erc4626
 from bulwark.patch.locate.checks.initializers import check_initializers
@@ -51,6 +52,7 @@ CHECKS: tuple[Check, ...] = (
     check_dos,
     check_strict_balance,
     check_unbounded_loop,
+    check_batch_require,
     check_timestamp,
     check_randomness,
     check_revealed_answer,
