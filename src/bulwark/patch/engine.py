@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulwark import logs
-from bulwark.domain import CallFrame
+from bulwark.domain import CallFrame, VulnClass
 from bulwark.domain.patch import BehaviourCheck, Edit, Localisation, Patch
 from bulwark.errors import BulwarkError, CompileError, SlitherError, UsageError
 from bulwark.patch.context import FixContext
@@ -352,6 +352,12 @@ def check_behaviour(
         return patches
     probe = next(c.bytecode for c in probe_build.contracts if c.name == "BulwarkProbe")
     checkers: dict[tuple[str, str], Checker | str] = {}
+    # every candidate of a class is attacked through the same functions (all it was localised to in
+    # that contract): one fixing fewer of them must not look better for being attacked less
+    attacked: dict[tuple[str, VulnClass], set[str]] = {}
+    for patch in patches:
+        names = attacked.setdefault((patch.contract, patch.vuln_class), set())
+        names.update(n for n in (patch.function, *(f.function for f in patch.findings)) if n)
     checked: list[Patch] = []
     budget = max(1, min(BEHAVIOUR_MAX_CANDIDATES, BEHAVIOUR_BUDGET_FUNCTIONS // max(analysis.functions, 1)))
     for i, patch in enumerate(patches):
@@ -381,7 +387,9 @@ def check_behaviour(
         try:
             edited = _edited(analysis, patch)
             behaviour = checker.behaviour(art, flaw, patch.vuln_class, edited)
-            attack = checker.attack(art, flaw, patch.vuln_class, edited)
+            attack = checker.attack(
+                art, attacked[(patch.contract, patch.vuln_class)], patch.vuln_class, edited
+            )
         except CHECK_ERRORS as exc:  # a contract the generator cannot drive: the candidate stays, unchecked
             _log.warning("behaviour_check_failed", template=patch.template, error=str(exc)[:200])
             why = f"not checked: the check could not drive the contract ({type(exc).__name__})"
