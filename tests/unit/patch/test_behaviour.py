@@ -387,3 +387,29 @@ def test_a_behaviour_change_demotes_a_candidate_within_its_flaw_only() -> None:
 
 
 _BROKE = BehaviourChange("deposit()", "alice", "reverts", False, "deposit()")
+
+
+LOCK_TIME = """// SPDX-License-Identifier: MIT
+pragma solidity 0.8.26;
+
+contract Lock {
+    mapping(address => uint256) public until;
+
+    function extend(uint256 secs) external {
+        unchecked { until[msg.sender] += secs; }
+    }
+}
+"""
+LOCK_CHECKED = ("        unchecked { until[msg.sender] += secs; }\n", "        until[msg.sender] += secs;\n")
+
+
+def test_an_accumulator_that_wraps_only_on_a_second_boundary_call_is_found(
+    compiler: Compiler, probe: bytes
+) -> None:
+    original = _build(compiler, LOCK_TIME, "Lock")
+    checker = Checker(original, probe, original.storage_layout)
+    # one call of extend(max) from zero cannot overflow; the second one wraps
+    got = checker.attack(
+        _build(compiler, _edit(LOCK_TIME, LOCK_CHECKED), "Lock"), {"extend"}, VulnClass.INTEGER_OVERFLOW
+    )
+    assert (got.shape, got.outcome) == ("arithmetic boundary", "blocked"), got.detail
