@@ -34,6 +34,13 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
         for v in program.writes(g):
             writers.setdefault(v, []).append(g)
 
+    # state variable -> unguarded entry points that store a parameter into it as it is
+    free_setters: dict[int, set[int]] = {}
+    for g in entries:
+        if g not in protected:
+            for v in _freely_set(program, g):
+                free_setters.setdefault(v, set()).add(g.id)
+
     def _writers_of(variables: set[int]) -> list[Function]:
         found = {g.id: g for v in variables for g in writers.get(v, ())}
         return [g for g in entries if g.id in found]  # entry order, as before
@@ -50,8 +57,11 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
         if fn.name == "initialize" or fn.name.startswith("init") or fn.name.startswith("__"):
             continue  # the initializer check handles these
         writes = program.writes(fn)
-        users = [g for g in contract.all_functions if g.id != fn.id and program.reaches(g, fn.id)]
-        if users and fn.mutability != "payable" and _pays_chosen_recipient(program, fn):
+        pays = fn.mutability != "payable" and _pays_chosen_recipient(program, fn)
+        users = (
+            [g for g in contract.all_functions if g.id != fn.id and program.reaches(g, fn.id)] if pays else []
+        )
+        if users:
             # a payment step other functions call internally, left public: anyone pays themselves
             yield unprotected(
                 fn,
@@ -91,8 +101,7 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
             continue
         # state that anyone may already set to a value of their choosing through another unguarded
         # function (a list anyone appends to) is not privileged, whatever the function is called
-        open_entries = [g for g in entries if g.id != fn.id and g not in protected]
-        public_state = all(any(_sets_freely(program, g, v) for g in open_entries) for v in writes)
+        public_state = all(free_setters.get(v, set()) - {fn.id} for v in writes)
         if protected and _privileged_name(fn.name) and not public_state:
             # set*/mint*/... with no caller check in a contract that checks callers elsewhere
             names = ", ".join(sorted(program.name_of(v) for v in writes))
@@ -197,9 +206,10 @@ def _pays_chosen_recipient(program: Program, fn: Function) -> bool:
     return False
 
 
-def _sets_freely(program: Program, fn: Function, var: int) -> bool:
-    """Does ``fn`` store one of its parameters as it is into ``var`` (``var[k] = p``, ``var.push(p)``)?"""
+def _freely_set(program: Program, fn: Function) -> set[int]:
+    """State variables ``fn`` stores one of its parameters into as it is (``var[k] = p``, ``var.push(p)``)."""
     params = {int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []}
+    out: set[int] = set()
 
     def is_param(node: Any) -> bool:
         ident = bool(node) and node.get("nodeType") == "Identifier"
@@ -207,16 +217,19 @@ def _sets_freely(program: Program, fn: Function, var: int) -> bool:
 
     for n in program.nodes(fn.body):
         kind = n.get("nodeType")
-        if kind == "Assignment" and n.get("operator") == "=":
-            root = base_variable(n.get("leftHandSide") or {}) or {}
-            if root.get("referencedDeclaration") == var and is_param(n.get("rightHandSide")):
-                return True
-        elif kind == "FunctionCall" and callee_name(n) == "push":
-            root = base_variable((call_target(n) or {}).get("expression") or {}) or {}
-            args = n.get("arguments") or []
-            if root.get("referencedDeclaration") == var and any(is_param(a) for a in args):
-                return True
-    return False
+        root: Any = None
+        if kind == "Assignment" and n.get("operator") == "=" and is_param(n.get("rightHandSide")):
+            root = base_variable(n.get("leftHandSide") or {})
+        elif (
+            kind == "FunctionCall"
+            and callee_name(n) == "push"
+            and any(is_param(a) for a in n.get("arguments") or [])
+        ):
+            root = base_variable((call_target(n) or {}).get("expression") or {})
+        ref = (root or {}).get("referencedDeclaration")
+        if ref is not None:
+            out.add(int(ref))
+    return out
 
 
 def _pays_out_booked(program: Program, fn: Function) -> bool:

@@ -45,21 +45,21 @@ def _is_true(node: Node) -> bool:
 
 def _read_in_conditions(program: Program, contract: Contract, var: int) -> bool:
     """Is state variable ``var`` read anywhere but on the left of an assignment?"""
-    key = ("read-anywhere", contract.id, var)
-    if key in program.memo:
-        return bool(program.memo[key])
-    written: set[int] = set()
-    found = False
-    bodies = [f.body for f in contract.all_functions] + [m.body for m in contract.all_modifiers.values()]
-    for body in bodies:
-        for n in program.nodes(body):
-            for t in assigned_targets(n):
-                written.update(id(x) for x in walk(t) if x.get("nodeType") == "Identifier")
-        for n in program.nodes(body, "Identifier"):
-            if n.get("referencedDeclaration") == var and id(n) not in written:
-                found = True
-    program.memo[key] = found
-    return found
+    key = ("read-vars", contract.id)
+    if key not in program.memo:  # one pass over the contract for every variable
+        read: set[int] = set()
+        bodies = [f.body for f in contract.all_functions] + [m.body for m in contract.all_modifiers.values()]
+        for body in bodies:
+            written: set[int] = set()
+            for n in program.nodes(body):
+                for t in assigned_targets(n):
+                    written.update(id(x) for x in walk(t) if x.get("nodeType") == "Identifier")
+            for n in program.nodes(body, "Identifier"):
+                ref = n.get("referencedDeclaration")
+                if ref is not None and id(n) not in written:
+                    read.add(int(ref))
+        program.memo[key] = frozenset(read)
+    return var in program.memo[key]
 
 
 def unread_flags(program: Program, fn: Function) -> list[Node]:
@@ -142,7 +142,14 @@ def replayable_payouts(program: Program, fn: Function) -> list[Node]:
 
 def owner_checks(program: Program, contract: Contract) -> dict[tuple[int, str], str]:
     """(record variable, owner field) -> how siblings name it, for keyed records whose writers
-    check ``var[k].field == msg.sender`` (directly or through a storage pointer)."""
+    check ``var[k].field == msg.sender`` (directly or through a storage pointer); once per contract."""
+    key = ("owner-checks", contract.id)
+    if key not in program.memo:
+        program.memo[key] = _owner_checks(program, contract)
+    return dict(program.memo[key])
+
+
+def _owner_checks(program: Program, contract: Contract) -> dict[tuple[int, str], str]:
     out: dict[tuple[int, str], str] = {}
     for fn in entry_functions(contract):
         pointers: dict[int, Node] = {}

@@ -45,20 +45,29 @@ def _array_of_length(node: Node) -> int | None:
 
 def growth_sites(program: Program, contract: Contract, array: int) -> list[tuple[Function, Node]]:
     """(function, statement) where an entry point anyone may call appends to ``array``."""
-    out: list[tuple[Function, Node]] = []
+    key = ("growth-sites", contract.id)
+    if key not in program.memo:
+        program.memo[key] = _all_growth_sites(program, contract)
+    return list(program.memo[key].get(array, ()))
+
+
+def _all_growth_sites(program: Program, contract: Contract) -> dict[int, list[tuple[Function, Node]]]:
+    """array id -> its growth sites, for every array at once (one pass over the entry points)."""
+    out: dict[int, list[tuple[Function, Node]]] = {}
     for fn in entry_functions(contract):
         if program.checks_sender(fn) or fn.body is None or program.text_of(fn.body) is None:
             continue
         for stmt in program.nodes(fn.body, "ExpressionStatement"):
             expr = stmt.get("expression") or {}
-            grows = False
+            grown: set[int] = set()
             if expr.get("nodeType") == "FunctionCall" and callee_name(expr) == "push":
                 root = base_variable((call_target(expr) or {}).get("expression") or {}) or {}
-                grows = root.get("referencedDeclaration") == array
+                if root.get("referencedDeclaration") is not None:
+                    grown.add(int(root["referencedDeclaration"]))
             elif expr.get("operator") in ("++", "+="):  # arr.length++ (solc < 0.6)
-                grows = any(_array_of_length(dict(t)) == array for t in assigned_targets(expr))
-            if grows:
-                out.append((fn, stmt))
+                grown |= {a for t in assigned_targets(expr) if (a := _array_of_length(dict(t))) is not None}
+            for array in grown:
+                out.setdefault(array, []).append((fn, stmt))
     return out
 
 
