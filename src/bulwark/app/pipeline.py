@@ -41,7 +41,7 @@ from bulwark.config import BulwarkConfig
 from bulwark.config.models import ContractConfig, ProtocolConfig
 from bulwark.domain import Address, IncidentState, Severity, TxHash
 from bulwark.domain.govern import GovAction, Policy, ProposalState, SmokeCall
-from bulwark.domain.verify import Evidence
+from bulwark.domain.verify import Evidence, Verdict
 from bulwark.errors import BulwarkError, ChainError, ConfigError, ProposalStateError
 from bulwark.execute import execute_proposal
 from bulwark.flow import Step, StepContext, StepOutcome
@@ -51,6 +51,7 @@ from bulwark.logs import get_logger
 from bulwark.patch import PatchRequest, generate
 from bulwark.store import Store
 from bulwark.toolchain.project import CompileInput, load_project
+from bulwark.toolchain.solc import Compiler
 from bulwark.verify.engine import VerifyRequest, verify
 from bulwark.verify.sources import compile_candidate
 
@@ -262,35 +263,19 @@ class ProtocolPipeline:
         contract, cc = self._target(ctx)
         project = self._project(contract, cc)
         assert cc.implementation is not None
-        proxy = Address(str(cc.address))
-        admin = await self._proxy_admin(proxy)
+        admin = await self._proxy_admin(Address(str(cc.address)))
         policy, _ = self._policy()
         attack = self._attack_txs(ctx)
-        tried = []
+        tried: list[dict[str, Any]] = []
         with project.compiler() as compiler:
             for i, cand in enumerate(ctx.records["patch"]["candidates"]):
-                verdict = await verify(
-                    VerifyRequest(
-                        rpc_url=self.rpc_url,
-                        proxy=proxy,
-                        candidate=Path(cand["path"]),
-                        contract=cand["contract"],
-                        live_source=project.root / cc.implementation.file,
-                        live_contract=cc.implementation.contract,
-                        attack_txs=attack,
-                        regress=self.options.regress,
-                        protected=tuple(Address(str(c.address)) for c in self.protocol.contracts.values()),
-                        assets=tuple(
-                            Address(str(a.address))
-                            for a in self.protocol.assets.values()
-                            if a.address != "native"
-                        ),
-                        # A Transparent proxy is upgraded by its ProxyAdmin, a UUPS one by the timelock.
-                        upgrader=admin or policy.timelock,
-                        defenders=(self.relayer.address,),
-                    ),
-                    compiler=compiler,
-                )
+                try:
+                    verdict = await self._verify_one(
+                        cand, cc, project, compiler, attack, admin or policy.timelock
+                    )
+                except BulwarkError as exc:  # this candidate could not be installed or replayed
+                    tried.append({"candidate": i, "passed": False, "reasons": [exc.user_message]})
+                    continue
                 summary = verdict.summary()
                 tried.append({"candidate": i, **summary})
                 if verdict.passed:
@@ -317,6 +302,34 @@ class ProtocolPipeline:
             {"tried": tried},
             reason=f"no candidate passed verification ({reasons}): the protocol stays paused",
         )
+
+    async def _verify_one(
+        self,
+        cand: Mapping[str, Any],
+        cc: ContractConfig,
+        project: CompileInput,
+        compiler: Compiler,
+        attack: tuple[TxHash, ...],
+        upgrader: Address,
+    ) -> Verdict:
+        assert cc.implementation is not None
+        request = VerifyRequest(
+            rpc_url=self.rpc_url,
+            proxy=Address(str(cc.address)),
+            candidate=Path(cand["path"]),
+            contract=cand["contract"],
+            live_source=project.root / cc.implementation.file,
+            live_contract=cc.implementation.contract,
+            attack_txs=attack,
+            regress=self.options.regress,
+            protected=tuple(Address(str(c.address)) for c in self.protocol.contracts.values()),
+            assets=tuple(
+                Address(str(a.address)) for a in self.protocol.assets.values() if a.address != "native"
+            ),
+            upgrader=upgrader,  # a Transparent proxy's ProxyAdmin, else the timelock (UUPS)
+            defenders=(self.relayer.address,),  # our own pause is not the attack's
+        )
+        return await verify(request, compiler=compiler)
 
     async def _deploy_once(self, ctx: StepContext, creation: bytes) -> Address:
         """Deploy the verified candidate exactly once across crashes: the address is fixed by the

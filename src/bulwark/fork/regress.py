@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_utils.crypto import keccak
+
 from bulwark.chain.convert import to_int, to_transaction
 from bulwark.chain.mempool import BatchRpc
 from bulwark.domain import Address, Transaction
@@ -52,6 +54,19 @@ def _touching(traces: Sequence[Mapping[str, Any]] | None, protected: frozenset[s
     return out
 
 
+UPGRADED_TOPIC = "0x" + keccak(text="Upgraded(address)").hex()
+
+
+async def installed_at(live: BatchRpc, proxy: Address, before_block: int) -> int:
+    """The block where ``proxy``'s live implementation was installed (its last ERC-1967
+    ``Upgraded``), 0 when it emitted none. Transactions before it ran other code, or none at all."""
+    logs = await live.request(
+        "eth_getLogs",
+        [{"address": proxy, "fromBlock": "0x0", "toBlock": hex(before_block), "topics": [UPGRADED_TOPIC]}],
+    )
+    return max((to_int(entry.get("blockNumber", 0)) for entry in logs or []), default=0)
+
+
 async def select_benign(
     live: BatchRpc,
     protected: Sequence[Address],
@@ -59,16 +74,18 @@ async def select_benign(
     *,
     before_block: int,
     exclude: frozenset[str] = frozenset(),
+    since_block: int = 0,
 ) -> BenignSet:
-    """The last ``n`` transactions mined at or before ``before_block`` that reach a protected contract."""
+    """The last ``n`` transactions mined at or before ``before_block`` (and after ``since_block``:
+    where the live implementation was installed) that reach a protected contract."""
     wanted = frozenset(p.lower() for p in protected)
     exclude = frozenset(h.lower() for h in exclude)
     picked: list[tuple[int, Transaction]] = []
     blocks: dict[int, list[Transaction]] = {}
     stamps: dict[int, int] = {}
     top = before_block
-    while top >= 1 and len(picked) < n:
-        numbers = list(range(top, max(0, top - _SCAN_BATCH), -1))
+    while top > max(since_block, 0) and len(picked) < n:
+        numbers = list(range(top, max(since_block, top - _SCAN_BATCH), -1))
         # One method at a time: anvil answers a batch mixing full blocks and traces very slowly.
         raw_blocks = await asyncio.gather(
             *(live.request("eth_getBlockByNumber", [hex(b), True]) for b in numbers)

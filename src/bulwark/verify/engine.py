@@ -51,6 +51,7 @@ from bulwark.fork.regress import (
     compare,
     function_gas,
     history_status,
+    installed_at,
     replay_pair,
     select_benign,
 )
@@ -182,6 +183,7 @@ async def verify_with_timings(request: VerifyRequest, *, compiler: Compiler) -> 
                 request.regress,
                 before_block=end_block,
                 exclude=frozenset(request.attack_txs),
+                since_block=await installed_at(live_rpc, proxy, end_block),
             )
             if request.regress > 0
             else BenignSet((), (), end_block, {})
