@@ -126,16 +126,16 @@ def compiler() -> Iterator[Compiler]:
     with Compiler() as solc:
         # warm the output cache on two threads (one solcjs process per version, each with its own
         # lock): compiling dominates this module when the cache is cold, as on a fresh machine
-        cases = _load_all()
         with ThreadPoolExecutor(max_workers=2) as pool:
-            for _ in pool.map(lambda c: _try_compile(solc, c), sorted(cases, key=lambda c: c.solc)):
+            for _ in pool.map(lambda p: _try_compile(solc, p), DIRS):
                 pass
         yield solc
 
 
-def _try_compile(solc: Compiler, case: Case) -> None:
-    # a case that does not compile fails in its own test below, with its own message
+def _try_compile(solc: Compiler, path: Path) -> None:
+    # a case that does not load or compile fails in its own test below, with its own message
     with contextlib.suppress(BulwarkError):
+        case = load_case(path)
         solc.compile_sources(case.all_sources(), version=case.solc, outputs="minimal")
 
 
