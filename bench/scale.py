@@ -256,6 +256,8 @@ def run_once(
         ]
         for p in procs:
             assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        assert server.proc is not None
+        broker_cpu0 = _cpu_of(server.proc.pid)
         start = time.time()
         for p in procs:
             assert p.stdin is not None
@@ -267,6 +269,7 @@ def run_once(
         for p in procs:
             out, _ = p.communicate(timeout=600)
             results.append(json.loads(out.strip().splitlines()[-1]))
+        broker_cpu = _cpu_of(server.proc.pid) - broker_cpu0
         findings = asyncio.run(_findings(server.url))
     screened = sum(r["screened"] for r in results)
     elapsed = max(r["last_at"] for r in results) - start
@@ -280,9 +283,18 @@ def run_once(
         "p50_arrival_to_finding_ms": _round(_pct(latencies, 0.5)),
         "p99_arrival_to_finding_ms": _round(_pct(latencies, 0.99)),
         "cpu_s_per_million_tx": round(cpu / max(screened, 1) * 1e6, 1),
+        "broker_cpu_s_per_million_tx": round(broker_cpu / max(screened, 1) * 1e6, 1),
         "replay_misses": sum(r["misses"] for r in results),
         "not_simulated": sum(r["failed"] for r in results),
     }
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU-seconds (user + system) a process has used so far (/proc/PID/stat, clock ticks)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _round(v: float | None) -> float | None:

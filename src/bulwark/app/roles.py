@@ -32,6 +32,7 @@ from bulwark.chain.client import ChainClient
 from bulwark.chain.mempool import BatchRpc, MempoolWatcher
 from bulwark.chain.watchers import BlockProcessed, HeadWatcher
 from bulwark.config import BulwarkConfig
+from bulwark.config.cluster import postgres_url
 from bulwark.detect.persist import StoreCheckpoints, holding_lease
 from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener, SimulationFailed
@@ -108,7 +109,12 @@ class ScreenWorker:
 
     async def handle(self, msg: Msg) -> None:
         """Judge one delivery, publish its findings, acknowledge it (in that order)."""
-        env = decode_tx(msg.data)
+        try:
+            env = decode_tx(msg.data)
+        except (ValueError, KeyError, TypeError) as exc:  # never judgeable: no redelivery either
+            log.error("malformed transaction message dropped", error=repr(exc), data=msg.data[:200])
+            await msg.term()
+            return
         screener = self.screeners[env.network]
         if msg.metadata.num_delivered > 1:
             self.stats.redelivered += 1
@@ -279,7 +285,7 @@ def _cluster(config: BulwarkConfig) -> tuple[str, str, float, float]:
             "without one, run `bulwark watch`"
         )
     c = config.cluster
-    return c.nats_url.resolve(), c.database_url.resolve(), c.ack_wait_s, c.connect_timeout_s
+    return c.nats_url.resolve(), postgres_url(c.database_url.resolve()), c.ack_wait_s, c.connect_timeout_s
 
 
 def _networks(config: BulwarkConfig, only: Sequence[str]) -> list[str]:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bulwark.config.secrets import UrlOrRef
 from bulwark.errors import ConfigError
 
-__all__ = ["ClusterConfig", "cluster_problems"]
+__all__ = ["ClusterConfig", "cluster_problems", "postgres_url"]
 
 NATS_SCHEMES = ("nats", "tls")
 PG_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
@@ -38,6 +38,13 @@ class ClusterConfig(BaseModel):
 
 def _scheme(url: str) -> str:
     return urlsplit(url).scheme.lower()
+
+
+def postgres_url(url: str) -> str:
+    """``url`` with the one PostgreSQL driver Bulwark ships (psycopg 3) when it names none."""
+    if _scheme(url) in ("postgresql", "postgres"):
+        return "postgresql+psycopg" + url[url.index(":") :]
+    return url
 
 
 async def _nats_problem(url: str, timeout_s: float) -> str | None:
@@ -71,8 +78,7 @@ def _db_problem(url: str, timeout_s: float) -> str | None:
 
     if _scheme(url) not in PG_SCHEMES:
         return "cluster.database_url: must be a PostgreSQL URL (postgresql+psycopg://USER@HOST:PORT/DB)"
-    if _scheme(url) in ("postgresql", "postgres"):  # the one driver Bulwark ships
-        url = "postgresql+psycopg" + url[url.index(":") :]
+    url = postgres_url(url)
     engine = create_engine(url, connect_args={"connect_timeout": max(1, round(timeout_s))})
     try:
         with engine.connect() as conn:

@@ -205,3 +205,19 @@ async def _publish_with_retry(url: str, txs: list[int], attacks: set[int]) -> No
             await bus.publish_tx(TxEnvelope(NETWORK, make_tx(i, attack=i in attacks), time.time()))
     finally:
         await bus.close()
+
+
+def test_malformed_message_is_dropped_not_redelivered_for_ever(server: NatsServer) -> None:
+    async def scenario() -> tuple[ScreenWorker, int, int]:
+        await _publish(server.url, [1, 2, 3], set())
+        async with Bus(server.url, ack_wait_s=ACK_WAIT_S) as bus:
+            await bus.js.publish(f"bulwark.tx.{NETWORK}.pending", b"{not json")
+            worker = ScreenWorker(bus, {NETWORK: StubScreener()})
+            # Idle for twice ack_wait: a redelivered message would keep it busy (and time out here).
+            await asyncio.wait_for(worker.run(idle_exit_s=2 * ACK_WAIT_S), 30)
+            info = await bus.js.consumer_info("BULWARK_TXS", f"screen-{NETWORK}")
+            return worker, info.num_ack_pending, info.num_pending
+
+    worker, ack_pending, pending = asyncio.run(scenario())
+    assert worker.stats.screened == 3
+    assert (ack_pending, pending) == (0, 0)

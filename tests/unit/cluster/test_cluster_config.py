@@ -92,3 +92,11 @@ def test_config_check_passes_with_both_servers_up(tmp_path: Path, capsys: pytest
         rc, out = _check(capsys, path)
     assert rc == 0, out
     assert "cluster: NATS JetStream and PostgreSQL reachable" in out["summary"]
+
+
+def test_postgres_urls_get_the_shipped_driver() -> None:
+    from bulwark.config.cluster import postgres_url
+
+    assert postgres_url("postgresql://u@h:5432/d") == "postgresql+psycopg://u@h:5432/d"
+    assert postgres_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert postgres_url("postgresql+psycopg://u@h/d") == "postgresql+psycopg://u@h/d"
