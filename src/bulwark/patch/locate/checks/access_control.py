@@ -17,6 +17,7 @@ from bulwark.patch.solast import (
     base_variable,
     call_target,
     callee_name,
+    is_external_call,
     is_msg_sender,
     is_tx_origin,
     type_string,
@@ -163,6 +164,10 @@ def _credits_from_nothing(program: Program, fn: Function) -> bool:
     nothing (no ``-=`` on storage, no value received)? Creation of value: minting."""
     params = {int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []}
     credited = False
+    if any(
+        is_external_call(c) for part in program.closure(fn) for c in program.nodes(part.body, "FunctionCall")
+    ):
+        return False  # it deals with another contract (takes tokens in, a flash loan's fee): not from nothing
     for part in program.closure(fn):
         part_params = params | {
             int(p["id"]) for p in (part.node.get("parameters") or {}).get("parameters") or []
