@@ -339,8 +339,13 @@ def check_behaviour(
             "each candidate would need code generation)"
         )
         return patches
-    # pyrevm and eth_abi load only when a candidate is checked
-    from bulwark.patch.behaviour import CHECK_ERRORS, PROBE_SOLC, PROBE_SOURCE
+    try:  # pyrevm and eth_abi load only when a candidate is checked
+        from bulwark.patch.behaviour import CHECK_ERRORS, PROBE_SOLC, PROBE_SOURCE
+    except (
+        ImportError
+    ) as exc:  # an install without pyrevm: the candidates stay, unchecked, and the report says so
+        notes.append(f"behaviour not checked: {exc.name or exc} is not installed")
+        return patches
 
     try:
         probe_build = compiler.compile_sources(

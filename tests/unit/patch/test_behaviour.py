@@ -413,3 +413,15 @@ def test_an_accumulator_that_wraps_only_on_a_second_boundary_call_is_found(
         _build(compiler, _edit(LOCK_TIME, LOCK_CHECKED), "Lock"), {"extend"}, VulnClass.INTEGER_OVERFLOW
     )
     assert (got.shape, got.outcome) == ("arithmetic boundary", "blocked"), got.detail
+
+
+def test_without_pyrevm_candidates_stay_unchecked_and_the_notes_say_so(
+    compiler: Compiler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    analysis = analyse(PatchRequest(sources={"Vault.sol": VAULT}, use_slither=False), compiler)
+    ranked = [_patch(analysis.sources, "Vault.sol", _edit(VAULT, GUARD), "keeps")]
+    monkeypatch.delitem(sys.modules, "bulwark.patch.behaviour")
+    monkeypatch.setitem(sys.modules, "pyrevm", None)  # import pyrevm now raises ImportError
+    notes: list[str] = []
+    assert check_behaviour(analysis, compiler, ranked, notes) == ranked
+    assert notes == ["behaviour not checked: pyrevm is not installed"]
