@@ -56,6 +56,7 @@ from bulwark.domain import Address, Transaction, TxHash  # noqa: E402
 from bulwark.logs import configure  # noqa: E402
 
 NETWORK = "bench"
+CONCURRENCY = [128]  # per worker process; set from --concurrency
 
 
 def _key(method: str, params: Any) -> str:
@@ -189,7 +190,7 @@ def stream(rec: dict[str, Any], n: int) -> list[Transaction]:
 # -- 2. a worker process --------------------------------------------------------------------------
 
 
-async def worker_main(url: str, recording: Path, live_url: str | None) -> None:
+async def worker_main(url: str, recording: Path, live_url: str | None, concurrency: int) -> None:
     rec = pickle.loads(recording.read_bytes())
     rpc: Any = BatchRpc(live_url) if live_url else ReplayRpc(rec["answers"])
     screener = Screener(rpc, [rec["monitor"]])
@@ -200,7 +201,7 @@ async def worker_main(url: str, recording: Path, live_url: str | None) -> None:
     def judged(env: TxEnvelope, _: Any) -> None:
         last[0] = time.time()
 
-    worker = ScreenWorker(bus, {NETWORK: screener}, on_screened=judged)
+    worker = ScreenWorker(bus, {NETWORK: screener}, on_screened=judged, concurrency=concurrency)
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)  # "go": every worker starts together
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -250,6 +251,7 @@ def run_once(
             asyncio.run(_publish(server.url, txs, None))
         cmd = [sys.executable, __file__, "--worker", server.url, str(recording)]
         cmd += ["--live", live_url] if live_url else []
+        cmd += ["--concurrency", str(CONCURRENCY[0])]
         procs = [
             subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             for _ in range(workers)
@@ -314,10 +316,12 @@ def main() -> None:
     parser.add_argument("--whole-txs", type=int, default=3000, help="transactions of the whole-path drain")
     parser.add_argument("--worker", nargs=2, metavar=("NATS_URL", "RECORDING"), help=argparse.SUPPRESS)
     parser.add_argument("--live", help=argparse.SUPPRESS)
+    parser.add_argument("--concurrency", type=int, default=128, help="transactions in flight per worker")
     args = parser.parse_args()
     configure("error")
+    CONCURRENCY[0] = args.concurrency
     if args.worker:
-        asyncio.run(worker_main(args.worker[0], Path(args.worker[1]), args.live))
+        asyncio.run(worker_main(args.worker[0], Path(args.worker[1]), args.live, args.concurrency))
         return
 
     from bulwark.toolchain.anvil import Anvil, AnvilOptions

@@ -101,8 +101,10 @@ class ScreenWorker:
 
     bus: Bus
     screeners: Mapping[str, TxScreener]
-    concurrency: int = 64
+    # Transactions in flight: deep enough that the next batch arrives before this one is judged.
+    concurrency: int = 128
     on_screened: OnScreened | None = None
+    fetch_batch: int = FETCH_BATCH
     stats: ScreenStats = field(default_factory=ScreenStats)
     _refreshed: dict[str, int] = field(default_factory=dict)
     _idle_since: float = field(default_factory=time.monotonic)
@@ -181,7 +183,7 @@ class ScreenWorker:
         self._idle_since = time.monotonic()
         # Fetch in batches, and only once half the window is free: fetching one message per freed
         # slot would cost the broker a pull request per transaction.
-        batch = max(1, min(FETCH_BATCH, self.concurrency // 2))
+        batch = max(1, min(self.fetch_batch, self.concurrency // 2))
         room = asyncio.Event()
         room.set()
 
