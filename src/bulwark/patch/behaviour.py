@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from eth_abi.abi import encode as abi_encode
 from eth_abi.exceptions import EncodingError
 from eth_utils.crypto import keccak
-from pyrevm import EVM, BlockEnv, Env
+from pyrevm import EVM, BlockEnv, CfgEnv, Env
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import AttackCheck, BehaviourChange, BehaviourCheck
@@ -323,7 +323,9 @@ class Chain:
     ) -> None:
         if not art.bytecode:
             raise Unusable("no creation code")
-        self.evm = EVM(env=Env(block=BlockEnv(number=_BLOCK, timestamp=_TIME)), spec_id="CANCUN")
+        # unoptimised builds of a large contract exceed the code size limits a deployment would meet
+        cfg = CfgEnv(limit_contract_code_size=2**24)
+        self.evm = EVM(env=Env(cfg=cfg, block=BlockEnv(number=_BLOCK, timestamp=_TIME)), spec_id="CANCUN")
         self.height = 0
         for addr in (*_EOAS.values(), PROBE_DEPLOYER):
             self.evm.set_balance(addr, 10**24)
