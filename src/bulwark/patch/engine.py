@@ -253,6 +253,8 @@ def confidence(patch: Patch) -> Confidence:
     elif attack is not None and attack.outcome == "not-blocked":
         validation = min(validation, ATTACK_NOT_BLOCKED_VALIDATION)
         not_validated.append(f"a synthesised {attack.shape} attack still works: {attack.detail}")
+    elif attack is not None:
+        not_validated.append(f"no synthesised attack to check ({attack.shape}): {attack.detail}")
     return Confidence(
         value=round(localisation * validation, 3),
         localisation=round(localisation, 3),
