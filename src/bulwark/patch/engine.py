@@ -341,14 +341,13 @@ def check_behaviour(
             "each candidate would need code generation)"
         )
         return patches
-    try:  # pyrevm and eth_abi load only when a candidate is checked
+    # pyrevm and eth_abi load only when a candidate is checked; without them the candidates stay
+    # unchecked and the report says so
+    try:
         from bulwark.patch.behaviour import CHECK_ERRORS, PROBE_SOLC, PROBE_SOURCE
-    except (
-        ImportError
-    ) as exc:  # an install without pyrevm: the candidates stay, unchecked, and the report says so
+    except ImportError as exc:
         notes.append(f"behaviour not checked: {exc.name or exc} is not installed")
         return patches
-
     try:
         probe_build = compiler.compile_sources(
             {"bulwark/BulwarkProbe.sol": PROBE_SOURCE}, version=PROBE_SOLC, optimize=False, outputs="minimal"
@@ -450,7 +449,7 @@ def _checker(
     analysis: Analysis, original: CompileResult, key: tuple[str, str], probe: bytes
 ) -> Checker | str:
     """The original contract's checker, or why it cannot be exercised."""
-    from bulwark.patch.behaviour import Checker, Unusable
+    from bulwark.patch.behaviour import CHECK_ERRORS, Checker
 
     art = next((c for c in original.contracts if (c.source_path, c.name) == key), None)
     layout = next(
@@ -460,7 +459,7 @@ def _checker(
         return f"no bytecode for {key[1]}"
     try:
         return Checker(art, probe, layout)
-    except Unusable as exc:
+    except CHECK_ERRORS as exc:
         return f"{key[1]} cannot be exercised in an in-process EVM: {exc}"
 
 
