@@ -331,38 +331,42 @@ async def run_screen_role(
 
 
 async def run_ingest_role(config: BulwarkConfig, network: str, *, until_block: int | None = None) -> None:
-    """``bulwark worker --role ingest --network NAME``: one per network, under a store lease."""
+    """``bulwark worker --role ingest --network NAME``: one publishes per network (store lease
+    ``ingest:NAME``); a second stands by and takes over when the first stops renewing."""
     nats_url, db_url, ack_wait_s, timeout_s = _cluster(config)
     (name,) = _networks(config, [network])
     net = config.networks[name]
     store = Store(db_url)
+
+    async def active() -> None:
+        ws = net.rpc_ws.resolve() if net.rpc_ws is not None and net.mempool == "subscribe" else None
+        client = ChainClient(net.rpc_http.resolve(), ws_url=ws)
+        heads = HeadWatcher(
+            client,
+            StoreCheckpoints(store),  # taken over with the lease: the standby resumes from here
+            f"{name}-ingest",
+            confirmations=net.confirmations,
+            max_past_blocks=net.max_past_blocks,
+            poll_interval_s=net.poll_interval_s,
+        )
+        mode: Literal["subscribe", "poll"] = "subscribe" if ws else "poll"
+        mempool = (
+            MempoolWatcher(client, mode=mode, poll_interval_s=net.poll_interval_s / 4)
+            if net.mempool != "off"
+            else None
+        )
+        bus = Bus(nats_url, ack_wait_s=ack_wait_s, connect_timeout_s=timeout_s, name=f"bulwark-ingest-{name}")
+        await bus.connect()
+        try:
+            await run_ingest(bus, name, client, mempool=mempool, heads=heads, until_block=until_block)
+        finally:
+            await bus.close()
+            await client.close()
+
     try:
-        async with holding_lease(store, f"ingest:{name}", ttl_s=15.0, renew_s=5.0):
-            ws = net.rpc_ws.resolve() if net.rpc_ws is not None and net.mempool == "subscribe" else None
-            client = ChainClient(net.rpc_http.resolve(), ws_url=ws)
-            heads = HeadWatcher(
-                client,
-                StoreCheckpoints(store),
-                f"{name}-ingest",
-                confirmations=net.confirmations,
-                max_past_blocks=net.max_past_blocks,
-                poll_interval_s=net.poll_interval_s,
-            )
-            mode: Literal["subscribe", "poll"] = "subscribe" if ws else "poll"
-            mempool = (
-                MempoolWatcher(client, mode=mode, poll_interval_s=net.poll_interval_s / 4)
-                if net.mempool != "off"
-                else None
-            )
-            bus = Bus(
-                nats_url, ack_wait_s=ack_wait_s, connect_timeout_s=timeout_s, name=f"bulwark-ingest-{name}"
-            )
-            await bus.connect()
-            try:
-                await run_ingest(bus, name, client, mempool=mempool, heads=heads, until_block=until_block)
-            finally:
-                await bus.close()
-                await client.close()
+        await holding_role(
+            store, f"ingest:{name}", active, stop=asyncio.Event(), ttl_s=15.0, renew_s=5.0, poll_s=1.0
+        )
     finally:
         store.close()
 
