@@ -24,6 +24,7 @@ RPC_OPTION = typer.Option(None, "--rpc", help="JSON-RPC URL (default: $BULWARK_R
 EVIDENCE_OPTION = typer.Option(
     None, "--evidence", help="Evidence file written by `bulwark verify --evidence-out` (re-hashed)."
 )
+BATCH_OUT_OPTION = typer.Option(Path("."), "--out", help="Folder for the batch files.")
 CONFIG_OPTION = typer.Option(Path("bulwark.yaml"), "--config", "-c", help="Configuration file.")
 
 
@@ -272,6 +273,29 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{result.proposal_id}: {result.state.value}")
         for c in result.checks:
             typer.echo(f"  {'ok  ' if c.ok else 'FAIL'} {c.name}")
+
+    @app.command("proposal-batch")
+    def proposal_batch_cmd(
+        proposal_id: str = typer.Argument(..., help="The proposal to export."),
+        out: Path = BATCH_OUT_OPTION,
+        db: str | None = DB_OPTION,
+    ) -> None:
+        """Write the proposal as Safe Transaction Builder batch files (one per Safe transaction),
+        for owners who sign in the Safe's own interface."""
+        from bulwark.govern import load
+        from bulwark.govern.builder import transaction_builder_batches
+
+        store = open_store(db)
+        try:
+            proposal, _ = load(store, proposal_id)
+        finally:
+            store.close()
+        out.mkdir(parents=True, exist_ok=True)
+        batches = transaction_builder_batches(proposal, created_at_ms=int(proposal.created_at * 1000))
+        for step, batch in batches.items():
+            path = out / f"{proposal.id}-{step.replace('+', '-')}.json"
+            path.write_text(json.dumps(batch, indent=2) + "\n")
+            typer.echo(f"{step:<17} {path}")
 
     @app.command("proposals")
     def proposals_cmd(

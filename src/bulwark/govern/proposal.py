@@ -127,14 +127,20 @@ async def _next_nonce(client: ChainClient, store: Store, safe: Address) -> int:
     return nonce
 
 
-def _safe_txs(
-    policy: Policy, chain_id: int, op: TimelockOp, nonce: int, *, batch: bool
-) -> tuple[SafeTxSpec, ...]:
-    tl = policy.timelock
+def timelock_calls(op: TimelockOp) -> tuple[bytes, bytes]:
+    """The Safe's two calls to the timelock for ``op``: ``schedule`` then, after the delay, ``execute``."""
     data = bytes.fromhex(op.data[2:])
     pred, salt = bytes.fromhex(op.predecessor[2:]), bytes.fromhex(op.salt[2:])
     schedule = encode_call(TIMELOCK_ABI, "schedule", op.target, op.value, data, pred, salt, op.delay_s)
     execute = encode_call(TIMELOCK_ABI, "execute", op.target, op.value, data, pred, salt)
+    return schedule, execute
+
+
+def _safe_txs(
+    policy: Policy, chain_id: int, op: TimelockOp, nonce: int, *, batch: bool
+) -> tuple[SafeTxSpec, ...]:
+    tl = policy.timelock
+    schedule, execute = timelock_calls(op)
     if batch and policy.multisend is not None:
         calls = [(tl, 0, schedule), (tl, 0, execute)]
         specs = [("schedule+execute", policy.multisend, pack_multisend(calls), Operation.DELEGATECALL)]

@@ -190,6 +190,12 @@ class Signers:
     def act(self, iid: str) -> None:
         for p, state in proposals(self.watch.store, iid):
             if p.id not in self.signed and state is ProposalState.PENDING:
+                # What an owner signing in the Safe's own interface loads: the Transaction Builder batch.
+                batch = _bulwark("proposal-batch", p.id, "--out", str(self.tmp / "batches"),
+                                 "--db", f"sqlite:///{self.watch.state / 'bulwark.db'}", cwd=self.tmp, env=self.env)  # fmt: skip
+                assert batch.returncode == 0 and (self.tmp / "batches" / f"{p.id}-schedule.json").is_file(), (
+                    batch
+                )
                 for i, owner in enumerate(self.chain.guarded.lendhub.safe_owners[:2]):
                     signed = _bulwark(
                         "approve", p.id, "--key", f"env:OWNER_KEY_{i}", "--rpc", self.chain.node.http_url,
