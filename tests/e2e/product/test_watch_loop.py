@@ -191,8 +191,9 @@ class Signers:
         for p, state in proposals(self.watch.store, iid):
             if p.id not in self.signed and state is ProposalState.PENDING:
                 # What an owner signing in the Safe's own interface loads: the Transaction Builder batch.
-                batch = _bulwark("proposal-batch", p.id, "--out", str(self.tmp / "batches"),
-                                 "--db", f"sqlite:///{self.watch.state / 'bulwark.db'}", cwd=self.tmp, env=self.env)  # fmt: skip
+                db = f"sqlite:///{self.watch.state / 'bulwark.db'}"
+                out = str(self.tmp / "batches")
+                batch = _bulwark("proposal-batch", p.id, "--out", out, "--db", db, cwd=self.tmp, env=self.env)
                 assert batch.returncode == 0 and (self.tmp / "batches" / f"{p.id}-schedule.json").is_file(), (
                     batch
                 )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from eth_abi import decode
+from tests.unit.govern.test_approvals import TL, H, _proposal
 
 from bulwark.chain.timelock import TIMELOCK_ABI
 from bulwark.govern.builder import transaction_builder_batches
-from tests.unit.govern.test_approvals import H, TL, _proposal
 
 
 def _selector(name: str) -> str:
