@@ -30,23 +30,24 @@ def _bulwark(*args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[
 
 
 async def _send(url: str, node: Anvil, n: int) -> list[str]:
+    """``n`` transfers, each waited for until mined (automine answers before the block is the head)."""
     async with ChainClient(url) as client:
         sender = node.accounts[0]
         nonce = await client.get_nonce(sender.address)
-        return [
-            await client.send_transaction(
-                TxRequest(
-                    to=node.accounts[1].address,
-                    value=1,
-                    gas=21_000,
-                    nonce=nonce + i,
-                    max_fee_per_gas=10**10,
-                    max_priority_fee_per_gas=10**9,
-                ),
-                sender=Signer(sender.private_key),
+        hashes = []
+        for i in range(n):
+            tx = TxRequest(
+                to=node.accounts[1].address,
+                value=1,
+                gas=21_000,
+                nonce=nonce + i,
+                max_fee_per_gas=10**10,
+                max_priority_fee_per_gas=10**9,
             )
-            for i in range(n)
-        ]
+            hashes.append(await client.send_transaction(tx, sender=Signer(sender.private_key)))
+        for h in hashes:
+            assert await client.wait_for_receipt(h, timeout_s=30) is not None
+        return hashes
 
 
 async def _stream_state(url: str) -> tuple[int, int, int]:
