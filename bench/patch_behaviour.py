@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support.patchcase import load_corpus  # noqa: E402
+from tests.support.patchcase import BENCH_ROOT, CORPUS_ROOT, load_corpus  # noqa: E402
 
 from bulwark.domain.patch import Patch  # noqa: E402
 from bulwark.patch import engine  # noqa: E402
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             {"Probe.sol": PROBE_SOURCE}, version=PROBE_SOLC, optimize=False, outputs="minimal"
         )
         probe = next(c.bytecode for c in probe_build.contracts if c.name == "BulwarkProbe")
-        for case in load_corpus():
+        for case in [c for root in (CORPUS_ROOT, BENCH_ROOT) for c in load_corpus(root)]:
             if args.cases and not any(f in case.name for f in args.cases):
                 continue
             started = time.perf_counter()
