@@ -274,7 +274,17 @@ def _loop(chain: Chain, tmp: Path, name: str, kill_at_each_state: bool) -> None:
             for e in store.audit_entries(iid)
             if e.kind == "step.stored" and e.payload.get("state") == "done"
         ]
-        assert done == ["contain", "patch", "verify", "approve", "upgrade", "resume", "close"], done
+        # (containment is the flow's step when the pause's receipt is first seen by the flow; when the
+        # responder already saw it land, the flow starts at patch)
+        assert [d for d in done if d != "contain"] == [
+            "patch",
+            "verify",
+            "approve",
+            "upgrade",
+            "resume",
+            "close",
+        ]
+        assert done.count("contain") <= 1, done
         pauses = {a.tx_hash for a in store.actions(iid) if a.tx_hash}
         assert len(pauses) == 1, store.actions(iid)  # one pause broadcast, whatever the restarts
         deploys = [a for a in store.artifacts("deploy")]
