@@ -61,6 +61,7 @@ __all__ = [
 
 FETCH_BATCH = 64
 FETCH_TIMEOUT_S = 1.0
+BATCH_WAIT_S = 0.05  # the longest a pull for many may hold the first transaction it got
 NAK_DELAY_S = 1.0  # a node that failed to answer is asked again after this, by whichever worker
 
 
@@ -199,11 +200,19 @@ class ScreenWorker:
                 log.error("screening crashed; left for redelivery", error=repr(exc))
 
         async def pull(sub: Any) -> None:
+            caught_up = True
             while not stop.is_set():
                 await room.wait()
+                # Caught up, ask for one: a pull for many that finds the queue empty waits until it
+                # has them all (or times out), holding back the first one to arrive; one returns
+                # as soon as a transaction does, and the next pull takes whatever queued meanwhile.
+                # A pull for many is kept short for the same reason (another worker may have taken
+                # the queue); only the pull for one waits long.
+                want = 1 if caught_up else max(1, self.concurrency - len(tasks))
                 try:
-                    msgs = await sub.fetch(max(1, self.concurrency - len(tasks)), timeout=FETCH_TIMEOUT_S)
+                    msgs = await sub.fetch(want, timeout=FETCH_TIMEOUT_S if want == 1 else BATCH_WAIT_S)
                 except TimeoutError:
+                    caught_up = True
                     idle = time.monotonic() - self._idle_since
                     if idle_exit_s is not None and not tasks and idle >= idle_exit_s:
                         stop.set()
@@ -213,6 +222,7 @@ class ScreenWorker:
                     await asyncio.sleep(0.2)
                     continue
                 self._idle_since = time.monotonic()
+                caught_up = want > 1 and len(msgs) < want
                 for msg in msgs:
                     task = asyncio.create_task(one(msg))
                     tasks.add(task)
