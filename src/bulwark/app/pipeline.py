@@ -32,14 +32,15 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 
 from bulwark.app.sources import check_sources
-from bulwark.chain import ChainClient, Signer
+from bulwark.chain import ChainClient, Signer, TxRequest
 from bulwark.chain.abi import selector
 from bulwark.chain.bytecode import create_address
+from bulwark.chain.client import BlockId
 from bulwark.chain.eip1967 import ADMIN_SLOT
 from bulwark.chain.timelock import is_paused
 from bulwark.config import BulwarkConfig
 from bulwark.config.models import ContractConfig, ProtocolConfig
-from bulwark.domain import Address, IncidentState, Severity, TxHash
+from bulwark.domain import Address, CallFrame, IncidentState, Severity, TxHash
 from bulwark.domain.govern import GovAction, Policy, ProposalState, SmokeCall
 from bulwark.domain.verify import Evidence, Verdict
 from bulwark.errors import BulwarkError, ChainError, ConfigError, ProposalStateError
@@ -206,19 +207,19 @@ class ProtocolPipeline:
                 or f"no source to check for {contract}",
             )
         with project.compiler() as compiler:
-            trace = ctx.finding.get("evidence", {}).get("trace")
+            trace = await self._attack_trace(ctx)
             request = PatchRequest(
                 paths=[source],
                 contract=cc.implementation.contract,
                 max_patches=self.options.max_candidates,
-                trace=trace if isinstance(trace, Mapping) else None,
+                trace=trace,
                 remappings=project.remappings,
                 solc_version=project.solc_version,
             )
             patches = await asyncio.to_thread(generate, request, compiler)
         if not patches:
             return StepOutcome(False, reason=f"no candidate patch was found for {contract}")
-        attacked = self._attacked_functions(cc, ctx.finding.get("function"))
+        attacked = self._attacked_functions(cc, ctx.finding.get("function"), trace)
         # The attacked function's candidates first; the engine's order otherwise (stable sort).
         ranked = sorted(patches, key=lambda p: p.function not in attacked)
         workdir = self.options.workdir / ctx.incident_id
@@ -245,19 +246,46 @@ class ProtocolPipeline:
                 "candidates": candidates,
                 "diff": first["diff"],
                 "template": first["template"],
+                "attack_trace": trace is not None,  # localisation saw the attack's own call tree
             },
         )
 
-    def _attacked_functions(self, cc: ContractConfig, wanted: Any) -> set[str]:
-        """Names of the functions the attack called on the contract (by the finding's selector)."""
-        if not wanted:
-            return set()
-        abi = cc.load_abi(self.config.resolve_path(Path(".")))
-        names = set()
-        for entry in abi or ():
-            if entry.get("type") == "function" and "0x" + selector(entry).hex() == str(wanted).lower():
-                names.add(str(entry["name"]))
-        return names
+    async def _attack_trace(self, ctx: StepContext) -> CallFrame | None:
+        """The attack as it would have run without the pause: its call tree re-simulated at the
+        block before it was mined (its own receipt shows only the revert the pause caused). The
+        localisation ranks what this path reaches first."""
+        tx_hash = ctx.finding.get("tx_hash")
+        if not tx_hash:
+            return None
+        try:
+            tx = await self.client.get_transaction(TxHash(str(tx_hash)))
+            receipt = await self.client.get_receipt(TxHash(str(tx_hash)))
+            if tx is None or tx.to is None:
+                return None
+            block: BlockId = receipt.block_number - 1 if receipt is not None else "latest"
+            request = TxRequest(to=tx.to, data=tx.data, value=tx.value, gas=tx.gas)
+            return await self.client.trace_call(request, sender=tx.sender, block=block)
+        except ChainError as exc:  # localisation goes on from the sources alone
+            log.warning("attack trace unavailable", tx=tx_hash, error=exc.user_message)
+            return None
+
+    def _attacked_functions(self, cc: ContractConfig, named: Any, trace: CallFrame | None) -> set[str]:
+        """Names of the contract's functions the attack reached: every call into the proxy in the
+        attack's call tree, and the function the finding names."""
+        wanted = {str(named).lower()} if named else set()
+        if trace is not None:
+            proxy = str(cc.address).lower()
+            wanted |= {
+                str(f.selector).lower()
+                for _, f in trace.walk()
+                if f.to is not None and f.to.lower() == proxy and f.selector is not None
+            }
+        abi = cc.load_abi(self.config.resolve_path(Path("."))) if wanted else None
+        return {
+            str(entry["name"])
+            for entry in abi or ()
+            if entry.get("type") == "function" and "0x" + selector(entry).hex() in wanted
+        }
 
     async def verify(self, ctx: StepContext) -> StepOutcome:
         contract, cc = self._target(ctx)
