@@ -90,12 +90,36 @@ def announcing(
     return out
 
 
+_DIFF_CHARS = 4000  # a chat message's worth; the whole diff is in the evidence bundle
+
+
 def flow_announcer(
     notifier: Notifier, protocol: str, severity: Severity = Severity.CRITICAL
 ) -> Callable[[FlowEvent], None]:
-    """A flow ``on_event`` that announces each finished or failed step of an incident."""
+    """A flow ``on_event`` that announces each finished or failed step of an incident, and each
+    time it waits on people: the signers are told what to sign, with the diff and the evidence
+    hash the proposal carries."""
 
     def on_event(e: FlowEvent) -> None:
+        if e.kind == "waiting":
+            lines = [e.reason]
+            for key in ("proposal_id", "evidence_hash", "verdict"):
+                if e.record.get(key):
+                    lines.append(f"{key.replace('_', ' ')}: {e.record[key]}")
+            if e.record.get("diff"):
+                lines.append(str(e.record["diff"])[:_DIFF_CHARS])
+            notifier.submit(
+                Notification(
+                    f"incident.{e.step}.waiting",
+                    f"incident {e.incident_id}: {e.step} waits for the signers",
+                    "\n".join(lines),
+                    severity,
+                    incident_id=e.incident_id,
+                    protocol=protocol,
+                    state=e.step,
+                )
+            )
+            return
         if e.kind not in ("done", "failed"):
             return
         failed = e.kind == "failed"

@@ -387,7 +387,9 @@ class ProtocolPipeline:
             )
         return address
 
-    async def _signed(self, store: Store, proposal_id: str, what: str) -> StepOutcome | None:
+    async def _signed(
+        self, store: Store, proposal_id: str, what: str, shown: Mapping[str, Any] | None = None
+    ) -> StepOutcome | None:
         """None once the owners' signatures meet the threshold; else why the step waits (or fails)."""
         st = status(store, proposal_id)
         if st.rejected_by:
@@ -401,7 +403,12 @@ class ProtocolPipeline:
             return StepOutcome.wait(
                 f"{what} {proposal_id}: {len(st.signed)} of {st.threshold} signatures; owners sign with "
                 f"`bulwark approve {proposal_id}`",
-                {"proposal_id": proposal_id, "signed": len(st.signed), "threshold": st.threshold},
+                {
+                    "proposal_id": proposal_id,
+                    "signed": len(st.signed),
+                    "threshold": st.threshold,
+                    **(shown or {}),
+                },
             )
         return None
 
@@ -432,7 +439,16 @@ class ProtocolPipeline:
                 proxy_admin=await self._proxy_admin(proxy),
                 note=f"diff:\n{ctx.records['patch']['diff']}",
             )
-        waiting = await self._signed(ctx.store, proposal.id, "upgrade")
+        verdict_line = (
+            f"passed: attack blocked {rec.get('attack_blocked')}, layout ok {rec.get('layout_ok')}, "
+            f"{rec.get('regressions')} regressions, gas overhead {rec.get('gas_overhead_pct')}%"
+        )
+        shown = {
+            "evidence_hash": proposal.evidence_hash,
+            "diff": ctx.records["patch"]["diff"],
+            "verdict": verdict_line,
+        }
+        waiting = await self._signed(ctx.store, proposal.id, "upgrade", shown)
         if waiting is not None:
             return waiting
         _, state = load(ctx.store, proposal.id)

@@ -129,3 +129,29 @@ def test_without_channels_the_callers_on_event_is_kept(store: Store) -> None:
     assert len(shown) == 2 * len(STEPS)
     iid = IncidentFlow(store, []).open(_finding(Severity.LOW))
     assert announced(None, store, iid) is None
+
+
+def test_a_step_waiting_for_signers_is_announced_with_the_proposal_diff_and_evidence(store: Store) -> None:
+    channel = Recording()
+    iid = IncidentFlow(store, []).open(_finding(Severity.CRITICAL))
+    record = {
+        "proposal_id": "prop-1",
+        "evidence_hash": "0x" + "ee" * 32,
+        "diff": "-a\n+b",
+        "verdict": "passed",
+    }
+
+    async def approve(ctx: StepContext) -> StepOutcome:
+        return StepOutcome.wait("upgrade prop-1: 0 of 2 signatures", record)
+
+    async def go() -> IncidentState:
+        notifier = Notifier([Route(channel)])
+        events = announced(notifier, store, iid)
+        state = await IncidentFlow(store, [Step("approve", S.APPROVED, approve)], on_event=events).run(iid)
+        await notifier.drain()
+        return state
+
+    assert asyncio.run(go()) is S.DETECTED
+    (msg,) = channel.sent
+    assert msg.event == "incident.approve.waiting" and "signers" in msg.title
+    assert all(part in msg.text for part in ("0 of 2 signatures", "prop-1", "ee" * 32, "+b", "passed"))
