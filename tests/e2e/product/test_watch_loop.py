@@ -46,7 +46,8 @@ from bulwark.store import Store
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
 from bulwark.toolchain.solc import Compiler
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# A whole incident (patch, verify, two signing rounds) on a loaded 2-core machine: room to spare.
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
 CLI = Path(sys.executable).with_name("bulwark")
 T = TypeVar("T")
