@@ -35,6 +35,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bulwark.chain.bytecode import create_address
+from bulwark.chain.convert import to_int
 from bulwark.chain.eip1967 import IMPLEMENTATION_SLOT
 from bulwark.chain.mempool import BatchRpc, RpcCallError, tx_request
 from bulwark.detect.base import DetectError
@@ -248,9 +250,47 @@ class Screener:
             del by_nonce[nonce]
         return [by_nonce[n] for n in sorted(by_nonce) if n < tx.nonce]
 
+    async def _created(self, t: Transaction, overrides: dict[str, dict[str, Any]]) -> None:
+        """An earlier pending contract creation as state overrides: some nodes' ``eth_simulateV1``
+        (anvil's) cannot run a call without ``to``, and an attacker typically deploys the contract
+        and strikes with it in the same block. The creation is traced alone (its state diff), and
+        the contract it makes is put at the address its own nonce gives it."""
+        try:
+            diff = await self.rpc.request(
+                "debug_traceCall",
+                [tx_request(t), "latest", {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}],
+            )
+        except RpcCallError as exc:
+            raise SimulationFailed(
+                f"cannot simulate the pending creation {t.hash}: {exc.user_message}"
+            ) from exc
+        post = {k.lower(): v for k, v in ((diff or {}).get("post") or {}).items()}
+        used = to_int((post.get(t.sender.lower()) or {}).get("nonce", 1)) - 1  # the nonce the trace ran at
+        traced_at, placed_at = create_address(t.sender, used).lower(), create_address(t.sender, t.nonce)
+        for addr, acct in post.items():
+            target = placed_at if addr == traced_at else addr
+            o = overrides.setdefault(target, {})
+            if "code" in acct:
+                o["code"] = acct["code"]
+            if "balance" in acct:
+                o["balance"] = acct["balance"]
+            storage = acct.get("storage") or {}
+            if storage:
+                key = "state" if target == placed_at else "stateDiff"  # a new contract: all of it
+                o[key] = {**o.get(key, {}), **storage}
+
     async def _simulate_chain(self, earlier: list[Transaction], tx: Transaction) -> TxEvent:
-        calls = [{**tx_request(t), "nonce": hex(t.nonce)} for t in [*earlier, tx]]
-        block = {"calls": calls, "blockOverrides": self._next_block()}
+        overrides: dict[str, dict[str, Any]] = {}
+        calls = []
+        for t in earlier:
+            if t.to is None:
+                await self._created(t, overrides)
+            else:
+                calls.append({**tx_request(t), "nonce": hex(t.nonce)})
+        calls.append({**tx_request(tx), "nonce": hex(tx.nonce)})
+        block: dict[str, Any] = {"calls": calls, "blockOverrides": self._next_block()}
+        if overrides:
+            block["stateOverrides"] = overrides
         params = [{"blockStateCalls": [block], "validation": False}, "latest"]
         try:
             blocks = await self.rpc.request("eth_simulateV1", params)
