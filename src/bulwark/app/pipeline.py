@@ -32,10 +32,9 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 
 from bulwark.app.sources import check_sources
-from bulwark.chain import ChainClient, Signer, TxRequest
+from bulwark.chain import ChainClient, Signer
 from bulwark.chain.abi import selector
 from bulwark.chain.bytecode import create_address
-from bulwark.chain.client import BlockId
 from bulwark.chain.eip1967 import ADMIN_SLOT
 from bulwark.chain.timelock import is_paused
 from bulwark.config import BulwarkConfig
@@ -46,6 +45,7 @@ from bulwark.domain.verify import Evidence, Verdict
 from bulwark.errors import BulwarkError, ChainError, ConfigError, ProposalStateError
 from bulwark.execute import execute_proposal
 from bulwark.flow import Step, StepContext, StepOutcome
+from bulwark.fork.session import Fork
 from bulwark.govern import load, proposals, propose_unpause, propose_upgrade
 from bulwark.govern.approvals import status
 from bulwark.logs import get_logger
@@ -170,9 +170,26 @@ class ProtocolPipeline:
             )
         return load_project(self.config.resolve_path(self.protocol.source))
 
-    def _attack_txs(self, ctx: StepContext) -> tuple[TxHash, ...]:
-        hashes = [f.get("tx_hash") for f in ctx.store.findings(ctx.incident_id)]
-        return tuple(dict.fromkeys(TxHash(str(h)) for h in hashes if h))
+    async def _attack_txs(self, ctx: StepContext) -> tuple[TxHash, ...]:
+        """The flagged transactions, each after its sender's earlier transactions of the same block
+        (an attacker deploys its contract and strikes with it in one block)."""
+        out: list[TxHash] = []
+        for f in ctx.store.findings(ctx.incident_id):
+            if not f.get("tx_hash"):
+                continue
+            h = TxHash(str(f["tx_hash"]))
+            receipt = await self.client.get_receipt(h)
+            if receipt is not None:
+                block = await self.client.get_block(receipt.block_number, full=True)
+                strike = next((t for t in block.transactions if t.hash.lower() == h.lower()), None)
+                if strike is not None:
+                    out += [
+                        t.hash
+                        for t in block.transactions
+                        if t.sender.lower() == strike.sender.lower() and t.nonce < strike.nonce
+                    ]
+            out.append(h)
+        return tuple(dict.fromkeys(out))
 
     def _policy(self) -> tuple[Policy, tuple[SmokeCall, ...]]:
         pcfg = self.config.policies.get(self.name)
@@ -251,22 +268,26 @@ class ProtocolPipeline:
         )
 
     async def _attack_trace(self, ctx: StepContext) -> CallFrame | None:
-        """The attack as it would have run without the pause: its call tree re-simulated at the
-        block before it was mined (its own receipt shows only the revert the pause caused). The
-        localisation ranks what this path reaches first."""
-        tx_hash = ctx.finding.get("tx_hash")
-        if not tx_hash:
+        """The attack as it would have run without the pause: replayed on a fork of the block
+        before it was mined (its own receipt shows only the revert the pause caused), its sender's
+        setup transactions of that block first. The localisation ranks what this path reaches."""
+        attack = await self._attack_txs(ctx)
+        receipts = [await self.client.get_receipt(h) for h in attack]
+        if not attack or any(r is None for r in receipts):
             return None
+        first = min(r.block_number for r in receipts if r is not None)
         try:
-            tx = await self.client.get_transaction(TxHash(str(tx_hash)))
-            receipt = await self.client.get_receipt(TxHash(str(tx_hash)))
-            if tx is None or tx.to is None:
-                return None
-            block: BlockId = receipt.block_number - 1 if receipt is not None else "latest"
-            request = TxRequest(to=tx.to, data=tx.data, value=tx.value, gas=tx.gas)
-            return await self.client.trace_call(request, sender=tx.sender, block=block)
-        except ChainError as exc:  # localisation goes on from the sources alone
-            log.warning("attack trace unavailable", tx=tx_hash, error=exc.user_message)
+            async with Fork(self.rpc_url, first - 1) as fork:
+                last = None
+                for h in attack:
+                    tx = await self.client.get_transaction(h)
+                    if tx is None:
+                        return None
+                    last = await fork.send(tx.sender, tx.to, tx.data, tx.value, tx.gas)
+                    await fork.mine()
+                return await fork.client.trace_transaction(last) if last is not None else None
+        except BulwarkError as exc:  # localisation goes on from the sources alone
+            log.warning("attack trace unavailable", error=exc.user_message)
             return None
 
     def _attacked_functions(self, cc: ContractConfig, named: Any, trace: CallFrame | None) -> set[str]:
@@ -293,7 +314,7 @@ class ProtocolPipeline:
         assert cc.implementation is not None
         admin = await self._proxy_admin(Address(str(cc.address)))
         policy, _ = self._policy()
-        attack = self._attack_txs(ctx)
+        attack = await self._attack_txs(ctx)
         tried: list[dict[str, Any]] = []
         with project.compiler() as compiler:
             for i, cand in enumerate(ctx.records["patch"]["candidates"]):
