@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import shutil
@@ -34,7 +33,6 @@ from tests.support.lendhub import deploy_guarded_lendhub  # noqa: E402
 
 from bulwark.chain import ChainClient  # noqa: E402
 from bulwark.domain.govern import GovAction  # noqa: E402
-from bulwark.errors import BulwarkError  # noqa: E402
 from bulwark.govern import proposals  # noqa: E402
 from bulwark.scenarios.lendhub import lendhub_project, run_attack  # noqa: E402
 from bulwark.store import Store  # noqa: E402
@@ -85,8 +83,8 @@ def one_run(cache: Path, work: Path) -> dict[str, float]:
             while store.lease_holder("watch") is None:
                 time.sleep(0.1)
             started = time.perf_counter()
-            with contextlib.suppress(BulwarkError):  # the strike reverts behind the pause
-                loop.run_until_complete(run_attack(client, compiler, g.lendhub, ATTACK, g.attacker))
+            # The attacker's deployment and strike enter the pool together (mined in one block).
+            loop.run_until_complete(run_attack(client, compiler, g.lendhub, ATTACK, g.attacker, wait=False))
             while not _proposed(store):
                 if time.perf_counter() - started > 600 or watch.poll() is not None:
                     raise SystemExit(f"no proposal; see {work / 'watch.out'}")
