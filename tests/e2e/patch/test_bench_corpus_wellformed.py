@@ -149,7 +149,14 @@ def _run(node: Anvil, compiler: Compiler, case: Case, sources: dict[str, str] | 
 
 @pytest.mark.parametrize("path", DIRS, ids=[p.name for p in DIRS])
 def test_exploit_works_and_normal_use_works_unpatched(node: Anvil, compiler: Compiler, path: Path) -> None:
-    result = _run(node, compiler, load_case(path))
+    case = load_case(path)
+    result = _run(node, compiler, case)
+    if not (result.exploit_succeeded and result.functional_ok):
+        # one more run from a fresh snapshot: anvil's timestamps follow the wall clock, so a stall of
+        # the shared machine can shift a time-window case once; a broken case fails both runs
+        first = result.summary()
+        result = _run(node, compiler, case)
+        assert result.exploit_succeeded and result.functional_ok, f"twice: {first} / {result.summary()}"
     assert result.compiled, result.compile_error
     assert result.setup.ok, result.setup.detail
     assert result.exploit.ok, f"the exploit does not work on the unpatched contract: {result.exploit.detail}"
