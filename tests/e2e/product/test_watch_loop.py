@@ -79,10 +79,9 @@ def chain() -> Iterator[Chain]:
             guarded = loop.run_until_complete(
                 deploy_guarded_lendhub(client, compiler, bulwark_compiler, node.accounts, timelock_delay=60)
             )
-            # From here the chain mines a block a second: pending transactions wait in the pool,
-            # where watch sees them, and a pause paying a higher tip lands first.
+            # From here transactions wait in the pool, where watch sees them; blocks are mined a
+            # second apart once the attack has been answered (_strike).
             loop.run_until_complete(client.set_automine(False))
-            loop.run_until_complete(client.request("evm_setIntervalMining", [1]))
             yield Chain(node, client, compiler, guarded, loop)
         finally:
             loop.run_until_complete(client.close())
@@ -209,12 +208,20 @@ class Signers:
                 self.warped.add(p.id)
 
 
-def _strike(chain: Chain, name: str) -> None:
+def _pause_sent(store: Store) -> bool:
+    return any(a.tx_hash for inc in store.incidents() for a in store.actions(inc.id))
+
+
+def _strike(chain: Chain, name: str, watch_store: Store) -> None:
     """The attack as an attacker sends it: its contract's deployment and the strike together, both
     waiting in the pool for the next block (the strike is judged after the pending deployment),
     where the guardian's pause, paying a higher tip, lands ahead of them."""
     g = chain.guarded
     chain.run(run_attack(chain.client, chain.compiler, g.lendhub, name, g.attacker, wait=False))
+    # The next block comes once watch has broadcast its pause (a real chain gives it seconds; a
+    # loaded test machine might not within a 1 s block, which would make the race the test's).
+    _until(lambda: _pause_sent(watch_store), 120, "the guardian's pause in the pool")
+    chain.run(chain.client.request("evm_setIntervalMining", [1]))
 
 
 def _loop(chain: Chain, tmp: Path, name: str, kill_at_each_state: bool) -> None:
@@ -241,7 +248,7 @@ def _loop(chain: Chain, tmp: Path, name: str, kill_at_each_state: bool) -> None:
         watch.start()
         held = chain.run(protocol_holdings(chain.client, lh))
         before_impl = chain.run(implementation_of(chain.client, lh.component(ATTACKS[name].component).proxy))
-        _strike(chain, name)
+        _strike(chain, name, watch.store)
         iid = _until(lambda: _incident(watch.store), 60, "an incident")
         signers = Signers(chain, watch, env, tmp)
 
