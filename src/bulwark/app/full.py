@@ -28,6 +28,7 @@ from typing import Any
 
 from bulwark.app.contain import run_contain_async
 from bulwark.app.notify import announced
+from bulwark.app.pipeline import verified_outcome
 from bulwark.chain import ChainClient, Signer
 from bulwark.chain.abi import encode_call
 from bulwark.chain.timelock import is_paused
@@ -471,26 +472,9 @@ class IncidentSteps:
                 ),
                 compiler=self.compiler,
             )
-            summary = verdict.summary()
-            tried.append({"candidate": i, **summary})
+            tried.append({"candidate": i, **verdict.summary()})
             if verdict.passed:
-                ctx.store.put_artifact(
-                    f"evidence:{verdict.evidence_hash}",
-                    "evidence",
-                    dict(verdict.evidence.document),
-                    incident_id=ctx.incident_id,
-                    state="verified",
-                )
-                return StepOutcome(
-                    True,
-                    {
-                        "candidate": i,
-                        "path": cand["path"],
-                        "contract": cand["contract"],
-                        "tried": tried,
-                        **summary,
-                    },
-                )
+                return verified_outcome(ctx, i, cand, verdict, tried)
         reasons = "; ".join(f"candidate {t['candidate']}: {', '.join(t['reasons'])}" for t in tried)
         return StepOutcome(False, {"tried": tried}, reason=f"no candidate passed verification ({reasons})")
 

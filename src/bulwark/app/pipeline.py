@@ -29,13 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_utils.address import to_checksum_address
-
 from bulwark.app.sources import check_sources
 from bulwark.chain import ChainClient, Signer
 from bulwark.chain.abi import selector
 from bulwark.chain.bytecode import create_address
-from bulwark.chain.eip1967 import ADMIN_SLOT
+from bulwark.chain.eip1967 import admin_of
 from bulwark.chain.timelock import is_paused
 from bulwark.config import BulwarkConfig
 from bulwark.config.models import ContractConfig, ProtocolConfig
@@ -58,7 +56,7 @@ from bulwark.verify.sources import compile_candidate
 
 log = get_logger(__name__)
 
-__all__ = ["PipelineOptions", "ProtocolPipeline", "component_of"]
+__all__ = ["PipelineOptions", "ProtocolPipeline", "component_of", "verified_outcome"]
 
 S = IncidentState
 
@@ -103,6 +101,27 @@ def _materialise(workdir: Path, index: int, patched: Mapping[str, str], project:
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(text)
     return base
+
+
+def verified_outcome(
+    ctx: StepContext, index: int, candidate: Mapping[str, Any], verdict: Verdict, tried: list[dict[str, Any]]
+) -> StepOutcome:
+    """The verify step's outcome for the first candidate that passed: its evidence document stored
+    (a proposal must cite it), the candidate and every verdict tried recorded."""
+    ctx.store.put_artifact(
+        f"evidence:{verdict.evidence_hash}",
+        "evidence",
+        dict(verdict.evidence.document),
+        incident_id=ctx.incident_id,
+        state="verified",
+    )
+    record = {
+        "candidate": index,
+        "path": candidate["path"],
+        "contract": candidate["contract"],
+        "tried": tried,
+    }
+    return StepOutcome(True, {**record, **verdict.summary()})
 
 
 class ProtocolPipeline:
@@ -201,12 +220,6 @@ class ProtocolPipeline:
         policy = pcfg.to_policy(self.name, contracts)
         return policy, tuple(pcfg.smoke_calls(dict(policy.proxies)))
 
-    async def _proxy_admin(self, proxy: str) -> Address | None:
-        """The ERC-1967 admin of a Transparent proxy (its ProxyAdmin), or None (UUPS)."""
-        word = await self.client.get_storage_at(Address(proxy), ADMIN_SLOT)
-        value = int(word, 16)
-        return Address(to_checksum_address(value.to_bytes(20, "big"))) if value else None
-
     # -- the steps ------------------------------------------------------------------------------
 
     async def patch(self, ctx: StepContext) -> StepOutcome:
@@ -223,8 +236,9 @@ class ProtocolPipeline:
                 reason="; ".join(c.line() for c in checks if not c.ok)
                 or f"no source to check for {contract}",
             )
+        attack = await self._attack_txs(ctx)
         with project.compiler() as compiler:
-            trace = await self._attack_trace(ctx)
+            trace = await self._attack_trace(attack)
             request = PatchRequest(
                 paths=[source],
                 contract=cc.implementation.contract,
@@ -264,14 +278,14 @@ class ProtocolPipeline:
                 "diff": first["diff"],
                 "template": first["template"],
                 "attack_trace": trace is not None,  # localisation saw the attack's own call tree
+                "attack_txs": list(attack),  # what verify replays: the same transactions
             },
         )
 
-    async def _attack_trace(self, ctx: StepContext) -> CallFrame | None:
+    async def _attack_trace(self, attack: tuple[TxHash, ...]) -> CallFrame | None:
         """The attack as it would have run without the pause: replayed on a fork of the block
         before it was mined (its own receipt shows only the revert the pause caused), its sender's
         setup transactions of that block first. The localisation ranks what this path reaches."""
-        attack = await self._attack_txs(ctx)
         receipts = [await self.client.get_receipt(h) for h in attack]
         if not attack or any(r is None for r in receipts):
             return None
@@ -312,9 +326,9 @@ class ProtocolPipeline:
         contract, cc = self._target(ctx)
         project = self._project(contract, cc)
         assert cc.implementation is not None
-        admin = await self._proxy_admin(Address(str(cc.address)))
+        admin = await admin_of(self.client, Address(str(cc.address)))
         policy, _ = self._policy()
-        attack = await self._attack_txs(ctx)
+        attack = tuple(TxHash(h) for h in ctx.records["patch"]["attack_txs"])
         tried: list[dict[str, Any]] = []
         with project.compiler() as compiler:
             for i, cand in enumerate(ctx.records["patch"]["candidates"]):
@@ -325,26 +339,9 @@ class ProtocolPipeline:
                 except BulwarkError as exc:  # this candidate could not be installed or replayed
                     tried.append({"candidate": i, "passed": False, "reasons": [exc.user_message]})
                     continue
-                summary = verdict.summary()
-                tried.append({"candidate": i, **summary})
+                tried.append({"candidate": i, **verdict.summary()})
                 if verdict.passed:
-                    ctx.store.put_artifact(
-                        f"evidence:{verdict.evidence_hash}",
-                        "evidence",
-                        dict(verdict.evidence.document),
-                        incident_id=ctx.incident_id,
-                        state="verified",
-                    )
-                    return StepOutcome(
-                        True,
-                        {
-                            "candidate": i,
-                            "path": cand["path"],
-                            "contract": cand["contract"],
-                            "tried": tried,
-                            **summary,
-                        },
-                    )
+                    return verified_outcome(ctx, i, cand, verdict, tried)
         reasons = "; ".join(f"candidate {t['candidate']}: {', '.join(t['reasons'])}" for t in tried)
         return StepOutcome(
             False,
@@ -457,7 +454,7 @@ class ProtocolPipeline:
                 implementation=implementation,
                 severity=Severity.CRITICAL,
                 incident_id=ctx.incident_id,
-                proxy_admin=await self._proxy_admin(proxy),
+                proxy_admin=await admin_of(self.client, proxy),
                 note=f"diff:\n{ctx.records['patch']['diff']}",
             )
         verdict_line = (

@@ -20,6 +20,12 @@ BEACON_SLOT = Hash32("0xa3f0ad74e5423aebfd80d3ef4346578335a9a72aeaee59ff6cb3582b
 SLOTS: dict[str, Hash32] = {"implementation": IMPLEMENTATION_SLOT, "admin": ADMIN_SLOT, "beacon": BEACON_SLOT}
 
 
+async def admin_of(client: ChainClient, proxy: str, block: BlockId = "latest") -> Address | None:
+    """A Transparent proxy's admin (its ProxyAdmin) from the ERC-1967 slot; None when unset (UUPS)."""
+    word = await client.get_storage_at(to_address(proxy), ADMIN_SLOT, block)
+    return to_address("0x" + str(word)[-40:]) if int(str(word), 16) else None
+
+
 async def implementation_of(client: ChainClient, proxy: str, block: BlockId = "latest") -> Address:
     """The implementation an ERC-1967 proxy delegates to (its storage slot, not a getter)."""
     word = await client.get_storage_at(to_address(proxy), IMPLEMENTATION_SLOT, block)
