@@ -26,7 +26,6 @@ import nats
 from nats.aio.msg import Msg
 
 from bulwark.app.contain import responder_from_config
-from bulwark.app.resume import finding_from_record
 from bulwark.chain.bus import Bus, TxEnvelope, decode_tx, encode_tx
 from bulwark.chain.client import ChainClient
 from bulwark.chain.mempool import BatchRpc, MempoolWatcher
@@ -38,6 +37,7 @@ from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener, SimulationFailed
 from bulwark.detect.setup import build_monitors
 from bulwark.domain import Finding, Hash32, Transaction
+from bulwark.domain.finding import finding_from_json  # the one codec, re-exported
 from bulwark.errors import ChainError, ConfigError, LeaseHeld
 from bulwark.logs import get_logger
 from bulwark.respond import Containment
@@ -390,12 +390,6 @@ LEASE_RENEW_S = 0.5
 STANDBY_POLL_S = 0.25
 
 Act = Callable[[Finding, TxEnvelope | None], Awaitable[None]]
-
-
-def finding_from_json(data: Mapping[str, Any]) -> Finding:
-    """A finding back from :func:`bulwark.detect.report.finding_json` (field names) through the
-    stored-record decoder (which names the class ``class``)."""
-    return finding_from_record({**data, "class": data["vuln_class"]})
 
 
 async def holding_role(

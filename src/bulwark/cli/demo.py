@@ -47,7 +47,7 @@ class Narrator:
         first = findings[0] if findings else None
         if first:
             when = "before inclusion" if first.get("before_inclusion") else "after inclusion"
-            classes = ", ".join(dict.fromkeys(str(f.get("vuln_class")) for f in findings))
+            classes = ", ".join(dict.fromkeys(str(f.get("class")) for f in findings))
             self.say(f"detected     {classes} ({first.get('severity')}) {when}: {first.get('title')}")
         latency = out.get("response_latency_ms")
         if out.get("paused_before_attack"):

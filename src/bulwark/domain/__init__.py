@@ -13,6 +13,7 @@ from bulwark.domain.chain import (
     Transaction,
     TxHash,
 )
+from bulwark.domain.finding import finding_from_json, finding_to_json
 from bulwark.domain.incident import (
     Action,
     Confidence,
@@ -40,4 +41,6 @@ __all__ = [
     "Transaction",
     "TxHash",
     "VulnClass",
+    "finding_from_json",
+    "finding_to_json",
 ]

@@ -45,9 +45,9 @@ def test_scenario_run_detect_json(capsys: pytest.CaptureFixture[str]) -> None:
     attack = set(result["attack_txs"])
     findings = result["findings"]
     assert findings and all(
-        {"detector", "severity", "vuln_class", "tx_hash", "pending"} <= set(f) for f in findings
+        {"detector", "severity", "class", "tx_hash", "pending"} <= set(f) for f in findings
     )
-    matched = [f for f in findings if f["tx_hash"] in attack and f["vuln_class"] == result["class"]]
+    matched = [f for f in findings if f["tx_hash"] in attack and f["class"] == result["class"]]
     assert matched and all(f["before_inclusion"] and f["pending"] for f in matched), findings
     assert result["class_matched"] is True
 
