@@ -41,16 +41,12 @@ from bulwark.chain.relayer import Relayer
 from bulwark.chain.watchers import ChainIdGuard
 from bulwark.config import BulwarkConfig
 from bulwark.domain import (
-    Action,
     Address,
-    Confidence,
     Finding,
     IncidentState,
     Receipt,
-    Selector,
-    Severity,
     TxHash,
-    VulnClass,
+    finding_from_json,
 )
 from bulwark.errors import BulwarkError, ChainError, UsageError
 from bulwark.flow import FlowEvent, IncidentFlow, Step, StepContext, StepOutcome
@@ -79,23 +75,8 @@ _SENT = ("sent", "covered", "confirmed", "reverted", "failed")
 
 
 def finding_from_record(rec: Mapping[str, Any]) -> Finding:
-    """The typed finding back from its stored JSON (``Store.findings``)."""
-    return Finding(
-        detector=str(rec["detector"]),
-        vuln_class=VulnClass(rec["class"]),
-        severity=Severity.parse(str(rec["severity"])),
-        confidence=Confidence[str(rec["confidence"]).upper()],
-        title=str(rec["title"]),
-        protocol=str(rec["protocol"]),
-        contract=Address(rec["contract"]) if rec.get("contract") else None,
-        tx_hash=TxHash(rec["tx_hash"]) if rec.get("tx_hash") else None,
-        pending=bool(rec.get("pending")),
-        block_number=rec.get("block_number"),
-        function=Selector(rec["function"]) if rec.get("function") else None,
-        action=Action(rec.get("action") or Action.ALERT.value),
-        selectors=tuple(Selector(s) for s in rec.get("selectors") or ()),
-        evidence=dict(rec.get("evidence") or {}),
-    )
+    """The typed finding back from its stored JSON (``Store.findings``): the domain's one codec."""
+    return finding_from_json(rec)
 
 
 async def landed_pause(
