@@ -115,9 +115,9 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 async def record(path: Path, node: Any, compiler: Any, benign: int, probes: int) -> None:
-    from bulwark.app.protect import scenario_monitor
     from bulwark.chain import ChainClient, encode_call
     from bulwark.detect.builtins.indicators import IndicatorMatch, IndicatorParams
+    from bulwark.lab.protect import scenario_monitor
     from bulwark.scenarios.attack import World
     from bulwark.scenarios.benign import BenignTraffic
     from bulwark.scenarios.deploy import deploy_protocol

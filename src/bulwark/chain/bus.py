@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import time
 from collections.abc import Mapping
@@ -32,9 +33,9 @@ from nats.js import JetStreamContext, api
 from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
 from nats.js.kv import KeyValue
 
-from bulwark.chain.convert import to_hash, to_transaction
+from bulwark.chain.convert import to_address, to_hash, to_opt_int, to_tx_hash
 from bulwark.chain.rpc import redact_url
-from bulwark.domain import Hash32, Transaction
+from bulwark.domain import Address, Hash32, Transaction
 from bulwark.errors import ChainError
 from bulwark.logs import get_logger
 
@@ -116,12 +117,44 @@ def encode_tx(env: TxEnvelope) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _address(value: str) -> Address:
+    """Checksummed (a keccak each), remembered: a network's traffic goes to a few contracts from
+    recurring senders, and checksumming both addresses afresh was a third of a screen worker's
+    CPU per transaction (bench/scale.py, profiled)."""
+    return to_address(value)
+
+
+def _data(value: str) -> bytes:
+    if not value.startswith("0x"):
+        raise ValueError(f"transaction input is not 0x hex: {value[:20]!r}")
+    return bytes.fromhex(value[2:])
+
+
 def decode_tx(data: bytes) -> TxEnvelope:
+    """Read back :func:`encode_tx` (every field checked as :func:`chain.convert.to_transaction`
+    would; a malformed message raises ValueError, KeyError or TypeError)."""
     body = json.loads(data)
+    raw = body["tx"]
+    to = raw.get("to")
     block_hash = body.get("block_hash")
+    tx = Transaction(
+        hash=to_tx_hash(raw["hash"]),
+        sender=_address(raw["from"]),
+        to=None if to in (None, "", "0x") else _address(to),
+        value=int(raw["value"], 16),
+        data=_data(raw["input"]),
+        nonce=int(raw["nonce"], 16),
+        gas=int(raw["gas"], 16),
+        max_fee_per_gas=to_opt_int(raw.get("maxFeePerGas")),
+        max_priority_fee_per_gas=to_opt_int(raw.get("maxPriorityFeePerGas")),
+        gas_price=to_opt_int(raw.get("gasPrice")),
+        block_number=to_opt_int(raw.get("blockNumber")),
+        transaction_index=to_opt_int(raw.get("transactionIndex")),
+    )
     return TxEnvelope(
         network=str(body["network"]),
-        tx=to_transaction(body["tx"]),
+        tx=tx,
         seen_at=float(body["seen_at"]),
         block_hash=to_hash(block_hash) if block_hash else None,
     )

@@ -45,3 +45,20 @@ def test_subjects_and_ids_partition_by_network() -> None:
     assert mined.subject == "bulwark.tx.eth~main.mined"
     assert network_token("eth-main") != network_token("eth.main")
     assert pending.msg_id != mined.msg_id  # a tx seen pending is judged again once mined
+
+
+def test_addresses_come_back_checksummed_and_malformed_input_is_refused() -> None:
+    import json
+
+    import pytest
+
+    tx = Transaction(TxHash("0x" + "ab" * 32), Address("0x" + "11" * 20), None, 0, b"\x01", 0, 21000)
+    body = json.loads(encode_tx(TxEnvelope("net", tx, 1.0)))
+    body["tx"]["from"] = "0x" + "ab" * 20  # lower case, as another producer might write it
+    body["tx"]["to"] = "0x" + "cd" * 20
+    back = decode_tx(json.dumps(body).encode()).tx
+    assert back.sender == "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"
+    assert back.to == "0xCdCDCdCdcdcdcdCdcDcDCdcDcDCdCdcdCdcDCDcD"
+    body["tx"]["input"] = "01"  # not 0x hex: refused, never read as other bytes
+    with pytest.raises(ValueError, match="not 0x hex"):
+        decode_tx(json.dumps(body).encode())
