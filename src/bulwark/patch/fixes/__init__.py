@@ -12,13 +12,14 @@ from bulwark.patch.fixes.dos import BoundedGrowthFix, PullPaymentFix, SkipBadEnt
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
 from bulwark.patch.fixes.frontrun import CommitRevealFix, DeployerOnlySetupFix
 from bulwark.patch.fixes.logic import MissingCheckFix
+from bulwark.patch.fixes.logic_siblings import SiblingCheckFix
 from bulwark.patch.fixes.oracle import TwapFix
 from bulwark.patch.fixes.oracle_reserves import TwapReservesFix
 from bulwark.patch.fixes.randomness import BlockhashInReachFix, EoaOnlyRandomnessFix
 from bulwark.patch.fixes.reentrancy import ReentrancyLockFix
 from bulwark.patch.fixes.signature_replay import DomainBindFix, UsedDigestFix
 from bulwark.patch.fixes.strict_balance import BalanceAtLeastFix
-from bulwark.patch.fixes.timestamp import BlockFloorFix
+from bulwark.patch.fixes.timestamp import BlockFloorFix, BoundedClockFix
 from bulwark.patch.fixes.tx_origin import TxOriginFix
 from bulwark.patch.fixes.unchecked_call import UncheckedCallFix
 
@@ -42,9 +43,11 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     DeployerOnlySetupFix,
     CommitRevealFix,
     BlockFloorFix,
+    BoundedClockFix,
     EoaOnlyRandomnessFix,
     BlockhashInReachFix,
     MissingCheckFix,
+    SiblingCheckFix,
 )
 
 

@@ -17,22 +17,11 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext, erc7201_slot
 from bulwark.patch.fixes.base import Candidate, FixTemplate
+from bulwark.patch.locate.checks.clock_span import clock_spans, clock_writes, is_now
 from bulwark.patch.solast import Node, Program, base_variable, walk
 
 NAMESPACE = "bulwark.patch.BlockOfTimestamp"
 SLOT_SECONDS = 12
-
-
-def is_now(node: Node) -> bool:
-    if node.get("nodeType") == "Identifier" and node.get("name") == "now":
-        return True
-    base = node.get("expression") or {}
-    return (
-        node.get("nodeType") == "MemberAccess"
-        and node.get("memberName") == "timestamp"
-        and base.get("nodeType") == "Identifier"
-        and base.get("name") == "block"
-    )
 
 
 def waiting_checks(program: Program, body: Node) -> list[tuple[Node, Node, Node]]:
@@ -147,4 +136,87 @@ class BlockFloorFix(FixTemplate):
             f"the number of {SLOT_SECONDS}-second slots the period spans to have passed in blocks (the "
             "block is recorded when the time is stored, in an ERC-7201 namespaced slot, so no storage "
             "variable moves). Honest users, whose time passes with blocks, wait as before.",
+        )
+
+
+SPAN_NAMESPACE = "bulwark.patch.ClockAnchor"
+MAX_SECONDS_PER_BLOCK = SLOT_SECONDS
+
+
+def _span_helpers() -> str:
+    slot = hex(erc7201_slot(SPAN_NAMESPACE))
+    return f"""
+/// @dev Added by Bulwark: remember the block and time at which the clock reading `t` was stored
+///      (ERC-7201 namespace "{SPAN_NAMESPACE}"; storage layout unchanged).
+function _bulwarkMarkTime(uint256 t) private {{
+    bytes32 slot = keccak256(abi.encode(t, uint256({slot})));
+    uint256 mark = block.number * 2**128 + block.timestamp;
+    assembly {{ sstore(slot, mark) }}
+}}
+
+/// @dev The current time, but never more than {MAX_SECONDS_PER_BLOCK} seconds per block past the moment the
+///      reading `t` was stored: a block producer's skewed timestamp cannot stretch a span.
+function _bulwarkNow(uint256 t) private view returns (uint256) {{
+    bytes32 slot = keccak256(abi.encode(t, uint256({slot})));
+    uint256 mark;
+    assembly {{ mark := sload(slot) }}
+    if (mark == 0) {{
+        return block.timestamp;
+    }}
+    uint256 bound = mark % 2**128 + (block.number - mark / 2**128) * {MAX_SECONDS_PER_BLOCK};
+    return block.timestamp < bound ? block.timestamp : bound;
+}}
+"""
+
+
+class BoundedClockFix(FixTemplate):
+    NAME = "timestamp-bounded-clock"
+    CLASSES = frozenset({VulnClass.TIMESTAMP_DEPENDENCE})
+    DESCRIPTION = "a span measured from a stored clock reading advances at most one slot per block"
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        program = ctx.program
+        contract = program.contract(finding.contract)
+        if contract is None or not program.at_least(0, 4, 22):
+            return
+        clock = clock_writes(program, contract)
+        edits: list[Edit] = []
+        for fn in contract.all_functions:
+            if fn.body is None or not ctx.editable(fn.body) or fn.kind == "constructor":
+                continue
+            for span in clock_spans(program, fn, clock):
+                edits.append(ctx.replace(span.now, f"_bulwarkNow({ctx.node_text(span.stored)})"))
+        if not edits:
+            return
+        marked: set[tuple[int, str]] = set()
+        for fn, stmt, value in clock.writes:
+            if fn.mutability in ("view", "pure") or not ctx.editable(stmt):
+                continue
+            if value.get("nodeType") == "Assignment":
+                lhs = value.get("leftHandSide") or {}
+                root = base_variable(lhs) or {}
+                decl = program.nodes_by_id.get(int(root.get("referencedDeclaration") or -1)) or {}
+                # an immutable cannot be read back in its constructor: mark the value written
+                immutable = decl.get("mutability") == "immutable" or decl.get("constant")
+                text = ctx.node_text((value.get("rightHandSide") or {}) if immutable else lhs)
+            else:
+                text = ctx.node_text(value)
+            key = (int(stmt["id"]), text)
+            if key not in marked:
+                marked.add(key)
+                edits.append(ctx.insert_after(stmt, f"_bulwarkMarkTime({text});"))
+        if not marked:
+            return
+        edits.append(ctx.contract_end(contract, _span_helpers()))
+        yield self.candidate(
+            finding,
+            edits,
+            f"{contract.name} measured time from a stored clock reading (to accrue, to price, or to decide "
+            "a deadline) with the block timestamp alone, which a block producer can set minutes ahead: "
+            "a span meant to take an hour could pass in one block. The fix records the block and time "
+            "at which each reading is stored (in an ERC-7201 namespaced slot, so no storage variable "
+            f"moves) and, where the reading is set against the clock, lets time advance at most "
+            f"{MAX_SECONDS_PER_BLOCK} seconds per block since then. Honest users, whose time passes with "
+            "blocks, see the same times; readings stored before the patch are measured as before.",
+            preference=-1,
         )

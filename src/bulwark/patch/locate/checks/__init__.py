@@ -15,10 +15,12 @@ from bulwark.patch.locate.checks.access_control import check_access_control
 from bulwark.patch.locate.checks.arithmetic import check_arithmetic
 from bulwark.patch.locate.checks.array_length import check_array_length
 from bulwark.patch.locate.checks.batch_require import check_batch_require
+from bulwark.patch.locate.checks.clock_span import check_clock_span
 from bulwark.patch.locate.checks.dos import check_dos
 from bulwark.patch.locate.checks.erc4626 import check_erc4626
 from bulwark.patch.locate.checks.initializers import check_initializers
 from bulwark.patch.locate.checks.logic import check_logic
+from bulwark.patch.locate.checks.logic_siblings import check_logic_siblings
 from bulwark.patch.locate.checks.oracle import check_oracle
 from bulwark.patch.locate.checks.randomness import check_randomness
 from bulwark.patch.locate.checks.reentrancy import check_reentrancy
@@ -54,9 +56,11 @@ CHECKS: tuple[Check, ...] = (
     check_unbounded_loop,
     check_batch_require,
     check_timestamp,
+    check_clock_span,
     check_randomness,
     check_revealed_answer,
     check_logic,
+    check_logic_siblings,
 )
 
 

@@ -90,7 +90,7 @@ def risky_op(op: Node) -> bool:
     if operator in ("+", "+=") and sides[1].get("nodeType") == "Literal":
         return False  # a counter stepped by a constant: 2**256 steps away from wrapping
     # block.number - 1, now - 60: the chain's own clock is far from zero
-    from bulwark.patch.fixes.timestamp import is_now
+    from bulwark.patch.locate.checks.clock_span import is_now
 
     left = sides[0]
     chain_clock = is_now(left) or (

@@ -13,7 +13,7 @@ from bulwark.patch.solast import Contract, Program, base_variable
 
 def _clock_written(program: Program, contract: Contract) -> set[int]:
     """State variables assigned the current block time somewhere in the contract."""
-    from bulwark.patch.fixes.timestamp import is_now
+    from bulwark.patch.locate.checks.clock_span import is_now
 
     out: set[int] = set()
     for fn in contract.all_functions:

@@ -1,0 +1,80 @@
+"""Fixes for the logic flaws a function's siblings give away (locate/checks/logic_siblings.py):
+
+* a stale cached entry is read afresh where it is written back (same result whenever the keys differ);
+* a payout checks the done-marks its sibling payouts set (``require(!o.released)``);
+* a payout on the inverse path requires the opposite of its sibling's outcome (``raised < goal``),
+  or, ranked after it, the same outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Localisation
+from bulwark.patch.context import FixContext
+from bulwark.patch.fixes.base import Candidate, FixTemplate
+from bulwark.patch.locate.checks.logic_siblings import (
+    NEGATE,
+    inverse_conditions,
+    missing_sibling_flags,
+    stale_cached_writes,
+)
+
+
+class SiblingCheckFix(FixTemplate):
+    NAME = "sibling-check"
+    CLASSES = frozenset({VulnClass.INVARIANT_BREAK})
+    DESCRIPTION = "adds the check a function's sibling functions make, or reads a cached entry afresh"
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        program = ctx.program
+        contract = program.contract(finding.contract)
+        fn = contract.function(finding.function) if contract and finding.function is not None else None
+        if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
+            return
+        why = ', "Bulwark: {}"' if program.at_least(0, 4, 22) else ""
+        if "stale-cached-entry" in finding.detector:
+            stale = stale_cached_writes(program, fn)
+            if stale:
+                yield self.candidate(
+                    finding,
+                    [ctx.replace(ident, ctx.node_text(fresh)) for _, ident, fresh in stale],
+                    f"{fn.name} in {contract.name} read two entries of one mapping, wrote the first back "
+                    "and then wrote the second from the copy read before, so when both keys name the same "
+                    "entry (a transfer to oneself) the first write was lost and value came from nothing. "
+                    "The fix reads the entry afresh where it is written back: the result is the same "
+                    "whenever the keys differ. ABI and storage layout are unchanged.",
+                )
+        if "sibling-payout-flag" in finding.detector:
+            edits = []
+            for write, field in missing_sibling_flags(program, fn):
+                check = f"require(!{write.pointer}.{field}{why.format('already ' + field)});"
+                edits.append(ctx.insert_before(write.statement, check))
+            if edits:
+                yield self.candidate(
+                    finding,
+                    edits,
+                    f"{fn.name} in {contract.name} paid out of a record without checking a mark its sibling "
+                    "payouts set and check, so the same record could be paid twice, once by each path. "
+                    "The fix adds the check the siblings already make. ABI and storage layout are unchanged.",
+                )
+        if "inverse-path-condition" in finding.detector:
+            found = inverse_conditions(program, fn)
+            for guard, cond, other in found[:1]:
+                left = ctx.node_text(cond.get("leftExpression") or {})
+                right = ctx.node_text(cond.get("rightExpression") or {})
+                op = str(cond.get("operator"))
+                for rank, (wanted, how) in enumerate(
+                    ((NEGATE[op], "the opposite of"), (op, "the same outcome as"))
+                ):
+                    check = f"require({left} {wanted} {right}{why.format('wrong outcome')});"
+                    yield self.candidate(
+                        finding,
+                        [ctx.insert_after(guard, check)],
+                        f"{fn.name} and {other.name} in {contract.name} both pay out behind the same guard, "
+                        f"but only {other.name} required {left} {op} {right}, so both could pay. The fix "
+                        f"makes {fn.name} require {how} {other.name}'s condition ({left} {wanted} {right}). "
+                        "ABI and storage layout are unchanged.",
+                        preference=-rank,
+                    )

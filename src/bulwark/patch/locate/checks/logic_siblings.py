@@ -1,0 +1,262 @@
+"""Logic flaws a function's siblings give away, each fixed by a check the contract already implies:
+
+* ``stale-cached-entry``: two entries of one mapping are read into locals, one is written back, then
+  the other is written from its stale local: when both keys are the same entry (a transfer to
+  oneself) the first write is lost and value appears from nothing;
+* ``sibling-payout-flag``: functions that pay out of a record mark it done (``o.released = true``)
+  and check each other's marks, but one of them does not check another's mark, so both pay;
+* ``inverse-path-condition``: two payout functions share a guard (the same deadline), one requires
+  an outcome over state (``raised >= goal``) and the other never looks at it, so both pay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bulwark.domain import VulnClass
+from bulwark.domain.patch import Localisation
+from bulwark.patch.locate.facts import is_value_call, own_entries
+from bulwark.patch.locate.finding import localisation
+from bulwark.patch.solast import (
+    Contract,
+    Function,
+    Node,
+    Program,
+    base_variable,
+    call_target,
+    callee_name,
+    is_msg_sender,
+    src,
+    type_string,
+    walk,
+)
+
+NEGATE = {">=": "<", ">": "<=", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
+
+
+def _text(program: Program, node: Node) -> str:
+    st = program.text_of(node)
+    return st.of(node) if st is not None else ""
+
+
+def pays_out(fn: Function) -> bool:
+    for call in fn.calls():
+        target = call_target(call) or {}
+        if not type_string(target.get("expression") or {}).startswith("address"):
+            continue
+        name = callee_name(call)
+        if name in ("transfer", "send") or (name == "call" and is_value_call(call)):
+            return True
+    return False
+
+
+def conditions(program: Program, fn: Function) -> list[tuple[Node, Node]]:
+    """(statement, condition) for every ``require(c)`` in ``fn``, ``&&`` split into its parts."""
+    out: list[tuple[Node, Node]] = []
+    for stmt in program.nodes(fn.body, "ExpressionStatement"):
+        call = stmt.get("expression") or {}
+        if call.get("nodeType") != "FunctionCall" or callee_name(call) != "require":
+            continue
+        todo = list((call.get("arguments") or [])[:1])
+        while todo:
+            c = todo.pop(0)
+            if c.get("nodeType") == "BinaryOperation" and c.get("operator") == "&&":
+                todo[:0] = [c.get("leftExpression") or {}, c.get("rightExpression") or {}]
+            else:
+                out.append((stmt, c))
+    return out
+
+
+# -- stale cached entry -------------------------------------------------------------------------------
+
+
+def _index_path(expr: Node) -> tuple[int, str] | None:
+    if expr.get("nodeType") != "IndexAccess":
+        return None
+    root = base_variable(expr) or {}
+    ref = root.get("referencedDeclaration")
+    return (int(ref), "") if ref is not None else None
+
+
+def stale_cached_writes(program: Program, fn: Function) -> list[tuple[Node, Node, Node]]:
+    """(assignment, stale local identifier, fresh read expression) in ``fn``."""
+    if fn.body is None:
+        return []
+    cached: dict[int, tuple[Node, str, int]] = {}  # local id -> (entry expression, its text, mapping)
+    for st in program.nodes(fn.body, "VariableDeclarationStatement"):
+        decls = [d for d in st.get("declarations") or [] if d]
+        init = st.get("initialValue") or {}
+        path = _index_path(init)
+        root = program.nodes_by_id.get(path[0]) if path else None
+        if len(decls) == 1 and path and root and root.get("stateVariable"):
+            cached[int(decls[0]["id"])] = (init, _text(program, init), path[0])
+    if len(cached) < 2:
+        return []
+    out: list[tuple[Node, Node, Node]] = []
+    writes: list[tuple[int, str, int]] = []  # (mapping, key text, offset) of entries written so far
+    for n in program.nodes(fn.body, "Assignment"):
+        lhs = n.get("leftHandSide") or {}
+        path = _index_path(lhs)
+        if path is None:
+            continue
+        text = _text(program, lhs)
+        for ident in program.nodes(n.get("rightHandSide") or {}, "Identifier"):
+            entry = cached.get(int(ident.get("referencedDeclaration") or -1))
+            if entry is None or entry[1] != text:
+                continue
+            # the same mapping was written under another key since this entry was cached
+            if any(m == entry[2] and k != text and at > src(entry[0]).start for m, k, at in writes):
+                out.append((n, ident, entry[0]))
+        writes.append((path[0], text, src(n).start))
+    return out
+
+
+# -- payout flags of sibling functions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FlagWrite:
+    statement: Node
+    pointer: str  # the record as the function names it (``o``, ``orders[id]``)
+    struct: str  # the record's struct type
+    field: str
+
+
+def _flag_writes(program: Program, fn: Function) -> list[FlagWrite]:
+    out: list[FlagWrite] = []
+    for stmt in program.nodes(fn.body, "ExpressionStatement"):
+        expr = stmt.get("expression") or {}
+        lhs = expr.get("leftHandSide") or {}
+        rhs = expr.get("rightHandSide") or {}
+        if expr.get("nodeType") != "Assignment" or lhs.get("nodeType") != "MemberAccess":
+            continue
+        is_true = rhs.get("nodeType") == "Literal" and rhs.get("value") == "true"
+        if type_string(lhs) != "bool" or not is_true:
+            continue
+        base = lhs.get("expression") or {}
+        struct = type_string(base).split(" storage")[0]
+        if struct.startswith("struct "):
+            out.append(FlagWrite(stmt, _text(program, base), struct, str(lhs.get("memberName"))))
+    return out
+
+
+def _fields_read(program: Program, fn: Function, struct: str) -> set[str]:
+    return {
+        str(m.get("memberName"))
+        for _, c in conditions(program, fn)
+        for m in walk(c)
+        if m.get("nodeType") == "MemberAccess"
+        and type_string(m.get("expression") or {}).split(" storage")[0] == struct
+    }
+
+
+def missing_sibling_flags(program: Program, fn: Function) -> list[tuple[FlagWrite, str]]:
+    """(``fn``'s own flag write, a sibling payout's flag ``fn`` never checks)."""
+    if not pays_out(fn):
+        return []
+    own = _flag_writes(program, fn)
+    if not own:
+        return []
+    done: dict[str, set[str]] = {}
+    for other in own_entries(program, fn.contract):
+        if other.body is not None and pays_out(other):
+            for w in _flag_writes(program, other):
+                done.setdefault(w.struct, set()).add(w.field)
+    out: list[tuple[FlagWrite, str]] = []
+    for w in own[:1]:
+        read = _fields_read(program, fn, w.struct)
+        if w.field not in read:
+            continue  # it does not even check its own mark: not this shape
+        out.extend((w, f) for f in sorted(done.get(w.struct, set()) - read))
+    return out
+
+
+# -- a condition on the inverse path ----------------------------------------------------------------
+
+
+def _state_only(program: Program, expr: Node) -> set[int] | None:
+    """State variables ``expr`` reads, or None when it reads anything else (locals, the caller, time)."""
+    out: set[int] = set()
+    for n in walk(expr):
+        base = n.get("expression") or {}
+        if n.get("nodeType") == "MemberAccess" and base.get("name") in ("block", "msg", "tx"):
+            return None
+        if n.get("nodeType") == "FunctionCall":
+            return None
+        if n.get("nodeType") == "Identifier":
+            decl = program.nodes_by_id.get(int(n.get("referencedDeclaration") or -1)) or {}
+            if not decl.get("stateVariable"):
+                return None
+            out.add(int(n["referencedDeclaration"]))
+    return out
+
+
+def inverse_conditions(program: Program, fn: Function) -> list[tuple[Node, Node, Function]]:
+    """(guard statement in ``fn``, a sibling's outcome condition, the sibling) where ``fn`` and the
+    sibling both pay out behind the same guard, and the sibling also requires an ordering between
+    state variables that ``fn`` never reads."""
+    if fn.body is None or not pays_out(fn):
+        return []
+    mine = {_text(program, c): stmt for stmt, c in conditions(program, fn)}
+    reads = program.reads(fn)
+    out: list[tuple[Node, Node, Function]] = []
+    for other in own_entries(program, fn.contract):
+        if other.id == fn.id or other.body is None or not pays_out(other):
+            continue
+        theirs = conditions(program, other)
+        shared = [mine[_text(program, c)] for _, c in theirs if _text(program, c) in mine]
+        if not shared:
+            continue
+        writes = program.writes(other)
+        for _, c in theirs:
+            if c.get("nodeType") != "BinaryOperation" or c.get("operator") not in NEGATE:
+                continue
+            if any(is_msg_sender(x) for x in walk(c)):
+                continue
+            used = _state_only(program, c)
+            if used and len(used) >= 2 and not used & reads and not used & writes:
+                out.append((shared[-1], c, other))
+    return out
+
+
+def check_logic_siblings(program: Program, contract: Contract) -> Iterator[Localisation]:
+    for fn in own_entries(program, contract):
+        if fn.kind != "function":
+            continue
+        for assignment, _, _ in stale_cached_writes(program, fn)[:1]:
+            yield localisation(
+                program,
+                "stale-cached-entry",
+                VulnClass.INVARIANT_BREAK,
+                contract,
+                fn,
+                assignment,
+                0.6,
+                f"{fn.name} writes a mapping entry from a copy read before another entry of the same "
+                "mapping was written: when both are the same entry the first write is lost",
+            )
+        for write, field in missing_sibling_flags(program, fn)[:1]:
+            yield localisation(
+                program,
+                "sibling-payout-flag",
+                VulnClass.INVARIANT_BREAK,
+                contract,
+                fn,
+                write.statement,
+                0.55,
+                f"{fn.name} pays out of a record without checking its {field} mark, which another "
+                "payout sets and checks: both can pay for the same record",
+            )
+        for _, cond, other in inverse_conditions(program, fn)[:1]:
+            yield localisation(
+                program,
+                "inverse-path-condition",
+                VulnClass.INVARIANT_BREAK,
+                contract,
+                fn,
+                None,
+                0.45,
+                f"{fn.name} and {other.name} both pay out behind the same guard, but only {other.name} "
+                f"requires {_text(program, cond)}: both paths can pay",
+            )
