@@ -25,11 +25,11 @@ import sys
 import time
 from typing import Any
 
-from bulwark.app.contain import run_benign_contain, run_scenario_contain
 from bulwark.chain.client import TxRequest
 from bulwark.chain.relayer import GWEI, Fees, Relayer
 from bulwark.chain.signer import Signer
 from bulwark.domain import Action, Address
+from bulwark.lab.contain import run_benign_contain, run_scenario_contain
 from bulwark.logs import configure
 from bulwark.respond import PlannedAction, guardian_call
 from bulwark.scenarios.corpus import load_corpus

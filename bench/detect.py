@@ -36,12 +36,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bulwark.app.protect import Detection, scenario_monitor
 from bulwark.chain import ChainClient, Signer, TxRequest, encode_call
 from bulwark.chain.mempool import BatchRpc
 from bulwark.detect.builtins.indicators import IndicatorMatch, IndicatorParams
 from bulwark.detect.screen import Screener
 from bulwark.domain import Severity, Transaction
+from bulwark.lab.protect import Detection, scenario_monitor
 from bulwark.logs import configure
 from bulwark.scenarios.attack import World
 from bulwark.scenarios.benign import BenignTraffic

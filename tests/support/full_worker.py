@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from bulwark.app.full import FullOptions, IncidentSteps, run_full_async
 from bulwark.chain import ChainClient
 from bulwark.domain import IncidentState
-from bulwark.flow import FlowEvent, IncidentFlow
+from bulwark.flow import FlowEvent
+from bulwark.lab.demo import load_demo_config
+from bulwark.lab.full import FullOptions, carry, incident_flow, run_full_async
 from bulwark.scenarios.corpus import load_corpus
 from bulwark.scenarios.runner import RunOptions
 from bulwark.store import Store
@@ -97,7 +98,7 @@ def main() -> None:
     handles, db_url, rpc_url, workdir = sys.argv[1:5]
     crash_after = sys.argv[5] if len(sys.argv) > 5 else None
     with open(handles, "rb") as fh:
-        scenario, protocol, attack_txs, incident_id = pickle.load(fh)
+        scenario, protocol, attack_txs, incident_id, config_path = pickle.load(fh)
 
     def on_event(e: FlowEvent) -> None:
         print(f"{e.step} {e.kind}", flush=True)
@@ -106,12 +107,17 @@ def main() -> None:
 
     async def go() -> str:
         store = Store(db_url)
+        config = load_demo_config(Path(config_path), protocol)
         with Compiler() as compiler:
-            async with ChainClient(rpc_url) as client:
-                options = FullOptions(workdir=Path(workdir), regress=5, benign_after=5, max_candidates=1)
-                steps = IncidentSteps(scenario, protocol, attack_txs, rpc_url, client, compiler, options)
-                flow = IncidentFlow(store, steps.steps(), on_event=on_event)
-                return (await flow.run(incident_id)).value
+            async with ChainClient(rpc_url) as client, ChainClient(rpc_url) as relay_client:
+                options = FullOptions(
+                    workdir=Path(workdir), regress=5, benign_after=5, max_candidates=1, on_event=on_event
+                )
+                flow = incident_flow(
+                    config, store, incident_id, client, relay_client, protocol, options,
+                    rpc_url=rpc_url, scenario=scenario, attack_txs=attack_txs, compiler=compiler,
+                )  # fmt: skip
+                return (await carry(flow, store, incident_id, client)).value
 
     print("final", asyncio.run(go()), flush=True)
 

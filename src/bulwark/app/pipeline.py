@@ -11,19 +11,21 @@ After containment, the finding drives every step; nothing here knows a scenario:
              the storage layout stay compatible; the first that passes is the verdict
     approve  the upgrade proposal (Safe -> timelock, the evidence hash as salt) is stored and
              announced, then the flow WAITS until the owners' signatures meet the threshold
-             (``bulwark approve``, the dashboard, or ``approve --signature`` from elsewhere)
+             (``bulwark approve``, the dashboard, or ``approve --signature`` from elsewhere); only a
+             configuration with a ``signers`` section (the demo's) has the step sign itself
     upgrade  schedule, WAIT out the timelock delay, execute, post-checks
     resume   an unpause proposal per paused contract, the same way (signatures, delay, execute)
     close    nothing is left paused: the incident is closed
 
 Automation only submits what the owners signed (any funded key may; here the sentinel's relayer
-key). It never signs a proposal. Waiting steps are re-entered by the watch's incident driver.
+key). It never signs a proposal unless the configuration hands it owner keys (``signers``, which a
+production configuration does not have). Waiting steps are re-entered by the watch's incident
+driver, or by the lab, which plays the world's part (the passing of a timelock delay).
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,10 +47,11 @@ from bulwark.execute import execute_proposal
 from bulwark.flow import Step, StepContext, StepOutcome
 from bulwark.fork.session import Fork
 from bulwark.govern import load, proposals, propose_unpause, propose_upgrade
-from bulwark.govern.approvals import status
+from bulwark.govern.approvals import approve_missing, status
 from bulwark.logs import get_logger
 from bulwark.patch import PatchRequest, generate
 from bulwark.store import Store
+from bulwark.toolchain.candidate import write_candidate
 from bulwark.toolchain.project import CompileInput, load_project
 from bulwark.toolchain.solc import Compiler
 from bulwark.verify.engine import VerifyRequest, verify
@@ -85,22 +88,6 @@ def component_of(protocol: ProtocolConfig, contract: str | None) -> str | None:
         if str(c.address).lower() == contract.lower():
             return name
     return None
-
-
-def _materialise(workdir: Path, index: int, patched: Mapping[str, str], project: CompileInput) -> Path:
-    """Candidate ``index``: the project's sources copied under ``workdir`` with the patched units
-    written over them (imports resolve as in the project); returns the candidate's folder."""
-    base = workdir / f"candidate-{index}"
-    if base.exists():
-        shutil.rmtree(base)
-    src = project.root / project.src
-    if src.is_dir():
-        shutil.copytree(src, base / project.src, ignore=shutil.ignore_patterns("*.t.sol"))
-    for unit, text in patched.items():
-        dest = base / unit
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(text)
-    return base
 
 
 def verified_outcome(
@@ -172,14 +159,21 @@ class ProtocolPipeline:
 
     # -- what the finding points at -----------------------------------------------------------------
 
-    def _target(self, ctx: StepContext) -> tuple[str, ContractConfig]:
-        name = component_of(self.protocol, ctx.finding.get("contract"))
-        if name is None:
+    def _targets(self, ctx: StepContext) -> list[str]:
+        """The configured contracts the incident's findings name, the ones whose finding names the
+        flaw (a class other than a broken invariant, which is a symptom) first."""
+        findings = sorted(
+            ctx.store.findings(ctx.incident_id) or [dict(ctx.finding)],
+            key=lambda f: f.get("class") in ("invariant-break", None),
+        )
+        names = [component_of(self.protocol, f.get("contract")) for f in findings]
+        out = list(dict.fromkeys(n for n in names if n is not None))
+        if not out:
             raise ConfigError(
                 f"the finding names no contract of protocol {self.name} ({ctx.finding.get('contract')}): "
-                "nothing to patch; add it under protocols.{self.name}.contracts"
+                f"nothing to patch; add it under protocols.{self.name}.contracts"
             )
-        return name, self.protocol.contracts[name]
+        return out
 
     def _project(self, contract: str, cc: ContractConfig) -> CompileInput:
         if self.protocol.source is None or cc.implementation is None:
@@ -223,59 +217,74 @@ class ProtocolPipeline:
     # -- the steps ------------------------------------------------------------------------------
 
     async def patch(self, ctx: StepContext) -> StepOutcome:
-        contract, cc = self._target(ctx)
-        project = self._project(contract, cc)
-        assert cc.implementation is not None
-        source = project.root / cc.implementation.file
-        # Edit only what is deployed: the source must compile to the implementation's code.
-        checks = await check_sources(self.config, only=(self.name, contract))
-        if not checks or not all(c.ok for c in checks):
-            return StepOutcome(
-                False,
-                {"source": [c.line() for c in checks]},
-                reason="; ".join(c.line() for c in checks if not c.ok)
-                or f"no source to check for {contract}",
-            )
+        """Candidates for each contract the findings name whose source is the deployed code; those
+        covering the attacked path first, then the finding's own class, then the engine's order."""
         attack = await self._attack_txs(ctx)
-        with project.compiler() as compiler:
-            trace = await self._attack_trace(attack)
-            request = PatchRequest(
-                paths=[source],
-                contract=cc.implementation.contract,
-                max_patches=self.options.max_candidates,
-                trace=trace,
-                remappings=project.remappings,
-                solc_version=project.solc_version,
-            )
-            patches = await asyncio.to_thread(generate, request, compiler)
-        if not patches:
-            return StepOutcome(False, reason=f"no candidate patch was found for {contract}")
-        attacked = self._attacked_functions(cc, ctx.finding.get("function"), trace)
-        # The attacked function's candidates first; the engine's order otherwise (stable sort).
-        ranked = sorted(patches, key=lambda p: p.function not in attacked)
+        trace = await self._attack_trace(attack)
+        classes = {
+            (component_of(self.protocol, f.get("contract")), f.get("class"))
+            for f in ctx.store.findings(ctx.incident_id)
+        }
+        candidates: list[dict[str, Any]] = []
+        problems: list[str] = []
+        for contract in self._targets(ctx):
+            cc = self.protocol.contracts[contract]
+            if cc.implementation is None:
+                problems.append(f"no implementation (file, contract) configured for {contract}")
+                continue
+            # Edit only what is deployed: the source must compile to the implementation's code.
+            checks = await check_sources(self.config, only=(self.name, contract))
+            if not checks or not all(c.ok for c in checks):
+                problems += [c.line() for c in checks if not c.ok] or [f"no source to check for {contract}"]
+                continue
+            project = self._project(contract, cc)
+            with project.compiler() as compiler:
+                request = PatchRequest(
+                    paths=[project.root / cc.implementation.file],
+                    contract=cc.implementation.contract,
+                    max_patches=self.options.max_candidates,
+                    trace=trace,
+                    remappings=project.remappings,
+                    solc_version=project.solc_version,
+                )
+                patches = await asyncio.to_thread(generate, request, compiler)
+            attacked = self._attacked_functions(cc, ctx.finding.get("function"), trace)
+            for p in patches:
+                candidates.append(
+                    {
+                        "component": contract,
+                        "contract": cc.implementation.contract,
+                        "file": str(cc.implementation.file),
+                        "class": p.vuln_class.value,
+                        "template": p.template,
+                        "function": p.function,
+                        "covers_attack": p.function in attacked,
+                        "diff": p.diff,
+                        "rationale": p.rationale,
+                        "sources": p.patched_sources,
+                    }
+                )
+        if not candidates:
+            reason = "; ".join(problems) or "no candidate patch was found"
+            return StepOutcome(False, {"source": problems}, reason=reason)
+        # Stable sort: the engine's order within each rank.
+        candidates.sort(key=lambda c: (not c["covers_attack"], (c["component"], c["class"]) not in classes))
         workdir = self.options.workdir / ctx.incident_id
-        candidates = []
-        for i, p in enumerate(ranked):
-            base = _materialise(workdir, i, p.patched_sources, project)
-            candidates.append(
-                {
-                    "path": str(base / cc.implementation.file),
-                    "contract": cc.implementation.contract,
-                    "class": p.vuln_class.value,
-                    "template": p.template,
-                    "function": p.function,
-                    "covers_attack": p.function in attacked,
-                    "diff": p.diff,
-                    "rationale": p.rationale,
-                }
+        for i, cand in enumerate(candidates):
+            project = self._project(cand["component"], self.protocol.contracts[cand["component"]])
+            original = project.root / cand.pop("file")
+            path = write_candidate(
+                workdir, i, cand.pop("sources"), original, root=project.root, tree=project.src
             )
+            cand["path"] = str(path)
         first = candidates[0]
         return StepOutcome(
             True,
             {
-                "component": contract,
+                "component": first["component"],
                 "candidates": candidates,
                 "diff": first["diff"],
+                "class": first["class"],
                 "template": first["template"],
                 "attack_trace": trace is not None,  # localisation saw the attack's own call tree
                 "attack_txs": list(attack),  # what verify replays: the same transactions
@@ -323,25 +332,26 @@ class ProtocolPipeline:
         }
 
     async def verify(self, ctx: StepContext) -> StepOutcome:
-        contract, cc = self._target(ctx)
-        project = self._project(contract, cc)
-        assert cc.implementation is not None
-        admin = await admin_of(self.client, Address(str(cc.address)))
         policy, _ = self._policy()
         attack = tuple(TxHash(h) for h in ctx.records["patch"]["attack_txs"])
         tried: list[dict[str, Any]] = []
-        with project.compiler() as compiler:
-            for i, cand in enumerate(ctx.records["patch"]["candidates"]):
-                try:
+        for i, cand in enumerate(ctx.records["patch"]["candidates"]):
+            contract = cand.get("component") or ctx.records["patch"]["component"]
+            cc = self.protocol.contracts[contract]
+            project = self._project(contract, cc)
+            admin = await admin_of(self.client, Address(str(cc.address)))
+            try:
+                with project.compiler() as compiler:
                     verdict = await self._verify_one(
                         cand, cc, project, compiler, attack, admin or policy.timelock
                     )
-                except BulwarkError as exc:  # this candidate could not be installed or replayed
-                    tried.append({"candidate": i, "passed": False, "reasons": [exc.user_message]})
-                    continue
-                tried.append({"candidate": i, **verdict.summary()})
-                if verdict.passed:
-                    return verified_outcome(ctx, i, cand, verdict, tried)
+            except BulwarkError as exc:  # this candidate could not be installed or replayed
+                tried.append({"candidate": i, "passed": False, "reasons": [exc.user_message]})
+                continue
+            tried.append({"candidate": i, **verdict.summary()})
+            if verdict.passed:
+                out = verified_outcome(ctx, i, cand, verdict, tried)
+                return StepOutcome(True, {"component": contract, **out.record})
         reasons = "; ".join(f"candidate {t['candidate']}: {', '.join(t['reasons'])}" for t in tried)
         return StepOutcome(
             False,
@@ -373,9 +383,34 @@ class ProtocolPipeline:
                 Address(str(a.address)) for a in self.protocol.assets.values() if a.address != "native"
             ),
             upgrader=upgrader,  # a Transparent proxy's ProxyAdmin, else the timelock (UUPS)
-            defenders=(self.relayer.address,),  # our own pause is not the attack's
+            # Our own transactions (the relayer's, the sentinels' pause) are not the attack's.
+            defenders=(self.relayer.address, *self._policy()[0].sentinels),
+            # Holdings valued at the pre-attack price: posting collateral to borrow is no loss.
+            price_oracle=self._price_oracle(),
         )
         return await verify(request, compiler=compiler)
+
+    def _price_oracle(self) -> Address | None:
+        """The protocol's own oracle (``kind: oracle``) when its ABI answers ``price(address)``."""
+        for c in self.protocol.contracts.values():
+            if c.kind != "oracle":
+                continue
+            abi = c.load_abi(self.config.resolve_path(Path(".")))
+            if any(
+                e.get("type") == "function"
+                and e.get("name") == "price"
+                and [i.get("type") for i in e.get("inputs", [])] == ["address"]
+                for e in abi or ()
+            ):
+                return Address(str(c.address))
+        return None
+
+    @staticmethod
+    def _diff(ctx: StepContext) -> str:
+        """The verified candidate's diff (not necessarily the first candidate's)."""
+        cands = ctx.records["patch"]["candidates"]
+        index = int(ctx.records["verify"].get("candidate", 0))
+        return str(cands[index]["diff"] if index < len(cands) else ctx.records["patch"]["diff"])
 
     async def _deploy_once(self, ctx: StepContext, creation: bytes) -> Address:
         """Deploy the verified candidate exactly once across crashes: the address is fixed by the
@@ -408,7 +443,11 @@ class ProtocolPipeline:
     async def _signed(
         self, store: Store, proposal_id: str, what: str, shown: Mapping[str, Any] | None = None
     ) -> StepOutcome | None:
-        """None once the owners' signatures meet the threshold; else why the step waits (or fails)."""
+        """None once the owners' signatures meet the threshold; else why the step waits (or fails).
+        Configured signers (``signers.<protocol>``) sign first; a production configuration has none."""
+        keys = [s.private_key() for s in self.config.signers.get(self.name, ())]
+        if keys:
+            await approve_missing(self.client, store, proposal_id, keys)
         st = status(store, proposal_id)
         if st.rejected_by:
             return StepOutcome(
@@ -434,7 +473,7 @@ class ProtocolPipeline:
         policy, _ = self._policy()
         existing = [p for p, _ in proposals(ctx.store, ctx.incident_id) if p.action is GovAction.UPGRADE]
         rec = ctx.records["verify"]
-        component = ctx.records["patch"]["component"]
+        component = rec.get("component") or ctx.records["patch"]["component"]
         if existing:  # a restart after proposing: never deploy or propose twice
             proposal = existing[0]
         else:
@@ -455,7 +494,7 @@ class ProtocolPipeline:
                 severity=Severity.CRITICAL,
                 incident_id=ctx.incident_id,
                 proxy_admin=await admin_of(self.client, proxy),
-                note=f"diff:\n{ctx.records['patch']['diff']}",
+                note=f"diff:\n{self._diff(ctx)}",
             )
         verdict_line = (
             f"passed: attack blocked {rec.get('attack_blocked')}, layout ok {rec.get('layout_ok')}, "
@@ -463,7 +502,7 @@ class ProtocolPipeline:
         )
         shown = {
             "evidence_hash": proposal.evidence_hash,
-            "diff": ctx.records["patch"]["diff"],
+            "diff": self._diff(ctx),
             "verdict": verdict_line,
         }
         waiting = await self._signed(ctx.store, proposal.id, "upgrade", shown)
@@ -476,6 +515,7 @@ class ProtocolPipeline:
                 "proposal_id": proposal.id,
                 "implementation": proposal.implementation,
                 "evidence_hash": proposal.evidence_hash,
+                "signed": len(status(ctx.store, proposal.id).signed),
                 "threshold": proposal.threshold,
                 "state": state.value,
             },

@@ -24,7 +24,7 @@ _STEP_TITLES = {
     "approve": "upgrade proposal signed",
     "upgrade": "proxy upgraded through Safe + timelock",
     "resume": "protocol resumed",
-    "close": "benign traffic after resumption",
+    "close": "incident closed, nothing left paused",
 }
 
 
@@ -78,10 +78,9 @@ class Narrator:
                 extra = f": {rec.get('signed')}/{rec.get('threshold')} signatures on {rec.get('proposal_id')}"
             elif e.step == "resume":
                 extra = f": {len(rec.get('unpaused', []))} component(s) unpaused through governance"
-            elif e.step == "close":
-                b = rec.get("benign_after") or {}
-                extra = f": {b.get('txs')} txs, {b.get('reverted')} reverted"
             self.say(f"{e.step:<12} {title} in {e.seconds:.2f}s{extra}")
+        elif e.kind == "waiting":
+            self.say(f"{e.step:<12} waiting: {e.reason}")
         elif e.kind == "failed":
             self.say(f"{e.step:<12} FAILED: {e.reason}")
 
@@ -126,8 +125,8 @@ def run_full(
     narrate: bool,
     remedy: str = "code",
 ) -> dict[str, Any]:
-    from bulwark.app.full import FullOptions, run_scenario_full
     from bulwark.cli.audit import database_url, demo_audit_key
+    from bulwark.lab.full import FullOptions, run_scenario_full
     from bulwark.scenarios.corpus import load_corpus
     from bulwark.scenarios.runner import RunOptions
     from bulwark.store import Store
@@ -156,6 +155,9 @@ def run_full(
                 on_contained=narrator.contained if narrator else None,
             ),
         )
+        if narrator and out.get("benign_after"):
+            b = out["benign_after"]
+            narrator.say(f"benign       after resumption: {b.get('txs')} txs, {b.get('reverted')} reverted")
         audit = store.verify_audit()
         out["audit_ok"] = audit.ok
         out["audit_mode"] = f"{audit.mode}; check with bulwark audit verify --audit-key {key_ref}"
@@ -206,7 +208,13 @@ def register(app: typer.Typer) -> None:
             narrate=True,
         )
         _print_report(out)
-        ok = out.get("flow_state") == "closed" and int(out.get("loss_wei", 1)) == 0 and out.get("audit_ok")
+        benign_ok = int((out.get("benign_after") or {}).get("reverted", 1)) == 0
+        ok = (
+            out.get("flow_state") == "closed"
+            and int(out.get("loss_wei", 1)) == 0
+            and benign_ok
+            and out.get("audit_ok")
+        )
         if keep:
             import uvicorn
 

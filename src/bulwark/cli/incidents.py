@@ -45,10 +45,10 @@ def _list(db: str | None, as_json: bool) -> None:
 
 
 def _resume(incident_id: str, db: str | None, config: Path | None, rpc: str | None, as_json: bool) -> None:
-    from bulwark.app.resume import resume_incident
     from bulwark.cli.config import check_file
     from bulwark.domain import IncidentState
     from bulwark.flow import OPERATOR_ACTIONS, FlowEvent
+    from bulwark.lab.resume import resume_incident
 
     cfg = check_file(config) if config is not None else None  # fails closed before anything runs
 

@@ -50,8 +50,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
     ) -> None:
         """Play the scenario's attack, then find, verify and measure its smallest parameter remedy."""
-        from bulwark.app.remedy import run_scenario_remedy
         from bulwark.chain import run
+        from bulwark.lab.remedy import run_scenario_remedy
         from bulwark.scenarios.corpus import load_corpus
         from bulwark.toolchain.solc import Compiler
 

@@ -14,8 +14,8 @@ def _usd(wei: int) -> str:
 
 
 def _run_contain(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool) -> None:
-    """``--protect contain``: detection plus containment (bulwark.app.contain)."""
-    from bulwark.app.contain import run_scenario_contain
+    """``--protect contain``: detection plus containment (bulwark.lab.contain)."""
+    from bulwark.lab.contain import run_scenario_contain
     from bulwark.scenarios.corpus import load_corpus
     from bulwark.scenarios.runner import RunOptions
 
@@ -38,8 +38,8 @@ def _run_contain(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool
 
 
 def _run_detect(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool) -> None:
-    """``--protect detect``: the scenario under mempool detection (bulwark.app.protect)."""
-    from bulwark.app.protect import run_scenario_detect
+    """``--protect detect``: the scenario under mempool detection (bulwark.lab.protect)."""
+    from bulwark.lab.protect import run_scenario_detect
     from bulwark.scenarios.corpus import load_corpus
     from bulwark.scenarios.runner import RunOptions
 
@@ -69,7 +69,7 @@ def _run_detect(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool)
 def _run_full(
     name: str, benign_txs: int, seed: int, fix: bool, as_json: bool, remedy: str = "smallest"
 ) -> None:
-    """``--protect full``: the whole loop, signed by the demo Safe owners (bulwark.app.full)."""
+    """``--protect full``: the product pipeline fed by the demo configuration (bulwark.lab.full)."""
     from pathlib import Path
 
     from bulwark.cli.demo import report_markdown, run_full
@@ -184,7 +184,7 @@ def register(app: typer.Typer) -> None:
 
         level = protect.strip().lower()
         if level == "detect":
-            from bulwark.app.protect import run_benign_detect
+            from bulwark.lab.protect import run_benign_detect
 
             out = run_benign_detect(txs, seed=seed)
             if as_json:

@@ -94,6 +94,12 @@ def cross_references(raw: Mapping[str, Any]) -> list[str]:
         for pref in _mapping(raw.get(section)):
             if pref not in protocols:
                 problems.append(f"{section}.{pref}: unknown protocol {pref!r} ({_known(protocols)})")
+    policies = _mapping(raw.get("policies"))
+    for pref in _mapping(raw.get("signers")):
+        if pref not in protocols:
+            problems.append(f"signers.{pref}: unknown protocol {pref!r} ({_known(protocols)})")
+        elif pref not in policies:
+            problems.append(f"signers.{pref}: protocol {pref!r} has no policy: signers sign its proposals")
     return problems
 
 

@@ -30,6 +30,7 @@ from bulwark.config.notify import NotifyChannel
 from bulwark.config.policy import PolicyConfig
 from bulwark.config.remedy import RemedyConfig
 from bulwark.config.secrets import KeyRef, Secret, SecretRef, UrlOrRef, keystore_problems
+from bulwark.config.signers import SignerConfig
 from bulwark.domain import Address, Confidence, Severity, VulnClass
 from bulwark.domain.verify import Invariant
 
@@ -273,6 +274,9 @@ class BulwarkConfig(_Strict):
     responses: ResponsesConfig | None = None
     # protocol name -> governance policy (bulwark.config.policy; checked against the chain at start)
     policies: dict[str, PolicyConfig] = Field(default_factory=dict)
+    # protocol name -> owner keys the pipeline may sign proposals with (bulwark.config.signers); a
+    # production configuration has none: the owners sign with `bulwark approve`.
+    signers: dict[str, tuple[SignerConfig, ...]] = Field(default_factory=dict)
     # Where findings and the head watcher's checkpoints are kept (``env:NAME``/``file:PATH`` or a
     # literal URL); none given: findings go to SQLite and checkpoints to JSON files in --state-dir.
     database_url: UrlOrRef | None = None
@@ -323,6 +327,11 @@ class BulwarkConfig(_Strict):
         if self.intel is not None:
             for loc, ref in self.intel.secret_refs().items():
                 out[f"intel.{loc}"] = ref
+        for pname, keys in self.signers.items():
+            for i, signer in enumerate(keys):
+                out[f"signers.{pname}.{i}.key"] = signer.key
+                if signer.password is not None:
+                    out[f"signers.{pname}.{i}.password"] = signer.password
         for cname, channel in self.notifications.items():
             for loc, ref in channel.secret_refs().items():
                 out[f"notifications.{cname}.{loc}"] = ref

@@ -19,10 +19,19 @@ __all__ = ["write_candidate"]
 
 
 def write_candidate(
-    workdir: Path, index: int, patched: Mapping[str, str], original: Path, *, root: Path | None = None
+    workdir: Path,
+    index: int,
+    patched: Mapping[str, str],
+    original: Path,
+    *,
+    root: Path | None = None,
+    tree: str | None = None,
 ) -> Path:
     """Candidate ``index`` under ``workdir/candidate-<index>`` (replaced if present), laid out as
-    the project under ``root`` (default: Bulwark's checkout); returns the patched ``original``."""
+    the project under ``root`` (default: Bulwark's checkout); returns the patched ``original``.
+
+    ``tree`` (a project's source folder, e.g. ``src``) is copied whole, tests left out, so that
+    relative imports across its folders resolve; without it, the original's siblings are."""
     root = (root or project_root()).resolve()
     try:
         rel = original.resolve().relative_to(root)
@@ -32,9 +41,12 @@ def write_candidate(
     if base.exists():
         shutil.rmtree(base)
     mirror = base / rel.parent
+    if tree is not None and (root / tree).is_dir():
+        shutil.copytree(root / tree, base / tree, ignore=shutil.ignore_patterns("*.t.sol"))
     mirror.mkdir(parents=True, exist_ok=True)
-    for sol in original.parent.glob("*.sol"):
-        shutil.copyfile(sol, mirror / sol.name)
+    if tree is None:
+        for sol in original.parent.glob("*.sol"):
+            shutil.copyfile(sol, mirror / sol.name)
     for unit, text in patched.items():
         dest = (base / unit).resolve()
         if not dest.is_relative_to(base.resolve()):  # a unit name is data: it must stay inside

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from tests.support.nats_server import nats_server
 
-from bulwark.app.protect import scenario_monitor
 from bulwark.app.roles import ScreenWorker, run_ingest
 from bulwark.chain import ChainClient, Signer, TxRequest, encode_call
 from bulwark.chain.bus import Bus
@@ -24,6 +23,7 @@ from bulwark.chain.mempool import BatchRpc, MempoolWatcher
 from bulwark.chain.watchers import FileCheckpointStore, HeadWatcher
 from bulwark.detect.builtins.indicators import IndicatorMatch, IndicatorParams
 from bulwark.detect.screen import Screener
+from bulwark.lab.protect import scenario_monitor
 from bulwark.scenarios.attack import World
 from bulwark.scenarios.deploy import deploy_protocol
 from bulwark.toolchain.anvil import Anvil, AnvilOptions

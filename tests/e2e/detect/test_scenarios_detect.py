@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bulwark.app.protect import run_benign_detect, run_scenario_detect
+from bulwark.lab.protect import run_benign_detect, run_scenario_detect
 from bulwark.scenarios.corpus import load_corpus
 from bulwark.scenarios.runner import RunOptions
 from bulwark.toolchain.solc import Compiler

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from bulwark.app.contain import run_contain_async
 from bulwark.chain import ChainClient
 from bulwark.domain import IncidentState
+from bulwark.lab.contain import run_contain_async
+from bulwark.lab.demo import write_demo_config
 from bulwark.scenarios.corpus import load_corpus
 from bulwark.scenarios.runner import RunOptions
 from bulwark.store import Store
@@ -50,7 +51,11 @@ def contained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Contained]:
     captured: dict[str, Any] = {}
 
     async def then(sctx: Any, hashes: list[Any], _out: dict[str, Any]) -> dict[str, Any]:
-        captured.update(protocol=sctx.protocol, hashes=hashes)
+        # The configuration a scenario run writes for the product pipeline (bulwark.lab.demo).
+        config = write_demo_config(
+            sctx.world, scenario, rpc_url=node.http_url, ws_url=node.ws_url, folder=base / "config"
+        )
+        captured.update(protocol=sctx.protocol, hashes=hashes, config=config)
         return {}
 
     with Anvil(AnvilOptions()) as node, Compiler() as compiler:
@@ -71,7 +76,9 @@ def contained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Contained]:
         store.close()
         handles = base / "handles.pickle"
         protocol = captured["protocol"]
-        handles.write_bytes(pickle.dumps((scenario, protocol, captured["hashes"], incident_id)))
+        handles.write_bytes(
+            pickle.dumps((scenario, protocol, captured["hashes"], incident_id, captured["config"]))
+        )
         yield Contained(
             node,
             db,

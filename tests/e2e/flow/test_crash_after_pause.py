@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from bulwark.app.full import FullOptions, run_scenario_full
 from bulwark.chain import ChainClient, run
 from bulwark.domain import IncidentState
 from bulwark.domain.govern import GovAction, ProposalState
 from bulwark.govern import proposals
+from bulwark.lab.full import FullOptions, run_scenario_full
 from bulwark.scenarios.corpus import load_corpus
 from bulwark.scenarios.runner import RunOptions
 from bulwark.store import Store

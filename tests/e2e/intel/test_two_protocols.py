@@ -24,16 +24,13 @@ import structlog
 from eth_account import Account
 from typer.testing import CliRunner
 
-from bulwark.app.contain import Containing, run_contain_async
 from bulwark.app.intel import (
     OwnSource,
-    demo_target,
     intel_from_store,
     monitor_with_intel,
     preemptive_patch,
     scan_own_code,
 )
-from bulwark.app.protect import scenario_monitor
 from bulwark.chain import ChainClient, Signer, run
 from bulwark.cli.main import app
 from bulwark.domain import Address, TxHash
@@ -42,6 +39,9 @@ from bulwark.intel.bundle import build_bundle
 from bulwark.intel.feeds import FileFeed
 from bulwark.intel.fingerprint import code_hash
 from bulwark.intel.indicators import Indicator, IndicatorKind
+from bulwark.lab.contain import Containing, run_contain_async
+from bulwark.lab.demo import demo_target
+from bulwark.lab.protect import scenario_monitor
 from bulwark.respond import DEFAULT_POLICY
 from bulwark.scenarios.attack import ScenarioContext, World, script_attack
 from bulwark.scenarios.corpus import load_corpus, load_script

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from tests.e2e.verify.live import LiveRun, live_scenario
 
-from bulwark.app.remedy import apply_parameter_remedy
 from bulwark.chain import ChainClient, Signer, TxRequest, run
 from bulwark.chain.abi import decode_result, encode_call
 from bulwark.domain import Address, Severity
 from bulwark.domain.govern import ActionRule, GovAction, Policy, ProposalState
 from bulwark.domain.remedy import RemedyResult
 from bulwark.govern import load
+from bulwark.lab.remedy import apply_parameter_remedy
 from bulwark.remedy.catalogue import catalogue
 from bulwark.remedy.engine import find_parameter_remedy, verify_parameter_remedy
 from bulwark.remedy.search import candidates

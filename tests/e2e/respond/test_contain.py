@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from eth_utils.crypto import keccak
 
-from bulwark.app.contain import Containing, run_benign_contain, run_scenario_contain
-from bulwark.app.protect import scenario_monitor
 from bulwark.chain import ChainClient, Signer, TxRequest
 from bulwark.chain.abi import decode_result, encode_call
 from bulwark.domain import Address, IncidentState
+from bulwark.lab.contain import Containing, run_benign_contain, run_scenario_contain
+from bulwark.lab.protect import scenario_monitor
 from bulwark.respond import DEFAULT_POLICY
 from bulwark.scenarios.attack import World
 from bulwark.scenarios.corpus import load_corpus

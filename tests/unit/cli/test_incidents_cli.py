@@ -75,7 +75,7 @@ def test_resume_when_the_runs_chain_is_gone_is_one_line(tmp_path: Path) -> None:
     """A scenario's own anvil ends with its process: resume says so and asks for --rpc."""
     from datetime import UTC, datetime, timedelta
 
-    from bulwark.app.full import RUN_KIND
+    from bulwark.app.runs import RUN_KIND
 
     url = f"sqlite:///{tmp_path / 'b.db'}"
     store = Store(url)

@@ -9,14 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bulwark.app.full import (
-    RUN_KIND,
-    _primary_incident,
-    fold_duplicates,
-    path_to_closed,
-    run_incidents,
-    run_of,
-)
+from bulwark.app.runs import RUN_KIND, run_incidents, run_of
 from bulwark.domain import (
     Action,
     Address,
@@ -28,6 +21,7 @@ from bulwark.domain import (
     VulnClass,
 )
 from bulwark.domain.incident import can_transition
+from bulwark.lab.full import _primary_incident, fold_duplicates, path_to_closed
 from bulwark.store import Store
 
 S = IncidentState

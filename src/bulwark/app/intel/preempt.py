@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bulwark.app.full import demo_policy
 from bulwark.app.intel.publish import MIN_SCORE
 from bulwark.chain import ChainClient, Signer
 from bulwark.domain import Address, Confidence, Finding, IncidentState, Severity, VulnClass
@@ -23,7 +22,6 @@ from bulwark.intel.subscribe import Intel
 from bulwark.logs import get_logger
 from bulwark.patch import PatchRequest, generate
 from bulwark.patch.engine import analyse
-from bulwark.scenarios.protocol import DemoProtocol
 from bulwark.store import Store
 from bulwark.toolchain.candidate import write_candidate
 from bulwark.toolchain.solc import Compiler
@@ -35,7 +33,6 @@ __all__ = [
     "OwnSource",
     "Preemptive",
     "UpgradeTarget",
-    "demo_target",
     "flag_match",
     "preemptive_patch",
     "scan_own_code",
@@ -127,18 +124,6 @@ class UpgradeTarget:
     deployer: Signer
     upgrader: Address | None = None
     protected: tuple[Address, ...] = ()
-
-
-def demo_target(protocol: DemoProtocol, component: str) -> UpgradeTarget:
-    """The demo protocol's upgrade path (its Safe owners, its timelock), as ``--protect full`` uses."""
-    return UpgradeTarget(
-        component=component,
-        proxy=Address(protocol.component(component).proxy),
-        policy=demo_policy(protocol),
-        deployer=Signer(protocol.deployer.private_key),
-        upgrader=Address(protocol.timelock.address),
-        protected=tuple(Address(c.proxy) for c in protocol.components.values()),
-    )
 
 
 @dataclass(frozen=True, slots=True)

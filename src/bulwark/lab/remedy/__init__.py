@@ -2,8 +2,8 @@
 ``run`` searches and carries a remedy through governance, ``steps`` gives ``--protect full`` its
 parameter path."""
 
-from bulwark.app.remedy.run import Applied, apply_parameter_remedy, parameter_remedy, run_scenario_remedy
-from bulwark.app.remedy.steps import CodeSteps, ParameterSteps
+from bulwark.lab.remedy.run import Applied, apply_parameter_remedy, parameter_remedy, run_scenario_remedy
+from bulwark.lab.remedy.steps import CodeSteps, ParameterSteps
 
 __all__ = [
     "Applied",

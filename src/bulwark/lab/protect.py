@@ -40,7 +40,7 @@ from bulwark.scenarios.runner import (
 from bulwark.toolchain.anvil import Anvil, AnvilOptions
 from bulwark.toolchain.solc import Compiler
 
-_KINDS = {"oracle": "oracle", "pool": "amm", "lending": "lending", "vault": "vault", "flash": "flash-lender"}
+KINDS = {"oracle": "oracle", "pool": "amm", "lending": "lending", "vault": "vault", "flash": "flash-lender"}
 
 
 def protocol_model(world: World, name: str = "demo") -> ProtocolModel:
@@ -49,7 +49,7 @@ def protocol_model(world: World, name: str = "demo") -> ProtocolModel:
     p: DemoProtocol = world.protocol
     contracts: dict[Address, ContractInfo] = {}
     for cname, comp in p.components.items():
-        contracts[comp.proxy] = ContractInfo(cname, comp.proxy, _KINDS.get(cname, "generic"), tuple(comp.abi))
+        contracts[comp.proxy] = ContractInfo(cname, comp.proxy, KINDS.get(cname, "generic"), tuple(comp.abi))
     tokens = {**p.tokens, **world.tokens}
     for tname, tok in tokens.items():
         contracts.setdefault(tok.address, ContractInfo(tname, tok.address, "token", tuple(tok.abi)))
@@ -269,6 +269,7 @@ def run_benign_detect(txs: int, *, seed: int = 0, compiler: Compiler | None = No
 
 
 __all__: Sequence[str] = (
+    "KINDS",
     "Detection",
     "protocol_model",
     "run_benign_detect",

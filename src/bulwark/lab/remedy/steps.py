@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bulwark.app.remedy.records import expected_reverts, patch_record, verify_record
-from bulwark.app.remedy.run import parameter_remedy, resume_component
 from bulwark.chain.timelock import is_paused
 from bulwark.config.remedy import RemedyConfig
 from bulwark.domain import Address, IncidentState, Severity
@@ -22,6 +20,8 @@ from bulwark.flow import Step, StepContext, StepOutcome
 from bulwark.govern import approve_missing, proposals, propose_upgrade
 from bulwark.govern.parameters import StoredVerdict, propose_parameters
 from bulwark.govern.proposal import load as load_proposal
+from bulwark.lab.remedy.records import expected_reverts, patch_record, verify_record
+from bulwark.lab.remedy.run import parameter_remedy, resume_component
 from bulwark.remedy.engine import choose_remedy, measure_code_impact
 from bulwark.scenarios.corpus import Scenario
 from bulwark.scenarios.protocol import DemoProtocol

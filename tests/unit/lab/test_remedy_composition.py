@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from bulwark.app.remedy import CodeSteps, ParameterSteps, apply_parameter_remedy
-from bulwark.app.remedy import run as remedy_run
-from bulwark.app.remedy import steps as remedy_steps
-from bulwark.app.remedy.records import expected_reverts, patch_record, verify_record
 from bulwark.domain import Confidence, Finding, Severity, VulnClass
 from bulwark.domain.govern import ExecutionResult, ProposalState
 from bulwark.domain.remedy import ParamCall, ParameterRemedy, RemedyAttempt, RemedyKind, RemedyResult
 from bulwark.flow import StepContext, StepOutcome
+from bulwark.lab.remedy import CodeSteps, ParameterSteps, apply_parameter_remedy
+from bulwark.lab.remedy import run as remedy_run
+from bulwark.lab.remedy import steps as remedy_steps
+from bulwark.lab.remedy.records import expected_reverts, patch_record, verify_record
 from bulwark.store import Store
 
 CALL = ParamCall("lending", "0x" + "11" * 20, "setLtv(uint256)", (0,), "0xabcdef01", (("ltv", "80", "0"),))
