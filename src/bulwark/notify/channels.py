@@ -217,8 +217,8 @@ def _summary_fields(message: Notification) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True, slots=True)
-class SlackChannel:
-    """A Slack (or Mattermost/Rocket.Chat: same body) incoming webhook. The URL is the secret."""
+class _ChatWebhook:
+    """A chat service's incoming webhook, posting :meth:`payload`. The URL is the secret."""
 
     name: str
     url: str
@@ -229,25 +229,27 @@ class SlackChannel:
         _check_url(self.url)
         register_secret(self.url)
 
+    def payload(self, message: Notification) -> dict[str, Any]:
+        raise NotImplementedError
+
     async def send(self, message: Notification) -> None:
-        await _post(self.name, self.url, _dumps(slack_payload(message)), {}, self.timeout, self.client)
+        await _post(self.name, self.url, _dumps(self.payload(message)), {}, self.timeout, self.client)
 
 
 @dataclass(frozen=True, slots=True)
-class DiscordChannel:
+class SlackChannel(_ChatWebhook):
+    """A Slack (or Mattermost/Rocket.Chat: same body) incoming webhook. The URL is the secret."""
+
+    def payload(self, message: Notification) -> dict[str, Any]:
+        return slack_payload(message)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordChannel(_ChatWebhook):
     """A Discord webhook. The URL is the secret."""
 
-    name: str
-    url: str
-    timeout: float = 5.0
-    client: httpx.AsyncClient | None = None
-
-    def __post_init__(self) -> None:
-        _check_url(self.url)
-        register_secret(self.url)
-
-    async def send(self, message: Notification) -> None:
-        await _post(self.name, self.url, _dumps(discord_payload(message)), {}, self.timeout, self.client)
+    def payload(self, message: Notification) -> dict[str, Any]:
+        return discord_payload(message)
 
 
 # -- email ----------------------------------------------------------------------------------------------
