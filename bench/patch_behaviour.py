@@ -22,8 +22,9 @@ if str(ROOT) not in sys.path:
 from tests.support.patchcase import BENCH_ROOT, CORPUS_ROOT, load_corpus  # noqa: E402
 
 from bulwark.domain.patch import Patch  # noqa: E402
-from bulwark.patch import engine  # noqa: E402
-from bulwark.patch.behaviour import PROBE_SOLC, PROBE_SOURCE, Checker, Unusable  # noqa: E402
+from bulwark.patch import engine, ranking  # noqa: E402
+from bulwark.patch.behaviour import Checker  # noqa: E402
+from bulwark.patch.evm import PROBE_SOLC, PROBE_SOURCE, Unusable  # noqa: E402
 from bulwark.toolchain.solc import Compiler  # noqa: E402
 
 
@@ -88,7 +89,7 @@ def _on_original(analysis: engine.Analysis, compiler: Compiler, best: Patch, pro
     original = compiler.compile_sources(
         analysis.sources, version=analysis.result.version, optimize=False, outputs="minimal"
     )
-    key = (engine._unit(best), best.contract)
+    key = (ranking.unit_of(best), best.contract)
     art = next((c for c in original.contracts if (c.source_path, c.name) == key), None)
     if art is None:
         return "no artifact"
@@ -97,7 +98,7 @@ def _on_original(analysis: engine.Analysis, compiler: Compiler, best: Patch, pro
     except Unusable as exc:
         return f"unusable: {exc}"
     flaw = {n for n in (best.function, *(f.function for f in best.findings)) if n}
-    return checker.attack(art, flaw, best.vuln_class, engine._edited(analysis, best)).outcome
+    return checker.attack(art, flaw, best.vuln_class, ranking.edited_functions(analysis, best)).outcome
 
 
 if __name__ == "__main__":

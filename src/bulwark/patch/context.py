@@ -12,7 +12,7 @@ from typing import Any
 
 from eth_hash.auto import keccak
 
-from bulwark.domain.patch import Edit
+from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.edit import SourceText
 from bulwark.patch.solast import (
     Contract,
@@ -69,6 +69,14 @@ class Guard:
 class FixContext:
     def __init__(self, program: Program) -> None:
         self.program = program
+
+    def target(self, finding: Localisation) -> tuple[Contract, Function] | None:
+        """The finding's contract and function, when the function has a body in an editable file."""
+        contract = self.program.contract(finding.contract)
+        fn = contract.function(finding.function) if contract and finding.function is not None else None
+        if contract is None or fn is None or fn.body is None or not self.editable(fn.body):
+            return None
+        return contract, fn
 
     # -- text helpers ------------------------------------------------------------------------------
 

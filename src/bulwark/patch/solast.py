@@ -10,17 +10,44 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from bulwark.patch.edit import SourceText, Src
+from bulwark.patch.expr import (
+    ADDRESS_CALLS,
+    Node,
+    assigned_targets,
+    base_variable,
+    call_target,
+    callee_name,
+    is_external_call,
+    is_msg_sender,
+    is_tx_origin,
+)
+from bulwark.toolchain import solast as _ast
 from bulwark.toolchain.artifacts import CompileResult
+from bulwark.toolchain.solast import type_string
 from bulwark.toolchain.versions import version_key
 
-Node = dict[str, Any]
+__all__ = [
+    "ADDRESS_CALLS",
+    "Contract",
+    "Function",
+    "Modifier",
+    "Node",
+    "Program",
+    "assigned_targets",
+    "base_variable",
+    "call_target",
+    "callee_name",
+    "is_external_call",
+    "is_msg_sender",
+    "is_tx_origin",
+    "src",
+    "type_string",
+    "walk",
+]
 
-# Calls on an address that transfer control to another contract.
-ADDRESS_CALLS = frozenset({"call", "send", "transfer", "delegatecall", "callcode", "staticcall"})
-_SENDER_FUNCS = frozenset({"_msgSender", "msgSender", "_msgsender"})
 # Names of checks that gate on the caller even when msg.sender is not visible in the condition.
 _AUTH_CALLS = frozenset(
     {"_checkRole", "_checkOwner", "hasRole", "_onlyOwner", "_checkOwnerOrRole", "_requireOwner", "_auth"}
@@ -28,128 +55,19 @@ _AUTH_CALLS = frozenset(
 
 
 def walk(node: Any) -> Iterator[Node]:
-    """Every AST node under ``node`` (itself included), depth first, in source order."""
-    if isinstance(node, dict):
-        if "nodeType" in node:
-            yield node
-        for key, value in node.items():
-            if key in ("typeDescriptions", "documentation"):
-                continue
-            if isinstance(value, dict | list):
-                yield from walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from walk(item)
+    """Every AST node under ``node`` (itself included), depth first, in source order (the one
+    walker, toolchain.solast's, typed for the patch stage's mutable nodes)."""
+    return cast(Iterator[Node], _ast.walk(node))
 
 
 def src(node: Mapping[str, Any]) -> Src:
     return Src.parse(str(node["src"]))
 
 
-def type_string(node: Mapping[str, Any]) -> str:
-    return str((node.get("typeDescriptions") or {}).get("typeString") or "")
-
-
-def is_msg_sender(node: Mapping[str, Any]) -> bool:
-    if node.get("nodeType") == "MemberAccess" and node.get("memberName") == "sender":
-        base = node.get("expression") or {}
-        return base.get("nodeType") == "Identifier" and base.get("name") == "msg"
-    if node.get("nodeType") == "FunctionCall":
-        callee = node.get("expression") or {}
-        return callee.get("nodeType") == "Identifier" and callee.get("name") in _SENDER_FUNCS
-    return False
-
-
-def is_tx_origin(node: Mapping[str, Any]) -> bool:
-    base = node.get("expression") or {}
-    return (
-        node.get("nodeType") == "MemberAccess"
-        and node.get("memberName") == "origin"
-        and base.get("nodeType") == "Identifier"
-        and base.get("name") == "tx"
-    )
-
-
-def callee_name(call: Mapping[str, Any]) -> str | None:
-    """``f`` for ``f(..)``, ``x.f(..)``, ``x.f{value: v}(..)`` and ``x.f.value(v)(..)``."""
-    expr = call.get("expression") or {}
-    while expr.get("nodeType") == "FunctionCallOptions" or (
-        expr.get("nodeType") == "FunctionCall"
-        and (expr.get("expression") or {}).get("memberName") in ("value", "gas")
-    ):
-        expr = expr.get("expression") or {}
-        if expr.get("nodeType") == "MemberAccess" and expr.get("memberName") in ("value", "gas"):
-            expr = expr.get("expression") or {}
-    if expr.get("nodeType") == "Identifier":
-        return str(expr.get("name"))
-    if expr.get("nodeType") == "MemberAccess":
-        return str(expr.get("memberName"))
-    return None
-
-
-def call_target(call: Mapping[str, Any]) -> Node | None:
-    """The MemberAccess node naming the called member, through call options."""
-    expr = call.get("expression") or {}
-    while expr.get("nodeType") in ("FunctionCallOptions", "FunctionCall"):
-        inner = expr.get("expression") or {}
-        if expr.get("nodeType") == "FunctionCall" and inner.get("memberName") not in ("value", "gas"):
-            return None
-        expr = inner.get("expression") if inner.get("memberName") in ("value", "gas") else inner
-        expr = expr or {}
-    return expr if expr.get("nodeType") == "MemberAccess" else None
-
-
-def is_external_call(call: Mapping[str, Any]) -> bool:
-    """A call that can hand control to another contract (low-level or through an interface)."""
-    if call.get("nodeType") != "FunctionCall" or call.get("kind") not in (None, "functionCall"):
-        return False
-    target = call_target(call)
-    if target is None:
-        return False
-    base_type = type_string(target.get("expression") or {})
-    if target.get("memberName") in ADDRESS_CALLS and base_type.startswith("address"):
-        return True
-    fn_type = type_string(target)
-    if " external" not in fn_type:
-        return False
-    base = target.get("expression") or {}
-    # this.f() is a call of the contract to itself
-    return not (base.get("nodeType") == "Identifier" and base.get("name") == "this")
-
-
-def base_variable(expr: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The Identifier at the root of ``a[i].b[j]`` (or ``a`` itself)."""
-    node: Mapping[str, Any] | None = expr
-    while node is not None:
-        kind = node.get("nodeType")
-        if kind == "Identifier":
-            return node
-        if kind == "IndexAccess":
-            node = node.get("baseExpression")
-        elif kind == "MemberAccess":
-            node = node.get("expression")
-        elif kind == "TupleExpression" and len(node.get("components") or []) == 1:
-            node = (node.get("components") or [None])[0]
-        else:
-            return None
-    return None
-
-
-def assigned_targets(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Expressions written by an Assignment / ++ / -- / delete node."""
-    kind = node.get("nodeType")
-    if kind == "Assignment":
-        lhs = node.get("leftHandSide") or {}
-        if lhs.get("nodeType") == "TupleExpression":
-            return [c for c in lhs.get("components") or [] if c]
-        return [lhs]
-    if kind == "UnaryOperation" and node.get("operator") in ("++", "--", "delete"):
-        return [node.get("subExpression") or {}]
-    return []
-
-
 @dataclass
-class Function:
+class _Part:
+    """What a function and a modifier share: their node, where they are, and what they call."""
+
     node: Node
     contract: Contract
     program: Program
@@ -162,6 +80,26 @@ class Function:
     def name(self) -> str:
         return str(self.node.get("name") or "")
 
+    @property
+    def body(self) -> Node | None:
+        body = self.node.get("body")
+        return body if isinstance(body, dict) else None
+
+    def calls(self) -> list[Node]:
+        return self.program.nodes(self.body, "FunctionCall")
+
+    def _called(self) -> list[Function | Modifier]:
+        """Functions of the contract this part calls internally."""
+        out: list[Function | Modifier] = []
+        for call in self.calls():
+            target = self.program.internal_target(self.contract, call)
+            if target is not None:
+                out.append(target)
+        return out
+
+
+@dataclass
+class Function(_Part):
     @property
     def kind(self) -> str:
         if self.node.get("kind"):
@@ -217,9 +155,6 @@ class Function:
     def source(self) -> SourceText | None:
         return self.program.text_of(self.node)
 
-    def calls(self) -> list[Node]:
-        return self.program.nodes(self.body, "FunctionCall")
-
     def external_calls(self) -> list[Node]:
         return [c for c in self.calls() if is_external_call(c)]
 
@@ -232,45 +167,16 @@ class Function:
             mod = self.program.resolve_modifier(self.contract, ref)
             if mod is not None:
                 out.append(mod)
-        for call in self.calls():
-            target = self.program.internal_target(self.contract, call)
-            if target is not None:
-                out.append(target)
-        return out
+        return out + self._called()
 
 
 @dataclass
-class Modifier:
-    node: Node
-    contract: Contract
-    program: Program
-
-    @property
-    def id(self) -> int:
-        return int(self.node["id"])
-
-    @property
-    def name(self) -> str:
-        return str(self.node.get("name") or "")
-
-    @property
-    def body(self) -> Node | None:
-        body = self.node.get("body")
-        return body if isinstance(body, dict) else None
-
+class Modifier(_Part):
     modifiers: list[Node] = field(default_factory=list)
-
-    def calls(self) -> list[Node]:
-        return self.program.nodes(self.body, "FunctionCall")
 
     @cached_property
     def internal_callees(self) -> list[Function | Modifier]:
-        out: list[Function | Modifier] = []
-        for call in self.calls():
-            target = self.program.internal_target(self.contract, call)
-            if target is not None:
-                out.append(target)
-        return out
+        return self._called()
 
 
 def _abi_type(param: Mapping[str, Any]) -> str:

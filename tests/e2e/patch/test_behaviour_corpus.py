@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import pytest
 from tests.support.patchcase import load_corpus
 
-from bulwark.patch import engine
-from bulwark.patch.behaviour import PROBE_SOLC, PROBE_SOURCE, Checker
+from bulwark.patch import engine, ranking
+from bulwark.patch.behaviour import Checker
+from bulwark.patch.evm import PROBE_SOLC, PROBE_SOURCE
 from bulwark.toolchain.solc import Compiler
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -55,7 +56,7 @@ def outcomes(compiler: Compiler) -> dict[str, tuple[str, str, bool | None]]:
         )
         flaw = {n for n in (best.function, *(f.function for f in best.findings)) if n}
         on_original = Checker(art, probe, art.storage_layout).attack(
-            art, flaw, best.vuln_class, engine._edited(analysis, best)
+            art, flaw, best.vuln_class, ranking.edited_functions(analysis, best)
         )
         out[case.name] = (on_original.outcome, attack.outcome, behaviour.kept)
     return out

@@ -1,5 +1,5 @@
 """The behaviour check and the synthesised attacks (patch.behaviour), on contracts written here,
-and their effect on ranking (engine.check_behaviour) and on the JSON report."""
+and their effect on ranking (ranking.check_behaviour) and on the JSON report."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ import pytest
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import AttackCheck, BehaviourChange, BehaviourCheck, Patch
-from bulwark.patch.behaviour import PROBE_SOLC, PROBE_SOURCE, Checker
+from bulwark.patch.behaviour import Checker
 from bulwark.patch.edit import unified_diff
-from bulwark.patch.engine import PatchRequest, analyse, candidates, check_behaviour, confidence, rerank
+from bulwark.patch.engine import PatchRequest, analyse, candidates, confidence
+from bulwark.patch.evm import PROBE_SOLC, PROBE_SOURCE
+from bulwark.patch.ranking import check_behaviour, rerank
 from bulwark.toolchain.artifacts import ContractArtifact
 from bulwark.toolchain.solc import Compiler
 
@@ -421,6 +423,7 @@ def test_without_pyrevm_candidates_stay_unchecked_and_the_notes_say_so(
     analysis = analyse(PatchRequest(sources={"Vault.sol": VAULT}, use_slither=False), compiler)
     ranked = [_patch(analysis.sources, "Vault.sol", _edit(VAULT, GUARD), "keeps")]
     monkeypatch.delitem(sys.modules, "bulwark.patch.behaviour")
+    monkeypatch.delitem(sys.modules, "bulwark.patch.evm")
     monkeypatch.setitem(sys.modules, "pyrevm", None)  # import pyrevm now raises ImportError
     notes: list[str] = []
     assert check_behaviour(analysis, compiler, ranked, notes) == ranked

@@ -112,11 +112,10 @@ class PullPaymentFix(FixTemplate):
     DESCRIPTION = "a refused payment is credited for later withdrawal instead of reverting the function"
 
     def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
-        program = ctx.program
-        contract = program.contract(finding.contract)
-        fn = contract.function(finding.function) if contract and finding.function is not None else None
-        if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
+        found = ctx.target(finding)
+        if found is None:
             return
+        contract, fn = found
         edits = pay_or_credit_edits(ctx, fn)
         if not edits:
             return
@@ -227,10 +226,10 @@ class SkipBadEntryFix(FixTemplate):
         if "batch-element-require" not in finding.detector:
             return
         program = ctx.program
-        contract = program.contract(finding.contract)
-        fn = contract.function(finding.function) if contract and finding.function is not None else None
-        if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
+        found = ctx.target(finding)
+        if found is None:
             return
+        contract, fn = found
         edits: list[Edit] = []
         for stmt in element_requires(program, fn):
             cond = ((stmt.get("expression") or {}).get("arguments") or [{}])[0]

@@ -43,10 +43,10 @@ class DeployerOnlySetupFix(FixTemplate):
     def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
         if not any(d in finding.detector for d in ("frontrunnable-setup", "unprotected-initializer")):
             return
-        contract = ctx.program.contract(finding.contract)
-        fn = contract.function(finding.function) if contract and finding.function is not None else None
-        if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
+        found = ctx.target(finding)
+        if found is None:
             return
+        contract, fn = found
         if contract.is_upgradeable or fn.contract.id != contract.id:
             return
         slot = hex(erc7201_slot(NAMESPACE))
@@ -116,10 +116,10 @@ class CommitRevealFix(FixTemplate):
         program = ctx.program
         if not program.at_least(0, 4, 22):
             return  # abi.encodePacked and functional-style assembly
-        contract = program.contract(finding.contract)
-        fn = contract.function(finding.function) if contract and finding.function is not None else None
-        if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
+        found = ctx.target(finding)
+        if found is None:
             return
+        contract, fn = found
         secrets = revealed_parameters(program, fn)
         if not secrets:
             return

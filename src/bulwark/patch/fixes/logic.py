@@ -95,10 +95,10 @@ class MissingCheckFix(FixTemplate):
 
     def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
         program = ctx.program
-        contract = program.contract(finding.contract)
-        fn = contract.function(finding.function) if contract and finding.function is not None else None
-        if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
+        found = ctx.target(finding)
+        if found is None:
             return
+        contract, fn = found
         why = ', "Bulwark: {}"' if program.at_least(0, 4, 22) else ""
         if "unread-flag" in finding.detector:
             edits: list[Edit] = []

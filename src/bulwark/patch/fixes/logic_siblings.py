@@ -29,10 +29,10 @@ class SiblingCheckFix(FixTemplate):
 
     def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
         program = ctx.program
-        contract = program.contract(finding.contract)
-        fn = contract.function(finding.function) if contract and finding.function is not None else None
-        if contract is None or fn is None or fn.body is None or not ctx.editable(fn.body):
+        found = ctx.target(finding)
+        if found is None:
             return
+        contract, fn = found
         why = ', "Bulwark: {}"' if program.at_least(0, 4, 22) else ""
         if "stale-cached-entry" in finding.detector:
             stale = stale_cached_writes(program, fn)
@@ -60,8 +60,7 @@ class SiblingCheckFix(FixTemplate):
                     "The fix adds the check the siblings already make. ABI and storage layout are unchanged.",
                 )
         if "inverse-path-condition" in finding.detector:
-            found = inverse_conditions(program, fn)
-            for guard, cond, other in found[:1]:
+            for guard, cond, other in inverse_conditions(program, fn)[:1]:
                 left = ctx.node_text(cond.get("leftExpression") or {})
                 right = ctx.node_text(cond.get("rightExpression") or {})
                 op = str(cond.get("operator"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bulwark.patch.solast import Contract, Function, Node, Program, callee_name
+from bulwark.patch.solast import Contract, Function, Node, Program, call_target, callee_name, type_string
 
 LOCK_WORDS = ("nonreentrant", "noreentran", "reentrancyguard", "lock", "mutex", "nonreentrantview")
 INIT_MODIFIERS = frozenset({"initializer", "reinitializer", "onlyInitializing"})
@@ -36,3 +36,15 @@ def is_value_call(call: Node) -> bool:
             and (expr.get("expression") or {}).get("memberName") == "value"
         )
     )
+
+
+def pays_out(fn: Function) -> bool:
+    """Does ``fn`` itself send ether (transfer, send, or a call with value)?"""
+    for call in fn.calls():
+        target = call_target(call) or {}
+        if not type_string(target.get("expression") or {}).startswith("address"):
+            continue
+        name = callee_name(call)
+        if name in ("transfer", "send") or (name == "call" and is_value_call(call)):
+            return True
+    return False

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Localisation
-from bulwark.patch.locate.facts import is_value_call, own_entries
+from bulwark.patch.locate.facts import own_entries, pays_out
 from bulwark.patch.locate.finding import localisation
 from bulwark.patch.solast import (
     Contract,
@@ -24,7 +24,6 @@ from bulwark.patch.solast import (
     Node,
     Program,
     base_variable,
-    call_target,
     callee_name,
     is_msg_sender,
     src,
@@ -38,17 +37,6 @@ NEGATE = {">=": "<", ">": "<=", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
 def _text(program: Program, node: Node) -> str:
     st = program.text_of(node)
     return st.of(node) if st is not None else ""
-
-
-def pays_out(fn: Function) -> bool:
-    for call in fn.calls():
-        target = call_target(call) or {}
-        if not type_string(target.get("expression") or {}).startswith("address"):
-            continue
-        name = callee_name(call)
-        if name in ("transfer", "send") or (name == "call" and is_value_call(call)):
-            return True
-    return False
 
 
 def conditions(program: Program, fn: Function) -> list[tuple[Node, Node]]:
