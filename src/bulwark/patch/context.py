@@ -78,6 +78,10 @@ class FixContext:
             return None
         return contract, fn
 
+    def reason(self, text: str) -> str:
+        """``, "Bulwark: <text>"`` for a require's reason string (none before solc 0.4.22)."""
+        return f', "Bulwark: {text}"' if self.program.at_least(0, 4, 22) else ""
+
     # -- text helpers ------------------------------------------------------------------------------
 
     def text(self, node: Mapping[str, Any]) -> SourceText:

@@ -82,24 +82,6 @@ def is_external_call(call: Mapping[str, Any]) -> bool:
     return not (base.get("nodeType") == "Identifier" and base.get("name") == "this")
 
 
-def base_variable(expr: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The Identifier at the root of ``a[i].b[j]`` (or ``a`` itself)."""
-    node: Mapping[str, Any] | None = expr
-    while node is not None:
-        kind = node.get("nodeType")
-        if kind == "Identifier":
-            return node
-        if kind == "IndexAccess":
-            node = node.get("baseExpression")
-        elif kind == "MemberAccess":
-            node = node.get("expression")
-        elif kind == "TupleExpression" and len(node.get("components") or []) == 1:
-            node = (node.get("components") or [None])[0]
-        else:
-            return None
-    return None
-
-
 def assigned_targets(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Expressions written by an Assignment / ++ / -- / delete node."""
     kind = node.get("nodeType")

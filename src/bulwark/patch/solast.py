@@ -17,7 +17,6 @@ from bulwark.patch.expr import (
     ADDRESS_CALLS,
     Node,
     assigned_targets,
-    base_variable,
     call_target,
     callee_name,
     is_external_call,
@@ -26,6 +25,7 @@ from bulwark.patch.expr import (
 )
 from bulwark.toolchain import solast as _ast
 from bulwark.toolchain.artifacts import CompileResult
+from bulwark.toolchain.solast import root_identifier as base_variable
 from bulwark.toolchain.solast import type_string
 from bulwark.toolchain.versions import version_key
 
@@ -65,12 +65,10 @@ def src(node: Mapping[str, Any]) -> Src:
 
 
 @dataclass
-class _Part:
-    """What a function and a modifier share: their node, where they are, and what they call."""
+class _Declared:
+    """A declaration's AST node: its id and its name."""
 
     node: Node
-    contract: Contract
-    program: Program
 
     @property
     def id(self) -> int:
@@ -79,6 +77,14 @@ class _Part:
     @property
     def name(self) -> str:
         return str(self.node.get("name") or "")
+
+
+@dataclass
+class _Part(_Declared):
+    """What a function and a modifier share: where they are, and what they call."""
+
+    contract: Contract
+    program: Program
 
     @property
     def body(self) -> Node | None:
@@ -190,18 +196,9 @@ def _abi_type(param: Mapping[str, Any]) -> str:
 
 
 @dataclass
-class Contract:
-    node: Node
+class Contract(_Declared):
     path: str
     program: Program
-
-    @property
-    def id(self) -> int:
-        return int(self.node["id"])
-
-    @property
-    def name(self) -> str:
-        return str(self.node["name"])
 
     @property
     def kind(self) -> str:

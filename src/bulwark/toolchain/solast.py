@@ -20,6 +20,7 @@ __all__ = [
     "documentation",
     "find",
     "members",
+    "root_identifier",
     "smallest_at",
     "src_range",
     "type_string",
@@ -94,6 +95,25 @@ def smallest_at(node: Any, node_type: str, offset: int) -> Node | None:
 
 def type_string(node: Node) -> str:
     return str((node.get("typeDescriptions") or {}).get("typeString") or "")
+
+
+def root_identifier(expr: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The Identifier at the root of ``a[i].b[j]`` (or ``a`` itself): the variable an access reads
+    or writes; None when the root is not a plain name (a call's result, a literal)."""
+    node: Mapping[str, Any] | None = expr
+    while node is not None:
+        kind = node.get("nodeType")
+        if kind == "Identifier":
+            return node
+        if kind == "IndexAccess":
+            node = node.get("baseExpression")
+        elif kind == "MemberAccess":
+            node = node.get("expression")
+        elif kind == "TupleExpression" and len(node.get("components") or []) == 1:
+            node = (node.get("components") or [None])[0]
+        else:
+            return None
+    return None
 
 
 def documentation(node: Node) -> str:

@@ -198,7 +198,7 @@ class BoundedGrowthFix(FixTemplate):
         for array, per_item in sorted(cost.items()):
             cap = max(16, LOOP_GAS_BUDGET // per_item)
             name = program.name_of(array)
-            reason = f', "Bulwark: {name} is full"' if program.at_least(0, 4, 22) else ""
+            reason = ctx.reason(f"{name} is full")
             for _, stmt in growth_sites(program, contract, array):
                 edits.append(ctx.insert_before(stmt, f"require({name}.length < {cap}{reason});"))
             caps.append(f"{name} at {cap} entries (about {per_item:,} gas per iteration)")

@@ -99,12 +99,11 @@ class MissingCheckFix(FixTemplate):
         if found is None:
             return
         contract, fn = found
-        why = ', "Bulwark: {}"' if program.at_least(0, 4, 22) else ""
         if "unread-flag" in finding.detector:
             edits: list[Edit] = []
             for flag in unread_flags(program, fn):
                 lhs = ctx.node_text((flag.get("expression") or {}).get("leftHandSide") or {})
-                edits.append(ctx.insert_before(flag, f"require(!{lhs}{why.format('already done')});"))
+                edits.append(ctx.insert_before(flag, f"require(!{lhs}{ctx.reason('already done')});"))
             if edits:
                 yield self.candidate(
                     finding,
@@ -122,7 +121,7 @@ class MissingCheckFix(FixTemplate):
                 key = _record_key(ctx, fn, amount)
                 if at is None or key is None:
                     return
-                check = f"require(_bulwarkFirstPayout({key}){why.format('already paid')});"
+                check = f"require(_bulwarkFirstPayout({key}){ctx.reason('already paid')});"
                 edits.append(ctx.insert_before(at, check))
             if edits:
                 edits.append(ctx.contract_end(contract, _paid_once_helper()))
@@ -143,7 +142,7 @@ class MissingCheckFix(FixTemplate):
                     return
                 check = (
                     f"require({lhs}.{field} == address(0) || {lhs}.{field} == msg.sender"
-                    f"{why.format('taken')});"
+                    f"{ctx.reason('taken')});"
                 )
                 edits.append(ctx.insert_before(where, check))
             if edits:

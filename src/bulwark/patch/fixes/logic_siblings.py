@@ -20,6 +20,7 @@ from bulwark.patch.locate.checks.logic_siblings import (
     missing_sibling_flags,
     stale_cached_writes,
 )
+from bulwark.patch.solast import Contract, Function
 
 
 class SiblingCheckFix(FixTemplate):
@@ -28,52 +29,65 @@ class SiblingCheckFix(FixTemplate):
     DESCRIPTION = "adds the check a function's sibling functions make, or reads a cached entry afresh"
 
     def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
-        program = ctx.program
         found = ctx.target(finding)
-        if found is None:
-            return
-        contract, fn = found
-        why = ', "Bulwark: {}"' if program.at_least(0, 4, 22) else ""
-        if "stale-cached-entry" in finding.detector:
-            stale = stale_cached_writes(program, fn)
-            if stale:
+        if found is not None:
+            for detector, shape in (
+                ("stale-cached-entry", self._fresh_read),
+                ("sibling-payout-flag", self._sibling_mark),
+                ("inverse-path-condition", self._inverse_outcome),
+            ):
+                if detector in finding.detector:
+                    yield from shape(ctx, finding, *found)
+
+    def _fresh_read(
+        self, ctx: FixContext, finding: Localisation, contract: Contract, fn: Function
+    ) -> Iterator[Candidate]:
+        stale = stale_cached_writes(ctx.program, fn)
+        if stale:
+            yield self.candidate(
+                finding,
+                [ctx.replace(ident, ctx.node_text(fresh)) for _, ident, fresh in stale],
+                f"{fn.name} in {contract.name} read two entries of one mapping, wrote the first back "
+                "and then wrote the second from the copy read before, so when both keys name the same "
+                "entry (a transfer to oneself) the first write was lost and value came from nothing. "
+                "The fix reads the entry afresh where it is written back: the result is the same "
+                "whenever the keys differ. ABI and storage layout are unchanged.",
+            )
+
+    def _sibling_mark(
+        self, ctx: FixContext, finding: Localisation, contract: Contract, fn: Function
+    ) -> Iterator[Candidate]:
+        edits = []
+        for write, field in missing_sibling_flags(ctx.program, fn):
+            check = f"require(!{write.pointer}.{field}{ctx.reason('already ' + field)});"
+            edits.append(ctx.insert_before(write.statement, check))
+        if edits:
+            yield self.candidate(
+                finding,
+                edits,
+                f"{fn.name} in {contract.name} paid out of a record without checking a mark its sibling "
+                "payouts set and check, so the same record could be paid twice, once by each path. "
+                "The fix adds the check the siblings already make. ABI and storage layout are unchanged.",
+            )
+
+    def _inverse_outcome(
+        self, ctx: FixContext, finding: Localisation, contract: Contract, fn: Function
+    ) -> Iterator[Candidate]:
+        for guard, cond, other in inverse_conditions(ctx.program, fn)[:1]:
+            left = ctx.node_text(cond.get("leftExpression") or {})
+            right = ctx.node_text(cond.get("rightExpression") or {})
+            op = str(cond.get("operator"))
+            # the inverse path (a refund beside a claim) first; the same outcome ranks after it
+            for rank, (wanted, how) in enumerate(
+                ((NEGATE[op], "the opposite of"), (op, "the same outcome as"))
+            ):
+                check = f"require({left} {wanted} {right}{ctx.reason('wrong outcome')});"
                 yield self.candidate(
                     finding,
-                    [ctx.replace(ident, ctx.node_text(fresh)) for _, ident, fresh in stale],
-                    f"{fn.name} in {contract.name} read two entries of one mapping, wrote the first back "
-                    "and then wrote the second from the copy read before, so when both keys name the same "
-                    "entry (a transfer to oneself) the first write was lost and value came from nothing. "
-                    "The fix reads the entry afresh where it is written back: the result is the same "
-                    "whenever the keys differ. ABI and storage layout are unchanged.",
+                    [ctx.insert_after(guard, check)],
+                    f"{fn.name} and {other.name} in {contract.name} both pay out behind the same guard, "
+                    f"but only {other.name} required {left} {op} {right}, so both could pay. The fix "
+                    f"makes {fn.name} require {how} {other.name}'s condition ({left} {wanted} {right}). "
+                    "ABI and storage layout are unchanged.",
+                    preference=-rank,
                 )
-        if "sibling-payout-flag" in finding.detector:
-            edits = []
-            for write, field in missing_sibling_flags(program, fn):
-                check = f"require(!{write.pointer}.{field}{why.format('already ' + field)});"
-                edits.append(ctx.insert_before(write.statement, check))
-            if edits:
-                yield self.candidate(
-                    finding,
-                    edits,
-                    f"{fn.name} in {contract.name} paid out of a record without checking a mark its sibling "
-                    "payouts set and check, so the same record could be paid twice, once by each path. "
-                    "The fix adds the check the siblings already make. ABI and storage layout are unchanged.",
-                )
-        if "inverse-path-condition" in finding.detector:
-            for guard, cond, other in inverse_conditions(program, fn)[:1]:
-                left = ctx.node_text(cond.get("leftExpression") or {})
-                right = ctx.node_text(cond.get("rightExpression") or {})
-                op = str(cond.get("operator"))
-                for rank, (wanted, how) in enumerate(
-                    ((NEGATE[op], "the opposite of"), (op, "the same outcome as"))
-                ):
-                    check = f"require({left} {wanted} {right}{why.format('wrong outcome')});"
-                    yield self.candidate(
-                        finding,
-                        [ctx.insert_after(guard, check)],
-                        f"{fn.name} and {other.name} in {contract.name} both pay out behind the same guard, "
-                        f"but only {other.name} required {left} {op} {right}, so both could pay. The fix "
-                        f"makes {fn.name} require {how} {other.name}'s condition ({left} {wanted} {right}). "
-                        "ABI and storage layout are unchanged.",
-                        preference=-rank,
-                    )

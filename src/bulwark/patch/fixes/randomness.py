@@ -34,9 +34,7 @@ class EoaOnlyRandomnessFix(FixTemplate):
         contract = program.contract(finding.contract)
         if contract is None:
             return
-        reason = (
-            ', "Bulwark: contract callers could predict the outcome"' if program.at_least(0, 4, 22) else ""
-        )
+        reason = ctx.reason("contract callers could predict the outcome")
         check = f"require(msg.sender == tx.origin{reason});"
         edits: list[Edit] = []
         names: list[str] = []
@@ -108,7 +106,7 @@ class BlockhashInReachFix(FixTemplate):
         contract = program.contract(finding.contract)
         if contract is None:
             return
-        reason = ', "Bulwark: block hash out of reach"' if program.at_least(0, 4, 22) else ""
+        reason = ctx.reason("block hash out of reach")
         edits: list[Edit] = []
         names: list[str] = []
         for fn in own_entries(program, contract):
