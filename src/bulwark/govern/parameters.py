@@ -11,6 +11,7 @@ all. The unpause that resumes the protocol follows the last one (:func:`propose_
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 
 from bulwark.chain import ChainClient
@@ -74,27 +75,19 @@ async def propose_parameters(
                 "propose the verified remedy"
             )
     policy = with_parameter_rules(policy)
-    rule = policy.rule(GovAction.PARAMETERS, severity)
     out: list[Proposal] = []
     predecessor: Hash32 = ZERO32
+    # What every proposal of the chain shares; each adds its call and its place in the chain.
+    store_next = functools.partial(
+        _store_new, client, store, policy, action=GovAction.PARAMETERS, severity=severity, evidence=evidence
+    )
     for i, (component, data, label) in enumerate(calls, start=1):
-        description = (
-            f"parameters {i}/{len(calls)}: {component}.{label} on {policy.proxies[component]}; "
-            f"evidence {evidence} = timelock salt; delay {rule.delay_s}s"
-        )
-        if note:
-            description += "\n" + note
-        proposal = await _store_new(
-            client,
-            store,
-            policy,
-            action=GovAction.PARAMETERS,
-            severity=severity,
+        proposal = await store_next(
             component=component,
             call=data,
-            evidence=evidence,
             predecessor=predecessor,
-            description=description,
+            description=f"parameters {i}/{len(calls)}: {component}.{label} on {policy.proxies[component]}",
+            note=note,
             now=now,
             incident_id=incident_id,
             depends_on=out[-1].id if out else None,

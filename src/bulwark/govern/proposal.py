@@ -176,14 +176,20 @@ async def _store_new(
     description: str,
     now: float | None,
     incident_id: str | None,
+    note: str = "",
     implementation: Address | None = None,
     impl_codehash: Hash32 | None = None,
     depends_on: str | None = None,
     target: Address | None = None,
 ) -> Proposal:
+    """Store a new proposal of ``action``. ``description`` says what it does; the evidence (the
+    timelock salt), the delay the policy gives and ``note`` are added to it here."""
     proxy = policy.proxies[component]
     target = target or proxy  # the timelock calls the proxy, or its ProxyAdmin for an upgrade
     rule: ActionRule = policy.rule(action, severity)
+    description += f"; evidence {evidence} = timelock salt; delay {rule.delay_s}s"
+    if note:
+        description += "\n" + note
     chain_id = await client.chain_id()
     salt = evidence
     op = TimelockOp(
@@ -305,14 +311,7 @@ async def propose_upgrade(
         call = encode_call(PROXY_ADMIN_ABI, "upgradeAndCall", proxy, impl, b"")
     else:  # UUPS (or a proxy that upgrades itself)
         call = encode_call(PROXY_ABI, "upgradeToAndCall", impl, b"")
-    rule = policy.rule(GovAction.UPGRADE, severity)
     via = f" through its ProxyAdmin {proxy_admin}" if proxy_admin is not None else ""
-    description = (
-        f"upgrade {component} ({proxy}){via} to {impl} (code {codehash}); "
-        f"evidence {evidence} = timelock salt; delay {rule.delay_s}s"
-    )
-    if note:
-        description += "\n" + note
     return await _store_new(
         client,
         store,
@@ -323,7 +322,8 @@ async def propose_upgrade(
         call=call,
         evidence=evidence,
         predecessor=ZERO32,
-        description=description,
+        description=f"upgrade {component} ({proxy}){via} to {impl} (code {codehash})",
+        note=note,
         now=now,
         incident_id=incident_id,
         implementation=impl,
@@ -390,11 +390,6 @@ async def propose_unpause_after(
         raise GovernanceError(
             f"no proxy {target!r} in the policy of {policy.protocol} (have: {', '.join(policy.proxies)})"
         )
-    rule = policy.rule(GovAction.UNPAUSE, severity)
-    description = (
-        f"unpause {target} ({policy.proxies[target]}) after {after}; evidence {prior.evidence_hash}; "
-        f"delay {rule.delay_s}s"
-    )
     return await _store_new(
         client,
         store,
@@ -405,7 +400,7 @@ async def propose_unpause_after(
         call=encode_call(PROXY_ABI, "unpause"),
         evidence=prior.evidence_hash,
         predecessor=prior.timelock_op.operation_id,
-        description=description,
+        description=f"unpause {target} ({policy.proxies[target]}) after {after}",
         now=now,
         incident_id=prior.incident_id,
         depends_on=after,
