@@ -1,4 +1,5 @@
-"""Domain objects shared by every stage. Imports: standard library only."""
+"""Domain objects shared by every stage. Imports: the standard library and the error root
+(:mod:`bulwark.errors`) only."""
 
 from bulwark.domain.chain import (
     Address,
