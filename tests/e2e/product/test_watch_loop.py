@@ -224,6 +224,45 @@ def _strike(chain: Chain, name: str, watch_store: Store) -> None:
     chain.run(chain.client.request("evm_setIntervalMining", [1]))
 
 
+def _steps(store: Store, iid: str) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+    """The flow as the audit log records it: each step's start and completion in order, and the
+    fields of each step's stored record. Containment is left out: it is a step of the flow only when
+    the flow, not the responder, is first to see the pause's receipt (a race either run may lose)."""
+    order: list[tuple[str, str]] = []
+    for e in store.audit_entries(iid):
+        if e.kind == "step.started":
+            order.append(("started", str(e.payload["step"])))
+        elif e.kind == "step.stored" and e.payload.get("state") == "done":
+            order.append(("done", str(e.payload["id"]).split("/", 1)[1]))
+    order = [o for o in order if o[1] != "contain"]
+    fields = {step: sorted(store.artifact(f"{iid}/{step}")[2]) for kind, step in order if kind == "done"}
+    return order, fields
+
+
+def _demo_steps(tmp: Path) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+    """``bulwark demo`` as a user runs it, on its own chain and database."""
+    tmp.mkdir()
+    db = f"sqlite:///{tmp / 'demo.db'}"
+    demo = _bulwark(
+        "demo", "--db", db, "--reports", str(tmp / "reports"), "--benign-txs", "10", "--regress", "5",
+        cwd=tmp, env=dict(os.environ),
+    )  # fmt: skip
+    assert demo.returncode == 0, demo.stdout[-4000:] + demo.stderr[-4000:]
+    store = Store(db)
+    try:
+        # The one incident the flow carried (the attack's duplicates are folded into it).
+        started = {
+            i.id: [e for e in store.audit_entries(i.id) if e.kind == "step.started"]
+            for i in store.incidents()
+        }
+        carried = [iid for iid, entries in started.items() if entries]
+        assert len(carried) == 1, carried
+        assert store.incident(carried[0]).state is S.CLOSED
+        return _steps(store, carried[0])
+    finally:
+        store.close()
+
+
 def _loop(chain: Chain, tmp: Path, name: str, kill_at_each_state: bool) -> None:
     lh, g = chain.guarded.lendhub, chain.guarded
     env = {**os.environ, "BULWARK_SENTINEL_KEY": g.sentinel.private_key}
@@ -296,8 +335,13 @@ def _loop(chain: Chain, tmp: Path, name: str, kill_at_each_state: bool) -> None:
         assert len(pauses) == 1, store.actions(iid)  # one pause broadcast, whatever the restarts
         deploys = [a for a in store.artifacts("deploy")]
         assert len(deploys) == 1
+        watched = _steps(store, iid)
     finally:
         store.close()
+    if not kill_at_each_state and name == sorted(ATTACKS)[0]:
+        # `bulwark demo` is a configuration plus a scenario driving this same pipeline: the same
+        # steps, in the same order, each recording the same fields as the watch's.
+        assert _demo_steps(tmp / "demo") == watched
     # Benign traffic works on the resumed protocol.
     sent = chain.run(benign_traffic(chain.client, lh, txs=6, seed=11))
     assert len(sent) == 6
