@@ -43,6 +43,10 @@ class Detector:
     CLASS: ClassVar[VulnClass]
     WIKI: ClassVar[str]
     PARAMS: ClassVar[type[Params]] = Params
+    # Can it find anything in a transaction known without its trace (one the screener's pre-filter
+    # let through unsimulated: a plain transfer or approval)? Built-ins that read only the call
+    # tree, logs or state diff say False and are not run there; a plugin is run unless it says so.
+    JUDGES_BARE_TX: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -3,11 +3,11 @@ last head (refreshed per block), plus one simulated or mined transaction with it
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bulwark.detect.evm import net_flows
+from bulwark.detect.evm import transfer
 from bulwark.domain import Address, CallFrame, Log, Selector, StateDiff, Transaction
 
 
@@ -148,6 +148,10 @@ class Step:
     reverted: bool = False
 
 
+# (step index, token, from, to, amount) of one surviving ERC-20 Transfer log
+Transfer = tuple[int, Address, Address, Address, int]
+
+
 @dataclass(frozen=True, slots=True)
 class TxEvent:
     """A transaction with what it does: simulated against the pending state, or mined."""
@@ -164,29 +168,54 @@ class TxEvent:
     # Pre-transaction values of every storage slot the transaction read or wrote (prestateTracer
     # without diffMode), fetched only when the diff lowers a value in a protected contract.
     reads: Mapping[Address, Mapping[int, int]] | None = None
+    # Derived once per event and shared by the screener and every detector (each of them walked
+    # the steps again: that walk, repeated per detector, was a large part of screening's CPU).
     _flows: dict[tuple[Address, Address], int] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    _logs: tuple[Log, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _calls: tuple[Step, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _transfers: tuple[Transfer, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def flows(self) -> dict[tuple[Address, Address], int]:
         """Net token flows of the surviving Transfer logs (computed once, shared by detectors)."""
         if self._flows is None:
-            object.__setattr__(self, "_flows", net_flows(self.logs))
+            out: dict[tuple[Address, Address], int] = {}
+            for _, token, src, dst, amount in self.transfers():
+                out[(token, src)] = out.get((token, src), 0) - amount
+                out[(token, dst)] = out.get((token, dst), 0) + amount
+            object.__setattr__(self, "_flows", out)
         assert self._flows is not None
         return self._flows
+
+    def transfers(self) -> tuple[Transfer, ...]:
+        """(step index, token, from, to, amount) of every surviving ERC-20 Transfer log, in order."""
+        if self._transfers is None:
+            out = []
+            for at, step in enumerate(self.steps):
+                if step.log is not None and not step.reverted:
+                    t = transfer(step.log)
+                    if t is not None:
+                        out.append((at, *t))
+            object.__setattr__(self, "_transfers", tuple(out))
+        assert self._transfers is not None
+        return self._transfers
 
     @property
     def success(self) -> bool:
         return self.trace is None or self.trace.error is None
 
     @property
-    def logs(self) -> Iterator[Log]:
+    def logs(self) -> tuple[Log, ...]:
         """Logs that survive (not inside a reverted frame), in emission order."""
-        for step in self.steps:
-            if step.kind == "log" and step.log is not None and not step.reverted:
-                yield step.log
+        if self._logs is None:
+            found = tuple(s.log for s in self.steps if s.log is not None and not s.reverted)
+            object.__setattr__(self, "_logs", found)
+        assert self._logs is not None
+        return self._logs
 
-    def calls(self) -> Iterator[Step]:
-        for step in self.steps:
-            if step.kind == "call":
-                yield step
+    def calls(self) -> tuple[Step, ...]:
+        if self._calls is None:
+            object.__setattr__(self, "_calls", tuple(s for s in self.steps if s.kind == "call"))
+        assert self._calls is not None
+        return self._calls

@@ -39,7 +39,7 @@ from bulwark.chain.bytecode import create_address
 from bulwark.chain.convert import to_int
 from bulwark.chain.eip1967 import IMPLEMENTATION_SLOT
 from bulwark.chain.mempool import BatchRpc, RpcCallError, tx_request
-from bulwark.detect.base import DetectError
+from bulwark.detect.base import DetectError, Detector
 from bulwark.detect.builtins.privileged import privileged_signature
 from bulwark.detect.evm import checksum, selector, transfer, word
 from bulwark.detect.hygiene import AlertGate
@@ -92,6 +92,11 @@ class _Slot:
     monitor: Monitor
     view: ChainView
     gate: AlertGate
+    # The detectors that can judge a transaction the pre-filter passed without simulating it.
+    bare: tuple[Detector, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.bare = tuple(d for d in self.monitor.detectors if getattr(d, "JUDGES_BARE_TX", True))
 
 
 @dataclass(slots=True)
@@ -440,8 +445,9 @@ class Screener:
 
     def _judge(self, event: TxEvent, slots: Iterable[_Slot]) -> list[Finding]:
         out: list[Finding] = []
+        bare = event.trace is None and event.diff is None and not event.steps
         for slot in slots:
-            for det in slot.monitor.detectors:
+            for det in slot.bare if bare else slot.monitor.detectors:
                 try:
                     findings = list(det(slot.view, event))
                 except Exception as exc:  # one broken detector must not blind the others
@@ -494,12 +500,13 @@ class Screener:
                     and not proto.is_protected(f.to)
                 ):
                     return True
-                if f.selector is None or f.type == "STATICCALL":
+                if f.type == "STATICCALL":
                     continue
                 info = proto.contracts.get(step.context) if step.context is not None else None
-                if info is None:
+                sel = f.selector if info is not None else None  # hex only for protected contracts
+                if info is None or sel is None:
                     continue
-                if f.selector in info.writers or privileged_signature(info, f.selector) is not None:
+                if sel in info.writers or privileged_signature(info, sel) is not None:
                     return True
                 balances = info.balance_maps if info.has_layout else info.kind == "token"
                 if balances and info.kind != "lending":

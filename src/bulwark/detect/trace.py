@@ -47,27 +47,23 @@ def _int(value: str | int | None) -> int:
 
 
 def _bytes(value: str | None) -> bytes:
-    if not value or value == "0x":
+    if not value:
         return b""
-    return bytes.fromhex(value[2:] if value.startswith("0x") else value)
+    return bytes.fromhex(value[2:]) if value[:2] == "0x" else bytes.fromhex(value)
 
 
-def _addr(value: str | None) -> Address | None:
-    return checksum(value) if value else None
-
-
-def _frame(
-    raw: RawFrame, parent_failed: bool, sink: list[tuple[Any, ...]], depth: int, ctx: Address | None
-) -> CallFrame:
-    """Build the frame and, in the same walk, the chronological steps (into ``sink``)."""
+def _frame(raw: RawFrame, parent_failed: bool, out: _Walk, depth: int, ctx: Address | None) -> CallFrame:
+    """Build the frame and, in the same walk, the chronological steps (into ``out.steps``)."""
     typ = raw["type"].upper()
-    to = _addr(raw.get("to"))
+    to_raw = raw.get("to")
+    to = checksum(to_raw) if to_raw else None
     failed = parent_failed or "error" in raw
-    context = ctx if typ in ("DELEGATECALL", "CALLCODE") else to
-    index = len(sink)
-    sink.append(("call", depth, context, None, failed))
-    children = raw.get("calls") or ()
-    logs = raw.get("logs") or ()
+    context = ctx if typ in _DELEGATING else to
+    steps = out.steps
+    index = len(steps)
+    steps.append(None)  # this frame's step, filled in once its children are built
+    children = raw.get("calls")
+    logs = raw.get("logs")
     built: list[CallFrame] = []
     if logs and children:
         # Interleave logs with the child calls by position (parsed once per log, not per child).
@@ -75,55 +71,68 @@ def _frame(
         li = 0
         for ci, child in enumerate(children):
             while li < len(placed) and placed[li][0] <= ci:
-                sink.append(("log", depth, context, placed[li][2], failed))
+                out.log(placed[li][2], depth, context, failed)
                 li += 1
-            built.append(_frame(child, failed, sink, depth + 1, context))
+            built.append(_frame(child, failed, out, depth + 1, context))
         for _, _, lg in placed[li:]:
-            sink.append(("log", depth, context, lg, failed))
+            out.log(lg, depth, context, failed)
     else:
-        for child in children:
-            built.append(_frame(child, failed, sink, depth + 1, context))
-        for lg in logs:
-            sink.append(("log", depth, context, lg, failed))
+        if children:
+            for child in children:
+                built.append(_frame(child, failed, out, depth + 1, context))
+        if logs:
+            for lg in logs:
+                out.log(lg, depth, context, failed)
     frame = CallFrame(
-        type=typ,
-        sender=checksum(raw[_FROM]),  # type: ignore[literal-required]
-        to=to,
-        value=_int(raw.get("value")),
-        input=_bytes(raw.get("input")),
-        output=_bytes(raw.get("output")),
-        gas_used=_int(raw.get("gasUsed")),
-        error=raw.get("error"),
-        revert_reason=raw.get("revertReason"),
-        calls=tuple(built),
+        typ,
+        checksum(raw[_FROM]),  # type: ignore[literal-required]
+        to,
+        _int(raw.get("value")),
+        _bytes(raw.get("input")),
+        _bytes(raw.get("output")),
+        _int(raw.get("gasUsed")),
+        raw.get("error"),
+        raw.get("revertReason"),
+        tuple(built),
     )
-    sink[index] = ("call", depth, context, frame, failed)
+    steps[index] = Step("call", depth, context, frame, None, failed)
     return frame
+
+
+_DELEGATING = frozenset({"DELEGATECALL", "CALLCODE"})
+
+
+class _Walk:
+    """The steps of one trace in execution order, with the logs numbered as they are met."""
+
+    __slots__ = ("block_hash", "block_number", "log_index", "steps", "tx_hash")
+
+    def __init__(self, tx_hash: TxHash, block_number: int, block_hash: Hash32) -> None:
+        self.steps: list[Step | None] = []
+        self.tx_hash, self.block_number, self.block_hash = tx_hash, block_number, block_hash
+        self.log_index = 0
+
+    def log(self, raw: RawLog, depth: int, context: Address | None, failed: bool) -> None:
+        topics = raw.get("topics")
+        lg = Log(
+            checksum(raw["address"]),
+            tuple([t.lower() for t in topics]) if topics else (),  # type: ignore[misc]
+            _bytes(raw.get("data")),
+            self.block_number,
+            self.block_hash,
+            self.tx_hash,
+            self.log_index,
+        )
+        self.log_index += 1
+        self.steps.append(Step("log", depth, context, None, lg, failed))
 
 
 def parse_call_trace(
     raw: RawFrame, tx_hash: TxHash, block_number: int = -1, block_hash: Hash32 = _ZERO_HASH
 ) -> tuple[CallFrame, tuple[Step, ...]]:
-    sink: list[tuple[Any, ...]] = []
-    root = _frame(raw, False, sink, 0, None)
-    steps = []
-    log_index = 0
-    for kind, depth, context, item, failed in sink:
-        if kind == "call":
-            steps.append(Step("call", depth, context, frame=item, reverted=failed))
-        else:
-            log = Log(
-                address=checksum(item["address"]),
-                topics=tuple([t.lower() for t in item.get("topics") or ()]),
-                data=_bytes(item.get("data")),
-                block_number=block_number,
-                block_hash=block_hash,
-                tx_hash=tx_hash,
-                log_index=log_index,
-            )
-            log_index += 1
-            steps.append(Step("log", depth, context, log=log, reverted=failed))
-    return root, tuple(steps)
+    walk = _Walk(tx_hash, block_number, block_hash)
+    root = _frame(raw, False, walk, 0, None)
+    return root, tuple(walk.steps)  # type: ignore[arg-type]  # every placeholder is filled
 
 
 def parse_state_diff(raw: dict[str, Any]) -> StateDiff:

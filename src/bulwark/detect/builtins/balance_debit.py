@@ -26,6 +26,7 @@ class ForeignBalanceDebit(Detector):
     CONFIDENCE = Confidence.MEDIUM
     CLASS = VulnClass.ACCESS_CONTROL
     WIKI = "docs/detectors.md#foreign-balance-debit"
+    JUDGES_BARE_TX = False
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success or event.diff is None:

@@ -26,6 +26,7 @@ class EarlyWarning(Detector):
     CONFIDENCE = Confidence.MEDIUM
     CLASS = VulnClass.SUSPICIOUS_DEPLOYMENT
     WIKI = "docs/detectors.md#early-warning"
+    JUDGES_BARE_TX = False
     PARAMS = EarlyWarningParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:

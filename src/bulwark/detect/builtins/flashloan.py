@@ -19,7 +19,7 @@ from bulwark.detect.base import Detector, Params
 from bulwark.detect.evm import selector, transfer
 from bulwark.detect.model import ChainView, PoolState, TxEvent
 from bulwark.detect.trace import Loan, flash_loans
-from bulwark.domain import Address, Confidence, Finding, Log, Selector, Severity, VulnClass
+from bulwark.domain import Address, Confidence, Finding, Selector, Severity, VulnClass
 
 FLASH_SELECTORS = frozenset(
     {
@@ -53,6 +53,7 @@ class FlashLoanPriceManipulation(Detector):
     CONFIDENCE = Confidence.MEDIUM
     CLASS = VulnClass.ORACLE_MANIPULATION
     WIKI = "docs/detectors.md#flash-loan-price-manipulation"
+    JUDGES_BARE_TX = False
     PARAMS = FlashLoanParams
 
     def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:
@@ -70,7 +71,10 @@ class FlashLoanPriceManipulation(Detector):
             self._pools_of, self._pools = (view.protocol, view.state), _pools(view)
         pools = self._pools
         # Cheap exits first: most transactions move no pool reserves and drain nothing.
-        touched = bool(pools) and any(lg.address in pools or _touches(lg, pools) for lg in event.logs)
+        touched = bool(pools) and (
+            any(lg.address in pools for lg in event.logs)
+            or any(src in pools or dst in pools for _, _, src, dst, _ in event.transfers())
+        )
         outflows = _outflows(view, event, p.max_outflow_share)
         if not touched and not outflows:
             return
@@ -229,9 +233,12 @@ def _outflows(
         return {}
     out = {}
     bound = Fraction(share)
+    num, den = bound.numerator, bound.denominator
     for (token, holder), delta in event.flows().items():
+        if delta >= 0:
+            continue
         had = holdings.get((token, holder))
-        if delta < 0 and had and Fraction(-delta, had) > bound:
+        if had and -delta * den > num * had:  # -delta / had > bound, without a Fraction per flow
             out[(token, holder)] = (-delta, had)
     return out
 
@@ -244,8 +251,3 @@ def _loans_json(loans: Iterable[Loan]) -> list[dict[str, object]]:
     return [
         {"lender": ln.lender, "borrower": ln.borrower, "asset": ln.token, "amount": ln.amount} for ln in loans
     ]
-
-
-def _touches(log: Log, pools: Mapping[Address, object]) -> bool:
-    t = transfer(log)
-    return t is not None and (t[1] in pools or t[2] in pools)

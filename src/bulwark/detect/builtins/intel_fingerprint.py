@@ -36,6 +36,7 @@ class ExploitFingerprint(Detector):
     CONFIDENCE = Confidence.HIGH
     CLASS = VulnClass.KNOWN_ATTACKER
     WIKI = "docs/detectors.md#exploit-fingerprint"
+    JUDGES_BARE_TX = False
     PARAMS = FingerprintParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:

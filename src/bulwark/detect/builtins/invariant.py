@@ -14,10 +14,14 @@ from pydantic import Field
 
 from bulwark.detect.base import Detector, Params
 from bulwark.detect.evm import ZERO, selector, topic_address, word
-from bulwark.detect.model import ChainView, ProtocolState, TxEvent
+from bulwark.detect.model import AssetInfo, ChainView, ProtocolState, TxEvent
 from bulwark.domain import Address, Confidence, Finding, Severity, TxHash, VulnClass
 
 SET_PRICE = selector("setPrice(address,uint256)")
+
+
+# (asset, holder, holdings key) of one protected holding
+_HolderKey = tuple[AssetInfo, Address, tuple[Address | None, Address]]
 
 
 class InvariantParams(Params):
@@ -96,6 +100,7 @@ class InvariantBreak(Detector):
     CONFIDENCE = Confidence.MEDIUM
     CLASS = VulnClass.INVARIANT_BREAK
     WIKI = "docs/detectors.md#invariant-break"
+    JUDGES_BARE_TX = False
     PARAMS = InvariantParams
 
     def __init__(self, params: InvariantParams | None = None, *, severity: Severity | None = None) -> None:
@@ -111,6 +116,10 @@ class InvariantBreak(Detector):
         )
         self._price_drop = Fraction(p.max_share_price_drop)
         self._oracle_move = Fraction(p.max_oracle_move)
+        self._keys: tuple[object, tuple[_HolderKey, ...]] = (
+            None,
+            (),
+        )
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
@@ -131,67 +140,78 @@ class InvariantBreak(Detector):
             for key, value in view.state.holdings.items():
                 self.ledger.observe(key, view.state.block_number, value)
         diff = event.diff
-        if not flows and (diff is None or not diff.balances):
-            return  # neither tokens nor native coin moved: nothing can have left a holder
+        native = diff is not None and bool(diff.balances)
+        # Only holders whose balance moved can have lost anything: the (asset, holder) keys are
+        # derived once per protocol, and a transaction that touches none of them costs one lookup each.
+        keys = self._keys_of(view)
+        if not native and not any(k[2] in flows for k in keys):
+            return
         block = event.block_number if event.block_number is not None else view.state.block_number
-        window_share = self._window_share
-        for asset in view.protocol.assets:
-            limit = p.max_outflow.get(asset.name)
-            for holder in asset.holders:
-                key = (asset.address, holder)
-                snapshot = view.state.holdings.get(key)
-                pre: int | None = None
-                if asset.address is None:
-                    before_after = (event.diff.balances.get(holder) if event.diff else None) or (0, 0)
-                    out = before_after[0] - before_after[1]
-                    if event.diff is not None and holder in event.diff.balances:
-                        pre = before_after[0]  # the simulated (pending) state, not the last snapshot
-                else:
-                    out = -flows.get((asset.address, holder), 0)
-                if out == 0:
-                    continue
-                held = pre if pre is not None else snapshot
-                total, base = self.ledger.add(key, event.tx.sender, event.tx.hash, block, out, held or 0)
-                if out < 0:
-                    continue
-                if total > out and base and Fraction(total, base) > window_share:
-                    window = Fraction(total, base)
-                    yield self.finding(
-                        view,
-                        event,
-                        title=f"{asset.name} outflow from {view.protocol.contracts[holder].name} to "
-                        f"{event.tx.sender}: {float(window):.0%} of holdings within the window",
-                        contract=holder,
-                        evidence={
-                            "asset": asset.name,
-                            "sender": event.tx.sender,
-                            "outflow": str(out),
-                            "window_outflow": str(total),
-                            "window_base_holdings": str(base),
-                            "share": float(window),
-                            "window_blocks": p.window_blocks,
-                            "window_s": p.window_s,
-                        },
-                    )
-                    continue
-                share = Fraction(out, held) if held else None
-                over_abs = limit is not None and out > limit * 10**asset.decimals
-                over_share = share is not None and share > self._share
-                if not (over_abs or over_share):
-                    continue
+        ws = self._window_share
+        for asset, holder, key in keys:
+            snapshot = view.state.holdings.get(key)
+            pre: int | None = None
+            if asset.address is None:
+                before_after = (diff.balances.get(holder) if diff is not None else None) or (0, 0)
+                out = before_after[0] - before_after[1]
+                if diff is not None and holder in diff.balances:
+                    pre = before_after[0]  # the simulated (pending) state, not the last snapshot
+            else:
+                out = -flows.get(key, 0)  # type: ignore[arg-type]  # an ERC-20's key has an address
+            if out == 0:
+                continue
+            held = pre if pre is not None else snapshot
+            total, base = self.ledger.add(key, event.tx.sender, event.tx.hash, block, out, held or 0)
+            if out < 0:
+                continue
+            # Shares compared as exact fractions by cross-multiplying (a Fraction per holder and
+            # transaction was a measurable part of screening).
+            if total > out and base and total * ws.denominator > ws.numerator * base:
+                window = Fraction(total, base)
                 yield self.finding(
                     view,
                     event,
-                    title=f"{asset.name} outflow from {view.protocol.contracts[holder].name}"
-                    + (f": {float(share):.0%} of holdings" if share is not None else ""),
+                    title=f"{asset.name} outflow from {view.protocol.contracts[holder].name} to "
+                    f"{event.tx.sender}: {float(window):.0%} of holdings within the window",
                     contract=holder,
                     evidence={
                         "asset": asset.name,
+                        "sender": event.tx.sender,
                         "outflow": str(out),
-                        "holdings_before": str(held) if held is not None else None,
-                        "share": float(share) if share is not None else None,
+                        "window_outflow": str(total),
+                        "window_base_holdings": str(base),
+                        "share": float(window),
+                        "window_blocks": p.window_blocks,
+                        "window_s": p.window_s,
                     },
                 )
+                continue
+            limit = p.max_outflow.get(asset.name)
+            over_abs = limit is not None and out > limit * 10**asset.decimals
+            over_share = bool(held) and out * self._share.denominator > self._share.numerator * held  # type: ignore[operator]
+            if not (over_abs or over_share):
+                continue
+            share = Fraction(out, held) if held else None
+            yield self.finding(
+                view,
+                event,
+                title=f"{asset.name} outflow from {view.protocol.contracts[holder].name}"
+                + (f": {float(share):.0%} of holdings" if share is not None else ""),
+                contract=holder,
+                evidence={
+                    "asset": asset.name,
+                    "outflow": str(out),
+                    "holdings_before": str(held) if held is not None else None,
+                    "share": float(share) if share is not None else None,
+                },
+            )
+
+    def _keys_of(self, view: ChainView) -> tuple[_HolderKey, ...]:
+        """Every (asset, holder, holdings key) of the protocol, in configuration order."""
+        if self._keys[0] is not view.protocol:
+            keys = tuple((a, h, (a.address, h)) for a in view.protocol.assets for h in a.holders)
+            self._keys = (view.protocol, keys)
+        return self._keys[1]
 
     def _share_price(
         self, view: ChainView, event: TxEvent, flows: dict[tuple[Address, Address], int], p: InvariantParams
@@ -209,17 +229,24 @@ class InvariantBreak(Detector):
             supply_after = st.total_supply + (-minted)
             if supply_after <= 0:
                 continue
+            # drop = 1 - after/before > bound, cross-multiplied (no Fraction unless it is a finding)
+            bound = self._price_drop
+            assets_after = max(assets_after, 0)
+            if (
+                assets_after * st.total_supply * bound.denominator
+                >= (bound.denominator - bound.numerator) * supply_after * st.total_assets
+            ):
+                continue
             before = Fraction(st.total_assets, st.total_supply)
-            after = Fraction(max(assets_after, 0), supply_after)
+            after = Fraction(assets_after, supply_after)
             drop = 1 - after / before
-            if drop > self._price_drop:
-                yield self.finding(
-                    view,
-                    event,
-                    title=f"share price of {view.protocol.contracts[vault].name} falls {float(drop):.1%}",
-                    contract=vault,
-                    evidence={"price_before": float(before), "price_after": float(after)},
-                )
+            yield self.finding(
+                view,
+                event,
+                title=f"share price of {view.protocol.contracts[vault].name} falls {float(drop):.1%}",
+                contract=vault,
+                evidence={"price_before": float(before), "price_after": float(after)},
+            )
 
     def _oracle(self, view: ChainView, event: TxEvent, p: InvariantParams) -> Iterable[Finding]:
         found = view.protocol.by_kind("oracle")

@@ -29,6 +29,7 @@ class MispricedMint(Detector):
     CONFIDENCE = Confidence.HIGH
     CLASS = VulnClass.INTEGER_OVERFLOW
     WIKI = "docs/detectors.md#mispriced-mint"
+    JUDGES_BARE_TX = False
     PARAMS = MintPricingParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:

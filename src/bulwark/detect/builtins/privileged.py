@@ -51,6 +51,7 @@ class UnauthorisedPrivilegedCall(Detector):
     CONFIDENCE = Confidence.HIGH
     CLASS = VulnClass.ACCESS_CONTROL
     WIKI = "docs/detectors.md#unauthorised-privileged-call"
+    JUDGES_BARE_TX = False
     PARAMS = PrivilegedParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:

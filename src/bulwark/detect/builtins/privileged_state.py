@@ -32,6 +32,7 @@ class PrivilegedStateWrite(Detector):
     CONFIDENCE = Confidence.HIGH
     CLASS = VulnClass.ACCESS_CONTROL
     WIKI = "docs/detectors.md#privileged-state-write"
+    JUDGES_BARE_TX = False
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success or event.diff is None:

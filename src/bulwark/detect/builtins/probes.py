@@ -31,6 +31,7 @@ class ProbeMove(Detector):
     CONFIDENCE = Confidence.MEDIUM
     CLASS = VulnClass.ORACLE_MANIPULATION
     WIKI = "docs/detectors.md#probe-move"
+    JUDGES_BARE_TX = False
     PARAMS = ProbeParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:

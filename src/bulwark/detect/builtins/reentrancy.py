@@ -25,15 +25,31 @@ class Reentrancy(Detector):
     CONFIDENCE = Confidence.HIGH
     CLASS = VulnClass.REENTRANCY
     WIKI = "docs/detectors.md#reentrancy"
+    JUDGES_BARE_TX = False
     PARAMS = ReentrancyParams
+
+    def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:
+        super().__init__(params, severity=severity)
+        self._sets: tuple[object, set[Address], set[Address]] = (None, set(), set())
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if event.trace is None or not event.success:
             return
         p = self.params
         assert isinstance(p, ReentrancyParams)
-        tracked = {a for a, c in view.protocol.contracts.items() if c.kind not in p.exempt_kinds}
-        inside = set(view.protocol.contracts)
+        if self._sets[0] is not view.protocol:  # derived once per protocol, not per transaction
+            tracked = {a for a, c in view.protocol.contracts.items() if c.kind not in p.exempt_kinds}
+            self._sets = (view.protocol, tracked, set(view.protocol.contracts))
+        _, tracked, inside = self._sets
+        # Re-entry needs a tracked contract entered twice by a state-changing call (a delegate or
+        # static frame never counts below): most transactions enter each once.
+        entered = [
+            s.context
+            for s in event.calls()
+            if s.context in tracked and s.frame is not None and s.frame.type not in _NOT_ENTRIES
+        ]
+        if len(entered) == len(set(entered)):
+            return
         seen: set[Address] = set()
         for target, outer, inner in _reentries(event.trace, None, (), tracked, inside):
             if target in seen:
@@ -52,6 +68,9 @@ class Reentrancy(Detector):
                     "reentered_from": inner.sender,
                 },
             )
+
+
+_NOT_ENTRIES = frozenset({"DELEGATECALL", "CALLCODE", "STATICCALL"})
 
 
 def _reentries(

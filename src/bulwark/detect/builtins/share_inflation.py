@@ -25,13 +25,17 @@ class ShareInflation(Detector):
     CONFIDENCE = Confidence.MEDIUM
     CLASS = VulnClass.ERC4626_INFLATION
     WIKI = "docs/detectors.md#share-inflation"
+    JUDGES_BARE_TX = False
     PARAMS = InflationParams
+
+    def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:
+        super().__init__(params, severity=severity)
+        assert isinstance(self.params, InflationParams)
+        self._jump = Fraction(self.params.max_price_jump)
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
             return
-        p = self.params
-        assert isinstance(p, InflationParams)
         flows = event.flows()
         for vault, st in view.state.vaults.items():
             minted = -flows.get((vault, ZERO), 0)
@@ -44,20 +48,25 @@ class ShareInflation(Detector):
             # An empty vault's reference is one asset unit per share: a plain vault mints 1:1 and a
             # vault with a decimals offset mints more shares per unit, so honest first deposits stay
             # at or below it.
-            before = Fraction(st.total_assets, st.total_supply) if st.total_supply else Fraction(1)
+            if st.total_assets <= 0 and st.total_supply:
+                continue  # no price before: nothing to multiply
+            # after / before > jump, cross-multiplied (exact; no Fraction unless it is a finding)
+            b_num, b_den = (st.total_assets, st.total_supply) if st.total_supply else (1, 1)
+            if assets * b_den * self._jump.denominator <= self._jump.numerator * supply * b_num:
+                continue
+            before = Fraction(b_num, b_den)
             after = Fraction(assets, supply)
-            if before > 0 and after / before > Fraction(p.max_price_jump):
-                yield self.finding(
-                    view,
-                    event,
-                    title=f"assets per share of {view.protocol.contracts[vault].name} jump "
-                    f"{float(after / before):.3g}x in one transaction",
-                    contract=vault,
-                    evidence={
-                        "supply_before": str(st.total_supply),
-                        "supply_after": str(supply),
-                        "assets_after": str(assets),
-                        "price_before": float(before),
-                        "price_after": float(after),
-                    },
-                )
+            yield self.finding(
+                view,
+                event,
+                title=f"assets per share of {view.protocol.contracts[vault].name} jump "
+                f"{float(after / before):.3g}x in one transaction",
+                contract=vault,
+                evidence={
+                    "supply_before": str(st.total_supply),
+                    "supply_after": str(supply),
+                    "assets_after": str(assets),
+                    "price_before": float(before),
+                    "price_after": float(after),
+                },
+            )

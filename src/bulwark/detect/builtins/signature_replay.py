@@ -79,6 +79,7 @@ class SignatureReplay(Detector):
     CONFIDENCE = Confidence.HIGH
     CLASS = VulnClass.SIGNATURE_REPLAY
     WIKI = "docs/detectors.md#signature-replay"
+    JUDGES_BARE_TX = False
     PARAMS = ReplayParams
 
     def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:

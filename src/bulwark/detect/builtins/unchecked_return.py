@@ -15,6 +15,8 @@ TOKEN_MOVES = frozenset(
     {selector("transfer(address,uint256)"), selector("transferFrom(address,address,uint256)")}
 )
 
+_MOVES = frozenset(bytes.fromhex(s[2:]) for s in TOKEN_MOVES)
+
 
 class UncheckedReturn(Detector):
     ARGUMENT = "unchecked-return"
@@ -23,10 +25,17 @@ class UncheckedReturn(Detector):
     CONFIDENCE = Confidence.HIGH
     CLASS = VulnClass.UNCHECKED_RETURN
     WIKI = "docs/detectors.md#unchecked-return"
+    JUDGES_BARE_TX = False
     PARAMS = Params
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if event.trace is None or not event.success:
+            return
+        # Cheap exit (most transactions): no transfer in the whole tree answered false.
+        if not any(
+            (f := s.frame) is not None and len(f.output) == 32 and f.input[:4] in _MOVES and not any(f.output)
+            for s in event.calls()
+        ):
             return
         reported: set[str] = set()
         for caller, call in _false_transfers(event.trace, None, view):
