@@ -32,12 +32,16 @@ pytestmark = [pytest.mark.timeout(600)]
 
 CASES_ROOT = Path(__file__).parent / "cases"
 CASES = load_corpus(CASES_ROOT)
-# case -> the template its first patch must come from
+# case -> a template its first patch must come from
 TEMPLATES = {
     "unchecked_batch_payout_0424": "check-call-result",
     "unchecked_refund_helper_0819": "check-call-result",
     "storage_write_wishlist_0424": "array-length-guard",
     "frontrun_preimage_bounty_0517": "commit-reveal",
+    "time_linear_vesting_0612": "timestamp-bounded-clock",
+    "logic_points_self_transfer_0819": "sibling-check",
+    "logic_bounty_reclaim_0517": "sibling-check",
+    "logic_presale_withdraw_0612": "sibling-check",
 }
 
 
@@ -75,6 +79,7 @@ def test_the_first_patch_stops_the_exploit_and_keeps_normal_use(
 ) -> None:
     _, outcome = runs[case.name]
     assert outcome.patched, outcome.why()
-    assert outcome.template.split("+")[0] == TEMPLATES[case.name], outcome.why()
+    # the expected template is in the first patch (a strong finding of another class may join it)
+    assert TEMPLATES[case.name] in outcome.template.split("+"), outcome.why()
     assert outcome.fixed, f"exploit not stopped: {outcome.why()}\n{outcome.diff}"
     assert not outcome.broken, f"normal use broken: {outcome.why()}\n{outcome.diff}"

@@ -244,7 +244,8 @@ def check_logic_siblings(program: Program, contract: Contract) -> Iterator[Local
                 contract,
                 fn,
                 None,
-                0.45,
+                # strong enough to join unchecked arithmetic's fix in old code (bundled within 0.05)
+                0.58,
                 f"{fn.name} and {other.name} both pay out behind the same guard, but only {other.name} "
                 f"requires {_text(program, cond)}: both paths can pay",
             )
