@@ -41,7 +41,7 @@ from bulwark.chain.eip1967 import IMPLEMENTATION_SLOT
 from bulwark.chain.mempool import BatchRpc, RpcCallError, tx_request
 from bulwark.detect.base import DetectError, Detector
 from bulwark.detect.builtins.privileged import privileged_signature
-from bulwark.detect.evm import checksum, selector, transfer, word
+from bulwark.detect.evm import checksum, selector, word
 from bulwark.detect.hygiene import AlertGate
 from bulwark.detect.model import (
     ChainView,
@@ -407,16 +407,12 @@ class Screener:
         if not probed or not event.success:
             return []
         touched: set[Address] = set()
-        for step in event.steps:
-            if step.reverted:
-                continue
-            if step.kind == "call" and step.frame is not None and step.frame.type != "STATICCALL":
-                if step.context is not None:
-                    touched.add(step.context)
-            elif step.log is not None:
-                t = transfer(step.log)
-                if t is not None:
-                    touched.update((t[1], t[2]))
+        for step in event.calls():
+            f = step.frame
+            if not step.reverted and f is not None and f.type != "STATICCALL" and step.context is not None:
+                touched.add(step.context)
+        for _, _, src, dst, _ in event.transfers():
+            touched.update((src, dst))
         return [(a, p) for a, p in probed if a in touched]
 
     async def _probes_after(
@@ -511,11 +507,8 @@ class Screener:
                 balances = info.balance_maps if info.has_layout else info.kind == "token"
                 if balances and info.kind != "lending":
                     if emitted is None:
-                        emitted, transfers = set(), set()
-                        for lg in event.logs:
-                            emitted.add(lg.address)
-                            if transfer(lg) is not None:
-                                transfers.add(lg.address)
+                        emitted = {lg.address for lg in event.logs}
+                        transfers = {t[1] for t in event.transfers()}
                     if info.address not in emitted:
                         return True
                     # Its own events (not Transfer) say nothing of whose balance moved: a call that

@@ -116,9 +116,10 @@ class InvariantBreak(Detector):
         )
         self._price_drop = Fraction(p.max_share_price_drop)
         self._oracle_move = Fraction(p.max_oracle_move)
-        self._keys: tuple[object, tuple[_HolderKey, ...]] = (
+        self._keys: tuple[object, tuple[_HolderKey, ...], dict[tuple[Address | None, Address], int]] = (
             None,
             (),
+            {},
         )
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
@@ -140,15 +141,17 @@ class InvariantBreak(Detector):
             for key, value in view.state.holdings.items():
                 self.ledger.observe(key, view.state.block_number, value)
         diff = event.diff
-        native = diff is not None and bool(diff.balances)
-        # Only holders whose balance moved can have lost anything: the (asset, holder) keys are
-        # derived once per protocol, and a transaction that touches none of them costs one lookup each.
-        keys = self._keys_of(view)
-        if not native and not any(k[2] in flows for k in keys):
+        # Only holders whose balance moved can have lost anything: the protected (asset, holder)
+        # keys are indexed once per protocol, and only the moved ones are visited, in config order.
+        keys, index = self._keys_of(view)
+        moved = {index[k] for k in flows if k in index}
+        if diff is not None:
+            moved.update(index[(None, h)] for h in diff.balances if (None, h) in index)
+        if not moved:
             return
         block = event.block_number if event.block_number is not None else view.state.block_number
         ws = self._window_share
-        for asset, holder, key in keys:
+        for asset, holder, key in (keys[i] for i in sorted(moved)):
             snapshot = view.state.holdings.get(key)
             pre: int | None = None
             if asset.address is None:
@@ -206,12 +209,18 @@ class InvariantBreak(Detector):
                 },
             )
 
-    def _keys_of(self, view: ChainView) -> tuple[_HolderKey, ...]:
-        """Every (asset, holder, holdings key) of the protocol, in configuration order."""
+    def _keys_of(
+        self, view: ChainView
+    ) -> tuple[tuple[_HolderKey, ...], dict[tuple[Address | None, Address], int]]:
+        """Every (asset, holder, holdings key) of the protocol in configuration order, and each
+        holdings key's position in it."""
         if self._keys[0] is not view.protocol:
             keys = tuple((a, h, (a.address, h)) for a in view.protocol.assets for h in a.holders)
-            self._keys = (view.protocol, keys)
-        return self._keys[1]
+            index: dict[tuple[Address | None, Address], int] = {}
+            for i, (_, _, key) in enumerate(keys):
+                index.setdefault(key, i)
+            self._keys = (view.protocol, keys, index)
+        return self._keys[1], self._keys[2]
 
     def _share_price(
         self, view: ChainView, event: TxEvent, flows: dict[tuple[Address, Address], int], p: InvariantParams
