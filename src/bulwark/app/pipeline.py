@@ -31,21 +31,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bulwark.app.attack import attack_trace, attack_txs, attacked_functions
 from bulwark.app.sources import check_sources
 from bulwark.chain import ChainClient, Signer
-from bulwark.chain.abi import selector
 from bulwark.chain.bytecode import create_address
 from bulwark.chain.eip1967 import admin_of
 from bulwark.chain.timelock import is_paused
 from bulwark.config import BulwarkConfig
 from bulwark.config.models import ContractConfig, ProtocolConfig
-from bulwark.domain import Address, CallFrame, IncidentState, Severity, TxHash
+from bulwark.domain import Address, IncidentState, Severity, TxHash
 from bulwark.domain.govern import GovAction, Policy, ProposalState, SmokeCall
 from bulwark.domain.verify import Evidence, Verdict
 from bulwark.errors import BulwarkError, ChainError, ConfigError, ProposalStateError
 from bulwark.execute import execute_proposal
 from bulwark.flow import Step, StepContext, StepOutcome
-from bulwark.fork.session import Fork
 from bulwark.govern import load, proposals, propose_unpause, propose_upgrade
 from bulwark.govern.approvals import approve_missing, status
 from bulwark.logs import get_logger
@@ -62,6 +61,7 @@ log = get_logger(__name__)
 __all__ = ["PipelineOptions", "ProtocolPipeline", "component_of", "verified_outcome"]
 
 S = IncidentState
+_CONFIDENCE = {"high": 0, "medium": 1, "low": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,11 +160,14 @@ class ProtocolPipeline:
     # -- what the finding points at -----------------------------------------------------------------
 
     def _targets(self, ctx: StepContext) -> list[str]:
-        """The configured contracts the incident's findings name, the ones whose finding names the
-        flaw (a class other than a broken invariant, which is a symptom) first."""
+        """The configured contracts the incident's findings name: first those whose finding names
+        the flaw (a class other than a broken invariant, a symptom), the most confident first."""
         findings = sorted(
             ctx.store.findings(ctx.incident_id) or [dict(ctx.finding)],
-            key=lambda f: f.get("class") in ("invariant-break", None),
+            key=lambda f: (
+                f.get("class") in ("invariant-break", None),
+                _CONFIDENCE.get(str(f.get("confidence")), 3),
+            ),
         )
         names = [component_of(self.protocol, f.get("contract")) for f in findings]
         out = list(dict.fromkeys(n for n in names if n is not None))
@@ -183,27 +186,6 @@ class ProtocolPipeline:
             )
         return load_project(self.config.resolve_path(self.protocol.source))
 
-    async def _attack_txs(self, ctx: StepContext) -> tuple[TxHash, ...]:
-        """The flagged transactions, each after its sender's earlier transactions of the same block
-        (an attacker deploys its contract and strikes with it in one block)."""
-        out: list[TxHash] = []
-        for f in ctx.store.findings(ctx.incident_id):
-            if not f.get("tx_hash"):
-                continue
-            h = TxHash(str(f["tx_hash"]))
-            receipt = await self.client.get_receipt(h)
-            if receipt is not None:
-                block = await self.client.get_block(receipt.block_number, full=True)
-                strike = next((t for t in block.transactions if t.hash.lower() == h.lower()), None)
-                if strike is not None:
-                    out += [
-                        t.hash
-                        for t in block.transactions
-                        if t.sender.lower() == strike.sender.lower() and t.nonce < strike.nonce
-                    ]
-            out.append(h)
-        return tuple(dict.fromkeys(out))
-
     def _policy(self) -> tuple[Policy, tuple[SmokeCall, ...]]:
         pcfg = self.config.policies.get(self.name)
         if pcfg is None:
@@ -217,10 +199,11 @@ class ProtocolPipeline:
     # -- the steps ------------------------------------------------------------------------------
 
     async def patch(self, ctx: StepContext) -> StepOutcome:
-        """Candidates for each contract the findings name whose source is the deployed code; those
-        covering the attacked path first, then the finding's own class, then the engine's order."""
-        attack = await self._attack_txs(ctx)
-        trace = await self._attack_trace(attack)
+        """Candidates for the contracts the findings name (in :meth:`_targets`' order, until one
+        yields a candidate on the attacked path) whose source is the deployed code; those covering
+        the attacked path first, then the finding's own class, then the engine's order."""
+        attack = await attack_txs(self.client, ctx.store, ctx.incident_id)
+        trace = await attack_trace(self.client, self.rpc_url, attack)
         classes = {
             (component_of(self.protocol, f.get("contract")), f.get("class"))
             for f in ctx.store.findings(ctx.incident_id)
@@ -228,6 +211,8 @@ class ProtocolPipeline:
         candidates: list[dict[str, Any]] = []
         problems: list[str] = []
         for contract in self._targets(ctx):
+            if any(c["covers_attack"] for c in candidates):
+                break
             cc = self.protocol.contracts[contract]
             if cc.implementation is None:
                 problems.append(f"no implementation (file, contract) configured for {contract}")
@@ -248,7 +233,8 @@ class ProtocolPipeline:
                     solc_version=project.solc_version,
                 )
                 patches = await asyncio.to_thread(generate, request, compiler)
-            attacked = self._attacked_functions(cc, ctx.finding.get("function"), trace)
+            abi = cc.load_abi(self.config.resolve_path(Path(".")))
+            attacked = attacked_functions(str(cc.address), abi, ctx.finding.get("function"), trace)
             for p in patches:
                 candidates.append(
                     {
@@ -290,46 +276,6 @@ class ProtocolPipeline:
                 "attack_txs": list(attack),  # what verify replays: the same transactions
             },
         )
-
-    async def _attack_trace(self, attack: tuple[TxHash, ...]) -> CallFrame | None:
-        """The attack as it would have run without the pause: replayed on a fork of the block
-        before it was mined (its own receipt shows only the revert the pause caused), its sender's
-        setup transactions of that block first. The localisation ranks what this path reaches."""
-        receipts = [await self.client.get_receipt(h) for h in attack]
-        if not attack or any(r is None for r in receipts):
-            return None
-        first = min(r.block_number for r in receipts if r is not None)
-        try:
-            async with Fork(self.rpc_url, first - 1) as fork:
-                last = None
-                for h in attack:
-                    tx = await self.client.get_transaction(h)
-                    if tx is None:
-                        return None
-                    last = await fork.send(tx.sender, tx.to, tx.data, tx.value, tx.gas)
-                    await fork.mine()
-                return await fork.client.trace_transaction(last) if last is not None else None
-        except BulwarkError as exc:  # localisation goes on from the sources alone
-            log.warning("attack trace unavailable", error=exc.user_message)
-            return None
-
-    def _attacked_functions(self, cc: ContractConfig, named: Any, trace: CallFrame | None) -> set[str]:
-        """Names of the contract's functions the attack reached: every call into the proxy in the
-        attack's call tree, and the function the finding names."""
-        wanted = {str(named).lower()} if named else set()
-        if trace is not None:
-            proxy = str(cc.address).lower()
-            wanted |= {
-                str(f.selector).lower()
-                for _, f in trace.walk()
-                if f.to is not None and f.to.lower() == proxy and f.selector is not None
-            }
-        abi = cc.load_abi(self.config.resolve_path(Path("."))) if wanted else None
-        return {
-            str(entry["name"])
-            for entry in abi or ()
-            if entry.get("type") == "function" and "0x" + selector(entry).hex() in wanted
-        }
 
     async def verify(self, ctx: StepContext) -> StepOutcome:
         policy, _ = self._policy()

@@ -42,6 +42,7 @@ from bulwark.flow import FlowEvent, IncidentFlow
 from bulwark.govern import proposals
 from bulwark.lab.contain import protected_set, run_contain_async
 from bulwark.lab.demo import PROTOCOL, demo_policy, load_demo_config, write_demo_config
+from bulwark.lab.remedy.records import expected_reverts
 from bulwark.logs import get_logger
 from bulwark.notify import Notifier
 from bulwark.respond import Responder
@@ -418,9 +419,11 @@ async def run_full_async(
                     await full.notifier.drain()  # the announcements leave before the run's loop ends
         out = flow_summary(store, flow, incident_id, final)
         if final is S.CLOSED:
-            out["benign_after"] = await benign_after(
-                client, sctx.protocol, compiler, scenario, full.benign_after
-            )
+            benign = await benign_after(client, sctx.protocol, compiler, scenario, full.benign_after)
+            out["benign_after"] = benign
+            patched = flow.records(incident_id).get("patch", {})
+            if patched.get("remedy") == "parameters":  # reverts the impact report said it blocks
+                out["benign_expected_reverts"] = expected_reverts(patched, {"benign_after": benign})
         return out
 
     out = await run_contain_async(
