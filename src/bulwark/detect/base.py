@@ -25,6 +25,10 @@ class DetectError(BulwarkError, RuntimeError):
     """Detection failed."""
 
 
+class SimulationFailed(DetectError):
+    """A transaction could not be simulated (the node refused it); screening goes on."""
+
+
 class InvalidDetector(DetectError, TypeError):
     """A detector class lacks or mistypes its metadata."""
 

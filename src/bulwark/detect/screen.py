@@ -35,25 +35,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bulwark.chain.bytecode import create_address
-from bulwark.chain.convert import to_int
-from bulwark.chain.eip1967 import IMPLEMENTATION_SLOT
 from bulwark.chain.mempool import BatchRpc, RpcCallError, tx_request
-from bulwark.detect.base import DetectError, Detector
+from bulwark.detect.base import Detector, SimulationFailed
 from bulwark.detect.builtins.privileged import privileged_signature
-from bulwark.detect.evm import checksum, selector, word
+from bulwark.detect.evm import checksum, selector
 from bulwark.detect.hygiene import AlertGate
 from bulwark.detect.model import (
     ChainView,
-    PoolState,
     Probe,
-    ProtocolModel,
-    ProtocolState,
     Step,
     TxEvent,
-    VaultState,
 )
+from bulwark.detect.pending import simulate_after
 from bulwark.detect.setup import Monitor
+from bulwark.detect.snapshot import read_state
 from bulwark.detect.trace import RawFrame, parse_call_trace, parse_prestate, parse_state_diff
 from bulwark.domain import Address, CallFrame, Finding, Hash32, Log, StateDiff, Transaction
 from bulwark.errors import ChainError
@@ -69,10 +64,6 @@ _READ_TRACER = {"tracer": "prestateTracer"}
 # Screens in flight share one head question answered within this window: one eth_blockNumber per
 # transaction halved screening throughput; a block is never this fast, so no newer head is missed.
 _HEAD_SHARED_S = 0.05
-
-
-class SimulationFailed(DetectError):
-    """A transaction could not be simulated (the node refused it); screening goes on."""
 
 
 @dataclass(slots=True)
@@ -255,73 +246,12 @@ class Screener:
             del by_nonce[nonce]
         return [by_nonce[n] for n in sorted(by_nonce) if n < tx.nonce]
 
-    async def _created(self, t: Transaction, overrides: dict[str, dict[str, Any]]) -> None:
-        """An earlier pending contract creation as state overrides: some nodes' ``eth_simulateV1``
-        (anvil's) cannot run a call without ``to``, and an attacker typically deploys the contract
-        and strikes with it in the same block. The creation is traced alone (its state diff), and
-        the contract it makes is put at the address its own nonce gives it."""
-        try:
-            diff = await self.rpc.request(
-                "debug_traceCall",
-                [tx_request(t), "latest", {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}],
-            )
-        except RpcCallError as exc:
-            raise SimulationFailed(
-                f"cannot simulate the pending creation {t.hash}: {exc.user_message}"
-            ) from exc
-        post = {k.lower(): v for k, v in ((diff or {}).get("post") or {}).items()}
-        used = to_int((post.get(t.sender.lower()) or {}).get("nonce", 1)) - 1  # the nonce the trace ran at
-        traced_at, placed_at = create_address(t.sender, used).lower(), create_address(t.sender, t.nonce)
-        for addr, acct in post.items():
-            target = placed_at if addr == traced_at else addr
-            o = overrides.setdefault(target, {})
-            if "code" in acct:
-                o["code"] = acct["code"]
-            if "balance" in acct:
-                o["balance"] = acct["balance"]
-            storage = acct.get("storage") or {}
-            if storage:
-                key = "state" if target == placed_at else "stateDiff"  # a new contract: all of it
-                o[key] = {**o.get(key, {}), **storage}
-
     async def _simulate_chain(self, earlier: list[Transaction], tx: Transaction) -> TxEvent:
-        overrides: dict[str, dict[str, Any]] = {}
-        calls = []
-        for t in earlier:
-            if t.to is None:
-                await self._created(t, overrides)
-            else:
-                calls.append({**tx_request(t), "nonce": hex(t.nonce)})
-        calls.append({**tx_request(tx), "nonce": hex(tx.nonce)})
-        block: dict[str, Any] = {"calls": calls, "blockOverrides": self._next_block()}
-        if overrides:
-            block["stateOverrides"] = overrides
-        params = [{"blockStateCalls": [block], "validation": False}, "latest"]
         try:
-            blocks = await self.rpc.request("eth_simulateV1", params)
-            last = blocks[0]["calls"][-1]
-        except (RpcCallError, KeyError, IndexError, TypeError) as exc:
+            return await simulate_after(self.rpc, earlier, tx, self._next_block())
+        except SimulationFailed:
             self.stats.failures += 1
-            raise SimulationFailed(
-                f"cannot simulate pending transaction {tx.hash} after its sender's earlier ones"
-            ) from exc
-        ok = last.get("status") in ("0x1", 1, True)
-        raw: RawFrame = {
-            "type": "CALL" if tx.to is not None else "CREATE",
-            "from": tx.sender,  # type: ignore[typeddict-unknown-key]
-            "input": "0x" + tx.data.hex(),
-            "value": hex(tx.value),
-            "logs": [
-                {"address": lg["address"], "topics": lg["topics"], "data": lg["data"], "position": "0x0"}
-                for lg in last.get("logs") or []
-            ],
-        }
-        if tx.to is not None:
-            raw["to"] = tx.to
-        if not ok:
-            raw["error"] = "execution reverted"
-        root, steps = parse_call_trace(raw, tx.hash)
-        return TxEvent(tx, True, root, None, steps)
+            raise
 
     def _next_block(self) -> dict[str, str]:
         """A pending transaction runs in the next block, not in ``latest`` again: a contract that
@@ -561,114 +491,4 @@ def _names_third_party(frame: CallFrame, sender: Address) -> bool:
 _ZERO12, _ZERO4 = bytes(12), bytes(4)
 
 
-# -- reading protocol state ---------------------------------------------------------------------
-
-_BALANCE_OF = selector("balanceOf(address)")
-_ASSET = selector("asset()")
-_TOTAL_ASSETS = selector("totalAssets()")
-_TOTAL_SUPPLY = selector("totalSupply()")
-_TOKEN0 = selector("token0()")
-_TOKEN1 = selector("token1()")
-_RESERVES = selector("getReserves()")
-_PRICE = selector("price(address)")
-
-
-def _arg(address: Address) -> str:
-    return "00" * 12 + address[2:].lower()
-
-
-async def _call(rpc: BatchRpc, to: Address, data: str) -> bytes | None:
-    try:
-        out = await rpc.request("eth_call", [{"to": to, "data": data}, "latest"])
-    except ChainError:
-        return None
-    raw = bytes.fromhex(out[2:]) if isinstance(out, str) and out.startswith("0x") else b""
-    return raw if len(raw) >= 32 else None
-
-
-def _address_word(raw: bytes | None) -> Address | None:
-    return checksum("0x" + raw[12:32].hex()) if raw else None
-
-
-async def read_state(rpc: BatchRpc, proto: ProtocolModel, block_number: int = 0) -> ProtocolState:
-    """One snapshot of the values detectors compare against; unreadable values are left out."""
-
-    async def holding(
-        token: Address | None, holder: Address
-    ) -> tuple[tuple[Address | None, Address], int | None]:
-        if token is None:
-            try:
-                return (None, holder), int(await rpc.request("eth_getBalance", [holder, "latest"]), 16)
-            except ChainError:
-                return (None, holder), None
-        raw = await _call(rpc, token, _BALANCE_OF + _arg(holder))
-        return (token, holder), (word(raw, 0) if raw else None)
-
-    holdings_q = [holding(a.address, h) for a in proto.assets for h in a.holders]
-
-    async def vault(addr: Address) -> tuple[Address, VaultState | None]:
-        asset, total, supply = await asyncio.gather(
-            _call(rpc, addr, _ASSET), _call(rpc, addr, _TOTAL_ASSETS), _call(rpc, addr, _TOTAL_SUPPLY)
-        )
-        token = _address_word(asset)
-        if token is None or total is None or supply is None:
-            return addr, None
-        return addr, VaultState(token, word(total, 0), word(supply, 0))
-
-    async def pool(addr: Address) -> tuple[Address, PoolState | None]:
-        t0, t1, res = await asyncio.gather(
-            _call(rpc, addr, _TOKEN0), _call(rpc, addr, _TOKEN1), _call(rpc, addr, _RESERVES)
-        )
-        a0, a1 = _address_word(t0), _address_word(t1)
-        if a0 is None or a1 is None or res is None or len(res) < 64:
-            return addr, None
-        return addr, PoolState(a0, a1, word(res, 0), word(res, 1))
-
-    async def price(oracle: Address, asset: Address) -> tuple[tuple[Address, Address], int | None]:
-        raw = await _call(rpc, oracle, _PRICE + _arg(asset))
-        return (oracle, asset), (word(raw, 0) if raw else None)
-
-    async def implementation(addr: Address) -> tuple[Address, Address | None]:
-        try:
-            raw = await rpc.request("eth_getStorageAt", [addr, IMPLEMENTATION_SLOT, "latest"])
-        except ChainError:
-            return addr, None
-        value = int(raw, 16) if isinstance(raw, str) and raw.startswith("0x") else 0
-        return addr, checksum("0x" + value.to_bytes(32, "big")[12:].hex()) if value else None
-
-    async def head() -> tuple[int, int]:
-        try:
-            block = await rpc.request("eth_getBlockByNumber", ["latest", False])
-            return int(block["number"], 16), int(block["timestamp"], 16)
-        except (ChainError, TypeError, ValueError, KeyError):
-            return block_number, 0
-
-    async def probe(addr: Address, p: Probe) -> tuple[tuple[Address, str], int | None]:
-        raw = await _call(rpc, addr, "0x" + p.data.hex())
-        return (addr, p.call), (word(raw, 0) if raw else None)
-
-    erc20 = [a.address for a in proto.assets if a.address is not None]
-    # Probes read alongside (asyncio.gather's typing stops at six awaitables).
-    probes_q = asyncio.gather(*(probe(c.address, p) for c in proto.contracts.values() for p in c.probes))
-    (number, stamp), holdings, vaults, pools, prices, impls = await asyncio.gather(
-        head(),
-        asyncio.gather(*holdings_q),
-        asyncio.gather(*(vault(c.address) for c in proto.by_kind("vault"))),
-        asyncio.gather(*(pool(c.address) for c in proto.by_kind("amm"))),
-        asyncio.gather(*(price(o.address, a) for o in proto.by_kind("oracle") for a in erc20)),
-        asyncio.gather(*(implementation(a) for a in proto.contracts)),
-    )
-    probes = await probes_q
-    return ProtocolState(
-        block_number=max(number, block_number),  # the head the values were read at
-        timestamp=stamp,
-        holdings={k: v for k, v in holdings if v is not None},
-        vaults={k: v for k, v in vaults if v is not None},
-        pools={k: v for k, v in pools if v is not None},
-        oracle_prices={k: v for k, v in prices if v is not None},
-        implementations={k: v for k, v in impls if v is not None},
-        probes={k: v for k, v in probes if v is not None},
-    )
-
-
-__all__ = ["ScreenStats", "Screener", "SimulationFailed", "read_state"]
+__all__ = ["ScreenStats", "Screener", "SimulationFailed"]

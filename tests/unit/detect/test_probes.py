@@ -28,8 +28,9 @@ from bulwark.config.loader import parse_config
 from bulwark.detect.builtins.probes import ProbeMove
 from bulwark.detect.evm import selector
 from bulwark.detect.model import ChainView, Probe, ProtocolModel, ProtocolState
-from bulwark.detect.screen import Screener, read_state
+from bulwark.detect.screen import Screener
 from bulwark.detect.setup import Monitor, build_monitors
+from bulwark.detect.snapshot import read_state
 from bulwark.domain import Severity
 from bulwark.errors import ConfigError
 
