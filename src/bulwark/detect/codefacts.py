@@ -16,14 +16,14 @@ The EIP-1967 slots are privileged on every protected contract (see :mod:`bulwark
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bulwark.domain import Selector
 from bulwark.toolchain.artifacts import CompileResult, StorageLayout
+from bulwark.toolchain.solast import Node, root_identifier, walk
 
-Node = Mapping[str, Any]
 _SENDER_FUNCS = frozenset({"_msgSender"})  # OpenZeppelin Context: msg.sender behind a call
 _UINT_MAP = re.compile(r"^mapping\(address => uint\d*\)$")
 _ALLOWANCE_MAP = re.compile(r"^mapping\(address => mapping\(address => uint\d*\)\)$")
@@ -39,18 +39,6 @@ class CodeFacts:
     labels: Mapping[int, str] | None = None  # slot -> variable name, for evidence
 
 
-def _walk(node: Any) -> Iterator[Node]:
-    if isinstance(node, dict):
-        if "nodeType" in node:
-            yield node
-        for key, value in node.items():
-            if key not in ("typeDescriptions", "documentation") and isinstance(value, dict | list):
-                yield from _walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item)
-
-
 def _is_sender(node: Node) -> bool:
     if node.get("nodeType") == "MemberAccess" and node.get("memberName") == "sender":
         base = node.get("expression") or {}
@@ -59,23 +47,6 @@ def _is_sender(node: Node) -> bool:
         callee = node.get("expression") or {}
         return callee.get("nodeType") == "Identifier" and callee.get("name") in _SENDER_FUNCS
     return False
-
-
-def _root(expr: Node | None) -> Node | None:
-    """The Identifier at the root of ``a[i].b[j]``."""
-    while expr is not None:
-        kind = expr.get("nodeType")
-        if kind == "Identifier":
-            return expr
-        if kind == "IndexAccess":
-            expr = expr.get("baseExpression")
-        elif kind == "MemberAccess":
-            expr = expr.get("expression")
-        elif kind == "TupleExpression" and len(expr.get("components") or []) == 1:
-            expr = (expr.get("components") or [None])[0]
-        else:
-            return None
-    return None
 
 
 def _written(node: Node) -> list[Node]:
@@ -98,7 +69,7 @@ def contract_facts(result: CompileResult, contract: str) -> CodeFacts:
     nodes: dict[int, Node] = {}
     defs: dict[str, Node] = {}
     for unit in result.sources.values():
-        for node in _walk(unit.ast):
+        for node in walk(unit.ast):
             if isinstance(node.get("id"), int):
                 nodes[node["id"]] = node
             if node.get("nodeType") == "ContractDefinition":
@@ -118,7 +89,7 @@ def contract_facts(result: CompileResult, contract: str) -> CodeFacts:
     # follow from there (one slot each: exact for the single-member and mapping structs OZ uses).
     ns_base: dict[int, int] = {}
     for fn in callables:
-        for n in _walk(fn.get("body") or {}):
+        for n in walk(fn.get("body") or {}):
             if n.get("nodeType") != "InlineAssembly":
                 continue
             refs = n.get("externalReferences") or []
@@ -155,7 +126,7 @@ def contract_facts(result: CompileResult, contract: str) -> CodeFacts:
         return None
 
     def state_var(expr: Node | None) -> int | None:
-        ident = _root(expr)
+        ident = root_identifier(expr) if expr is not None else None
         ref = ident.get("referencedDeclaration") if ident is not None else None
         if isinstance(ref, int) and ref in by_id:
             return ref
@@ -166,7 +137,7 @@ def contract_facts(result: CompileResult, contract: str) -> CodeFacts:
         callee = nodes.get((call.get("expression") or {}).get("referencedDeclaration") or -1)
         if callee is None or callee.get("nodeType") != "FunctionDefinition":
             return None
-        for n in _walk(callee.get("body") or {}):
+        for n in walk(callee.get("body") or {}):
             if n.get("nodeType") == "Return":
                 return state_var(n.get("expression"))
         return None
@@ -179,7 +150,7 @@ def contract_facts(result: CompileResult, contract: str) -> CodeFacts:
 
     checked: set[int] = set()
     for fn in callables:
-        for n in _walk(fn.get("body") or {}):
+        for n in walk(fn.get("body") or {}):
             if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
                 left, right = n.get("leftExpression") or {}, n.get("rightExpression") or {}
                 for a, b in ((left, right), (right, left)):
@@ -236,7 +207,7 @@ def contract_facts(result: CompileResult, contract: str) -> CodeFacts:
 
 def _in_condition(fn: Node, target: Node) -> bool:
     """``target`` sits in a require/assert/if condition of ``fn``."""
-    for n in _walk(fn.get("body") or {}):
+    for n in walk(fn.get("body") or {}):
         if n.get("nodeType") == "IfStatement":
             cond = n.get("condition")
         elif n.get("nodeType") == "FunctionCall" and (n.get("expression") or {}).get("name") in (
@@ -246,7 +217,7 @@ def _in_condition(fn: Node, target: Node) -> bool:
             cond = (n.get("arguments") or [None])[0]
         else:
             continue
-        if cond is not None and any(m is target for m in _walk(cond)):
+        if cond is not None and any(m is target for m in walk(cond)):
             return True
     return False
 
@@ -269,7 +240,7 @@ def _writers(
 
     def direct(fn: Node) -> tuple[bool, set[int]]:
         writes, callees = False, set()
-        for n in _walk(fn.get("body") or {}):
+        for n in walk(fn.get("body") or {}):
             for target in _written(n):
                 if state_var(target) in privileged:
                     writes = True
