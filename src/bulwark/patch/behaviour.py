@@ -161,10 +161,13 @@ class Checker:
         flaw: set[str],
         vuln: VulnClass,
         edited: frozenset[str] = frozenset(),
+        also: frozenset[VulnClass] = frozenset(),
     ) -> BehaviourCheck:
         """Run every sequence on the candidate; report the first divergence of each. ``edited``: the
         functions the patch edits; a view among them answering differently is the fix (a digest that
-        now binds the contract), not a broken behaviour."""
+        now binds the contract), not a broken behaviour. ``also``: the classes of the other findings
+        the patch fixes with ``vuln``'s."""
+        order_fix = VulnClass.FRONT_RUNNING in also | {vuln}
         self.align(candidate)
         try:
             self.chain(candidate)
@@ -181,13 +184,20 @@ class Checker:
                 if what is None:
                     continue
                 expected = (
-                    what == "reverts"
-                    and (step.fn.name in flaw or (vuln is VulnClass.INTEGER_OVERFLOW and step.boundary))
-                ) or (
-                    step.fn.name in flaw | edited
-                    # a view the fix edits answers differently (a digest now bound to the contract)
-                    and (step.fn.view or (vuln is VulnClass.TX_ORIGIN and step.sender == "contract"))
-                )  # ... and a contract's call sees msg.sender where it saw tx.origin
+                    (
+                        what == "reverts"
+                        and (step.fn.name in flaw or (vuln is VulnClass.INTEGER_OVERFLOW and step.boundary))
+                    )
+                    or (
+                        # a view the fix edits answers differently (a digest now bound to the contract),
+                        # and a contract's call sees msg.sender where it saw tx.origin
+                        step.fn.name in flaw | edited
+                        and (step.fn.view or (vuln is VulnClass.TX_ORIGIN and step.sender == "contract"))
+                    )
+                    # a transaction-order fix changes when an edited function's effect lands (a rate
+                    # change scheduled for later), and so what a call right after it gets
+                    or (order_fix and step.fn.name in flaw | edited)
+                )
                 key = (step.fn.signature, step.sender, what, expected)
                 if key not in seen:
                     seen.add(key)

@@ -97,7 +97,8 @@ def check_behaviour(
         flaw = {n for n in (patch.function, *(f.function for f in patch.findings)) if n}
         try:
             edited = edited_functions(analysis, patch)
-            behaviour = checker.behaviour(art, flaw, patch.vuln_class, edited)
+            also = frozenset(f.vuln_class for f in patch.findings)
+            behaviour = checker.behaviour(art, flaw, patch.vuln_class, edited, also)
             attack = checker.attack(
                 art, attacked[(patch.contract, patch.vuln_class)], patch.vuln_class, edited
             )

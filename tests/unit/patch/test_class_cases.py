@@ -38,6 +38,7 @@ TEMPLATES = {
     "unchecked_refund_helper_0819": "check-call-result",
     "storage_write_wishlist_0424": "array-length-guard",
     "frontrun_preimage_bounty_0517": "commit-reveal",
+    "frontrun_exchange_rate_0517": "delayed-rate",
     "time_linear_vesting_0612": "timestamp-bounded-clock",
     "logic_points_self_transfer_0819": "sibling-check",
     "logic_bounty_reclaim_0517": "sibling-check",

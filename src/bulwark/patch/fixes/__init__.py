@@ -10,7 +10,7 @@ from bulwark.patch.fixes.array_length import ArrayLengthGuardFix
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.fixes.dos import BoundedGrowthFix, PullPaymentFix, SkipBadEntryFix
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
-from bulwark.patch.fixes.frontrun import CommitRevealFix, DeployerOnlySetupFix
+from bulwark.patch.fixes.frontrun import CommitRevealFix, DelayedRateFix, DeployerOnlySetupFix
 from bulwark.patch.fixes.logic import MissingCheckFix
 from bulwark.patch.fixes.logic_siblings import SiblingCheckFix
 from bulwark.patch.fixes.oracle import TwapFix
@@ -42,6 +42,7 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     SkipBadEntryFix,
     DeployerOnlySetupFix,
     CommitRevealFix,
+    DelayedRateFix,
     BlockFloorFix,
     BoundedClockFix,
     EoaOnlyRandomnessFix,

@@ -143,3 +143,96 @@ class CommitRevealFix(FixTemplate):
             "committed caller who never reveals blocks nobody, but the answer is public after the reveal.",
             added_selectors=frozenset({COMMIT}),
         )
+
+
+DELAY_NAMESPACE = "bulwark.patch.DelayedParameter"
+DELAY_BLOCKS = 25  # five minutes of 12-second slots: a payment pending when the rate changes lands first
+
+
+def _delay_helpers() -> str:
+    slot = hex(erc7201_slot(DELAY_NAMESPACE))
+    return f"""
+/// @dev Added by Bulwark: a rate change is scheduled and takes effect {DELAY_BLOCKS} blocks later
+///      (ERC-7201 namespace "{DELAY_NAMESPACE}"; storage layout unchanged).
+function _bulwarkSchedule(bytes32 key, uint256 value) private {{
+    bytes32 slot = keccak256(abi.encode(key, uint256({slot})));
+    uint256 due = block.number + {DELAY_BLOCKS};
+    assembly {{
+        sstore(slot, value)
+        sstore(add(slot, 1), due)
+    }}
+}}
+
+/// @dev The scheduled value once it is due (and then no longer scheduled), else `current`.
+function _bulwarkSettled(bytes32 key, uint256 current) private returns (uint256 value) {{
+    bytes32 slot = keccak256(abi.encode(key, uint256({slot})));
+    uint256 due;
+    assembly {{ due := sload(add(slot, 1)) }}
+    if (due == 0 || block.number < due) {{
+        return current;
+    }}
+    assembly {{
+        value := sload(slot)
+        sstore(add(slot, 1), 0)
+    }}
+}}
+"""
+
+
+class DelayedRateFix(FixTemplate):
+    NAME = "delayed-rate"
+    CLASSES = frozenset({VulnClass.FRONT_RUNNING})
+    DESCRIPTION = "a privileged rate change applies only to payments made some blocks after it"
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        from bulwark.patch.locate.checks.reprice import guarded_setters, rate_reads, repriced_payments
+
+        if "reprice-ahead" not in finding.detector or not ctx.program.at_least(0, 4, 22):
+            return
+        found = ctx.target(finding)
+        if found is None:
+            return
+        contract, fn = found
+        program = ctx.program
+        setters = guarded_setters(program, contract)
+        edits: list[Edit] = []
+        names: list[str] = []
+        for var in sorted({v for v, _ in repriced_payments(program, fn)}):
+            name = program.name_of(var)
+            key = f"bytes32(uint256({var}))"
+            names.append(name)
+            setter_ids = {s.id for s in setters[var]}
+            for setter in setters[var]:
+                if setter.body is None or not ctx.editable(setter.body):
+                    return
+                for stmt in program.nodes(setter.body, "ExpressionStatement"):
+                    expr = stmt.get("expression") or {}
+                    lhs = expr.get("leftHandSide") or {}
+                    if expr.get("nodeType") != "Assignment" or lhs.get("referencedDeclaration") != var:
+                        continue
+                    if expr.get("operator") != "=":
+                        return  # a relative change (+=): the scheduled value would go stale
+                    value = ctx.node_text(expr.get("rightHandSide") or {})
+                    edits.append(ctx.replace_statement(stmt, f"_bulwarkSchedule({key}, {value});"))
+            # every other state-changing function that prices with it settles a due change first
+            for other in contract.all_functions:
+                if other.id in setter_ids or other.body is None or not other.mutates:
+                    continue
+                if other.kind == "constructor" or not ctx.editable(other.body):
+                    continue
+                if rate_reads(program, other, var):
+                    edits.append(ctx.body_start(other, f"{name} = _bulwarkSettled({key}, {name});"))
+        if not edits:
+            return
+        edits.append(ctx.contract_end(contract, _delay_helpers()))
+        listed = ", ".join(names)
+        yield self.candidate(
+            finding,
+            edits,
+            f"{fn.name} in {contract.name} converted a payment at {listed}, which a privileged account can "
+            "change whenever it likes, so it could change it ahead of a payment it saw pending and the "
+            f"payer got the new rate. The fix schedules a change of {listed} to take effect {DELAY_BLOCKS} "
+            "blocks (about five minutes) later: payments until then convert at the rate in force when "
+            "they were sent (the schedule lives in an ERC-7201 namespaced slot, so the storage layout is "
+            "unchanged). ABI unchanged; the public getter shows a new value once it is in force.",
+        )

@@ -24,6 +24,7 @@ from bulwark.patch.locate.checks.logic_siblings import check_logic_siblings
 from bulwark.patch.locate.checks.oracle import check_oracle
 from bulwark.patch.locate.checks.randomness import check_randomness
 from bulwark.patch.locate.checks.reentrancy import check_reentrancy
+from bulwark.patch.locate.checks.reprice import check_reprice
 from bulwark.patch.locate.checks.revealed_answer import check_revealed_answer
 from bulwark.patch.locate.checks.selfdestruct_delegatecall import check_selfdestruct_delegatecall
 from bulwark.patch.locate.checks.signature_replay import check_signatures
@@ -59,6 +60,7 @@ CHECKS: tuple[Check, ...] = (
     check_clock_span,
     check_randomness,
     check_revealed_answer,
+    check_reprice,
     check_logic,
     check_logic_siblings,
 )
