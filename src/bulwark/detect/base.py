@@ -8,8 +8,11 @@ rejected), validated when the monitor is built from configuration.
 
 from __future__ import annotations
 
+import inspect
 import re
+import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -39,7 +42,24 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@dataclass(frozen=True, slots=True)
+class About:
+    """A detector's identity in one declaration (Slither's ARGUMENT, CLASS and WIKI): its name in
+    configuration and on the command line, the class of its findings, and whether it reads only
+    what a simulation yields (call tree, logs, state diff), so that a transaction the pre-filter
+    passed unsimulated is not put to it. Beside it a detector states ``IMPACT, CONFIDENCE`` and
+    annotates ``params`` with its thresholds model; HELP is the first line of the class docstring
+    and WIKI the name's section of docs/detectors.md.
+    """
+
+    argument: str
+    vuln_class: VulnClass
+    trace_only: bool = False
+    wiki: str | None = None
+
+
 class Detector:
+    ABOUT: ClassVar[About | None] = None
     ARGUMENT: ClassVar[str]
     HELP: ClassVar[str]
     IMPACT: ClassVar[Severity]
@@ -54,8 +74,28 @@ class Detector:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        about = cls.__dict__.get("ABOUT")
+        if isinstance(about, About):
+            cls.ARGUMENT, cls.CLASS, cls.JUDGES_BARE_TX = (
+                about.argument,
+                about.vuln_class,
+                not about.trace_only,
+            )
+            cls.WIKI = about.wiki or f"docs/detectors.md#{about.argument}"
+            if "HELP" not in cls.__dict__:
+                cls.HELP = " ".join((cls.__doc__ or "").split("\n\n")[0].split()).removesuffix(".")
         name = cls.__qualname__
         problems = []
+        # ``params: SomeParams`` on the class both types ``self.params`` and names the model.
+        annotated = inspect.get_annotations(cls).get("params")
+        if annotated is not None and "PARAMS" not in cls.__dict__:
+            model = (
+                vars(sys.modules[cls.__module__]).get(annotated) if isinstance(annotated, str) else annotated
+            )
+            if isinstance(model, type) and issubclass(model, Params):
+                cls.PARAMS = model
+            else:
+                problems.append("params must be annotated with a Params model defined before the detector")
         argument = getattr(cls, "ARGUMENT", None)
         if not isinstance(argument, str) or not _ARGUMENT_RE.match(argument):
             problems.append("ARGUMENT must be a lower-case kebab-case string")
@@ -79,7 +119,15 @@ class Detector:
 
     def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:
         self.params = params if params is not None else self.PARAMS()
+        if not isinstance(self.params, self.PARAMS):
+            raise InvalidDetector(
+                f"detector {self.ARGUMENT} takes {self.PARAMS.__name__}, not {self.params!r}"
+            )
         self.severity = severity if severity is not None else self.IMPACT
+        self.setup()
+
+    def setup(self) -> None:
+        """Derive once what the thresholds imply (called when the detector is built)."""
 
     @classmethod
     def from_settings(cls, params: Mapping[str, Any], severity: Severity | None = None) -> Detector:

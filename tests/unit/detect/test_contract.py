@@ -5,7 +5,7 @@ from collections.abc import Iterable
 import pytest
 
 from bulwark.detect import BUILTINS, Detector, InvalidDetector, available_detectors
-from bulwark.detect.base import Params
+from bulwark.detect.base import About, Params
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.domain import Confidence, Finding, Severity, VulnClass
 from bulwark.errors import ConfigError
@@ -72,3 +72,51 @@ def test_entry_point_plugin_must_be_a_detector(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(registry, "entry_points", lambda group: [FakeEP()])
     with pytest.raises(InvalidDetector, match="not a bulwark Detector"):
         available_detectors()
+
+
+class _Bounds(Params):
+    limit: int = 3
+
+
+def test_about_declares_a_detector_in_one_place() -> None:
+
+    class Declared(Detector):
+        """Counts what it is shown.
+
+        More prose, not part of the help line."""
+
+        ABOUT = About("declared-thing", VulnClass.CUSTOM, trace_only=True)
+        IMPACT, CONFIDENCE = Severity.MEDIUM, Confidence.LOW
+        params: _Bounds
+
+        def setup(self) -> None:
+            self.doubled = self.params.limit * 2
+
+        def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
+            return ()
+
+    assert Declared.ARGUMENT == "declared-thing" and Declared.CLASS is VulnClass.CUSTOM
+    assert Declared.HELP == "Counts what it is shown"
+    assert Declared.WIKI == "docs/detectors.md#declared-thing"
+    assert Declared.PARAMS is _Bounds and Declared.JUDGES_BARE_TX is False
+    built = Declared.from_settings({"limit": 5})
+    assert isinstance(built, Declared) and built.doubled == 10
+    with pytest.raises(ConfigError, match="limit"):
+        Declared.from_settings({"limit": "many"})
+    with pytest.raises(InvalidDetector, match="_Bounds"):
+        Declared(Params())  # thresholds of another model fail when the detector is built
+
+
+def test_params_annotated_with_something_else_fails_at_class_creation() -> None:
+
+    with pytest.raises(InvalidDetector, match="params must be annotated"):
+
+        class Misdeclared(Detector):
+            """Has no thresholds model."""
+
+            ABOUT = About("misdeclared", VulnClass.CUSTOM)
+            IMPACT, CONFIDENCE = Severity.LOW, Confidence.LOW
+            params: int
+
+            def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
+                return ()

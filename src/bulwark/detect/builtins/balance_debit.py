@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from bulwark.detect.base import Detector
+from bulwark.detect.base import About, Detector
 from bulwark.detect.evm import checksum, transfer
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.detect.statediff import SMALL_BASES, entries, mapping_slot, nested_entries, touched, word_int
@@ -20,13 +20,10 @@ from bulwark.domain import Address, Confidence, Finding, Severity, VulnClass
 
 
 class ForeignBalanceDebit(Detector):
-    ARGUMENT = "foreign-balance-debit"
-    HELP = "A balance lowered in a protected contract by a transaction its owner neither sent nor allowed"
-    IMPACT = Severity.CRITICAL
-    CONFIDENCE = Confidence.MEDIUM
-    CLASS = VulnClass.ACCESS_CONTROL
-    WIKI = "docs/detectors.md#foreign-balance-debit"
-    JUDGES_BARE_TX = False
+    """A balance lowered in a protected contract by a transaction its owner neither sent nor allowed."""
+
+    ABOUT = About("foreign-balance-debit", VulnClass.ACCESS_CONTROL, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.MEDIUM
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success or event.diff is None:

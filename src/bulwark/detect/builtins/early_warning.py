@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from pydantic import Field
 
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.evm import contains_address
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.domain import Action, Confidence, Finding, Severity, VulnClass
@@ -20,18 +20,14 @@ class EarlyWarningParams(Params):
 
 
 class EarlyWarning(Detector):
-    ARGUMENT = "early-warning"
-    HELP = "Deployment of a contract whose code references protected contracts or flash-loan providers"
-    IMPACT = Severity.MEDIUM
-    CONFIDENCE = Confidence.MEDIUM
-    CLASS = VulnClass.SUSPICIOUS_DEPLOYMENT
-    WIKI = "docs/detectors.md#early-warning"
-    JUDGES_BARE_TX = False
-    PARAMS = EarlyWarningParams
+    """Deployment of a contract whose code references protected contracts or flash-loan providers."""
+
+    ABOUT = About("early-warning", VulnClass.SUSPICIOUS_DEPLOYMENT, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.MEDIUM, Confidence.MEDIUM
+    params: EarlyWarningParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         p = self.params
-        assert isinstance(p, EarlyWarningParams)
         if p.ignore_role_holders and event.tx.sender in view.protocol.role_holders:
             return
         lenders = view.protocol.all_flash_lenders

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from pydantic import Field
 
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.evm import selector, transfer
 from bulwark.detect.model import ChainView, PoolState, TxEvent
 from bulwark.detect.trace import Loan, flash_loans
@@ -47,17 +47,13 @@ class FlashLoanParams(Params):
 
 
 class FlashLoanPriceManipulation(Detector):
-    ARGUMENT = "flash-loan-price-manipulation"
-    HELP = "Flash loan (any lender) + a pool's price displaced while the protocol is called, or an outflow"
-    IMPACT = Severity.CRITICAL
-    CONFIDENCE = Confidence.MEDIUM
-    CLASS = VulnClass.ORACLE_MANIPULATION
-    WIKI = "docs/detectors.md#flash-loan-price-manipulation"
-    JUDGES_BARE_TX = False
-    PARAMS = FlashLoanParams
+    """Flash loan (any lender) + a pool's price displaced while the protocol is called, or an outflow."""
 
-    def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:
-        super().__init__(params, severity=severity)
+    ABOUT = About("flash-loan-price-manipulation", VulnClass.ORACLE_MANIPULATION, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.MEDIUM
+    params: FlashLoanParams
+
+    def setup(self) -> None:
         self._pools_of: tuple[object, object] = (None, None)
         self._pools: dict[Address, PoolState] = {}
 
@@ -65,7 +61,6 @@ class FlashLoanPriceManipulation(Detector):
         if not event.success:
             return
         p = self.params
-        assert isinstance(p, FlashLoanParams)
         # The pools follow from the protocol and its snapshot: derived once per head, not per tx.
         if self._pools_of[0] is not view.protocol or self._pools_of[1] is not view.state:
             self._pools_of, self._pools = (view.protocol, view.state), _pools(view)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from eth_utils.crypto import keccak
 from pydantic import Field
 
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.domain import Action, Address, Confidence, Finding, Severity, VulnClass
 
@@ -19,17 +19,14 @@ class IndicatorParams(Params):
 
 
 class IndicatorMatch(Detector):
-    ARGUMENT = "indicator-match"
-    HELP = "Sender, called contract or deployed code hash on the configured indicator list"
-    IMPACT = Severity.HIGH
-    CONFIDENCE = Confidence.HIGH
-    CLASS = VulnClass.KNOWN_ATTACKER
-    WIKI = "docs/detectors.md#indicator-match"
-    PARAMS = IndicatorParams
+    """Sender, called contract or deployed code hash on the configured indicator list."""
+
+    ABOUT = About("indicator-match", VulnClass.KNOWN_ATTACKER)
+    IMPACT, CONFIDENCE = Severity.HIGH, Confidence.HIGH
+    params: IndicatorParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         p = self.params
-        assert isinstance(p, IndicatorParams)
         if not p.addresses and not p.code_hashes:
             return
         hits: dict[str, str] = {}

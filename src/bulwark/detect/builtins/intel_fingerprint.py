@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import Field
 
 from bulwark.chain.bytecode import bytecode_fingerprint
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.domain import Action, Confidence, Finding, Severity, VulnClass
 
@@ -30,18 +30,14 @@ def _contains_in_order(seq: Sequence[str], pattern: Sequence[str]) -> bool:
 
 
 class ExploitFingerprint(Detector):
-    ARGUMENT = "exploit-fingerprint"
-    HELP = "Deploys a contract with a known exploit's normalised code, or calls in a known attack's order"
-    IMPACT = Severity.CRITICAL
-    CONFIDENCE = Confidence.HIGH
-    CLASS = VulnClass.KNOWN_ATTACKER
-    WIKI = "docs/detectors.md#exploit-fingerprint"
-    JUDGES_BARE_TX = False
-    PARAMS = FingerprintParams
+    """Deploys a contract with a known exploit's normalised code, or calls in a known attack's order."""
+
+    ABOUT = About("exploit-fingerprint", VulnClass.KNOWN_ATTACKER, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.HIGH
+    params: FingerprintParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         p = self.params
-        assert isinstance(p, FingerprintParams)
         if not p.fingerprints and not p.call_patterns:
             return
         known = {f.lower() for f in p.fingerprints}

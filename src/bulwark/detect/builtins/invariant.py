@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from pydantic import Field
 
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.evm import ZERO, selector, topic_address, word
 from bulwark.detect.model import AssetInfo, ChainView, ProtocolState, TxEvent
 from bulwark.domain import Address, Confidence, Finding, Severity, TxHash, VulnClass
@@ -94,19 +94,14 @@ class OutflowLedger:
 
 
 class InvariantBreak(Detector):
-    ARGUMENT = "invariant-break"
-    HELP = "Protected assets outflow, share-price drop or oracle move beyond bounds in one transaction"
-    IMPACT = Severity.CRITICAL
-    CONFIDENCE = Confidence.MEDIUM
-    CLASS = VulnClass.INVARIANT_BREAK
-    WIKI = "docs/detectors.md#invariant-break"
-    JUDGES_BARE_TX = False
-    PARAMS = InvariantParams
+    """Protected assets outflow, share-price drop or oracle move beyond bounds in one transaction."""
 
-    def __init__(self, params: InvariantParams | None = None, *, severity: Severity | None = None) -> None:
-        super().__init__(params, severity=severity)
+    ABOUT = About("invariant-break", VulnClass.INVARIANT_BREAK, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.MEDIUM
+    params: InvariantParams
+
+    def setup(self) -> None:
         p = self.params
-        assert isinstance(p, InvariantParams)
         self.ledger = OutflowLedger(p.window_blocks, p.window_s)
         self._observed: ProtocolState | None = None  # the snapshot whose holdings were recorded
         # Thresholds as exact fractions, converted once (not per transaction and holder).
@@ -126,7 +121,6 @@ class InvariantBreak(Detector):
         if not event.success:
             return
         p = self.params
-        assert isinstance(p, InvariantParams)
         flows = event.flows()
         yield from self._outflows(view, event, flows, p)
         yield from self._share_price(view, event, flows, p)

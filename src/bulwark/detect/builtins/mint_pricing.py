@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from pydantic import Field
 
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.evm import topic, word
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.domain import Confidence, Finding, Severity, VulnClass
@@ -23,20 +23,16 @@ class MintPricingParams(Params):
 
 
 class MispricedMint(Detector):
-    ARGUMENT = "mispriced-mint"
-    HELP = "A vault mints shares far below its share price (wrapped arithmetic when the cost overflows)"
-    IMPACT = Severity.CRITICAL
-    CONFIDENCE = Confidence.HIGH
-    CLASS = VulnClass.INTEGER_OVERFLOW
-    WIKI = "docs/detectors.md#mispriced-mint"
-    JUDGES_BARE_TX = False
-    PARAMS = MintPricingParams
+    """A vault mints shares far below its share price (wrapped arithmetic when the cost overflows)."""
+
+    ABOUT = About("mispriced-mint", VulnClass.INTEGER_OVERFLOW, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.HIGH
+    params: MintPricingParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
             return
         p = self.params
-        assert isinstance(p, MintPricingParams)
         for log in event.logs:
             st = view.state.vaults.get(log.address)
             if st is None or not log.topics or log.topics[0] != DEPOSIT or len(log.data) != 64:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from pydantic import Field
 
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.evm import selector
 from bulwark.detect.model import ChainView, ContractInfo, TxEvent
 from bulwark.domain import Address, Confidence, Finding, Selector, Severity, VulnClass
@@ -45,20 +45,16 @@ class PrivilegedParams(Params):
 
 
 class UnauthorisedPrivilegedCall(Detector):
-    ARGUMENT = "unauthorised-privileged-call"
-    HELP = "A successful state-changing privileged call from an account that holds no matching role"
-    IMPACT = Severity.CRITICAL
-    CONFIDENCE = Confidence.HIGH
-    CLASS = VulnClass.ACCESS_CONTROL
-    WIKI = "docs/detectors.md#unauthorised-privileged-call"
-    JUDGES_BARE_TX = False
-    PARAMS = PrivilegedParams
+    """A successful state-changing privileged call from an account that holds no matching role."""
+
+    ABOUT = About("unauthorised-privileged-call", VulnClass.ACCESS_CONTROL, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.HIGH
+    params: PrivilegedParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
             return
         p = self.params
-        assert isinstance(p, PrivilegedParams)
         reported: set[tuple[Address, Selector]] = set()
         for step in event.calls():
             f = step.frame

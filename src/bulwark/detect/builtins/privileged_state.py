@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bulwark.detect.base import Detector
+from bulwark.detect.base import About, Detector
 from bulwark.detect.model import ChainView, ContractInfo, TxEvent
 from bulwark.detect.statediff import (
     EIP1967_SLOTS,
@@ -26,13 +26,10 @@ from bulwark.domain import Address, Confidence, Finding, Severity, StorageChange
 
 
 class PrivilegedStateWrite(Detector):
-    ARGUMENT = "privileged-state-write"
-    HELP = "Owner, role, admin or implementation storage written by an account that holds no role"
-    IMPACT = Severity.CRITICAL
-    CONFIDENCE = Confidence.HIGH
-    CLASS = VulnClass.ACCESS_CONTROL
-    WIKI = "docs/detectors.md#privileged-state-write"
-    JUDGES_BARE_TX = False
+    """Owner, role, admin or implementation storage written by an account that holds no role."""
+
+    ABOUT = About("privileged-state-write", VulnClass.ACCESS_CONTROL, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.HIGH
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success or event.diff is None:

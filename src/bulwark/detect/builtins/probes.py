@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from pydantic import Field
 
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.detect.trace import flash_loans
 from bulwark.domain import Confidence, Finding, Severity, VulnClass
@@ -23,22 +23,16 @@ class ProbeParams(Params):
 
 
 class ProbeMove(Detector):
-    ARGUMENT = "probe-move"
-    HELP = (
-        "A configured probe (any view: price, share price, ratio, balance) moves beyond its bound in one tx"
-    )
-    IMPACT = Severity.HIGH
-    CONFIDENCE = Confidence.MEDIUM
-    CLASS = VulnClass.ORACLE_MANIPULATION
-    WIKI = "docs/detectors.md#probe-move"
-    JUDGES_BARE_TX = False
-    PARAMS = ProbeParams
+    """A configured probe (any view: price, share price, ratio, balance) moves beyond its bound in one tx."""
+
+    ABOUT = About("probe-move", VulnClass.ORACLE_MANIPULATION, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.HIGH, Confidence.MEDIUM
+    params: ProbeParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.probes_after or not event.success:
             return
         p = self.params
-        assert isinstance(p, ProbeParams)
         moved = []
         for (contract, call), after in event.probes_after.items():
             info = view.protocol.contracts.get(contract)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from pydantic import Field
 
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.domain import Address, CallFrame, Confidence, Finding, Severity, VulnClass
 
@@ -19,24 +19,19 @@ class ReentrancyParams(Params):
 
 
 class Reentrancy(Detector):
-    ARGUMENT = "reentrancy"
-    HELP = "A protected contract re-entered from an outside contract while its frame is active"
-    IMPACT = Severity.CRITICAL
-    CONFIDENCE = Confidence.HIGH
-    CLASS = VulnClass.REENTRANCY
-    WIKI = "docs/detectors.md#reentrancy"
-    JUDGES_BARE_TX = False
-    PARAMS = ReentrancyParams
+    """A protected contract re-entered from an outside contract while its frame is active."""
 
-    def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:
-        super().__init__(params, severity=severity)
+    ABOUT = About("reentrancy", VulnClass.REENTRANCY, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.HIGH
+    params: ReentrancyParams
+
+    def setup(self) -> None:
         self._sets: tuple[object, set[Address], set[Address]] = (None, set(), set())
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if event.trace is None or not event.success:
             return
         p = self.params
-        assert isinstance(p, ReentrancyParams)
         if self._sets[0] is not view.protocol:  # derived once per protocol, not per transaction
             tracked = {a for a, c in view.protocol.contracts.items() if c.kind not in p.exempt_kinds}
             self._sets = (view.protocol, tracked, set(view.protocol.contracts))

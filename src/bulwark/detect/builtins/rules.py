@@ -11,7 +11,7 @@ from eth_abi.abi import decode as abi_decode
 from pydantic import Field
 
 from bulwark.config.models import RuleConfig
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.evm import selector, topic
 from bulwark.detect.expr import Expr, parse
 from bulwark.detect.model import ChainView, TxEvent
@@ -33,16 +33,13 @@ class _Compiled:
 
 
 class DeclarativeRules(Detector):
-    ARGUMENT = "rules"
-    HELP = "Operator-defined conditions on transactions, events and calls (see docs for the language)"
-    IMPACT = Severity.MEDIUM
-    CONFIDENCE = Confidence.MEDIUM
-    CLASS = VulnClass.CUSTOM
-    WIKI = "docs/detectors.md#rules"
-    PARAMS = RulesParams
+    """Operator-defined conditions on transactions, events and calls (see docs for the language)."""
 
-    def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:
-        super().__init__(params, severity=severity)
+    ABOUT = About("rules", VulnClass.CUSTOM)
+    IMPACT, CONFIDENCE = Severity.MEDIUM, Confidence.MEDIUM
+    params: RulesParams
+
+    def setup(self) -> None:
         self._compiled: dict[str, tuple[_Compiled, ...]] = {}
 
     def compile(self, view: ChainView) -> tuple[_Compiled, ...]:
@@ -51,7 +48,6 @@ class DeclarativeRules(Detector):
         if cached is not None:
             return cached
         p = self.params
-        assert isinstance(p, RulesParams)
         out, problems = [], []
         for rule in p.rules:
             try:

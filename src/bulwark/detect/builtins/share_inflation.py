@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from pydantic import Field
 
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.evm import ZERO
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.domain import Confidence, Finding, Severity, VulnClass
@@ -19,18 +19,13 @@ class InflationParams(Params):
 
 
 class ShareInflation(Detector):
-    ARGUMENT = "share-inflation"
-    HELP = "A vault's assets per share multiplied within one transaction (first-depositor inflation)"
-    IMPACT = Severity.CRITICAL
-    CONFIDENCE = Confidence.MEDIUM
-    CLASS = VulnClass.ERC4626_INFLATION
-    WIKI = "docs/detectors.md#share-inflation"
-    JUDGES_BARE_TX = False
-    PARAMS = InflationParams
+    """A vault's assets per share multiplied within one transaction (first-depositor inflation)."""
 
-    def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:
-        super().__init__(params, severity=severity)
-        assert isinstance(self.params, InflationParams)
+    ABOUT = About("share-inflation", VulnClass.ERC4626_INFLATION, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.MEDIUM
+    params: InflationParams
+
+    def setup(self) -> None:
         self._jump = Fraction(self.params.max_price_jump)
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:

@@ -32,7 +32,7 @@ from typing import Any
 from eth_abi.abi import decode
 from pydantic import Field
 
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.builtins.rules import _abi_type
 from bulwark.detect.evm import checksum, selector
 from bulwark.detect.model import ChainView, ContractInfo, Step, TxEvent
@@ -73,24 +73,19 @@ _Key = tuple[Address, str, bytes]
 
 
 class SignatureReplay(Detector):
-    ARGUMENT = "signature-replay"
-    HELP = "The same signature (any encoding) or signed digest accepted twice by a protected contract"
-    IMPACT = Severity.CRITICAL
-    CONFIDENCE = Confidence.HIGH
-    CLASS = VulnClass.SIGNATURE_REPLAY
-    WIKI = "docs/detectors.md#signature-replay"
-    JUDGES_BARE_TX = False
-    PARAMS = ReplayParams
+    """The same signature (any encoding) or signed digest accepted twice by a protected contract."""
 
-    def __init__(self, params: Params | None = None, *, severity: Severity | None = None) -> None:
-        super().__init__(params, severity=severity)
+    ABOUT = About("signature-replay", VulnClass.SIGNATURE_REPLAY, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.HIGH
+    params: ReplayParams
+
+    def setup(self) -> None:
         self._used: OrderedDict[_Key, _Use] = OrderedDict()
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
             return
         p = self.params
-        assert isinstance(p, ReplayParams)
         entries: dict[_Key, set[int]] = {}  # key -> the calls into the contract that accepted it
         functions: dict[Address, Selector | None] = {}
         for key, entry, sel in _uses(view, event):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bulwark.detect.base import Detector, Params
+from bulwark.detect.base import About, Detector
 from bulwark.detect.evm import selector
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.domain import CallFrame, Confidence, Finding, Severity, VulnClass
@@ -19,14 +19,10 @@ _MOVES = frozenset(bytes.fromhex(s[2:]) for s in TOKEN_MOVES)
 
 
 class UncheckedReturn(Detector):
-    ARGUMENT = "unchecked-return"
-    HELP = "A protected contract continues after a token transfer returned false"
-    IMPACT = Severity.CRITICAL
-    CONFIDENCE = Confidence.HIGH
-    CLASS = VulnClass.UNCHECKED_RETURN
-    WIKI = "docs/detectors.md#unchecked-return"
-    JUDGES_BARE_TX = False
-    PARAMS = Params
+    """A protected contract continues after a token transfer returned false."""
+
+    ABOUT = About("unchecked-return", VulnClass.UNCHECKED_RETURN, trace_only=True)
+    IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.HIGH
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if event.trace is None or not event.success:
