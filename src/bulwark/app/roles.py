@@ -26,6 +26,7 @@ import nats
 from nats.aio.msg import Msg
 
 from bulwark.app.contain import responder_from_config
+from bulwark.app.status import Heartbeat, role_consumer
 from bulwark.chain.bus import Bus, TxEnvelope, decode_tx, encode_tx
 from bulwark.chain.client import ChainClient
 from bulwark.chain.mempool import BatchRpc, MempoolWatcher
@@ -49,9 +50,11 @@ __all__ = [
     "ScreenStats",
     "ScreenWorker",
     "TxScreener",
+    "cluster_urls",
     "finding_from_json",
     "finding_key",
     "holding_role",
+    "networks_named",
     "respond_loop",
     "run_ingest",
     "run_ingest_role",
@@ -107,6 +110,7 @@ class ScreenWorker:
     on_screened: OnScreened | None = None
     fetch_batch: int = FETCH_BATCH
     stats: ScreenStats = field(default_factory=ScreenStats)
+    judged_seq: dict[str, int] = field(default_factory=dict)  # newest stream sequence judged, by network
     _refreshed: dict[str, int] = field(default_factory=dict)
     _idle_since: float = field(default_factory=time.monotonic)
 
@@ -155,6 +159,9 @@ class ScreenWorker:
             await self.bus.mark_judged(env.tx.hash)
         await self._ack(msg, env)
         self.stats.screened += 1
+        seq = msg.metadata.sequence.stream
+        if seq > self.judged_seq.get(env.network, 0):
+            self.judged_seq[env.network] = seq
         if self.on_screened is not None:
             result = self.on_screened(env, findings)
             if result is not None:
@@ -252,14 +259,20 @@ async def run_ingest(
     mempool: MempoolWatcher | None = None,
     heads: HeadWatcher | None = None,
     until_block: int | None = None,
+    progress: dict[str, Any] | None = None,
 ) -> None:
     """Publish every pending transaction from ``mempool`` and every transaction of each confirmed
-    head from ``heads``; with ``until_block``, stop once that block is published."""
+    head from ``heads``; with ``until_block``, stop once that block is published. ``progress``
+    (a heartbeat's) gets the counts published and the newest block."""
+    seen = progress if progress is not None else {}
+    seen.setdefault("pending_published", 0)
+    seen.setdefault("mined_published", 0)
 
     async def pending() -> None:
         assert mempool is not None
         async for p in mempool.stream():
             await bus.publish_tx(TxEnvelope(network, p.tx, time.time()))
+            seen["pending_published"] += 1
 
     async def mined() -> None:
         assert heads is not None
@@ -272,6 +285,8 @@ async def run_ingest(
             await asyncio.gather(
                 *(bus.publish_tx(TxEnvelope(network, tx, now, event.block.hash)) for tx in full.transactions)
             )
+            seen["mined_published"] += len(full.transactions)
+            seen["block"] = full.number
 
     jobs = ([asyncio.create_task(pending())] if mempool is not None else []) + (
         [asyncio.create_task(mined())] if heads is not None else []
@@ -290,7 +305,9 @@ async def run_ingest(
 # -- wiring from configuration -----------------------------------------------------------------
 
 
-def _cluster(config: BulwarkConfig) -> tuple[str, str, float, float]:
+def cluster_urls(config: BulwarkConfig) -> tuple[str, str, float, float]:
+    """(NATS URL, PostgreSQL URL with its driver, ack wait, connect timeout) of the ``cluster``
+    section; a one-line ``ConfigError`` without one."""
     if config.cluster is None:
         raise ConfigError(
             "this role needs a `cluster` section (nats_url, database_url) in the configuration; "
@@ -300,7 +317,8 @@ def _cluster(config: BulwarkConfig) -> tuple[str, str, float, float]:
     return c.nats_url.resolve(), postgres_url(c.database_url.resolve()), c.ack_wait_s, c.connect_timeout_s
 
 
-def _networks(config: BulwarkConfig, only: Sequence[str]) -> list[str]:
+def networks_named(config: BulwarkConfig, only: Sequence[str]) -> list[str]:
+    """``only`` (default: every configured network), each checked against the configuration."""
     unknown = [n for n in only if n not in config.networks]
     if unknown:
         raise ConfigError(
@@ -313,11 +331,11 @@ async def run_screen_role(
     config: BulwarkConfig, networks: Sequence[str] = (), *, on_screened: OnScreened | None = None
 ) -> ScreenStats:
     """``bulwark worker --role screen``: screen the configured monitors' networks until stopped."""
-    nats_url, _, ack_wait_s, timeout_s = _cluster(config)
+    nats_url, _, ack_wait_s, timeout_s = cluster_urls(config)
     monitors = build_monitors(config)
     rpcs: list[BatchRpc] = []
     screeners: dict[str, TxScreener] = {}
-    for name in _networks(config, networks):
+    for name in networks_named(config, networks):
         mine = [m for m in monitors if config.protocols[m.protocol.name].network == name]
         if not mine:
             continue
@@ -331,8 +349,19 @@ async def run_screen_role(
     bus = Bus(nats_url, ack_wait_s=ack_wait_s, connect_timeout_s=timeout_s, name="bulwark-screen")
     await bus.connect()
     worker = ScreenWorker(bus, screeners, on_screened=on_screened)
+    beats = [Heartbeat(bus, "screen", n, role_consumer("screen", n), state="active") for n in screeners]
+
+    def sample(beat: Heartbeat) -> None:
+        st = worker.stats
+        beat.progress.update(screened=st.screened, findings=st.findings, failed=st.failed,
+                             judged_seq=worker.judged_seq.get(beat.scope, 0))  # fmt: skip
+
     try:
-        await worker.run()
+        async with contextlib.AsyncExitStack() as stack:
+            for beat in beats:
+                beat.sample = sample
+                await stack.enter_async_context(beat.running())
+            await worker.run()
     finally:
         await bus.close()
         for rpc in rpcs:
@@ -343,8 +372,8 @@ async def run_screen_role(
 async def run_ingest_role(config: BulwarkConfig, network: str, *, until_block: int | None = None) -> None:
     """``bulwark worker --role ingest --network NAME``: one publishes per network (store lease
     ``ingest:NAME``); a second stands by and takes over when the first stops renewing."""
-    nats_url, db_url, ack_wait_s, timeout_s = _cluster(config)
-    (name,) = _networks(config, [network])
+    nats_url, db_url, ack_wait_s, timeout_s = cluster_urls(config)
+    (name,) = networks_named(config, [network])
     net = config.networks[name]
     store = Store(db_url)
 
@@ -365,19 +394,24 @@ async def run_ingest_role(config: BulwarkConfig, network: str, *, until_block: i
             if net.mempool != "off"
             else None
         )
-        bus = Bus(nats_url, ack_wait_s=ack_wait_s, connect_timeout_s=timeout_s, name=f"bulwark-ingest-{name}")
-        await bus.connect()
+        beat.set_active()
         try:
-            await run_ingest(bus, name, client, mempool=mempool, heads=heads, until_block=until_block)
+            await run_ingest(bus, name, client, mempool=mempool, heads=heads, until_block=until_block,
+                             progress=beat.progress)  # fmt: skip
         finally:
-            await bus.close()
+            beat.set_active(False)
             await client.close()
 
+    bus = Bus(nats_url, ack_wait_s=ack_wait_s, connect_timeout_s=timeout_s, name=f"bulwark-ingest-{name}")
+    await bus.connect()
+    beat = Heartbeat(bus, "ingest", name)
     try:
-        await holding_role(
-            store, f"ingest:{name}", active, stop=asyncio.Event(), ttl_s=15.0, renew_s=5.0, poll_s=1.0
-        )
+        async with beat.running():
+            await holding_role(
+                store, f"ingest:{name}", active, stop=asyncio.Event(), ttl_s=15.0, renew_s=5.0, poll_s=1.0
+            )
     finally:
+        await bus.close()
         store.close()
 
 
@@ -469,7 +503,7 @@ async def run_respond_role(
     on_contained: Callable[[Containment], None] | None = None,
 ) -> None:
     """``bulwark worker --role respond --protocol NAME``: run any number; one acts at a time."""
-    nats_url, db_url, ack_wait_s, timeout_s = _cluster(config)
+    nats_url, db_url, ack_wait_s, timeout_s = cluster_urls(config)
     if protocol not in config.protocols:
         raise ConfigError(
             f"unknown protocol {protocol!r}: the configuration has {', '.join(config.protocols)}"
@@ -497,14 +531,19 @@ async def run_respond_role(
                     on_contained(c)
                 if not c.dry_run:
                     await responder.settle(c)
+            beat.progress["acted"] = beat.progress.get("acted", 0) + 1
 
+        beat.set_active()
         try:
             await respond_loop(bus, network, protocol, act)
         finally:
+            beat.set_active(False)
             await client.close()
 
+    beat = Heartbeat(bus, "respond", protocol, role_consumer("respond", protocol))
     try:
-        await holding_role(store, f"respond:{protocol}", active, stop=stop)
+        async with beat.running():
+            await holding_role(store, f"respond:{protocol}", active, stop=stop)
     finally:
         await bus.close()
         store.close()

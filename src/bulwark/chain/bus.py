@@ -50,11 +50,15 @@ __all__ = [
     "decode_tx",
     "encode_tx",
     "network_token",
+    "respond_consumer",
+    "screen_consumer",
 ]
 
 TX_STREAM = "BULWARK_TXS"
 FINDINGS_STREAM = "BULWARK_FINDINGS"
 JUDGED_BUCKET = "bulwark_judged"
+ROLES_BUCKET = "bulwark_roles"  # one heartbeat entry per role process (``bulwark status``)
+ROLE_ENTRY_TTL_S = 60.0  # a process that stopped beating disappears from the bucket after this
 FINDINGS_DUPLICATE_WINDOW_S = 3600.0  # a redelivered attack must not be announced twice within it
 PUBLISH_RETRY_MAX_S = 2.0
 
@@ -67,6 +71,16 @@ def network_token(network: str) -> str:
     """A network name as one subject token and consumer-name part ('.' separates NATS tokens;
     configuration names never contain '~', so the mapping is one to one)."""
     return network.replace(".", "~")
+
+
+def screen_consumer(network: str) -> str:
+    """The durable consumer every screen worker of ``network`` pulls from (in ``TX_STREAM``)."""
+    return f"screen-{network_token(network)}"
+
+
+def respond_consumer(protocol: str) -> str:
+    """The durable consumer of ``protocol``'s responders (in ``FINDINGS_STREAM``)."""
+    return f"respond-{network_token(protocol)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +194,7 @@ class Bus:
         self._nc: NatsClient | None = None
         self._js: JetStreamContext | None = None
         self._judged: KeyValue | None = None
+        self._roles: KeyValue | None = None
 
     def __repr__(self) -> str:
         return f"Bus({redact_url(self.url)})"
@@ -191,14 +206,25 @@ class Bus:
         return self._js
 
     async def connect(self) -> Bus:
+        async def report(exc: Exception) -> None:  # the client's default prints a traceback each retry
+            if self._nc is None:  # still connecting: the timeout below says it once
+                log.debug("NATS connection error", url=redact_url(self.url), error=repr(exc))
+            else:
+                log.warning("NATS connection error", url=redact_url(self.url), error=repr(exc))
+
         try:
-            self._nc = await nats.connect(
-                self.url,
-                name=self.name,
-                connect_timeout=self.connect_timeout_s,
-                # After the first connection, reconnect for ever: a broker restart is waited out.
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.25,
+            # After the first connection, reconnect for ever (a broker restart is waited out); the
+            # first one must succeed within the timeout, or a wrong URL would be retried for ever.
+            self._nc = await asyncio.wait_for(
+                nats.connect(
+                    self.url,
+                    name=self.name,
+                    connect_timeout=self.connect_timeout_s,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.25,
+                    error_cb=report,
+                ),
+                self.connect_timeout_s + 1.0,
             )
         except (OSError, TimeoutError, nats.errors.Error) as exc:
             raise BusUnavailable(
@@ -261,6 +287,12 @@ class Bus:
                 bucket=JUDGED_BUCKET, history=1, ttl=FINDINGS_DUPLICATE_WINDOW_S * 24,
                 storage=api.StorageType.FILE,
             )  # fmt: skip
+        try:
+            self._roles = await self.js.key_value(ROLES_BUCKET)
+        except (NotFoundError, nats.js.errors.BucketNotFoundError):
+            self._roles = await self.js.create_key_value(
+                bucket=ROLES_BUCKET, history=1, ttl=ROLE_ENTRY_TTL_S, storage=api.StorageType.FILE
+            )
 
     # -- publishing (retried until the broker acknowledges: at least once) ------------------------
 
@@ -300,14 +332,14 @@ class Bus:
             filter_subject=f"bulwark.tx.{token}.*",
         )
         return await self.js.pull_subscribe(
-            f"bulwark.tx.{token}.*", durable=f"screen-{token}", stream=TX_STREAM, config=config
+            f"bulwark.tx.{token}.*", durable=screen_consumer(network), stream=TX_STREAM, config=config
         )
 
     async def respond_subscription(self, network: str, protocol: str) -> JetStreamContext.PullSubscription:
         """The protocol's responder consumer of its network's findings (one durable per protocol:
         whichever process holds the protocol's lease pulls from it; a standby resumes where the
         dead one stopped acknowledging)."""
-        token, name = network_token(network), f"respond-{network_token(protocol)}"
+        token, name = network_token(network), respond_consumer(protocol)
         config = api.ConsumerConfig(
             ack_policy=api.AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait_s,
@@ -330,6 +362,43 @@ class Bus:
         assert self._judged is not None
         with contextlib.suppress(KeyWrongLastSequenceError):  # marked by an earlier delivery
             await self._judged.create(tx_hash.lower(), str(time.time()).encode())
+
+    # -- heartbeats and progress (``bulwark status``) ----------------------------------------------
+
+    async def beat(self, key: str, entry: Mapping[str, Any]) -> None:
+        """Write this process's heartbeat under ``key`` (letters, digits, ``-_=.``)."""
+        assert self._roles is not None
+        await self._roles.put(key, json.dumps(entry, separators=(",", ":")).encode())
+
+    async def forget(self, key: str) -> None:
+        """Remove a heartbeat (a role that stops cleanly is gone at once, not after the TTL)."""
+        assert self._roles is not None
+        with contextlib.suppress(KeyNotFoundError, nats.js.errors.Error):
+            await self._roles.delete(key)
+
+    async def beats(self) -> list[dict[str, Any]]:
+        """Every live heartbeat (entries older than ``ROLE_ENTRY_TTL_S`` have expired)."""
+        assert self._roles is not None
+        try:
+            keys = await self._roles.keys()
+        except nats.js.errors.NoKeysError:
+            return []
+        out: list[dict[str, Any]] = []
+        for key in keys:
+            with contextlib.suppress(KeyNotFoundError):  # expired or deleted meanwhile
+                entry = await self._roles.get(key)
+                if entry.value:
+                    out.append(json.loads(entry.value))
+        return out
+
+    async def backlog(self, stream: str, consumer: str) -> int | None:
+        """Messages on ``consumer``'s subjects published and not yet acknowledged (not yet handed
+        out plus handed out and unacknowledged); None when the consumer does not exist yet."""
+        try:
+            info = await self.js.consumer_info(stream, consumer)
+        except NotFoundError:
+            return None
+        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
 
     # -- reading findings back (status, tests, benchmarks) ----------------------------------------
 

@@ -22,6 +22,7 @@ from bulwark.cli import patch as patch_cmd
 from bulwark.cli import remedy as remedy_cmd
 from bulwark.cli import scenario as scenario_cmd
 from bulwark.cli import serve as serve_cmd
+from bulwark.cli import status as status_cmd
 from bulwark.cli import verify as verify_cmd
 from bulwark.cli import watch as watch_cmd
 from bulwark.cli import worker as worker_cmd
@@ -61,6 +62,7 @@ patch_cmd.register(app)
 config_cmd.register(app)
 watch_cmd.register(app)
 worker_cmd.register(app)
+status_cmd.register(app)
 audit.register(app)
 incidents_cmd.register(app)
 govern_cmd.register(app)

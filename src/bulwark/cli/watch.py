@@ -32,6 +32,7 @@ from bulwark.chain.watchers import (
 )
 from bulwark.cli.audit import anchor_sink, audit_key
 from bulwark.cli.config import check_file
+from bulwark.cli.roles import ROLE_HELP, Role, run_role
 from bulwark.config import BulwarkConfig
 from bulwark.detect.persist import StoreCheckpoints, holding_lease, recording
 from bulwark.detect.report import finding_json
@@ -441,10 +442,16 @@ def register(app: typer.Typer) -> None:
                 show_default=False,
             ),
         ] = None,
+        role: Annotated[Role | None, typer.Option("--role", help=ROLE_HELP, show_default=False)] = None,
     ) -> None:
         """Watch heads, logs and the mempool; print every finding as it happens and, with a
         `responses` section, contain it through the guardian (Ctrl-C stops)."""
         cfg = check_file(config)  # fails closed, listing every problem, before anything connects
+        if role is not None:  # scale-out: one role of the pipeline (bulwark.cli.roles)
+            run_role(
+                cfg, role, as_json=as_json, dry_run=dry_run, until_block=until_block, state_dir=state_dir
+            )
+            return
         asyncio.run(_until_terminated(_watch(cfg, state_dir, as_json, until_block, dry_run, db)))
 
 
