@@ -68,7 +68,8 @@ async def carry_incidents(
 ) -> None:
     """Until ``stop``: take each open incident nobody owns and carry it as far as it goes, again
     every ``interval_s`` while it waits on people (signatures, a timelock)."""
-    owned: dict[str, asyncio.Task[None]] = {}
+    owned: dict[str, asyncio.Task[None]] = {}  # asking for or holding the incident's lease
+    held: set[str] = set()  # holding it
     turn = asyncio.Lock()  # one flow at a time in this process
 
     async def pause() -> None:
@@ -100,9 +101,13 @@ async def carry_incidents(
         try:
             async with holding_lease(store, incident_lease(iid), ttl_s=ttl_s, renew_s=ttl_s / 3) as lost:
                 log.info("incident owned", incident=iid)
+                held.add(iid)
                 if on_owned is not None:
                     on_owned(iid)
-                await carry(iid, lost)
+                try:
+                    await carry(iid, lost)
+                finally:
+                    held.discard(iid)
         except LeaseHeld:
             return  # another process owns it; asked again on the next round
         except StoreError as exc:
@@ -122,9 +127,9 @@ async def carry_incidents(
             for iid in [i for i, t in owned.items() if t.done()]:
                 del owned[iid]
             if heartbeat is not None:
-                heartbeat.progress["owned"] = sorted(owned)
+                heartbeat.progress["owned"] = sorted(held)
                 heartbeat.progress["open"] = len(open_ids)
-                heartbeat.set_active(bool(owned))
+                heartbeat.set_active(bool(held))
             await pause()
     finally:
         for task in owned.values():

@@ -43,9 +43,9 @@ def table(status: ClusterStatus) -> list[str]:
         if x.holder is None:
             lines.append(f"{x.name:<32} {'-':<40} {'-':<9} -")
             continue
-        expires = (
-            datetime.fromisoformat(x.expires_at).astimezone(UTC).strftime("%H:%M:%S") if x.expires_at else "-"
-        )
+        expires = "-"
+        if x.expires_at:
+            expires = datetime.fromisoformat(x.expires_at).astimezone(UTC).strftime("%H:%M:%S UTC")
         lines.append(f"{x.name:<32} {x.holder:<40} {x.role or '?':<9} {expires}")
     return lines
 
