@@ -151,3 +151,18 @@ def test_a_batch_skips_an_entry_that_fails_its_check_when_that_is_safe(compiler:
     assert "if (!(c.amount > 0)) continue;" in text
     # the refusing recipient is the other way one entry stops the page: credited in the same patch
     assert "_bulwarkSendOrCredit(c.to, c.amount);" in text
+
+
+def test_near_misses_of_the_sibling_clock_and_reprice_checks_are_not_flaws(compiler: Compiler) -> None:
+    raw = locate(PatchRequest(paths=[CONTRACTS / "NearMisses.sol"], use_slither=False), compiler=compiler)
+    detectors = {d for f in raw for d in f.detector.split("+")}
+    # a deadline from a parameter, caches of two mappings, payouts that both check the outcome, and
+    # an owner's rate used only to quote
+    new = {
+        "timestamp-span",
+        "stale-cached-entry",
+        "sibling-payout-flag",
+        "inverse-path-condition",
+        "reprice-ahead",
+    }
+    assert not detectors & new, sorted(detectors & new)

@@ -39,8 +39,23 @@ def _text(program: Program, node: Node) -> str:
     return st.of(node) if st is not None else ""
 
 
+def payouts(program: Program, contract: Contract) -> list[Function]:
+    """The contract's editable entry points that send ether; once per contract."""
+    key = ("payouts", contract.id)
+    if key not in program.memo:
+        program.memo[key] = [f for f in own_entries(program, contract) if f.body is not None and pays_out(f)]
+    return list(program.memo[key])
+
+
 def conditions(program: Program, fn: Function) -> list[tuple[Node, Node]]:
     """(statement, condition) for every ``require(c)`` in ``fn``, ``&&`` split into its parts."""
+    key = ("require-conditions", fn.id)
+    if key not in program.memo:
+        program.memo[key] = _conditions(program, fn)
+    return list(program.memo[key])
+
+
+def _conditions(program: Program, fn: Function) -> list[tuple[Node, Node]]:
     out: list[tuple[Node, Node]] = []
     for stmt in program.nodes(fn.body, "ExpressionStatement"):
         call = stmt.get("expression") or {}
@@ -147,10 +162,9 @@ def missing_sibling_flags(program: Program, fn: Function) -> list[tuple[FlagWrit
     if not own:
         return []
     done: dict[str, set[str]] = {}
-    for other in own_entries(program, fn.contract):
-        if other.body is not None and pays_out(other):
-            for w in _flag_writes(program, other):
-                done.setdefault(w.struct, set()).add(w.field)
+    for other in payouts(program, fn.contract):
+        for w in _flag_writes(program, other):
+            done.setdefault(w.struct, set()).add(w.field)
     out: list[tuple[FlagWrite, str]] = []
     for w in own[:1]:
         read = _fields_read(program, fn, w.struct)
@@ -189,21 +203,20 @@ def inverse_conditions(program: Program, fn: Function) -> list[tuple[Node, Node,
     mine = {_text(program, c): stmt for stmt, c in conditions(program, fn)}
     reads = program.reads(fn)
     out: list[tuple[Node, Node, Function]] = []
-    for other in own_entries(program, fn.contract):
-        if other.id == fn.id or other.body is None or not pays_out(other):
+    for other in payouts(program, fn.contract):
+        if other.id == fn.id:
             continue
         theirs = conditions(program, other)
         shared = [mine[_text(program, c)] for _, c in theirs if _text(program, c) in mine]
         if not shared:
             continue
-        writes = program.writes(other)
         for _, c in theirs:
             if c.get("nodeType") != "BinaryOperation" or c.get("operator") not in NEGATE:
                 continue
             if any(is_msg_sender(x) for x in walk(c)):
                 continue
             used = _state_only(program, c)
-            if used and len(used) >= 2 and not used & reads and not used & writes:
+            if used and len(used) >= 2 and not used & reads:
                 out.append((shared[-1], c, other))
     return out
 
