@@ -4,10 +4,11 @@ or one sender's transactions together take more than a share of a holder's asset
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from pydantic import Field
@@ -49,13 +50,58 @@ class _Out:
     base: int  # the holder's holdings before this transaction (0: unknown)
 
 
+@dataclass(slots=True)
+class _Window:
+    """One sender's outflows from one holding within the window: the entries (by transaction) and
+    their running total, with two orders to prune and find the earliest without scanning them all:
+    a heap by (block, time) and a queue by time. A transaction added again (pending, then mined)
+    leaves its older records stale in both; they are skipped when met."""
+
+    entries: dict[TxHash, _Out] = field(default_factory=dict)
+    total: int = 0
+    by_block: list[tuple[int, float, TxHash]] = field(default_factory=list)
+    by_time: deque[tuple[float, TxHash]] = field(default_factory=deque)
+
+    def record(self, entry: _Out) -> None:
+        earlier = self.entries.get(entry.tx)
+        self.entries[entry.tx] = entry
+        self.total += entry.amount - (earlier.amount if earlier is not None else 0)
+        heapq.heappush(self.by_block, (entry.block, entry.at, entry.tx))
+        self.by_time.append((entry.at, entry.tx))
+        if len(self.by_block) > 4 * len(self.entries) + 16:  # mostly stale records: rebuild
+            self.by_block = [(e.block, e.at, e.tx) for e in self.entries.values()]
+            heapq.heapify(self.by_block)
+            self.by_time = deque(sorted((e.at, e.tx) for e in self.entries.values()))
+
+    def _drop(self, tx: TxHash) -> None:
+        self.total -= self.entries.pop(tx).amount
+
+    def prune(self, oldest_block: int, oldest_at: float) -> _Out:
+        """Drop the entries older than either bound; the earliest that remains."""
+        while self.by_time and self.by_time[0][0] < oldest_at:
+            at, tx = self.by_time.popleft()
+            e = self.entries.get(tx)
+            if e is not None and e.at == at:
+                self._drop(tx)
+        while True:  # never empty: the entry just recorded is within both bounds
+            block, at, tx = self.by_block[0]
+            e = self.entries.get(tx)
+            if e is None or (e.block, e.at) != (block, at):
+                heapq.heappop(self.by_block)  # a stale record
+            elif block < oldest_block:
+                heapq.heappop(self.by_block)
+                self._drop(tx)
+            else:
+                return e
+
+
 class OutflowLedger:
     """Per (asset, holder, sender) net outflows and per (asset, holder) observed holdings, pruned to
     a window. A transaction seen pending and then mined counts once (keyed by hash)."""
 
     def __init__(self, window_blocks: int, window_s: float, clock: Callable[[], float] = time.monotonic):
         self.window_blocks, self.window_s, self.clock = window_blocks, window_s, clock
-        self._out: dict[tuple[Address | None, Address, Address], dict[TxHash, _Out]] = {}
+        self._out: dict[tuple[Address | None, Address, Address], _Window] = {}
         self._held: dict[tuple[Address | None, Address], deque[tuple[int, float, int]]] = {}
 
     def _live(self, block: int, at: float, now_block: int, now: float) -> bool:
@@ -84,13 +130,11 @@ class OutflowLedger:
         """Record ``amount`` (net outflow of ``tx``); the sender's window total and the holdings
         before its first outflow in the window (the peak observed when that is unknown)."""
         now = self.clock()
-        entries = self._out.setdefault((*key, sender), {})
-        earlier = entries.get(tx)
-        entries[tx] = _Out(tx, block, now, amount, earlier.base if earlier is not None else base)
-        for h in [h for h, e in entries.items() if not self._live(e.block, e.at, block, now)]:
-            del entries[h]
-        first = min(entries.values(), key=lambda e: (e.block, e.at))
-        return sum(e.amount for e in entries.values()), first.base or self.peak(key)
+        w = self._out.setdefault((*key, sender), _Window())
+        earlier = w.entries.get(tx)
+        w.record(_Out(tx, block, now, amount, earlier.base if earlier is not None else base))
+        first = w.prune(block - self.window_blocks, now - self.window_s)
+        return w.total, first.base or self.peak(key)
 
 
 class InvariantBreak(Detector):
