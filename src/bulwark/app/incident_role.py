@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -144,12 +144,11 @@ async def run_incident_role(
     workdir: str,
     on_event: Callable[[FlowEvent], None] | None = None,
     on_owned: Callable[[str], None] | None = None,
-    responder: Callable[[BulwarkConfig, ChainClient, Store], Awaitable[Responder]] | None = None,
 ) -> None:
     """``bulwark watch --role incident``: carry the open incidents of ``networks`` (default: all)."""
     nats_url, db_url, _, timeout_s = cluster_urls(config)
     names = networks_named(config, networks)
-    if config.responses is None and responder is None:
+    if config.responses is None:
         raise ConfigError(
             "the incident role needs a `responses` section: its relayer signs the flow's transactions"
         )
@@ -163,20 +162,17 @@ async def run_incident_role(
         rpc_url = config.networks[name].rpc_http.resolve()
         client = ChainClient(rpc_url)
         clients.append(client)
-        started: Responder | None = None
+        responder = responder_from_config(config, client, store=store)  # no I/O until started
+        started = False
 
-        async def contain() -> Responder:  # built on first use: most incidents arrive contained
+        async def contain() -> Responder:  # started on first use: most incidents arrive contained
             nonlocal started
-            if started is None:
-                started = (
-                    await responder(config, client, store)
-                    if responder is not None
-                    else responder_from_config(config, client, store=store)
-                )
-                await started.start()
-            return started
+            if not started:
+                await responder.start()
+                started = True
+            return responder
 
-        signer = (await contain()).relayer.signer
+        signer = responder.relayer.signer
         driver = IncidentDriver(config, store, name, client, signer, contain, workdir=Path(workdir) / name,
                                 rpc_url=rpc_url, on_event=on_event)  # fmt: skip
         for proto, missing in driver.unsupported.items():

@@ -5,6 +5,7 @@ then ``--role screen`` drains the stream with the configured monitors."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import subprocess
 import sys
@@ -99,6 +100,19 @@ def test_ingest_then_screen_from_the_configuration(tmp_path: Path) -> None:
                 assert screen.poll() is None, (tmp_path / "screen.err").read_text()
                 assert time.monotonic() < deadline, "the screen worker did not drain the stream"
                 time.sleep(0.2)
+            # bulwark status: the worker, what it judged, nothing left for it (lag 0).
+            deadline = time.monotonic() + 60
+            while True:
+                status = _bulwark("status", "-c", str(config), "--json")
+                assert status.returncode == 0, status.stderr
+                rows = [r for r in json.loads(status.stdout)["roles"] if r["pid"] == screen.pid]
+                if rows and rows[0]["progress"].get("screened") == 4:
+                    break
+                assert time.monotonic() < deadline, f"bulwark status did not show the worker: {rows}"
+                time.sleep(0.2)
+            assert [(r["role"], r["scope"], r["state"], r["lag"]) for r in rows] == [
+                ("screen", "local", "active", 0)
+            ]
         finally:
             screen.send_signal(signal.SIGTERM)
             out, _ = screen.communicate(timeout=30)
