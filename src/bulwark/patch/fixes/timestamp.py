@@ -141,6 +141,9 @@ class BlockFloorFix(FixTemplate):
 
 SPAN_NAMESPACE = "bulwark.patch.ClockAnchor"
 MAX_SECONDS_PER_BLOCK = SLOT_SECONDS
+# a tolerance window on top: missed slots (a block 24 s after the last) and chains whose blocks run
+# a little slow must not hold honest time back; a producer's skew gains at most this much once
+TOLERANCE_SECONDS = 60
 
 
 def _span_helpers() -> str:
@@ -154,8 +157,9 @@ function _bulwarkMarkTime(uint256 t) private {{
     assembly {{ sstore(slot, mark) }}
 }}
 
-/// @dev The current time, but never more than {MAX_SECONDS_PER_BLOCK} seconds per block past the moment the
-///      reading `t` was stored: a block producer's skewed timestamp cannot stretch a span.
+/// @dev The current time, but never more than {MAX_SECONDS_PER_BLOCK} seconds per block (and
+///      {TOLERANCE_SECONDS} seconds of tolerance) past the moment the reading `t` was stored: a
+///      block producer's skewed timestamp cannot stretch a span.
 function _bulwarkNow(uint256 t) private view returns (uint256) {{
     bytes32 slot = keccak256(abi.encode(t, uint256({slot})));
     uint256 mark;
@@ -163,7 +167,8 @@ function _bulwarkNow(uint256 t) private view returns (uint256) {{
     if (mark == 0) {{
         return block.timestamp;
     }}
-    uint256 bound = mark % 2**128 + (block.number - mark / 2**128) * {MAX_SECONDS_PER_BLOCK};
+    uint256 blocks = block.number - mark / 2**128;
+    uint256 bound = mark % 2**128 + blocks * {MAX_SECONDS_PER_BLOCK} + {TOLERANCE_SECONDS};
     return block.timestamp < bound ? block.timestamp : bound;
 }}
 """
@@ -216,7 +221,8 @@ class BoundedClockFix(FixTemplate):
             "a span meant to take an hour could pass in one block. The fix records the block and time "
             "at which each reading is stored (in an ERC-7201 namespaced slot, so no storage variable "
             f"moves) and, where the reading is set against the clock, lets time advance at most "
-            f"{MAX_SECONDS_PER_BLOCK} seconds per block since then. Honest users, whose time passes with "
-            "blocks, see the same times; readings stored before the patch are measured as before.",
+            f"{MAX_SECONDS_PER_BLOCK} seconds per block since then, with {TOLERANCE_SECONDS} seconds of "
+            "tolerance for missed slots. Honest users, whose time passes with blocks, see the same "
+            "times; readings stored before the patch are measured as before.",
             preference=-1,
         )

@@ -60,6 +60,32 @@ class ClockWrites:
     fields: frozenset[str]
     # (statement, value expression) for every write of a clock reading, in editable functions
     writes: tuple[tuple[Function, Node, Node], ...]
+    # the stored readings (variable id or field name) always set a fixed day or more ahead
+    far: frozenset[int | str] = frozenset()
+
+
+FAR_SECONDS = 86_400  # a deadline this far ahead is not meaningfully moved by a skewed timestamp
+_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86_400, "weeks": 604_800, "years": 31_536_000}
+
+
+def _seconds(node: Node) -> int | None:
+    """The value of a literal number of seconds (``1 weeks``, ``86400``), else None."""
+    if node.get("nodeType") != "Literal" or node.get("kind") != "number":
+        return None
+    try:
+        value = int(str(node.get("value")).replace("_", ""))
+    except ValueError:
+        return None
+    return value * _UNITS.get(str(node.get("subdenomination") or "seconds"), 1)
+
+
+def _ahead(reading: Node) -> int:
+    """How far ahead of the clock a stored reading is set, when that is a literal (else 0)."""
+    if reading.get("nodeType") == "BinaryOperation" and reading.get("operator") == "+":
+        for side in (reading.get("leftExpression") or {}, reading.get("rightExpression") or {}):
+            if (n := _seconds(side)) is not None:
+                return n
+    return 0
 
 
 def _struct_fields(program: Program, call: Node) -> list[str]:
@@ -74,6 +100,8 @@ def clock_writes(program: Program, contract: Contract) -> ClockWrites:
     variables: set[int] = set()
     fields: set[str] = set()
     writes: list[tuple[Function, Node, Node]] = []
+    far: set[int | str] = set()
+    near: set[int | str] = set()
     for fn in contract.all_functions:
         if fn.body is None:
             continue
@@ -84,12 +112,14 @@ def clock_writes(program: Program, contract: Contract) -> ClockWrites:
                 lhs = expr.get("leftHandSide") or {}
                 root = base_variable(lhs) or {}
                 decl = program.nodes_by_id.get(int(root.get("referencedDeclaration") or -1)) or {}
+                key: int | str
                 if lhs.get("nodeType") == "MemberAccess":
-                    fields.add(str(lhs.get("memberName")))
+                    fields.add(key := str(lhs.get("memberName")))
                 elif decl.get("stateVariable"):
-                    variables.add(int(root["referencedDeclaration"]))
+                    variables.add(key := int(root["referencedDeclaration"]))
                 else:
                     continue
+                (far if _ahead(rhs) >= FAR_SECONDS else near).add(key)
                 writes.append((fn, stmt, expr))
                 continue
             for call in walk(expr):
@@ -102,27 +132,31 @@ def clock_writes(program: Program, contract: Contract) -> ClockWrites:
                 for name, arg in zip(names, args, strict=True):
                     if is_reading(arg):
                         fields.add(name)
+                        (far if _ahead(arg) >= FAR_SECONDS else near).add(name)
                         writes.append((fn, stmt, arg))
-    return ClockWrites(frozenset(variables), frozenset(fields), tuple(writes))
+    return ClockWrites(frozenset(variables), frozenset(fields), tuple(writes), frozenset(far - near))
 
 
-def _anchored(program: Program, body: Node, expr: Node, clock: ClockWrites, depth: int = 0) -> bool:
-    """Does ``expr`` read a stored clock reading (directly, or through a local initialised from one)?"""
+def _anchored(
+    program: Program, body: Node, expr: Node, clock: ClockWrites, depth: int = 0
+) -> int | str | None:
+    """The stored clock reading ``expr`` reads (directly, or through a local initialised from one):
+    its variable id or field name, else None."""
     kind = expr.get("nodeType")
     if kind == "MemberAccess" and str(expr.get("memberName")) in clock.fields:
-        return True
+        return str(expr.get("memberName"))
     if kind in ("Identifier", "IndexAccess"):
         root = base_variable(expr) or {}
         ref = root.get("referencedDeclaration")
         if ref is None:
-            return False
+            return None
         if int(ref) in clock.variables:
-            return True
+            return int(ref)
         decl = program.nodes_by_id.get(int(ref)) or {}
         if kind == "Identifier" and not decl.get("stateVariable") and depth < 3:
             init = _local_init(program, body, int(ref))
-            return init is not None and _anchored(program, body, init, clock, depth + 1)
-    return False
+            return None if init is None else _anchored(program, body, init, clock, depth + 1)
+    return None
 
 
 def _local_init(program: Program, body: Node, decl_id: int) -> Node | None:
@@ -163,7 +197,11 @@ def clock_spans(program: Program, fn: Function, clock: ClockWrites) -> list[Span
                 other = other.get("leftExpression") or {}
         else:
             continue
-        if reads_clock(other) or not _pure(other) or not _anchored(program, fn.body, other, clock):
+        if reads_clock(other) or not _pure(other):
+            continue
+        key = _anchored(program, fn.body, other, clock)
+        # a deadline a day or more ahead: a skew of minutes barely moves it (an elapsed time counts)
+        if key is None or (op != "-" and key in clock.far):
             continue
         out.append(Span(now, other, op == "-"))
     return out
@@ -182,9 +220,6 @@ def check_clock_span(program: Program, contract: Contract) -> Iterator[Localisat
             continue  # the waiting-period check reports it
         spans = clock_spans(program, fn, clock)
         if spans:
-            # an elapsed time (accrual, a falling price) is stretched by any skew; a deadline only by
-            # one close to it, and a long lock's comparison is usually the lesser flaw of its function
-            elapsed = any(span.elapsed for span in spans)
             yield localisation(
                 program,
                 "timestamp-span",
@@ -192,7 +227,8 @@ def check_clock_span(program: Program, contract: Contract) -> Iterator[Localisat
                 contract,
                 fn,
                 spans[0].now,
-                0.5 if elapsed else 0.42,
+                # joins unchecked arithmetic's fix in old code (bundled within 0.05 of it)
+                0.55,
                 f"{fn.name} sets the block timestamp against a stored clock reading: a block producer "
                 "who sets its timestamp ahead stretches the span in a single block",
             )
