@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict, cast
 from urllib.parse import urlsplit
 
+import msgspec
+
 from bulwark.logs import mask, register_secret
 
 # -- raw JSON-RPC shapes ---------------------------------------------------------------------
@@ -221,6 +223,9 @@ class Web3HttpTransport:
             self._session_ready = False
 
 
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
 class BatchTransport:
     """Concurrent requests coalesced into JSON-RPC batches (at most ``max_batch``, waiting at most
     ``max_wait_s`` for company): one HTTP round trip for tens of traces or reads. A batch that
@@ -267,8 +272,10 @@ class BatchTransport:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         try:
-            async with self._session.post(self.url, json=[body for body, _ in batch]) as resp:
-                answers = await resp.json(content_type=None)
+            # msgspec: several times faster than json on traces, and exact on integers of any size
+            payload = msgspec.json.encode([body for body, _ in batch])
+            async with self._session.post(self.url, data=payload, headers=_JSON_HEADERS) as resp:
+                answers = msgspec.json.decode(await resp.read())
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
             err = TransportError(f"{type(exc).__name__}: {exc}")
             for _, fut in batch:
