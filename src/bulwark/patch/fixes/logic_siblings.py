@@ -59,7 +59,7 @@ class SiblingCheckFix(FixTemplate):
     ) -> Iterator[Candidate]:
         edits = []
         for write, field in missing_sibling_flags(ctx.program, fn):
-            check = f"require(!{write.pointer}.{field}{ctx.reason('already ' + field)});"
+            check = f"require(!{write.mark(field)}{ctx.reason('already ' + field)});"
             edits.append(ctx.insert_before(write.statement, check))
         if edits:
             yield self.candidate(

@@ -120,10 +120,29 @@ def stale_cached_writes(program: Program, fn: Function) -> list[tuple[Node, Node
 
 @dataclass(frozen=True, slots=True)
 class FlagWrite:
+    """A record marked done: ``o.released = true`` (a struct field) or ``claimed[id] = true`` (a bool
+    mapping). Records of one kind share ``kind`` (the struct type, or the mapping's key type)."""
+
     statement: Node
-    pointer: str  # the record as the function names it (``o``, ``orders[id]``)
-    struct: str  # the record's struct type
-    field: str
+    pointer: str  # the record as the function names it (``o``, ``orders[id]``; the key ``id``)
+    kind: str
+    field: str  # the field, or the mapping's name
+    mapping: bool = False
+
+    def mark(self, field: str) -> str:
+        """How this function reads ``field`` of the same record."""
+        return f"{field}[{self.pointer}]" if self.mapping else f"{self.pointer}.{field}"
+
+
+def _bool_mapping(program: Program, node: Node) -> tuple[str, str] | None:
+    """(name, key type) when ``node`` is ``m[k]`` on a state ``mapping(K => bool)``."""
+    base = node.get("baseExpression") or {}
+    decl = program.nodes_by_id.get(int(base.get("referencedDeclaration") or -1)) or {}
+    if node.get("nodeType") != "IndexAccess" or base.get("nodeType") != "Identifier":
+        return None
+    if not decl.get("stateVariable") or type_string(node) != "bool":
+        return None
+    return str(base.get("name")), type_string(node.get("indexExpression") or {}).split(" ")[0]
 
 
 def _flag_writes(program: Program, fn: Function) -> list[FlagWrite]:
@@ -132,26 +151,30 @@ def _flag_writes(program: Program, fn: Function) -> list[FlagWrite]:
         expr = stmt.get("expression") or {}
         lhs = expr.get("leftHandSide") or {}
         rhs = expr.get("rightHandSide") or {}
-        if expr.get("nodeType") != "Assignment" or lhs.get("nodeType") != "MemberAccess":
-            continue
         is_true = rhs.get("nodeType") == "Literal" and rhs.get("value") == "true"
-        if type_string(lhs) != "bool" or not is_true:
+        if expr.get("nodeType") != "Assignment" or type_string(lhs) != "bool" or not is_true:
             continue
-        base = lhs.get("expression") or {}
-        struct = type_string(base).split(" storage")[0]
-        if struct.startswith("struct "):
-            out.append(FlagWrite(stmt, _text(program, base), struct, str(lhs.get("memberName"))))
+        if lhs.get("nodeType") == "MemberAccess":
+            base = lhs.get("expression") or {}
+            struct = type_string(base).split(" storage")[0]
+            if struct.startswith("struct "):
+                out.append(FlagWrite(stmt, _text(program, base), struct, str(lhs.get("memberName"))))
+        elif (found := _bool_mapping(program, lhs)) is not None:
+            key = _text(program, lhs.get("indexExpression") or {})
+            out.append(FlagWrite(stmt, key, f"mapping({found[1]})", found[0], mapping=True))
     return out
 
 
-def _fields_read(program: Program, fn: Function, struct: str) -> set[str]:
-    return {
-        str(m.get("memberName"))
-        for _, c in conditions(program, fn)
-        for m in walk(c)
-        if m.get("nodeType") == "MemberAccess"
-        and type_string(m.get("expression") or {}).split(" storage")[0] == struct
-    }
+def _fields_read(program: Program, fn: Function, kind: str) -> set[str]:
+    out: set[str] = set()
+    for _, c in conditions(program, fn):
+        for m in walk(c):
+            if m.get("nodeType") == "MemberAccess":
+                if type_string(m.get("expression") or {}).split(" storage")[0] == kind:
+                    out.add(str(m.get("memberName")))
+            elif (found := _bool_mapping(program, m)) is not None and f"mapping({found[1]})" == kind:
+                out.add(found[0])
+    return out
 
 
 def missing_sibling_flags(program: Program, fn: Function) -> list[tuple[FlagWrite, str]]:
@@ -164,13 +187,13 @@ def missing_sibling_flags(program: Program, fn: Function) -> list[tuple[FlagWrit
     done: dict[str, set[str]] = {}
     for other in payouts(program, fn.contract):
         for w in _flag_writes(program, other):
-            done.setdefault(w.struct, set()).add(w.field)
+            done.setdefault(w.kind, set()).add(w.field)
     out: list[tuple[FlagWrite, str]] = []
     for w in own[:1]:
-        read = _fields_read(program, fn, w.struct)
+        read = _fields_read(program, fn, w.kind)
         if w.field not in read:
             continue  # it does not even check its own mark: not this shape
-        out.extend((w, f) for f in sorted(done.get(w.struct, set()) - read))
+        out.extend((w, f) for f in sorted(done.get(w.kind, set()) - read))
     return out
 
 
