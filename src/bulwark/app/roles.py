@@ -8,8 +8,13 @@
   transaction with the detection engine, publishes its findings, then acknowledges it. A worker
   killed before acknowledging leaves its transactions to be redelivered to another; the visible
   effect (a finding on the findings stream) happens once per transaction and detector.
+* **respond** (any number per protocol, under the store lease ``respond:<protocol>``): one acts on
+  the protocol's findings, the others stand by and take over within 2 s of its death.
+* **incident**: :mod:`bulwark.app.incident_role`.
 
-The embedded default (``bulwark watch`` without a ``cluster`` section) does not use this module.
+Every role beats into the bus's roles bucket (:class:`bulwark.app.status.Heartbeat`), which
+``bulwark status`` reads. The embedded default (``bulwark watch`` without a ``cluster`` section)
+does not use this module.
 """
 
 from __future__ import annotations
