@@ -27,7 +27,7 @@ from bulwark.chain import ChainClient
 from bulwark.domain import IncidentState
 from bulwark.flow import FlowEvent
 from bulwark.lab.demo import load_demo_config
-from bulwark.lab.full import FullOptions, carry, incident_flow, run_full_async
+from bulwark.lab.full import FullOptions, carry, incident_flow, record_attack, run_full_async
 from bulwark.scenarios.corpus import load_corpus
 from bulwark.scenarios.runner import RunOptions
 from bulwark.store import Store
@@ -108,6 +108,7 @@ def main() -> None:
     async def go() -> str:
         store = Store(db_url)
         config = load_demo_config(Path(config_path), protocol)
+        record_attack(store, incident_id, attack_txs)  # as a scenario run records it
         with Compiler() as compiler:
             async with ChainClient(rpc_url) as client, ChainClient(rpc_url) as relay_client:
                 options = FullOptions(

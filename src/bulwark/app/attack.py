@@ -9,20 +9,34 @@ from typing import Any
 from bulwark.chain import ChainClient
 from bulwark.chain.abi import selector
 from bulwark.domain import CallFrame, TxHash
-from bulwark.errors import BulwarkError
+from bulwark.errors import BulwarkError, StoreError
 from bulwark.fork.session import Fork
 from bulwark.logs import get_logger
 from bulwark.store import Store
 
 log = get_logger(__name__)
 
-__all__ = ["attack_trace", "attack_txs", "attacked_functions"]
+__all__ = ["ATTACK_KEY", "attack_trace", "attack_txs", "attacked_functions", "captured_attack"]
+
+
+ATTACK_KEY = "{}/attack"  # the incident's captured attack: {"txs": [hash, ...]} in sending order
+
+
+def captured_attack(store: Store, incident_id: str) -> list[TxHash]:
+    """The attack's transactions as whoever watched it send them recorded them on the incident
+    (an attack of several transactions across blocks: set-up, strike, a victim's transaction)."""
+    try:
+        _kind, _state, body = store.artifact(ATTACK_KEY.format(incident_id))
+    except StoreError:
+        return []
+    return [TxHash(str(h)) for h in body.get("txs") or ()]
 
 
 async def attack_txs(client: ChainClient, store: Store, incident_id: str) -> tuple[TxHash, ...]:
-    """The flagged transactions, each after its sender's earlier transactions of the same block
-    (an attacker deploys its contract and strikes with it in one block)."""
-    out: list[TxHash] = []
+    """The captured attack, then the flagged transactions, each after its sender's earlier
+    transactions of the same block (an attacker deploys its contract and strikes with it in one
+    block)."""
+    out: list[TxHash] = captured_attack(store, incident_id)
     for f in store.findings(incident_id):
         if not f.get("tx_hash"):
             continue

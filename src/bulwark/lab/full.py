@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bulwark.app.attack import ATTACK_KEY
 from bulwark.app.notify import announced
 from bulwark.app.pipeline import PipelineOptions, ProtocolPipeline
 from bulwark.app.resume import ContainStep
@@ -57,7 +58,7 @@ from bulwark.toolchain.solc import Compiler
 
 log = get_logger(__name__)
 
-__all__ = ["FullOptions", "carry", "incident_flow", "run_full_async", "run_scenario_full"]
+__all__ = ["FullOptions", "carry", "incident_flow", "record_attack", "run_full_async", "run_scenario_full"]
 
 S = IncidentState
 
@@ -290,6 +291,14 @@ def incident_flow(
     return IncidentFlow(store, steps, announced(full.notifier, store, incident_id, full.on_event))
 
 
+def record_attack(store: Store, incident_id: str, hashes: Sequence[TxHash]) -> None:
+    """The attack's transactions on the incident record, as its capture saw them sent: the
+    harness watched the attacker send every one (in production, those flagged are captured)."""
+    store.put_artifact(
+        ATTACK_KEY.format(incident_id), "attack", {"txs": list(hashes)}, incident_id=incident_id
+    )
+
+
 async def carry(flow: IncidentFlow, store: Store, incident_id: str, client: ChainClient) -> IncidentState:
     """Run the incident's flow; each time it waits on a timelock delay, let the delay pass on the
     local chain and run it again. A wait on people (signatures) is left as it is."""
@@ -406,6 +415,7 @@ async def run_full_async(
                 "flow_reason": "nothing was contained: no incident to carry on",
             }
         fold_duplicates(store, incident_id, ours, hashes)
+        record_attack(store, incident_id, hashes)
         config = load_demo_config(Path(record["config"]), sctx.protocol)
         async with ChainClient(node.http_url) as relay_client:
             flow = incident_flow(

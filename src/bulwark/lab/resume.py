@@ -30,6 +30,7 @@ from bulwark.lab.full import (
     fold_duplicates,
     incident_flow,
     protocol_from_doc,
+    record_attack,
 )
 from bulwark.logs import mask
 from bulwark.notify import Notifier
@@ -114,6 +115,7 @@ async def resume_scenario_incident(
             state="resumed",
         )
         fold_duplicates(store, incident_id, incidents, attack)
+        record_attack(store, incident_id, attack)
         opts = run["options"]
         full = FullOptions(
             workdir=Path(opts["workdir"]),
