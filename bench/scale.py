@@ -20,7 +20,9 @@ stream through NATS JetStream.
    Bar: 2 workers reach >= 1.7x the throughput of 1 worker. ``spare_cores_*`` says how many cores
    two busy processes got together before and after (2.0 on an idle 2-core machine): two workers
    cannot beat that ratio, so read the speed-up against it.
-3. ``--whole-path``: the same drain at 1 and 2 workers against anvil itself (tracing every
+3. ``--profile N``: instead, one worker in this process under cProfile draining N transactions;
+   the top functions go to stderr (where a worker's CPU goes per transaction).
+4. ``--whole-path``: the same drain at 1 and 2 workers against anvil itself (tracing every
    transaction), the whole path's figure.
 
 Not part of the test run; figures depend on the machine and its load (2 cores here: nats-server,
@@ -322,6 +324,45 @@ def _round(v: float | None) -> float | None:
     return None if v is None else round(v, 2)
 
 
+def profile(recording: Path, txs: list[Transaction], top: int = 25) -> dict[str, Any]:
+    """One worker, in this process, under cProfile, draining ``txs`` queued up front: where a worker's
+    CPU goes per transaction (the bus, the decoding, asyncio, the screener). Printed on stderr."""
+    import cProfile
+    import pstats
+
+    from tests.support.nats_server import nats_server
+
+    rec = pickle.loads(recording.read_bytes())
+    with nats_server() as server:
+        asyncio.run(_publish(server.url, txs, None))
+
+        async def drain() -> dict[str, Any]:
+            rpc = ReplayRpc(rec["answers"])
+            screener = Screener(rpc, [rec["monitor"]])
+            await screener.refresh()
+            bus = await Bus(server.url, ack_wait_s=60).connect()
+            last = [0.0]
+
+            def judged(env: TxEnvelope, _: Any) -> None:
+                last[0] = time.perf_counter()
+
+            worker = ScreenWorker(bus, {NETWORK: screener}, concurrency=CONCURRENCY[0], on_screened=judged)
+            prof = cProfile.Profile()
+            start, cpu0 = time.perf_counter(), time.process_time()
+            prof.enable()
+            await worker.run(idle_exit_s=0.5)
+            prof.disable()
+            cpu = time.process_time() - cpu0
+            await bus.close()
+            pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(top)
+            pstats.Stats(prof, stream=sys.stderr).sort_stats("cumtime").print_stats(top)
+            n = worker.stats.screened
+            return {"screened": n, "wall_s": round(last[0] - start, 2), "cpu_s_profiled": round(cpu, 2),
+                    "cpu_us_per_tx_profiled": round(cpu / max(n, 1) * 1e6, 1)}  # fmt: skip
+
+        return asyncio.run(drain())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -333,6 +374,7 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=100, help="finding-raising probes in the stream")
     parser.add_argument("--whole-path", action="store_true", help="also drain against anvil (1, 2 workers)")
     parser.add_argument("--whole-txs", type=int, default=3000, help="transactions of the whole-path drain")
+    parser.add_argument("--profile", type=int, metavar="N", help="only: profile one worker draining N tx")
     parser.add_argument("--worker", nargs=2, metavar=("NATS_URL", "RECORDING"), help=argparse.SUPPRESS)
     parser.add_argument("--live", help=argparse.SUPPRESS)
     parser.add_argument("--concurrency", type=int, default=128, help="transactions in flight per worker")
@@ -359,6 +401,10 @@ def main() -> None:
         out["recorded"] = {"benign": len(rec["benign"]), "probes": len(rec["probes"]),
                            "answers": len(rec["answers"]), "probe_findings": rec["probe_findings"],
                            "seconds": round(time.perf_counter() - t0, 1)}  # fmt: skip
+        if args.profile:
+            out["profile"] = profile(recording, stream(rec, args.profile))
+            print(json.dumps(out, indent=None if args.json else 2))
+            return
         counts = [int(c) for c in args.workers.split(",")]
         out["spare_cores_before"] = spare_cores()
         drained = stream(rec, args.txs)
