@@ -84,3 +84,12 @@ def test_watch_role_incident_runs_the_driver_and_shows_in_status(tmp_path: Path)
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
         _wait(lambda: not _incident_roles(config), "a cleanly stopped role to leave bulwark status")
+
+        # The broker answers, the database does not: one line that says so.
+        closed_db = tmp_path / "closed-db.yaml"
+        closed_db.write_text(config.read_text().replace(db, "postgresql://u@127.0.0.1:9/db"))
+        cmd = [sys.executable, "-m", "bulwark.cli.main", "status", "-c", str(closed_db)]
+        out = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60, check=False)
+        lines = out.stderr.strip().splitlines()
+        assert out.returncode != 0 and out.stdout == ""
+        assert len(lines) == 1 and "unreachable" in lines[0] and "database_url" in lines[0], lines
