@@ -30,6 +30,7 @@ with ``eth_simulateV1`` on ``latest``, which yields the last one's logs (no call
 from __future__ import annotations
 
 import asyncio
+import enum
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -40,17 +41,12 @@ from bulwark.detect.base import Detector, SimulationFailed
 from bulwark.detect.builtins.privileged import privileged_signature
 from bulwark.detect.evm import checksum, selector
 from bulwark.detect.hygiene import AlertGate
-from bulwark.detect.model import (
-    ChainView,
-    Probe,
-    Step,
-    TxEvent,
-)
+from bulwark.detect.model import ChainView, ContractInfo, Probe, Step, TxEvent
 from bulwark.detect.pending import simulate_after
 from bulwark.detect.setup import Monitor
 from bulwark.detect.snapshot import read_state
 from bulwark.detect.trace import RawFrame, parse_call_trace, parse_prestate, parse_state_diff
-from bulwark.domain import Address, CallFrame, Finding, Hash32, Log, StateDiff, Transaction
+from bulwark.domain import Address, CallFrame, Finding, Hash32, Log, Selector, StateDiff, Transaction
 from bulwark.errors import ChainError
 from bulwark.logs import get_logger
 
@@ -86,8 +82,36 @@ class _Slot:
     # The detectors that can judge a transaction the pre-filter passed without simulating it.
     bare: tuple[Detector, ...] = ()
 
+    # (contract, selector) -> what a call to that entry point can change: the configuration is
+    # fixed, so each is classified once (it was re-derived for every call of every transaction).
+    entries: dict[tuple[Address, bytes], _Entry] = field(default_factory=dict)
+
     def __post_init__(self) -> None:
         self.bare = tuple(d for d in self.monitor.detectors if getattr(d, "JUDGES_BARE_TX", True))
+
+    def entry_kind(self, info: ContractInfo, frame: CallFrame) -> _Entry:
+        key = (info.address, frame.input[:4])
+        why = self.entries.get(key)
+        if why is None:
+            sel = Selector("0x" + key[1].hex())
+            if sel in info.writers or privileged_signature(info, sel) is not None:
+                why = _Entry.PRIVILEGED
+            elif (info.balance_maps if info.has_layout else info.kind == "token") and info.kind != "lending":
+                why = _Entry.BALANCES
+            else:
+                why = _Entry.OTHER
+            if len(self.entries) >= 65_536:  # a flood of made-up selectors: start over
+                self.entries.clear()
+            self.entries[key] = why
+        return why
+
+
+class _Entry(enum.Enum):
+    """What a call into a protected contract's entry point can change, for the diff decision."""
+
+    PRIVILEGED = "writes privileged state"  # known, configured, or found writing it in the sources
+    BALANCES = "may move balances held in storage"
+    OTHER = "neither"
 
 
 @dataclass(slots=True)
@@ -429,13 +453,12 @@ class Screener:
                 if f.type == "STATICCALL":
                     continue
                 info = proto.contracts.get(step.context) if step.context is not None else None
-                sel = f.selector if info is not None else None  # hex only for protected contracts
-                if info is None or sel is None:
+                if info is None or len(f.input) < 4:
                     continue
-                if sel in info.writers or privileged_signature(info, sel) is not None:
+                why = slot.entry_kind(info, f)
+                if why is _Entry.PRIVILEGED:
                     return True
-                balances = info.balance_maps if info.has_layout else info.kind == "token"
-                if balances and info.kind != "lending":
+                if why is _Entry.BALANCES:
                     if emitted is None:
                         emitted = {lg.address for lg in event.logs}
                         transfers = {t[1] for t in event.transfers()}

@@ -184,3 +184,23 @@ def test_a_mint_without_assets_is_not_an_inflation(view: ChainView) -> None:
     v = _vault_view(view, 0, 1000)  # no assets behind the shares: no price to multiply
     raw = call(ATTACKER, VAULT, "mint()", b"", logs=[transfer_log(USD, ATTACKER, VAULT, 10**6)])
     assert list(ShareInflation()(v, event(raw))) == []
+
+
+def test_an_entry_point_is_classified_once_for_the_diff_decision(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bulwark.detect import screen as screen_module
+
+    asked: list[str] = []
+    real = screen_module.privileged_signature
+
+    def counting(info: Any, sel: Any) -> Any:
+        asked.append(sel)
+        return real(info, sel)
+
+    monkeypatch.setattr(screen_module, "privileged_signature", counting)
+    screener = Screener(None, [Monitor("m", synth_protocol(), (), 0, True)])  # type: ignore[arg-type]
+    deposit = call(USER, VAULT, "deposit(uint256)", word(E18), logs=[transfer_log(USD, USER, VAULT, E18)])
+    takeover = call(ATTACKER, VAULT, "transferOwnership(address)", word(ATTACKER))
+    for _ in range(3):
+        assert not screener._needs_diff(event(deposit))
+        assert screener._needs_diff(event(takeover))  # a privileged selector still asks for the diff
+    assert sorted(asked) == sorted({selector("deposit(uint256)"), selector("transferOwnership(address)")})
