@@ -39,7 +39,7 @@ from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener
 from bulwark.detect.service import DetectionService, Output, Raised, Rewound, Unjudged, Withdrawn
 from bulwark.detect.setup import Monitor, build_monitors
-from bulwark.errors import RpcUnreachable, StoreError
+from bulwark.errors import RpcUnreachable, StoreError, UsageError
 from bulwark.flow import FlowEvent
 from bulwark.logs import get_logger, mask
 from bulwark.notify import Notifier
@@ -448,6 +448,8 @@ def register(app: typer.Typer) -> None:
         `responses` section, contain it through the guardian (Ctrl-C stops)."""
         cfg = check_file(config)  # fails closed, listing every problem, before anything connects
         if role is not None:  # scale-out: one role of the pipeline (bulwark.cli.roles)
+            if db is not None:
+                raise UsageError("--db is the embedded watch's; a role uses the cluster's database_url")
             run_role(
                 cfg, role, as_json=as_json, dry_run=dry_run, until_block=until_block, state_dir=state_dir
             )

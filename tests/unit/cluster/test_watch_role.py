@@ -106,3 +106,12 @@ def test_status_table_names_processes_lag_and_lease_holders() -> None:
     assert lines[2].split() == ["screen", "mainnet", "h2", "42", "active", "9s", "STALE", "17", "screened=5"]
     assert lines[5].split() == ["respond:demo", "h1:41:abcd", "respond", "10:00:00", "UTC"]
     assert lines[6].split() == ["ingest:mainnet", "-", "-", "-"]
+
+
+def test_watch_role_refuses_the_embedded_database_option(capsys: pytest.CaptureFixture[str]) -> None:
+    # Silently ignoring --db would leave the operator believing the role writes there.
+    rc, _, err = _run(capsys, "watch", "-c", str(EXAMPLE), "--role", "screen", "--db", "sqlite:///x.db")
+    assert (rc, err.strip().splitlines()) == (
+        2,
+        ["error: --db is the embedded watch's; a role uses the cluster's database_url"],
+    )
