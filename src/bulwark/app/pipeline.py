@@ -39,7 +39,7 @@ from bulwark.chain.eip1967 import admin_of
 from bulwark.chain.timelock import is_paused
 from bulwark.config import BulwarkConfig
 from bulwark.config.models import ContractConfig, ProtocolConfig
-from bulwark.domain import Address, IncidentState, Severity, TxHash
+from bulwark.domain import Address, CallFrame, IncidentState, Severity, TxHash
 from bulwark.domain.govern import GovAction, Policy, ProposalState, SmokeCall
 from bulwark.domain.verify import Evidence, Verdict
 from bulwark.errors import BulwarkError, ChainError, ConfigError, ProposalStateError
@@ -159,9 +159,10 @@ class ProtocolPipeline:
 
     # -- what the finding points at -----------------------------------------------------------------
 
-    def _targets(self, ctx: StepContext) -> list[str]:
+    def _targets(self, ctx: StepContext, trace: CallFrame | None) -> list[str]:
         """The configured contracts the incident's findings name: first those whose finding names
-        the flaw (a class other than a broken invariant, a symptom), the most confident first."""
+        the flaw (a class other than a broken invariant, a symptom), the most confident first; then
+        the others the attack's call tree reached, in call order (a finding may name the victim)."""
         findings = sorted(
             ctx.store.findings(ctx.incident_id) or [dict(ctx.finding)],
             key=lambda f: (
@@ -170,7 +171,8 @@ class ProtocolPipeline:
             ),
         )
         names = [component_of(self.protocol, f.get("contract")) for f in findings]
-        out = list(dict.fromkeys(n for n in names if n is not None))
+        reached = [component_of(self.protocol, f.to) for _, f in trace.walk()] if trace is not None else []
+        out = list(dict.fromkeys(n for n in [*names, *reached] if n is not None))
         if not out:
             raise ConfigError(
                 f"the finding names no contract of protocol {self.name} ({ctx.finding.get('contract')}): "
@@ -210,7 +212,7 @@ class ProtocolPipeline:
         }
         candidates: list[dict[str, Any]] = []
         problems: list[str] = []
-        for contract in self._targets(ctx):
+        for contract in self._targets(ctx, trace):
             if any(c["covers_attack"] for c in candidates):
                 break
             cc = self.protocol.contracts[contract]
