@@ -201,9 +201,9 @@ class ProtocolPipeline:
     # -- the steps ------------------------------------------------------------------------------
 
     async def patch(self, ctx: StepContext) -> StepOutcome:
-        """Candidates for the contracts the findings name (in :meth:`_targets`' order, until one
-        yields a candidate on the attacked path) whose source is the deployed code; those covering
-        the attacked path first, then the finding's own class, then the engine's order."""
+        """Candidates for the contracts of :meth:`_targets` whose source is the deployed code, until
+        one yields a candidate on the attacked path of the class its finding names; those covering
+        the attacked path first, then the finding's own class, then the engine's confidence."""
         attack = await attack_txs(self.client, ctx.store, ctx.incident_id)
         trace = await attack_trace(self.client, self.rpc_url, attack)
         classes = {
@@ -213,8 +213,8 @@ class ProtocolPipeline:
         candidates: list[dict[str, Any]] = []
         problems: list[str] = []
         for contract in self._targets(ctx, trace):
-            if any(c["covers_attack"] for c in candidates):
-                break
+            if any(c["covers_attack"] and (c["component"], c["class"]) in classes for c in candidates):
+                break  # the flaw a finding names, on the attacked path: no need to look further
             cc = self.protocol.contracts[contract]
             if cc.implementation is None:
                 problems.append(f"no implementation (file, contract) configured for {contract}")
@@ -247,6 +247,7 @@ class ProtocolPipeline:
                         "template": p.template,
                         "function": p.function,
                         "covers_attack": p.function in attacked,
+                        "score": p.score,
                         "diff": p.diff,
                         "rationale": p.rationale,
                         "sources": p.patched_sources,
@@ -255,8 +256,10 @@ class ProtocolPipeline:
         if not candidates:
             reason = "; ".join(problems) or "no candidate patch was found"
             return StepOutcome(False, {"source": problems}, reason=reason)
-        # Stable sort: the engine's order within each rank.
-        candidates.sort(key=lambda c: (not c["covers_attack"], (c["component"], c["class"]) not in classes))
+        # Stable sort: the targets' order within each rank.
+        candidates.sort(
+            key=lambda c: (not c["covers_attack"], (c["component"], c["class"]) not in classes, -c["score"])
+        )
         workdir = self.options.workdir / ctx.incident_id
         for i, cand in enumerate(candidates):
             project = self._project(cand["component"], self.protocol.contracts[cand["component"]])
