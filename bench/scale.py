@@ -17,6 +17,15 @@ stream through NATS JetStream.
      publish (arrival) -> finding published, wall clock.
    * ``cpu_s_per_million_tx``: the workers' CPU-seconds (user + system) over the drain, per 10^6.
 
+   * ``findings`` (all in the findings stream), split into ``probe_findings`` (probes found),
+     ``duplicate_findings`` (a second copy of one transaction's finding: idempotence by transaction
+     hash keeps it at 0; each listed with the delivery that judged it) and ``other_findings``.
+     The 1-worker drain reports one ``invariant-break`` on a benign transaction (101 findings, 0
+     duplicates, 0 redeliveries): the stream repeats each recorded transaction ~18 times under
+     fresh hashes, so one sender's recorded borrow (same sender and nonce) reaches one worker's
+     cumulative-outflow window 18 times, past 25% of the pool. With 2 or 4 workers each window
+     gets only its share of the copies: that detector's window is per worker process.
+
    Bar: 2 workers reach >= 1.7x the throughput of 1 worker. ``spare_cores_*`` says how many cores
    two busy processes got together before and after (2.0 on an idle 2-core machine): two workers
    cannot beat that ratio, so read the speed-up against it.
@@ -41,6 +50,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -74,7 +85,7 @@ class RecordingRpc(BatchRpc):
         super().__init__(url)
         self.answers: dict[str, str] = {}
 
-    async def request(self, method: str, params: Any) -> Any:
+    async def request(self, method: str, params: Sequence[Any] = ()) -> Any:
         key = _key(method, list(params))
         try:
             result = await super().request(method, params)
@@ -214,8 +225,10 @@ async def worker_main(url: str, recording: Path, live_url: str | None, concurren
     await bus.close()
     await rpc.close()
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    out = {"screened": worker.stats.screened, "findings": worker.stats.findings, "last_at": last[0],
-           "cpu_s": cpu, "misses": getattr(rpc, "misses", 0), "failed": worker.stats.failed}  # fmt: skip
+    st = worker.stats
+    out = {"screened": st.screened, "findings": st.findings, "last_at": last[0], "cpu_s": cpu,
+           "misses": getattr(rpc, "misses", 0), "failed": st.failed, "redelivered": st.redelivered,
+           "already_judged": st.already_judged, "broker_dropped": st.duplicates}  # fmt: skip
     print(json.dumps(out), flush=True)
 
 
@@ -243,8 +256,39 @@ async def _findings(url: str) -> list[dict[str, Any]]:
         return await bus.findings(NETWORK)
 
 
+def classify_findings(findings: list[dict[str, Any]], probes: AbstractSet[str]) -> dict[str, Any]:
+    """What the findings stream holds: the probes found, the copies of one finding (same
+    transaction, detector, contract: what idempotence by transaction hash must keep at 0), and the
+    findings on the stream's other transactions, each with its delivery (which worker delivery of
+    which message judged it)."""
+    seen: set[tuple[Any, ...]] = set()
+    duplicates: list[dict[str, Any]] = []
+    other: list[dict[str, Any]] = []
+    found: set[str] = set()
+    for f in findings:
+        fj = f["finding"]
+        tx = str(fj.get("tx_hash", "")).lower()
+        key = (tx, fj.get("detector"), str(fj.get("contract")).lower())
+        brief = {"tx": tx, "detector": fj.get("detector"), "delivery": f.get("delivery")}
+        if key in seen:
+            duplicates.append(brief)
+            continue
+        seen.add(key)
+        if tx in probes:
+            found.add(tx)
+        else:
+            other.append(brief | {"title": fj.get("title")})
+    return {"probe_findings": len(found), "duplicate_findings": len(duplicates),
+            "duplicates": duplicates, "other_findings": other}  # fmt: skip
+
+
 def run_once(
-    recording: Path, txs: list[Transaction], workers: int, rate: float | None, live_url: str | None
+    recording: Path,
+    txs: list[Transaction],
+    workers: int,
+    rate: float | None,
+    live_url: str | None,
+    probes: AbstractSet[str] = frozenset(),
 ) -> dict[str, Any]:
     from tests.support.nats_server import nats_server
 
@@ -285,6 +329,10 @@ def run_once(
         "workers": workers,
         "screened": screened,
         "findings": len(findings),
+        **classify_findings(findings, probes),
+        "redelivered": sum(r["redelivered"] for r in results),
+        "already_judged": sum(r["already_judged"] for r in results),
+        "broker_dropped_duplicates": sum(r["broker_dropped"] for r in results),
         "throughput_tx_per_s": round(screened / elapsed, 1) if elapsed > 0 else None,
         "p50_arrival_to_finding_ms": _round(_pct(latencies, 0.5)),
         "p99_arrival_to_finding_ms": _round(_pct(latencies, 0.99)),
@@ -337,7 +385,7 @@ def profile(recording: Path, txs: list[Transaction], top: int = 25) -> dict[str,
         asyncio.run(_publish(server.url, txs, None))
 
         async def drain() -> dict[str, Any]:
-            rpc = ReplayRpc(rec["answers"])
+            rpc: Any = ReplayRpc(rec["answers"])  # answers as BatchRpc would
             screener = Screener(rpc, [rec["monitor"]])
             await screener.refresh()
             bus = await Bus(server.url, ack_wait_s=60).connect()
@@ -408,11 +456,12 @@ def main() -> None:
         counts = [int(c) for c in args.workers.split(",")]
         out["spare_cores_before"] = spare_cores()
         drained = stream(rec, args.txs)
+        probes = {p.hash.lower() for p in rec["probes"]}
         paced = stream(rec, args.rate_txs)
-        out["drain"] = [run_once(recording, drained, k, None, None) for k in counts]
+        out["drain"] = [run_once(recording, drained, k, None, None, probes) for k in counts]
         out["fixed_rate"] = {
             "rate_tx_per_s": args.rate,
-            "runs": [run_once(recording, paced, k, args.rate, None) for k in counts],
+            "runs": [run_once(recording, paced, k, args.rate, None, probes) for k in counts],
         }
         by_k = {r["workers"]: r["throughput_tx_per_s"] for r in out["drain"]}
         if 1 in by_k and 2 in by_k and by_k[1]:
@@ -421,7 +470,7 @@ def main() -> None:
         out["spare_cores_after"] = spare_cores()
         if args.whole_path:  # anvil traces every transaction: the node shares the 2 cores
             whole = stream(rec, args.whole_txs)
-            out["whole_path"] = [run_once(recording, whole, k, None, node.http_url) for k in (1, 2)]
+            out["whole_path"] = [run_once(recording, whole, k, None, node.http_url, probes) for k in (1, 2)]
     if args.json:
         print(json.dumps(out))
         return

@@ -147,6 +147,11 @@ class ScreenWorker:
             await msg.nak(delay=NAK_DELAY_S)
             return
         judged_at = time.time()
+        meta = msg.metadata
+        # Which delivery judged it: a finding seen twice is traced to a redelivery (or not) from
+        # the findings stream alone.
+        delivery = {"num_delivered": meta.num_delivered, "stream_seq": meta.sequence.stream,
+                    "consumer_seq": meta.sequence.consumer}  # fmt: skip
         for f in findings:
             payload = {
                 "network": env.network,
@@ -155,6 +160,7 @@ class ScreenWorker:
                 "judged_at": judged_at,
                 # The transaction itself: the responder outbids its fees.
                 "envelope": encode_tx(env).decode(),
+                "delivery": delivery,
             }
             if await self.bus.publish_finding(env.network, finding_key(env, f), payload):
                 self.stats.findings += 1

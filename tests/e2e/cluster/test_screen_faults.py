@@ -221,3 +221,24 @@ def test_malformed_message_is_dropped_not_redelivered_for_ever(server: NatsServe
     worker, ack_pending, pending = asyncio.run(scenario())
     assert worker.stats.screened == 3
     assert (ack_pending, pending) == (0, 0)
+
+
+def test_finding_names_the_delivery_that_judged_it(server: NatsServer) -> None:
+    """A finding carries its message's delivery count and sequences, so a finding seen twice can be
+    traced to a redelivery (or ruled one out) from the findings stream alone (bench/scale.py)."""
+
+    async def scenario() -> tuple[ScreenWorker, list[dict[str, object]]]:
+        await _publish(server.url, [5], {5})
+        async with Bus(server.url, ack_wait_s=ACK_WAIT_S) as bus:
+            sub = await bus.screen_subscription(NETWORK)
+            (first,) = await sub.fetch(1, timeout=10)
+            await first.nak()  # handed back unjudged: the worker gets the second delivery at once
+            await sub.unsubscribe()
+            worker = ScreenWorker(bus, {NETWORK: StubScreener()})
+            await asyncio.wait_for(worker.run(idle_exit_s=1.0), 30)
+            return worker, await bus.findings(NETWORK)
+
+    worker, findings = asyncio.run(scenario())
+    assert (worker.stats.redelivered, worker.stats.screened) == (1, 1)
+    (finding,) = findings
+    assert finding["delivery"] == {"num_delivered": 2, "stream_seq": 1, "consumer_seq": 2}
