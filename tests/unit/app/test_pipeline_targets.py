@@ -4,7 +4,7 @@ before a broken invariant, the most confident first), then the others the attack
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bulwark.app.pipeline import PipelineOptions, ProtocolPipeline
 from bulwark.chain import Signer
@@ -49,11 +49,11 @@ def _targets(tmp_path: Path, findings: list[dict[str, Any]], trace: CallFrame | 
     pipe = ProtocolPipeline(
         load_config(path),
         "demo",
-        None,
+        cast(Any, None),
         Signer("0x" + "11" * 32),
         PipelineOptions(workdir=tmp_path),
         rpc_url="",
-    )  # type: ignore[arg-type]
+    )
     ctx = StepContext("inc-1", findings[0] if findings else {}, {}, _Store(findings))  # type: ignore[arg-type]
     return pipe._targets(ctx, trace)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -49,7 +49,7 @@ def _load(tmp_path: Path, extra: str) -> Any:
 
 def test_a_literal_key_is_refused_without_echoing_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigProblems) as info:
-        _load(tmp_path, f"signers:\n  demo:\n    - key: \"{KEY}\"\n")
+        _load(tmp_path, f'signers:\n  demo:\n    - key: "{KEY}"\n')
     text = "\n".join(info.value.problems)
     assert "signers.demo[0].key" in text and KEY not in text and KEY[2:] not in text
 
@@ -96,8 +96,13 @@ def _approve_calls(
     monkeypatch.setattr(pipeline_mod, "approve_missing", approve_missing)
     monkeypatch.setattr(pipeline_mod, "status", status)
     pipe = ProtocolPipeline(
-        config, "demo", None, Signer(KEY), PipelineOptions(workdir=tmp_path), rpc_url="http://127.0.0.1:1"
-    )  # type: ignore[arg-type]
+        config,
+        "demo",
+        cast(Any, None),
+        Signer(KEY),
+        PipelineOptions(workdir=tmp_path),
+        rpc_url="http://127.0.0.1:1",
+    )
     outcome = asyncio.run(pipe._signed(None, "prop-1", "upgrade"))  # type: ignore[arg-type]
     return calls, outcome is not None and outcome.waiting
 
