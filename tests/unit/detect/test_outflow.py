@@ -161,3 +161,37 @@ def test_others_draining_the_holder_meanwhile_do_not_dilute_a_senders_share() ->
         held -= held // 10
         block += 1
     assert hits == [False, False, True]  # 27% of what was there when it started, not 16% of the peak
+
+
+def _bump(sender: Address, amount: int, nonce: int, attempt: int):  # type: ignore[no-untyped-def]
+    """The sender's transaction at ``nonce`` resent with a higher fee: a new hash, the same nonce."""
+    ev = _withdraw(sender, amount, nonce)
+    tip = 10**9 * (attempt + 1)
+    tx = replace(ev.tx, hash=TxHash("0x" + f"{attempt:032x}{nonce:032x}"), gas_price=tip)
+    return replace(ev, tx=tx)
+
+
+def test_fee_bumps_of_one_withdrawal_count_once() -> None:
+    # A user's stuck 10% withdrawal, resent three times with a higher fee, then mined: one outflow
+    # of 10%, not 40% (which would be a false critical, and a pause, on a benign user).
+    det = InvariantBreak.from_settings({"max_window_share": 0.25})
+    view = _view(100, HELD)
+    for attempt in range(4):
+        assert list(det(view, _bump(USER, HELD // 10, 5, attempt))) == []
+    mined = _bump(USER, HELD // 10, 5, 3)
+    assert list(det(_view(101, HELD - HELD // 10), replace(mined, block_number=101))) == []
+    # Its next withdrawal (another nonce) adds up with it: 20%, still under the bound.
+    assert list(det(_view(101, HELD - HELD // 10), _withdraw(USER, HELD // 10, 6))) == []
+
+
+def test_a_replacement_replaces_its_amount_and_a_real_drain_is_still_caught() -> None:
+    det = InvariantBreak.from_settings({"max_window_share": 0.25})
+    view = _view(100, HELD)
+    # The replacement asks for more (20% instead of 10%): it counts 20%, not 30%.
+    assert list(det(view, _bump(ATTACKER, HELD // 10, 1, 0))) == []
+    assert list(det(view, _bump(ATTACKER, HELD // 5, 1, 1))) == []
+    # A drain in steps of distinct nonces, interleaved with bumps of them, is still judged together:
+    # 20% + 10% (bumped twice) is 30% of holdings, past the 25% window share.
+    assert list(det(view, _bump(ATTACKER, HELD // 10, 2, 0))) != []
+    hits = [f for f in det(view, _bump(ATTACKER, HELD // 10, 2, 1)) if "within the window" in f.title]
+    assert hits and hits[0].evidence["window_outflow"] == str(HELD // 5 + HELD // 10)

@@ -1,7 +1,7 @@
 """The cumulative-outflow ledger keeps a running total per sender and holding: an active sender's
 transactions are not re-summed on every new one, and the totals, bases and pruning are exactly
 those of summing the window afresh each time (checked against that reference on seeded random
-sequences of pending, mined, repeated and expiring transactions)."""
+sequences of pending, mined, replaced and expiring transactions, keyed by the sender's nonce)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import random
 import pytest
 
 from bulwark.detect.builtins.invariant import OutflowLedger
-from bulwark.domain import Address, TxHash
+from bulwark.domain import Address
 
 USD = Address("0x" + "11" * 20)
 HOLDER = Address("0x" + "22" * 20)
@@ -30,13 +30,13 @@ class _Reference:
 
     def __init__(self, window_blocks: int, window_s: float, clock: _Clock) -> None:
         self.wb, self.ws, self.clock = window_blocks, window_s, clock
-        self.out: dict[Address, dict[TxHash, tuple[int, float, int, int]]] = {}
+        self.out: dict[Address, dict[int, tuple[int, float, int, int]]] = {}
 
-    def add(self, sender: Address, tx: TxHash, block: int, amount: int, base: int) -> tuple[int, int]:
+    def add(self, sender: Address, nonce: int, block: int, amount: int, base: int) -> tuple[int, int]:
         now = self.clock()
         entries = self.out.setdefault(sender, {})
-        earlier = entries.get(tx)
-        entries[tx] = (block, now, amount, earlier[3] if earlier else base)
+        earlier = entries.get(nonce)
+        entries[nonce] = (block, now, amount, earlier[3] if earlier else base)
         for h in [h for h, e in entries.items() if not (block - e[0] <= self.wb and now - e[1] <= self.ws)]:
             del entries[h]
         first = min(entries.values(), key=lambda e: (e[0], e[1]))
@@ -50,15 +50,16 @@ def test_running_totals_equal_summing_the_window_afresh(seed: int) -> None:
     ledger = OutflowLedger(window_blocks=20, window_s=60.0, clock=clock)
     ledger.observe((USD, HOLDER), 0, 10**9)  # a peak for entries whose base is unknown
     reference = _Reference(20, 60.0, clock)
-    block, hashes = 1, [TxHash("0x" + f"{i:064x}") for i in range(40)]
+    block = 1
     for _ in range(600):
         clock.now += rng.choice((0.01, 0.5, 3.0, 30.0))
         block += rng.choice((0, 0, 1, 2, 7))
-        sender, tx = rng.choice(SENDERS), rng.choice(hashes)  # a hash seen again: pending, then mined
+        # a nonce seen again: pending then mined, or a replacement (a fee bump, another amount)
+        sender, nonce = rng.choice(SENDERS), rng.randrange(40)
         at = block - rng.choice((0, 0, 0, 1, 5))  # a mined transaction judged a little late
         amount, base = rng.randint(-50, 100), rng.choice((0, 500, 1000))
-        got = ledger.add((USD, HOLDER), sender, tx, at, amount, base)
-        want_total, want_base = reference.add(sender, tx, at, amount, base)
+        got = ledger.add((USD, HOLDER), sender, nonce, at, amount, base)
+        want_total, want_base = reference.add(sender, nonce, at, amount, base)
         assert got == (want_total, want_base or 10**9)
 
 
@@ -69,7 +70,7 @@ def test_an_active_senders_outflows_are_not_rescanned_on_each_transaction(
     ledger = OutflowLedger(window_blocks=300, window_s=3600.0, clock=clock)
     for i in range(200):
         clock.now += 1.0
-        ledger.add((USD, HOLDER), SENDERS[0], TxHash("0x" + f"{i:064x}"), 10 + i // 10, 5, 1000)
+        ledger.add((USD, HOLDER), SENDERS[0], i, 10 + i // 10, 5, 1000)
     checks: list[int] = []
     real = ledger._live
 
@@ -79,6 +80,6 @@ def test_an_active_senders_outflows_are_not_rescanned_on_each_transaction(
 
     monkeypatch.setattr(ledger, "_live", counting)
     clock.now += 1.0
-    total, base = ledger.add((USD, HOLDER), SENDERS[0], TxHash("0x" + "ff" * 32), 31, 5, 1000)
+    total, base = ledger.add((USD, HOLDER), SENDERS[0], 200, 31, 5, 1000)
     assert (total, base) == (201 * 5, 1000)
     assert len(checks) <= 2  # the window's oldest entry, not all 200

@@ -16,7 +16,7 @@ from pydantic import Field
 from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.evm import ZERO, selector, topic_address, word
 from bulwark.detect.model import AssetInfo, ChainView, ProtocolState, TxEvent
-from bulwark.domain import Address, Confidence, Finding, Severity, TxHash, VulnClass
+from bulwark.domain import Address, Confidence, Finding, Severity, VulnClass
 
 SET_PRICE = selector("setPrice(address,uint256)")
 
@@ -43,7 +43,7 @@ class InvariantParams(Params):
 
 @dataclass(slots=True)
 class _Out:
-    tx: TxHash
+    nonce: int  # the sender's nonce: a fee bump replaces its transaction, never adds to it
     block: int
     at: float
     amount: int  # net: a deposit by the same sender offsets a later withdrawal
@@ -52,52 +52,54 @@ class _Out:
 
 @dataclass(slots=True)
 class _Window:
-    """One sender's outflows from one holding within the window: the entries (by transaction) and
+    """One sender's outflows from one holding within the window: the entries (by nonce) and
     their running total, with two orders to prune and find the earliest without scanning them all:
-    a heap by (block, time) and a queue by time. A transaction added again (pending, then mined)
-    leaves its older records stale in both; they are skipped when met."""
+    a heap by (block, time) and a queue by time. A nonce added again (pending then mined, or a
+    replacement with a higher fee) leaves its older records stale in both; they are skipped when met."""
 
-    entries: dict[TxHash, _Out] = field(default_factory=dict)
+    entries: dict[int, _Out] = field(default_factory=dict)
     total: int = 0
-    by_block: list[tuple[int, float, TxHash]] = field(default_factory=list)
-    by_time: deque[tuple[float, TxHash]] = field(default_factory=deque)
+    by_block: list[tuple[int, float, int]] = field(default_factory=list)
+    by_time: deque[tuple[float, int]] = field(default_factory=deque)
 
     def record(self, entry: _Out) -> None:
-        earlier = self.entries.get(entry.tx)
-        self.entries[entry.tx] = entry
+        earlier = self.entries.get(entry.nonce)
+        self.entries[entry.nonce] = entry
         self.total += entry.amount - (earlier.amount if earlier is not None else 0)
-        heapq.heappush(self.by_block, (entry.block, entry.at, entry.tx))
-        self.by_time.append((entry.at, entry.tx))
+        heapq.heappush(self.by_block, (entry.block, entry.at, entry.nonce))
+        self.by_time.append((entry.at, entry.nonce))
         if len(self.by_block) > 4 * len(self.entries) + 16:  # mostly stale records: rebuild
-            self.by_block = [(e.block, e.at, e.tx) for e in self.entries.values()]
+            self.by_block = [(e.block, e.at, e.nonce) for e in self.entries.values()]
             heapq.heapify(self.by_block)
-            self.by_time = deque(sorted((e.at, e.tx) for e in self.entries.values()))
+            self.by_time = deque(sorted((e.at, e.nonce) for e in self.entries.values()))
 
-    def _drop(self, tx: TxHash) -> None:
-        self.total -= self.entries.pop(tx).amount
+    def _drop(self, nonce: int) -> None:
+        self.total -= self.entries.pop(nonce).amount
 
     def prune(self, oldest_block: int, oldest_at: float) -> _Out:
         """Drop the entries older than either bound; the earliest that remains."""
         while self.by_time and self.by_time[0][0] < oldest_at:
-            at, tx = self.by_time.popleft()
-            e = self.entries.get(tx)
+            at, nonce = self.by_time.popleft()
+            e = self.entries.get(nonce)
             if e is not None and e.at == at:
-                self._drop(tx)
+                self._drop(nonce)
         while True:  # never empty: the entry just recorded is within both bounds
-            block, at, tx = self.by_block[0]
-            e = self.entries.get(tx)
+            block, at, nonce = self.by_block[0]
+            e = self.entries.get(nonce)
             if e is None or (e.block, e.at) != (block, at):
                 heapq.heappop(self.by_block)  # a stale record
             elif block < oldest_block:
                 heapq.heappop(self.by_block)
-                self._drop(tx)
+                self._drop(nonce)
             else:
                 return e
 
 
 class OutflowLedger:
     """Per (asset, holder, sender) net outflows and per (asset, holder) observed holdings, pruned to
-    a window. A transaction seen pending and then mined counts once (keyed by hash)."""
+    a window. Entries are keyed by the sender's nonce, not the transaction hash: a transaction seen
+    pending and then mined counts once, and so does one replaced by a fee bump (same nonce, new
+    hash; only one of them can ever be mined), whose amount replaces the earlier one's."""
 
     def __init__(self, window_blocks: int, window_s: float, clock: Callable[[], float] = time.monotonic):
         self.window_blocks, self.window_s, self.clock = window_blocks, window_s, clock
@@ -122,17 +124,18 @@ class OutflowLedger:
         self,
         key: tuple[Address | None, Address],
         sender: Address,
-        tx: TxHash,
+        nonce: int,
         block: int,
         amount: int,
         base: int,
     ) -> tuple[int, int]:
-        """Record ``amount`` (net outflow of ``tx``); the sender's window total and the holdings
-        before its first outflow in the window (the peak observed when that is unknown)."""
+        """Record ``amount`` (net outflow of the sender's transaction at ``nonce``); the sender's
+        window total and the holdings before its first outflow in the window (the peak observed
+        when that is unknown)."""
         now = self.clock()
         w = self._out.setdefault((*key, sender), _Window())
-        earlier = w.entries.get(tx)
-        w.record(_Out(tx, block, now, amount, earlier.base if earlier is not None else base))
+        earlier = w.entries.get(nonce)
+        w.record(_Out(nonce, block, now, amount, earlier.base if earlier is not None else base))
         first = w.prune(block - self.window_blocks, now - self.window_s)
         return w.total, first.base or self.peak(key)
 
@@ -202,7 +205,7 @@ class InvariantBreak(Detector):
             if out == 0:
                 continue
             held = pre if pre is not None else snapshot
-            total, base = self.ledger.add(key, event.tx.sender, event.tx.hash, block, out, held or 0)
+            total, base = self.ledger.add(key, event.tx.sender, event.tx.nonce, block, out, held or 0)
             if out < 0:
                 continue
             # Shares compared as exact fractions by cross-multiplying (a Fraction per holder and
