@@ -202,8 +202,9 @@ class ProtocolPipeline:
 
     async def patch(self, ctx: StepContext) -> StepOutcome:
         """Candidates for the contracts of :meth:`_targets` whose source is the deployed code, until
-        one yields a candidate on the attacked path of the class its finding names; those covering
-        the attacked path first, then the finding's own class, then the engine's confidence."""
+        a contract a finding names (or the flaw's class it names) yields one on the attacked path;
+        those covering the attacked path first, then the findings' classes, then the engine's
+        confidence."""
         attack = await attack_txs(self.client, ctx.store, ctx.incident_id)
         trace = await attack_trace(self.client, self.rpc_url, attack)
         classes = {
@@ -212,9 +213,13 @@ class ProtocolPipeline:
         }
         candidates: list[dict[str, Any]] = []
         problems: list[str] = []
+        named = {component_of(self.protocol, f.get("contract")) for f in ctx.store.findings(ctx.incident_id)}
         for contract in self._targets(ctx, trace):
-            if any(c["covers_attack"] and (c["component"], c["class"]) in classes for c in candidates):
-                break  # the flaw a finding names, on the attacked path: no need to look further
+            if any(
+                c["covers_attack"] and (c["named"] or (c["component"], c["class"]) in classes)
+                for c in candidates
+            ):
+                break  # a contract a finding names (or the flaw it names) patched on the attacked path
             cc = self.protocol.contracts[contract]
             if cc.implementation is None:
                 problems.append(f"no implementation (file, contract) configured for {contract}")
@@ -234,7 +239,12 @@ class ProtocolPipeline:
                     remappings=project.remappings,
                     solc_version=project.solc_version,
                 )
-                patches = await asyncio.to_thread(generate, request, compiler)
+                try:
+                    patches = await asyncio.to_thread(generate, request, compiler)
+                except Exception as exc:  # one target's engine failure must not stop the others
+                    log.exception("patch generation failed", contract=contract)
+                    problems.append(f"patch generation failed for {contract}: {exc!r}")
+                    continue
             abi = cc.load_abi(self.config.resolve_path(Path(".")))
             attacked = attacked_functions(str(cc.address), abi, ctx.finding.get("function"), trace)
             for p in patches:
@@ -248,6 +258,7 @@ class ProtocolPipeline:
                         "function": p.function,
                         "covers_attack": p.function in attacked,
                         "score": p.score,
+                        "named": contract in named,
                         "diff": p.diff,
                         "rationale": p.rationale,
                         "sources": p.patched_sources,
