@@ -5,9 +5,11 @@
   mined transaction to the network's subjects. A head is checkpointed only after its transactions
   were acknowledged by the broker, so a restarted ingest re-publishes (deduplicated) rather than skips.
 * **screen** (any number, stateless): pulls from the network's shared consumer, screens each
-  transaction with the detection engine, publishes its findings, then acknowledges it. A worker
-  killed before acknowledging leaves its transactions to be redelivered to another; the visible
-  effect (a finding on the findings stream) happens once per transaction and detector.
+  transaction with the detection engine, publishes its findings, then acknowledges it. State a
+  judgement needs across transactions (a sender's window of outflows) is kept on the bus, not in
+  the worker. A worker killed before acknowledging leaves its transactions to be redelivered to
+  another; the visible effect (a finding on the findings stream) happens once per transaction and
+  detector.
 * **respond** (any number per protocol, under the store lease ``respond:<protocol>``): one acts on
   the protocol's findings, the others stand by and take over within 2 s of its death.
 * **incident**: :mod:`bulwark.app.incident_role`.
@@ -345,7 +347,7 @@ async def run_screen_role(
     nats_url, _, ack_wait_s, timeout_s = cluster_urls(config)
     monitors = build_monitors(config)
     rpcs: list[BatchRpc] = []
-    screeners: dict[str, TxScreener] = {}
+    screeners: dict[str, Screener] = {}
     for name in networks_named(config, networks):
         mine = [m for m in monitors if config.protocols[m.protocol.name].network == name]
         if not mine:
@@ -359,6 +361,10 @@ async def run_screen_role(
         raise ConfigError("no monitor watches the chosen network(s): nothing to screen")
     bus = Bus(nats_url, ack_wait_s=ack_wait_s, connect_timeout_s=timeout_s, name="bulwark-screen")
     await bus.connect()
+    for name, screener in screeners.items():
+        # A sender's transactions reach whichever worker is free: its cumulative-outflow window is
+        # kept on the bus (compare-and-set), so a slow drain split across workers is judged whole.
+        screener.share(bus, name)
     worker = ScreenWorker(bus, screeners, on_screened=on_screened)
     beats = [Heartbeat(bus, "screen", n, role_consumer("screen", n), state="active") for n in screeners]
 

@@ -11,6 +11,10 @@ therefore at least once, and the visible effect of judging is made idempotent by
 * once a transaction's findings are published, its hash is written to the ``judged`` KV bucket; a
   redelivered message (``num_delivered > 1``) whose hash is there is acknowledged unjudged.
 
+State that must hold across workers (a sender's window of outflows: its transactions reach whichever
+worker is free) is kept in the ``windows`` KV bucket and changed only by compare-and-set
+(:meth:`Bus.merge`), so two workers judging one sender's steps at once cannot lose each other's.
+
 Streams are file-backed, so what the broker acknowledged survives its restart; the client
 reconnects by itself and publishing is retried until the broker acknowledges it.
 """
@@ -22,7 +26,7 @@ import contextlib
 import functools
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +62,10 @@ TX_STREAM = "BULWARK_TXS"
 FINDINGS_STREAM = "BULWARK_FINDINGS"
 JUDGED_BUCKET = "bulwark_judged"
 ROLES_BUCKET = "bulwark_roles"  # one heartbeat entry per role process (``bulwark status``)
+WINDOWS_BUCKET = "bulwark_windows"  # detectors' cross-worker state (Bus.merge)
+# A window entry not written for this long is dropped by the broker: longer than any sensible
+# cumulative-outflow window (the detector prunes its own window on every write).
+WINDOW_ENTRY_TTL_S = 7 * 24 * 3600.0
 ROLE_ENTRY_TTL_S = 60.0  # a process that stopped beating disappears from the bucket after this
 FINDINGS_DUPLICATE_WINDOW_S = 3600.0  # a redelivered attack must not be announced twice within it
 PUBLISH_RETRY_MAX_S = 2.0
@@ -195,6 +203,7 @@ class Bus:
         self._js: JetStreamContext | None = None
         self._judged: KeyValue | None = None
         self._roles: KeyValue | None = None
+        self._windows: KeyValue | None = None
 
     def __repr__(self) -> str:
         return f"Bus({redact_url(self.url)})"
@@ -288,6 +297,12 @@ class Bus:
                 storage=api.StorageType.FILE,
             )  # fmt: skip
         try:
+            self._windows = await self.js.key_value(WINDOWS_BUCKET)
+        except (NotFoundError, nats.js.errors.BucketNotFoundError):
+            self._windows = await self.js.create_key_value(
+                bucket=WINDOWS_BUCKET, history=1, ttl=WINDOW_ENTRY_TTL_S, storage=api.StorageType.FILE
+            )
+        try:
             self._roles = await self.js.key_value(ROLES_BUCKET)
         except (NotFoundError, nats.js.errors.BucketNotFoundError):
             self._roles = await self.js.create_key_value(
@@ -362,6 +377,31 @@ class Bus:
         assert self._judged is not None
         with contextlib.suppress(KeyWrongLastSequenceError):  # marked by an earlier delivery
             await self._judged.create(tx_hash.lower(), str(time.time()).encode())
+
+    async def merge(self, key: str, update: Callable[[bytes | None], bytes]) -> bytes:
+        """Replace the ``windows`` entry ``key`` with ``update(value)`` (``None``: no entry) by
+        compare-and-set, reading again and calling ``update`` again whenever another worker wrote
+        in between; the value written. Raises BusUnavailable when the broker does not answer."""
+        assert self._windows is not None
+        kv = self._windows
+        try:
+            while True:
+                try:
+                    entry = await kv.get(key)
+                    current, revision = entry.value, entry.revision
+                except KeyNotFoundError:  # none yet, or deleted / expired
+                    current, revision = None, None
+                value = update(current or None)
+                try:
+                    if revision is None:
+                        await kv.create(key, value)
+                    else:
+                        await kv.update(key, value, last=revision)
+                except KeyWrongLastSequenceError:
+                    continue  # another worker wrote first: merge into what it wrote
+                return value
+        except (TimeoutError, nats.errors.Error) as exc:
+            raise BusUnavailable(f"the shared window {key} could not be updated ({exc!r})") from exc
 
     # -- heartbeats and progress (``bulwark status``) ----------------------------------------------
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import inspect
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -34,6 +34,17 @@ class SimulationFailed(DetectError):
 
 class InvalidDetector(DetectError, TypeError):
     """A detector class lacks or mistypes its metadata."""
+
+
+class SharedState(Protocol):
+    """Where screen workers meet on state that must hold across all of them (a sender's window of
+    outflows: its transactions reach whichever worker is free). The embedded default has none: a
+    detector keeps such state in its own memory. The bus (:class:`bulwark.chain.bus.Bus`) is one."""
+
+    async def merge(self, key: str, update: Callable[[bytes | None], bytes]) -> bytes:
+        """Replace the value under ``key`` with ``update(value)`` atomically (compare-and-set,
+        ``update`` called again on a conflict); the value written."""
+        ...
 
 
 class Params(BaseModel):
@@ -128,6 +139,16 @@ class Detector:
 
     def setup(self) -> None:
         """Derive once what the thresholds imply (called when the detector is built)."""
+
+    def share(self, store: SharedState, scope: str) -> bool:
+        """Keep the state that must hold across screen workers in ``store``, under keys of
+        ``scope`` (the network and monitor); False when the detector has none (the default)."""
+        return False
+
+    async def settle(self) -> bool:
+        """Merge what the judgements since the last call changed into the shared store; True when
+        other workers' part of it changes what they found (the screener judges again)."""
+        return False
 
     @classmethod
     def from_settings(cls, params: Mapping[str, Any], severity: Severity | None = None) -> Detector:

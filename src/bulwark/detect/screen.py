@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bulwark.chain.mempool import BatchRpc, RpcCallError, tx_request
-from bulwark.detect.base import Detector, SimulationFailed
+from bulwark.detect.base import Detector, SharedState, SimulationFailed
 from bulwark.detect.builtins.privileged import privileged_signature
 from bulwark.detect.evm import checksum, selector
 from bulwark.detect.hygiene import AlertGate
@@ -132,6 +132,8 @@ class Screener:
     _token_holdings: frozenset[tuple[Address, Address]] = field(default=frozenset(), init=False)
     _native_holders: frozenset[Address] = field(default=frozenset(), init=False)
     _native: bool = field(default=False, init=False)  # native coin protected: diffs always needed
+    # Detectors keeping state in a store shared with other screen workers (share()); none by default.
+    _sharing: tuple[tuple[_Slot, Detector], ...] = field(default=(), init=False)
 
     def __post_init__(self) -> None:
         self._slots = [_Slot(m, ChainView(m.protocol), AlertGate(m.cooldown_s)) for m in self.monitors]
@@ -145,6 +147,17 @@ class Screener:
         )
         self._native_holders = frozenset(h for a in assets if a.address is None for h in a.holders)
         self._native = any(a.address is None for a in assets)
+
+    def share(self, store: SharedState, scope: str) -> int:
+        """Keep the detectors' cross-transaction state (a sender's window of outflows) in ``store``,
+        shared with the other screen workers of ``scope`` (the network); how many detectors do."""
+        self._sharing = tuple(
+            (slot, det)
+            for slot in self._slots
+            for det in slot.monitor.detectors
+            if det.share(store, f"{scope}/{slot.monitor.name}")
+        )
+        return len(self._sharing)
 
     @property
     def views(self) -> tuple[ChainView, ...]:
@@ -184,7 +197,8 @@ class Screener:
                     head.exception()  # marked retrieved: a failed read only skips the catch-up
             if self._takes_value(event):  # only outflow judgements read holdings: no wait otherwise
                 await self._catch_up(head)
-        return self._judge(event, slots)
+        found = self._judge(event, slots)
+        return found + await self._settle(event, slots) if self._sharing else found
 
     def _shared_head(self) -> asyncio.Future[Any]:
         """The head number, asked once for all screens that start within ``_HEAD_SHARED_S``."""
@@ -231,7 +245,8 @@ class Screener:
                     await self.rpc.request("debug_traceTransaction", [tx.hash, _READ_TRACER])
                 )
             event = TxEvent(tx, False, root, diff, steps, block_number, block_hash, reads=reads)
-        return self._judge(event, self._slots)
+        found = self._judge(event, self._slots)
+        return found + await self._settle(event, self._slots) if self._sharing else found
 
     def judge_logs(
         self, tx: Transaction, logs: Sequence[Log], block_number: int, block_hash: Hash32
@@ -394,11 +409,24 @@ class Screener:
                 out[(a, p.call)] = int(raw[2:66], 16)
         return out
 
-    def _judge(self, event: TxEvent, slots: Iterable[_Slot]) -> list[Finding]:
+    async def _settle(self, event: TxEvent, slots: Sequence[_Slot]) -> list[Finding]:
+        """Merge what judging ``event`` wrote into the shared store; a detector whose state other
+        workers had added to judges the event again (the last to write sees every worker's part:
+        a slow drain split across workers is judged whole). A store that cannot be reached raises
+        (ChainError): the transaction goes back to the broker rather than judged on a part."""
+        out: list[Finding] = []
+        bare = event.trace is None and event.diff is None and not event.steps
+        for slot, det in self._sharing:
+            judged = any(slot is s for s in slots) and (not bare or det in slot.bare)
+            if judged and await det.settle():
+                out.extend(self._judge(event, (slot,), only=det))
+        return out
+
+    def _judge(self, event: TxEvent, slots: Iterable[_Slot], only: Detector | None = None) -> list[Finding]:
         out: list[Finding] = []
         bare = event.trace is None and event.diff is None and not event.steps
         for slot in slots:
-            for det in slot.bare if bare else slot.monitor.detectors:
+            for det in (only,) if only is not None else slot.bare if bare else slot.monitor.detectors:
                 try:
                     findings = list(det(slot.view, event))
                 except Exception as exc:  # one broken detector must not blind the others

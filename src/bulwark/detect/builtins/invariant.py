@@ -4,7 +4,10 @@ or one sender's transactions together take more than a share of a holder's asset
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import heapq
+import json
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -13,7 +16,7 @@ from fractions import Fraction
 
 from pydantic import Field
 
-from bulwark.detect.base import About, Detector, Params
+from bulwark.detect.base import About, Detector, Params, SharedState
 from bulwark.detect.evm import ZERO, selector, topic_address, word
 from bulwark.detect.model import AssetInfo, ChainView, ProtocolState, TxEvent
 from bulwark.domain import Address, Confidence, Finding, Severity, VulnClass
@@ -23,6 +26,8 @@ SET_PRICE = selector("setPrice(address,uint256)")
 
 # (asset, holder, holdings key) of one protected holding
 _HolderKey = tuple[AssetInfo, Address, tuple[Address | None, Address]]
+# (asset, holder, sender): one sender's window of outflows from one holding
+_WindowKey = tuple[Address | None, Address, Address]
 
 
 class InvariantParams(Params):
@@ -73,6 +78,13 @@ class _Window:
             heapq.heapify(self.by_block)
             self.by_time = deque(sorted((e.at, e.nonce) for e in self.entries.values()))
 
+    @classmethod
+    def of(cls, entries: Iterable[_Out]) -> _Window:
+        w = cls()
+        for e in sorted(entries, key=lambda e: e.at):
+            w.record(e)
+        return w
+
     def _drop(self, nonce: int) -> None:
         self.total -= self.entries.pop(nonce).amount
 
@@ -103,7 +115,7 @@ class OutflowLedger:
 
     def __init__(self, window_blocks: int, window_s: float, clock: Callable[[], float] = time.monotonic):
         self.window_blocks, self.window_s, self.clock = window_blocks, window_s, clock
-        self._out: dict[tuple[Address | None, Address, Address], _Window] = {}
+        self._out: dict[_WindowKey, _Window] = {}
         self._held: dict[tuple[Address | None, Address], deque[tuple[int, float, int]]] = {}
 
     def _live(self, block: int, at: float, now_block: int, now: float) -> bool:
@@ -139,6 +151,55 @@ class OutflowLedger:
         first = w.prune(block - self.window_blocks, now - self.window_s)
         return w.total, first.base or self.peak(key)
 
+    # -- the window shared by screen workers (entries of every worker, stored by the bus) ---------
+
+    def merged(self, wkey: _WindowKey, stored: bytes | None) -> bytes:
+        """The stored window (``None``: none yet) with this ledger's entries of ``wkey`` merged in
+        (what the store keeps)."""
+        rows = [
+            [e.nonce, e.block, e.at, e.amount, e.base] for e in self._union(wkey, _decode(stored)).values()
+        ]
+        return json.dumps(rows, separators=(",", ":")).encode()
+
+    def absorb(self, wkey: _WindowKey, stored: bytes) -> bool:
+        """Merge the stored window into this ledger's. True when a transaction judged on the window
+        before may now be judged otherwise: it holds outflows this ledger lacked, or more than
+        one (a transaction judged before another coroutine of this worker absorbed the rest)."""
+        entries = _decode(stored)
+        local = self._out.get(wkey)
+        known = local.entries if local is not None else {}
+        news = any(n not in known or known[n].amount != e.amount for n, e in entries.items())
+        if news:
+            # A union, not a replacement: an outflow this worker recorded while the store was
+            # being written (another transaction in flight) is not in ``stored`` yet.
+            self._out[wkey] = _Window.of(self._union(wkey, entries).values())
+        return news or len(entries) > 1
+
+    def _union(self, wkey: _WindowKey, entries: dict[int, _Out]) -> dict[int, _Out]:
+        """``entries`` with this ledger's of ``wkey``, pruned to the window: per nonce the most
+        recent record wins (a replacement, or the mined transaction), keeping the holdings first
+        seen before it."""
+        local = self._out.get(wkey)
+        for e in local.entries.values() if local is not None else ():
+            seen = entries.get(e.nonce)
+            if seen is None or e.at >= seen.at:
+                base = (seen.base if seen is not None else 0) or e.base
+                entries[e.nonce] = _Out(e.nonce, e.block, e.at, e.amount, base)
+        if not entries:
+            return entries
+        oldest_block = max(e.block for e in entries.values()) - self.window_blocks
+        oldest_at = self.clock() - self.window_s
+        return {n: e for n, e in entries.items() if e.block >= oldest_block and e.at >= oldest_at}
+
+
+def _decode(stored: bytes | None) -> dict[int, _Out]:
+    """A shared window as written by :meth:`OutflowLedger.merged` (rows of nonce, block, time,
+    amount, base)."""
+    if not stored:
+        return {}
+    rows = json.loads(stored)
+    return {int(r[0]): _Out(int(r[0]), int(r[1]), float(r[2]), int(r[3]), int(r[4])) for r in rows}
+
 
 class InvariantBreak(Detector):
     """Protected assets outflow, share-price drop or oracle move beyond bounds in one transaction."""
@@ -163,6 +224,35 @@ class InvariantBreak(Detector):
             (),
             {},
         )
+        # Shared by screen workers (bulwark worker --role screen): the windows written since the
+        # last settle(), merged into the store there. None (the embedded default): memory only.
+        self._store: SharedState | None = None
+        self._scope = ""
+        self._touched: set[_WindowKey] = set()
+
+    def share(self, store: SharedState, scope: str) -> bool:
+        """A sender's transactions reach whichever screen worker is free: its window is kept in
+        ``store`` too, so the cumulative judgement holds across any number of workers."""
+        p = self.params
+        # Key part of the scope and window bounds (two monitors with other windows prune apart),
+        # hashed: a bus key takes only letters, digits and -_=./
+        self._scope = hashlib.sha256(f"{scope}|{p.window_blocks}|{p.window_s}".encode()).hexdigest()[:20]
+        self._store = store
+        self.ledger.clock = time.time  # entries from other machines: a clock they share
+        return True
+
+    async def settle(self) -> bool:
+        store, touched = self._store, self._touched
+        if store is None or not touched:
+            return False
+        self._touched = set()
+        news = False
+        for wkey in touched:
+            asset, holder, sender = wkey
+            key = f"outflow.{self._scope}.{(asset or 'native').lower()}.{holder.lower()}.{sender.lower()}"
+            stored = await store.merge(key, functools.partial(self.ledger.merged, wkey))
+            news |= self.ledger.absorb(wkey, stored)
+        return news
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
@@ -206,6 +296,8 @@ class InvariantBreak(Detector):
                 continue
             held = pre if pre is not None else snapshot
             total, base = self.ledger.add(key, event.tx.sender, event.tx.nonce, block, out, held or 0)
+            if self._store is not None:
+                self._touched.add((*key, event.tx.sender))
             if out < 0:
                 continue
             # Shares compared as exact fractions by cross-multiplying (a Fraction per holder and

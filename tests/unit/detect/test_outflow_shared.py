@@ -1,0 +1,129 @@
+"""Cumulative outflow across screen workers: a sender's transactions reach whichever worker is free,
+so its window is kept in a store they share (compare-and-set; the bus's ``windows`` bucket in a
+cluster, tests/e2e/cluster/test_shared_window.py). Here the store is in memory and the workers are
+two screeners with their own detectors, as two processes would have."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+
+from tests.unit.detect.drain_node import HELD, DrainNode, pool_monitor, withdrawal
+from tests.unit.detect.synth import USER
+
+from bulwark.detect.model import ChainView, TxEvent
+from bulwark.detect.screen import Screener
+from bulwark.domain import Finding
+
+
+class MemoryCas:
+    """Compare-and-set in memory, as the bus does it. ``between`` runs once between a read and
+    its write: another worker writing first."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, tuple[int, bytes]] = {}
+        self.conflicts = 0
+        self.between: list[Callable[[], Awaitable[object]]] = []
+
+    async def merge(self, key: str, update: Callable[[bytes | None], bytes]) -> bytes:
+        while True:
+            revision, current = self.values.get(key, (0, None))
+            value = update(current)
+            if self.between:
+                await self.between.pop(0)()
+            if self.values.get(key, (0, None))[0] != revision:
+                self.conflicts += 1
+                continue
+            self.values[key] = (revision + 1, value)
+            return value
+
+
+def _worker(store: MemoryCas | None) -> Screener:
+    screener = Screener(DrainNode(), [pool_monitor(max_window_share=0.25)])  # type: ignore[arg-type]
+    if store is not None:
+        assert screener.share(store, "local") == 1
+    return screener
+
+
+def _window(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if "within the window" in f.title]
+
+
+async def _first_flagged(workers: list[Screener], steps: int) -> int | None:
+    for w in workers:
+        await w.refresh()
+    for n in range(1, steps + 1):  # steps of 10% each, taken by the workers in turn
+        if _window(await workers[n % len(workers)].screen(withdrawal(n))):
+            return n
+    return None
+
+
+def test_a_slow_drain_split_across_two_workers_is_caught_as_in_one_process() -> None:
+    alone = asyncio.run(_first_flagged([_worker(None)], 6))
+    shared = asyncio.run(_first_flagged([_worker(s := MemoryCas()), _worker(s)], 6))
+    apart = asyncio.run(_first_flagged([_worker(None), _worker(None)], 6))
+    assert alone == shared == 3  # 30% > 25%, while pending: 20% lost at most
+    assert apart == 5  # each worker alone saw every other step: half the drain, caught late
+
+
+def test_a_worker_that_wrote_in_between_is_merged_and_the_last_writer_judges_all() -> None:
+    store = MemoryCas()
+    a, b = _worker(store), _worker(store)
+
+    async def run() -> tuple[list[Finding], list[Finding]]:
+        await a.refresh()
+        await b.refresh()
+        assert _window(await a.screen(withdrawal(1))) == []
+        seen_by_b: list[Finding] = []
+
+        async def b_screens_step_2() -> None:
+            seen_by_b.extend(await b.screen(withdrawal(2)))
+
+        store.between.append(b_screens_step_2)  # b writes between a's read and a's write
+        return await a.screen(withdrawal(3)), seen_by_b
+
+    step3, step2 = asyncio.run(run())
+    assert store.conflicts == 1
+    assert _window(step2) == []  # b saw steps 1 and 2: 20%
+    (finding,) = _window(step3)  # a, writing again after the conflict, saw all three: 30%
+    assert finding.evidence["window_outflow"] == str(3 * (HELD // 10))
+
+
+def test_fee_bumps_of_one_withdrawal_on_different_workers_count_once() -> None:
+    store = MemoryCas()
+    workers = [_worker(store), _worker(store)]
+
+    async def run() -> list[Finding]:
+        for w in workers:
+            await w.refresh()
+        found: list[Finding] = []
+        for attempt in range(4):  # a stuck 10% withdrawal resent with a higher fee, 4 times
+            found += await workers[attempt % 2].screen(withdrawal(7, sender=USER, attempt=attempt))
+        found += await workers[0].screen(withdrawal(8, sender=USER))  # and one more 10%: 20%
+        return found
+
+    assert asyncio.run(run()) == []
+
+
+def test_an_outflow_judged_while_another_is_merged_is_not_lost() -> None:
+    # One worker, two transactions in flight: the second is judged (its outflow recorded in the
+    # worker's window) while the first's merge waits on the store. Taking the stored window as the
+    # worker's must not drop the second's outflow before it was written.
+    store = MemoryCas()
+    a = _worker(store)
+    det = a.monitors[0].detectors[0]
+
+    async def judged_meanwhile(view: ChainView, event: TxEvent) -> None:
+        assert list(det(view, event)) == []
+
+    async def run() -> list[int]:
+        await a.refresh()
+        step2 = await a.simulate(withdrawal(2))
+        store.between.append(lambda: judged_meanwhile(a.views[0], step2))
+        assert await a.screen(withdrawal(1)) == []
+        await det.settle()  # the second transaction's settle, after the first's
+        (stored,) = (value for _, value in store.values.values())
+        return sorted(row[0] for row in json.loads(stored))
+
+    assert asyncio.run(run()) == [1, 2]
