@@ -20,11 +20,10 @@ stream through NATS JetStream.
    * ``findings`` (all in the findings stream), split into ``probe_findings`` (probes found),
      ``duplicate_findings`` (a second copy of one transaction's finding: idempotence by transaction
      hash keeps it at 0; each listed with the delivery that judged it) and ``other_findings``.
-     The 1-worker drain reports one ``invariant-break`` on a benign transaction (101 findings, 0
-     duplicates, 0 redeliveries): the stream repeats each recorded transaction ~18 times under
-     fresh hashes, so one sender's recorded borrow (same sender and nonce) reaches one worker's
-     cumulative-outflow window 18 times, past 25% of the pool. With 2 or 4 workers each window
-     gets only its share of the copies: that detector's window is per worker process.
+     The stream repeats each recorded transaction ~18 times under fresh hashes: one sender's
+     copies share a nonce, so its cumulative-outflow window counts them once (as a fee bump),
+     whichever worker judges them. Workers keep that window on the bus (``Screener.share``, as
+     ``bulwark worker --role screen`` does): its compare-and-set round trips are in the figures.
 
    Bar: 2 workers reach >= 1.7x the throughput of 1 worker. ``spare_cores_*`` says how many cores
    two busy processes got together before and after (2.0 on an idle 2-core machine): two workers
@@ -211,6 +210,7 @@ async def worker_main(url: str, recording: Path, live_url: str | None, concurren
     screener = Screener(rpc, [rec["monitor"]])
     await screener.refresh()
     bus = await Bus(url, ack_wait_s=60).connect()
+    screener.share(bus, NETWORK)  # as run_screen_role does: windows shared across workers
     last = [0.0]
 
     def judged(env: TxEnvelope, _: Any) -> None:
@@ -389,6 +389,7 @@ def profile(recording: Path, txs: list[Transaction], top: int = 25) -> dict[str,
             screener = Screener(rpc, [rec["monitor"]])
             await screener.refresh()
             bus = await Bus(server.url, ack_wait_s=60).connect()
+            screener.share(bus, NETWORK)
             last = [0.0]
 
             def judged(env: TxEnvelope, _: Any) -> None:

@@ -34,7 +34,13 @@ import nats
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
-from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.errors import (
+    BadRequestError,
+    KeyDeletedError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    NotFoundError,
+)
 from nats.js.kv import KeyValue
 
 from bulwark.chain.convert import to_address, to_hash, to_opt_int, to_tx_hash
@@ -66,6 +72,7 @@ WINDOWS_BUCKET = "bulwark_windows"  # detectors' cross-worker state (Bus.merge)
 # A window entry not written for this long is dropped by the broker: longer than any sensible
 # cumulative-outflow window (the detector prunes its own window on every write).
 WINDOW_ENTRY_TTL_S = 7 * 24 * 3600.0
+KNOWN_WINDOWS = 65_536  # windows whose last revision a process remembers (Bus.merge)
 ROLE_ENTRY_TTL_S = 60.0  # a process that stopped beating disappears from the bucket after this
 FINDINGS_DUPLICATE_WINDOW_S = 3600.0  # a redelivered attack must not be announced twice within it
 PUBLISH_RETRY_MAX_S = 2.0
@@ -204,6 +211,7 @@ class Bus:
         self._judged: KeyValue | None = None
         self._roles: KeyValue | None = None
         self._windows: KeyValue | None = None
+        self._known: dict[str, tuple[int | None, bytes | None]] = {}  # key -> (revision, value)
 
     def __repr__(self) -> str:
         return f"Bus({redact_url(self.url)})"
@@ -381,26 +389,40 @@ class Bus:
     async def merge(self, key: str, update: Callable[[bytes | None], bytes]) -> bytes:
         """Replace the ``windows`` entry ``key`` with ``update(value)`` (``None``: no entry) by
         compare-and-set, reading again and calling ``update`` again whenever another worker wrote
-        in between; the value written. Raises BusUnavailable when the broker does not answer."""
+        in between; the value written. Raises BusUnavailable when the broker does not answer.
+
+        The first attempt writes against what this process last read or wrote of the key (a key
+        it never saw: as new), one round trip instead of two; the broker refuses it if anyone
+        wrote since, and the key is read."""
         assert self._windows is not None
         kv = self._windows
+        # Unknown here: assume new (most senders' first outflow), corrected by one conflict if not.
+        known: tuple[int | None, bytes | None] | None = self._known.get(key, (None, None))
         try:
             while True:
+                if known is not None:
+                    revision, current = known
+                else:
+                    try:
+                        entry = await kv.get(key)
+                        revision, current = entry.revision, entry.value or None
+                    except KeyDeletedError as gone:  # a delete marker: written over
+                        revision, current = (gone.entry.revision if gone.entry else None), None
+                    except KeyNotFoundError:  # none yet, or expired
+                        revision, current = None, None
+                value = update(current)
                 try:
-                    entry = await kv.get(key)
-                    current, revision = entry.value, entry.revision
-                except KeyNotFoundError:  # none yet, or deleted / expired
-                    current, revision = None, None
-                value = update(current or None)
-                try:
-                    if revision is None:
-                        await kv.create(key, value)
-                    else:
-                        await kv.update(key, value, last=revision)
+                    # last=0: only if the key has no entry (the bucket's TTL removes expired ones)
+                    written = await kv.update(key, value, last=revision or 0)
                 except KeyWrongLastSequenceError:
-                    continue  # another worker wrote first: merge into what it wrote
+                    known = None  # another worker wrote first: read it, merge into it
+                    continue
+                if len(self._known) >= KNOWN_WINDOWS:  # bounded: start over rather than grow
+                    self._known.clear()
+                self._known[key] = (written, value)
                 return value
         except (TimeoutError, nats.errors.Error) as exc:
+            self._known.pop(key, None)
             raise BusUnavailable(f"the shared window {key} could not be updated ({exc!r})") from exc
 
     # -- heartbeats and progress (``bulwark status``) ----------------------------------------------

@@ -146,3 +146,26 @@ def test_two_workers_running_at_once_flag_a_drain_published_all_at_once(server: 
     assert found and all(f["pending"] for f in found)
     assert all(int(f["evidence"]["window_outflow"]) > HELD // 4 for f in found)
     assert sum(w.worker.stats.failed + w.worker.stats.retried for w in workers) == 0
+
+
+def test_compare_and_set_merges_loses_no_write_between_two_connections(server: NatsServer) -> None:
+    # Two processes' connections append to one window at once, each remembering the revision it
+    # last wrote (stale as soon as the other writes): every append survives, none twice.
+    async def run() -> tuple[list[str], list[str]]:
+        a, b = await Bus(server.url).connect(), await Bus(server.url).connect()
+        try:
+
+            async def appends(bus: Bus, who: str) -> None:
+                for i in range(40):
+                    add = f"{who}{i}"
+                    await bus.merge("outflow.t.k", lambda v, add=add: (v + b"," if v else b"") + add.encode())  # type: ignore[misc]
+
+            await asyncio.gather(appends(a, "a"), appends(b, "b"), appends(a, "c"))
+            got = (await a.merge("outflow.t.k", lambda v: v or b"")).decode().split(",")
+            return got, [f"{w}{i}" for w in "abc" for i in range(40)]
+        finally:
+            await a.close()
+            await b.close()
+
+    got, want = asyncio.run(run())
+    assert sorted(got) == sorted(want)

@@ -9,9 +9,11 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 
+import pytest
 from tests.unit.detect.drain_node import HELD, DrainNode, pool_monitor, withdrawal
 from tests.unit.detect.synth import USER
 
+from bulwark.chain.bus import BusUnavailable
 from bulwark.detect.model import ChainView, TxEvent
 from bulwark.detect.screen import Screener
 from bulwark.domain import Finding
@@ -25,8 +27,13 @@ class MemoryCas:
         self.values: dict[str, tuple[int, bytes]] = {}
         self.conflicts = 0
         self.between: list[Callable[[], Awaitable[object]]] = []
+        self.merges = 0
+        self.down = False  # the broker does not answer
 
     async def merge(self, key: str, update: Callable[[bytes | None], bytes]) -> bytes:
+        self.merges += 1
+        if self.down:
+            raise BusUnavailable("the shared window could not be updated")
         while True:
             revision, current = self.values.get(key, (0, None))
             value = update(current)
@@ -127,3 +134,24 @@ def test_an_outflow_judged_while_another_is_merged_is_not_lost() -> None:
         return sorted(row[0] for row in json.loads(stored))
 
     assert asyncio.run(run()) == [1, 2]
+
+
+def test_the_same_outflow_judged_again_is_not_written_again_and_a_failed_write_is_retried() -> None:
+    store = MemoryCas()
+    a = _worker(store)
+
+    async def run() -> None:
+        await a.refresh()
+        await a.screen(withdrawal(1))
+        assert store.merges == 1
+        await a.screen(withdrawal(1))  # redelivered (or mined): the window did not change
+        assert store.merges == 1
+        store.down = True
+        with pytest.raises(BusUnavailable):  # the worker hands the transaction back to the broker
+            await a.screen(withdrawal(2))
+        store.down = False
+        await a.screen(withdrawal(2))  # its redelivery, the window unchanged since: written now
+        (stored,) = (value for _, value in store.values.values())
+        assert sorted(row[0] for row in json.loads(stored)) == [1, 2]
+
+    asyncio.run(run())

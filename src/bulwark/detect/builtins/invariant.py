@@ -151,6 +151,12 @@ class OutflowLedger:
         first = w.prune(block - self.window_blocks, now - self.window_s)
         return w.total, first.base or self.peak(key)
 
+    def recorded(self, key: tuple[Address | None, Address], sender: Address, nonce: int) -> int | None:
+        """The outflow recorded for the sender's transaction at ``nonce`` (None: none)."""
+        w = self._out.get((*key, sender))
+        e = w.entries.get(nonce) if w is not None else None
+        return e.amount if e is not None else None
+
     # -- the window shared by screen workers (entries of every worker, stored by the bus) ---------
 
     def merged(self, wkey: _WindowKey, stored: bytes | None) -> bytes:
@@ -247,11 +253,18 @@ class InvariantBreak(Detector):
             return False
         self._touched = set()
         news = False
-        for wkey in touched:
-            asset, holder, sender = wkey
-            key = f"outflow.{self._scope}.{(asset or 'native').lower()}.{holder.lower()}.{sender.lower()}"
-            stored = await store.merge(key, functools.partial(self.ledger.merged, wkey))
-            news |= self.ledger.absorb(wkey, stored)
+        pending = list(touched)
+        try:
+            while pending:
+                asset, holder, sender = wkey = pending[-1]
+                key = f"outflow.{self._scope}.{(asset or 'native').lower()}.{holder.lower()}.{sender.lower()}"
+                stored = await store.merge(key, functools.partial(self.ledger.merged, wkey))
+                news |= self.ledger.absorb(wkey, stored)
+                pending.pop()
+        finally:
+            # Not written (the store failed): written with the next settle, whichever judgement
+            # (the transaction's redelivery among them) comes next.
+            self._touched.update(pending)
         return news
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
@@ -295,9 +308,11 @@ class InvariantBreak(Detector):
             if out == 0:
                 continue
             held = pre if pre is not None else snapshot
-            total, base = self.ledger.add(key, event.tx.sender, event.tx.nonce, block, out, held or 0)
-            if self._store is not None:
+            if self._store is not None and self.ledger.recorded(key, event.tx.sender, event.tx.nonce) != out:
+                # Shared only when the window changes: the same transaction mined (or resent, or
+                # redelivered) adds nothing the last writer of the window has not judged already.
                 self._touched.add((*key, event.tx.sender))
+            total, base = self.ledger.add(key, event.tx.sender, event.tx.nonce, block, out, held or 0)
             if out < 0:
                 continue
             # Shares compared as exact fractions by cross-multiplying (a Fraction per holder and
