@@ -197,8 +197,7 @@ class Screener:
                     head.exception()  # marked retrieved: a failed read only skips the catch-up
             if self._takes_value(event):  # only outflow judgements read holdings: no wait otherwise
                 await self._catch_up(head)
-        found = self._judge(event, slots)
-        return found + await self._settle(event, slots) if self._sharing else found
+        return await self._judged(event, slots)
 
     def _shared_head(self) -> asyncio.Future[Any]:
         """The head number, asked once for all screens that start within ``_HEAD_SHARED_S``."""
@@ -245,8 +244,7 @@ class Screener:
                     await self.rpc.request("debug_traceTransaction", [tx.hash, _READ_TRACER])
                 )
             event = TxEvent(tx, False, root, diff, steps, block_number, block_hash, reads=reads)
-        found = self._judge(event, self._slots)
-        return found + await self._settle(event, self._slots) if self._sharing else found
+        return await self._judged(event, self._slots)
 
     def judge_logs(
         self, tx: Transaction, logs: Sequence[Log], block_number: int, block_hash: Hash32
@@ -408,6 +406,19 @@ class Screener:
             if res.get("status") in ("0x1", 1, True) and isinstance(raw, str) and len(raw) >= 66:
                 out[(a, p.call)] = int(raw[2:66], 16)
         return out
+
+    async def _judged(self, event: TxEvent, slots: Sequence[_Slot]) -> list[Finding]:
+        found = self._judge(event, slots)
+        if not self._sharing:
+            return found
+        try:
+            return found + await self._settle(event, slots)
+        except ChainError:
+            # Handed back to the broker: its redelivery must deliver these again, not hold them
+            # back as repeats of a delivery that never left this worker.
+            for f in found:
+                self.withdraw(f)
+            raise
 
     async def _settle(self, event: TxEvent, slots: Sequence[_Slot]) -> list[Finding]:
         """Merge what judging ``event`` wrote into the shared store; a detector whose state other

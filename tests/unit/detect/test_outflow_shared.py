@@ -153,5 +153,13 @@ def test_the_same_outflow_judged_again_is_not_written_again_and_a_failed_write_i
         await a.screen(withdrawal(2))  # its redelivery, the window unchanged since: written now
         (stored,) = (value for _, value in store.values.values())
         assert sorted(row[0] for row in json.loads(stored)) == [1, 2]
+        # A finding of a transaction handed back is found again on its redelivery (not held back
+        # as a repeat of a delivery that never left the worker): 30% at once, and 50% in all.
+        store.down = True
+        with pytest.raises(BusUnavailable):
+            await a.screen(withdrawal(3, amount=3 * (HELD // 10)))
+        store.down = False
+        again = await a.screen(withdrawal(3, amount=3 * (HELD // 10)))
+        assert [f.tx_hash for f in again] == [withdrawal(3).hash]
 
     asyncio.run(run())
