@@ -1,4 +1,4 @@
-"""What app.remedy wires, with fakes in place of the chain, the search and governance (the same
+"""What lab.remedy wires, with fakes in place of the chain, the search and governance (the same
 paths run for real in tests/e2e/remedy/)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """``--protect full`` steps that remedy by state: the parameter path, with the code path
-(:class:`CodeSteps`, built by app.full) as its fallback at every step."""
+(:class:`CodeSteps`: the product pipeline's steps, as bulwark.lab.full builds them) as its fallback."""
 
 from __future__ import annotations
 
