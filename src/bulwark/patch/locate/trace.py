@@ -81,4 +81,8 @@ def evidence(trace: CallFrame | Mapping[str, Any], selectors: set[str]) -> Trace
             visit(c, here if f.to != target or c.to != target else stack)
 
     visit(root, ())
-    return TraceEvidence(frozenset(entered), frozenset(reentered), frozenset(outer))
+    # The target also answers selectors that are not the contract's own functions (a proxy's admin
+    # functions, a fallback, another facet): evidence names only the contract's functions.
+    return TraceEvidence(
+        frozenset(entered & selectors), frozenset(reentered & selectors), frozenset(outer & selectors)
+    )
