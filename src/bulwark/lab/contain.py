@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bulwark.app.contain import RecordingWatcher
-from bulwark.chain import ChainClient, Signer, run
+from bulwark.chain import ChainClient, Signer
 from bulwark.chain.mempool import BatchRpc, PendingTx
 from bulwark.chain.relayer import Relayer
 from bulwark.chain.timelock import is_paused
@@ -47,10 +47,11 @@ from bulwark.scenarios.runner import (
     RunOptions,
     loss_between,
     measure_holdings,
+    on_fresh_chain,
     prepare_scenario,
 )
 from bulwark.store import Store
-from bulwark.toolchain.anvil import Anvil, AnvilOptions
+from bulwark.toolchain.anvil import Anvil
 from bulwark.toolchain.solc import Compiler
 
 log = get_logger(__name__)
@@ -231,30 +232,23 @@ def run_scenario_contain(
 ) -> dict[str, Any]:
     """Fresh anvil, the scenario run under detection + containment; the incidents go to ``store``
     (a throw-away SQLite file when none is given)."""
-    options = options or RunOptions()
-    own = compiler is None
-    comp = compiler or Compiler()
+    opts = options or RunOptions()
     st = store or _temp_store()
     try:
-        with Anvil(AnvilOptions()) as node:
-
-            async def _go() -> dict[str, Any]:
-                async with ChainClient(node.http_url) as client:
-                    return await run_contain_async(
-                        scenario, options, node, client, comp, policy=policy, store=st
-                    )
-
-            out = run(_go())
-            out["incidents"] = [
-                {"id": i.id, "state": i.state.value, "title": i.title, "actions": len(st.actions(i.id))}
-                for i in st.incidents()
-            ]
-            return out
+        out = on_fresh_chain(
+            lambda node, client, comp: run_contain_async(
+                scenario, opts, node, client, comp, policy=policy, store=st
+            ),
+            compiler,
+        )
+        out["incidents"] = [
+            {"id": i.id, "state": i.state.value, "title": i.title, "actions": len(st.actions(i.id))}
+            for i in st.incidents()
+        ]
+        return out
     finally:
         if store is None:
             st.close()
-        if own:
-            comp.close()
 
 
 async def run_benign_contain_async(
@@ -285,16 +279,6 @@ def _brief(c: Containment) -> dict[str, Any]:
 
 
 def run_benign_contain(txs: int, *, seed: int = 0, compiler: Compiler | None = None) -> dict[str, Any]:
-    own = compiler is None
-    comp = compiler or Compiler()
-    try:
-        with Anvil(AnvilOptions()) as node:
-
-            async def _go() -> dict[str, Any]:
-                async with ChainClient(node.http_url) as client:
-                    return await run_benign_contain_async(txs, node, client, comp, seed=seed)
-
-            return run(_go())
-    finally:
-        if own:
-            comp.close()
+    return on_fresh_chain(
+        lambda node, client, comp: run_benign_contain_async(txs, node, client, comp, seed=seed), compiler
+    )

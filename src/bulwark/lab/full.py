@@ -51,7 +51,7 @@ from bulwark.scenarios.attack import ScenarioContext, World
 from bulwark.scenarios.benign import BenignTraffic
 from bulwark.scenarios.corpus import Scenario
 from bulwark.scenarios.protocol import Actor, Component, DemoProtocol, Deployed
-from bulwark.scenarios.runner import RunOptions
+from bulwark.scenarios.runner import RunOptions, on_fresh_chain
 from bulwark.store import Store
 from bulwark.toolchain.anvil import Anvil
 from bulwark.toolchain.solc import Compiler
@@ -452,20 +452,8 @@ def run_scenario_full(
     compiler: Compiler | None = None,
 ) -> dict[str, Any]:
     """Fresh anvil; the scenario under the whole loop, recorded in ``store``."""
-    from bulwark.chain import run
-    from bulwark.toolchain.anvil import AnvilOptions
-
-    options = options or RunOptions()
-    own = compiler is None
-    comp = compiler or Compiler()
-    try:
-        with Anvil(AnvilOptions()) as node:
-
-            async def _go() -> dict[str, Any]:
-                async with ChainClient(node.http_url) as client:
-                    return await run_full_async(scenario, options, node, client, comp, store=store, full=full)
-
-            return run(_go())
-    finally:
-        if own:
-            comp.close()
+    opts = options or RunOptions()
+    return on_fresh_chain(
+        lambda node, client, comp: run_full_async(scenario, opts, node, client, comp, store=store, full=full),
+        compiler,
+    )

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bulwark.chain import ChainClient, run
+from bulwark.chain import ChainClient
 from bulwark.chain.mempool import BatchRpc, MempoolWatcher
 from bulwark.detect.model import AssetInfo, ContractInfo, ProtocolModel
 from bulwark.detect.registry import BUILTINS
@@ -35,9 +35,10 @@ from bulwark.scenarios.runner import (
     RunOptions,
     loss_between,
     measure_holdings,
+    on_fresh_chain,
     prepare_scenario,
 )
-from bulwark.toolchain.anvil import Anvil, AnvilOptions
+from bulwark.toolchain.anvil import Anvil
 from bulwark.toolchain.solc import Compiler
 
 KINDS = {"oracle": "oracle", "pool": "amm", "lending": "lending", "vault": "vault", "flash": "flash-lender"}
@@ -208,20 +209,10 @@ def run_scenario_detect(
     scenario: Scenario, options: RunOptions | None = None, *, compiler: Compiler | None = None
 ) -> dict[str, Any]:
     """Fresh anvil, the scenario run with detection; the runner's JSON plus the detection keys."""
-    options = options or RunOptions()
-    own = compiler is None
-    comp = compiler or Compiler()
-    try:
-        with Anvil(AnvilOptions()) as node:
-
-            async def _go() -> dict[str, Any]:
-                async with ChainClient(node.http_url) as client:
-                    return await run_detect_async(scenario, options, node, client, comp)
-
-            return run(_go())
-    finally:
-        if own:
-            comp.close()
+    opts = options or RunOptions()
+    return on_fresh_chain(
+        lambda node, client, comp: run_detect_async(scenario, opts, node, client, comp), compiler
+    )
 
 
 async def run_benign_detect_async(
@@ -253,19 +244,9 @@ async def run_benign_detect_async(
 
 
 def run_benign_detect(txs: int, *, seed: int = 0, compiler: Compiler | None = None) -> dict[str, Any]:
-    own = compiler is None
-    comp = compiler or Compiler()
-    try:
-        with Anvil(AnvilOptions()) as node:
-
-            async def _go() -> dict[str, Any]:
-                async with ChainClient(node.http_url) as client:
-                    return await run_benign_detect_async(txs, node, client, comp, seed=seed)
-
-            return run(_go())
-    finally:
-        if own:
-            comp.close()
+    return on_fresh_chain(
+        lambda node, client, comp: run_benign_detect_async(txs, node, client, comp, seed=seed), compiler
+    )
 
 
 __all__: Sequence[str] = (

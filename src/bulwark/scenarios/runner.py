@@ -29,7 +29,7 @@ import enum
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from bulwark.chain import CallReverted, ChainClient, TxRequest, run
 from bulwark.chain.abi import decode_result, encode_call
@@ -58,6 +58,7 @@ __all__ = [
     "RunOptions",
     "RunResult",
     "measure_holdings",
+    "on_fresh_chain",
     "parse_protect",
     "prepare_scenario",
     "run_benign_on_fresh_chain",
@@ -66,6 +67,8 @@ __all__ = [
 ]
 
 log = get_logger(__name__)
+
+T = TypeVar("T")
 
 E18 = 10**18
 ATTACKER_CAPITAL_USD = 250_000 * E18
@@ -311,14 +314,25 @@ def run_scenario(
     """Start a fresh anvil, run the scenario on it, stop the node. Sync face for the CLI and bench."""
     options = options or RunOptions()
     parse_protect(options.protect.value)  # refuse unavailable levels before starting anything
+    return on_fresh_chain(
+        lambda node, client, comp: run_scenario_async(scenario, options, client, node.accounts, comp),
+        compiler,
+    )
+
+
+def on_fresh_chain(
+    body: Callable[[Anvil, ChainClient, Compiler], Awaitable[T]], compiler: Compiler | None = None
+) -> T:
+    """``body`` on a fresh anvil with a client to it; the compiler is ``compiler`` or one made (and
+    closed) for the run. The one place a run's throw-away chain is started and stopped."""
     own = compiler is None
     comp = compiler or Compiler()
     try:
         with Anvil(AnvilOptions()) as node:
 
-            async def _go() -> RunResult:
+            async def _go() -> T:
                 async with ChainClient(node.http_url) as client:
-                    return await run_scenario_async(scenario, options, client, node.accounts, comp)
+                    return await body(node, client, comp)
 
             return run(_go())
     finally:
@@ -328,17 +342,9 @@ def run_scenario(
 
 def run_benign_on_fresh_chain(txs: int, *, seed: int = 0, compiler: Compiler | None = None) -> BenignReport:
     """Fresh anvil, the safe protocol deployed, then ``txs`` benign transactions."""
-    own = compiler is None
-    comp = compiler or Compiler()
-    try:
-        with Anvil(AnvilOptions()) as node:
 
-            async def _go() -> BenignReport:
-                async with ChainClient(node.http_url) as client:
-                    protocol = await deploy_protocol(client, comp, node.accounts)
-                    return await BenignTraffic(client, protocol, comp, seed=seed).run(txs)
+    async def body(node: Anvil, client: ChainClient, comp: Compiler) -> BenignReport:
+        protocol = await deploy_protocol(client, comp, node.accounts)
+        return await BenignTraffic(client, protocol, comp, seed=seed).run(txs)
 
-            return run(_go())
-    finally:
-        if own:
-            comp.close()
+    return on_fresh_chain(body, compiler)
