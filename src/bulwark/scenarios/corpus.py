@@ -17,10 +17,8 @@ Folders whose name starts with ``_`` or ``.`` are support material, not scenario
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -31,6 +29,7 @@ import yaml
 
 from bulwark.domain import VulnClass
 from bulwark.errors import ScenarioError
+from bulwark.scenarios.script import import_script
 from bulwark.toolchain.paths import project_root
 
 __all__ = [
@@ -331,21 +330,7 @@ def _str_list(value: object, where: str, key: str) -> list[str]:
 def load_script(scenario: Scenario) -> ModuleType:
     """Import the scenario's ``attack.py`` (it must define ``attack``; ``setup`` is optional)."""
     module_name = f"bulwark_scenario_{scenario.name.replace('-', '_')}"
-    cached = sys.modules.get(module_name)
-    if cached is not None and getattr(cached, "__file__", None) == str(scenario.script):
-        return cached
-    spec = importlib.util.spec_from_file_location(module_name, scenario.script)
-    if spec is None or spec.loader is None:
-        raise ScenarioError(f"{scenario.name}: cannot import {scenario.script.name}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
-        sys.modules.pop(module_name, None)
-        raise ScenarioError(
-            f"{scenario.name}: {scenario.script.name} failed to import: {type(exc).__name__}: {exc}"
-        ) from exc
+    module = import_script(scenario.name, module_name, scenario.script)
     if not callable(getattr(module, "attack", None)):
         raise ScenarioError(f"{scenario.name}: {scenario.script.name} defines no attack(ctx) function")
     setup = getattr(module, "setup", None)

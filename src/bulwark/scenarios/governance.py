@@ -32,6 +32,7 @@ __all__ = [
     "safe_nonce",
     "schedule_via_safe",
     "unpause_via_safe",
+    "upgrade_through_safe",
     "upgrade_via_safe",
 ]
 
@@ -168,9 +169,29 @@ async def upgrade_via_safe(
     """Safe (EIP-712, threshold signatures) -> timelock schedule + execute -> upgradeToAndCall."""
     comp = protocol.component(component)
     data = encode_call(comp.abi, "upgradeToAndCall", checksum(new_impl_address), call_data)
-    receipt = await govern_via_safe(client, protocol, comp.proxy, data, signers, advance_time=advance_time)
-    live = await implementation_of(client, comp.proxy)
-    if live != checksum(new_impl_address):
+    return await upgrade_through_safe(
+        client, protocol, comp.proxy, data, signers, component=component, proxy=comp.proxy,
+        new_impl=new_impl_address, advance_time=advance_time,
+    )  # fmt: skip
+
+
+async def upgrade_through_safe(
+    client: ChainClient,
+    protocol: SafeGoverned,
+    target: str,
+    data: bytes,
+    signers: Sequence[Actor | str],
+    *,
+    component: str,
+    proxy: Address,
+    new_impl: str,
+    advance_time: bool = True,
+) -> Receipt:
+    """``target.call(data)`` through Safe and timelock (a UUPS proxy itself, or a ProxyAdmin), then
+    the check that ``proxy``'s EIP-1967 implementation slot now names ``new_impl``."""
+    receipt = await govern_via_safe(client, protocol, target, data, signers, advance_time=advance_time)
+    live = await implementation_of(client, proxy)
+    if live != checksum(new_impl):
         raise ScenarioError(f"{component} still points at {live} after the upgrade")
     return receipt
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bulwark.domain import Address
 from bulwark.errors import ScenarioError
@@ -15,6 +15,17 @@ Abi = Sequence[Mapping[str, Any]]
 COMPONENTS: tuple[str, ...] = ("oracle", "pool", "lending", "vault", "flash")
 """Proxy names of the upgradeable components, in deployment order."""
 TOKENS: tuple[str, ...] = ("usd", "weth")
+
+
+V = TypeVar("V")
+
+
+def named(items: Mapping[str, V], name: str, what: str, where: str) -> V:
+    """``items[name]``, or a ScenarioError naming what there is."""
+    try:
+        return items[name]
+    except KeyError:
+        raise ScenarioError(f"no {what} {name!r} in {where} (have: {', '.join(items)})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,20 +110,10 @@ class DemoProtocol:
     deploy_seconds: float = 0.0
 
     def component(self, name: str) -> Component:
-        try:
-            return self.components[name]
-        except KeyError:
-            raise ScenarioError(
-                f"no component {name!r} in the demo protocol (have: {', '.join(self.components)})"
-            ) from None
+        return named(self.components, name, "component", "the demo protocol")
 
     def token(self, name: str) -> Deployed:
-        try:
-            return self.tokens[name]
-        except KeyError:
-            raise ScenarioError(
-                f"no token {name!r} in the demo protocol (have: {', '.join(self.tokens)})"
-            ) from None
+        return named(self.tokens, name, "token", "the demo protocol")
 
     def address(self, name: str) -> Address:
         """Address of a component proxy, token, or ``safe``/``timelock``/``guardian`` by name."""

@@ -11,8 +11,6 @@ as a bot racing for the funds does (:func:`bulwark.scenarios.attack.send_signed`
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,6 +28,7 @@ from bulwark.scenarios.attack import ATTACK_GAS, send_signed
 from bulwark.scenarios.deploy import ChainOps
 from bulwark.scenarios.lendhub.model import LendHub
 from bulwark.scenarios.protocol import Actor
+from bulwark.scenarios.script import import_script
 from bulwark.toolchain.artifacts import ContractArtifact
 from bulwark.toolchain.solc import Compiler
 
@@ -118,18 +117,7 @@ def load_script(project_root: Path, attack: LendHubAttack) -> AttackFn:
     """Import the attack's ``attack.py`` and return its ``attack`` coroutine function."""
     path = project_root / attack.script
     module_name = f"bulwark_lendhub_attack_{attack.name.replace('-', '_')}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ScenarioError(f"{attack.name}: cannot import {path.name}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
-        sys.modules.pop(module_name, None)
-        raise ScenarioError(
-            f"{attack.name}: {path.name} failed to import: {type(exc).__name__}: {exc}"
-        ) from exc
+    module = import_script(attack.name, module_name, path)
     fn = getattr(module, "attack", None)
     if not callable(fn):
         raise ScenarioError(f"{attack.name}: {path.name} defines no attack(ctx)")

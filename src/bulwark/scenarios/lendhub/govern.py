@@ -12,12 +12,11 @@ from pathlib import Path
 
 from bulwark.chain import ChainClient
 from bulwark.chain.abi import encode_call
-from bulwark.chain.eip1967 import implementation_of
 from bulwark.chain.safe import checksum
 from bulwark.domain import Address, Receipt
 from bulwark.errors import ScenarioError
 from bulwark.scenarios.deploy import ChainOps
-from bulwark.scenarios.governance import govern_via_safe
+from bulwark.scenarios.governance import govern_via_safe, upgrade_through_safe
 from bulwark.scenarios.lendhub.model import LendHub
 from bulwark.scenarios.protocol import Actor
 from bulwark.toolchain.solc import Compiler
@@ -50,13 +49,10 @@ async def upgrade_component(
     """Safe -> timelock schedule, wait the delay, execute -> ProxyAdmin.upgradeAndCall(proxy, impl)."""
     comp = lendhub.component(component)
     data = encode_call(lendhub.proxy_admin_abi, "upgradeAndCall", comp.proxy, checksum(new_impl), call_data)
-    receipt = await govern_via_safe(
-        client, lendhub, comp.proxy_admin, data, signers, advance_time=advance_time
-    )
-    live = await implementation_of(client, comp.proxy)
-    if live != checksum(new_impl):
-        raise ScenarioError(f"{component} still points at {live} after the upgrade")
-    return receipt
+    return await upgrade_through_safe(
+        client, lendhub, comp.proxy_admin, data, signers, component=component, proxy=comp.proxy,
+        new_impl=new_impl, advance_time=advance_time,
+    )  # fmt: skip
 
 
 async def unpause_component(

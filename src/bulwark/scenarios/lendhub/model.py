@@ -9,7 +9,7 @@ from pathlib import Path
 from bulwark.domain import Address
 from bulwark.errors import ScenarioError
 from bulwark.scenarios.lendhub.project import FoundryProject
-from bulwark.scenarios.protocol import Abi, Actor, Deployed
+from bulwark.scenarios.protocol import Abi, Actor, Deployed, named
 
 E18 = 10**18
 COMPONENTS: tuple[str, ...] = ("pool", "vault")
@@ -69,12 +69,7 @@ class LendHub:
     deploy_seconds: float = 0.0
 
     def component(self, name: str) -> LendHubComponent:
-        try:
-            return self.components[name]
-        except KeyError:
-            raise ScenarioError(
-                f"no component {name!r} in LendHub (have: {', '.join(self.components)})"
-            ) from None
+        return named(self.components, name, "component", "LendHub")
 
     def address(self, name: str) -> Address:
         """A component proxy, a token, ``feed``, ``safe`` or ``timelock`` by name."""
