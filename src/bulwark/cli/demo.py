@@ -14,8 +14,6 @@ from typing import Any
 
 import typer
 
-from bulwark.errors import UsageError
-
 DEFAULT_SCENARIO = "spot-price-collateral"
 
 _STEP_TITLES = {
@@ -126,14 +124,12 @@ def run_full(
     remedy: str = "code",
 ) -> dict[str, Any]:
     from bulwark.cli.audit import database_url, demo_audit_key
+    from bulwark.cli.scenario import scenario_named
     from bulwark.lab.full import FullOptions, run_scenario_full
-    from bulwark.scenarios.corpus import load_corpus
     from bulwark.scenarios.runner import RunOptions
     from bulwark.store import Store
 
-    corpus = load_corpus()
-    if name not in corpus.names():
-        raise UsageError(f"unknown scenario {name!r}; see `bulwark scenario list`")
+    scenario = scenario_named(name)
     reports = reports.resolve()  # the verifier compiles candidates from their absolute path
     narrator = Narrator() if narrate else None
     key, key_ref = demo_audit_key()  # the demo's own config: a keyed audit log
@@ -144,7 +140,7 @@ def run_full(
                 f"scenario     {name}: anvil, demo protocol (Safe 2-of-3 + timelock), {benign_txs} benign txs"
             )
         out = run_scenario_full(
-            corpus.get(name),
+            scenario,
             RunOptions(benign_txs=benign_txs, seed=seed),
             store=store,
             full=FullOptions(

@@ -51,17 +51,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Play the scenario's attack, then find, verify and measure its smallest parameter remedy."""
         from bulwark.chain import run
+        from bulwark.cli.scenario import scenario_named
         from bulwark.lab.remedy import run_scenario_remedy
-        from bulwark.scenarios.corpus import load_corpus
         from bulwark.toolchain.solc import Compiler
 
-        corpus = load_corpus()
-        if name not in corpus.names():
-            raise UsageError(f"unknown scenario {name!r}; see `bulwark scenario list`")
+        scenario = scenario_named(name)
         with Compiler() as compiler:
             out = run(
                 run_scenario_remedy(
-                    corpus.get(name), compiler, benign_txs=benign_txs, regress=regress, forward_txs=forward
+                    scenario, compiler, benign_txs=benign_txs, regress=regress, forward_txs=forward
                 )
             )
         if as_json:

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
 from bulwark.errors import UsageError
+
+if TYPE_CHECKING:
+    from bulwark.scenarios.corpus import Scenario
+
+
+def scenario_named(name: str) -> Scenario:
+    """The corpus's scenario ``name``, or a usage error pointing at the list."""
+    from bulwark.scenarios.corpus import load_corpus
+
+    corpus = load_corpus()
+    if name not in corpus.names():
+        raise UsageError(f"unknown scenario {name!r}; see `bulwark scenario list`")
+    return corpus.get(name)
 
 
 def _usd(wei: int) -> str:
@@ -16,13 +30,11 @@ def _usd(wei: int) -> str:
 def _run_contain(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool) -> None:
     """``--protect contain``: detection plus containment (bulwark.lab.contain)."""
     from bulwark.lab.contain import run_scenario_contain
-    from bulwark.scenarios.corpus import load_corpus
     from bulwark.scenarios.runner import RunOptions
 
-    corpus = load_corpus()
-    if name not in corpus.names():
-        raise UsageError(f"unknown scenario {name!r}; see `bulwark scenario list`")
-    out = run_scenario_contain(corpus.get(name), RunOptions(benign_txs=benign_txs, seed=seed, use_fix=fix))
+    out = run_scenario_contain(
+        scenario_named(name), RunOptions(benign_txs=benign_txs, seed=seed, use_fix=fix)
+    )
     if as_json:
         typer.echo(json.dumps(out))
         return
@@ -40,13 +52,9 @@ def _run_contain(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool
 def _run_detect(name: str, benign_txs: int, seed: int, fix: bool, as_json: bool) -> None:
     """``--protect detect``: the scenario under mempool detection (bulwark.lab.protect)."""
     from bulwark.lab.protect import run_scenario_detect
-    from bulwark.scenarios.corpus import load_corpus
     from bulwark.scenarios.runner import RunOptions
 
-    corpus = load_corpus()
-    if name not in corpus.names():
-        raise UsageError(f"unknown scenario {name!r}; see `bulwark scenario list`")
-    out = run_scenario_detect(corpus.get(name), RunOptions(benign_txs=benign_txs, seed=seed, use_fix=fix))
+    out = run_scenario_detect(scenario_named(name), RunOptions(benign_txs=benign_txs, seed=seed, use_fix=fix))
     if as_json:
         typer.echo(json.dumps(out))
         return
@@ -133,7 +141,6 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Fresh anvil, protocol with the vulnerable implementation, benign traffic, then the attack."""
-        from bulwark.scenarios.corpus import load_corpus
         from bulwark.scenarios.runner import RunOptions, parse_protect, run_scenario
 
         if protect.strip().lower() == "contain":
@@ -146,10 +153,7 @@ def register(app: typer.Typer) -> None:
             _run_full(name, benign_txs, seed, fix, as_json, remedy.strip().lower())
             return
         level = parse_protect(protect)  # fails before anything starts
-        corpus = load_corpus()
-        if name not in corpus.names():
-            raise UsageError(f"unknown scenario {name!r}; see `bulwark scenario list`")
-        scenario = corpus.get(name)
+        scenario = scenario_named(name)
         result = run_scenario(
             scenario, RunOptions(protect=level, benign_txs=benign_txs, seed=seed, use_fix=fix)
         )
