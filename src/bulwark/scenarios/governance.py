@@ -32,7 +32,6 @@ __all__ = [
     "safe_nonce",
     "schedule_via_safe",
     "unpause_via_safe",
-    "upgrade_through_safe",
     "upgrade_via_safe",
 ]
 
@@ -158,7 +157,7 @@ async def govern_via_safe(
 
 async def upgrade_via_safe(
     client: ChainClient,
-    protocol: DemoProtocol,
+    protocol: SafeGoverned,
     component: str,
     new_impl_address: str,
     signers: Sequence[Actor | str],
@@ -166,32 +165,13 @@ async def upgrade_via_safe(
     call_data: bytes = b"",
     advance_time: bool = True,
 ) -> Receipt:
-    """Safe (EIP-712, threshold signatures) -> timelock schedule + execute -> upgradeToAndCall."""
-    comp = protocol.component(component)
-    data = encode_call(comp.abi, "upgradeToAndCall", checksum(new_impl_address), call_data)
-    return await upgrade_through_safe(
-        client, protocol, comp.proxy, data, signers, component=component, proxy=comp.proxy,
-        new_impl=new_impl_address, advance_time=advance_time,
-    )  # fmt: skip
-
-
-async def upgrade_through_safe(
-    client: ChainClient,
-    protocol: SafeGoverned,
-    target: str,
-    data: bytes,
-    signers: Sequence[Actor | str],
-    *,
-    component: str,
-    proxy: Address,
-    new_impl: str,
-    advance_time: bool = True,
-) -> Receipt:
-    """``target.call(data)`` through Safe and timelock (a UUPS proxy itself, or a ProxyAdmin), then
-    the check that ``proxy``'s EIP-1967 implementation slot now names ``new_impl``."""
-    receipt = await govern_via_safe(client, protocol, target, data, signers, advance_time=advance_time)
-    live = await implementation_of(client, proxy)
-    if live != checksum(new_impl):
+    """Safe (EIP-712, threshold signatures) -> timelock schedule + execute -> the protocol's upgrade
+    call (UUPS ``upgradeToAndCall``, or ``ProxyAdmin.upgradeAndCall``), then the check that the
+    proxy's EIP-1967 implementation slot names ``new_impl_address``."""
+    up = protocol.upgrade_call(component, new_impl_address, call_data)
+    receipt = await govern_via_safe(client, protocol, up.target, up.data, signers, advance_time=advance_time)
+    live = await implementation_of(client, up.proxy)
+    if live != checksum(new_impl_address):
         raise ScenarioError(f"{component} still points at {live} after the upgrade")
     return receipt
 

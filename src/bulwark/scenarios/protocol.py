@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from eth_utils.address import to_checksum_address
+
+from bulwark.chain.abi import encode_call
 from bulwark.domain import Address
 from bulwark.errors import ScenarioError
 
@@ -88,6 +91,19 @@ class SafeGoverned(Protocol):
         """Every ABI of the deployment (to decode a revert bubbling up through the Safe)."""
         ...
 
+    def upgrade_call(self, component: str, new_impl: str, call_data: bytes) -> UpgradeCall:
+        """The call that points ``component``'s proxy at ``new_impl`` (its upgrade pattern)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeCall:
+    """``target.call(data)`` upgrades ``proxy``: the proxy itself (UUPS) or its ProxyAdmin."""
+
+    target: Address
+    data: bytes
+    proxy: Address
+
 
 @dataclass(frozen=True, slots=True)
 class DemoProtocol:
@@ -111,6 +127,12 @@ class DemoProtocol:
 
     def component(self, name: str) -> Component:
         return named(self.components, name, "component", "the demo protocol")
+
+    def upgrade_call(self, component: str, new_impl: str, call_data: bytes) -> UpgradeCall:
+        """UUPS: the proxy's own ``upgradeToAndCall``."""
+        comp = self.component(component)
+        data = encode_call(comp.abi, "upgradeToAndCall", to_checksum_address(new_impl), call_data)
+        return UpgradeCall(comp.proxy, data, comp.proxy)
 
     def token(self, name: str) -> Deployed:
         return named(self.tokens, name, "token", "the demo protocol")

@@ -12,11 +12,10 @@ from pathlib import Path
 
 from bulwark.chain import ChainClient
 from bulwark.chain.abi import encode_call
-from bulwark.chain.safe import checksum
 from bulwark.domain import Address, Receipt
 from bulwark.errors import ScenarioError
 from bulwark.scenarios.deploy import ChainOps
-from bulwark.scenarios.governance import govern_via_safe, upgrade_through_safe
+from bulwark.scenarios.governance import govern_via_safe, upgrade_via_safe
 from bulwark.scenarios.lendhub.model import LendHub
 from bulwark.scenarios.protocol import Actor
 from bulwark.toolchain.solc import Compiler
@@ -36,23 +35,9 @@ async def deploy_implementation(
     return await ChainOps(client).deploy(lendhub.deployer, (in_file or arts)[0])
 
 
-async def upgrade_component(
-    client: ChainClient,
-    lendhub: LendHub,
-    component: str,
-    new_impl: str,
-    signers: Sequence[Actor | str],
-    *,
-    call_data: bytes = b"",
-    advance_time: bool = True,
-) -> Receipt:
-    """Safe -> timelock schedule, wait the delay, execute -> ProxyAdmin.upgradeAndCall(proxy, impl)."""
-    comp = lendhub.component(component)
-    data = encode_call(lendhub.proxy_admin_abi, "upgradeAndCall", comp.proxy, checksum(new_impl), call_data)
-    return await upgrade_through_safe(
-        client, lendhub, comp.proxy_admin, data, signers, component=component, proxy=comp.proxy,
-        new_impl=new_impl, advance_time=advance_time,
-    )  # fmt: skip
+upgrade_component = upgrade_via_safe
+"""Safe -> timelock schedule, wait the delay, execute -> ProxyAdmin.upgradeAndCall(proxy, impl)
+(LendHub's :meth:`~bulwark.scenarios.lendhub.model.LendHub.upgrade_call`)."""
 
 
 async def unpause_component(

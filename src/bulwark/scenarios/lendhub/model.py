@@ -6,10 +6,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eth_utils.address import to_checksum_address
+
+from bulwark.chain.abi import encode_call
 from bulwark.domain import Address
 from bulwark.errors import ScenarioError
 from bulwark.scenarios.lendhub.project import FoundryProject
-from bulwark.scenarios.protocol import Abi, Actor, Deployed, named
+from bulwark.scenarios.protocol import Abi, Actor, Deployed, UpgradeCall, named
 
 E18 = 10**18
 COMPONENTS: tuple[str, ...] = ("pool", "vault")
@@ -70,6 +73,14 @@ class LendHub:
 
     def component(self, name: str) -> LendHubComponent:
         return named(self.components, name, "component", "LendHub")
+
+    def upgrade_call(self, component: str, new_impl: str, call_data: bytes) -> UpgradeCall:
+        """Transparent: ``ProxyAdmin.upgradeAndCall(proxy, impl, data)``, the admin owned by the timelock."""
+        comp = self.component(component)
+        data = encode_call(
+            self.proxy_admin_abi, "upgradeAndCall", comp.proxy, to_checksum_address(new_impl), call_data
+        )
+        return UpgradeCall(comp.proxy_admin, data, comp.proxy)
 
     def address(self, name: str) -> Address:
         """A component proxy, a token, ``feed``, ``safe`` or ``timelock`` by name."""
