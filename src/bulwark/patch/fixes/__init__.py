@@ -15,6 +15,7 @@ from bulwark.patch.fixes.logic import MissingCheckFix
 from bulwark.patch.fixes.logic_siblings import SiblingCheckFix
 from bulwark.patch.fixes.oracle import TwapFix
 from bulwark.patch.fixes.oracle_reserves import TwapReservesFix
+from bulwark.patch.fixes.oracle_steady import SteadyBalanceFix
 from bulwark.patch.fixes.randomness import BlockhashInReachFix, EoaOnlyRandomnessFix
 from bulwark.patch.fixes.reentrancy import ReentrancyLockFix
 from bulwark.patch.fixes.signature_replay import DomainBindFix, UsedDigestFix
@@ -35,6 +36,7 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     DomainBindFix,
     TwapFix,
     TwapReservesFix,
+    SteadyBalanceFix,
     VirtualOffsetFix,
     PullPaymentFix,
     BalanceAtLeastFix,

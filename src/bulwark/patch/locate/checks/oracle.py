@@ -8,7 +8,16 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Localisation
 from bulwark.patch.locate.facts import entry_functions
 from bulwark.patch.locate.finding import localisation
-from bulwark.patch.solast import Contract, Program, call_target, callee_name, is_external_call, type_string
+from bulwark.patch.solast import (
+    Contract,
+    Node,
+    Program,
+    call_target,
+    callee_name,
+    is_external_call,
+    src,
+    type_string,
+)
 
 SPOT_CALLS = frozenset(
     {
@@ -27,6 +36,7 @@ TWAP_WORDS = ("twap", "consult", "observe", "timeweighted", "getaverage", "avera
 
 
 def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]:
+    yield from check_balance_ratio(program, contract)
     entries = entry_functions(contract)
     for fn in contract.functions:
         if program.text_of(fn.node) is None or fn.body is None:
@@ -49,3 +59,49 @@ def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]
                     "transaction can move"
                     + (", and a state-changing function acts on that value" if decides else ""),
                 )
+
+
+def spot_balance_reads(program: Program, node: Node) -> list[Node]:
+    """``token.balanceOf(pool)`` calls under ``node`` where the holder is another contract: a pool's
+    spot balance, which a swap or a transfer earlier in the same transaction moves."""
+    out: list[Node] = []
+    for call in program.nodes(node, "FunctionCall"):
+        args = call.get("arguments") or []
+        if callee_name(call) != "balanceOf" or len(args) != 1 or not is_external_call(call):
+            continue
+        holder = program.text_of(args[0])
+        text = holder.slice(src(args[0]).start, src(args[0]).end).replace(" ", "") if holder else ""
+        if text in ("this", "address(this)", "msg.sender", "tx.origin") or not type_string(call).startswith(
+            "uint"
+        ):
+            continue
+        out.append(call)
+    return out
+
+
+def check_balance_ratio(program: Program, contract: Contract) -> Iterator[Localisation]:
+    """A price taken as the ratio of spot pool balances (``usd.balanceOf(pair) / weth.balanceOf(pair)``)."""
+    entries = entry_functions(contract)
+    for fn in contract.functions:
+        if program.text_of(fn.node) is None or fn.body is None:
+            continue
+        for div in program.nodes(fn.body, "BinaryOperation"):
+            if div.get("operator") != "/":
+                continue
+            left = spot_balance_reads(program, div.get("leftExpression") or {})
+            right = spot_balance_reads(program, div.get("rightExpression") or {})
+            if not (left and right):
+                continue
+            decides = any(program.reaches(e, fn.id) for e in entries)
+            yield localisation(
+                program,
+                "spot-balance-ratio",
+                VulnClass.ORACLE_MANIPULATION,
+                contract,
+                fn,
+                div,
+                0.9 if decides else 0.65,
+                f"{fn.name} prices one token in another from a pool's current balances, which a swap "
+                "earlier in the same transaction moves"
+                + (", and a state-changing function acts on that price" if decides else ""),
+            )
