@@ -163,3 +163,33 @@ def test_the_same_outflow_judged_again_is_not_written_again_and_a_failed_write_i
         assert [f.tx_hash for f in again] == [withdrawal(3).hash]
 
     asyncio.run(run())
+
+
+def test_a_shared_window_stays_bounded_and_keeps_counting_what_it_folds() -> None:
+    """Thousands of outflows by one sender fit the bus's message limit: the oldest are folded into
+    one entry that still counts them (an unbounded window would be handed back unjudged forever)."""
+    from bulwark.detect.builtins import invariant
+
+    ledger = invariant.OutflowLedger(window_blocks=10**6, window_s=10**9, clock=lambda: 1000.0)
+    key, sender = (None, "0x" + "11" * 20), "0x" + "22" * 20
+    for nonce in range(3 * invariant.MAX_SHARED_ENTRIES):
+        ledger.add(key, sender, nonce, block=100 + nonce, amount=7, base=10**6)  # type: ignore[arg-type]
+    wkey = (*key, sender)
+    stored = ledger.merged(wkey, None)  # type: ignore[arg-type]
+    rows = json.loads(stored)
+    assert len(rows) == invariant.MAX_SHARED_ENTRIES
+    assert sum(r[3] for r in rows) == 7 * 3 * invariant.MAX_SHARED_ENTRIES
+    # Merged again, by this worker or another, the folded entry is not counted twice.
+    again = json.loads(ledger.merged(wkey, stored))  # type: ignore[arg-type]
+    assert sum(r[3] for r in again) == 7 * 3 * invariant.MAX_SHARED_ENTRIES
+    other = invariant.OutflowLedger(window_blocks=10**6, window_s=10**9, clock=lambda: 1000.0)
+    other.absorb(wkey, stored)  # type: ignore[arg-type]
+    assert json.loads(other.merged(wkey, stored)) == rows  # type: ignore[arg-type]
+
+
+def test_a_slow_drain_is_caught_as_early_when_the_window_folds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bulwark.detect.builtins import invariant
+
+    monkeypatch.setattr(invariant, "MAX_SHARED_ENTRIES", 2)  # every write folds
+    shared = asyncio.run(_first_flagged([_worker(s := MemoryCas()), _worker(s)], 6))
+    assert shared == 3

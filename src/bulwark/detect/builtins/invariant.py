@@ -53,6 +53,14 @@ class _Out:
     at: float
     amount: int  # net: a deposit by the same sender offsets a later withdrawal
     base: int  # the holder's holdings before this transaction (0: unknown)
+    upto: int | None = None  # a shared window's folded entry: it stands for nonces nonce..upto
+
+
+# A shared window keeps at most this many entries: the oldest (lowest nonces) are folded into one
+# that counts them all until its newest member leaves the window (late, never early: it can only
+# over-count). Unbounded, a sender with thousands of outflows in a window would outgrow the bus's
+# message limit, and its transactions would be handed back unjudged forever.
+MAX_SHARED_ENTRIES = 512
 
 
 @dataclass(slots=True)
@@ -163,7 +171,8 @@ class OutflowLedger:
         """The stored window (``None``: none yet) with this ledger's entries of ``wkey`` merged in
         (what the store keeps)."""
         rows = [
-            [e.nonce, e.block, e.at, e.amount, e.base] for e in self._union(wkey, _decode(stored)).values()
+            [e.nonce, e.block, e.at, e.amount, e.base, *([e.upto] if e.upto is not None else [])]
+            for e in _fold(self._union(wkey, _decode(stored))).values()
         ]
         return json.dumps(rows, separators=(",", ":")).encode()
 
@@ -186,11 +195,15 @@ class OutflowLedger:
         recent record wins (a replacement, or the mined transaction), keeping the holdings first
         seen before it."""
         local = self._out.get(wkey)
+        folded = [(e.nonce, e.upto) for e in entries.values() if e.upto is not None]
         for e in local.entries.values() if local is not None else ():
+            last = e.upto if e.upto is not None else e.nonce
+            if any(lo <= e.nonce and last <= hi for lo, hi in folded):
+                continue  # counted in a stored folded entry already
             seen = entries.get(e.nonce)
             if seen is None or e.at >= seen.at:
                 base = (seen.base if seen is not None else 0) or e.base
-                entries[e.nonce] = _Out(e.nonce, e.block, e.at, e.amount, base)
+                entries[e.nonce] = _Out(e.nonce, e.block, e.at, e.amount, base, e.upto)
         if not entries:
             return entries
         oldest_block = max(e.block for e in entries.values()) - self.window_blocks
@@ -200,11 +213,38 @@ class OutflowLedger:
 
 def _decode(stored: bytes | None) -> dict[int, _Out]:
     """A shared window as written by :meth:`OutflowLedger.merged` (rows of nonce, block, time,
-    amount, base)."""
+    amount, base, and for a folded entry the last nonce it stands for)."""
     if not stored:
         return {}
     rows = json.loads(stored)
-    return {int(r[0]): _Out(int(r[0]), int(r[1]), float(r[2]), int(r[3]), int(r[4])) for r in rows}
+    return {
+        int(r[0]): _Out(
+            int(r[0]), int(r[1]), float(r[2]), int(r[3]), int(r[4]), int(r[5]) if len(r) > 5 else None
+        )
+        for r in rows
+    }
+
+
+def _fold(entries: dict[int, _Out]) -> dict[int, _Out]:
+    """At most MAX_SHARED_ENTRIES entries: the lowest nonces folded into one entry that sums them,
+    keeps the holdings before the first, and leaves the window with the newest."""
+    if len(entries) <= MAX_SHARED_ENTRIES:
+        return entries
+    ordered = sorted(entries.values(), key=lambda e: e.nonce)
+    old, kept = (
+        ordered[: len(ordered) - MAX_SHARED_ENTRIES + 1],
+        ordered[len(ordered) - MAX_SHARED_ENTRIES + 1 :],
+    )
+    first = old[0]
+    one = _Out(
+        first.nonce,
+        max(e.block for e in old),
+        max(e.at for e in old),
+        sum(e.amount for e in old),
+        next((e.base for e in old if e.base), 0),
+        max(e.upto if e.upto is not None else e.nonce for e in old),
+    )
+    return {one.nonce: one, **{e.nonce: e for e in kept}}
 
 
 class InvariantBreak(Detector):
