@@ -20,7 +20,7 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext, erc7201_slot
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.locate.checks.oracle import spot_balance_reads
+from bulwark.patch.locate.checks.oracle import ratio_reads
 from bulwark.patch.solast import Node, call_target, src, walk
 
 NAMESPACE = "bulwark.patch.SteadyBalance"
@@ -132,7 +132,8 @@ class SteadyBalanceFix(FixTemplate):
         if not found:
             return
         holder, div = found[0]
-        reads = spot_balance_reads(program, div)
+        left, right = ratio_reads(program, holder, div)
+        reads = left + [r for r in right if all(r is not x for x in left)]
         edits: list[Edit] = []
         observed: dict[str, str] = {}
         for call in reads:

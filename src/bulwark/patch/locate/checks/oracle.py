@@ -10,6 +10,7 @@ from bulwark.patch.locate.facts import entry_functions
 from bulwark.patch.locate.finding import localisation
 from bulwark.patch.solast import (
     Contract,
+    Function,
     Node,
     Program,
     call_target,
@@ -79,6 +80,34 @@ def spot_balance_reads(program: Program, node: Node) -> list[Node]:
     return out
 
 
+def _local_inits(program: Program, fn: Function) -> dict[int, Node]:
+    """Local variable id -> its initial value, for ``T x = <expr>;`` declarations in ``fn``."""
+    out: dict[int, Node] = {}
+    for stmt in program.nodes(fn.body, "VariableDeclarationStatement"):
+        decls = stmt.get("declarations") or []
+        init = stmt.get("initialValue")
+        if len(decls) == 1 and decls[0] and init:
+            out[int(decls[0]["id"])] = init
+    return out
+
+
+def ratio_reads(program: Program, fn: Function, div: Node) -> tuple[list[Node], list[Node]]:
+    """The spot balance reads behind each side of a division: in the expression itself or in the
+    initial value of a local it uses (``uint256 usdInPair = usd.balanceOf(pair);``)."""
+    inits = _local_inits(program, fn)
+
+    def side(expr: Node, depth: int = 0) -> list[Node]:
+        reads = spot_balance_reads(program, expr)
+        if depth < 2:
+            for ident in program.nodes(expr, "Identifier"):
+                init = inits.get(int(ident.get("referencedDeclaration") or -1))
+                if init is not None:
+                    reads.extend(r for r in side(init, depth + 1) if all(r is not x for x in reads))
+        return reads
+
+    return side(div.get("leftExpression") or {}), side(div.get("rightExpression") or {})
+
+
 def check_balance_ratio(program: Program, contract: Contract) -> Iterator[Localisation]:
     """A price taken as the ratio of spot pool balances (``usd.balanceOf(pair) / weth.balanceOf(pair)``)."""
     entries = entry_functions(contract)
@@ -88,8 +117,7 @@ def check_balance_ratio(program: Program, contract: Contract) -> Iterator[Locali
         for div in program.nodes(fn.body, "BinaryOperation"):
             if div.get("operator") != "/":
                 continue
-            left = spot_balance_reads(program, div.get("leftExpression") or {})
-            right = spot_balance_reads(program, div.get("rightExpression") or {})
+            left, right = ratio_reads(program, fn, div)
             if not (left and right):
                 continue
             decides = any(program.reaches(e, fn.id) for e in entries)
