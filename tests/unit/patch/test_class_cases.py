@@ -43,6 +43,7 @@ TEMPLATES = {
     "logic_points_self_transfer_0819": "sibling-check",
     "logic_bounty_reclaim_0517": "sibling-check",
     "logic_presale_withdraw_0612": "sibling-check",
+    "oracle_market_shop_0706": "oracle-steady-balances",
 }
 
 
