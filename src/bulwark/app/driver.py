@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bulwark.app.notify import announced
-from bulwark.app.pipeline import PipelineOptions, ProtocolPipeline
+from bulwark.app.pipeline import PipelineOptions, ProtocolPipeline, is_preemptive
 from bulwark.app.resume import ContainStep
 from bulwark.chain import ChainClient, Signer
 from bulwark.config import BulwarkConfig
@@ -79,19 +79,28 @@ class IncidentDriver:
     def open_incidents(self) -> list[str]:
         """Incidents of our protocols, not yet at rest.
 
-        A DETECTED incident counts only once a containment was sent for it: a finding alone is an
-        alert, not an incident to patch."""
+        A DETECTED incident counts only once a containment was sent for it (a finding alone is an
+        alert, not an incident to patch), or when its finding is pre-emptive (intel matched our own
+        code: it is patched without containment)."""
         out = []
         for state in _OPEN:
             for inc in self.store.incidents(state):
                 if inc.protocol not in self.protocols:
                     continue
-                if state is S.DETECTED and not any(a.tx_hash for a in self.store.actions(inc.id)):
+                if (
+                    state is S.DETECTED
+                    and not any(a.tx_hash for a in self.store.actions(inc.id))
+                    and not self._preemptive(inc.id)
+                ):
                     continue
                 out.append((inc.opened_at, inc.id))
         return [iid for _, iid in sorted(out)]
 
-    def _pipeline(self, protocol: str) -> ProtocolPipeline:
+    def _preemptive(self, incident_id: str) -> bool:
+        findings = self.store.findings(incident_id)
+        return bool(findings) and is_preemptive(findings[0])
+
+    def _pipeline(self, protocol: str, *, contain: bool = True) -> ProtocolPipeline:
         return ProtocolPipeline(
             self.config,
             protocol,
@@ -99,11 +108,14 @@ class IncidentDriver:
             self.relayer,
             PipelineOptions(workdir=self.workdir),
             rpc_url=self.rpc_url,
-            contain=ContainStep(self.client, self.responder),
+            contain=ContainStep(self.client, self.responder) if contain else None,
         )
 
     def flow(self, incident_id: str) -> IncidentFlow:
-        pipeline = self._pipeline(self.store.incident(incident_id).protocol)
+        # Nothing was paused for a pre-emptive incident: it has no contain step (DETECTED -> PATCHED).
+        pipeline = self._pipeline(
+            self.store.incident(incident_id).protocol, contain=not self._preemptive(incident_id)
+        )
         show = self.on_event
 
         def shown(e: FlowEvent) -> None:  # a step already done is skipped on every tick: not news

@@ -17,6 +17,11 @@ After containment, the finding drives every step; nothing here knows a scenario:
     resume   an unpause proposal per paused contract, the same way (signatures, delay, execute)
     close    nothing is left paused: the incident is closed
 
+An incident whose finding is pre-emptive (intel matched our own code to code exploited elsewhere:
+:func:`is_preemptive`) has no contain step (DETECTED -> PATCHED), nothing to unpause, and is verified
+without an attack (regression and layout only). Any other incident without a captured attack fails
+verification closed: a fix is never proposed for an attack it was not shown to stop.
+
 Automation only submits what the owners signed (any funded key may; here the sentinel's relayer
 key). It never signs a proposal unless the configuration hands it owner keys (``signers``, which a
 production configuration does not have). Waiting steps are re-entered by the watch's incident
@@ -58,10 +63,31 @@ from bulwark.verify.sources import compile_candidate
 
 log = get_logger(__name__)
 
-__all__ = ["PipelineOptions", "ProtocolPipeline", "component_of", "verified_outcome"]
+__all__ = [
+    "PREEMPTIVE",
+    "PREEMPTIVE_DETECTOR",
+    "PipelineOptions",
+    "ProtocolPipeline",
+    "component_of",
+    "is_preemptive",
+    "verified_outcome",
+]
 
 S = IncidentState
 _CONFIDENCE = {"high": 0, "medium": 1, "low": 2}
+PREEMPTIVE = "preemptive"  # the evidence key of a finding about our own code, not about an attack
+PREEMPTIVE_DETECTOR = "intel-vulnerable-code"  # the only detector whose findings may say so
+
+
+def is_preemptive(finding: Mapping[str, Any]) -> bool:
+    """Does the finding say it is pre-emptive (no attack happened: intel matched our own code)?
+    Only the scan of our own code may say so: any other incident must show its attack."""
+    evidence = finding.get("evidence")
+    return (
+        finding.get("detector") == PREEMPTIVE_DETECTOR
+        and isinstance(evidence, Mapping)
+        and evidence.get(PREEMPTIVE) is True
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +273,8 @@ class ProtocolPipeline:
                     continue
             abi = cc.load_abi(self.config.resolve_path(Path(".")))
             attacked = attacked_functions(str(cc.address), abi, ctx.finding.get("function"), trace)
+            if is_preemptive(ctx.finding):  # the matched function, by name (the ABI may be absent)
+                attacked.add(str(ctx.finding["evidence"].get("function")))
             for p in patches:
                 candidates.append(
                     {
@@ -294,8 +322,16 @@ class ProtocolPipeline:
         )
 
     async def verify(self, ctx: StepContext) -> StepOutcome:
-        policy, _ = self._policy()
         attack = tuple(TxHash(h) for h in ctx.records["patch"]["attack_txs"])
+        if not attack and not is_preemptive(ctx.finding):
+            return StepOutcome(
+                False,
+                {"tried": []},
+                reason="no attack transaction was captured or flagged for this incident, so no "
+                "candidate can be shown to stop it: the protocol stays paused; propose a fix by hand "
+                "(`bulwark propose`)",
+            )
+        policy, _ = self._policy()
         tried: list[dict[str, Any]] = []
         for i, cand in enumerate(ctx.records["patch"]["candidates"]):
             contract = cand.get("component") or ctx.records["patch"]["component"]
@@ -453,7 +489,8 @@ class ProtocolPipeline:
                 verdict,
                 component=component,
                 implementation=implementation,
-                severity=Severity.CRITICAL,
+                # No attack is under way for a pre-emptive fix: the ordinary upgrade rule applies.
+                severity=Severity.HIGH if is_preemptive(ctx.finding) else Severity.CRITICAL,
                 incident_id=ctx.incident_id,
                 proxy_admin=await admin_of(self.client, proxy),
                 note=f"diff:\n{self._diff(ctx)}",

@@ -28,8 +28,6 @@ from typing import Any
 
 import yaml
 
-from bulwark.app.intel.preempt import UpgradeTarget
-from bulwark.chain import Signer
 from bulwark.config import BulwarkConfig
 from bulwark.config.loader import load_config
 from bulwark.domain import Address, Severity
@@ -45,7 +43,6 @@ __all__ = [
     "HOLDS",
     "PROTOCOL",
     "demo_policy",
-    "demo_target",
     "export_demo_keys",
     "load_demo_config",
     "write_demo_config",
@@ -90,18 +87,6 @@ def demo_policy(protocol: DemoProtocol) -> Policy:
         sentinels=(Address(protocol.sentinel.address),),
         council=owners,
         guardian=Address(protocol.guardian.address),
-    )
-
-
-def demo_target(protocol: DemoProtocol, component: str) -> UpgradeTarget:
-    """The demo protocol's upgrade path (its Safe owners, its timelock) for a pre-emptive patch."""
-    return UpgradeTarget(
-        component=component,
-        proxy=Address(protocol.component(component).proxy),
-        policy=demo_policy(protocol),
-        deployer=Signer(protocol.deployer.private_key),
-        upgrader=Address(protocol.timelock.address),
-        protected=tuple(Address(c.proxy) for c in protocol.components.values()),
     )
 
 

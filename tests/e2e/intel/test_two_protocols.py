@@ -4,10 +4,12 @@ Protocol A is attacked (oracle-open-setprice) under its own containment; ``bulwa
 turns its incident into indicators, a signed STIX bundle on a file feed, which also holds a tampered
 copy, a bundle from an unknown publisher and one whose indicators have expired. Protocol B runs
 ``bulwark intel pull`` trusting A's publisher only (the three are rejected and audited), finds
-its own copy of the vulnerable oracle and stores a verified pre-emptive patch
-proposal; then a fresh attacker account deploys a fresh copy of the exploit contract (same code,
-another owner baked into its immutable, so another code hash) and runs the attack on B: B's
-responder pauses before the deployment is included, on the exploit-fingerprint finding.
+its own copy of the vulnerable oracle, and its incident driver carries the pre-emptive incident
+through the incident pipeline from B's ``bulwark.yaml`` (no containment; verified without an attack)
+to an upgrade proposal pending for B's owners; then a fresh attacker account deploys a fresh copy
+of the exploit contract (same code, another owner baked into its immutable, so another code hash)
+and runs the attack on B: B's responder pauses before the deployment is included, on the
+exploit-fingerprint finding.
 """
 
 from __future__ import annotations
@@ -22,25 +24,21 @@ from typing import Any, cast
 import pytest
 import structlog
 from eth_account import Account
+from tests.e2e.intel._preempt import preempt_config
 from typer.testing import CliRunner
 
-from bulwark.app.intel import (
-    OwnSource,
-    intel_from_store,
-    monitor_with_intel,
-    preemptive_patch,
-    scan_own_code,
-)
+from bulwark.app.driver import IncidentDriver
+from bulwark.app.intel import Subscriptions, intel_from_store, monitor_with_intel
 from bulwark.chain import ChainClient, Signer, run
 from bulwark.cli.main import app
-from bulwark.domain import Address, TxHash
-from bulwark.govern import load
+from bulwark.config import load_config
+from bulwark.domain import Address, IncidentState, TxHash
+from bulwark.govern import load, proposals
 from bulwark.intel.bundle import build_bundle
 from bulwark.intel.feeds import FileFeed
 from bulwark.intel.fingerprint import code_hash
 from bulwark.intel.indicators import Indicator, IndicatorKind
 from bulwark.lab.contain import Containing, run_contain_async
-from bulwark.lab.demo import demo_target
 from bulwark.lab.protect import scenario_monitor
 from bulwark.respond import DEFAULT_POLICY
 from bulwark.scenarios.attack import ScenarioContext, World, script_attack
@@ -139,21 +137,17 @@ def test_an_attack_on_one_protocol_protects_the_other(
         intel = intel_from_store(store_b)
         result["accepted"] = {(i.kind, i.value) for _, i in intel.indicators}
 
-        # Its own copy of the vulnerable oracle: matched, patched, verified, proposed.
-        own = [OwnSource("oracle", SCENARIO.vulnerable.source, SCENARIO.vulnerable.contract)]
-        matches = scan_own_code(own, intel, compiler)
-        result["matches"] = matches
-        if matches:
-            result["preemptive"] = await preemptive_patch(
-                matches[0],
-                demo_target(proto_b, "oracle"),
-                client=client,
-                rpc_url=node.http_url,
-                store=store_b,
-                compiler=compiler,
-                workdir=tmp_path / "work",
-                regress=3,
-            )
+        # Its own copy of the vulnerable oracle, from B's bulwark.yaml: the scan opens a
+        # pre-emptive incident, B's incident driver patches, verifies and proposes it.
+        config_b = load_config(
+            preempt_config(world_b, SCENARIO, rpc_url=node.http_url, ws_url=node.ws_url,
+                           folder=tmp_path / "b", intel={"publishers": [PUBLISHER.address]})
+        )  # fmt: skip
+        result["opened"] = await Subscriptions.from_config(config_b, [], store_b).scan(intel)
+        driver = IncidentDriver(config_b, store_b, "local", client, Signer(proto_b.deployer.private_key),
+                                None, workdir=tmp_path / "work", rpc_url=node.http_url)  # fmt: skip
+        result["carried"] = await driver.tick()
+        result["oracle_b"] = proto_b.component("oracle").proxy
 
         # The replay: a new attacker account, a fresh exploit contract with the same code.
         fresh = Account.create()
@@ -234,14 +228,23 @@ def test_an_attack_on_one_protocol_protects_the_other(
     assert result["drain_b"] is not None and not result["drain_b"].status  # the drain found B paused
 
     # B's own copy of the vulnerable code: matched by shape, localised, patched, verified, proposed.
-    matches = result["matches"]
-    assert [(m.source.contract, m.function) for m in matches] == [("PriceOracle", "setPrice")]
-    assert matches[0].localised
-    pre = result["preemptive"]
-    assert pre.proposal_id is not None, pre.reason or pre.tried
-    _, state = load(store_b, pre.proposal_id)
-    assert state.value == "pending"
-    assert store_b.incident(pre.incident_id).state.value == "verified"
+    [iid] = result["opened"]
+    [finding] = store_b.findings(iid)
+    assert finding["detector"] == "intel-vulnerable-code" and finding["evidence"]["preemptive"] is True
+    assert (finding["evidence"]["function"], finding["evidence"]["localised"]) == ("setPrice", True)
+    assert finding["contract"] == result["oracle_b"] and finding["function"] is not None
+    assert result["carried"] == {iid: IncidentState.VERIFIED}, store_b.artifacts()
+    steps = [e.payload.get("step") for e in store_b.audit_entries() if e.kind == "step.started"]
+    assert steps == ["patch", "verify", "approve"]  # nothing was paused: no contain step
+    [(proposal, state)] = proposals(store_b, iid)
+    assert state.value == "pending" and proposal.component == "oracle"
+    _, step_verify, verdict = store_b.artifact(f"{iid}/verify")
+    # regression and layout only: there was no attack to replay, and the candidate fixes setPrice
+    assert step_verify == "done" and verdict["pass"] and verdict["layout_ok"], verdict
+    assert verdict["attack_blocked"] is None and verdict["regressions"] == 0
+    patch = store_b.artifact(f"{iid}/patch")[2]
+    assert patch["attack_txs"] == [] and patch["candidates"][verdict["candidate"]]["function"] == "setPrice"
+    assert load(store_b, proposal.id)[1].value == "pending"
     assert store_a.verify_audit().ok and store_b.verify_audit().ok
     store_a.close()
     store_b.close()

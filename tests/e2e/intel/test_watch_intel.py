@@ -1,5 +1,7 @@
 """``bulwark watch`` with an ``intel:`` section: the feed is pulled at start, only what a trusted
-publisher signed reaches the detectors (replay mode against a real anvil)."""
+publisher signed reaches the detectors, and a match of our own code becomes a pre-emptive incident
+the watch's incident driver carries to a pending upgrade proposal (replay mode against a real
+anvil)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import structlog
+import yaml
+from tests.e2e.intel._preempt import preempt_config
 
 from bulwark.app.intel import vulnerable_code
 from bulwark.chain import ChainClient, Signer, run
@@ -19,6 +23,8 @@ from bulwark.govern import proposals
 from bulwark.intel.bundle import build_bundle
 from bulwark.intel.feeds import FileFeed
 from bulwark.intel.indicators import Indicator, IndicatorKind
+from bulwark.scenarios.attack import World
+from bulwark.scenarios.corpus import load_corpus
 from bulwark.scenarios.deploy import deploy_protocol
 from bulwark.scenarios.protocol import DemoProtocol, ImplSpec
 from bulwark.store import Store
@@ -48,6 +54,7 @@ intel:
     - {{protocol: p, component: box, source: "{source}", contract: PriceOracle}}
 """
 SOURCE = Path("scenarios/oracle-open-setprice/PriceOracle.sol").resolve()
+SCENARIO = load_corpus().get("oracle-open-setprice")
 
 
 @pytest.fixture(autouse=True)
@@ -112,37 +119,6 @@ def test_watch_acts_on_trusted_indicators_only(
         store.close()
 
 
-DEMO = """
-networks:
-  local: {{rpc_http: "env:BULWARK_E2E_RPC", confirmations: 0, poll_interval_s: 0.05, mempool: "off"}}
-protocols:
-  demo:
-    network: local
-    contracts:
-{contracts}
-monitors:
-  m: {{protocol: demo}}
-policies:
-  demo:
-    safe: "{safe}"
-    timelock: "{timelock}"
-    guardian: "{guardian}"
-    owners: [{owners}]
-    threshold: {threshold}
-    proxies: [{proxies}]
-    actions:
-      upgrade: {{default: {{threshold: {threshold}, delay_s: {delay}}}}}
-      unpause: {{default: {{threshold: {threshold}, delay_s: {delay}}}}}
-intel:
-  publishers: ["{pub}"]
-  feeds:
-    peers: {{file: ./feed}}
-  own_code:
-    - {{protocol: demo, component: oracle, source: "{source}", contract: PriceOracle}}
-  preempt_key: env:PREEMPT_KEY
-"""
-
-
 def test_watch_turns_a_match_of_our_code_into_a_verified_pending_proposal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -156,23 +132,16 @@ def test_watch_turns_a_match_of_our_code_into_a_verified_pending_proposal(
 
         p = run(deploy())
         FileFeed(tmp_path / "feed").publish(_flag("0x" + "99" * 20, PUB, _vulnerable_setprice()))
-        cfg = tmp_path / "bulwark.yaml"
-        cfg.write_text(
-            DEMO.format(
-                contracts="\n".join(f'      {n}: {{address: "{c.proxy}"}}' for n, c in p.components.items()),
-                safe=p.safe.address,
-                timelock=p.timelock.address,
-                guardian=p.guardian.address,
-                owners=", ".join(f'"{o.address}"' for o in p.safe_owners),
-                threshold=p.safe_threshold,
-                proxies=", ".join(p.components),
-                delay=p.timelock_delay,
-                pub=PUB.address,
-                source=SOURCE,
-            )
-        )
+        # The team's bulwark.yaml: project, contracts, policy, a responder, the feed and our own code.
+        intel = {"publishers": [PUB.address], "feeds": {"peers": {"file": str(tmp_path / "feed")}}}
+        cfg = preempt_config(World(protocol=p), SCENARIO, rpc_url="env:BULWARK_E2E_RPC", ws_url=node.ws_url,
+                             folder=tmp_path / "cfg", intel=intel)  # fmt: skip
+        doc = yaml.safe_load(cfg.read_text())
+        doc["networks"]["local"].update(confirmations=0, poll_interval_s=0.05, mempool="off")
+        doc["monitors"] = {"m": {"protocol": "demo"}}
+        cfg.write_text(yaml.safe_dump(doc, sort_keys=False))
         monkeypatch.setenv("BULWARK_E2E_RPC", node.http_url)
-        monkeypatch.setenv("PREEMPT_KEY", p.deployer.private_key)
+        monkeypatch.setenv("BULWARK_DEMO_SENTINEL_KEY", p.sentinel.private_key)
         args = ["watch", "-c", str(cfg), "--json", "--state-dir", str(tmp_path / "s"), "--db", db]
         with pytest.raises(SystemExit) as info:
             main([*args, "--until-block", "0"])
@@ -183,5 +152,9 @@ def test_watch_turns_a_match_of_our_code_into_a_verified_pending_proposal(
         assert state.value == "pending" and proposal.component == "oracle"
         incident = store.incident(str(proposal.incident_id))
         assert incident.state.value == "verified" and "PriceOracle.setPrice" in incident.title
+        # the watch's incident driver carried it: no contain step, approval waits for the owners
+        started = [e.payload["step"] for e in store.audit_entries(incident.id) if e.kind == "step.started"]
+        assert started == ["patch", "verify", "approve"]
+        assert any(e.kind == "step.waiting" for e in store.audit_entries(incident.id))
     finally:
         store.close()

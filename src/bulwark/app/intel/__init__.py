@@ -4,21 +4,13 @@ and keeps indicators; it may not reach into the other stages, so this package do
 publish   an incident in the store → chain facts + the localised vulnerable function → a signed
           STIX bundle (:mod:`.publish`).
 detect    verified intel → the intel-fed detectors' thresholds (:mod:`.detection`).
-preempt   vulnerable-code indicators → a scan of our own sources → an incident, and a pre-emptive
-          patch proposal when an upgrade path is configured (:mod:`.preempt`).
+preempt   vulnerable-code indicators → a scan of our own sources → a pre-emptive incident, which
+          the incident pipeline patches and proposes like any other (:mod:`.preempt`).
 watch     subscriptions and the consensus-mode responder from ``bulwark.yaml`` (:mod:`.watch`).
 """
 
 from bulwark.app.intel.detection import detection_params, monitor_with_intel
-from bulwark.app.intel.preempt import (
-    CodeMatch,
-    OwnSource,
-    Preemptive,
-    UpgradeTarget,
-    flag_match,
-    preemptive_patch,
-    scan_own_code,
-)
+from bulwark.app.intel.preempt import CodeMatch, OwnSource, flag_match, scan_own_code
 from bulwark.app.intel.publish import (
     IntelActionError,
     evidence_for_incident,
@@ -44,9 +36,7 @@ __all__ = [
     "ConsensusSettings",
     "IntelActionError",
     "OwnSource",
-    "Preemptive",
     "Subscriptions",
-    "UpgradeTarget",
     "consensus_responder_from_config",
     "detection_params",
     "evidence_for_incident",
@@ -56,7 +46,6 @@ __all__ = [
     "intel_from_store",
     "load_intel_config",
     "monitor_with_intel",
-    "preemptive_patch",
     "publish_incident",
     "pull_and_remember",
     "remember",

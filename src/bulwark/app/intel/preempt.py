@@ -1,42 +1,29 @@
 """Vulnerable-code indicators against our own code: a scan of this protocol's sources (function
-shapes, confirmed by the patch stage's localisation) → on a match, an incident, and with an upgrade
-path a pre-emptive patch: generate → verify (regression only: there is no attack against us to
-replay) → an upgrade proposal, stored pending for the council like any other."""
+shapes, confirmed by the patch stage's localisation) → on a match, an incident whose finding says it
+is pre-emptive. With an upgrade path configured, the incident pipeline (:mod:`bulwark.app.pipeline`)
+carries it like any other, without containment: patch (the matched function first) → verify
+(regression and layout only: there is no attack against us to replay) → an upgrade proposal the
+owners sign."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bulwark.app.intel.publish import MIN_SCORE
-from bulwark.chain import ChainClient, Signer
-from bulwark.domain import Address, Confidence, Finding, IncidentState, Severity, VulnClass
-from bulwark.domain.govern import Policy
-from bulwark.govern import propose_upgrade
-from bulwark.intel.fingerprint import function_shapes
+from bulwark.app.pipeline import PREEMPTIVE, PREEMPTIVE_DETECTOR
+from bulwark.domain import Address, Confidence, Finding, Selector, Severity, VulnClass
+from bulwark.intel.fingerprint import function_at, function_shapes
 from bulwark.intel.indicators import Indicator
 from bulwark.intel.subscribe import Intel
 from bulwark.logs import get_logger
-from bulwark.patch import PatchRequest, generate
+from bulwark.patch import PatchRequest
 from bulwark.patch.engine import analyse
 from bulwark.store import Store
-from bulwark.toolchain.candidate import write_candidate
 from bulwark.toolchain.solc import Compiler
-from bulwark.verify.engine import VerifyRequest, verify
-from bulwark.verify.sources import compile_candidate
 
-__all__ = [
-    "CodeMatch",
-    "OwnSource",
-    "Preemptive",
-    "UpgradeTarget",
-    "flag_match",
-    "preemptive_patch",
-    "scan_own_code",
-]
+__all__ = ["CodeMatch", "OwnSource", "flag_match", "scan_own_code"]
 
 log = get_logger(__name__)
 
@@ -57,6 +44,7 @@ class CodeMatch:
     fingerprint: str
     indicator: Indicator
     localised: bool  # the patch stage's localisation also blames this function
+    selector: str | None = None  # its 4-byte selector (None: internal, or a constructor)
 
 
 def scan_own_code(
@@ -79,7 +67,10 @@ def scan_own_code(
                 if ind is None or shape.contract != src.contract:
                     continue
                 localised = (shape.contract, shape.function) in blamed
-                out.append(CodeMatch(src, shape.function, shape.fingerprint, ind, localised))
+                node = function_at(compiled.ast, shape.start, shape.length) or {}
+                sel = node.get("functionSelector")
+                out.append(CodeMatch(src, shape.function, shape.fingerprint, ind, localised,
+                                     f"0x{sel}" if sel else None))  # fmt: skip
                 log.warning(
                     "vulnerable code matched",
                     component=src.component,
@@ -91,11 +82,13 @@ def scan_own_code(
 
 
 def flag_match(store: Store, match: CodeMatch, *, protocol: str, contract: Address | None) -> str:
-    """Open an incident for a match of our own code (its finding recorded); returns its id."""
+    """Open an incident for a match of our own code (its finding recorded); returns its id. The
+    finding names the proxy and the matched function, and says it is pre-emptive: the pipeline
+    carries it without containment and verifies it without an attack."""
     ind = match.indicator
     src = match.source
     finding = Finding(
-        detector="intel-vulnerable-code",
+        detector=PREEMPTIVE_DETECTOR,
         vuln_class=ind.vuln_class or VulnClass.KNOWN_ATTACKER,
         severity=Severity.HIGH,
         confidence=Confidence.HIGH if match.localised else Confidence.MEDIUM,
@@ -104,107 +97,14 @@ def flag_match(store: Store, match: CodeMatch, *, protocol: str, contract: Addre
         contract=contract,
         tx_hash=None,
         pending=False,
+        function=Selector(match.selector) if match.selector else None,
         evidence={
+            PREEMPTIVE: True,
             "fingerprint": match.fingerprint,
             "source": str(src.path),
             "component": src.component,
+            "function": match.function,
             "localised": match.localised,
         },
     )
     return store.open_incident(finding).id  # the finding is recorded with it
-
-
-@dataclass(frozen=True, slots=True)
-class UpgradeTarget:
-    """Where a pre-emptive patch goes: the component's proxy under a governance policy."""
-
-    component: str
-    proxy: Address
-    policy: Policy
-    deployer: Signer
-    upgrader: Address | None = None
-    protected: tuple[Address, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Preemptive:
-    incident_id: str
-    proposal_id: str | None
-    evidence_hash: str | None
-    diff: str | None
-    tried: tuple[dict[str, Any], ...] = field(default=())
-    reason: str = ""
-
-
-async def preemptive_patch(
-    match: CodeMatch,
-    target: UpgradeTarget,
-    *,
-    client: ChainClient,
-    rpc_url: str,
-    store: Store,
-    compiler: Compiler,
-    workdir: Path,
-    regress: int = 5,
-    max_candidates: int = 3,
-) -> Preemptive:
-    """An incident for the match, then patch → verify (regression, no attack) → upgrade proposal.
-    The proposal is stored pending: the council approves it like any other."""
-    src = match.source
-    iid = flag_match(store, match, protocol=target.policy.protocol, contract=target.proxy)
-    request = PatchRequest(paths=[src.path], contract=src.contract, max_patches=max_candidates)
-    patches = await asyncio.to_thread(generate, request, compiler)
-    patches = [p for p in patches if p.function == match.function]
-    if not patches:
-        reason = f"no candidate patch fixes {src.contract}.{match.function}"
-        store.transition(iid, IncidentState.ESCALATED, reason)
-        return Preemptive(iid, None, None, None, reason=reason)
-    store.transition(
-        iid, IncidentState.PATCHED, "pre-emptive candidates", {"candidates": [p.template for p in patches]}
-    )
-    tried: list[dict[str, Any]] = []
-    for i, p in enumerate(patches):
-        path = write_candidate(workdir / iid, i, p.patched_sources, src.path)
-        verdict = await verify(
-            VerifyRequest(
-                rpc_url=rpc_url,
-                proxy=target.proxy,
-                candidate=path,
-                contract=src.contract,
-                live_source=src.path,
-                live_contract=src.contract,
-                attack_txs=(),
-                regress=regress,
-                protected=target.protected,
-                upgrader=target.upgrader,
-            ),
-            compiler=compiler,
-        )
-        tried.append({"candidate": i, "template": p.template, **verdict.summary()})
-        if not verdict.passed:
-            continue
-        store.put_artifact(
-            f"evidence:{verdict.evidence_hash}",
-            "evidence",
-            dict(verdict.evidence.document),
-            incident_id=iid,
-            state="verified",
-        )
-        store.transition(iid, IncidentState.VERIFIED, "pre-emptive patch verified (regression only)",
-                         {"evidence_hash": verdict.evidence_hash, "template": p.template})  # fmt: skip
-        compiled = compile_candidate(compiler, path, src.contract)
-        proposal = await propose_upgrade(
-            client,
-            store,
-            target.policy,
-            verdict,
-            component=target.component,
-            implementation=compiled.artifact.bytecode,
-            deployer=target.deployer,
-            severity=Severity.HIGH,
-            incident_id=iid,
-        )
-        return Preemptive(iid, proposal.id, verdict.evidence_hash, p.diff, tuple(tried))
-    reason = "no pre-emptive candidate passed verification"
-    store.transition(iid, IncidentState.ESCALATED, reason, {"tried": tried})
-    return Preemptive(iid, None, None, None, tuple(tried), reason)

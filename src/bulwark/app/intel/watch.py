@@ -1,6 +1,10 @@
 """What ``bulwark watch`` builds from ``bulwark.yaml`` for intelligence: the subscriptions that
 keep the intel-fed detectors and the scan of our own code up to date, and the responder in
-consensus mode (k of n sentinels sign each pause)."""
+consensus mode (k of n sentinels sign each pause).
+
+A match of our own code opens a pre-emptive incident and nothing more here: the watch's incident
+driver (:mod:`bulwark.app.driver`) carries it through the one incident pipeline, like any other
+incident, when the configuration can patch and govern its protocol."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pathlib import Path
 
 from bulwark.app.contain import policy_from_config, protected_sets_from_config
 from bulwark.app.intel.detection import detection_params, merged, monitor_with_intel
-from bulwark.app.intel.preempt import OwnSource, UpgradeTarget, flag_match, preemptive_patch, scan_own_code
+from bulwark.app.intel.preempt import OwnSource, flag_match, scan_own_code
 from bulwark.chain import ChainClient, Signer
 from bulwark.chain.relayer import GWEI, Relayer, RelayerPolicy
 from bulwark.config import BulwarkConfig
@@ -46,14 +50,10 @@ class Subscriptions:
         store: Store,
         *,
         contracts: Mapping[tuple[str, str], Address] | None = None,
-        targets: Mapping[tuple[str, str], tuple[UpgradeTarget, str]] | None = None,
-        workdir: Path | None = None,
     ) -> None:
         self.config = config
         self.base_dir = base_dir
         self.contracts = dict(contracts or {})  # (protocol, component) -> address, for incidents
-        self.targets = dict(targets or {})  # (protocol, component) -> where a pre-emptive patch goes, rpc
-        self.workdir = workdir or base_dir / ".bulwark" / "preempt"
         self.store = store
         self.subscription = FeedSubscription(config, base_dir, store, self._act)
         self.feeds = self.subscription.feeds
@@ -78,38 +78,12 @@ class Subscriptions:
                 )
                 continue
             contracts[(own.protocol, own.component)] = proto.contracts[own.component].address
-        targets: dict[tuple[str, str], tuple[UpgradeTarget, str]] = {}
-        intel = config.intel
-        if intel.preempt_key is not None and not problems:
-            deployer = Signer(intel.preempt_key.private_key(intel.preempt_password))
-            for i, own in enumerate(intel.own_code):
-                pcfg = config.policies.get(own.protocol)
-                proto = config.protocols[own.protocol]
-                if pcfg is None or own.component not in pcfg.proxies:
-                    problems.append(f"intel.own_code.{i}: preempt_key needs policies.{own.protocol} "
-                                    f"listing {own.component!r} among its proxies")  # fmt: skip
-                    continue
-                names = {n: c.address for n, c in proto.contracts.items()}
-                try:
-                    policy = pcfg.to_policy(own.protocol, names)
-                except ValueError as exc:
-                    problems.append(str(exc))
-                    continue
-                target = UpgradeTarget(
-                    component=own.component,
-                    proxy=names[own.component],
-                    policy=policy,
-                    deployer=deployer,
-                    upgrader=policy.timelock,
-                    protected=tuple(policy.proxies.values()),
-                )
-                targets[(own.protocol, own.component)] = (
-                    target,
-                    config.networks[proto.network].rpc_http.resolve(),
-                )
         if problems:
             raise ConfigError("; ".join(problems))
-        return cls(intel, config.base_dir, monitors, store, contracts=contracts, targets=targets)
+        if config.intel.preempt_key is not None:  # the pipeline deploys with the watch's relayer
+            log.warning("intel.preempt_key is not used: pre-emptive patches go through the incident "
+                        "pipeline, which deploys with the responder's relayer; remove it")  # fmt: skip
+        return cls(config.intel, config.base_dir, monitors, store, contracts=contracts)
 
     def apply(self, intel: Intel) -> None:
         extra = detection_params(intel)
@@ -132,10 +106,10 @@ class Subscriptions:
             await self.scan(intel)
 
     async def scan(self, intel: Intel) -> list[str]:
-        """Scan our own code for vulnerable-code indicators not scanned before. A match opens an
-        incident naming the function; with ``preempt_key`` and a governance policy for it, the
-        incident carries on: patch → verify (regression only) → upgrade proposal, pending.
-        Returns the incidents opened."""
+        """Scan our own code for vulnerable-code indicators not scanned before. A match opens a
+        pre-emptive incident naming the proxy and the function (the incident driver patches it,
+        verifies it without an attack and proposes the upgrade for the owners to sign, when the
+        configuration gives the protocol's source and policy). Returns the incidents opened."""
         done = {a for a, _, _ in self.store.artifacts("intel-scan")}
         fresh = [i for i in intel.vulnerable_code if f"intel-scan:{i.value.lower()}" not in done]
         if not fresh:
@@ -147,20 +121,9 @@ class Subscriptions:
             for own in self.config.own_code:
                 path = own.source if own.source.is_absolute() else self.base_dir / own.source
                 src = OwnSource(own.component, path, own.contract)
+                contract = self.contracts.get((own.protocol, own.component))
                 for m in await asyncio.to_thread(scan_own_code, [src], subset, compiler):
-                    key = (own.protocol, own.component)
-                    if key in self.targets:
-                        target, rpc_url = self.targets[key]
-                        async with ChainClient(rpc_url) as client:
-                            done_ = await preemptive_patch(m, target, client=client, rpc_url=rpc_url,
-                                                           store=self.store, compiler=compiler,
-                                                           workdir=self.workdir)  # fmt: skip
-                        opened.append(done_.incident_id)
-                        log.warning("pre-emptive patch", incident=done_.incident_id,
-                                    proposal=done_.proposal_id, reason=done_.reason)  # fmt: skip
-                    else:
-                        contract = self.contracts.get(key)
-                        opened.append(flag_match(self.store, m, protocol=own.protocol, contract=contract))
+                    opened.append(flag_match(self.store, m, protocol=own.protocol, contract=contract))
         for i in fresh:
             self.store.put_artifact(
                 f"intel-scan:{i.value.lower()}", "intel-scan", {"fingerprint": i.value}, state="scanned"
