@@ -37,7 +37,7 @@ TWAP_WORDS = ("twap", "consult", "observe", "timeweighted", "getaverage", "avera
 
 
 def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]:
-    yield from check_balance_ratio(program, contract)
+    yield from _balance_ratio_findings(program, contract)
     entries = entry_functions(contract)
     for fn in contract.functions:
         if program.text_of(fn.node) is None or fn.body is None:
@@ -108,7 +108,7 @@ def ratio_reads(program: Program, fn: Function, div: Node) -> tuple[list[Node], 
     return side(div.get("leftExpression") or {}), side(div.get("rightExpression") or {})
 
 
-def check_balance_ratio(program: Program, contract: Contract) -> Iterator[Localisation]:
+def _balance_ratio_findings(program: Program, contract: Contract) -> Iterator[Localisation]:
     """A price taken as the ratio of spot pool balances (``usd.balanceOf(pair) / weth.balanceOf(pair)``)."""
     entries = entry_functions(contract)
     for fn in contract.functions:
