@@ -99,11 +99,9 @@ class IntelConfig(_Strict):
     ttl_days: int = Field(default=30, ge=1, le=365)
     poll_interval_s: float = Field(default=300.0, ge=1)  # `bulwark watch` re-pulls the feeds this often
     consensus: ConsensusConfig | None = None
+    # A match of own_code opens a pre-emptive incident; the watch's incident pipeline carries it to a
+    # verified upgrade proposal (deployed by the responder's relayer), pending for the signers.
     own_code: tuple[OwnCodeConfig, ...] = ()
-    # With a key (the deployer of patched implementations): a match of own_code becomes a
-    # verified upgrade proposal through policies.<protocol>, pending for its signers.
-    preempt_key: KeyRef | None = None
-    preempt_password: Secret | None = None
 
     @model_validator(mode="after")
     def _links(self) -> IntelConfig:
@@ -113,13 +111,13 @@ class IntelConfig(_Strict):
             raise ValueError(
                 f"publish_to {self.publish_to!r} is not one of the feeds ({', '.join(self.feeds)})"
             )
-        keystore_problems(self, ("publisher", "preempt"))
+        keystore_problems(self, ("publisher",))
         return self
 
     def secret_refs(self) -> dict[str, SecretRef]:
         """Every reference (keys included) by its location in the section."""
         out = {f"feeds.{n}.password": f.password for n, f in self.feeds.items() if f.password}
-        for name in ("publisher_key", "publisher_password", "preempt_key", "preempt_password"):
+        for name in ("publisher_key", "publisher_password"):
             ref = getattr(self, name)
             if ref is not None:
                 out[name] = ref

@@ -65,7 +65,6 @@ def _problems(tmp_path: Path, extra: str) -> list[str]:
         (f"responses:\n  sentinel_key: env:K\n  sentinel_password: {INLINE_SECRET}\n"
          f"  guardians: {{demo: '{GUARDIAN}'}}\n", "responses.sentinel_password"),
         (f"intel:\n  publisher_key: {INLINE_SECRET}\n", "intel.publisher_key"),
-        (f"intel:\n  preempt_key: env:K\n  preempt_password: {INLINE_SECRET}\n", "intel.preempt_password"),
         (f"intel:\n  consensus: {{threshold: 1, peers: ['http://x'], channel_secret: {INLINE_SECRET}}}\n",
          "intel.consensus.channel_secret"),
     ],
@@ -202,3 +201,10 @@ def test_config_check_refuses_an_inline_webhook_secret_and_smtp_password(tmp_pat
     assert "notifications.ops.secret: an inline secret is refused" in out
     assert "notifications.mail.password: an inline secret is refused" in out
     assert INLINE_SECRET not in out
+
+
+def test_the_retired_preempt_key_is_refused_by_name(tmp_path: Path) -> None:
+    """Pre-emptive patches are deployed by the responder's relayer now; a key that would sit unused
+    in the configuration is refused, naming it, rather than kept in silence."""
+    problems = _problems(tmp_path, "intel:\n  preempt_key: env:K\n")
+    assert any(p.startswith("intel.preempt_key") for p in problems), problems

@@ -80,9 +80,6 @@ class Subscriptions:
             contracts[(own.protocol, own.component)] = proto.contracts[own.component].address
         if problems:
             raise ConfigError("; ".join(problems))
-        if config.intel.preempt_key is not None:  # the pipeline deploys with the watch's relayer
-            log.warning("intel.preempt_key is not used: pre-emptive patches go through the incident "
-                        "pipeline, which deploys with the responder's relayer; remove it")  # fmt: skip
         return cls(config.intel, config.base_dir, monitors, store, contracts=contracts)
 
     def apply(self, intel: Intel) -> None:
