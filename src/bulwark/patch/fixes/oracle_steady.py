@@ -7,9 +7,14 @@ block; a swap moves the two balances in opposite directions, so one block can mo
 10% at most, and a liquidity change (both balances together) keeps the ratio exact.
 
 Accepted values live in an ERC-7201 namespaced slot keyed by (token, holder), so no storage variable
-moves: every state-changing entry point that reaches the read records an observation first. With no
-earlier value the current balance is trusted only if the holder, asked as a Uniswap-v2-style pair,
-did not trade in this block (a same-transaction manipulation always has); otherwise the read reverts.
+moves: every state-changing entry point that reaches the read records an observation first (one that
+cannot read or trust the balance records nothing and never reverts). With no earlier value the
+current balance is trusted only if the holder, asked as a Uniswap-v2-style pair, did not trade in
+this block (a same-transaction manipulation always has); otherwise the price read reverts.
+
+Limits: a manipulation repeated over many blocks still walks the bound 5% a block, and a genuine
+move larger than that is followed with a lag; a pool that is not v2-shaped and has never been read
+is trusted at its first read.
 """
 
 from __future__ import annotations
@@ -88,13 +93,24 @@ function _bulwarkSteady(address bulwarkToken, address bulwarkHolder, uint256 spo
 }}
 
 /// @dev Record this block's accepted balance (the value of the last earlier block becomes the reference).
-function _bulwarkSteadyObserve(address bulwarkToken, address bulwarkHolder, uint256 spot) private {{
+///      Never reverts: a balance it cannot read or trust is left for the price read itself to refuse.
+function _bulwarkSteadyObserve(address bulwarkToken, address bulwarkHolder) private {{
+    (bool ok, bytes memory data) = bulwarkToken.staticcall(
+        abi.encodeWithSelector(bytes4(0x70a08231), bulwarkHolder) // balanceOf(address)
+    );
+    if (!ok || data.length < 32) {{
+        return;
+    }}
+    uint256 spot = abi.decode(data, (uint256));
     bytes32 slot = _bulwarkSteadySlot(bulwarkToken, bulwarkHolder);
     (uint256 ref, uint256 last, uint256 lastBlock) = _bulwarkSteadyLoad(slot);
-    uint256 value = _bulwarkSteady(bulwarkToken, bulwarkHolder, spot);
     if (lastBlock < block.number) {{
         ref = last;
     }}
+    if (ref == 0 && _bulwarkTradedThisBlock(bulwarkHolder)) {{
+        return;
+    }}
+    uint256 value = _bulwarkSteady(bulwarkToken, bulwarkHolder, spot);
     uint256 bulwarkBlock = block.number;
     assembly {{
         sstore(slot, ref)
@@ -146,7 +162,7 @@ class SteadyBalanceFix(FixTemplate):
                 return
             token, who, text = ctx.node_text(base), ctx.node_text(arg), ctx.node_text(call)
             edits.append(ctx.replace(call, f"_bulwarkSteady(address({token}), address({who}), {text})"))
-            observed[text] = f"_bulwarkSteadyObserve(address({token}), address({who}), {text});"
+            observed[text] = f"_bulwarkSteadyObserve(address({token}), address({who}));"
         if not edits:
             return
         observers: list[str] = []
