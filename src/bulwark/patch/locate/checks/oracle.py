@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Localisation
@@ -46,20 +46,11 @@ def check_oracle(program: Program, contract: Contract) -> Iterator[Localisation]
             if (callee_name(call) in SPOT_CALLS and is_external_call(call)) or (
                 callee_name(call) in SPOT_CALLS and " external" in type_string(call_target(call) or {})
             ):
-                # the spot value decides a state change (a borrow limit, a mint): the flaw itself
-                decides = any(program.reaches(e, fn.id) for e in entries)
-                yield localisation(
-                    program,
-                    "spot-price",
-                    VulnClass.ORACLE_MANIPULATION,
-                    contract,
-                    fn,
-                    call,
-                    0.9 if decides else 0.65,
+                yield _spot(
+                    program, contract, fn, call, entries, "spot-price",
                     f"{fn.name} values assets at the spot price from {callee_name(call)}(), which one "
-                    "transaction can move"
-                    + (", and a state-changing function acts on that value" if decides else ""),
-                )
+                    "transaction can move", "value",
+                )  # fmt: skip
 
 
 def spot_balance_reads(program: Program, node: Node) -> list[Node]:
@@ -120,16 +111,27 @@ def _balance_ratio_findings(program: Program, contract: Contract) -> Iterator[Lo
             left, right = ratio_reads(program, fn, div)
             if not (left and right):
                 continue
-            decides = any(program.reaches(e, fn.id) for e in entries)
-            yield localisation(
-                program,
-                "spot-balance-ratio",
-                VulnClass.ORACLE_MANIPULATION,
-                contract,
-                fn,
-                div,
-                0.9 if decides else 0.65,
+            yield _spot(
+                program, contract, fn, div, entries, "spot-balance-ratio",
                 f"{fn.name} prices one token in another from a pool's current balances, which a swap "
-                "earlier in the same transaction moves"
-                + (", and a state-changing function acts on that price" if decides else ""),
-            )
+                "earlier in the same transaction moves", "price",
+            )  # fmt: skip
+
+
+def _spot(
+    program: Program,
+    contract: Contract,
+    fn: Function,
+    node: Node,
+    entries: Sequence[Function],
+    detector: str,
+    says: str,
+    what: str,
+) -> Localisation:
+    """A spot value read in ``fn``: the flaw itself (more confident) when a state-changing entry
+    point reaches ``fn`` and so acts on the value (a borrow limit, a mint)."""
+    decides = any(program.reaches(e, fn.id) for e in entries)
+    return localisation(
+        program, detector, VulnClass.ORACLE_MANIPULATION, contract, fn, node, 0.9 if decides else 0.65,
+        says + (f", and a state-changing function acts on that {what}" if decides else ""),
+    )  # fmt: skip
