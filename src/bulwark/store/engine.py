@@ -39,6 +39,9 @@ def aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
+_MIGRATION_LOCK = 0x62756C77  # pg_advisory_xact_lock key: b"bulw"
+
+
 def open_engine(url: str) -> Engine:
     try:
         engine = create_engine(url, future=True)
@@ -58,6 +61,10 @@ def migrate(engine: Engine, url: str) -> None:
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     try:
         with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                # Roles starting together on a new database would each create alembic_version;
+                # one migrates at a time (the lock ends with this transaction), the rest find it done.
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:
