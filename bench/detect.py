@@ -41,6 +41,7 @@ from bulwark.chain.mempool import BatchRpc
 from bulwark.detect.builtins.indicators import IndicatorMatch, IndicatorParams
 from bulwark.detect.screen import Screener
 from bulwark.domain import Severity, Transaction
+from bulwark.heap import settle_after_startup
 from bulwark.lab.protect import Detection, scenario_monitor
 from bulwark.logs import configure
 from bulwark.scenarios.attack import World
@@ -101,6 +102,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         rpc = BatchRpc(node.http_url)
         screener = Screener(rpc, [replace(scenario_monitor(world), cooldown_s=0)])
         await screener.refresh()
+        settle_after_startup()  # as `bulwark watch` and the screen role do once set up
         sem = asyncio.Semaphore(64)
 
         async def one(tx: Transaction) -> None:

@@ -67,6 +67,7 @@ from bulwark.chain.bus import Bus, TxEnvelope  # noqa: E402
 from bulwark.chain.mempool import BatchRpc, RpcCallError  # noqa: E402
 from bulwark.detect.screen import Screener  # noqa: E402
 from bulwark.domain import Address, Transaction, TxHash  # noqa: E402
+from bulwark.heap import settle_after_startup  # noqa: E402
 from bulwark.logs import configure  # noqa: E402
 
 NETWORK = "bench"
@@ -217,6 +218,7 @@ async def worker_main(url: str, recording: Path, live_url: str | None, concurren
         last[0] = time.time()
 
     worker = ScreenWorker(bus, {NETWORK: screener}, on_screened=judged, concurrency=concurrency)
+    settle_after_startup()  # as run_screen_role does
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)  # "go": every worker starts together
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)

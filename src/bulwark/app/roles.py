@@ -47,6 +47,7 @@ from bulwark.detect.setup import build_monitors
 from bulwark.domain import Finding, Hash32, Transaction
 from bulwark.domain.finding import finding_from_json  # the one codec, re-exported
 from bulwark.errors import ChainError, ConfigError, LeaseHeld
+from bulwark.heap import settle_after_startup
 from bulwark.logs import get_logger
 from bulwark.respond import Containment
 from bulwark.store import Store
@@ -366,6 +367,7 @@ async def run_screen_role(
         # kept on the bus (compare-and-set), so a slow drain split across workers is judged whole.
         screener.share(bus, name)
     worker = ScreenWorker(bus, screeners, on_screened=on_screened)
+    settle_after_startup()
     beats = [Heartbeat(bus, "screen", n, role_consumer("screen", n), state="active") for n in screeners]
 
     def sample(beat: Heartbeat) -> None:

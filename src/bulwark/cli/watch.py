@@ -41,6 +41,7 @@ from bulwark.detect.service import DetectionService, Output, Raised, Rewound, Un
 from bulwark.detect.setup import Monitor, build_monitors
 from bulwark.errors import RpcUnreachable, StoreError, UsageError
 from bulwark.flow import FlowEvent
+from bulwark.heap import settle_after_startup
 from bulwark.logs import get_logger, mask
 from bulwark.notify import Notifier
 from bulwark.respond import Containment, Responder
@@ -376,6 +377,7 @@ async def _watch_networks(
     if not jobs:
         typer.echo("no monitors configured: nothing to watch", err=True)
         return
+    settle_after_startup()
     await asyncio.gather(*jobs)
 
 
