@@ -8,6 +8,7 @@ from bulwark.patch.fixes.access_control import AccessControlFix
 from bulwark.patch.fixes.arithmetic import CheckedMathFix, RemoveUncheckedFix
 from bulwark.patch.fixes.array_length import ArrayLengthGuardFix
 from bulwark.patch.fixes.base import Candidate, FixTemplate
+from bulwark.patch.fixes.bounded_move import BoundedMoveFix
 from bulwark.patch.fixes.dos import BoundedGrowthFix, PullPaymentFix, SkipBadEntryFix
 from bulwark.patch.fixes.erc4626 import VirtualOffsetFix
 from bulwark.patch.fixes.frontrun import CommitRevealFix, DelayedRateFix, DeployerOnlySetupFix
@@ -45,6 +46,7 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     DeployerOnlySetupFix,
     CommitRevealFix,
     DelayedRateFix,
+    BoundedMoveFix,
     BlockFloorFix,
     BoundedClockFix,
     EoaOnlyRandomnessFix,

@@ -22,6 +22,7 @@ from bulwark.patch.locate.checks.initializers import check_initializers
 from bulwark.patch.locate.checks.logic import check_logic
 from bulwark.patch.locate.checks.logic_siblings import check_logic_siblings
 from bulwark.patch.locate.checks.oracle import check_oracle
+from bulwark.patch.locate.checks.priced_trade import check_priced_trade
 from bulwark.patch.locate.checks.randomness import check_randomness
 from bulwark.patch.locate.checks.reentrancy import check_reentrancy
 from bulwark.patch.locate.checks.reprice import check_reprice
@@ -61,6 +62,7 @@ CHECKS: tuple[Check, ...] = (
     check_randomness,
     check_revealed_answer,
     check_reprice,
+    check_priced_trade,
     check_logic,
     check_logic_siblings,
 )
