@@ -33,8 +33,9 @@ def _helpers(slot: str, names: list[str]) -> str:
     checks = "\n".join(f"    _bulwarkWithin({i}, {n});" for i, n in enumerate(names))
     return f"""
 /// @dev Added by Bulwark: within one block, {", ".join(names)} may move at most 1/{MOVE_DIVISOR}
-///      away from their value before the block's first trade, so a trade cannot be sandwiched by a
-///      large one ahead of it (ERC-7201 namespace "{NAMESPACE}"; storage layout unchanged).
+///      from their value before the block's first trade, so no large trade can be placed ahead of
+///      a pending one (a sandwich). References: ERC-7201 namespace "{NAMESPACE}"
+///      (storage layout unchanged).
 modifier {MODIFIER}() {{
 {opens}
     _;

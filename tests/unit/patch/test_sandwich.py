@@ -1,0 +1,58 @@
+"""Sandwichable trades (issue 18, front-running): a trade priced by state it moves itself, with no
+bound the trader passes, is localised from the AST; the bounded-move fix bounds every open entry
+that moves that state, and only those."""
+
+from __future__ import annotations
+
+from bulwark.domain import VulnClass
+from bulwark.patch import PatchRequest, generate, locate
+from bulwark.toolchain.solc import Compiler
+
+from .conftest import HERE
+
+MARKETS = HERE / "contracts" / "classes" / "Markets.sol"
+UNIT = "contracts/classes/Markets.sol"
+
+
+def _sandwich_findings(compiler: Compiler) -> dict[str, str | None]:
+    found = locate(PatchRequest(paths=[MARKETS], use_slither=False), compiler=compiler)
+    return {
+        f.contract: f.function
+        for f in found
+        if f.vuln_class is VulnClass.FRONT_RUNNING and "sandwichable-trade" in f.detector
+    }
+
+
+def test_an_unbounded_market_is_found_and_bounded_or_share_or_one_way_pricing_is_not(
+    compiler: Compiler,
+) -> None:
+    found = _sandwich_findings(compiler)
+    # one finding per market, on its payable entry
+    assert found == {"OpenPool": "buy"}
+
+
+def test_the_fix_bounds_every_open_entry_that_moves_the_market(compiler: Compiler) -> None:
+    patches = generate(
+        PatchRequest(paths=[MARKETS], contract="OpenPool", use_slither=False), compiler=compiler
+    )
+    bounded = [p for p in patches if p.template == "bounded-move" and p.contract == "OpenPool"]
+    assert bounded, [p.template for p in patches]
+    text = bounded[0].patched_sources[UNIT]
+    pool = text[text.index("contract OpenPool") : text.index("contract BoundedPool")]
+    headers = {
+        ln.split("(")[0].split()[-1]: ln for ln in pool.splitlines() if ln.strip().startswith("function ")
+    }
+    assert "bulwarkBoundedMove" in headers["buy"] and "bulwarkBoundedMove" in headers["sell"]
+    # the owner's top-up is not a trade anyone can place ahead of another: not bounded
+    assert "bulwarkBoundedMove" not in headers["topUp"] and "bulwarkBoundedMove" not in headers["quote"]
+    assert "_bulwarkOpen(0, reserveEth);" in pool and "_bulwarkWithin(1, reserveToken);" in pool
+    assert "moved <= ref / 20 || ref == 0" in pool
+    # only OpenPool is edited
+    assert (
+        text[text.index("contract BoundedPool") :]
+        == MARKETS.read_text()[MARKETS.read_text().index("contract BoundedPool") :]
+    )
+    behaviour = bounded[0].behaviour
+    assert behaviour is not None and behaviour.checked
+    # wherever the candidate differs from the original, it is a refusal on the market's entries
+    assert all(c.expected and c.what == "reverts" for c in behaviour.changes), behaviour.changes
