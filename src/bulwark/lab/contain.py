@@ -14,18 +14,15 @@ import asyncio
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bulwark.app.contain import RecordingWatcher
 from bulwark.chain import ChainClient, Signer
-from bulwark.chain.mempool import BatchRpc, PendingTx
 from bulwark.chain.relayer import Relayer
 from bulwark.chain.timelock import is_paused
 from bulwark.detect.report import finding_json
-from bulwark.detect.screen import Screener
-from bulwark.detect.service import DetectionService, Output, Raised
+from bulwark.detect.service import Output, Raised, Sink
 from bulwark.domain import Address, TxHash
 from bulwark.lab.demo import HOLDS
 from bulwark.lab.protect import Detection, scenario_monitor
@@ -83,7 +80,6 @@ class Containing(Detection):
     """Detection (as ``--protect detect``) whose findings go to the responder first."""
 
     responder: Responder | None = None
-    book: dict[str, PendingTx] = field(default_factory=dict)
     _relay_client: ChainClient | None = None
 
     async def start_responder(
@@ -94,7 +90,7 @@ class Containing(Detection):
         relayer = Relayer(self._relay_client, Signer(protocol.sentinel.private_key))
         self.responder = Responder(relayer, [protected_set(world)], policy=policy, store=store)
         await self.responder.start()
-        self._tasks.append(asyncio.create_task(self._fee_loop(relayer)))
+        self.spawn("base-fee", self._fee_loop(relayer))
         return self.responder
 
     async def _fee_loop(self, relayer: Relayer) -> None:
@@ -105,15 +101,8 @@ class Containing(Detection):
             except Exception as exc:  # a failed refresh keeps the last value; the next round retries
                 log.debug("base fee refresh failed", error=str(exc))
 
-    async def start(self) -> None:
-        self._client = ChainClient(self.node.http_url, ws_url=self.node.ws_url)
-        self._rpc = BatchRpc(self.node.http_url)
-        self.screener = Screener(self._rpc, [self.monitor])
-        watcher = RecordingWatcher(self._client, self.book, poll_interval_s=0.05)
-        service = DetectionService(self._client, self.screener, mempool=watcher)
-        self._tasks.append(asyncio.create_task(service.run(self._contain_sink)))
-        self._tasks.append(asyncio.create_task(self._refresh_loop()))
-        await asyncio.sleep(0.3)  # let the subscription open before anything is sent
+    def _service_sink(self) -> Sink:
+        return self._contain_sink
 
     async def _contain_sink(self, item: Output) -> None:
         if isinstance(item, Raised) and self.responder is not None:
@@ -127,9 +116,11 @@ class Containing(Detection):
         await self._sink(item)
 
     async def stop(self) -> None:
-        await Detection.stop(self)
-        if self._relay_client is not None:
-            await self._relay_client.close()
+        try:
+            await Detection.stop(self)
+        finally:
+            if self._relay_client is not None:
+                await self._relay_client.close()
 
 
 def _summary(outcomes: list[Outcome], attack_hashes: list[TxHash]) -> dict[str, Any]:

@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from bulwark.app.contain import RecordingWatcher
 from bulwark.chain import ChainClient
-from bulwark.chain.mempool import BatchRpc, MempoolWatcher
+from bulwark.chain.client import Outage
+from bulwark.chain.mempool import BatchRpc, PendingTx
 from bulwark.detect.model import AssetInfo, ContractInfo, ProtocolModel
 from bulwark.detect.registry import BUILTINS
 from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener
-from bulwark.detect.service import DetectionService, Output, Raised
+from bulwark.detect.service import DetectionService, Output, Raised, Sink
 from bulwark.detect.setup import Monitor
-from bulwark.domain import Address, Finding, Severity, TxHash
+from bulwark.domain import Address, Finding, Severity, Transaction, TxHash
+from bulwark.errors import BulwarkError, ChainError, ScenarioError
+from bulwark.logs import get_logger
 from bulwark.scenarios.attack import World, receipts
 from bulwark.scenarios.benign import BenignTraffic
 from bulwark.scenarios.corpus import Scenario
@@ -40,6 +44,8 @@ from bulwark.scenarios.runner import (
 )
 from bulwark.toolchain.anvil import Anvil
 from bulwark.toolchain.solc import Compiler
+
+log = get_logger(__name__)
 
 KINDS = {"oracle": "oracle", "pool": "amm", "lending": "lending", "vault": "vault", "flash": "flash-lender"}
 
@@ -79,29 +85,110 @@ class _Seen:
     at: float
 
 
+class _Watcher(RecordingWatcher):
+    """The recording mempool watcher, telling when it first read the pool: right after the
+    subscription opened (its backfill poll), or when polling works while the socket does not."""
+
+    def __init__(self, client: ChainClient, book: dict[str, PendingTx], **kwargs: Any) -> None:
+        super().__init__(client, book, **kwargs)
+        self.watching = asyncio.Event()
+
+    def _fresh(self, txs: Sequence[Transaction], source: Literal["subscription", "poll"]) -> list[PendingTx]:
+        self.watching.set()  # called only with a pool the node answered
+        return super()._fresh(txs, source)
+
+
+# Background loops that end by themselves once stop() asks (between two requests: a request cut
+# off by a cancellation may still reach the node after stop() has switched automine back on).
+_GRACEFUL = frozenset({"quiet-mining", "state-refresh"})
+
+
+def _failure(task: asyncio.Task[None]) -> str | None:
+    """What ended ``task`` (one line), or None when it was cancelled or ended normally."""
+    if task.cancelled():
+        return None
+    exc = task.exception()
+    if exc is None:
+        return None
+    message = exc.user_message if isinstance(exc, BulwarkError) else f"{type(exc).__name__}: {exc}"
+    return f"{task.get_name()}: {message}"
+
+
 @dataclass(slots=True)
 class Detection:
-    """Detection running next to a scenario on one anvil."""
+    """Detection running next to a scenario on one anvil.
+
+    Its background tasks (the detection service, the state refresh, quiet mining) never die
+    silently: a transient ChainError is retried with a short backoff (for ``give_up_s`` at most),
+    anything else is logged when it happens and raised by :meth:`stop` as a ScenarioError. Every
+    wait is bounded: :meth:`start` waits up to ``ready_timeout_s`` for the mempool to be watched,
+    :meth:`stop` up to ``stop_timeout_s`` for the tasks to end."""
 
     node: Anvil
     monitor: Monitor
     quiet_s: float = 0.3
+    give_up_s: float = 30.0
+    ready_timeout_s: float = 30.0
+    stop_timeout_s: float = 30.0
     seen: list[_Seen] = field(default_factory=list)
+    book: dict[str, PendingTx] = field(default_factory=dict)
     _pending_at_finding: dict[tuple[str | None, float | None], bool] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _client: ChainClient | None = None
     _rpc: BatchRpc | None = None
     screener: Screener | None = None
 
     async def start(self) -> None:
+        """Start detection; return once the mempool is watched (nothing sent before is missed)."""
         self._client = ChainClient(self.node.http_url, ws_url=self.node.ws_url)
         self._rpc = BatchRpc(self.node.http_url)
         self.screener = Screener(self._rpc, [self.monitor])
-        watcher = MempoolWatcher(self._client, poll_interval_s=0.05)
+        watcher = _Watcher(self._client, self.book, poll_interval_s=0.05)
         service = DetectionService(self._client, self.screener, mempool=watcher)
-        self._tasks.append(asyncio.create_task(service.run(self._sink)))
-        self._tasks.append(asyncio.create_task(self._refresh_loop()))
-        await asyncio.sleep(0.3)  # let the subscription open before anything is sent
+        self.spawn("detection", service.run(self._service_sink()))
+        self.spawn("state-refresh", self._refresh_loop())
+        try:
+            await self._until_watching(watcher)
+        except BaseException:
+            await self._shutdown()
+            raise
+
+    async def _until_watching(self, watcher: _Watcher) -> None:
+        ready = asyncio.ensure_future(watcher.watching.wait())
+        try:
+            await asyncio.wait(
+                [ready, *self._tasks], timeout=self.ready_timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            ready.cancel()
+        if watcher.watching.is_set():
+            return
+        died = [f for t in self._tasks if t.done() and (f := _failure(t))]
+        if died:
+            raise ScenarioError(f"detection did not start: {'; '.join(died)}")
+        raise ScenarioError(
+            f"detection did not start watching the mempool of {self.node.http_url} within "
+            f"{self.ready_timeout_s:g} s (neither the WebSocket subscription nor a txpool read "
+            "succeeded); check that anvil is running and not overloaded"
+        )
+
+    def _service_sink(self) -> Sink:
+        return self._sink
+
+    def spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` as a background task of this detection, stopped (and checked) by stop()."""
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(self._ended)
+        self._tasks.append(task)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        # Said when it happens; raised by stop().
+        failure = _failure(task)
+        if failure is not None:
+            log.error("detection background task died", failure=failure)
+        elif not task.cancelled() and not self._stopping.is_set():
+            log.error("detection background task ended before stop()", task=task.get_name())
 
     async def _sink(self, item: Output) -> None:
         if not isinstance(item, Raised):
@@ -111,48 +198,128 @@ class Detection:
         # for all of them (checking each in turn would measure the sink, not detection).
         key = (f.tx_hash, item.latency_ms)
         if key not in self._pending_at_finding:
-            receipt = await self._client.get_receipt(f.tx_hash) if self._client and f.tx_hash else None
-            self._pending_at_finding[key] = f.pending and receipt is None
+            included = False
+            if self._client is not None and f.tx_hash:
+                try:
+                    included = await self._client.get_receipt(f.tx_hash) is not None
+                except ChainError as exc:  # unknown: never claimed as seen before inclusion
+                    log.warning("inclusion check failed", tx=f.tx_hash, error=exc.user_message)
+                    included = True
+            self._pending_at_finding[key] = f.pending and not included
         self.seen.append(_Seen(f, item.latency_ms, self._pending_at_finding[key], time.perf_counter()))
 
+    async def _steady(self, what: str, step: Callable[[], Awaitable[None]], every_s: float) -> None:
+        """``step`` every ``every_s`` until stop(). A ChainError (a node slow or busy under load) is
+        logged and retried with a short backoff; after ``give_up_s`` of nothing but failures the
+        loop gives up with a ScenarioError, which stop() reports."""
+        outage = Outage(f"{what} on {self.node.http_url}", min_delay_s=0.05, max_delay_s=1.0)
+        while not self._stopping.is_set():
+            try:
+                await step()
+            except ChainError as exc:
+                if outage.since is not None and outage.clock() - outage.since >= self.give_up_s:
+                    raise ScenarioError(
+                        f"{what} gave up after {self.give_up_s:g} s of failures ({exc.user_message}); "
+                        "check that anvil is running and not overloaded"
+                    ) from exc
+                wait = outage.failed(exc.user_message)
+            else:
+                outage.ok()
+                wait = every_s
+            await asyncio.sleep(wait)
+
     async def _refresh_loop(self) -> None:
-        assert self._client is not None and self.screener is not None
+        client, screener = self._client, self.screener
+        assert client is not None and screener is not None
         last = -1
-        while True:
-            head = await self._client.block_number()
+
+        async def step() -> None:
+            nonlocal last
+            head = await client.block_number()
             if head != last:
-                await self.screener.refresh(head)
+                await screener.refresh(head)
                 last = head
-            await asyncio.sleep(0.02)
+
+        await self._steady("state refresh", step, 0.02)
 
     async def quiet_mining(self) -> None:
-        """Mine once the pool has been still for ``quiet_s`` (runs until cancelled)."""
-        assert self._client is not None
-        await self._client.set_automine(False)
+        """Mine once the pool has been still for ``quiet_s`` (runs until stop())."""
+        client = self._client
+        assert client is not None
+        switched = False
         last_count, since = -1, time.perf_counter()
-        while True:
-            status = await self._client.request("txpool_status")
+
+        async def step() -> None:
+            nonlocal switched, last_count, since
+            if not switched:
+                await client.set_automine(False)
+                switched = True
+            status = await client.request("txpool_status")
             count = int(status.get("pending", "0x0"), 16)
             now = time.perf_counter()
             if count != last_count:
                 last_count, since = count, now
             elif count and now - since >= self.quiet_s:
-                await self._client.mine()
+                await client.mine()
                 last_count = -1
-            await asyncio.sleep(0.03)
+
+        try:
+            await self._steady("quiet mining", step, 0.03)
+        except Exception:
+            # Dead, it must not leave the chain without blocks: whatever waits on a receipt would
+            # wait for nothing. stop() reports the failure.
+            try:
+                await client.set_automine(True)
+            except ChainError as exc:
+                log.error("automine could not be switched back on", error=exc.user_message)
+            raise
 
     def start_mining(self) -> None:
-        self._tasks.append(asyncio.create_task(self.quiet_mining()))
+        self.spawn("quiet-mining", self.quiet_mining())
 
-    async def stop(self) -> None:
+    async def _restore_automine(self) -> str | None:
+        """Automine on (and confirmed), retried while the node fails; None, or what went wrong."""
+        client = self._client
+        assert client is not None
+        deadline = time.monotonic() + self.give_up_s
+        while True:
+            try:
+                await client.set_automine(True)
+                if await client.request("anvil_getAutomine"):
+                    return None
+                error = "anvil_getAutomine still says false"
+            except ChainError as exc:
+                error = exc.user_message
+            if time.monotonic() >= deadline:
+                return f"automine could not be switched back on within {self.give_up_s:g} s ({error})"
+            await asyncio.sleep(0.1)
+
+    async def _shutdown(self) -> list[str]:
+        """Stop every task (bounded), switch automine back on, close; what went wrong, one line each."""
+        self._stopping.set()
         for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+            if task.get_name() not in _GRACEFUL:
+                task.cancel()
+        failures: list[str] = []
+        if self._tasks:
+            _, late = await asyncio.wait(self._tasks, timeout=self.stop_timeout_s)
+            for task in late:
+                task.cancel()
+                failures.append(f"{task.get_name()}: did not stop within {self.stop_timeout_s:g} s")
+        failures += [f for t in self._tasks if t.done() and (f := _failure(t))]
         if self._client is not None:
-            await self._client.set_automine(True)
+            if (error := await self._restore_automine()) is not None:
+                failures.append(error)
             await self._client.close()
         if self._rpc is not None:
             await self._rpc.close()
+        return failures
+
+    async def stop(self) -> None:
+        """Stop detection and mining; raise ScenarioError if a background task died on the way."""
+        failures = await self._shutdown()
+        if failures:
+            raise ScenarioError(f"detection failed during the run: {'; '.join(failures)}")
 
 
 async def run_detect_async(

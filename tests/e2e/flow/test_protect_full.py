@@ -4,17 +4,25 @@ traffic works after resumption, and nothing is lost."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bulwark.chain import ChainClient, Signer, TxRequest
+from bulwark.detect.model import ProtocolModel
+from bulwark.detect.setup import Monitor
 from bulwark.domain.govern import GovAction, ProposalState
+from bulwark.errors import RpcUnreachable
 from bulwark.govern import proposals
 from bulwark.lab.full import FullOptions, run_scenario_full
+from bulwark.lab.protect import Detection
 from bulwark.scenarios.corpus import load_corpus
 from bulwark.scenarios.runner import RunOptions
 from bulwark.store import Store
+from bulwark.toolchain.anvil import Anvil, AnvilOptions
 from bulwark.toolchain.solc import Compiler
 
 pytestmark = pytest.mark.e2e
@@ -56,3 +64,40 @@ def test_protect_full_ends_resumed_with_zero_loss(name: str, compiler: Compiler,
         assert store.verify_audit().ok
     finally:
         store.close()
+
+
+def test_quiet_mining_outlives_a_failed_rpc_on_a_real_anvil() -> None:
+    """Under load a ``txpool_status`` (or ``anvil_mine``) can time out: mining goes on, so a
+    transaction sent meanwhile is mined (before, the miner died silently, automine stayed off and
+    every receipt wait of the run timed out), and stop() leaves automine on."""
+
+    async def body(node: Anvil) -> None:
+        detection = Detection(node, Monitor("m", ProtocolModel("p", {}), (), cooldown_s=0, mempool=True))
+        await detection.start()
+        assert detection._client is not None
+        real = detection._client.request
+        failing = {"txpool_status": 2, "anvil_mine": 1}
+
+        async def flaky(method: str, params: Sequence[Any] = ()) -> Any:
+            if failing.get(method, 0) > 0:
+                failing[method] -= 1
+                raise RpcUnreachable(f"cannot reach the JSON-RPC endpoint ({method}: timed out)")
+            return await real(method, params)
+
+        detection._client.request = flaky  # type: ignore[method-assign]
+        try:
+            detection.start_mining()
+            async with ChainClient(node.http_url) as client:
+                a, b = node.accounts[:2]
+                tx = await client.send_transaction(
+                    TxRequest(to=b.address, value=1), sender=Signer(a.private_key)
+                )
+                receipt = await client.wait_for_receipt(tx, timeout_s=60)
+                assert receipt.status and failing == {"txpool_status": 0, "anvil_mine": 0}
+        finally:
+            await detection.stop()
+        async with ChainClient(node.http_url) as client:
+            assert await client.request("anvil_getAutomine") is True
+
+    with Anvil(AnvilOptions()) as node:
+        asyncio.run(body(node))
