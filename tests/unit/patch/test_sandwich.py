@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bulwark.domain import VulnClass
 from bulwark.patch import PatchRequest, generate, locate
+from bulwark.patch.engine import analyse, candidates
 from bulwark.toolchain.solc import Compiler
 
 from .conftest import HERE
@@ -28,7 +29,7 @@ def test_an_unbounded_market_is_found_and_bounded_or_share_or_one_way_pricing_is
 ) -> None:
     found = _sandwich_findings(compiler)
     # one finding per market, on its payable entry
-    assert found == {"OpenPool": "buy"}
+    assert found == {"OpenPool": "buy", "EmptyCurve": "buy"}
 
 
 def test_the_fix_bounds_every_open_entry_that_moves_the_market(compiler: Compiler) -> None:
@@ -56,3 +57,13 @@ def test_the_fix_bounds_every_open_entry_that_moves_the_market(compiler: Compile
     assert behaviour is not None and behaviour.checked
     # wherever the candidate differs from the original, it is a refusal on the market's entries
     assert all(c.expected and c.what == "reverts" for c in behaviour.changes), behaviour.changes
+
+
+def test_a_market_that_starts_empty_gets_no_relative_bound_and_the_reason_says_so(compiler: Compiler) -> None:
+    # a fresh curve's early trades move its supply by large fractions: a bound relative to its value
+    # would refuse them, so the template abstains rather than break ordinary use
+    analysis = analyse(PatchRequest(paths=[MARKETS], contract="EmptyCurve", use_slither=False), compiler)
+    generation = candidates(analysis, compiler)
+    assert not [p for p in generation.patches if p.template == "bounded-move"]
+    [why] = [r for r in generation.rejected if r.contract == "EmptyCurve" and r.template == "bounded-move"]
+    assert "supply starts at zero" in why.reason

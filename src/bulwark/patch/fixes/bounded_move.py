@@ -10,7 +10,8 @@ trades (a few percent of the pool) pass unchanged; a front-run large enough to m
 against a pending trade reverts, and so does the pending trade if it would compound a move already
 made in its block. The reference is per block, so splitting the front-run into several transactions
 of one block does not help; it lives in an ERC-7201 namespaced slot, so the storage layout is
-unchanged. A market that starts empty (a variable at zero) is not bounded until it holds something.
+unchanged. A market that starts empty (a curve's supply at zero, nothing seeding it) gets no patch:
+a bound relative to zero would refuse its first ordinary trades, and the report says so.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class BoundedMoveFix(FixTemplate):
     DESCRIPTION = "a trade may move the market's pricing state only a little per block (sandwich bound)"
 
     def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
-        from bulwark.patch.locate.checks.priced_trade import priced_trades
+        from bulwark.patch.locate.checks.priced_trade import priced_trades, seeded
 
         if "sandwichable-trade" not in finding.detector:
             return
@@ -99,6 +100,15 @@ class BoundedMoveFix(FixTemplate):
         if not movers or MODIFIER in {n for f in movers for n in f.modifier_names}:
             return
         names = [program.name_of(v) for v in variables]
+        empty = [program.name_of(v) for v in variables if not seeded(program, contract, v)]
+        if empty:
+            # a bound relative to a market that starts at zero refuses its first ordinary trades
+            # (the tenth token of a fresh curve moves its supply by a tenth): abstain, say why
+            raise ValueError(
+                f"{', '.join(empty)} starts at zero (nothing seeds it before the first trade): a bound "
+                "relative to its value would refuse ordinary early trades; the trade needs a bound the "
+                "trader passes (an ABI change)"
+            )
         slot = hex(erc7201_slot(NAMESPACE))
         edits: list[Edit] = [ctx.add_modifier(fn, MODIFIER) for fn in movers]
         edits.append(ctx.contract_end(contract, _helpers(slot, names)))

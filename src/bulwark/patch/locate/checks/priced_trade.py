@@ -208,6 +208,21 @@ def priced_trades(program: Program, contract: Contract) -> list[PricedTrade]:
     return out
 
 
+def seeded(program: Program, contract: Contract, var: int) -> bool:
+    """Does the market variable have a scale before anyone trades: a non-zero initial value, or a
+    value set by the constructor or by a caller-gated function (the operator seeding liquidity)?"""
+    decl = program.nodes_by_id.get(var) or {}
+    init = decl.get("value") or {}
+    if init and not (init.get("nodeType") == "Literal" and str(init.get("value")) == "0"):
+        return True
+    for fn in contract.all_functions:
+        if fn.body is None or var not in program.writes(fn):
+            continue
+        if fn.kind == "constructor" or program.checks_sender(fn):
+            return True
+    return False
+
+
 def check_priced_trade(program: Program, contract: Contract) -> Iterator[Localisation]:
     trades = priced_trades(program, contract)
     if not trades:

@@ -102,3 +102,26 @@ contract OneWaySale {
         balanceOf[msg.sender] += amount;
     }
 }
+
+/// A linear bonding curve that starts empty: buy() and sell() at the curve price of the moment.
+contract EmptyCurve {
+    uint256 public supply;
+    mapping(address => uint256) public balanceOf;
+
+    function cost(uint256 from, uint256 amount) public pure returns (uint256) {
+        return amount * 1e15 + (1e14 * amount * (2 * from + amount)) / 2;
+    }
+
+    function buy(uint256 amount) external payable {
+        uint256 price = cost(supply, amount);
+        require(msg.value == price, "price");
+        supply += amount;
+        balanceOf[msg.sender] += amount;
+    }
+
+    function sell(uint256 amount) external {
+        balanceOf[msg.sender] -= amount;
+        supply -= amount;
+        payable(msg.sender).transfer(cost(supply, amount));
+    }
+}
