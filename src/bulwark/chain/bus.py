@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -45,7 +44,7 @@ from nats.js.kv import KeyValue
 
 from bulwark.chain.convert import to_address, to_hash, to_opt_int, to_tx_hash
 from bulwark.chain.rpc import redact_url
-from bulwark.domain import Address, Hash32, Transaction
+from bulwark.domain import Hash32, Transaction
 from bulwark.errors import ChainError
 from bulwark.logs import get_logger
 
@@ -146,14 +145,6 @@ def encode_tx(env: TxEnvelope) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _address(value: str) -> Address:
-    """Checksummed (a keccak each), remembered: a network's traffic goes to a few contracts from
-    recurring senders, and checksumming both addresses afresh was a third of a screen worker's
-    CPU per transaction (bench/scale.py, profiled)."""
-    return to_address(value)
-
-
 def _data(value: str) -> bytes:
     if not value.startswith("0x"):
         raise ValueError(f"transaction input is not 0x hex: {value[:20]!r}")
@@ -169,8 +160,8 @@ def decode_tx(data: bytes) -> TxEnvelope:
     block_hash = body.get("block_hash")
     tx = Transaction(
         hash=to_tx_hash(raw["hash"]),
-        sender=_address(raw["from"]),
-        to=None if to in (None, "", "0x") else _address(to),
+        sender=to_address(raw["from"]),
+        to=None if to in (None, "", "0x") else to_address(to),
         value=int(raw["value"], 16),
         data=_data(raw["input"]),
         nonce=int(raw["nonce"], 16),

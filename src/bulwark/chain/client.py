@@ -8,11 +8,14 @@ old is refused (:meth:`ChainClient.ensure_fresh_head`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, TypeVar
+
+import msgspec
 
 from bulwark.chain import convert, rpc
 from bulwark.chain.abi import Abi, decode_revert, encode_deploy
@@ -33,6 +36,8 @@ from bulwark.errors import ChainError, RpcUnreachable, StaleHead, TransactionFai
 from bulwark.logs import get_logger, mask
 
 T = TypeVar("T")
+# How long opening a WebSocket subscription (connect, then the subscription id) may take.
+_WS_OPEN_TIMEOUT_S = 10.0
 BlockId = int | str
 """A block number, or a tag: ``latest``, ``pending``, ``earliest``, ``safe``, ``finalized``."""
 
@@ -532,35 +537,48 @@ class Subscription(Generic[T]):
     """One ``eth_subscribe`` stream on its own WebSocket connection, as an async iterator.
 
     Enter it (``async with``) before acting, so nothing that happens after is missed; leaving
-    unsubscribes and closes the connection.
+    unsubscribes and closes the connection. The messages are read as the node sends them (hex
+    JSON, decoded by msgspec) and converted once by ``conv``: web3.py's subscription formatters
+    checksummed every address and rebuilt every message as attribute dicts, which was most of the
+    CPU between a pending transaction's arrival and its screening (bench/detect.py, profiled).
     """
 
     def __init__(self, ws_url: str, params: tuple[Any, ...], conv: Callable[[Any], T]) -> None:
         self._url = ws_url
         self._params = params
         self._convert = conv
-        self._w3: Any = None
-        self._stream: AsyncIterator[Any] | None = None
+        self._ws: Any = None
         self.subscription_id: str | None = None
 
     async def __aenter__(self) -> Subscription[T]:
-        from web3 import AsyncWeb3, WebSocketProvider
-        from web3.exceptions import ProviderConnectionError
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketException
 
         try:
-            self._w3 = await AsyncWeb3(WebSocketProvider(self._url, max_connection_retries=2))
-            self.subscription_id = str(await self._w3.eth.subscribe(*self._params))
-        except (OSError, TimeoutError, ProviderConnectionError) as exc:
+            # No size cap: a block or a batch of logs can be large; the node is trusted to frame it.
+            self._ws = await connect(self._url, open_timeout=_WS_OPEN_TIMEOUT_S, max_size=None)
+            await self._ws.send(
+                msgspec.json.encode(
+                    {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": list(self._params)}
+                )
+            )
+            async with asyncio.timeout(_WS_OPEN_TIMEOUT_S):
+                reply = msgspec.json.decode(await self._ws.recv())
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI, WebSocketException) as exc:
             await self.aclose()
             where = redact_url(self._url)  # registers the URL's secrets before masking the text
             raise RpcUnreachable(
-                f"cannot open a WebSocket to {where} ({mask(str(exc))}); "
+                f"cannot open a WebSocket to {where} ({mask(str(exc)) or type(exc).__name__}); "
                 "check that the node is running and serves WebSocket on that URL"
             ) from exc
         except BaseException:
             await self.aclose()
             raise
-        self._stream = self._w3.socket.process_subscriptions().__aiter__()
+        if not isinstance(reply, dict) or not isinstance(reply.get("result"), str):
+            await self.aclose()
+            error = reply.get("error") if isinstance(reply, dict) else reply
+            raise ChainError(f"the node refused eth_subscribe{self._params!r}: {mask(str(error))}")
+        self.subscription_id = reply["result"]
         return self
 
     async def __aexit__(
@@ -572,22 +590,40 @@ class Subscription(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
-        if self._stream is None:
+        from websockets.exceptions import ConnectionClosed
+
+        if self._ws is None:
             raise ChainError("enter the subscription (`async with`) before iterating it")
-        message = await self._stream.__anext__()
-        return self._convert(message["result"])
+        while True:
+            try:
+                message = msgspec.json.decode(await self._ws.recv())
+            except ConnectionClosed as exc:
+                raise ChainError(f"the subscription's WebSocket closed ({exc})") from exc
+            except msgspec.DecodeError as exc:
+                raise ChainError(f"the node sent a malformed subscription message: {exc}") from exc
+            params = message.get("params") if isinstance(message, dict) else None
+            # Only this subscription's notifications; the unsubscribe reply and others are skipped.
+            if isinstance(params, dict) and params.get("subscription") == self.subscription_id:
+                return self._convert(params.get("result"))
 
     async def aclose(self) -> None:
-        w3, self._w3, self._stream = self._w3, None, None
-        if w3 is None:
+        ws, self._ws = self._ws, None
+        if ws is None:
             return
         try:
             if self.subscription_id is not None:
-                await asyncio.wait_for(w3.eth.unsubscribe(self.subscription_id), 2.0)
+                request = {
+                    "jsonrpc": "2.0",
+                    "id": 2,
+                    "method": "eth_unsubscribe",
+                    "params": [self.subscription_id],
+                }
+                await asyncio.wait_for(ws.send(msgspec.json.encode(request)), 2.0)
         except Exception as exc:  # closing anyway: the server drops it with the socket
             log.debug("unsubscribe failed", error=str(exc))
         finally:
-            await w3.provider.disconnect()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(), 2.0)
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

@@ -7,6 +7,7 @@ formatted, ints and bytes (``HexBytes``) too, so one converter serves HTTP and W
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from eth_utils.address import to_checksum_address
@@ -71,6 +72,15 @@ def to_tx_hash(value: Any) -> TxHash:
 def to_address(value: Any) -> Address:
     if isinstance(value, bytes | bytearray):
         value = "0x" + bytes(value).hex()
+    if not isinstance(value, str):
+        raise ValueError(f"not an address: {value!r}")
+    return _checksummed(value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _checksummed(value: str) -> Address:
+    """Remembered: a network's traffic recurs between a few contracts and senders, and each
+    checksum costs a keccak (a third of a screen worker's CPU per transaction, uncached)."""
     return Address(to_checksum_address(value))
 
 

@@ -108,6 +108,7 @@ class MempoolWatcher:
         self.reconnects = 0
         self.polls = 0
         self._wait = poll_interval_s  # until the next poll: longer while the endpoint is down
+        self._poll_ok = True  # the last poll reached the node
 
     def _fresh(self, txs: Sequence[Transaction], source: Literal["subscription", "poll"]) -> list[PendingTx]:
         now = time.perf_counter()
@@ -115,6 +116,7 @@ class MempoolWatcher:
 
     async def _poll_once(self) -> list[PendingTx]:
         self.polls += 1
+        self._poll_ok = False
         try:
             fresh = self._fresh(await self.client.pending_transactions(), "poll")
         except RpcUnreachable as exc:
@@ -126,18 +128,23 @@ class MempoolWatcher:
             self._wait = self.poll_interval_s
             return []
         self.client.outage.ok()
+        self._poll_ok = True
         self._wait = self.poll_interval_s
         return fresh
 
     async def stream(self) -> AsyncIterator[PendingTx]:
         backoff = 0.5
+        carry: list[PendingTx] = []  # polled while away, handed on once the socket is back
         while True:
             if self.mode == "subscribe" and self.client.ws_url:
                 try:
                     async with self.client.subscribe_pending_transactions() as sub:
                         backoff = 0.5
-                        for item in await self._poll_once():  # backfill what we missed while away
+                        # Backfill what we missed while away (the socket is open first: whatever
+                        # enters the pool from here on comes by it).
+                        for item in [*carry, *await self._poll_once()]:
                             yield item
+                        carry = []
                         async for tx in sub:
                             if self.seen.add(tx.hash):
                                 yield PendingTx(tx, time.perf_counter(), "subscription")
@@ -145,13 +152,24 @@ class MempoolWatcher:
                     self.client.outage.failed(exc.user_message)
                 except (ChainError, OSError, ConnectionError, TimeoutError) as exc:
                     log.warning("pending-transaction subscription lost; polling meanwhile", error=str(exc))
-                except Exception as exc:  # web3's websocket errors (ConnectionClosed...) share no base
+                except Exception as exc:  # a websocket error outside those: keep watching by polls
                     log.warning("pending-transaction subscription failed; polling meanwhile", error=repr(exc))
                 self.reconnects += 1
+                for item in carry:
+                    yield item
+                carry = []
                 deadline = time.monotonic() + backoff
                 backoff = min(backoff * 2, self.reconnect_max_s)
+                down = not self._poll_ok  # the node did not answer the last poll either
                 while time.monotonic() < deadline:
-                    for item in await self._poll_once():
+                    fresh = await self._poll_once()
+                    if down and self._poll_ok:
+                        # The node answers again: subscribe now rather than at the end of the
+                        # backoff, so what enters the pool from here on arrives by the socket.
+                        carry = fresh
+                        break
+                    down = down or not self._poll_ok
+                    for item in fresh:
                         yield item
                     await asyncio.sleep(self._wait)
             else:
