@@ -67,3 +67,13 @@ def test_a_market_that_starts_empty_gets_no_relative_bound_and_the_reason_says_s
     assert not [p for p in generation.patches if p.template == "bounded-move"]
     [why] = [r for r in generation.rejected if r.contract == "EmptyCurve" and r.template == "bounded-move"]
     assert "supply starts at zero" in why.reason
+
+
+def test_in_old_unchecked_code_the_first_patch_also_bounds_the_market(compiler: Compiler) -> None:
+    # the pool's raw arithmetic is a finding too; checked math alone leaves the sandwich open, so the
+    # market bound joins the first patch
+    old = HERE / "contracts" / "classes" / "OldPool.sol"
+    first = generate(PatchRequest(paths=[old], use_slither=False), compiler=compiler)[0]
+    assert first.template == "checked-math-library+bounded-move"
+    text = first.patched_sources["contracts/classes/OldPool.sol"]
+    assert "bulwarkBoundedMove public payable" in text and "public bulwarkBoundedMove {" in text

@@ -38,13 +38,22 @@ def _helpers(slot: str, names: list[str]) -> str:
 ///      a pending one (a sandwich). References: ERC-7201 namespace "{NAMESPACE}"
 ///      (storage layout unchanged).
 modifier {MODIFIER}() {{
-{opens}
+    _bulwarkOpenMarket();
     _;
+    _bulwarkCheckMarket();
+}}
+
+function _bulwarkOpenMarket() private {{
+{opens}
+}}
+
+function _bulwarkCheckMarket() private view {{
 {checks}
 }}
 
 function _bulwarkOpen(uint256 key, uint256 current) private {{
-    bytes32 slot = keccak256(abi.encode(key, uint256({slot})));
+    // the namespace holds a (reference value, block) pair per variable
+    uint256 slot = {slot} + 2 * key;
     uint256 at;
     assembly {{ at := sload(add(slot, 1)) }}
     if (at != block.number) {{
@@ -56,7 +65,7 @@ function _bulwarkOpen(uint256 key, uint256 current) private {{
 }}
 
 function _bulwarkWithin(uint256 key, uint256 current) private view {{
-    bytes32 slot = keccak256(abi.encode(key, uint256({slot})));
+    uint256 slot = {slot} + 2 * key;
     uint256 ref;
     assembly {{ ref := sload(slot) }}
     uint256 moved = current > ref ? current - ref : ref - current;
@@ -77,7 +86,7 @@ class BoundedMoveFix(FixTemplate):
             return
         program = ctx.program
         if not program.at_least(0, 4, 22):
-            return  # abi.encode and functional-style assembly
+            return  # functional-style assembly and reason strings
         found = ctx.target(finding)
         if found is None:
             return

@@ -238,7 +238,8 @@ def check_priced_trade(program: Program, contract: Contract) -> Iterator[Localis
         contract,
         first.fn,
         first.anchor,
-        0.5,
+        # joins unchecked arithmetic's fix in old code (bundled within 0.05 of it), as a reprice does
+        0.55,
         f"{entries} price a trade by {names}, which the trade itself moves, and no amount the caller "
         "passes bounds the price: a trade seen pending can be sandwiched (traded ahead of, then back)",
     )
