@@ -55,6 +55,7 @@ SEQUENCES = 40  # call sequences per candidate
 MAX_LENGTH = 6  # calls per sequence: 1..MAX_LENGTH
 MAX_REPORTED = 8  # behaviour changes kept per candidate
 ARG_TRIES = 6  # argument choices tried per synthesised attack and function
+SANDWICH_AHEAD = 10 * ETHER  # the trade placed ahead of an ordinary one-ether trade
 
 _ATTACK_SHAPES: dict[VulnClass, str] = {
     VulnClass.REENTRANCY: "reentrancy",
@@ -239,7 +240,12 @@ class Checker:
             return self._reentrancy(candidate, targets)
         if shape == "arithmetic boundary":
             return self._boundary(candidate, targets)
-        return self._caller(candidate, targets, shape)
+        found = self._caller(candidate, targets, shape)
+        if vuln is VulnClass.FRONT_RUNNING and found.outcome == "inconclusive":
+            # nobody gets in first on an open entry: a trade placed ahead of another may still price it
+            sandwich = self._sandwich(candidate, targets)
+            return sandwich if sandwich.outcome != "inconclusive" else found
+        return found
 
     # -- synthesised attacks ---------------------------------------------------------------------
 
@@ -357,6 +363,44 @@ class Checker:
             "not-blocked",
             f"{what} to {first} still changes the candidate's state ({viable - blocked} of {viable} tries)",
         )
+
+    def _sandwich(self, candidate: ContractArtifact, targets: list[Fn]) -> AttackCheck:
+        """A large trade placed ahead of an ordinary one through a payable entry: on the original the
+        ordinary trade comes out differently (a price moved by the trade ahead of it); the candidate
+        must refuse one of the two, or give the ordinary trade what it gets with nobody ahead."""
+
+        def run(art: ContractArtifact, data: bytes, ahead: bool) -> tuple[bool, Outcome]:
+            chain = self.chain(art)
+            self._fund(chain)
+            first = chain.call("mallory", data, SANDWICH_AHEAD).ok if ahead else True
+            return first, chain.call("alice", data, ETHER)
+
+        viable = blocked = 0
+        first_open = ""
+        for fn in (f for f in targets if f.payable):
+            try:
+                data = encode(fn, [_plain(t, ALICE) for t in fn.inputs])
+            except Unusable:
+                continue
+            _, alone = run(self.original, data, ahead=False)
+            ok, moved = run(self.original, data, ahead=True)
+            if not (alone.ok and ok and moved.ok) or _differs(alone, moved) is None:
+                continue  # the trade ahead does not change what the ordinary one gets
+            viable += 1
+            _, c_alone = run(candidate, data, ahead=False)
+            c_ok, c_moved = run(candidate, data, ahead=True)
+            if not c_ok or not c_moved.ok or _differs(c_alone, c_moved) is None:
+                blocked += 1
+            elif not first_open:
+                first_open = fn.signature
+        what = "a large trade placed ahead of an ordinary one"
+        if not viable:
+            return AttackCheck("sandwich", "inconclusive", f"{what} changes nothing on the original")
+        if blocked == viable:
+            return AttackCheck(
+                "sandwich", "blocked", f"{what} moved the original's price; the candidate refuses it"
+            )
+        return AttackCheck("sandwich", "not-blocked", f"{what} still moves the price of {first_open}")
 
     def _boundary(self, candidate: ContractArtifact, targets: list[Fn]) -> AttackCheck:
         def run(art: ContractArtifact, sender: str, data: bytes) -> tuple[bool, object]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from bulwark.domain import VulnClass
 from bulwark.patch import PatchRequest, generate, locate
+from bulwark.patch.behaviour import Checker
 from bulwark.patch.engine import analyse, candidates
+from bulwark.patch.evm import PROBE_SOLC, PROBE_SOURCE
 from bulwark.toolchain.solc import Compiler
 
 from .conftest import HERE
@@ -53,6 +55,10 @@ def test_the_fix_bounds_every_open_entry_that_moves_the_market(compiler: Compile
         text[text.index("contract BoundedPool") :]
         == MARKETS.read_text()[MARKETS.read_text().index("contract BoundedPool") :]
     )
+    # the synthesised sandwich: a ten-ether buy ahead of a one-ether buy moves its price on the
+    # original, and the candidate refuses it
+    attack = bounded[0].attack
+    assert attack is not None and (attack.shape, attack.outcome) == ("sandwich", "blocked"), attack
     behaviour = bounded[0].behaviour
     assert behaviour is not None and behaviour.checked
     # wherever the candidate differs from the original, it is a refusal on the market's entries
@@ -77,3 +83,14 @@ def test_in_old_unchecked_code_the_first_patch_also_bounds_the_market(compiler: 
     assert first.template == "checked-math-library+bounded-move"
     text = first.patched_sources["contracts/classes/OldPool.sol"]
     assert "bulwarkBoundedMove public payable" in text and "public bulwarkBoundedMove {" in text
+
+
+def test_the_synthesised_sandwich_gets_through_an_unchanged_market(compiler: Compiler) -> None:
+    built = compiler.compile_sources({UNIT: MARKETS.read_text()}, version="0.8.24", optimize=False)
+    pool = next(c for c in built.contracts if c.name == "OpenPool")
+    probe_build = compiler.compile_sources({"Probe.sol": PROBE_SOURCE}, version=PROBE_SOLC, optimize=False)
+    probe = next(c.bytecode for c in probe_build.contracts if c.name == "BulwarkProbe")
+    checker = Checker(pool, probe, pool.storage_layout)
+    attack = checker.attack(pool, {"buy"}, VulnClass.FRONT_RUNNING)
+    assert (attack.shape, attack.outcome) == ("sandwich", "not-blocked"), attack
+    assert "buy()" in attack.detail
