@@ -14,7 +14,9 @@ from typing import Any, cast
 import pytest
 
 from bulwark.detect.model import ProtocolModel
+from bulwark.detect.service import Raised
 from bulwark.detect.setup import Monitor
+from bulwark.domain import Action, Address, Confidence, Finding, Severity, TxHash, VulnClass
 from bulwark.errors import ChainError, ScenarioError
 from bulwark.lab.protect import Detection
 
@@ -191,5 +193,36 @@ def test_start_fails_in_one_line_when_the_mempool_is_never_watched() -> None:
             await d.start()
         assert "\n" not in err.value.user_message
         assert all(t.done() for t in d._tasks)
+
+    run(body)
+
+
+def test_a_failed_inclusion_check_keeps_the_finding() -> None:
+    """The sink runs inside the detection service's screening task: an exception there would
+    drop the finding silently. An unknown inclusion is recorded as not before inclusion."""
+
+    async def body() -> None:
+        node = FakeNode(pending=0)
+
+        async def get_receipt(tx_hash: TxHash) -> None:
+            raise transient("eth_getTransactionReceipt")
+
+        node.get_receipt = get_receipt  # type: ignore[attr-defined]
+        d = detection(node)
+        finding = Finding(
+            "oracle",
+            VulnClass.ORACLE_MANIPULATION,
+            Severity.CRITICAL,
+            Confidence.HIGH,
+            "spot price moved",
+            "scenario",
+            Address("0x" + "11" * 20),
+            TxHash("0x" + "ab" * 32),
+            True,
+            action=Action.PAUSE,
+        )
+        await d._sink(Raised(finding, 1.5))
+        assert [(s.finding, s.before_inclusion) for s in d.seen] == [(finding, False)]
+        await d.stop()
 
     run(body)
