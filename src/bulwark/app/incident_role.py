@@ -19,11 +19,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from bulwark.app.broker import cluster_bus, cluster_urls
 from bulwark.app.contain import responder_from_config
 from bulwark.app.driver import IncidentDriver
-from bulwark.app.roles import cluster_urls, networks_named
+from bulwark.app.roles import networks_named
 from bulwark.app.status import Heartbeat, incident_lease
-from bulwark.chain.bus import Bus
 from bulwark.chain.client import ChainClient
 from bulwark.config import BulwarkConfig
 from bulwark.detect.persist import holding_lease
@@ -146,14 +146,14 @@ async def run_incident_role(
     on_owned: Callable[[str], None] | None = None,
 ) -> None:
     """``bulwark watch --role incident``: carry the open incidents of ``networks`` (default: all)."""
-    nats_url, db_url, _, timeout_s = cluster_urls(config)
+    _, db_url, _, _ = cluster_urls(config)
     names = networks_named(config, networks)
     if config.responses is None:
         raise ConfigError(
             "the incident role needs a `responses` section: its relayer signs the flow's transactions"
         )
     store = Store(db_url)
-    bus = Bus(nats_url, connect_timeout_s=timeout_s, name="bulwark-incident")
+    bus = cluster_bus(config, "bulwark-incident")
     await bus.connect()
     stop = asyncio.Event()
     clients: list[ChainClient] = []

@@ -32,6 +32,7 @@ from typing import Any, Literal, Protocol
 import nats
 from nats.aio.msg import Msg
 
+from bulwark.app.broker import cluster_bus, cluster_urls
 from bulwark.app.contain import responder_from_config
 from bulwark.app.status import Heartbeat, role_consumer
 from bulwark.chain.bus import Bus, TxEnvelope, decode_tx, encode_tx
@@ -39,7 +40,6 @@ from bulwark.chain.client import ChainClient
 from bulwark.chain.mempool import BatchRpc, MempoolWatcher
 from bulwark.chain.watchers import BlockProcessed, HeadWatcher
 from bulwark.config import BulwarkConfig
-from bulwark.config.cluster import postgres_url
 from bulwark.detect.persist import StoreCheckpoints, holding_lease
 from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener, SimulationFailed
@@ -58,7 +58,6 @@ __all__ = [
     "ScreenStats",
     "ScreenWorker",
     "TxScreener",
-    "cluster_urls",
     "finding_from_json",
     "finding_key",
     "holding_role",
@@ -319,18 +318,6 @@ async def run_ingest(
 # -- wiring from configuration -----------------------------------------------------------------
 
 
-def cluster_urls(config: BulwarkConfig) -> tuple[str, str, float, float]:
-    """(NATS URL, PostgreSQL URL with its driver, ack wait, connect timeout) of the ``cluster``
-    section; a one-line ``ConfigError`` without one."""
-    if config.cluster is None:
-        raise ConfigError(
-            "this role needs a `cluster` section (nats_url, database_url) in the configuration; "
-            "without one, run `bulwark watch`"
-        )
-    c = config.cluster
-    return c.nats_url.resolve(), postgres_url(c.database_url.resolve()), c.ack_wait_s, c.connect_timeout_s
-
-
 def networks_named(config: BulwarkConfig, only: Sequence[str]) -> list[str]:
     """``only`` (default: every configured network), each checked against the configuration."""
     unknown = [n for n in only if n not in config.networks]
@@ -345,7 +332,7 @@ async def run_screen_role(
     config: BulwarkConfig, networks: Sequence[str] = (), *, on_screened: OnScreened | None = None
 ) -> ScreenStats:
     """``bulwark worker --role screen``: screen the configured monitors' networks until stopped."""
-    nats_url, _, ack_wait_s, timeout_s = cluster_urls(config)
+    cluster_urls(config)  # a one-line error before any node is asked, without a cluster section
     monitors = build_monitors(config)
     rpcs: list[BatchRpc] = []
     screeners: dict[str, Screener] = {}
@@ -360,7 +347,7 @@ async def run_screen_role(
         screeners[name] = screener
     if not screeners:
         raise ConfigError("no monitor watches the chosen network(s): nothing to screen")
-    bus = Bus(nats_url, ack_wait_s=ack_wait_s, connect_timeout_s=timeout_s, name="bulwark-screen")
+    bus = cluster_bus(config, "bulwark-screen")
     await bus.connect()
     for name, screener in screeners.items():
         # A sender's transactions reach whichever worker is free: its cumulative-outflow window is
@@ -391,7 +378,7 @@ async def run_screen_role(
 async def run_ingest_role(config: BulwarkConfig, network: str, *, until_block: int | None = None) -> None:
     """``bulwark worker --role ingest --network NAME``: one publishes per network (store lease
     ``ingest:NAME``); a second stands by and takes over when the first stops renewing."""
-    nats_url, db_url, ack_wait_s, timeout_s = cluster_urls(config)
+    _, db_url, _, _ = cluster_urls(config)
     (name,) = networks_named(config, [network])
     net = config.networks[name]
     store = Store(db_url)
@@ -421,7 +408,7 @@ async def run_ingest_role(config: BulwarkConfig, network: str, *, until_block: i
             beat.set_active(False)
             await client.close()
 
-    bus = Bus(nats_url, ack_wait_s=ack_wait_s, connect_timeout_s=timeout_s, name=f"bulwark-ingest-{name}")
+    bus = cluster_bus(config, f"bulwark-ingest-{name}")
     await bus.connect()
     beat = Heartbeat(bus, "ingest", name)
     try:
@@ -522,16 +509,14 @@ async def run_respond_role(
     on_contained: Callable[[Containment], None] | None = None,
 ) -> None:
     """``bulwark worker --role respond --protocol NAME``: run any number; one acts at a time."""
-    nats_url, db_url, ack_wait_s, timeout_s = cluster_urls(config)
+    _, db_url, _, _ = cluster_urls(config)
     if protocol not in config.protocols:
         raise ConfigError(
             f"unknown protocol {protocol!r}: the configuration has {', '.join(config.protocols)}"
         )
     network = config.protocols[protocol].network
     store = Store(db_url)
-    bus = Bus(
-        nats_url, ack_wait_s=ack_wait_s, connect_timeout_s=timeout_s, name=f"bulwark-respond-{protocol}"
-    )
+    bus = cluster_bus(config, f"bulwark-respond-{protocol}")
     await bus.connect()
     stop = asyncio.Event()
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import nats
 
+from bulwark.app.broker import cluster_bus
 from bulwark.chain.bus import FINDINGS_STREAM, TX_STREAM, Bus, respond_consumer, screen_consumer
 from bulwark.config import BulwarkConfig
 from bulwark.config.cluster import postgres_url
@@ -210,14 +211,13 @@ async def cluster_status(config: BulwarkConfig) -> ClusterStatus:
             "`bulwark status` reads a scaled-out Bulwark: add a `cluster` section (nats_url, "
             "database_url) to the configuration"
         )
-    c = config.cluster
-    bus = Bus(c.nats_url.resolve(), connect_timeout_s=c.connect_timeout_s, name="bulwark-status")
+    bus = cluster_bus(config, "bulwark-status")
     await bus.connect()
     try:
         roles = await _roles(bus, time.time())
     finally:
         await bus.close()
-    db_url = postgres_url(c.database_url.resolve())
+    db_url = postgres_url(config.cluster.database_url.resolve())
     try:
         store = await asyncio.to_thread(Store, db_url)
     except BulwarkError:

@@ -4,6 +4,7 @@
       nats_url: env:BULWARK_NATS_URL       # NATS with JetStream (nats:// or tls://), or a literal
       database_url: env:BULWARK_DB_URL     # PostgreSQL shared by every role (state, leases)
       ack_wait_s: 30                       # a screen worker's unacknowledged tx is redelivered after this
+      tx_retention_s: 86400                # how long the broker keeps transactions (older: dropped)
 
 Without the section, Bulwark runs embedded: one process, no broker, SQLite. ``bulwark config check``
 verifies that both servers answer (:func:`cluster_problems`), one line for each that does not.
@@ -33,6 +34,10 @@ class ClusterConfig(BaseModel):
     # How long a screen worker may hold a transaction unacknowledged before the broker hands it to
     # another worker (a killed worker's transactions come back after this).
     ack_wait_s: float = Field(default=30.0, gt=0, le=3600)
+    # How long the transaction stream keeps messages (acknowledged or not): a screening backlog
+    # older than this, with every screen worker down, is dropped unjudged. Set when the stream is
+    # first created.
+    tx_retention_s: float = Field(default=24 * 3600.0, ge=600, le=30 * 24 * 3600.0)
     connect_timeout_s: float = Field(default=5.0, gt=0, le=120)
 
 

@@ -47,6 +47,7 @@ def test_cluster_section_parses_and_rejects_unknown_keys(tmp_path: Path) -> None
         _config(tmp_path, "  nats_url: nats://127.0.0.1:4222\n  database_url: env:BULWARK_DB\n")
     )
     assert cfg.cluster is not None and cfg.cluster.ack_wait_s == 30.0
+    assert cfg.cluster.tx_retention_s == 24 * 3600.0  # a day of screening backlog kept by the broker
     assert "cluster.database_url" in cfg.secrets()  # resolved and masked like every secret
     with pytest.raises(ConfigProblems) as info:
         load_config(_config(tmp_path, "  nats_url: nats://127.0.0.1:4222\n  database: x\n"))
