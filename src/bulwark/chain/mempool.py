@@ -109,6 +109,9 @@ class MempoolWatcher:
         self.polls = 0
         self._wait = poll_interval_s  # until the next poll: longer while the endpoint is down
         self._poll_ok = True  # the last poll reached the node
+        # Set once the node's pool was first read (the backfill right after the subscription
+        # opened, or a poll while the socket is down): from then on nothing that enters it is missed.
+        self.watching = asyncio.Event()
 
     def _fresh(self, txs: Sequence[Transaction], source: Literal["subscription", "poll"]) -> list[PendingTx]:
         now = time.perf_counter()
@@ -129,6 +132,7 @@ class MempoolWatcher:
             return []
         self.client.outage.ok()
         self._poll_ok = True
+        self.watching.set()
         self._wait = self.poll_interval_s
         return fresh
 

@@ -15,19 +15,19 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from bulwark.app.contain import RecordingWatcher
 from bulwark.chain import ChainClient
 from bulwark.chain.client import Outage
-from bulwark.chain.mempool import BatchRpc, PendingTx
+from bulwark.chain.mempool import BatchRpc, MempoolWatcher, PendingTx
 from bulwark.detect.model import AssetInfo, ContractInfo, ProtocolModel
 from bulwark.detect.registry import BUILTINS
 from bulwark.detect.report import finding_json
 from bulwark.detect.screen import Screener
 from bulwark.detect.service import DetectionService, Output, Raised, Sink
 from bulwark.detect.setup import Monitor
-from bulwark.domain import Address, Finding, Severity, Transaction, TxHash
+from bulwark.domain import Address, Finding, Severity, TxHash
 from bulwark.errors import BulwarkError, ChainError, ScenarioError
 from bulwark.logs import get_logger
 from bulwark.scenarios.attack import World, receipts
@@ -85,19 +85,6 @@ class _Seen:
     at: float
 
 
-class _Watcher(RecordingWatcher):
-    """The recording mempool watcher, telling when it first read the pool: right after the
-    subscription opened (its backfill poll), or when polling works while the socket does not."""
-
-    def __init__(self, client: ChainClient, book: dict[str, PendingTx], **kwargs: Any) -> None:
-        super().__init__(client, book, **kwargs)
-        self.watching = asyncio.Event()
-
-    def _fresh(self, txs: Sequence[Transaction], source: Literal["subscription", "poll"]) -> list[PendingTx]:
-        self.watching.set()  # called only with a pool the node answered
-        return super()._fresh(txs, source)
-
-
 # Background loops that end by themselves once stop() asks (between two requests: a request cut
 # off by a cancellation may still reach the node after stop() has switched automine back on).
 _GRACEFUL = frozenset({"quiet-mining", "state-refresh"})
@@ -144,7 +131,7 @@ class Detection:
         self._client = ChainClient(self.node.http_url, ws_url=self.node.ws_url)
         self._rpc = BatchRpc(self.node.http_url)
         self.screener = Screener(self._rpc, [self.monitor])
-        watcher = _Watcher(self._client, self.book, poll_interval_s=0.05)
+        watcher = RecordingWatcher(self._client, self.book, poll_interval_s=0.05)
         service = DetectionService(self._client, self.screener, mempool=watcher)
         self.spawn("detection", service.run(self._service_sink()))
         self.spawn("state-refresh", self._refresh_loop())
@@ -154,7 +141,7 @@ class Detection:
             await self._shutdown()
             raise
 
-    async def _until_watching(self, watcher: _Watcher) -> None:
+    async def _until_watching(self, watcher: MempoolWatcher) -> None:
         ready = asyncio.ensure_future(watcher.watching.wait())
         try:
             await asyncio.wait(
