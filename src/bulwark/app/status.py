@@ -25,10 +25,9 @@ from typing import Any
 
 import nats
 
-from bulwark.app.broker import cluster_bus
+from bulwark.app.broker import cluster_bus, cluster_urls
 from bulwark.chain.bus import FINDINGS_STREAM, TX_STREAM, Bus, respond_consumer, screen_consumer
 from bulwark.config import BulwarkConfig
-from bulwark.config.cluster import postgres_url
 from bulwark.detect.persist import WATCH_LEASE
 from bulwark.domain import IncidentState
 from bulwark.errors import BulwarkError, ConfigError, StoreError
@@ -217,7 +216,7 @@ async def cluster_status(config: BulwarkConfig) -> ClusterStatus:
         roles = await _roles(bus, time.time())
     finally:
         await bus.close()
-    db_url = postgres_url(config.cluster.database_url.resolve())
+    _, db_url, _, _ = cluster_urls(config)
     try:
         store = await asyncio.to_thread(Store, db_url)
     except BulwarkError:
