@@ -22,6 +22,7 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext, erc7201_slot
 from bulwark.patch.fixes.base import Candidate, FixTemplate
+from bulwark.patch.locate.checks.priced_trade import priced_trades, seeded
 from bulwark.patch.solast import Function
 
 NAMESPACE = "bulwark.patch.BoundedMove"
@@ -80,8 +81,6 @@ class BoundedMoveFix(FixTemplate):
     DESCRIPTION = "a trade may move the market's pricing state only a little per block (sandwich bound)"
 
     def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
-        from bulwark.patch.locate.checks.priced_trade import priced_trades, seeded
-
         if "sandwichable-trade" not in finding.detector:
             return
         program = ctx.program
