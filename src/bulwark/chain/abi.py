@@ -7,6 +7,7 @@ compiler module.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from eth_abi.abi import decode, encode
@@ -54,16 +55,23 @@ def signature(entry: AbiEntry) -> str:
 
 
 def selector(entry: AbiEntry) -> bytes:
-    return keccak(text=signature(entry))[:4]
+    return _selector_of(signature(entry))
+
+
+@lru_cache(maxsize=4096)
+def _selector_of(sig: str) -> bytes:
+    # keccak per call was most of encoding a short call (benign traffic encodes thousands)
+    return keccak(text=sig)[:4]
 
 
 def find_function(abi: Abi, name: str, arg_count: int | None = None) -> AbiEntry:
     """The function ``name`` (or ``name(types)``), picked among overloads by argument count."""
+    by_signature = "(" in name  # only then spell out each entry's signature (the slow part)
     candidates = [
         e
         for e in abi
         if e.get("type") == "function"
-        and (e.get("name") == name or signature(e) == name)
+        and (signature(e) == name if by_signature else e.get("name") == name)
         and (arg_count is None or len(e.get("inputs", ())) == arg_count)
     ]
     if len(candidates) != 1:

@@ -193,6 +193,7 @@ class ChainClient:
         timeout_s: float = 10.0,
         transport: Transport | None = None,
     ) -> None:
+        self.url = url  # may carry an API key: log display_url, never this
         self.display_url = redact_url(url)
         self.ws_url = ws_url
         self.retry = retry or RetryPolicy()
