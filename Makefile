@@ -44,7 +44,8 @@ imports: setup
 unit: setup system-deps
 	# Two workers, a test file each: most tests wait on anvil, solc or a server, so two files at a
 	# time roughly halve the run on a 2-core machine. `PYTEST_WORKERS=0 make unit` runs serially.
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+	# The slowest tests are listed at the end: CI time is a budget, and this shows where it goes.
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=25
 
 test: lint typecheck imports unit
 
