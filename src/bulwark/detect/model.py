@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-from bulwark.detect.evm import transfer
+from bulwark.detect.evm import ZERO, transfer
 from bulwark.domain import Address, CallFrame, Log, Selector, StateDiff, Transaction
 
 
@@ -220,3 +220,31 @@ class TxEvent:
             object.__setattr__(self, "_calls", tuple(s for s in self.steps if s.kind == "call"))
         assert self._calls is not None
         return self._calls
+
+    def may_lend(self) -> bool:
+        """Could the transaction hold a flash loan? Some account sends value and later receives
+        the same asset back: a Transfer of a token out of it (not a mint) then one into it, or a
+        call carrying the native coin from it then one to it. Every loan
+        :func:`bulwark.detect.trace.flash_loans` finds has that shape (it is a necessary condition,
+        checked in one pass over what is already derived), and most transactions lack it: a swap
+        sends one token and gets another back."""
+        sent: set[tuple[Address, Address]] = set()
+        for _, token, src, dst, amount in self.transfers():
+            if amount > 0:
+                if (token, dst) in sent:
+                    return True
+                if src not in (dst, ZERO):
+                    sent.add((token, src))
+        senders: set[Address] = set()
+        for step in self.calls():
+            f = step.frame
+            if f is None or step.reverted or not f.value or f.to is None or f.type not in _VALUE_CALLS:
+                continue
+            if f.to in senders:
+                return True
+            if f.to != f.sender:
+                senders.add(f.sender)
+        return False
+
+
+_VALUE_CALLS = frozenset({"CALL", "CALLCODE"})  # the frames through which the native coin moves

@@ -30,6 +30,7 @@ FLASH_SELECTORS = frozenset(
         selector("flash(address,uint256,uint256,bytes)"),  # Uniswap v3
     }
 )
+_FLASH_BYTES = frozenset(bytes.fromhex(s[2:]) for s in FLASH_SELECTORS)  # compared with calldata
 PRICE_READS = frozenset(
     {
         selector("getReserves()"),
@@ -56,10 +57,21 @@ class FlashLoanPriceManipulation(Detector):
     def setup(self) -> None:
         self._pools_of: tuple[object, object] = (None, None)
         self._pools: dict[Address, PoolState] = {}
+        # Thresholds as exact fractions once (Fraction(float) per transaction was a measurable cost).
+        self._share = Fraction(self.params.max_outflow_share)
+        self._impact = Fraction(self.params.max_price_impact)
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
-            return
+            return ()
+        named = _names_loan(event, view.protocol.all_flash_lenders)
+        # Fail closed: flash_loans() is consulted whenever a loan's shape may be there.
+        may_lend = named or event.may_lend()
+        if self.params.require_flash_loan and not may_lend:
+            return ()  # no loan possible, and every finding here needs one: nothing to walk
+        return self._judge(view, event, named, may_lend)
+
+    def _judge(self, view: ChainView, event: TxEvent, named: bool, may_lend: bool) -> Iterable[Finding]:
         p = self.params
         # The pools follow from the protocol and its snapshot: derived once per head, not per tx.
         if self._pools_of[0] is not view.protocol or self._pools_of[1] is not view.state:
@@ -70,17 +82,11 @@ class FlashLoanPriceManipulation(Detector):
             any(lg.address in pools for lg in event.logs)
             or any(src in pools or dst in pools for _, _, src, dst, _ in event.transfers())
         )
-        outflows = _outflows(view, event, p.max_outflow_share)
+        outflows = _outflows(view, event, self._share)
         if not touched and not outflows:
             return
-        lenders = view.protocol.all_flash_lenders
-        named = False  # a known flash-loan entry point or a configured lender was called
-        for st in event.calls():
-            f = st.frame
-            if f is not None and not st.reverted and (f.selector in FLASH_SELECTORS or f.to in lenders):
-                named = True
-                break
-        loans = flash_loans(event.steps)
+        # may_lend is necessary for any loan: without it flash_loans() finds none.
+        loans = flash_loans(event.steps) if may_lend else []
         if p.require_flash_loan and not named and not loans:
             return
         if touched:
@@ -120,7 +126,7 @@ class FlashLoanPriceManipulation(Detector):
     ) -> Iterable[Finding]:
         reserves = {a: [s.reserve0, s.reserve1] for a, s in pools.items()}
         start = {a: Fraction(s.reserve1, s.reserve0) for a, s in pools.items() if s.reserve0}
-        bound = Fraction(p.max_price_impact)
+        bound = self._impact
         worst: dict[Address, Fraction] = {}
         displaced: set[Address] = set()
         victims: dict[Address, tuple[Address, Selector | None, bool, int]] = {}
@@ -219,15 +225,23 @@ def _pools(view: ChainView) -> dict[Address, PoolState]:
     return out
 
 
+def _names_loan(event: TxEvent, lenders: frozenset[Address]) -> bool:
+    """Is a known flash-loan entry point or a configured lender called (and not reverted)?"""
+    for st in event.calls():
+        f = st.frame
+        if f is not None and not st.reverted and (f.input[:4] in _FLASH_BYTES or f.to in lenders):
+            return True
+    return False
+
+
 def _outflows(
-    view: ChainView, event: TxEvent, share: float
+    view: ChainView, event: TxEvent, bound: Fraction
 ) -> dict[tuple[Address, Address], tuple[int, int]]:
-    """(asset, holder) -> (net outflow, holding at the last head) beyond ``share`` of the holding."""
+    """(asset, holder) -> (net outflow, holding at the last head) beyond ``bound`` of the holding."""
     holdings = view.state.holdings
     if not holdings:
         return {}
     out = {}
-    bound = Fraction(share)
     num, den = bound.numerator, bound.denominator
     for (token, holder), delta in event.flows().items():
         if delta >= 0:

@@ -22,6 +22,7 @@ from bulwark.detect.model import AssetInfo, ChainView, ProtocolState, TxEvent
 from bulwark.domain import Address, Confidence, Finding, Severity, VulnClass
 
 SET_PRICE = selector("setPrice(address,uint256)")
+_SET_PRICE = bytes.fromhex(SET_PRICE[2:])  # compared with calldata's first four bytes
 
 
 # (asset, holder, holdings key) of one protected holding
@@ -153,7 +154,10 @@ class OutflowLedger:
         window total and the holdings before its first outflow in the window (the peak observed
         when that is unknown)."""
         now = self.clock()
-        w = self._out.setdefault((*key, sender), _Window())
+        wkey = (*key, sender)
+        w = self._out.get(wkey)
+        if w is None:  # not setdefault: that would build a window on every call
+            w = self._out[wkey] = _Window()
         earlier = w.entries.get(nonce)
         w.record(_Out(nonce, block, now, amount, earlier.base if earlier is not None else base))
         first = w.prune(block - self.window_blocks, now - self.window_s)
@@ -272,6 +276,7 @@ class InvariantBreak(Detector):
         )
         # Shared by screen workers (bulwark worker --role screen): the windows written since the
         # last settle(), merged into the store there. None (the embedded default): memory only.
+        self._oracles: tuple[object, frozenset[Address]] = (None, frozenset())
         self._store: SharedState | None = None
         self._scope = ""
         self._touched: set[_WindowKey] = set()
@@ -335,7 +340,8 @@ class InvariantBreak(Detector):
             return
         block = event.block_number if event.block_number is not None else view.state.block_number
         ws = self._window_share
-        for asset, holder, key in (keys[i] for i in sorted(moved)):
+        for i in sorted(moved):
+            asset, holder, key = keys[i]
             snapshot = view.state.holdings.get(key)
             pre: int | None = None
             if asset.address is None:
@@ -446,13 +452,14 @@ class InvariantBreak(Detector):
             )
 
     def _oracle(self, view: ChainView, event: TxEvent, p: InvariantParams) -> Iterable[Finding]:
-        found = view.protocol.by_kind("oracle")
-        if not found:
+        if self._oracles[0] is not view.protocol:  # derived once per protocol, not per transaction
+            self._oracles = (view.protocol, frozenset(c.address for c in view.protocol.by_kind("oracle")))
+        oracles = self._oracles[1]
+        if not oracles:
             return
-        oracles = {c.address for c in found}
         for step in event.calls():
             f = step.frame
-            if f is None or step.reverted or step.context not in oracles or f.selector != SET_PRICE:
+            if f is None or step.reverted or step.context not in oracles or f.input[:4] != _SET_PRICE:
                 continue
             if f.type == "STATICCALL" or step.context is None:
                 continue

@@ -29,10 +29,20 @@ class MispricedMint(Detector):
     IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.HIGH
     params: MintPricingParams
 
+    def setup(self) -> None:
+        self._kept = 1 - Fraction(self.params.max_discount)  # least share of the price a mint pays
+
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
-        if not event.success:
-            return
-        p = self.params
+        vaults = view.state.vaults
+        if not vaults or not event.success:
+            return ()
+        for log in event.logs:
+            if log.address in vaults and log.topics and log.topics[0] == DEPOSIT:
+                return self._judge(view, event)
+        return ()
+
+    def _judge(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
+        kept = self._kept
         for log in event.logs:
             st = view.state.vaults.get(log.address)
             if st is None or not log.topics or log.topics[0] != DEPOSIT or len(log.data) != 64:
@@ -40,10 +50,11 @@ class MispricedMint(Detector):
             assets, shares = word(log.data, 0), word(log.data, 1)
             if shares == 0 or st.total_supply == 0:
                 continue
+            # paid >= price * kept, cross-multiplied (no Fraction per deposit unless it is a finding)
+            if assets * st.total_supply * kept.denominator >= kept.numerator * st.total_assets * shares:
+                continue
             price = Fraction(st.total_assets, st.total_supply)
             paid = Fraction(assets, shares)
-            if paid >= price * (1 - Fraction(p.max_discount)):
-                continue
             wrapped = shares * (st.total_assets + 1) >= _WRAP
             yield self.finding(
                 view,

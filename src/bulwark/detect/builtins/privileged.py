@@ -9,7 +9,7 @@ from pydantic import Field
 
 from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.evm import selector
-from bulwark.detect.model import ChainView, ContractInfo, TxEvent
+from bulwark.detect.model import ChainView, ContractInfo, ProtocolModel, TxEvent
 from bulwark.domain import Address, Confidence, Finding, Selector, Severity, VulnClass
 
 # signature -> role names (as configured, lower case) allowed to call it; () = any role holder.
@@ -51,14 +51,31 @@ class UnauthorisedPrivilegedCall(Detector):
     IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.HIGH
     params: PrivilegedParams
 
+    def setup(self) -> None:
+        self._tables: tuple[object, dict[Address, dict[bytes, tuple[str, tuple[str, ...]]]]] = (None, {})
+
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
-            return
+            return ()
+        if self._tables[0] is not view.protocol:  # derived once per protocol, not per transaction
+            self._tables = (view.protocol, _privileged_tables(view.protocol))
+        tables = self._tables[1]
+        # Cheap exit (most transactions): no state-changing call of a privileged function.
+        for step in event.calls():
+            f = step.frame
+            if f is None or step.reverted or f.to is None or f.type in _NOT_DIRECT:
+                continue
+            table = tables.get(f.to)
+            if table is not None and f.input[:4] in table:
+                return self._judge(view, event)
+        return ()
+
+    def _judge(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         p = self.params
         reported: set[tuple[Address, Selector]] = set()
         for step in event.calls():
             f = step.frame
-            if f is None or step.reverted or f.type in ("STATICCALL", "DELEGATECALL", "CALLCODE"):
+            if f is None or step.reverted or f.type in _NOT_DIRECT:
                 continue
             info = view.protocol.contracts.get(f.to) if f.to is not None else None
             sel = f.selector
@@ -92,6 +109,28 @@ class UnauthorisedPrivilegedCall(Detector):
         if not names:  # no matching role configured: any configured role holder counts
             names = list(roles)
         return any(caller in roles[n] for n in names)
+
+
+# Frames that change no state of their own (a delegate frame runs in its caller's call).
+_NOT_DIRECT = frozenset({"STATICCALL", "DELEGATECALL", "CALLCODE"})
+
+
+def _privileged_tables(protocol: ProtocolModel) -> dict[Address, dict[bytes, tuple[str, tuple[str, ...]]]]:
+    """Per protected contract, calldata's first four bytes -> what :func:`privileged_signature`
+    answers for that selector (the built-in ones and the contract's configured list)."""
+    out: dict[Address, dict[bytes, tuple[str, tuple[str, ...]]]] = {}
+    for address, info in protocol.contracts.items():
+        table: dict[bytes, tuple[str, tuple[str, ...]]] = {}
+        for sel in (*KNOWN_SELECTORS, *(_configured(info) if info.privileged else ())):
+            found = privileged_signature(info, Selector(sel))
+            try:
+                raw = bytes.fromhex(sel[2:]) if len(sel) == 10 else b""
+            except ValueError:  # not hex: no calldata's selector can equal it
+                continue
+            if found is not None and len(raw) == 4:
+                table[raw] = found
+        out[address] = table
+    return out
 
 
 def privileged_signature(info: ContractInfo, sel: Selector) -> tuple[str, tuple[str, ...]] | None:

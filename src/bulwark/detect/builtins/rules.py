@@ -60,8 +60,11 @@ class DeclarativeRules(Detector):
         return self._compiled[view.protocol.name]
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
-        if not event.success:
-            return
+        if not event.success or not self.params.rules:
+            return ()  # no rule configured (the usual case): not even the transaction's fields
+        return self._judge(view, event)
+
+    def _judge(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         tx = {
             "from": event.tx.sender.lower(),
             "to": (event.tx.to or "").lower(),

@@ -35,7 +35,7 @@ from pydantic import Field
 from bulwark.detect.base import About, Detector, Params
 from bulwark.detect.builtins.rules import _abi_type
 from bulwark.detect.evm import checksum, selector
-from bulwark.detect.model import ChainView, ContractInfo, Step, TxEvent
+from bulwark.detect.model import ChainView, ContractInfo, ProtocolModel, Step, TxEvent
 from bulwark.domain import (
     Action,
     Address,
@@ -81,10 +81,18 @@ class SignatureReplay(Detector):
 
     def setup(self) -> None:
         self._used: OrderedDict[_Key, _Use] = OrderedDict()
+        self._carriers: tuple[object, dict[Address, tuple[dict[bytes, bool], bool]]] = (None, {})
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.success:
-            return
+            return ()
+        if self._carriers[0] is not view.protocol:  # derived once per protocol, not per transaction
+            self._carriers = (view.protocol, _carriers(view.protocol))
+        if not _may_use(self._carriers[1], event):
+            return ()  # nothing in it can carry or check a signature: no use, nothing remembered
+        return self._judge(view, event)
+
+    def _judge(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         p = self.params
         entries: dict[_Key, set[int]] = {}  # key -> the calls into the contract that accepted it
         functions: dict[Address, Selector | None] = {}
@@ -145,20 +153,6 @@ class SignatureReplay(Detector):
 def _uses(view: ChainView, event: TxEvent) -> Iterator[tuple[_Key, int, Selector | None]]:
     """Every signature use in the transaction: (key, index of the accepting call, its selector)."""
     protocol = view.protocol
-    # Cheap exit first (most transactions): no ecrecover call, and no call into a protected
-    # contract whose arguments can hold a signature (by its ABI, or long enough for a 65-byte
-    # ``bytes`` value when the function is not in the ABI).
-    for step in event.calls():
-        f = step.frame
-        if f is None or f.to is None:
-            continue
-        if f.to == ECRECOVER:
-            break
-        info = protocol.contracts.get(f.to)
-        if info is not None and _may_carry(info, f.input):
-            break
-    else:
-        return
     stack: list[tuple[int, Step]] = []  # (step index, step) of the enclosing calls
     for index, step in enumerate(event.steps):
         if step.kind != "call" or step.frame is None:
@@ -200,15 +194,35 @@ def _uses(view: ChainView, event: TxEvent) -> Iterator[tuple[_Key, int, Selector
                     break
 
 
-def _may_carry(info: ContractInfo, data: bytes) -> bool:
-    """Can :func:`calldata_signatures` find anything in ``data``? (Without decoding it.)"""
-    if len(data) < 4:
-        return False
-    table = _abi_inputs(info.abi)
-    sel = "0x" + data[:4].hex()
-    if sel in table:
-        return table[sel] is not None
-    return info.kind != "token" and len(data) >= _MIN_SHAPED
+def _carriers(protocol: ProtocolModel) -> dict[Address, tuple[dict[bytes, bool], bool]]:
+    """Per protected contract: selector (calldata's first four bytes) -> can its arguments hold a
+    signature (from the ABI), and whether a function not in the ABI is read by its shape (not on
+    tokens): what the cheap exit asks of each call, derived once per protocol."""
+    return {
+        a: ({bytes.fromhex(s[2:]): t is not None for s, t in _abi_inputs(c.abi).items()}, c.kind != "token")
+        for a, c in protocol.contracts.items()
+    }
+
+
+def _may_use(carriers: Mapping[Address, tuple[dict[bytes, bool], bool]], event: TxEvent) -> bool:
+    """Can :func:`_uses` find anything? An ecrecover call, or a call into a protected contract
+    whose arguments can hold a signature: by its ABI, or long enough for a 65-byte ``bytes``
+    value when the function is not in the ABI (without decoding anything)."""
+    for step in event.calls():
+        f = step.frame
+        if f is None or f.to is None:
+            continue
+        if f.to == ECRECOVER:
+            return True
+        known = carriers.get(f.to)
+        if known is not None:
+            data = f.input
+            if len(data) < 4:
+                continue
+            carries = known[0].get(data[:4])
+            if carries or (carries is None and known[1] and len(data) >= _MIN_SHAPED):
+                return True
+    return False
 
 
 def _verifies(frame: CallFrame) -> bool:
@@ -226,6 +240,9 @@ def calldata_signatures(info: ContractInfo, data: bytes) -> list[tuple[bool, byt
     if sel in table:
         types = table[sel]
         if types is None:  # no argument can hold a signature: nothing to decode
+            return []
+        if _LENGTHS_ONLY.get(types, False) and _LEN_64 not in data and _LEN_65 not in data:
+            # Only a 64/65-byte ``bytes`` value can be one here, and its length word is absent.
             return []
         try:
             values = decode(list(types), data[4:])
@@ -282,6 +299,12 @@ _ABI_CACHE: dict[int, tuple[object, dict[str, tuple[str, ...] | None]]] = {}
 _DYNAMIC_BYTES = re.compile(r"\bbytes(?![0-9])")
 
 
+# Input types whose signatures can only be 64/65-byte ``bytes`` values (no uint8 beside bytes32
+# for v, r, s): the calldata of such a call holds one only if it holds that length as a word.
+_LENGTHS_ONLY: dict[tuple[str, ...], bool] = {}
+_LEN_64, _LEN_65 = (64).to_bytes(32, "big"), (65).to_bytes(32, "big")
+
+
 def _may_hold_signature(types: Sequence[str]) -> bool:
     flat = ",".join(types)
     return bool(_DYNAMIC_BYTES.search(flat)) or ("uint8" in flat and "bytes32" in flat)
@@ -303,6 +326,8 @@ def _abi_inputs(abi: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, ...] |
             table[selector(f"{item['name']}({','.join(types)})")] = (
                 types if _may_hold_signature(types) else None
             )
+            flat = ",".join(types)
+            _LENGTHS_ONLY[types] = not ("uint8" in flat and "bytes32" in flat)
     _ABI_CACHE[id(abi)] = (abi, table)
     return table
 

@@ -16,6 +16,7 @@ TOKEN_MOVES = frozenset(
 )
 
 _MOVES = frozenset(bytes.fromhex(s[2:]) for s in TOKEN_MOVES)
+_FALSE = bytes(32)  # an ABI-encoded ``false``: 32 zero bytes
 
 
 class UncheckedReturn(Detector):
@@ -26,15 +27,17 @@ class UncheckedReturn(Detector):
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if event.trace is None or not event.success:
-            return
+            return ()
         # Cheap exit (most transactions): no transfer in the whole tree answered false.
-        if not any(
-            (f := s.frame) is not None and len(f.output) == 32 and f.input[:4] in _MOVES and not any(f.output)
-            for s in event.calls()
-        ):
-            return
+        for s in event.calls():
+            f = s.frame
+            if f is not None and f.output == _FALSE and f.input[:4] in _MOVES:
+                return self._judge(view, event, event.trace)
+        return ()
+
+    def _judge(self, view: ChainView, event: TxEvent, trace: CallFrame) -> Iterable[Finding]:
         reported: set[str] = set()
-        for caller, call in _false_transfers(event.trace, None, view):
+        for caller, call in _false_transfers(trace, None, view):
             if caller in reported:
                 continue
             reported.add(caller)
