@@ -27,13 +27,19 @@ class EarlyWarning(Detector):
     params: EarlyWarningParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
+        if self.params.ignore_role_holders and event.tx.sender in view.protocol.role_holders:
+            return ()
+        for step in event.calls():  # cheap exit (most transactions): nothing is deployed
+            if step.frame is not None and step.frame.type in _CREATES:
+                return self._judge(view, event)
+        return ()
+
+    def _judge(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         p = self.params
-        if p.ignore_role_holders and event.tx.sender in view.protocol.role_holders:
-            return
         lenders = view.protocol.all_flash_lenders
         for step in event.calls():
             f = step.frame
-            if f is None or step.reverted or f.type not in ("CREATE", "CREATE2") or f.error:
+            if f is None or step.reverted or f.type not in _CREATES or f.error:
                 continue
             code = f.input + f.output  # init code carries constructor arguments; output is runtime code
             refs = sorted(a for a in view.protocol.contracts if contains_address(code, a))
@@ -53,3 +59,6 @@ class EarlyWarning(Detector):
                     "flash_lenders": flash_refs,
                 },
             )
+
+
+_CREATES = frozenset({"CREATE", "CREATE2"})

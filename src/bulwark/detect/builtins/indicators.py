@@ -26,9 +26,12 @@ class IndicatorMatch(Detector):
     params: IndicatorParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
+        if not self.params.addresses and not self.params.code_hashes:
+            return ()  # nothing to match (a plain return: no generator per transaction)
+        return self._judge(view, event)
+
+    def _judge(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         p = self.params
-        if not p.addresses and not p.code_hashes:
-            return
         hits: dict[str, str] = {}
         if event.tx.sender in p.addresses:
             hits[event.tx.sender] = "sender"

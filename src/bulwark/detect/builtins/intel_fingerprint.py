@@ -37,9 +37,12 @@ class ExploitFingerprint(Detector):
     params: FingerprintParams
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
+        if not self.params.fingerprints and not self.params.call_patterns:
+            return ()  # nothing to match (a plain return: no generator per transaction)
+        return self._judge(view, event)
+
+    def _judge(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         p = self.params
-        if not p.fingerprints and not p.call_patterns:
-            return
         known = {f.lower() for f in p.fingerprints}
         called: list[str] = []
         for step in event.calls():

@@ -22,7 +22,7 @@ from bulwark.detect.statediff import (
     touched,
     word_int,
 )
-from bulwark.domain import Address, Confidence, Finding, Severity, StorageChange, VulnClass
+from bulwark.domain import Address, Confidence, Finding, Severity, StateDiff, StorageChange, VulnClass
 
 
 class PrivilegedStateWrite(Detector):
@@ -32,15 +32,17 @@ class PrivilegedStateWrite(Detector):
     IMPACT, CONFIDENCE = Severity.CRITICAL, Confidence.HIGH
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
-        if not event.success or event.diff is None:
-            return
+        # Cheap exit as a plain return (no generator): most transactions carry no state diff.
+        if not event.success or event.diff is None or event.tx.sender in view.protocol.role_holders:
+            return ()
+        return self._judge(view, event, event.diff)
+
+    def _judge(self, view: ChainView, event: TxEvent, diff: StateDiff) -> Iterable[Finding]:
         proto = view.protocol
         holders = proto.role_holders
-        if event.tx.sender in holders:
-            return
         addrs: frozenset[Address] | None = None
         words: frozenset[bytes] = frozenset()
-        for contract, changes in event.diff.storage.items():
+        for contract, changes in diff.storage.items():
             info = proto.contracts.get(contract)
             if info is None:
                 continue

@@ -31,7 +31,10 @@ class ProbeMove(Detector):
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if not event.probes_after or not event.success:
-            return
+            return ()  # no probe read after it (most transactions): a plain return, no generator
+        return self._judge(view, event)
+
+    def _judge(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         p = self.params
         moved = []
         for (contract, call), after in event.probes_after.items():

@@ -30,23 +30,26 @@ class Reentrancy(Detector):
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         if event.trace is None or not event.success:
-            return
+            return ()
         p = self.params
         if self._sets[0] is not view.protocol:  # derived once per protocol, not per transaction
             tracked = {a for a, c in view.protocol.contracts.items() if c.kind not in p.exempt_kinds}
             self._sets = (view.protocol, tracked, set(view.protocol.contracts))
-        _, tracked, inside = self._sets
+        tracked = self._sets[1]
         # Re-entry needs a tracked contract entered twice by a state-changing call (a delegate or
         # static frame never counts below): most transactions enter each once.
-        entered = [
-            s.context
-            for s in event.calls()
-            if s.context in tracked and s.frame is not None and s.frame.type not in _NOT_ENTRIES
-        ]
-        if len(entered) == len(set(entered)):
-            return
+        entered: set[Address | None] = set()
+        for s in event.calls():
+            if s.context in tracked and s.frame is not None and s.frame.type not in _NOT_ENTRIES:
+                if s.context in entered:
+                    return self._judge(view, event, event.trace)
+                entered.add(s.context)
+        return ()
+
+    def _judge(self, view: ChainView, event: TxEvent, trace: CallFrame) -> Iterable[Finding]:
+        _, tracked, inside = self._sets
         seen: set[Address] = set()
-        for target, outer, inner in _reentries(event.trace, None, (), tracked, inside):
+        for target, outer, inner in _reentries(trace, None, (), tracked, inside):
             if target in seen:
                 continue
             seen.add(target)
