@@ -59,6 +59,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from eth_utils.address import to_checksum_address
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,7 +97,8 @@ class RecordingRpc(BatchRpc):
         except RpcCallError as exc:
             self.answers.setdefault(key, json.dumps({"error": exc.error}))
             raise
-        self.answers.setdefault(key, json.dumps({"result": result}))
+        # msgspec: a call trace comes back as TraceFrame structs, which json cannot write
+        self.answers.setdefault(key, msgspec.json.encode({"result": result}).decode())
         return result
 
 

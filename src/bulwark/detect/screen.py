@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bulwark.chain.mempool import BatchRpc, RpcCallError, tx_request
+from bulwark.chain.rpc import Shaped
 from bulwark.detect.base import Detector, SharedState, SimulationFailed
 from bulwark.detect.builtins.privileged import privileged_signature
 from bulwark.detect.evm import checksum, selector
@@ -46,7 +47,7 @@ from bulwark.detect.model import ChainView, ContractInfo, Probe, Step, TxEvent
 from bulwark.detect.pending import simulate_after
 from bulwark.detect.setup import Monitor
 from bulwark.detect.snapshot import read_state
-from bulwark.detect.trace import RawFrame, parse_call_trace, parse_prestate, parse_state_diff
+from bulwark.detect.trace import RawFrame, TraceFrame, parse_call_trace, parse_prestate, parse_state_diff
 from bulwark.domain import Address, CallFrame, Finding, Hash32, Log, Selector, StateDiff, Transaction
 from bulwark.errors import ChainError
 from bulwark.logs import get_logger
@@ -56,6 +57,9 @@ log = get_logger(__name__)
 _TRANSFER = selector("transfer(address,uint256)")
 _APPROVE = selector("approve(address,uint256)")
 _CALL_TRACER = {"tracer": "callTracer", "tracerConfig": {"withLog": True}}
+# The batching transport decodes a call trace straight into TraceFrame structs (cheaper to build
+# and to walk than dicts); other transports answer dicts, which parse_call_trace converts.
+_CALL_TRACE = Shaped(TraceFrame, _CALL_TRACER)
 _DIFF_TRACER = {"tracer": "prestateTracer", "tracerConfig": {"diffMode": True}}
 _READ_TRACER = {"tracer": "prestateTracer"}
 # Screens in flight share one head question answered within this window: one eth_blockNumber per
@@ -230,7 +234,7 @@ class Screener:
     async def judge_mined(self, tx: Transaction, block_number: int, block_hash: Hash32) -> list[Finding]:
         """Findings for a mined transaction (``debug_traceTransaction``)."""
         try:
-            raw = await self.rpc.request("debug_traceTransaction", [tx.hash, _CALL_TRACER])
+            raw = await self.rpc.request("debug_traceTransaction", [tx.hash, _CALL_TRACE])
         except RpcCallError as exc:
             self.stats.failures += 1
             raise SimulationFailed(f"cannot trace mined transaction {tx.hash}: {exc.user_message}") from exc
@@ -301,11 +305,15 @@ class Screener:
             out["time"] = hex(stamp + 1)
         return out
 
-    async def _trace(self, call: dict[str, Any], tx: Transaction) -> RawFrame:
+    async def _trace(self, call: dict[str, Any], tx: Transaction) -> TraceFrame | RawFrame:
         try:
-            raw: RawFrame = await self.rpc.request(
+            raw: TraceFrame | RawFrame = await self.rpc.request(
                 "debug_traceCall",
-                [call, self.block_tag, {**_CALL_TRACER, "blockOverrides": self._next_block()}],
+                [
+                    call,
+                    self.block_tag,
+                    Shaped(TraceFrame, {**_CALL_TRACER, "blockOverrides": self._next_block()}),
+                ],
             )
         except RpcCallError as exc:
             raise SimulationFailed(
@@ -316,11 +324,11 @@ class Screener:
     async def simulate(self, tx: Transaction) -> TxEvent:
         started = time.perf_counter()
         call = tx_request(tx)
-        traced: RawFrame | BaseException
+        traced: TraceFrame | RawFrame | BaseException
         if self._maybe_earlier(tx):
             # Does the sender still have earlier transactions pending? Ask while tracing the
             # transaction alone (the usual answer is no: they were mined), saving a round trip.
-            results: tuple[Any, RawFrame | BaseException] = await asyncio.gather(
+            results: tuple[Any, TraceFrame | RawFrame | BaseException] = await asyncio.gather(
                 self.rpc.request("eth_getTransactionCount", [tx.sender, "latest"]),
                 self._trace(call, tx),
                 return_exceptions=True,
