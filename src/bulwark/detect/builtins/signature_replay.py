@@ -241,8 +241,7 @@ def calldata_signatures(info: ContractInfo, data: bytes) -> list[tuple[bool, byt
         types = table[sel]
         if types is None:  # no argument can hold a signature: nothing to decode
             return []
-        if _LENGTHS_ONLY.get(types, False) and _LEN_64 not in data and _LEN_65 not in data:
-            # Only a 64/65-byte ``bytes`` value can be one here, and its length word is absent.
+        if not _may_be_signed(types, data):
             return []
         try:
             values = decode(list(types), data[4:])
@@ -299,10 +298,34 @@ _ABI_CACHE: dict[int, tuple[object, dict[str, tuple[str, ...] | None]]] = {}
 _DYNAMIC_BYTES = re.compile(r"\bbytes(?![0-9])")
 
 
-# Input types whose signatures can only be 64/65-byte ``bytes`` values (no uint8 beside bytes32
-# for v, r, s): the calldata of such a call holds one only if it holds that length as a word.
-_LENGTHS_ONLY: dict[tuple[str, ...], bool] = {}
-_LEN_64, _LEN_65 = (64).to_bytes(32, "big"), (65).to_bytes(32, "big")
+# Input types -> the head slots of their ``bytes`` arguments, when a signature among them can only
+# be a top-level 64/65-byte ``bytes`` value (every argument one 32-byte head slot, no uint8 for v,
+# r, s); None when it could be anywhere else (decoded in full).
+_BYTES_AT: dict[tuple[str, ...], tuple[int, ...] | None] = {}
+
+
+def _bytes_heads(types: tuple[str, ...]) -> tuple[int, ...] | None:
+    flat = ",".join(types)
+    if ("uint8" in flat and "bytes32" in flat) or any("[" in t or "(" in t for t in types):
+        return None
+    return tuple(i for i, t in enumerate(types) if t == "bytes")
+
+
+def _may_be_signed(types: tuple[str, ...], data: bytes) -> bool:
+    """Can decoding ``data`` (a call's calldata) give a signature? False only when every ``bytes``
+    argument's length word, read where its head points as the ABI decoder reads it, is neither 64
+    nor 65 (a necessary condition, far cheaper than eth_abi: most such arguments are payloads)."""
+    heads = _BYTES_AT.get(types)
+    if heads is None:
+        return True
+    args = data[4:]
+    for i in heads:
+        if len(args) < 32 * i + 32:
+            return True  # a short head: let the decoder judge it
+        at = int.from_bytes(args[32 * i : 32 * i + 32], "big")
+        if len(args) < at + 32 or int.from_bytes(args[at : at + 32], "big") in (64, 65):
+            return True
+    return False
 
 
 def _may_hold_signature(types: Sequence[str]) -> bool:
@@ -326,8 +349,7 @@ def _abi_inputs(abi: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, ...] |
             table[selector(f"{item['name']}({','.join(types)})")] = (
                 types if _may_hold_signature(types) else None
             )
-            flat = ",".join(types)
-            _LENGTHS_ONLY[types] = not ("uint8" in flat and "bytes32" in flat)
+            _BYTES_AT[types] = _bytes_heads(types)
     _ABI_CACHE[id(abi)] = (abi, table)
     return table
 
