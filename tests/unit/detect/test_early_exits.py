@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from eth_abi.abi import encode
+from eth_abi.abi import decode, encode
 from tests.unit.detect.synth import (
     ATTACK_CONTRACT,
     ATTACKER,
@@ -245,7 +245,7 @@ def test_the_length_check_is_a_necessary_condition_of_a_decoded_signature(view: 
         data = head + b"".join(w.to_bytes(32, "big") for w in words) + bytes(rng.randrange(0, 40))
         data += R.to_bytes(32, "big") * rng.randrange(0, 4)
         try:
-            values = signature_replay.decode(list(types), data[4:])
+            values = decode(list(types), data[4:])
         except Exception:
             values = None
         found: list[bytes] = []
