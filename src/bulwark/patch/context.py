@@ -138,10 +138,15 @@ class FixContext:
         indent = st.indent_at(src(fn.node).start) + st.unit()
         return Edit(st.path, s.start + 1, s.start + 1, f"\n{indent}{statement}")
 
-    def add_modifier(self, fn: Function, invocation: str) -> Edit:
-        """Add a modifier invocation to ``fn``'s header (after its last modifier, else its parameters)."""
+    def add_modifier(self, fn: Function, invocation: str, *, first: bool = False) -> Edit:
+        """Add a modifier invocation to ``fn``'s header (after its last modifier, else its parameters).
+
+        ``first`` puts it ahead of the modifiers already there: modifiers run in the order written,
+        so a lock must come before one that makes an external call, or that call runs unlocked."""
         st = self.text(fn.node)
         mods = fn.modifiers
+        if mods and first:
+            return Edit(st.path, src(mods[0]).start, src(mods[0]).start, f"{invocation} ")
         if mods:
             last = src(mods[-1])
             if not st.slice(st.line_start(last.start), last.start).strip():  # one modifier per line

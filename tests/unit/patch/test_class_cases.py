@@ -44,6 +44,10 @@ TEMPLATES = {
     "logic_bounty_reclaim_0517": "sibling-check",
     "logic_presale_withdraw_0612": "sibling-check",
     "oracle_market_shop_0706": "oracle-steady-balances",
+    "reentrancy_modifier_rebate_0819": "reentrancy-lock",
+    "unchecked_kept_flag_settle_0612": "check-call-result",
+    "dos_leader_refund_0517": "pay-or-credit",
+    "logic_branch_debit_0424": "sibling-check",
 }
 
 

@@ -3,7 +3,8 @@
 * a stale cached entry is read afresh where it is written back (same result whenever the keys differ);
 * a payout checks the done-marks its sibling payouts set (``require(!o.released)``);
 * a payout on the inverse path requires the opposite of its sibling's outcome (``raised < goal``),
-  or, ranked after it, the same outcome.
+  or, ranked after it, the same outcome;
+* a paying branch that skips the debit its sibling branch makes gets that debit, before it pays.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bulwark.patch.locate.checks.logic_siblings import (
     NEGATE,
     inverse_conditions,
     missing_sibling_flags,
+    skipped_debits,
     stale_cached_writes,
 )
 from bulwark.patch.solast import Contract, Function
@@ -35,6 +37,7 @@ class SiblingCheckFix(FixTemplate):
                 ("stale-cached-entry", self._fresh_read),
                 ("sibling-payout-flag", self._sibling_mark),
                 ("inverse-path-condition", self._inverse_outcome),
+                ("branch-skips-debit", self._branch_debit),
             ):
                 if detector in finding.detector:
                     yield from shape(ctx, finding, *found)
@@ -91,3 +94,19 @@ class SiblingCheckFix(FixTemplate):
                     "ABI and storage layout are unchanged.",
                     preference=-rank,
                 )
+
+    def _branch_debit(
+        self, ctx: FixContext, finding: Localisation, contract: Contract, fn: Function
+    ) -> Iterator[Candidate]:
+        found = skipped_debits(ctx.program, fn)
+        if found:
+            debit, pay = found[0]
+            text = ctx.node_text(debit).rstrip().rstrip(";")
+            yield self.candidate(
+                finding,
+                [ctx.insert_before(pay, f"{text};")],
+                f"{fn.name} in {contract.name} checks a balance and pays out on more than one branch, but "
+                f"only one branch lowered the balance ({text}), so the other could be taken again and "
+                "again out of the same balance. The fix makes that branch lower it too, before it pays, "
+                "as its sibling does. ABI and storage layout are unchanged.",
+            )

@@ -122,7 +122,7 @@ class ReentrancyLockFix(FixTemplate):
                 edits.extend(split)
                 split_done.append(t.name)
             else:
-                edits.append(ctx.add_modifier(t, name))
+                edits.append(ctx.add_modifier(t, name, first=True))
         names = ", ".join(t.name for t in targets)
         how = "its existing" if definition is None else "a new"
         note = (

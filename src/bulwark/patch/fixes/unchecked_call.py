@@ -89,6 +89,11 @@ class UncheckedCallFix(FixTemplate):
     def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
         stmt = _statement_at(ctx, finding)
         contract = ctx.program.contract(finding.contract)
+        if contract is not None and stmt is None:
+            kept = _declaration_at(ctx, finding)
+            if kept is not None and ctx.editable(kept):
+                yield from self._kept_flag(ctx, contract, finding, kept)
+            return
         if stmt is None or contract is None or not ctx.editable(stmt):
             return
         call = stmt["expression"]
@@ -117,6 +122,69 @@ class UncheckedCallFix(FixTemplate):
             yield require
             if record is not None:
                 yield record
+
+    def _kept_flag(
+        self, ctx: FixContext, contract: Contract, finding: Localisation, stmt: Node
+    ) -> Iterator[Candidate]:
+        """The call's success is kept in a local and only logged: the function was written to go on
+        when the payment fails, so the failed amount must stay owed (the bookkeeping that recorded
+        the payment is put back, else the amount is credited for withdrawal); reverting, which
+        would hold up everything else the function does (a round closing, a batch), ranks last."""
+        program = ctx.program
+        call = stmt["initialValue"]
+        target = call_target(call) or {}
+        base = target.get("expression") or {}
+        name = callee_name(call)
+        flag = str((stmt.get("declarations") or [{}])[0].get("name") or "")
+        if not flag:
+            return
+        in_loop = _in_loop_context(ctx, contract, stmt)
+        block = _enclosing_block(program, stmt)
+        statements = (block or {}).get("statements") or []
+        at = next((i for i, x in enumerate(statements) if x is stmt), None)
+        why = (
+            f"The result of .{name} in {finding.function} was kept in `{flag}` but never tested (only "
+            "logged), so when the payment failed the books still said it was made and the amount was lost."
+        )
+        if at is not None:
+            # in a loop every write of the iteration is that element's; elsewhere only what is booked
+            # against the recipient (its owed amount, its paid mark) belongs to the payment
+            keyed = None if in_loop else _plain(ctx.node_text(base))
+            restore = _restorable(ctx, statements[:at], keyed)
+            if restore:
+                edits = [ctx.insert_before(w, f"{t} {v} = {ctx.node_text(lhs)};") for w, lhs, t, v in restore]
+                undo = " ".join(f"{ctx.node_text(lhs)} = {v};" for _, lhs, _, v in reversed(restore))
+                edits.append(ctx.insert_after(stmt, f"if (!{flag}) {{ {undo} }}"))
+                names = ", ".join(dict.fromkeys(ctx.node_text(lhs) for _, lhs, _, _ in restore))
+                yield self.candidate(
+                    finding,
+                    edits,
+                    f"{why} The function carries on whatever the outcome, so the fix puts back what "
+                    f"booked the payment ({names}) when it fails: the amount stays owed and the rest of "
+                    "the function runs as before. ABI and storage layout are unchanged.",
+                    preference=2.0,
+                )
+        value = (call.get("arguments") or [None])[0] if name == "send" else _call_value(call)
+        if value is not None and _pure(base) and _pure(value):
+            credit = f"_bulwarkCredit(address({ctx.node_text(base)}), {ctx.node_text(value)});"
+            yield self.candidate(
+                finding,
+                [
+                    ctx.insert_after(stmt, f"if (!{flag}) {{ {credit} }}"),
+                    ctx.contract_end(contract, pull_payment_helpers(ctx)),
+                ],
+                f"{why} The fix credits a failed payment to its recipient, who collects it with "
+                "bulwarkWithdrawPending() (an ERC-7201 namespaced slot: no storage variable moves).",
+                added_selectors=frozenset({WITHDRAW}),
+                preference=1.0,
+            )
+        yield self.candidate(
+            finding,
+            [ctx.insert_after(stmt, f"require({flag});")],
+            f"{why} The fix reverts when the call fails; it ranks last, since the function was written "
+            "to go on after a failed payment.",
+            preference=-1.0,
+        )
 
     def _require(
         self, ctx: FixContext, finding: Localisation, stmt: Node, call: Node, name: str | None, in_loop: bool
@@ -292,6 +360,56 @@ class UncheckedCallFix(FixTemplate):
             "through a SafeERC20-style helper that reverts on false, accepts tokens that return nothing and "
             "rejects addresses without code.",
         )
+
+
+def _declaration_at(ctx: FixContext, finding: Localisation) -> Node | None:
+    """The ``bool ok = x.send(v);`` (or ``(bool ok, ) = x.call..``) statement a finding points at."""
+    contract = ctx.program.contract(finding.contract)
+    if contract is None or finding.start is None:
+        return None
+    for fn in contract.functions:
+        for n in ctx.program.nodes(fn.body, "VariableDeclarationStatement"):
+            if (
+                src(n).start == finding.start
+                and (n.get("initialValue") or {}).get("nodeType") == "FunctionCall"
+            ):
+                return n
+    return None
+
+
+def _plain(text: str) -> str:
+    """``address(winner)`` -> ``winner``: the recipient as a mapping key is usually written bare."""
+    m = re.fullmatch(r"\s*(?:address|payable)\s*\((.*)\)\s*", text)
+    return _plain(m.group(1)) if m else text.strip()
+
+
+def _restorable(ctx: FixContext, earlier: list[Node], keyed: str | None) -> list[tuple[Node, Node, str, str]]:
+    """(statement, stored target, its type, a save variable) for the storage writes among ``earlier``
+    statements that a failed payment should undo, each saved just before its last write; only those
+    whose target is keyed by ``keyed`` (an index of that text) unless it is None."""
+    program = ctx.program
+    last: dict[str, tuple[Node, Node]] = {}
+    for stmt in earlier:
+        expr = stmt.get("expression") or {}
+        if stmt.get("nodeType") != "ExpressionStatement":
+            continue
+        for lhs in assigned_targets(expr):
+            if not _stored(program, lhs):
+                continue
+            if keyed is not None and not any(
+                n.get("nodeType") == "IndexAccess"
+                and _plain(ctx.node_text(n.get("indexExpression") or {})) == keyed
+                for n in walk(lhs)
+            ):
+                continue
+            last[ctx.node_text(lhs)] = (stmt, dict(lhs))
+    out: list[tuple[Node, Node, str, str]] = []
+    for stmt, lhs in sorted(last.values(), key=lambda t: src(t[1]).start):
+        declared = _value_type(type_string(lhs))
+        if declared is None or not _pure(lhs):
+            return []
+        out.append((stmt, lhs, declared, f"bulwarkWas{src(lhs).start}"))
+    return out
 
 
 def _stmt_has_semicolon(ctx: FixContext, stmt: Node) -> bool:

@@ -142,6 +142,23 @@ def blocking_payments(program: Program, fn: Function) -> list[Node]:
     return out
 
 
+def _hands_over(program: Program, fn: Function, call: Node) -> bool:
+    """Does ``fn`` pay the recipient held in a state variable and then put its own caller there (a
+    throne, a highest bid)? Then whoever takes the place next decides whether ``fn`` can ever run
+    again: the blocking recipient is one step of the function's own normal use."""
+    target = call_target(call) or {}
+    ref = _stored_root(program, fn, target.get("expression") or {})
+    if ref is None or fn.body is None:
+        return False
+    for n in program.nodes(fn.body, "Assignment"):
+        root = base_variable(n.get("leftHandSide") or {}) or {}
+        if root.get("referencedDeclaration") == ref and any(
+            is_msg_sender(x) for x in walk(n.get("rightHandSide") or {})
+        ):
+            return True
+    return False
+
+
 def check_dos(program: Program, contract: Contract) -> Iterator[Localisation]:
     for fn in own_entries(program, contract):
         calls = blocking_payments(program, fn)
@@ -149,6 +166,9 @@ def check_dos(program: Program, contract: Contract) -> Iterator[Localisation]:
             continue
         loops = [src(n) for n in fn.program.nodes(fn.body) if n.get("nodeType") in _LOOPS]
         in_loop = any(lp.start <= src(c).start < lp.end for c in calls for lp in loops)
+        handed_over = (
+            not in_loop and not program.checks_sender(fn) and any(_hands_over(program, fn, c) for c in calls)
+        )
         yield localisation(
             program,
             "push-payment-dos",
@@ -156,8 +176,11 @@ def check_dos(program: Program, contract: Contract) -> Iterator[Localisation]:
             contract,
             fn,
             calls[0],
-            # in a loop one refusing recipient blocks every other: as sure as a DoS finding gets
-            0.7 if in_loop else 0.55,
+            # in a loop one refusing recipient blocks every other: as sure as a DoS finding gets; a
+            # place anyone takes by calling (a throne) is as sure: the next holder can refuse for good,
+            # and it must rank above the checked-math finding every pre-0.8 payment function carries
+            0.7 if in_loop else 0.65 if handed_over else 0.55,
             f"{fn.name} reverts when one recipient refuses its payment"
-            + (" inside a loop: one recipient blocks everyone" if in_loop else ""),
+            + (" inside a loop: one recipient blocks everyone" if in_loop else "")
+            + (", and any caller takes that recipient's place" if handed_over else ""),
         )

@@ -6,7 +6,10 @@
 * ``sibling-payout-flag``: functions that pay out of a record mark it done (``o.released = true``)
   and check each other's marks, but one of them does not check another's mark, so both pay;
 * ``inverse-path-condition``: two payout functions share a guard (the same deadline), one requires
-  an outcome over state (``raised >= goal``) and the other never looks at it, so both pay.
+  an outcome over state (``raised >= goal``) and the other never looks at it, so both pay;
+* ``branch-skips-debit``: a function checks a balance, then pays out on each arm of an ``if``, but
+  only one arm lowers the balance it checked (a penalised early exit beside the matured one), so
+  the other arm pays again and again out of the same balance.
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ from dataclasses import dataclass
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Localisation
-from bulwark.patch.locate.facts import own_entries, pays_out
+from bulwark.patch.locate.facts import is_value_call, own_entries, pays_out
 from bulwark.patch.locate.finding import localisation
 from bulwark.patch.solast import (
     Contract,
     Function,
     Node,
     Program,
+    assigned_targets,
     base_variable,
+    call_target,
     callee_name,
     is_msg_sender,
     src,
@@ -244,6 +249,125 @@ def inverse_conditions(program: Program, fn: Function) -> list[tuple[Node, Node,
     return out
 
 
+# -- a paying branch that skips its sibling branch's debit ---------------------------------------------
+
+
+def _pays(node: Node) -> bool:
+    """Does ``node`` send ether (transfer, send, or a call with value on an address)?"""
+    for call in walk(node):
+        if call.get("nodeType") != "FunctionCall":
+            continue
+        target = call_target(call) or {}
+        if not type_string(target.get("expression") or {}).startswith("address"):
+            continue
+        name = callee_name(call)
+        if name in ("transfer", "send") or (name == "call" and is_value_call(call)):
+            return True
+    return False
+
+
+def _reverts(node: Node) -> bool:
+    return any(
+        n.get("nodeType") == "Throw" or (n.get("nodeType") == "FunctionCall" and callee_name(n) == "revert")
+        for n in walk(node)
+    )
+
+
+def _guarded_state(program: Program, fn: Function) -> set[int]:
+    """State variables read by ``fn``'s guards: its ``require``s and its ``if (..) throw/revert``."""
+    conds = [c for _, c in conditions(program, fn)]
+    conds += [
+        n.get("condition") or {}
+        for n in program.nodes(fn.body, "IfStatement")
+        if not n.get("falseBody") and _reverts(n.get("trueBody") or {})
+    ]
+    out: set[int] = set()
+    for c in conds:
+        for x in walk(c):
+            ref = x.get("referencedDeclaration")
+            if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+                out.add(int(ref))
+    return out
+
+
+def _arms(node: Node) -> list[Node]:
+    """The blocks of an ``if / else if / else`` chain, in order."""
+    out: list[Node] = []
+    while node.get("nodeType") == "IfStatement":
+        out.append(node.get("trueBody") or {})
+        node = node.get("falseBody") or {}
+    if node:
+        out.append(node)
+    return out
+
+
+def _debit(program: Program, stmt: Node, guarded: set[int]) -> str | None:
+    """The entry ``stmt`` lowers (``bal[k] -= x``, ``bal[k] = bal[k] - x``, ``bal[k] = 0``) when its
+    variable is one the guards read, as written; else None."""
+    expr = stmt.get("expression") or {}
+    if stmt.get("nodeType") != "ExpressionStatement" or expr.get("nodeType") != "Assignment":
+        return None
+    lhs = expr.get("leftHandSide") or {}
+    rhs = expr.get("rightHandSide") or {}
+    root = (base_variable(lhs) or {}).get("referencedDeclaration")
+    if root is None or int(root) not in guarded or not type_string(lhs).startswith("uint"):
+        return None
+    text = _text(program, lhs)
+    lowered = expr.get("operator") == "-=" or (
+        expr.get("operator") == "="
+        and (
+            (rhs.get("nodeType") == "Literal" and rhs.get("value") == "0")
+            or (
+                rhs.get("nodeType") == "BinaryOperation"
+                and rhs.get("operator") == "-"
+                and _text(program, rhs.get("leftExpression") or {}) == text
+            )
+        )
+    )
+    return text if lowered else None
+
+
+def skipped_debits(program: Program, fn: Function) -> list[tuple[Node, Node]]:
+    """(debit statement of one arm, the payout statement of a sibling arm that lacks it): both arms of
+    an ``if`` in ``fn`` pay out, the guards read the balance, one arm lowers it and the other never
+    writes it. The debit only names what is in scope in both arms."""
+    if fn.body is None or not pays_out(fn):
+        return []
+    guarded = _guarded_state(program, fn)
+    if not guarded:
+        return []
+    out: list[tuple[Node, Node]] = []
+    for branch in program.nodes(fn.body, "IfStatement"):
+        arms = _arms(branch)
+        if len(arms) < 2 or any(a.get("nodeType") != "Block" for a in arms):
+            continue
+        for arm in arms:
+            debits = [
+                (st, text)
+                for st in arm.get("statements") or []
+                if (text := _debit(program, st, guarded)) is not None and _pays(arm)
+            ]
+            for st, text in debits:
+                inner = src(arm)
+                local = any(
+                    inner.start <= src(decl).start < inner.end
+                    for x in walk(st)
+                    if (decl := program.nodes_by_id.get(int(x.get("referencedDeclaration") or -1)))
+                )
+                if local:
+                    continue  # it uses a local of its own arm: it cannot be copied as written
+                for other in arms:
+                    if other is arm:
+                        continue
+                    writes = {_text(program, dict(t)) for n in walk(other) for t in assigned_targets(n)}
+                    if text in writes:
+                        continue
+                    pay = next((x for x in other.get("statements") or [] if _pays(x)), None)
+                    if pay is not None:
+                        out.append((st, pay))
+    return out
+
+
 def check_logic_siblings(program: Program, contract: Contract) -> Iterator[Localisation]:
     for fn in own_entries(program, contract):
         if fn.kind != "function":
@@ -271,6 +395,21 @@ def check_logic_siblings(program: Program, contract: Contract) -> Iterator[Local
                 0.55,
                 f"{fn.name} pays out of a record without checking its {field} mark, which another "
                 "payout sets and checks: both can pay for the same record",
+            )
+        for debit, pay in skipped_debits(program, fn)[:1]:
+            yield localisation(
+                program,
+                "branch-skips-debit",
+                VulnClass.INVARIANT_BREAK,
+                contract,
+                fn,
+                pay,
+                # a payout that never lowers the balance its own guard checks repeats at will, as sure
+                # as a reentrancy finding: clear of the checked-math and clock findings the same
+                # old-compiler function carries, so their fixes are not bundled in (BUNDLE_TIE)
+                0.75,
+                f"{fn.name} checks a balance and pays on each branch, but only one branch lowers it "
+                f"({_text(program, debit)}): the other pays out of the same balance again and again",
             )
         for _, cond, other in inverse_conditions(program, fn)[:1]:
             yield localisation(

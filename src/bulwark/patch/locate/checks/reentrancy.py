@@ -17,34 +17,54 @@ from bulwark.patch.solast import (
     base_variable,
     call_target,
     callee_name,
+    is_external_call,
     src,
     type_string,
 )
 
 
+def _can_reenter(call: Node) -> bool:
+    name = callee_name(call)
+    target = call_target(call) or {}
+    if name in ("transfer", "send") and type_string(target.get("expression") or {}).startswith("address"):
+        return False  # 2300 gas stipend: cannot write state when re-entered
+    fn_type = type_string(target)
+    return not (" view" in fn_type or " pure" in fn_type or name == "staticcall")
+
+
+def _written_after(program: Program, contract: Contract, body: Node, after: int) -> set[int]:
+    written: set[int] = set()
+    for n in program.nodes(body):
+        if src(n).start >= after:
+            written |= _writes_of(program, contract, n)
+    return written
+
+
 def reentrancy_calls(program: Program, fn: Function) -> list[tuple[Node, set[int]]]:
-    """External calls of ``fn`` that can re-enter, each with the state written after it."""
+    """External calls of ``fn`` that can re-enter, each with the state written after it; also those
+    made by the modifiers ``fn`` applies (a call before the modifier's ``_`` has the whole function
+    body after it)."""
     out: list[tuple[Node, set[int]]] = []
     body = fn.body
     if body is None:
         return out
     for call in fn.external_calls():
-        name = callee_name(call)
-        target = call_target(call) or {}
-        if name in ("transfer", "send") and type_string(target.get("expression") or {}).startswith("address"):
-            continue  # 2300 gas stipend: cannot write state when re-entered
-        fn_type = type_string(target)
-        if " view" in fn_type or " pure" in fn_type or name == "staticcall":
+        if _can_reenter(call):
+            # the call inside a loop: everything written in the loop happens "after" as well
+            out.append((call, _written_after(program, fn.contract, body, src(call).end)))
+    for invocation in fn.modifiers:
+        ref = (invocation.get("modifierName") or {}).get("referencedDeclaration")
+        mod = program.resolve_modifier(fn.contract, ref)
+        if mod is None or mod.body is None:
             continue
-        after = src(call).end
-        written: set[int] = set()
-        for n in program.nodes(body):
-            if src(n).start < after:
+        holes = [src(p).start for p in program.nodes(mod.body, "PlaceholderStatement")]
+        for call in program.nodes(mod.body, "FunctionCall"):
+            if not is_external_call(call) or not _can_reenter(call):
                 continue
-            for t in _writes_of(program, fn.contract, n):
-                written.add(t)
-        # the call inside a loop: everything written in the loop happens "after" as well
-        out.append((call, written))
+            written = _written_after(program, fn.contract, mod.body, src(call).end)
+            if any(h > src(call).end for h in holes):
+                written |= _written_after(program, fn.contract, body, src(body).start)
+            out.append((call, written))
     return out
 
 

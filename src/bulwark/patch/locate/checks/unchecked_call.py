@@ -1,5 +1,7 @@
 """Calls whose failure goes unnoticed: low-level calls and boolean token transfers used as a
-statement, their result dropped."""
+statement, their result dropped, and low-level results kept in a local that nothing ever tests
+(``bool sent = winner.send(prize); emit Paid(winner, sent);``): logged, but the books go on as if
+the payment went through."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from bulwark.patch.solast import (
     call_target,
     callee_name,
     is_external_call,
+    src,
     type_string,
 )
 
@@ -29,10 +32,60 @@ def _ignored_calls(fn: Function) -> Iterator[Node]:
                 yield n
 
 
+LOW_LEVEL = ("call", "send", "delegatecall", "callcode")
+
+
+def _emissions(program: Program, body: Node) -> list[Node]:
+    """Event emissions in ``body``: ``emit E(..)``, and the bare ``E(..)`` of solc before 0.4.21."""
+    out = list(program.nodes(body, "EmitStatement"))
+    for call in program.nodes(body, "FunctionCall"):
+        ref = (call.get("expression") or {}).get("referencedDeclaration")
+        if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("nodeType") == "EventDefinition":
+            out.append(call)
+    return out
+
+
+def captured_untested(program: Program, fn: Function) -> Iterator[tuple[Node, Node]]:
+    """(declaration statement, call) for each low-level call on an address whose success flag is
+    kept in a local that is never read, or read only to be logged in an event."""
+    if fn.body is None:
+        return
+    logged = [src(e) for e in _emissions(program, fn.body)]
+    for stmt in program.nodes(fn.body, "VariableDeclarationStatement"):
+        call = stmt.get("initialValue") or {}
+        decls = stmt.get("declarations") or []
+        if call.get("nodeType") != "FunctionCall" or not decls or not decls[0]:
+            continue
+        target = call_target(call)
+        if target is None or callee_name(call) not in LOW_LEVEL:
+            continue
+        if not type_string(target.get("expression") or {}).startswith("address"):
+            continue
+        flag = decls[0].get("id")
+        uses = [
+            src(n) for n in program.nodes(fn.body, "Identifier") if n.get("referencedDeclaration") == flag
+        ]
+        if all(any(e.start <= u.start and u.end <= e.end for e in logged) for u in uses):
+            yield stmt, call
+
+
 def check_unchecked_calls(program: Program, contract: Contract) -> Iterator[Localisation]:
     for fn in contract.functions:
         if program.text_of(fn.node) is None or fn.body is None:
             continue
+        for stmt, call in captured_untested(program, fn):
+            yield localisation(
+                program,
+                "unchecked-lowlevel",
+                VulnClass.UNCHECKED_RETURN,
+                contract,
+                fn,
+                stmt,
+                # the author kept the flag, so less sure than a dropped one, still above checked math
+                0.7,
+                f"the result of .{callee_name(call)} is kept but never tested: a failed call goes on "
+                "as if it had paid",
+            )
         for stmt in _ignored_calls(fn):
             call = stmt["expression"]
             target = call_target(call)
@@ -40,7 +93,7 @@ def check_unchecked_calls(program: Program, contract: Contract) -> Iterator[Loca
             if target is None:
                 continue
             base_type = type_string(target.get("expression") or {})
-            if name in ("call", "send", "delegatecall", "callcode") and base_type.startswith("address"):
+            if name in LOW_LEVEL and base_type.startswith("address"):
                 yield localisation(
                     program,
                     "unchecked-lowlevel",

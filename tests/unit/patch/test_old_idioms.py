@@ -1,0 +1,73 @@
+"""Localisation and fixes for shapes written in older idioms (issue 18's held-out set is solc
+0.4-0.5): a payment flag kept but only logged, a paying branch that skips its sibling's debit, a
+lock that must run ahead of a modifier making the call, a seat any caller takes over."""
+
+from __future__ import annotations
+
+from bulwark.domain import VulnClass
+from bulwark.patch import PatchRequest, generate, locate
+from bulwark.toolchain.solc import Compiler
+
+from .conftest import HERE
+
+CONTRACTS = HERE / "contracts" / "classes"
+
+
+def _found(compiler: Compiler, name: str) -> dict[tuple[VulnClass, str | None], tuple[float, str]]:
+    found = locate(PatchRequest(paths=[CONTRACTS / name], use_slither=False), compiler=compiler)
+    return {(f.vuln_class, f.function): (f.score, f.detector) for f in found}
+
+
+def _first(compiler: Compiler, name: str, function: str, template: str) -> str:
+    patches = generate(PatchRequest(paths=[CONTRACTS / name], use_slither=False), compiler=compiler)
+    patch = next(p for p in patches if p.function == function and template in p.template.split("+"))
+    return next(iter(patch.patched_sources.values()))
+
+
+def test_a_payment_flag_only_logged_is_unchecked_and_its_booking_is_undone(compiler: Compiler) -> None:
+    found = _found(compiler, "KeptFlags.sol")
+    assert (VulnClass.UNCHECKED_RETURN, "payLogged") in found
+    # a flag that decides what happens next (an if, a require) is a checked result
+    assert (VulnClass.UNCHECKED_RETURN, "payTested") not in found
+    assert (VulnClass.UNCHECKED_RETURN, "payRequired") not in found
+    patches = generate(
+        PatchRequest(paths=[CONTRACTS / "KeptFlags.sol"], use_slither=False), compiler=compiler
+    )
+    first = next(p for p in patches if p.function == "payLogged")
+    assert first.template == "check-call-result"
+    text = next(iter(first.patched_sources.values()))
+    # only what booked the payment against the recipient is put back, not the round counter
+    assert "uint256 bulwarkWas" in text and "if (!ok) { owed[to] = bulwarkWas" in text
+    assert "rounds = " not in text
+    assert "require(ok);\n        emit Paid" not in text
+
+
+def test_a_paying_branch_that_skips_its_siblings_debit_gets_it(compiler: Compiler) -> None:
+    found = _found(compiler, "Branches.sol")
+    score, detector = found[(VulnClass.INVARIANT_BREAK, "withdrawForgets")]
+    assert detector.startswith("branch-skips-debit") and score >= 0.75
+    assert (VulnClass.INVARIANT_BREAK, "withdrawBoth") not in found
+    # the only debit uses a local of its own branch: nothing to copy as written
+    assert (VulnClass.INVARIANT_BREAK, "withdrawLocal") not in found
+    text = _first(compiler, "Branches.sol", "withdrawForgets", "sibling-check")
+    assert (
+        "} else {\n            bal[msg.sender] -= amount;\n            msg.sender.transfer(amount / 2);"
+        in text
+    )
+
+
+def test_a_seat_its_callers_take_over_outranks_checked_math(compiler: Compiler) -> None:
+    found = _found(compiler, "Seats.sol")
+    dos, _ = found[(VulnClass.DOS, "take")]
+    math, _ = found[(VulnClass.INTEGER_OVERFLOW, "take")]
+    assert dos > math
+    # a payee only the owner sets cannot be taken over by an attacker
+    assert (VulnClass.DOS, "payOut") not in found
+    patches = generate(PatchRequest(paths=[CONTRACTS / "Seats.sol"], use_slither=False), compiler=compiler)
+    assert patches[0].function == "take" and "pay-or-credit" in patches[0].template.split("+")
+
+
+def test_the_lock_runs_before_a_modifier_that_makes_the_call(compiler: Compiler) -> None:
+    text = _first(compiler, "Rebates.sol", "claim", "reentrancy-lock")
+    assert "function claim() external bulwarkNonReentrant settles {" in text
+    assert "function stake() external payable bulwarkNonReentrant settles {" in text
