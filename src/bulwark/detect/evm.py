@@ -30,7 +30,10 @@ def checksum(address: str) -> Address:
     return Address(to_checksum_address(address.lower()))
 
 
+@lru_cache(maxsize=1 << 16)
 def topic_address(value: str) -> Address:
+    """The address in an indexed topic, cached by the topic itself (a Transfer's two topics are
+    read for every log screened; the same holders recur)."""
     return checksum("0x" + value[-40:])
 
 
@@ -40,9 +43,10 @@ def word(data: bytes, index: int) -> int:
 
 def transfer(log: Log) -> tuple[Address, Address, Address, int] | None:
     """(token, from, to, amount) of an ERC-20 Transfer; ``None`` for anything else (ERC-721 too)."""
-    if len(log.topics) != 3 or log.topics[0] != TRANSFER or len(log.data) != 32:
+    topics = log.topics
+    if len(topics) != 3 or topics[0] != TRANSFER or len(log.data) != 32:
         return None
-    return log.address, topic_address(log.topics[1]), topic_address(log.topics[2]), word(log.data, 0)
+    return log.address, topic_address(topics[1]), topic_address(topics[2]), int.from_bytes(log.data, "big")
 
 
 def net_flows(logs: Iterable[Log]) -> dict[tuple[Address, Address], int]:

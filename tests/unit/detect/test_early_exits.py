@@ -374,3 +374,34 @@ def test_a_senders_window_is_built_once_and_oracle_moves_are_found(
 
 def replace_sig(raw: dict[str, Any], sig: str) -> dict[str, Any]:
     return {**raw, "input": selector(sig) + raw["input"][10:]}
+
+
+# -- what every detector reads of an event, derived in one pass --------------------------------------
+
+
+def test_calls_logs_and_transfers_are_derived_together_and_as_before() -> None:
+    """One pass fills all three; a reverted frame's logs and Transfers are left out, a mint kept."""
+    failed = call(LENDING, USD, "transfer(address,uint256)", error="reverted",
+                  logs=[transfer_log(USD, LENDING, ATTACKER, E18)])  # fmt: skip
+    pull = transfer_log(USD, USER, VAULT, 2 * E18)
+    minted = [transfer_log(VAULT, ZERO, USER, 3 * E18, 0), _deposit(E18, E18)["logs"][0]]
+    raw = call(USER, VAULT, "deposit(uint256)", word(E18), calls=[
+        call(VAULT, USD, "transferFrom(address,address,uint256)", logs=[pull]),
+        failed,
+        call(VAULT, VAULT, "mint()", logs=minted),
+    ])  # fmt: skip
+    ev = event(raw)
+    assert [s.frame.to for s in ev.calls() if s.frame is not None] == [VAULT, USD, USD, VAULT]
+    assert ev._logs is not None and ev._transfers is not None  # filled by the same pass
+    assert [lg.address for lg in ev.logs] == [USD, VAULT, VAULT]
+    assert [(t[1], t[2], t[3], t[4]) for t in ev.transfers()] == [
+        (USD, USER, VAULT, 2 * E18),
+        (VAULT, ZERO, USER, 3 * E18),
+    ]
+    assert [ev.steps[t[0]].log for t in ev.transfers()] == [ev.logs[0], ev.logs[1]]
+    assert ev.flows() == {
+        (USD, USER): -2 * E18,
+        (USD, VAULT): 2 * E18,
+        (VAULT, ZERO): -3 * E18,
+        (VAULT, USER): 3 * E18,
+    }
