@@ -71,3 +71,13 @@ def test_the_lock_runs_before_a_modifier_that_makes_the_call(compiler: Compiler)
     text = _first(compiler, "Rebates.sol", "claim", "reentrancy-lock")
     assert "function claim() external bulwarkNonReentrant settles {" in text
     assert "function stake() external payable bulwarkNonReentrant settles {" in text
+
+
+def test_a_var_loop_counter_narrower_than_its_bound_is_widened(compiler: Compiler) -> None:
+    found = locate(PatchRequest(paths=[CONTRACTS / "Counters.sol"], use_slither=False), compiler=compiler)
+    narrow = {f.function for f in found if "narrow-loop-counter" in f.detector}
+    # `var i = 0` is a uint8 against a uint256 length; a typed counter, or a uint8 bound, is not this
+    assert narrow == {"award"}
+    text = _first(compiler, "Counters.sol", "award", "widen-loop-counter")
+    assert "for (uint256 i = 0; i < members.length; i++) {\n            points[members[i]] += each;" in text
+    assert "for (var i = 0; i < count; i++)" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 from bulwark.patch.fixes.access_control import AccessControlFix
-from bulwark.patch.fixes.arithmetic import CheckedMathFix, RemoveUncheckedFix
+from bulwark.patch.fixes.arithmetic import CheckedMathFix, RemoveUncheckedFix, WidenCounterFix
 from bulwark.patch.fixes.array_length import ArrayLengthGuardFix
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.fixes.bounded_move import BoundedMoveFix
@@ -31,6 +31,7 @@ BUILTIN: tuple[type[FixTemplate], ...] = (
     UncheckedCallFix,
     TxOriginFix,
     RemoveUncheckedFix,
+    WidenCounterFix,
     CheckedMathFix,
     ArrayLengthGuardFix,
     UsedDigestFix,

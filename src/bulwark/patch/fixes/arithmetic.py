@@ -13,7 +13,7 @@ from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.locate.checks.arithmetic import risky_op
+from bulwark.patch.locate.checks.arithmetic import narrow_counters, risky_op
 from bulwark.patch.solast import Node, src, type_string, walk
 
 LIBRARY = "BulwarkCheckedMath"
@@ -79,6 +79,36 @@ class RemoveUncheckedFix(FixTemplate):
                 "of reverting. The fix restores solc's overflow checks there: results are unchanged "
                 "for every "
                 "input that did not overflow, and an overflow now reverts.",
+            )
+
+
+class WidenCounterFix(FixTemplate):
+    NAME = "widen-loop-counter"
+    CLASSES = frozenset({VulnClass.INTEGER_OVERFLOW})
+    DESCRIPTION = "declares a `var` loop counter as uint256 instead of the narrow type solc 0.4 inferred"
+
+    def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        if "narrow-loop-counter" not in finding.detector or finding.function is None:
+            return
+        contract = ctx.program.contract(finding.contract)
+        fn = contract.function(finding.function) if contract else None
+        if fn is None or not ctx.editable(fn.node):
+            return
+        edits = []
+        for decl in narrow_counters(ctx.program, fn.body):
+            st = ctx.text(decl)
+            s = src(decl)
+            if st.slice(s.start, s.start + 4) == "var ":
+                edits.append(Edit(st.path, s.start, s.start + 3, "uint256"))
+        if edits:
+            yield self.candidate(
+                finding,
+                edits,
+                f"A loop in {fn.name} declared its counter with `var`, which solc 0.4 types from the first "
+                "value (0 -> uint8): past 255 elements the counter wrapped before reaching the bound and "
+                "the loop ran out of gas. The fix declares the counter uint256; every loop that used to "
+                "finish runs exactly as before.",
+                preference=1.0,
             )
 
 

@@ -1,7 +1,11 @@
-"""Integer overflow: raw arithmetic before solc 0.8, and ``unchecked`` blocks after it."""
+"""Integer overflow: raw arithmetic before solc 0.8, ``unchecked`` blocks after it, and (solc 0.4)
+loop counters declared with ``var``, which take the narrowest type of their first value
+(``for (var i = 0; i < list.length; i++)`` counts in uint8): once the bound passes 255 the counter
+wraps before reaching it and the loop never ends."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from bulwark.domain import VulnClass
@@ -10,7 +14,54 @@ from bulwark.patch.locate.finding import localisation
 from bulwark.patch.solast import Contract, Node, Program, type_string, walk
 
 
+def narrow_counters(program: Program, body: Node | None) -> list[Node]:
+    """``var`` declarations of ``for`` loop counters whose inferred type is narrower than the bound
+    the loop's condition compares them with."""
+    out: list[Node] = []
+    for loop in program.nodes(body, "ForStatement"):
+        init = loop.get("initializationExpression") or {}
+        decls = [d for d in init.get("declarations") or [] if d]
+        if (
+            init.get("nodeType") != "VariableDeclarationStatement"
+            or len(decls) != 1
+            or decls[0].get("typeName")
+        ):
+            continue  # a type the author wrote is the author's choice
+        bits = re.fullmatch(r"u?int(\d*)", type_string(decls[0]))
+        width = int(bits.group(1) or 256) if bits else 256
+        cond = loop.get("condition") or {}
+        if width >= 256 or cond.get("nodeType") != "BinaryOperation":
+            continue
+        for mine, other in (("leftExpression", "rightExpression"), ("rightExpression", "leftExpression")):
+            bound = re.fullmatch(r"u?int(\d*)", type_string(cond.get(other) or {}))
+            if (cond.get(mine) or {}).get("referencedDeclaration") == decls[0].get("id") and (
+                bound and int(bound.group(1) or 256) > width
+            ):
+                out.append(decls[0])
+                break
+    return out
+
+
 def check_arithmetic(program: Program, contract: Contract) -> Iterator[Localisation]:
+    if not program.at_least(0, 5):
+        for fn in contract.functions:
+            if program.text_of(fn.node) is None:
+                continue
+            for decl in narrow_counters(program, fn.body)[:1]:
+                yield localisation(
+                    program,
+                    "narrow-loop-counter",
+                    VulnClass.INTEGER_OVERFLOW,
+                    contract,
+                    fn,
+                    decl,
+                    # it wraps for certain once the bound passes the counter's range; close enough to a
+                    # DoS finding on the same loop (a list anyone grows) that both fixes go together
+                    0.65,
+                    f"the loop counter {decl.get('name')} in {fn.name} is a `var`, so it is a "
+                    f"{type_string(decl)}: it wraps before reaching a bound above its range and the loop "
+                    "never ends",
+                )
     if program.at_least(0, 8):
         for fn in contract.functions:
             if program.text_of(fn.node) is None or fn.body is None:
