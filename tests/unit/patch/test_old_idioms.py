@@ -81,3 +81,11 @@ def test_a_var_loop_counter_narrower_than_its_bound_is_widened(compiler: Compile
     text = _first(compiler, "Counters.sol", "award", "widen-loop-counter")
     assert "for (uint256 i = 0; i < members.length; i++) {\n            points[members[i]] += each;" in text
     assert "for (var i = 0; i < count; i++)" in text
+
+
+def test_a_result_dropped_inside_a_modifier_is_checked_there(compiler: Compiler) -> None:
+    found = _found(compiler, "Fees.sol")
+    assert (VulnClass.UNCHECKED_RETURN, "forwardsFee") in found
+    patches = generate(PatchRequest(paths=[CONTRACTS / "Fees.sol"], use_slither=False), compiler=compiler)
+    assert "check-call-result" in patches[0].template.split("+")
+    assert "require(feeWallet.call.value(fee)());" in next(iter(patches[0].patched_sources.values()))

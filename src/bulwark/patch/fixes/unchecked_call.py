@@ -37,7 +37,7 @@ def _statement_at(ctx: FixContext, finding: Localisation) -> Node | None:
     contract = ctx.program.contract(finding.contract)
     if contract is None or finding.start is None:
         return None
-    for fn in contract.functions:
+    for fn in [*contract.functions, *contract.modifiers]:
         for n in walk(fn.body):
             if (
                 n.get("nodeType") == "ExpressionStatement"
@@ -367,7 +367,7 @@ def _declaration_at(ctx: FixContext, finding: Localisation) -> Node | None:
     contract = ctx.program.contract(finding.contract)
     if contract is None or finding.start is None:
         return None
-    for fn in contract.functions:
+    for fn in [*contract.functions, *contract.modifiers]:
         for n in ctx.program.nodes(fn.body, "VariableDeclarationStatement"):
             if (
                 src(n).start == finding.start
@@ -459,7 +459,7 @@ def _enclosing_block(program: Program, stmt: Node) -> Node | None:
     """The Block whose statements hold ``stmt`` (None when it is a lone loop or if body)."""
     owner = program.contract_of_node.get(int(stmt["id"]))
     sid = stmt.get("id")
-    for fn in owner.functions if owner is not None else []:
+    for fn in [*owner.functions, *owner.modifiers] if owner is not None else []:
         if fn.body is None or not _contains(fn.body, stmt):
             continue
         for node in program.nodes(fn.body):

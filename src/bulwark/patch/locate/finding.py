@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Localisation
-from bulwark.patch.solast import Contract, Function, Node, Program, src
+from bulwark.patch.solast import Contract, Function, Modifier, Node, Program, src
 
 
 def localisation(
@@ -12,7 +12,7 @@ def localisation(
     detector: str,
     cls: VulnClass,
     contract: Contract,
-    fn: Function | None,
+    fn: Function | Modifier | None,
     node: Node | None,
     score: float,
     *evidence: str,
@@ -27,7 +27,7 @@ def localisation(
         detector=detector,
         vuln_class=cls,
         contract=contract.name,
-        function=(fn.name or fn.kind) if fn is not None else None,
+        function=(fn.name or (fn.kind if isinstance(fn, Function) else "")) if fn is not None else None,
         lines=lines,
         score=round(min(score, 1.0), 3),
         evidence=tuple(evidence),

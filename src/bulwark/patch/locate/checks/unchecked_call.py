@@ -13,6 +13,7 @@ from bulwark.patch.locate.finding import localisation
 from bulwark.patch.solast import (
     Contract,
     Function,
+    Modifier,
     Node,
     Program,
     call_target,
@@ -23,7 +24,7 @@ from bulwark.patch.solast import (
 )
 
 
-def _ignored_calls(fn: Function) -> Iterator[Node]:
+def _ignored_calls(fn: Function | Modifier) -> Iterator[Node]:
     """Calls used as a statement on their own: their result is dropped."""
     for n in fn.program.nodes(fn.body):
         if n.get("nodeType") == "ExpressionStatement":
@@ -45,7 +46,7 @@ def _emissions(program: Program, body: Node) -> list[Node]:
     return out
 
 
-def captured_untested(program: Program, fn: Function) -> Iterator[tuple[Node, Node]]:
+def captured_untested(program: Program, fn: Function | Modifier) -> Iterator[tuple[Node, Node]]:
     """(declaration statement, call) for each low-level call on an address whose success flag is
     kept in a local that is never read, or read only to be logged in an event."""
     if fn.body is None:
@@ -70,7 +71,10 @@ def captured_untested(program: Program, fn: Function) -> Iterator[tuple[Node, No
 
 
 def check_unchecked_calls(program: Program, contract: Contract) -> Iterator[Localisation]:
-    for fn in contract.functions:
+    # a modifier's body runs inside every function it guards: a dropped result there (a fee
+    # forwarded before each purchase) is dropped on every one of them
+    parts: list[Function | Modifier] = [*contract.functions, *contract.modifiers]
+    for fn in parts:
         if program.text_of(fn.node) is None or fn.body is None:
             continue
         for stmt, call in captured_untested(program, fn):
