@@ -50,9 +50,9 @@ class RawFrame(TypedDict):
 
 class TraceLog(msgspec.Struct, gc=False):
     address: str
-    topics: list[str] = []
-    data: str = ""
-    position: str | int = 0
+    topics: list[str] | None = None  # null and absent alike, as the dict reading took them
+    data: str | None = None
+    position: str | int | None = 0
 
 
 class TraceFrame(
@@ -64,13 +64,13 @@ class TraceFrame(
     sender: str
     to: str | None = None
     value: str | int | None = None
-    input: str = ""
-    output: str = ""
+    input: str | None = None
+    output: str | None = None
     gas_used: str | int | None = None
     error: str | None = None
     revert_reason: str | None = None
-    calls: list[TraceFrame] = []
-    logs: list[TraceLog] = []
+    calls: list[TraceFrame] | None = None
+    logs: list[TraceLog] | None = None
 
 
 _ZERO_HASH = Hash32("0x" + "00" * 32)
@@ -117,9 +117,10 @@ def _frame(raw: TraceFrame, parent_failed: bool, out: _Walk, depth: int, ctx: Ad
             built.append(_frame(child, failed, out, depth + 1, context))
         for _, _, lg in placed[li:]:
             out.log(lg, depth, context, failed)
-    else:
+    elif children:
         for child in children:
             built.append(_frame(child, failed, out, depth + 1, context))
+    elif logs:
         for lg in logs:
             out.log(lg, depth, context, failed)
     data, output, value, gas = raw.input, raw.output, raw.value, raw.gas_used
@@ -129,8 +130,8 @@ def _frame(raw: TraceFrame, parent_failed: bool, out: _Walk, depth: int, ctx: Ad
         to,
         # the node's hex, inline: a helper call per field was a tenth of the parse
         int(value, 16) if isinstance(value, str) and value[:2] == "0x" else _int(value),
-        _fromhex(data[2:]) if data[:2] == "0x" else _bytes(data),
-        _fromhex(output[2:]) if output[:2] == "0x" else _bytes(output),
+        _fromhex(data[2:]) if data and data[:2] == "0x" else _bytes(data),
+        _fromhex(output[2:]) if output and output[:2] == "0x" else _bytes(output),
         int(gas, 16) if isinstance(gas, str) and gas[:2] == "0x" else _int(gas),
         error,
         raw.revert_reason,
@@ -154,11 +155,11 @@ class _Walk:
         self.log_index = 0
 
     def log(self, raw: TraceLog, depth: int, context: Address | None, failed: bool) -> None:
-        data = raw.data
+        data, topics = raw.data, raw.topics
         lg = Log(
             checksum(raw.address),
-            tuple([t.lower() for t in raw.topics]),  # type: ignore[misc]
-            _fromhex(data[2:]) if data[:2] == "0x" else _bytes(data),
+            tuple([t.lower() for t in topics]) if topics else (),  # type: ignore[misc]
+            _fromhex(data[2:]) if data and data[:2] == "0x" else _bytes(data),
             self.block_number,
             self.block_hash,
             self.tx_hash,

@@ -21,21 +21,25 @@ TX = TxHash("0x" + "cd" * 32)
 ADDRS = ["0x" + c * 40 for c in "0123abcdef"]
 hexes = st.binary(max_size=40).map(lambda b: "0x" + b.hex())
 topics = st.lists(st.binary(min_size=32, max_size=32).map(lambda b: "0x" + b.hex().upper()), max_size=3)
+MISSING = object()  # a field left out of the JSON
+
+
+def put(out: dict[str, Any], key: str, value: Any) -> None:
+    if value is not MISSING:
+        out[key] = value
 
 
 @st.composite
 def logs(draw: st.DrawFn, children: int) -> list[dict[str, Any]]:
     """A frame's logs in emission order: ``position`` (child calls made before it) never falls."""
     positions = sorted(draw(st.lists(st.integers(0, children), max_size=3)))
-    return [
-        {
-            "address": draw(st.sampled_from(ADDRS)),
-            "topics": draw(topics),
-            "data": draw(hexes),
-            "position": hex(position),
-        }
-        for position in positions
-    ]
+    out: list[dict[str, Any]] = []
+    for position in positions:
+        log: dict[str, Any] = {"address": draw(st.sampled_from(ADDRS)), "position": hex(position)}
+        put(log, "topics", draw(st.one_of(topics, st.sampled_from([None, MISSING]))))
+        put(log, "data", draw(st.one_of(hexes, st.sampled_from([None, MISSING]))))
+        out.append(log)
+    return out
 
 
 def frames(depth: int = 0) -> st.SearchStrategy[dict[str, Any]]:
@@ -49,16 +53,14 @@ def frames(depth: int = 0) -> st.SearchStrategy[dict[str, Any]]:
             "value": hex(draw(st.integers(0, 2**256 - 1))),
             "gas": "0x5208",  # a field nobody reads
             "gasUsed": hex(draw(st.integers(0, 2**30))),
-            "input": draw(hexes),
-            "output": draw(hexes),
         }
+        # null and absent alike where a node may leave a field out (an empty list, no data)
+        put(out, "input", draw(st.one_of(hexes, st.sampled_from([None, MISSING]))))
+        put(out, "output", draw(st.one_of(hexes, st.sampled_from([None, MISSING]))))
         if draw(st.booleans()):
             out["error"] = "execution reverted"
-        if calls:
-            out["calls"] = calls
-        found = draw(logs(len(calls)))
-        if found:
-            out["logs"] = found
+        put(out, "calls", calls or draw(st.sampled_from([None, MISSING, []])))
+        put(out, "logs", draw(logs(len(calls))) or draw(st.sampled_from([None, MISSING, []])))
         return out
 
     return frame()
@@ -73,11 +75,12 @@ def reference(raw: dict[str, Any]) -> list[tuple[Any, ...]]:
         failed = failed or "error" in f
         to = checksum(f["to"])
         here = ctx if f["type"].upper() == "DELEGATECALL" else to
-        out.append(("call", depth, here, failed, checksum(f["from"]), to, int(f["value"], 16)))
-        children, logs = f.get("calls", []), f.get("logs", [])
+        data = bytes.fromhex((f.get("input") or "0x")[2:]) + bytes.fromhex((f.get("output") or "0x")[2:])
+        out.append(("call", depth, here, failed, checksum(f["from"]), to, int(f["value"], 16), data))
+        children, logs = f.get("calls") or [], f.get("logs") or []
         for i in range(len(children) + 1):
             for lg in (lg for lg in logs if int(lg["position"], 16) == i):
-                topics = tuple(t.lower() for t in lg["topics"])
+                topics = tuple(t.lower() for t in lg.get("topics") or ())
                 out.append(
                     (
                         "log",
@@ -86,7 +89,7 @@ def reference(raw: dict[str, Any]) -> list[tuple[Any, ...]]:
                         failed,
                         checksum(lg["address"]),
                         topics,
-                        bytes.fromhex(lg["data"][2:]),
+                        bytes.fromhex((lg.get("data") or "0x")[2:]),
                     )
                 )
             if i < len(children):
@@ -101,7 +104,8 @@ def observed(raw: Any) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
     for s in steps:
         if s.frame is not None:
-            out.append((s.kind, s.depth, s.context, s.reverted, s.frame.sender, s.frame.to, s.frame.value))
+            f = s.frame
+            out.append((s.kind, s.depth, s.context, s.reverted, f.sender, f.to, f.value, f.input + f.output))
         else:
             assert s.log is not None
             out.append((s.kind, s.depth, s.context, s.reverted, s.log.address, s.log.topics, s.log.data))
