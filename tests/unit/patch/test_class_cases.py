@@ -48,6 +48,7 @@ TEMPLATES = {
     "unchecked_kept_flag_settle_0612": "check-call-result",
     "dos_leader_refund_0517": "pay-or-credit",
     "logic_branch_debit_0424": "sibling-check",
+    "unchecked_book_after_loop_0425": "check-call-result",
 }
 
 

@@ -89,3 +89,12 @@ def test_a_result_dropped_inside_a_modifier_is_checked_there(compiler: Compiler)
     patches = generate(PatchRequest(paths=[CONTRACTS / "Fees.sol"], use_slither=False), compiler=compiler)
     assert "check-call-result" in patches[0].template.split("+")
     assert "require(feeWallet.call.value(fee)());" in next(iter(patches[0].patched_sources.values()))
+
+
+def test_a_payment_helper_that_a_batch_calls_leaves_a_failure_owed(compiler: Compiler) -> None:
+    # payAll runs it per member: a revert there would let one member stop everyone's payment
+    request = PatchRequest(paths=[CONTRACTS / "SharedPay.sol"], use_slither=False)
+    first = next(p for p in generate(request, compiler=compiler) if p.function == "_pay")
+    text = next(iter(first.patched_sources.values()))
+    assert "if (!bulwarkOk" in text and "owed[to] = bulwarkWas" in text
+    assert "require(bulwarkOk" not in text

@@ -112,7 +112,9 @@ class UncheckedCallFix(FixTemplate):
         # the surrounding code decides: a batch (a loop over recipients) records a failure and goes
         # on to the next one; a single call whose success the function relies on reverts
         if in_loop:
-            undo = self._undo(ctx, finding, stmt, call, name)
+            undo = self._undo(ctx, finding, stmt, call, name) or self._on_success(
+                ctx, contract, finding, stmt, call, name
+            )
             if undo is not None:
                 yield undo
             if record is not None:
@@ -259,6 +261,80 @@ class UncheckedCallFix(FixTemplate):
             "element of a batch, so one failure must not stop the others: the fix puts that element's "
             "bookkeeping back when the call fails (it stays owed, and a later run pays it) and carries on "
             "with the rest. Calls that succeed behave exactly as before; ABI and storage are unchanged.",
+            preference=2.0,
+        )
+
+    def _on_success(
+        self,
+        ctx: FixContext,
+        contract: Contract,
+        finding: Localisation,
+        stmt: Node,
+        call: Node,
+        name: str | None,
+    ) -> Candidate | None:
+        """Leave the failed element owed and go on, when the iteration books the payment after the
+        call (``investors[i].amount = 0; totalPaid += due;``): that bookkeeping runs only when the
+        call succeeds. Not when it also moves the loop on (``next++`` in a ``while``): it would spin."""
+        program = ctx.program
+        block = _enclosing_block(program, stmt)
+        statements = (block or {}).get("statements") or []
+        at = next((i for i, x in enumerate(statements) if x is stmt), None)
+        if block is None or at is None or not statements[at + 1 :]:
+            return None
+        rest = statements[at + 1 :]
+        loop = next(
+            (
+                n
+                for f in contract.all_functions
+                for n in program.nodes(f.body)
+                if n.get("nodeType") in _LOOPS and n.get("body") is block
+            ),
+            None,
+        )
+        progress = {
+            x.get("referencedDeclaration")
+            for x in walk((loop or {}).get("condition") or {})
+            if x.get("nodeType") == "Identifier"
+        }
+        booked = False
+        for later in rest:
+            if later.get("nodeType") == "EmitStatement":
+                continue
+            expr = later.get("expression") or {}
+            targets = assigned_targets(expr)
+            if later.get("nodeType") != "ExpressionStatement" or (
+                not targets and not _is_event(program, expr)
+            ):
+                return None  # control flow, calls, declarations: not plain bookkeeping
+            for t in targets:
+                # a counter the condition reads (next++), not an element of a list it measures
+                moves = t.get("nodeType") == "Identifier" and t.get("referencedDeclaration") in progress
+                if not _stored(program, t) or moves:
+                    return None
+                booked = True
+        if not booked:
+            return None
+        st = ctx.text(stmt)
+        end = src(rest[-1]).end
+        end = end + 1 if st.slice(end, end + 1) == ";" else end
+        expr = ctx.node_text(call)
+        if name == "send" or not program.at_least(0, 5):
+            head = f"if ({expr}) {{"
+        else:
+            ok = f"bulwarkOk{src(stmt).start}"
+            head = f"(bool {ok}, ) = {expr}; if ({ok}) {{"
+        indent, unit = st.indent_at(src(stmt).start), st.unit()
+        lines = st.slice(src(rest[0]).start, end).splitlines()
+        body = "\n".join([indent + unit + lines[0], *((unit + ln) if ln.strip() else ln for ln in lines[1:])])
+        return self.candidate(
+            finding,
+            [Edit(st.path, src(stmt).start, end, f"{head}\n{body}\n{indent}}}")],
+            f"The result of .{name} in {finding.function} was ignored, and the element was booked as "
+            "paid after the call whatever its outcome, so a failed payment was lost. It runs once per "
+            "element of a batch, so one failure must not stop the others: the fix books the element "
+            "only when the call succeeds (otherwise it stays owed, and a later run pays it) and carries "
+            "on. Calls that succeed behave exactly as before; ABI and storage are unchanged.",
             preference=2.0,
         )
 
@@ -412,6 +488,12 @@ def _restorable(ctx: FixContext, earlier: list[Node], keyed: str | None) -> list
     return out
 
 
+def _is_event(program: Program, call: Node) -> bool:
+    """``E(..)``: an event raised without ``emit`` (solc before 0.4.21 had no ``emit``)."""
+    ref = (call.get("expression") or {}).get("referencedDeclaration")
+    return ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("nodeType") == "EventDefinition"
+
+
 def _stmt_has_semicolon(ctx: FixContext, stmt: Node) -> bool:
     return ctx.node_text(stmt).rstrip().endswith(";")
 
@@ -435,8 +517,8 @@ def _inside_loop(program: Program, body: Node | None, node: Node) -> bool:
 
 
 def _in_loop_context(ctx: FixContext, contract: Contract, stmt: Node) -> bool:
-    """Does ``stmt`` run once per element of a batch: inside a loop, or in an internal helper that is
-    only ever called from inside loops?"""
+    """Does ``stmt`` run once per element of a batch: inside a loop, or in an internal helper that a
+    loop calls?"""
     program = ctx.program
     owner = next((f for f in contract.all_functions if f.body is not None and _contains(f.body, stmt)), None)
     if owner is None:
@@ -452,7 +534,8 @@ def _in_loop_context(ctx: FixContext, contract: Contract, stmt: Node) -> bool:
         for call in program.nodes(f.body, "FunctionCall")
         if (t := program.internal_target(contract, call)) is not None and t.id == owner.id
     ]
-    return bool(sites) and all(_inside_loop(program, f.body, call) for f, call in sites)
+    # one call site in a loop makes the helper batch code: reverting there would stop the batch
+    return any(_inside_loop(program, f.body, call) for f, call in sites)
 
 
 def _enclosing_block(program: Program, stmt: Node) -> Node | None:
