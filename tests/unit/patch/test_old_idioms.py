@@ -98,3 +98,12 @@ def test_a_payment_helper_that_a_batch_calls_leaves_a_failure_owed(compiler: Com
     text = next(iter(first.patched_sources.values()))
     assert "if (!bulwarkOk" in text and "owed[to] = bulwarkWas" in text
     assert "require(bulwarkOk" not in text
+
+
+def test_clearing_a_list_anyone_grows_is_a_loop_over_it(compiler: Compiler) -> None:
+    found = _found(compiler, "Clears.sol")
+    assert (VulnClass.DOS, "newRound") in found  # delete zeroes every entry anyone added
+    assert (VulnClass.DOS, "dismissAll") not in found  # only the owner grows staff
+    text = _first(compiler, "Clears.sol", "newRound", "bounded-growth")
+    assert 'require(entrants.length < 1000, "Bulwark: entrants is full");\n        entrants.push' in text
+    assert "staff.length <" not in text

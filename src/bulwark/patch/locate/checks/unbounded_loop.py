@@ -1,5 +1,7 @@
 """A loop over a storage array that anyone can grow: each new element makes every later run of
-the loop dearer, until it no longer fits in a block and the function is blocked for good."""
+the loop dearer, until it no longer fits in a block and the function is blocked for good. Clearing
+such an array (``delete list``, ``list = new address[](0)``, ``list.length = 0``) is the same loop,
+written by the compiler: it zeroes every slot."""
 
 from __future__ import annotations
 
@@ -114,8 +116,31 @@ def growable_loops(program: Program, contract: Contract) -> list[tuple[Function,
                 if array is not None and growth_sites(program, contract, array):
                     out.append((fn, loop, array))
                     break
+        for node in program.nodes(fn.body):
+            array = _cleared(node)
+            if array is not None and growth_sites(program, contract, array):
+                out.append((fn, node, array))
     program.memo[key] = out
     return list(out)
+
+
+def _cleared(node: Node) -> int | None:
+    """The state array ``node`` empties as a whole (``delete a``, ``a = new T[](0)``, ``a.length = 0``)."""
+    kind = node.get("nodeType")
+    if kind == "UnaryOperation" and node.get("operator") == "delete":
+        target = node.get("subExpression") or {}
+    elif kind == "Assignment" and node.get("operator") == "=":
+        target = node.get("leftHandSide") or {}
+        length = _array_of_length(target)
+        rhs = node.get("rightHandSide") or {}
+        if length is not None:
+            return length if rhs.get("nodeType") == "Literal" and rhs.get("value") == "0" else None
+    else:
+        return None
+    if target.get("nodeType") != "Identifier" or not type_string(target).endswith("[] storage ref"):
+        return None
+    ref = target.get("referencedDeclaration")
+    return int(ref) if ref is not None else None
 
 
 def check_unbounded_loop(program: Program, contract: Contract) -> Iterator[Localisation]:
@@ -131,6 +156,7 @@ def check_unbounded_loop(program: Program, contract: Contract) -> Iterator[Local
             fn,
             loop if src(loop).length else None,
             0.65 if others else 0.5,
-            f"{fn.name} loops over every element of {program.name_of(array)}, which anyone can grow "
-            f"through {', '.join(pushers)}: enough cheap entries make it cost more gas than a block holds",
+            f"{fn.name} {'loops over' if loop.get('nodeType') in _LOOPS else 'clears'} every element of "
+            f"{program.name_of(array)}, which anyone can grow through {', '.join(pushers)}: enough cheap "
+            "entries make it cost more gas than a block holds",
         )
