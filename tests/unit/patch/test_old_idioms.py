@@ -107,3 +107,10 @@ def test_clearing_a_list_anyone_grows_is_a_loop_over_it(compiler: Compiler) -> N
     text = _first(compiler, "Clears.sol", "newRound", "bounded-growth")
     assert 'require(entrants.length < 1000, "Bulwark: entrants is full");\n        entrants.push' in text
     assert "staff.length <" not in text
+
+
+def test_a_bare_payout_of_a_chosen_amount_to_a_chosen_address_is_guarded(compiler: Compiler) -> None:
+    found = _found(compiler, "Executor.sol")
+    assert (VulnClass.ACCESS_CONTROL, "execute") in found
+    text = _first(compiler, "Executor.sol", "execute", "access-control-guard")
+    assert "require(msg.sender == owner" in text.split("function execute")[1].split("function owe")[0]

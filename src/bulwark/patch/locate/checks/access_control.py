@@ -72,6 +72,15 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
             )
             continue
         if not writes:
+            if pays and protected and _pays_chosen_amount(program, fn):
+                # nothing is booked or debited, and no caller is looked at: a bare payout of the
+                # contract's ether in a contract that checks callers elsewhere is the owner's tool
+                yield unprotected(
+                    fn,
+                    0.8,
+                    f"{fn.name} pays an address and an amount its caller chooses out of the contract's "
+                    "ether, books nothing and checks no caller, unlike the contract's privileged functions",
+                )
             continue
         takeover = writes & guard_vars
         if takeover and fn.mutability != "payable":  # paying to become king/bidder is the game
@@ -207,6 +216,29 @@ def _pays_chosen_recipient(program: Program, fn: Function) -> bool:
         if callee_name(call) == "call" and not is_value_call(call):
             continue
         if any(x.get("referencedDeclaration") in params for x in walk(base)):
+            return True
+    return False
+
+
+def _pays_chosen_amount(program: Program, fn: Function) -> bool:
+    """Does ``fn`` send an amount taken from its parameters, in a body that never names its caller?"""
+    params = {int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []}
+    if any(is_msg_sender(n) for n in program.nodes(fn.body)):
+        return False
+    for call in program.nodes(fn.body, "FunctionCall"):
+        target = call_target(call) or {}
+        if not type_string(target.get("expression") or {}).startswith("address"):
+            continue
+        name = callee_name(call)
+        if name in ("send", "transfer"):
+            amount: Any = (call.get("arguments") or [None])[0]
+        elif name == "call" and is_value_call(call):
+            inner = call.get("expression") or {}
+            options = dict(zip(inner.get("names") or [], inner.get("options") or [], strict=False))
+            amount = options.get("value") or (inner.get("arguments") or [None])[0]
+        else:
+            continue
+        if amount and any(x.get("referencedDeclaration") in params for x in walk(amount)):
             return True
     return False
 
