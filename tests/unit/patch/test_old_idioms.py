@@ -114,3 +114,11 @@ def test_a_bare_payout_of_a_chosen_amount_to_a_chosen_address_is_guarded(compile
     assert (VulnClass.ACCESS_CONTROL, "execute") in found
     text = _first(compiler, "Executor.sol", "execute", "access-control-guard")
     assert "require(msg.sender == owner" in text.split("function execute")[1].split("function owe")[0]
+
+
+def test_a_function_sharing_the_contracts_name_is_a_constructor_only_if_it_initialises(
+    compiler: Compiler,
+) -> None:
+    found = locate(PatchRequest(paths=[CONTRACTS / "Multisend.sol"], use_slither=False), compiler=compiler)
+    misnamed = {(f.contract, f.function) for f in found if "misnamed-constructor" in f.detector}
+    assert misnamed == {("Vault", "vault")}  # it takes ownership; multisend does the contract's business

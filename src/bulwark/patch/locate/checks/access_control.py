@@ -28,7 +28,7 @@ from bulwark.patch.solast import (
 def check_access_control(program: Program, contract: Contract) -> Iterator[Localisation]:
     entries = entry_functions(contract)
     protected = [f for f in entries if program.checks_sender(f)]
-    guard_vars = _guard_variables(program, contract)
+    guard_vars = guard_variables(program, contract)
     # state variable -> the entry points writing it, built once (not a scan of every entry per function)
     writers: dict[int, list[Function]] = {}
     for g in entries:
@@ -140,7 +140,7 @@ def _privileged_name(name: str) -> bool:
     return lowered.startswith(_PRIVILEGED_PREFIXES) and not lowered.startswith(("settle", "setup"))
 
 
-def _guard_variables(program: Program, contract: Contract) -> set[int]:
+def guard_variables(program: Program, contract: Contract) -> set[int]:
     """State variables compared with msg.sender in a check (owner, admins[...])."""
     out: set[int] = set()
     bodies: list[Any] = [f.body for f in contract.all_functions] + [

@@ -7,9 +7,18 @@ from collections.abc import Iterator
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Localisation
+from bulwark.patch.locate.checks.access_control import guard_variables
 from bulwark.patch.locate.facts import is_initializer, own_entries
 from bulwark.patch.locate.finding import localisation
-from bulwark.patch.solast import Contract, Program, type_string
+from bulwark.patch.solast import (
+    Contract,
+    Function,
+    Program,
+    base_variable,
+    is_msg_sender,
+    type_string,
+    walk,
+)
 
 
 def check_initializers(program: Program, contract: Contract) -> Iterator[Localisation]:
@@ -17,7 +26,11 @@ def check_initializers(program: Program, contract: Contract) -> Iterator[Localis
         if fn.kind != "function":
             continue
         lowered = fn.name.lower()
-        if _constructor_like(fn.name, contract.name) and not program.at_least(0, 5):
+        if (
+            not program.at_least(0, 5)
+            and _constructor_like(fn.name, contract.name)
+            and _initialises(program, contract, fn)
+        ):
             yield localisation(
                 program,
                 "misnamed-constructor",
@@ -63,6 +76,22 @@ def check_initializers(program: Program, contract: Contract) -> Iterator[Localis
             0.85,
             f"{fn.name} can be called by anyone, any number of times",
         )
+
+
+def _initialises(program: Program, contract: Contract, fn: Function) -> bool:
+    """Does ``fn`` do a constructor's work: store its caller, or set a variable that guards other
+    functions (an owner)? A function that merely shares the contract's name (``multisend`` in
+    ``Multisend``) and does the contract's business is not a constructor, whatever its name."""
+    guards = guard_variables(program, contract)
+    for part in program.closure(fn):
+        for n in program.nodes(part.body, "Assignment"):
+            root = base_variable(n.get("leftHandSide") or {}) or {}
+            ref = root.get("referencedDeclaration")
+            if ref is None or not (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+                continue
+            if int(ref) in guards or any(is_msg_sender(x) for x in walk(n.get("rightHandSide") or {})):
+                return True
+    return False
 
 
 def _constructor_like(name: str, contract: str) -> bool:
