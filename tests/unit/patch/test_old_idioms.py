@@ -122,3 +122,12 @@ def test_a_function_sharing_the_contracts_name_is_a_constructor_only_if_it_initi
     found = locate(PatchRequest(paths=[CONTRACTS / "Multisend.sol"], use_slither=False), compiler=compiler)
     misnamed = {(f.contract, f.function) for f in found if "misnamed-constructor" in f.detector}
     assert misnamed == {("Vault", "vault")}  # it takes ownership; multisend does the contract's business
+
+
+def test_arithmetic_that_cannot_wrap_is_not_an_overflow_finding(compiler: Compiler) -> None:
+    found = _found(compiler, "SafeOps.sol")
+    overflow = {fn for (cls, fn) in found if cls is VulnClass.INTEGER_OVERFLOW}
+    # msg.value sums fit in 2**88; subtractions after a require (or an if-throw) of the same bound
+    assert not overflow & {"deposit", "withdraw", "withdrawOld"}
+    # an unguarded debit, and a comparison that only picks a branch, still count
+    assert {"give", "branchOnly"} <= overflow

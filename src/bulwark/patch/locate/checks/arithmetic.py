@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Localisation
 from bulwark.patch.locate.finding import localisation
-from bulwark.patch.solast import Contract, Node, Program, type_string, walk
+from bulwark.patch.solast import Contract, Function, Node, Program, src, type_string, walk
 
 
 def narrow_counters(program: Program, body: Node | None) -> list[Node]:
@@ -89,7 +89,7 @@ def check_arithmetic(program: Program, contract: Contract) -> Iterator[Localisat
     for fn in contract.functions:
         if program.text_of(fn.node) is None or fn.body is None or not fn.mutates:
             continue
-        ops = [op for op in fn.program.nodes(fn.body) if risky_op(op)]
+        ops = [op for op in fn.program.nodes(fn.body) if risky_op(op) and not _cannot_wrap(program, fn, op)]
         state_ops = [op for op in ops if program.direct_reads(op) or program.direct_writes(op)]
         if not ops:
             continue
@@ -119,6 +119,85 @@ def check_arithmetic(program: Program, contract: Contract) -> Iterator[Localisat
             score,
             f"{len(ops)} unchecked operation(s) in {fn.name} (solc {program.version} wraps on overflow)",
         )
+
+
+def _is_msg_value(node: Node) -> bool:
+    return (
+        node.get("nodeType") == "MemberAccess"
+        and node.get("memberName") == "value"
+        and (node.get("expression") or {}).get("name") == "msg"
+    )
+
+
+def _text(program: Program, node: Node) -> str:
+    st = program.text_of(node)
+    return "".join(st.of(node).split()) if st is not None else ""
+
+
+def _cannot_wrap(program: Program, fn: Function, op: Node) -> bool:
+    """An operation that cannot wrap whatever the caller does: adding the ether attached to the
+    call (all the ether there is fits in 2**88), or ``a - b`` / ``a -= b`` after the function has
+    already required ``a >= b`` (or thrown on ``a < b``). Such operations are the bulk of pre-0.8
+    code, and flagging them only buries the flaw an old contract really has."""
+    kind = op.get("nodeType")
+    operator = op.get("operator")
+    if kind == "Assignment":
+        left, right = op.get("leftHandSide") or {}, op.get("rightHandSide") or {}
+    else:
+        left, right = op.get("leftExpression") or {}, op.get("rightExpression") or {}
+    if operator in ("+", "+="):
+        return _is_msg_value(right) or (operator == "+" and _is_msg_value(left))
+    if operator not in ("-", "-="):
+        return False
+    a, b = _text(program, left), _text(program, right)
+    at = src(op).start
+    for n in program.nodes(fn.body, "BinaryOperation"):
+        if src(n).start >= at:
+            continue
+        x, y = _text(program, n.get("leftExpression") or {}), _text(program, n.get("rightExpression") or {})
+        if (n.get("operator"), x, y) in ((">=", a, b), ("<=", b, a), ("<", a, b), (">", b, a)) and _guards(
+            program, fn, n
+        ):
+            return True
+    return False
+
+
+def _guards(program: Program, fn: Function, cmp: Node) -> bool:
+    """Is ``cmp`` a guard: the condition of a ``require``/``assert`` (``>=``, ``<=``) or of an
+    ``if`` that throws or reverts (``<``, ``>``), rather than one branch of the logic?"""
+    fail_on_true = cmp.get("operator") in ("<", ">")
+    guard_calls = ("require", "assert")
+    for n in program.nodes(fn.body):
+        kind = n.get("nodeType")
+        called = (n.get("expression") or {}).get("name") if kind == "FunctionCall" else None
+        required = _conjuncts((n.get("arguments") or [{}])[0]) if called in guard_calls else []
+        if not fail_on_true and any(x is cmp for x in required):
+            return True
+        if kind == "IfStatement" and fail_on_true and not n.get("falseBody"):
+            body = n.get("trueBody") or {}
+            throws = any(
+                x.get("nodeType") == "Throw"
+                or (
+                    x.get("nodeType") == "FunctionCall"
+                    and (x.get("expression") or {}).get("name") == "revert"
+                )
+                for x in walk(body)
+            )
+            if throws and any(x is cmp for x in _disjuncts(n.get("condition") or {})):
+                return True
+    return False
+
+
+def _conjuncts(cond: Node) -> list[Node]:
+    if cond.get("nodeType") == "BinaryOperation" and cond.get("operator") == "&&":
+        return _conjuncts(cond.get("leftExpression") or {}) + _conjuncts(cond.get("rightExpression") or {})
+    return [cond]
+
+
+def _disjuncts(cond: Node) -> list[Node]:
+    if cond.get("nodeType") == "BinaryOperation" and cond.get("operator") == "||":
+        return _disjuncts(cond.get("leftExpression") or {}) + _disjuncts(cond.get("rightExpression") or {})
+    return [cond]
 
 
 def risky_op(op: Node) -> bool:
