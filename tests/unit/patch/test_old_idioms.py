@@ -131,3 +131,6 @@ def test_arithmetic_that_cannot_wrap_is_not_an_overflow_finding(compiler: Compil
     assert not overflow & {"deposit", "withdraw", "withdrawOld"}
     # an unguarded debit, and a comparison that only picks a branch, still count
     assert {"give", "branchOnly"} <= overflow
+    priced = {fn for (cls, fn) in _found(compiler, "SafeOps.sol") if cls is VulnClass.INTEGER_OVERFLOW}
+    assert "buy" not in priced  # msg.value * 100 needs under 100 bits
+    assert "buyMany" in priced  # count * 1 ether wraps for a huge count

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Localisation
 from bulwark.patch.locate.finding import localisation
-from bulwark.patch.solast import Contract, Function, Node, Program, src, type_string, walk
+from bulwark.patch.solast import Contract, Function, Node, Program, base_variable, src, type_string, walk
 
 
 def narrow_counters(program: Program, body: Node | None) -> list[Node]:
@@ -129,15 +129,48 @@ def _is_msg_value(node: Node) -> bool:
     )
 
 
+def _bits(node: Node) -> int | None:
+    """An upper bound on the bits ``node``'s value needs when it is built from amounts of ether
+    (msg.value, a balance: all the ether there is fits in 88 bits) and literals; None if unbounded."""
+    kind = node.get("nodeType")
+    if _is_msg_value(node) or (kind == "MemberAccess" and node.get("memberName") == "balance"):
+        return 88
+    if kind == "Literal" and node.get("kind") == "number" and not node.get("subdenomination"):
+        try:
+            return int(str(node.get("value")).replace("_", ""), 0).bit_length()
+        except ValueError:
+            return None  # 1e18, 2 ether: solc folds these; not worth parsing here
+    if kind == "TupleExpression" and len(node.get("components") or []) == 1:
+        return _bits((node.get("components") or [{}])[0] or {})
+    if kind == "BinaryOperation":
+        a, b = _bits(node.get("leftExpression") or {}), _bits(node.get("rightExpression") or {})
+        operator = node.get("operator")
+        if operator == "/" and a is not None:
+            return a
+        if a is None or b is None:
+            return None
+        if operator == "*":
+            return a + b
+        if operator == "+":
+            return max(a, b) + 1
+    return None
+
+
+def _stored(program: Program, node: Node) -> bool:
+    ref = (base_variable(node) or {}).get("referencedDeclaration")
+    return ref is not None and bool((program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"))
+
+
 def _text(program: Program, node: Node) -> str:
     st = program.text_of(node)
     return "".join(st.of(node).split()) if st is not None else ""
 
 
 def _cannot_wrap(program: Program, fn: Function, op: Node) -> bool:
-    """An operation that cannot wrap whatever the caller does: adding the ether attached to the
-    call (all the ether there is fits in 2**88), or ``a - b`` / ``a -= b`` after the function has
-    already required ``a >= b`` (or thrown on ``a < b``). Such operations are the bulk of pre-0.8
+    """An operation that cannot wrap whatever the caller does: arithmetic on amounts of ether and
+    small literals (all the ether there is fits in 2**88: ``msg.value * 100``, ``total += msg.value``),
+    or ``a - b`` / ``a -= b`` after the function has already required ``a >= b`` (or thrown on
+    ``a < b``). Such operations are the bulk of pre-0.8
     code, and flagging them only buries the flaw an old contract really has."""
     kind = op.get("nodeType")
     operator = op.get("operator")
@@ -145,8 +178,15 @@ def _cannot_wrap(program: Program, fn: Function, op: Node) -> bool:
         left, right = op.get("leftHandSide") or {}, op.get("rightHandSide") or {}
     else:
         left, right = op.get("leftExpression") or {}, op.get("rightExpression") or {}
-    if operator in ("+", "+="):
-        return _is_msg_value(right) or (operator == "+" and _is_msg_value(left))
+    if operator == "+=":
+        return (_bits(right) or 256) <= 128
+    if operator in ("+", "*"):
+        if (_bits(op) or 256) <= 200:
+            return True
+        # ``pot = pot + msg.value``: a stored total grown by ether, as ``+=`` is
+        return operator == "+" and any(
+            (_bits(x) or 256) <= 128 and _stored(program, y) for x, y in ((left, right), (right, left))
+        )
     if operator not in ("-", "-="):
         return False
     a, b = _text(program, left), _text(program, right)

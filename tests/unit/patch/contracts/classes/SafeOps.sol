@@ -34,3 +34,19 @@ contract SafeOps {
         bal[msg.sender] -= a;
     }
 }
+
+/// Products of ether and literals: bounded; a product with a caller's number is not.
+contract Prices {
+    mapping(address => uint256) public tokens;
+    uint256 public sold;
+
+    function buy() public payable {
+        tokens[msg.sender] += msg.value * 100;
+        sold = sold + msg.value * 100;
+    }
+
+    function buyMany(uint256 count) public payable {
+        require(msg.value == count * 1 ether);
+        tokens[msg.sender] += count;
+    }
+}
