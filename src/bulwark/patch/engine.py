@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from bulwark.patch.context import FixContext
 from bulwark.patch.cost import PatchCost, measure, not_measured
 from bulwark.patch.edit import EditConflict, apply_all, check_disjoint, unified_diff
 from bulwark.patch.fixes import Candidate, templates
+from bulwark.patch.legacy import downlevel
 from bulwark.patch.locate import locate_program
 from bulwark.patch.ranking import check_behaviour
 from bulwark.patch.solast import Contract, Program
@@ -403,8 +404,12 @@ def _build(
     score: float,
     rejected: list[Rejection],
 ) -> Patch | None:
+    version = analysis.program.vkey
     edits = tuple(
-        sorted({e for c in cands for e in c.edits}, key=lambda e: (e.path, e.start, e.end, e.replacement))
+        sorted(
+            {replace(e, replacement=downlevel(e.replacement, version)) for c in cands for e in c.edits},
+            key=lambda e: (e.path, e.start, e.end, e.replacement),
+        )
     )
     template = "+".join(dict.fromkeys(c.template for c in cands))
 

@@ -129,7 +129,8 @@ class AccessControlFix(FixTemplate):
                         st.path,
                         s.start,
                         s.start + len(head[: name_at + len(fn.name)].encode()),
-                        "constructor",
+                        # the keyword came with solc 0.4.22; before it a constructor bears the name
+                        "constructor" if ctx.program.at_least(0, 4, 22) else f"function {contract.name}",
                     )
                 ],
                 f"{fn.name} was meant as the constructor of {contract.name} but its name does not match, so "
