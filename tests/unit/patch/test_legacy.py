@@ -41,3 +41,13 @@ def test_a_contract_pinned_to_0_4_19_gets_a_compiled_lock(compiler: Compiler) ->
     assert lock.compiled and lock.solc_version.startswith("0.4.19")
     text = next(iter(lock.patched_sources.values()))
     assert "require(bulwarkEntered == 0);" in text and '"ReentrancyGuard' not in text
+
+
+def test_a_dropped_token_result_on_0_4_19_is_required(compiler: Compiler) -> None:
+    path = HERE / "contracts" / "classes" / "Pinned19.sol"
+    request = PatchRequest(paths=[path], contract="PinnedVault", use_slither=False)
+    first = generate(request, compiler=compiler)[0]
+    assert first.template == "check-call-result" and first.compiled
+    assert "require(token.transferFrom(msg.sender, this, value));" in next(
+        iter(first.patched_sources.values())
+    )

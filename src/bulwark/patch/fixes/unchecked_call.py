@@ -408,6 +408,17 @@ class UncheckedCallFix(FixTemplate):
         base_type: str,
     ) -> Iterator[Candidate]:
         assert name is not None
+        if not ctx.program.at_least(0, 4, 22):
+            # no abi.encodeWithSelector (nor returndatasize everywhere) on these compilers: require the
+            # boolean the token returns, which is what a token of that era returns
+            yield self.candidate(
+                finding,
+                [ctx.replace(call, f"require({ctx.node_text(call)})")],
+                f"token.{name} in {finding.function} ignored the token's boolean result, so a token that "
+                "returns false instead of reverting let the call succeed without moving funds. The fix "
+                "requires the result.",
+            )
+            return
         if _uses_safe_erc20(contract, base_type):
             st = ctx.text(target)
             end = src(target).end

@@ -18,3 +18,22 @@ contract Pinned19 {
         credit[msg.sender] -= amount;
     }
 }
+
+contract OldToken {
+    function transferFrom(address from, address to, uint256 value) public returns (bool);
+}
+
+/// A token deposit whose boolean result is dropped, on the same old compiler.
+contract PinnedVault {
+    OldToken public token;
+    mapping(address => uint256) public held;
+
+    function PinnedVault(OldToken t) public {
+        token = t;
+    }
+
+    function deposit(uint256 value) public {
+        token.transferFrom(msg.sender, this, value);
+        held[msg.sender] += value;
+    }
+}
