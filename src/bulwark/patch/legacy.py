@@ -1,11 +1,12 @@
 """Emitted Solidity for compilers older than the templates' idioms.
 
 Fix templates write modern 0.4/0.5 Solidity: ``require(c, "reason")`` and ``revert("reason")``
-(solc 0.4.22), ``keccak256(abi.encode(..))`` (0.4.22), ``emit E(..)`` (0.4.21). A contract pinned to
+(solc 0.4.22), ``keccak256(abi.encode(..))`` (0.4.22), ``emit E(..)`` (0.4.21), ``pure`` and ``view``
+(0.4.16). A contract pinned to
 an older compiler rejects each of them, so every candidate for it failed to compile. ``downlevel``
 rewrites an edit's text to the older forms, which mean the same there: a reason string dropped,
 ``keccak256(a, b)`` (that compiler's own packed hash; the helpers only need a fixed private slot),
-``E(..)`` for an event.
+``E(..)`` for an event, ``constant`` for ``pure`` and ``view``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 
 _CALL = re.compile(r"\b(require|revert|keccak256)\s*\(")
 _EMIT = re.compile(r"\bemit\s+(?=[A-Za-z_$][\w$]*\s*\()")
+_MUTABILITY = re.compile(r"\b(private|internal|public|external)\s+(?:pure|view)\b")
 
 
 def downlevel(text: str, version: tuple[int, ...]) -> str:
@@ -23,6 +25,8 @@ def downlevel(text: str, version: tuple[int, ...]) -> str:
     text = _rewrite_calls(text)
     if version < (0, 4, 21):
         text = _EMIT.sub("", text)
+    if version < (0, 4, 16):
+        text = _MUTABILITY.sub(r"\1 constant", text)
     return text
 
 

@@ -51,3 +51,11 @@ def test_a_dropped_token_result_on_0_4_19_is_required(compiler: Compiler) -> Non
     assert "require(token.transferFrom(msg.sender, this, value));" in next(
         iter(first.patched_sources.values())
     )
+
+
+def test_pure_and_view_are_constant_before_0_4_16() -> None:
+    helper = "function add(uint256 a) internal pure returns (uint256) {}\nfunction f() private view {}"
+    assert downlevel(helper, (0, 4, 15)) == (
+        "function add(uint256 a) internal constant returns (uint256) {}\nfunction f() private constant {}"
+    )
+    assert downlevel(helper, (0, 4, 16)) == helper
