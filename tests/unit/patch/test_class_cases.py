@@ -49,6 +49,7 @@ TEMPLATES = {
     "dos_leader_refund_0517": "pay-or-credit",
     "logic_branch_debit_0424": "sibling-check",
     "unchecked_book_after_loop_0425": "check-call-result",
+    "logic_unconsumed_allowance_0426": "sibling-check",
 }
 
 

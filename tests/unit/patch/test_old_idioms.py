@@ -134,3 +134,15 @@ def test_arithmetic_that_cannot_wrap_is_not_an_overflow_finding(compiler: Compil
     priced = {fn for (cls, fn) in _found(compiler, "SafeOps.sol") if cls is VulnClass.INTEGER_OVERFLOW}
     assert "buy" not in priced  # msg.value * 100 needs under 100 bits
     assert "buyMany" in priced  # count * 1 ether wraps for a huge count
+
+
+def test_a_debit_for_another_account_must_spend_its_allowance(compiler: Compiler) -> None:
+    found = _found(compiler, "Allowances.sol")
+    assert found[(VulnClass.INVARIANT_BREAK, "moveFrom")][1].startswith("unconsumed-allowance")
+    assert (VulnClass.INVARIANT_BREAK, "spendFrom") not in found  # it checks and spends the allowance
+    text = _first(compiler, "Allowances.sol", "moveFrom", "sibling-check")
+    assert (
+        'require(allowed[from][msg.sender] >= value, "Bulwark: allowance too low");\n'
+        "        allowed[from][msg.sender] -= value;\n"
+        "        balances[from] = balances[from] - value;"
+    ) in text

@@ -4,7 +4,8 @@
 * a payout checks the done-marks its sibling payouts set (``require(!o.released)``);
 * a payout on the inverse path requires the opposite of its sibling's outcome (``raised < goal``),
   or, ranked after it, the same outcome;
-* a paying branch that skips the debit its sibling branch makes gets that debit, before it pays.
+* a paying branch that skips the debit its sibling branch makes gets that debit, before it pays;
+* a debit of an account the caller names requires and spends the caller's allowance from it.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from bulwark.patch.locate.checks.logic_siblings import (
     missing_sibling_flags,
     skipped_debits,
     stale_cached_writes,
+    unconsumed_allowance,
 )
-from bulwark.patch.solast import Contract, Function
+from bulwark.patch.solast import Contract, Function, src
 
 
 class SiblingCheckFix(FixTemplate):
@@ -38,6 +40,7 @@ class SiblingCheckFix(FixTemplate):
                 ("sibling-payout-flag", self._sibling_mark),
                 ("inverse-path-condition", self._inverse_outcome),
                 ("branch-skips-debit", self._branch_debit),
+                ("unconsumed-allowance", self._allowance),
             ):
                 if detector in finding.detector:
                     yield from shape(ctx, finding, *found)
@@ -110,3 +113,27 @@ class SiblingCheckFix(FixTemplate):
                 "again out of the same balance. The fix makes that branch lower it too, before it pays, "
                 "as its sibling does. ABI and storage layout are unchanged.",
             )
+
+    def _allowance(
+        self, ctx: FixContext, finding: Localisation, contract: Contract, fn: Function
+    ) -> Iterator[Candidate]:
+        found = unconsumed_allowance(ctx.program, fn)
+        if found is None:
+            return
+        debit, owner, amount, mapping = found
+        entry = f"{ctx.program.name_of(mapping)}[{ctx.node_text(owner)}][msg.sender]"
+        value = ctx.node_text(amount)
+        yield self.candidate(
+            finding,
+            [
+                ctx.insert_before(
+                    debit,
+                    f"require({entry} >= {value}{ctx.reason('allowance too low')});\n"
+                    f"{ctx.text(debit).indent_at(src(debit).start)}{entry} -= {value};",
+                )
+            ],
+            f"{fn.name} in {contract.name} moved funds out of an account its caller names without looking at "
+            f"the allowance that account gave the caller ({ctx.program.name_of(mapping)}), so anyone could "
+            "spend anyone's balance. The fix requires that allowance to cover the amount and spends it, as "
+            "an approval is meant to work. ABI and storage layout are unchanged.",
+        )

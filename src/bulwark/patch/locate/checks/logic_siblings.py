@@ -7,6 +7,9 @@
   and check each other's marks, but one of them does not check another's mark, so both pay;
 * ``inverse-path-condition``: two payout functions share a guard (the same deadline), one requires
   an outcome over state (``raised >= goal``) and the other never looks at it, so both pay;
+* ``unconsumed-allowance``: a function debits the balance of an account its caller names
+  (``transferFrom``), the contract keeps what each account lets each caller spend
+  (``allowance[msg.sender][spender] = v`` in ``approve``), and the function never looks at it;
 * ``branch-skips-debit``: a function checks a balance, then pays out on each arm of an ``if``, but
   only one arm lowers the balance it checked (a penalised early exit beside the matured one), so
   the other arm pays again and again out of the same balance.
@@ -368,6 +371,74 @@ def skipped_debits(program: Program, fn: Function) -> list[tuple[Node, Node]]:
     return out
 
 
+# -- a delegated debit that never consults the delegation ------------------------------------------------
+
+
+def _allowances(program: Program, contract: Contract) -> list[int]:
+    """State ``mapping(address => mapping(address => uint))`` written at ``[msg.sender][..]``."""
+    key = ("allowances", contract.id)
+    if key not in program.memo:
+        out: list[int] = []
+        for g in contract.all_functions:
+            for n in program.nodes(g.body, "Assignment"):
+                lhs = n.get("leftHandSide") or {}
+                inner = lhs.get("baseExpression") or {}
+                root = int((base_variable(lhs) or {}).get("referencedDeclaration") or -1)
+                decl = program.nodes_by_id.get(root)
+                if (
+                    decl is not None
+                    and decl.get("stateVariable")
+                    and lhs.get("nodeType") == "IndexAccess"
+                    and inner.get("nodeType") == "IndexAccess"
+                    and is_msg_sender(inner.get("indexExpression") or {})
+                    and type_string(lhs).startswith("uint")
+                    and root not in out
+                ):
+                    out.append(root)
+        program.memo[key] = out
+    return list(program.memo[key])
+
+
+def unconsumed_allowance(program: Program, fn: Function) -> tuple[Node, Node, Node, int] | None:
+    """(debit statement, the debited key, the amount, the allowance mapping) when ``fn`` lowers a
+    balance at a key that is one of its parameters, never names its caller, and the contract keeps
+    an allowance mapping ``fn`` never reads."""
+    if fn.body is None or program.checks_sender(fn) or any(is_msg_sender(n) for n in program.nodes(fn.body)):
+        return None
+    allowances = _allowances(program, fn.contract)
+    if not allowances or set(allowances) & program.reads(fn):
+        return None
+    params = {int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []}
+    for stmt in program.nodes(fn.body, "ExpressionStatement"):
+        expr = stmt.get("expression") or {}
+        lhs = expr.get("leftHandSide") or {}
+        index = lhs.get("indexExpression") or {}
+        if expr.get("nodeType") != "Assignment" or lhs.get("nodeType") != "IndexAccess":
+            continue
+        if index.get("nodeType") != "Identifier" or index.get("referencedDeclaration") not in params:
+            continue
+        rhs = expr.get("rightHandSide") or {}
+        if expr.get("operator") == "-=":
+            amount = rhs
+        elif (
+            expr.get("operator") == "="
+            and rhs.get("nodeType") == "BinaryOperation"
+            and rhs.get("operator") == "-"
+            and _text(program, rhs.get("leftExpression") or {}) == _text(program, lhs)
+        ):
+            amount = rhs.get("rightExpression") or {}
+        else:
+            continue
+        if (lhs.get("baseExpression") or {}).get("nodeType") == "Identifier" and _state_var(program, lhs):
+            return stmt, index, amount, allowances[0]
+    return None
+
+
+def _state_var(program: Program, node: Node) -> bool:
+    ref = (base_variable(node) or {}).get("referencedDeclaration")
+    return ref is not None and bool((program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"))
+
+
 def check_logic_siblings(program: Program, contract: Contract) -> Iterator[Localisation]:
     for fn in own_entries(program, contract):
         if fn.kind != "function":
@@ -395,6 +466,20 @@ def check_logic_siblings(program: Program, contract: Contract) -> Iterator[Local
                 0.55,
                 f"{fn.name} pays out of a record without checking its {field} mark, which another "
                 "payout sets and checks: both can pay for the same record",
+            )
+        found = unconsumed_allowance(program, fn)
+        if found is not None:
+            yield localisation(
+                program,
+                "unconsumed-allowance",
+                VulnClass.INVARIANT_BREAK,
+                contract,
+                fn,
+                found[0],
+                # anyone moves anyone's balance: as sure as a missing owner check
+                0.8,
+                f"{fn.name} debits the balance of an account its caller names without checking or using "
+                f"the allowance it gave ({program.name_of(found[3])}): anyone spends anyone's funds",
             )
         for debit, pay in skipped_debits(program, fn)[:1]:
             yield localisation(
