@@ -87,6 +87,7 @@ class DetectionService:
         network: str = "default",
         trace_attempts: int = 3,
         trace_retry_s: float = 0.2,
+        mined_yield_s: float = 0.1,
     ) -> None:
         """With ``logs`` (a :class:`LogWatcher` over ``heads``), the mined path judges only the
         transactions that touched a protected contract: emitted one of its logs, were sent to it, or
@@ -105,6 +106,13 @@ class DetectionService:
         self.trace_attempts = max(1, trace_attempts)
         self.trace_retry_s = trace_retry_s
         self._fatal: asyncio.Future[None] | None = None
+        # The mined path judges after the fact; the pending path races the attacker's inclusion.
+        # So a block's judging first waits for the pending screens in flight to finish, up to
+        # mined_yield_s per block (a flood of pending transactions cannot stall it longer).
+        self.mined_yield_s = mined_yield_s
+        self._screening = 0
+        self._screens_done = asyncio.Event()
+        self._screens_done.set()
 
     async def run(self, sink: Sink, *, until_block: int | None = None) -> None:
         """Run both paths; with ``until_block`` the head path stops there and so does the service."""
@@ -143,6 +151,8 @@ class DetectionService:
         async for pending in self.mempool.stream():
             self.screener.note_pending(pending.tx)
             await self._sem.acquire()
+            self._screening += 1
+            self._screens_done.clear()
             task = asyncio.create_task(self._screen_one(pending, sink))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -158,6 +168,9 @@ class DetectionService:
             return
         finally:
             self._sem.release()
+            self._screening -= 1
+            if not self._screening:
+                self._screens_done.set()
         latency = (time.perf_counter() - pending.seen_at) * 1000
         metrics.count_screened(self.network)
         try:
@@ -261,9 +274,18 @@ class DetectionService:
                     return self.screener.judge_logs(tx, tx_logs, block.number, block.hash)
                 return exc.user_message
 
+    async def _after_pending(self, until: float) -> None:
+        """Wait (until the monotonic time ``until`` at most) for the pending screens in flight."""
+        left = until - time.monotonic()
+        if left > 0 and not self._screens_done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._screens_done.wait(), left)
+
     async def _process_block(self, block: Block, logs: tuple[Log, ...] | None, sink: Sink) -> None:
         """Judge every transaction of ``block``, or report the ones that cannot be: the head
         watcher checkpoints the block only once this returns."""
+        yield_until = time.monotonic() + self.mined_yield_s
+        await self._after_pending(yield_until)
         try:
             await self.screener.refresh(block.number)
         except ChainError as exc:
@@ -277,6 +299,7 @@ class DetectionService:
         if candidates is None:
             return  # gone: the head watcher orphans it on its next poll
         for tx, tx_logs in candidates:
+            await self._after_pending(yield_until)
             judged = await self._judge_mined(tx, tx_logs, block)
             if isinstance(judged, str):
                 if self.heads is not None and await self.heads.gone(block):
