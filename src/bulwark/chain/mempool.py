@@ -39,7 +39,7 @@ class BatchRpc(ChainClient):
     concurrent requests go out as one JSON-RPC batch. Reads are retried like any client's; an
     error answer is an :class:`RpcCallError` (the other requests of its batch are unaffected)."""
 
-    def __init__(self, url: str, *, max_batch: int = 32, max_wait_s: float = 0.001, timeout_s: float = 10.0):
+    def __init__(self, url: str, *, max_batch: int = 32, max_wait_s: float = 0.0, timeout_s: float = 10.0):
         self.url = url
         transport = BatchTransport(url, max_batch=max_batch, max_wait_s=max_wait_s, timeout_s=timeout_s)
         super().__init__(url, timeout_s=timeout_s, transport=transport)

@@ -255,12 +255,15 @@ _Pending = tuple[dict[str, Any], "asyncio.Future[RpcResponse]", "msgspec.json.De
 
 class BatchTransport:
     """Concurrent requests coalesced into JSON-RPC batches (at most ``max_batch``, waiting at most
-    ``max_wait_s`` for company): one HTTP round trip for tens of traces or reads. A batch that
+    ``max_wait_s`` for company): one HTTP round trip for tens of traces or reads. By default a
+    batch is what one turn of the event loop asks (a burst of pending transactions starts its
+    screens in one turn); waiting a millisecond more for company added that millisecond to every
+    screen's latency and no throughput (bench/detect.py, issue 17). A batch that
     fails on the wire fails each of its requests with :class:`TransportError`, so the client
     retries the idempotent ones only, as for single requests. A request whose last parameter is
     :class:`Shaped` has its result decoded into that shape."""
 
-    def __init__(self, url: str, *, max_batch: int = 32, max_wait_s: float = 0.001, timeout_s: float = 10.0):
+    def __init__(self, url: str, *, max_batch: int = 32, max_wait_s: float = 0.0, timeout_s: float = 10.0):
         import aiohttp
 
         self.url = url
