@@ -192,14 +192,13 @@ class Screener:
             # The head, asked in the same batch as the trace: a transaction simulated on a newer
             # block than the snapshot is judged against that block's holdings, not the older ones.
             head = self._shared_head()
-            try:
-                event = await self.simulate(tx)
-            finally:
-                if not head.done():  # usually answered with the trace (same batch): no wait
+            event = await self.simulate(tx)
+            # Only outflow judgements read holdings, so only a transaction that moves value waits
+            # for the head: the shared question may ride in another screen's batch of tens of
+            # traces, and waiting for it held every other pending transaction's finding back.
+            if self._takes_value(event):
+                if not head.done():
                     await asyncio.wait((head,))  # not gather: a cancelled screen leaves it to others
-                if not head.cancelled():
-                    head.exception()  # marked retrieved: a failed read only skips the catch-up
-            if self._takes_value(event):  # only outflow judgements read holdings: no wait otherwise
                 await self._catch_up(head)
         return await self._judged(event, slots)
 
@@ -208,6 +207,7 @@ class Screener:
         now = time.monotonic()
         if self._head is None or now - self._head_asked > _HEAD_SHARED_S:
             self._head = asyncio.ensure_future(self.rpc.request("eth_blockNumber", []))
+            self._head.add_done_callback(_retrieved)  # a failed read only skips the catch-up
             self._head_asked = now
         return self._head
 
@@ -219,7 +219,7 @@ class Screener:
         return diff is not None and any(h in diff.balances for h in self._native_holders)
 
     async def _catch_up(self, head: asyncio.Future[Any]) -> None:
-        if head.exception() is not None or not isinstance(head.result(), str):
+        if head.cancelled() or head.exception() is not None or not isinstance(head.result(), str):
             return
         number = int(head.result(), 16)
         if all(slot.view.state.block_number >= number for slot in self._slots):
@@ -543,6 +543,11 @@ class Screener:
                 return False
             cached = self._eoa[address] = code in ("0x", "", None)
         return cached
+
+
+def _retrieved(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()  # marked retrieved: no "exception was never retrieved" at shutdown
 
 
 def _names_third_party(frame: CallFrame, sender: Address) -> bool:
