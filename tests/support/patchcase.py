@@ -37,7 +37,9 @@ for stored reads and signatures, hex strings for bytes, lists for arrays, boolea
 An exploit *succeeds* when every step marked ``expect: ok`` (the default) went through and every
 ``exploit_succeeds`` check holds; a patched contract that reverts the attacker's transaction
 therefore counts as a blocked exploit. A functional test *passes* when every step behaved as its
-``expect`` says and every ``functional_expect`` check holds.
+``expect`` says and every ``functional_expect`` check holds. Its users are honest: on a patch that
+declares caller changes (a commit before a reveal) they follow them (see :class:`Run`); the exploit
+is replayed verbatim.
 """
 
 from __future__ import annotations
@@ -64,8 +66,10 @@ from bulwark.chain.abi import (
     encode_deploy,
     find_function,
     input_types,
+    signature,
 )
 from bulwark.domain.chain import Address
+from bulwark.domain.patch import CallerChange
 from bulwark.errors import BulwarkError
 from bulwark.toolchain.anvil import AnvilOptions, DevAccount, dev_accounts
 from bulwark.toolchain.artifacts import CompileResult
@@ -365,15 +369,29 @@ def parse_amount(text: str) -> int | None:
 
 
 class Run:
-    """One execution of a case on a chain: names -> addresses, stored values, compiled contracts."""
+    """One execution of a case on a chain: names -> addresses, stored values, compiled contracts.
 
-    def __init__(self, client: ChainClient, build: CompileResult, accounts: Sequence[DevAccount]) -> None:
+    ``caller_changes``: how a patch asks callers to call (a commit before a reveal). A run given
+    them plays honest users who read the patch report: before each call to a function it lists, it
+    makes the declared first call (from the same account, with the commitment computed from that
+    call's arguments) and lets the declared number of blocks pass. The exploit is run without them.
+    """
+
+    def __init__(
+        self,
+        client: ChainClient,
+        build: CompileResult,
+        accounts: Sequence[DevAccount],
+        caller_changes: Sequence[CallerChange] = (),
+    ) -> None:
         self.client = client
         self.build = build
         self.accounts = {role: accounts[i] for role, i in ROLES.items()}
         self.names: dict[str, Address] = {role: a.address for role, a in self.accounts.items()}
         self.abis: dict[str, list[dict[str, Any]]] = {}
+        self.kinds: dict[str, str] = {}  # deployed name -> the contract it runs (a proxy: its implementation)
         self.vars: dict[str, Any] = {}
+        self.caller_changes = tuple(caller_changes)
 
     # values
 
@@ -478,11 +496,13 @@ class Run:
             assert receipt.contract_address is not None
             self.names[body["as"]] = receipt.contract_address
             self.abis[body["as"]] = art.abi
+            self.kinds[body["as"]] = str(body["contract"])
             if "abi" in body:  # a proxy: talk to it with its implementation's ABI
                 try:
                     self.abis[body["as"]] = self.build.contract(body["abi"]).abi
                 except BulwarkError as exc:
                     raise StepFailed(str(exc)) from None
+                self.kinds[body["as"]] = str(body["abi"])
 
     async def _step_encode(self, body: Mapping[str, Any]) -> None:
         try:
@@ -497,7 +517,8 @@ class Run:
         values = [self.typed(t, a) for t, a in zip(input_types(entry), args, strict=True)]
         self.vars[body["as"]] = encode_call(abi, body["fn"], *values)
 
-    def _calldata(self, body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bytes] | None:
+    def _resolve(self, body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str, list[Any]] | None:
+        """(ABI, function signature, typed arguments) of a call step; None: no such function, if_exists."""
         abi = self.abi_of(body["to"])
         args = list(body.get("args") or [])
         try:
@@ -507,13 +528,42 @@ class Run:
                 return None
             raise StepFailed(str(exc)) from None
         values = [self.typed(t, a) for t, a in zip(input_types(entry), args, strict=True)]
-        return abi, encode_call(abi, body["fn"], *values)
+        return abi, signature(entry), values
+
+    def _calldata(self, body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bytes] | None:
+        resolved = self._resolve(body)
+        if resolved is None:
+            return None
+        abi, sig, values = resolved
+        return abi, encode_call(abi, sig, *values)
+
+    async def _follow_caller_changes(self, body: Mapping[str, Any], sig: str, values: list[Any]) -> None:
+        """What an honest client reading the patch report does before this call (a commit, then a wait)."""
+        from bulwark.patch.callers import first_call
+
+        kind = self.kinds.get(str(body["to"]).removeprefix("$"))
+        sender = body.get("from", "deployer")
+        for change in self.caller_changes:
+            if change.contract != kind or change.function != sig:
+                continue
+            try:
+                data = first_call(change, self.names[sender], values)
+            except ValueError as exc:
+                raise StepFailed(f"cannot follow the caller change of {sig}: {exc}") from None
+            await self._transact(
+                self.address(body["to"]), data, sender, 0, None, "ok", self.abi_of(body["to"])
+            )
+            if change.blocks_before:
+                await self._step_mine(change.blocks_before)
 
     async def _step_call(self, body: Mapping[str, Any]) -> None:
-        built = self._calldata(body)
-        if built is None:
+        resolved = self._resolve(body)
+        if resolved is None:
             return
-        abi, data = built
+        abi, sig, values = resolved
+        if self.caller_changes:
+            await self._follow_caller_changes(body, sig, values)
+        data = encode_call(abi, sig, *values)
         await self._transact(
             self.address(body["to"]),
             data,
@@ -667,7 +717,14 @@ class CaseRunner:
             case.all_sources(victim_sources), version=case.solc, outputs="minimal"
         )
 
-    async def run(self, case: Case, victim_sources: Mapping[str, str] | None = None) -> CaseResult:
+    async def run(
+        self,
+        case: Case,
+        victim_sources: Mapping[str, str] | None = None,
+        caller_changes: Sequence[CallerChange] = (),
+    ) -> CaseResult:
+        """Setup, then the exploit verbatim, then (from the same state) the functional test, whose
+        honest users follow ``caller_changes`` (how the patch asks callers to call)."""
         try:
             build = await asyncio.to_thread(self.compile, case, victim_sources)
         except BulwarkError as exc:
@@ -682,8 +739,8 @@ class CaseRunner:
             after_setup = await self.client.snapshot()
             exploit = await self._phase(first, case.exploit, case.exploit_succeeds, exploit=True)
             await self.client.revert(after_setup)
-            second = Run(self.client, build, self.accounts)
-            second.names, second.abis = dict(first.names), dict(first.abis)
+            second = Run(self.client, build, self.accounts, caller_changes)
+            second.names, second.abis, second.kinds = dict(first.names), dict(first.abis), dict(first.kinds)
             second.vars = {k: v for k, v in first.vars.items()}
             functional = await self._phase(second, case.functional, case.functional_expect, exploit=False)
             return CaseResult(
@@ -787,6 +844,8 @@ class Generated:
     template: str = ""
     diff: str | None = None
     patched_sources: dict[str, str] | None = None
+    # the patch's caller changes (CallerChange.to_json()): how honest users must now call
+    caller_changes: tuple[dict[str, Any], ...] = ()
 
 
 def generate_one(case: Case, compiler: Compiler) -> Generated:
@@ -794,7 +853,14 @@ def generate_one(case: Case, compiler: Compiler) -> Generated:
     if patch is None:
         return Generated(case.name, seconds, count, error)
     return Generated(
-        case.name, seconds, count, "", str(patch.template), str(patch.diff), dict(patch.patched_sources)
+        case.name,
+        seconds,
+        count,
+        "",
+        str(patch.template),
+        str(patch.diff),
+        dict(patch.patched_sources),
+        tuple(c.to_json() for c in patch.caller_changes),
     )
 
 
@@ -831,7 +897,8 @@ async def evaluate_generated(case: Case, gen: Generated, runner: CaseRunner) -> 
         return PatchOutcome(
             case.name, case.vuln_class, case.solc, gen.seconds, gen.candidates, error=gen.error
         )
-    result = await runner.run(case, {**case.victim_sources, **gen.patched_sources})
+    changes = [CallerChange.from_json(c) for c in gen.caller_changes]
+    result = await runner.run(case, {**case.victim_sources, **gen.patched_sources}, changes)
     return PatchOutcome(
         case.name,
         case.vuln_class,

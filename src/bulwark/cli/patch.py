@@ -62,6 +62,10 @@ def register(app: typer.Typer) -> None:
         (re-entry, non-owner, relayed owner, overflow boundary, race) is
         synthesised from the finding; a candidate it still gets through,
         or that breaks behaviour, is ranked below the others.
+        Caller changes (JSON "caller_changes" per candidate): how callers
+        must now call, when a fix changes the calling protocol (a
+        commit-reveal: call "first" with keccak256(abi.encodePacked(
+        "preimage"...)) of "preimage_types", "blocks_before" blocks earlier).
         Cost of the applied patch ("cost"): runtime size before/after from an
         optimised compile; gas of each patched function from a call in an
         in-process EVM (pyrevm).
@@ -174,6 +178,8 @@ def register(app: typer.Typer) -> None:
         )
         for line in _validation_lines(best):
             typer.echo(line if line.startswith("attack") else f"check    {line}")
+        for change in best.caller_changes:
+            typer.echo(f"callers  {change.contract}.{change.function}: {change.text}")
         if generation.cost is not None:
             for line in _cost_lines(generation.cost):
                 typer.echo(line)
@@ -215,6 +221,8 @@ def _patch_json(p: Patch, conf: Confidence, cost: dict[str, Any] | None) -> dict
             if p.attack
             else None
         ),
+        # how callers must now call (e.g. commit before revealing): behaviour the patch changes on purpose
+        "caller_changes": [c.to_json() for c in p.caller_changes],
     }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bulwark.domain.incident import VulnClass
 
@@ -35,6 +37,64 @@ class Localisation:
     path: str | None = None  # source unit holding the flaw
     start: int | None = None  # byte offset of the flagged node, when known
     length: int | None = None
+
+
+CALLER = "caller"  # a preimage part that is the calling account, not one of the function's arguments
+
+
+@dataclass(frozen=True, slots=True)
+class PreimagePart:
+    """One value hashed into a commitment: the caller's address (``arg`` None) or an argument of the
+    function (``arg``: its position), with the type it is packed as (``abi.encodePacked``)."""
+
+    name: str  # "caller", or the parameter's name
+    type: str  # ABI type: address, string, bytes32, uint256, ...
+    arg: int | None = None  # position among the function's parameters; None for the caller
+
+
+@dataclass(frozen=True, slots=True)
+class CallerChange:
+    """How callers of a patched function must now call it: make ``first`` (on the same contract, from
+    the same account, with keccak256(abi.encodePacked(preimage...)) as its one argument) and wait
+    ``blocks_before`` blocks after it is mined before calling ``function`` itself."""
+
+    contract: str  # the patched contract
+    function: str  # full signature of the function whose callers change, e.g. "solve(string)"
+    first: str  # signature of the call to make first, e.g. "bulwarkCommit(bytes32)"
+    preimage: tuple[PreimagePart, ...]
+    blocks_before: int = 1
+    text: str = ""  # one line for humans
+
+    def __post_init__(self) -> None:
+        if self.blocks_before < 0:
+            raise ValueError(f"blocks_before must be >= 0, not {self.blocks_before}")
+        if not self.preimage:
+            raise ValueError("a commitment hashes at least one value")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "contract": self.contract,
+            "function": self.function,
+            "first": self.first,
+            "argument": "keccak256(abi.encodePacked(" + ", ".join(p.name for p in self.preimage) + "))",
+            "preimage": [p.name for p in self.preimage],
+            "preimage_types": [p.type for p in self.preimage],
+            "preimage_args": [p.arg for p in self.preimage],
+            "blocks_before": self.blocks_before,
+            "text": self.text,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> CallerChange:
+        parts = zip(d["preimage"], d["preimage_types"], d["preimage_args"], strict=True)
+        return cls(
+            contract=str(d["contract"]),
+            function=str(d["function"]),
+            first=str(d["first"]),
+            preimage=tuple(PreimagePart(str(n), str(t), None if a is None else int(a)) for n, t, a in parts),
+            blocks_before=int(d["blocks_before"]),
+            text=str(d.get("text", "")),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +151,5 @@ class Patch:
     score: float = 0.0
     behaviour: BehaviourCheck | None = None  # None: the behaviour check did not run
     attack: AttackCheck | None = None  # None: no attack was synthesised
+    # how callers must now call (a commit before a reveal): the patch changes the calling protocol
+    caller_changes: tuple[CallerChange, ...] = ()

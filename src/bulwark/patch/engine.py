@@ -439,6 +439,8 @@ def _build(
         return None
     first = cands[0]
     rationale = " ".join(c.rationale for c in cands)
+    # the calling protocol the patch asks for: every candidate's changes, once each, in order
+    caller_changes = tuple(dict.fromkeys(ch for c in cands for ch in c.caller_changes))
     return Patch(
         vuln_class=first.vuln_class,
         contract=first.contract,
@@ -452,6 +454,7 @@ def _build(
         solc_version=result.version,
         findings=tuple(findings),
         score=round(min(score, 1.0), 3),
+        caller_changes=caller_changes,
     )
 
 

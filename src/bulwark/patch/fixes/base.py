@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bulwark.domain import VulnClass
-from bulwark.domain.patch import Edit, Localisation
+from bulwark.domain.patch import CallerChange, Edit, Localisation
 from bulwark.patch.context import FixContext
 
 
@@ -29,6 +29,8 @@ class Candidate:
     # functions the template adds on purpose (the withdrawal half of a pull payment)
     added_selectors: frozenset[str] = frozenset()
     preference: float = 0.0  # orders candidates of one finding: higher first
+    # how callers must now call (a commit before the reveal): set by a template that changes the protocol
+    caller_changes: tuple[CallerChange, ...] = ()
 
 
 class FixTemplate:
@@ -59,6 +61,7 @@ class FixTemplate:
         removed_selectors: frozenset[str] = frozenset(),
         added_selectors: frozenset[str] = frozenset(),
         preference: float = 0.0,
+        caller_changes: Iterable[CallerChange] = (),
     ) -> Candidate:
         return Candidate(
             template=self.NAME,
@@ -70,4 +73,5 @@ class FixTemplate:
             removed_selectors=removed_selectors,
             added_selectors=added_selectors,
             preference=preference,
+            caller_changes=tuple(caller_changes),
         )

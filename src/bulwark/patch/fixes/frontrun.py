@@ -11,13 +11,16 @@ not apply there (the initializer templates do).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from bulwark.domain import VulnClass
-from bulwark.domain.patch import Edit, Localisation
+from bulwark.domain.patch import CALLER, CallerChange, Edit, Localisation, PreimagePart
 from bulwark.patch.context import FixContext, erc7201_slot
 from bulwark.patch.fixes.base import Candidate, FixTemplate
-from bulwark.patch.solast import Contract
+from bulwark.patch.solast import Contract, Function
+from bulwark.toolchain.solast import type_string
 
 NAMESPACE = "bulwark.patch.Deployer"
 
@@ -78,6 +81,34 @@ class DeployerOnlySetupFix(FixTemplate):
 
 COMMIT_NAMESPACE = "bulwark.patch.Commitments"
 COMMIT = "bulwarkCommit(bytes32)"
+COMMIT_BLOCKS = 1  # the reveal must land at least this many blocks after the commitment
+_ELEMENTARY = re.compile(r"^(address|bool|string|bytes\d*|u?int\d*)$")
+
+
+def _packed_type(param: Mapping[str, Any]) -> str | None:
+    """The ABI type ``param`` is packed as by abi.encodePacked (None: one a client cannot encode)."""
+    ts = type_string(param)
+    for suffix in (" storage ref", " storage pointer", " memory", " calldata", " payable"):
+        ts = ts.replace(suffix, "")
+    base, dims = (ts[: ts.index("[")], ts[ts.index("[") :]) if "[" in ts else (ts, "")
+    if base.startswith("contract "):
+        base = "address"
+    elif base.startswith("enum "):
+        base = "uint8"
+    if not _ELEMENTARY.match(base) or dims.count("[") > 1 or (dims and base in ("string", "bytes")):
+        return None
+    return base + dims
+
+
+def _preimage(fn: Function, secrets: Sequence[Mapping[str, Any]]) -> tuple[PreimagePart, ...] | None:
+    params = [int(p["id"]) for p in (fn.node.get("parameters") or {}).get("parameters") or []]
+    parts = [PreimagePart(CALLER, "address")]
+    for p in secrets:
+        typ = _packed_type(p)
+        if typ is None:
+            return None
+        parts.append(PreimagePart(str(p["name"]), typ, params.index(int(p["id"]))))
+    return tuple(parts)
 
 
 def _commit_helpers(ctx: FixContext) -> str:
@@ -126,10 +157,25 @@ class CommitRevealFix(FixTemplate):
         names = [str(p.get("name") or "") for p in secrets]
         if not all(names):
             return
+        preimage = _preimage(fn, secrets)
+        if preimage is None:
+            return  # a value no client could hash the way abi.encodePacked does
         packed = ", ".join(["msg.sender", *names])
         reason = ', "Bulwark: commit the answer first (bulwarkCommit)"'
         check = f"require(_bulwarkCommitted(keccak256(abi.encodePacked({packed}))){reason});"
         listed = ", ".join(names)
+        change = CallerChange(
+            contract=contract.name,
+            function=fn.signature,
+            first=COMMIT,
+            preimage=preimage,
+            blocks_before=COMMIT_BLOCKS,
+            text=(
+                f"call {COMMIT} with keccak256(abi.encodePacked(caller, {listed})) first, then "
+                f"{fn.signature} from the same account at least {COMMIT_BLOCKS} block after the "
+                "commit is mined"
+            ),
+        )
         yield self.candidate(
             finding,
             [ctx.body_start(fn, check), ctx.contract_end(contract, _commit_helpers(ctx))],
@@ -142,6 +188,7 @@ class CommitRevealFix(FixTemplate):
             "layout are unchanged (commitments live in an ERC-7201 namespaced slot). What remains: a "
             "committed caller who never reveals blocks nobody, but the answer is public after the reveal.",
             added_selectors=frozenset({COMMIT}),
+            caller_changes=(change,),
         )
 
 
