@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import select
 import shutil
 import subprocess
 import tempfile
@@ -73,6 +74,32 @@ DEFAULT_REMAPPINGS: tuple[str, ...] = (
 )
 
 _SERVER_JS = Path(__file__).with_name("solc_server.js")
+# How long one compile may take before its node process is abandoned: solcjs has no limit of its
+# own, and a hung compile would hold a patch or verify step (and the incident) forever. The largest
+# input measured here (a 5,000-function contract) compiles in about 15 s.
+DEFAULT_TIMEOUT_S = 600.0
+TIMEOUT_ENV = "BULWARK_SOLC_TIMEOUT_S"
+
+
+def default_timeout_s() -> float:
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ToolchainError(
+            f"{TIMEOUT_ENV}={raw!r} is not a number of seconds; unset it or give e.g. 600"
+        ) from None
+    if not value > 0:
+        raise ToolchainError(f"{TIMEOUT_ENV}={raw!r} must be a positive number of seconds")
+    return value
+
+
+class CompileTimeout(ToolchainError):
+    """solc did not answer within the compile timeout; its process was stopped."""
+
+
 _CACHE_FORMAT = 1
 
 # Compilers still open at interpreter exit; atexit closes them so no node process is orphaned.
@@ -195,18 +222,21 @@ def resolve_version(specs: Sequence[VersionSpec], *, cache: Path | None = None) 
 class _SolcProcess:
     """One node process running solc_server.js for one solcjs release."""
 
-    def __init__(self, version: str, package_dir: Path) -> None:
+    def __init__(
+        self, version: str, package_dir: Path, *, timeout_s: float, server: Path = _SERVER_JS
+    ) -> None:
         node = shutil.which("node")
         if not node:
             raise CompilerUnavailable("node is not on PATH; install Node.js 18 or newer")
         self.version = version
+        self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self._next_id = 0
         # stderr goes to a file: a pipe nobody reads could fill and block node.
         self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the process)
         try:
             self.proc = subprocess.Popen(
-                [node, "--no-warnings", "--stack-size=8192", str(_SERVER_JS), str(package_dir)],
+                [node, "--no-warnings", "--stack-size=8192", str(server), str(package_dir)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr,
@@ -233,6 +263,14 @@ class _SolcProcess:
             try:
                 self.proc.stdin.write(json.dumps(req) + "\n")
                 self.proc.stdin.flush()
+                # One request, one line: nothing is buffered before the answer starts.
+                ready, _, _ = select.select([self.proc.stdout], [], [], self.timeout_s)
+                if not ready:
+                    self._abandon()
+                    raise CompileTimeout(
+                        f"solc {self.version} did not answer within {self.timeout_s:g} s, so the compile "
+                        f"was stopped; for a very large project raise {TIMEOUT_ENV}"
+                    )
                 line = self.proc.stdout.readline()
             except OSError as exc:
                 raise ToolchainError(f"solc {self.version} node process failed: {exc}") from exc
@@ -246,6 +284,13 @@ class _SolcProcess:
             if "error" in resp:
                 raise ToolchainError(f"solc {self.version} failed: {str(resp['error']).splitlines()[0]}")
             return resp
+
+    def _abandon(self) -> None:
+        """Stop a process that is stuck mid-request (its answer, if it ever came, would be misread)."""
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
 
     def _stderr_tail(self) -> str:
         self._stderr.seek(0)
@@ -275,7 +320,9 @@ class Compiler:
     ``remappings`` are added to DEFAULT_REMAPPINGS (a later entry for the same prefix wins in solc).
     ``include_paths`` are searched after ``root`` and before ``node_modules``.
     ``cache`` is the folder holding the output cache and fetched releases (``cache_dir()``);
-    ``use_cache=False`` always compiles.
+    ``use_cache=False`` always compiles. ``timeout_s`` bounds one compile (default: the
+    ``BULWARK_SOLC_TIMEOUT_S`` environment variable, else 600 s): a compile that takes longer stops
+    its node process and raises :class:`CompileTimeout`; the next compile starts a fresh one.
     """
 
     def __init__(
@@ -286,8 +333,10 @@ class Compiler:
         include_paths: Sequence[Path] = (),
         cache: Path | None = None,
         use_cache: bool = True,
+        timeout_s: float | None = None,
     ) -> None:
         self.root = (root or project_root()).resolve()
+        self.timeout_s = default_timeout_s() if timeout_s is None else timeout_s
         self.remappings: tuple[str, ...] = (*DEFAULT_REMAPPINGS, *(remappings or ()))
         self.include_paths = tuple(Path(p).resolve() for p in include_paths)
         self._cache = cache
@@ -334,7 +383,7 @@ class Compiler:
             if proc is not None and proc.proc.poll() is None:
                 return proc
             package = ensure_package(version, cache=self._cache)
-            proc = _SolcProcess(version, package.package_dir)
+            proc = _SolcProcess(version, package.package_dir, timeout_s=self.timeout_s)
             self._procs[version] = proc
             return proc
 
