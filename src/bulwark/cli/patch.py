@@ -59,9 +59,9 @@ def register(app: typer.Typer) -> None:
         each candidate and the original run the same seeded, ABI-built call
         sequences in an in-process EVM; "changes" lists where they differ
         ("expected": a refusal on the flaw path). The attack's shape
-        (re-entry, non-owner, relayed owner, overflow boundary, race) is
-        synthesised from the finding; a candidate it still gets through,
-        or that breaks behaviour, is ranked below the others.
+        (re-entry, non-owner, relayed owner, overflow boundary, race,
+        sandwich) is synthesised from the finding; a candidate it still
+        gets through, or that breaks behaviour, is ranked below the others.
         Caller changes (JSON "caller_changes" per candidate): how callers
         must now call, when a fix changes the calling protocol (a
         commit-reveal: call "first" with keccak256(abi.encodePacked(

@@ -128,7 +128,7 @@ class BehaviourCheck:
 class AttackCheck:
     """A candidate against the attack's shape synthesised from the localisation."""
 
-    shape: str  # reentrancy | non-owner | tx-origin relay | arithmetic boundary | race | none
+    shape: str  # reentrancy | non-owner | tx-origin relay | arithmetic boundary | race | sandwich | none
     outcome: str  # blocked | not-blocked | inconclusive
     detail: str
 
