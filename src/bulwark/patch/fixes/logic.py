@@ -5,7 +5,9 @@
 * a payout that changes no state: each stored record pays out once (a spent flag per record, in an
   ERC-7201 namespaced slot, so no storage variable moves);
 * a keyed record overwritten without the owner check its sibling writers make: it may be taken
-  only while unowned, or by its owner.
+  only while unowned, or by its owner;
+* an amount the caller names, recorded by a payable function and later paid out of, never compared
+  with the ether sent: the ether sent must be that amount.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.locate.checks.logic import (
     replayable_payouts,
     unchecked_record_writes,
+    unpaid_stakes,
     unread_flags,
 )
 from bulwark.patch.solast import Function, Node, Program, base_variable, src, walk
@@ -153,4 +156,16 @@ class MissingCheckFix(FixTemplate):
                     "protects by checking its owner against the caller, so anyone could take over a record "
                     "that belongs to someone else. The fix lets it write a record only while it has no "
                     "owner, or for its owner. ABI and storage layout are unchanged.",
+                )
+        if "unpaid-stake" in finding.detector:
+            names = [str(p.get("name")) for p in unpaid_stakes(program, fn)]
+            if names:
+                checks = " && ".join(f"msg.value == {n}" for n in names)
+                yield self.candidate(
+                    finding,
+                    [ctx.body_start(fn, f"require({checks}{ctx.reason('value sent differs')});")],
+                    f"{fn.name} in {contract.name} recorded the amount its caller named ({', '.join(names)}) "
+                    "and later paid ether out of that record, but never checked that the caller sent it, "
+                    "so a stake cost nothing. The fix requires the ether sent to equal the amount named. "
+                    "ABI and storage layout are unchanged.",
                 )

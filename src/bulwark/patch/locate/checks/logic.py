@@ -5,7 +5,11 @@
 * ``replayable-payout``: a function anyone may call pays out an amount read from a stored record
   and changes no state at all, so the same call pays again and again;
 * ``sibling-owner-check``: the functions that write a keyed record check that the caller owns it
-  (``records[k].owner == msg.sender``), but one overwrites it with no such check.
+  (``records[k].owner == msg.sender``, or ``if (r.owner != msg.sender) throw;`` through a ``var``
+  pointer), but one overwrites it with no such check;
+* ``unpaid-stake``: a payable function records an amount its caller names (a bet's stake, a
+  deposit) in storage without ever looking at ``msg.value``, and the contract later pays ether out
+  of that record: the caller is credited for ether it never sent.
 """
 
 from __future__ import annotations
@@ -149,16 +153,25 @@ def owner_checks(program: Program, contract: Contract) -> dict[tuple[int, str], 
     return dict(program.memo[key])
 
 
+def _storage_pointer(decl: Node) -> bool:
+    """A local that points into storage: ``Record storage r = ...``, or ``var r = records[k]`` of a
+    struct (solc 0.4 infers a storage pointer and marks no location)."""
+    if decl.get("storageLocation") == "storage":
+        return True
+    return type_string(decl).endswith(" storage pointer")
+
+
 def _owner_checks(program: Program, contract: Contract) -> dict[tuple[int, str], str]:
     out: dict[tuple[int, str], str] = {}
     for fn in entry_functions(contract):
         pointers: dict[int, Node] = {}
         for st in program.nodes(fn.body, "VariableDeclarationStatement"):
             decls = [d for d in st.get("declarations") or [] if d]
-            if len(decls) == 1 and decls[0].get("storageLocation") == "storage" and st.get("initialValue"):
+            if len(decls) == 1 and _storage_pointer(decls[0]) and st.get("initialValue"):
                 pointers[int(decls[0]["id"])] = st["initialValue"]
         for n in program.nodes(fn.body, "BinaryOperation"):
-            if n.get("operator") != "==":
+            # `require(r.owner == msg.sender)`, or the old `if (r.owner != msg.sender) throw;`
+            if n.get("operator") not in ("==", "!="):
                 continue
             sides = [n.get("leftExpression") or {}, n.get("rightExpression") or {}]
             if not any(is_msg_sender(s) for s in sides):
@@ -202,6 +215,97 @@ def unchecked_record_writes(program: Program, fn: Function) -> list[tuple[Node, 
     return out
 
 
+def _reads_msg_value(program: Program, fn: Function) -> bool:
+    for part in program.closure(fn):
+        for n in program.nodes(part.body, "MemberAccess"):
+            base = n.get("expression") or {}
+            if (
+                n.get("memberName") == "value"
+                and base.get("nodeType") == "Identifier"
+                and base.get("name") == "msg"
+            ):
+                return True
+    return False
+
+
+def _paid_from(program: Program, contract: Contract) -> frozenset[int]:
+    """State variables an ether payment's amount is read from, anywhere in the contract (directly
+    or through a local initialised from them, such as a storage pointer ``Bet storage b = bets[i]``)."""
+    key = ("paid-from", contract.id)
+    if key in program.memo:
+        return frozenset(program.memo[key])
+    out: set[int] = set()
+    for fn in contract.all_functions:
+        if fn.body is None:
+            continue
+        # what each local is given: its initial value and every later assignment to it
+        inits: dict[int, list[Node]] = {}
+        for st in program.nodes(fn.body, "VariableDeclarationStatement"):
+            decls = [d for d in st.get("declarations") or [] if d]
+            if len(decls) == 1 and st.get("initialValue"):
+                inits.setdefault(int(decls[0]["id"]), []).append(st["initialValue"])
+        for n in program.nodes(fn.body, "Assignment"):
+            lhs = n.get("leftHandSide") or {}
+            ref = lhs.get("referencedDeclaration") if lhs.get("nodeType") == "Identifier" else None
+            decl = program.nodes_by_id.get(int(ref)) if ref is not None else None
+            if decl is not None and not decl.get("stateVariable"):
+                inits.setdefault(int(ref), []).append(n.get("rightHandSide") or {})  # type: ignore[arg-type]
+        for call in fn.calls():
+            name = callee_name(call)
+            target = call_target(call) or {}
+            if name not in ("transfer", "send") or not type_string(target.get("expression") or {}).startswith(
+                "address"
+            ):
+                continue
+            todo = list(call.get("arguments") or [])[:1]
+            for _ in range(4):
+                nxt: list[Node] = []
+                for expr in todo:
+                    for x in walk(expr):
+                        if x.get("nodeType") != "Identifier" or x.get("referencedDeclaration") is None:
+                            continue
+                        ref = int(x["referencedDeclaration"])
+                        if (program.nodes_by_id.get(ref) or {}).get("stateVariable"):
+                            out.add(ref)
+                        elif ref in inits:
+                            nxt.extend(inits[ref])
+                todo = nxt
+    program.memo[key] = frozenset(out)
+    return frozenset(out)
+
+
+def unpaid_stakes(program: Program, fn: Function) -> list[Node]:
+    """Amount parameters of the payable ``fn`` that it stores in a record the contract pays ether
+    out of, when ``fn`` (with what it calls) never reads ``msg.value``."""
+    if fn.mutability != "payable" or fn.body is None or _reads_msg_value(program, fn):
+        return []
+    params = {
+        int(p["id"]): p
+        for p in (fn.node.get("parameters") or {}).get("parameters") or []
+        if type_string(p).startswith("uint")
+    }
+    if not params:
+        return []
+    paid = _paid_from(program, fn.contract)
+    stored: list[tuple[int | None, Node]] = []  # (state variable written, value written)
+    for n in program.nodes(fn.body):
+        if n.get("nodeType") == "Assignment":
+            stored.append((_state_root(program, n.get("leftHandSide") or {}), n.get("rightHandSide") or {}))
+        elif n.get("nodeType") == "FunctionCall" and callee_name(n) == "push":
+            base = (n.get("expression") or {}).get("expression") or {}
+            for arg in n.get("arguments") or []:
+                stored.append((_state_root(program, base), arg))
+    out: list[Node] = []
+    for var, value in stored:
+        if var is None or var not in paid:
+            continue
+        for x in walk(value):
+            ref = x.get("referencedDeclaration") if x.get("nodeType") == "Identifier" else None
+            if ref is not None and int(ref) in params and params[int(ref)] not in out:
+                out.append(params[int(ref)])
+    return out
+
+
 def check_logic(program: Program, contract: Contract) -> Iterator[Localisation]:
     for fn in own_entries(program, contract):
         if fn.kind != "function":
@@ -229,6 +333,18 @@ def check_logic(program: Program, contract: Contract) -> Iterator[Localisation]:
                 0.62,
                 f"{fn.name} pays an amount read from a stored record but changes no state, so the same "
                 "call pays again",
+            )
+        for param in unpaid_stakes(program, fn)[:1]:
+            yield localisation(
+                program,
+                "unpaid-stake",
+                VulnClass.INVARIANT_BREAK,
+                contract,
+                fn,
+                None,
+                0.7,
+                f"{fn.name} is payable and records the amount {param.get('name')} its caller names, which "
+                "the contract later pays ether out of, but never compares it with the ether sent",
             )
         for assignment, var, field in unchecked_record_writes(program, fn)[:1]:
             yield localisation(

@@ -1,0 +1,188 @@
+"""Old-idiom shapes (solc 0.4-0.5, issue 18) found by what a contract does with its records: a setup
+whose writes go through a library's storage parameter, an owner check written as
+``if (r.owner != msg.sender) throw;`` through a ``var`` pointer, and a stake its caller names but
+never pays."""
+
+from __future__ import annotations
+
+from bulwark.domain import VulnClass
+from bulwark.patch import PatchRequest, generate, locate
+from bulwark.toolchain.solc import Compiler
+
+LIBRARY_WALLET = """pragma solidity 0.4.24;
+
+library Book {
+    struct Data {
+        mapping(address => bool) member;
+        uint256 limit;
+    }
+
+    function fill(Data storage self, address[] who, uint256 limit) internal {
+        for (uint256 i = 0; i < who.length; i++) {
+            self.member[who[i]] = true;
+        }
+        self.limit = limit;
+    }
+
+    function size(Data storage self) internal view returns (uint256) {
+        return self.limit;
+    }
+}
+
+contract Club {
+    using Book for Book.Data;
+
+    Book.Data book;
+
+    function Club(address[] who, uint256 limit) public {
+        initClub(who, limit);
+    }
+
+    function initClub(address[] who, uint256 limit) public {
+        book.fill(who, limit);
+    }
+
+    function initAgain(address[] who) public {
+        Book.fill(book, who, 1 ether);
+    }
+
+    function initPeek() public returns (uint256) {
+        return book.size();
+    }
+
+    function pay(address to, uint256 value) public {
+        if (!book.member[msg.sender] || value > book.limit) throw;
+        to.transfer(value);
+    }
+}
+"""
+
+HANDLES = """pragma solidity 0.4.25;
+
+contract Handles {
+    struct Entry {
+        address holder;
+        address target;
+    }
+
+    mapping(bytes32 => Entry) public entries;
+
+    function reserve(bytes32 h, address target) public {
+        entries[h] = Entry(msg.sender, target);
+    }
+
+    function point(bytes32 h, address target) public {
+        var e = entries[h];
+        if (e.holder != msg.sender) throw;
+        e.target = target;
+    }
+
+    function release(bytes32 h) public {
+        if (entries[h].holder != msg.sender) throw;
+        delete entries[h];
+    }
+}
+"""
+
+STAKES = """pragma solidity 0.5.17;
+
+contract Table {
+    struct Bet {
+        address payable player;
+        uint256 stake;
+        bool settled;
+    }
+
+    Bet[] public bets;
+    mapping(address => uint256) public pledged;
+    mapping(address => uint256) public paidIn;
+
+    function place(uint256 stake) external payable {
+        require(stake > 0 && stake <= 1 ether);
+        bets.push(Bet(msg.sender, stake, false));
+    }
+
+    function placeChecked(uint256 stake) external payable {
+        require(msg.value == stake);
+        bets.push(Bet(msg.sender, stake, false));
+    }
+
+    function pledge(uint256 amount) external payable {
+        pledged[msg.sender] += amount;
+    }
+
+    function deposit(uint256 amount) external payable {
+        paidIn[msg.sender] = amount;
+    }
+
+    function settle(uint256 id) external {
+        Bet storage b = bets[id];
+        require(!b.settled);
+        b.settled = true;
+        uint256 paid = 0;
+        if (id % 2 == 0) {
+            paid = b.stake * 2;
+            b.player.transfer(paid);
+        }
+    }
+
+    function refund() external {
+        uint256 amount = paidIn[msg.sender];
+        paidIn[msg.sender] = 0;
+        msg.sender.transfer(amount);
+    }
+}
+"""
+
+
+def _found(compiler: Compiler, name: str, text: str) -> dict[tuple[VulnClass, str | None], str]:
+    found = locate(PatchRequest(sources={name: text}, use_slither=False), compiler=compiler)
+    return {(f.vuln_class, f.function): f.detector for f in found}
+
+
+def _patched(compiler: Compiler, name: str, text: str, function: str, template: str) -> str:
+    patches = generate(PatchRequest(sources={name: text}, use_slither=False), compiler=compiler)
+    patch = next(p for p in patches if p.function == function and template in p.template.split("+"))
+    return patch.patched_sources[name]
+
+
+def test_a_setup_writing_through_a_librarys_storage_parameter_is_an_unprotected_initializer(
+    compiler: Compiler,
+) -> None:
+    found = _found(compiler, "Club.sol", LIBRARY_WALLET)
+    assert "unprotected-initializer" in found[(VulnClass.ACCESS_CONTROL, "initClub")]
+    assert "unprotected-initializer" in found[(VulnClass.ACCESS_CONTROL, "initAgain")]
+    # handing the struct to a library function that only reads it writes nothing through it
+    assert (VulnClass.ACCESS_CONTROL, "initPeek") not in found
+    text = _patched(compiler, "Club.sol", LIBRARY_WALLET, "initClub", "setup-deployer-only")
+    assert (
+        "function initClub(address[] who, uint256 limit) public {\n"
+        "        require(msg.sender == _bulwarkDeployer()"
+    ) in text
+
+
+def test_an_owner_check_written_as_if_throw_through_a_var_pointer_guards_the_siblings(
+    compiler: Compiler,
+) -> None:
+    found = _found(compiler, "Handles.sol", HANDLES)
+    assert "sibling-owner-check" in found[(VulnClass.INVARIANT_BREAK, "reserve")]
+    text = _patched(compiler, "Handles.sol", HANDLES, "reserve", "missing-check")
+    assert (
+        'require(entries[h].holder == address(0) || entries[h].holder == msg.sender, "Bulwark: taken");\n'
+        "        entries[h] = Entry(msg.sender, target);"
+    ) in text
+
+
+def test_a_stake_the_caller_names_and_the_contract_pays_out_of_must_be_sent(compiler: Compiler) -> None:
+    found = _found(compiler, "Table.sol", STAKES)
+    assert found[(VulnClass.INVARIANT_BREAK, "place")] == "unpaid-stake"
+    assert found[(VulnClass.INVARIANT_BREAK, "deposit")] == "unpaid-stake"
+    # compared with msg.value already; or recorded where no payment ever reads it
+    assert (VulnClass.INVARIANT_BREAK, "placeChecked") not in found
+    assert (VulnClass.INVARIANT_BREAK, "pledge") not in found
+    text = _patched(compiler, "Table.sol", STAKES, "place", "missing-check")
+    assert (
+        "function place(uint256 stake) external payable {\n"
+        '        require(msg.value == stake, "Bulwark: value sent differs");\n'
+        "        require(stake > 0 && stake <= 1 ether);"
+    ) in text
