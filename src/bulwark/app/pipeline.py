@@ -132,6 +132,7 @@ def verified_outcome(
         "candidate": index,
         "path": candidate["path"],
         "contract": candidate["contract"],
+        "caller_changes": candidate.get("caller_changes", []),
         "tried": tried,
     }
     return StepOutcome(True, {**record, **verdict.summary()})
@@ -289,6 +290,8 @@ class ProtocolPipeline:
                         "named": contract in named,
                         "diff": p.diff,
                         "rationale": p.rationale,
+                        # how callers must now call (a commit before a reveal): signers must know
+                        "caller_changes": [c.to_json() for c in p.caller_changes],
                         "sources": p.patched_sources,
                     }
                 )

@@ -331,6 +331,7 @@ def _loop(chain: Chain, tmp: Path, name: str, kill_at_each_state: bool) -> None:
         assert done.count("contain") <= 1, done
         _, _, patched = store.artifact(f"{iid}/patch")
         assert patched["attack_trace"] and patched["candidates"][0]["covers_attack"]  # the finding drove it
+        assert patched["candidates"][0]["caller_changes"] == []  # callers call as before
         pauses = {a.tx_hash for a in store.actions(iid) if a.tx_hash}
         assert len(pauses) == 1, store.actions(iid)  # one pause broadcast, whatever the restarts
         deploys = [a for a in store.artifacts("deploy")]
