@@ -542,6 +542,21 @@ def _is_caller(node: Mapping[str, Any]) -> bool:
     )
 
 
+def _is_parameter(node: Mapping[str, Any], program: Program) -> bool:
+    """A parameter of the function (or modifier) it appears in, possibly inside type conversions:
+    whatever the caller passes, so comparing the caller with it restricts no one."""
+    args = node.get("arguments") or []
+    if node.get("nodeType") == "FunctionCall" and node.get("kind") == "typeConversion" and len(args) == 1:
+        return _is_parameter(args[0], program)
+    ref = node.get("referencedDeclaration") if node.get("nodeType") == "Identifier" else None
+    decl = program.nodes_by_id.get(int(ref)) if ref is not None else None
+    scope = program.nodes_by_id.get(int(decl.get("scope") or -1)) if decl is not None else None
+    if decl is None or scope is None or decl.get("stateVariable"):
+        return False
+    params = (scope.get("parameters") or {}).get("parameters") or []
+    return any(p.get("id") == decl.get("id") for p in params)
+
+
 def _sender_condition(cond: Mapping[str, Any], program: Program) -> bool:
     """msg.sender compared for identity, or used as a key of a boolean mapping / role check."""
     for n in walk(cond):
@@ -550,7 +565,9 @@ def _sender_condition(cond: Mapping[str, Any], program: Program) -> bool:
             # the caller itself is compared (``owner == msg.sender``), not a value keyed by the caller
             # (``deposits[msg.sender] == 0`` is bookkeeping, not an identity check)
             if any(_is_caller(s) for s in sides):
-                return True
+                other = sides[1] if _is_caller(sides[0]) else sides[0]
+                if not _is_parameter(other, program):
+                    return True  # ``friend != msg.sender`` on an argument lets in every caller
         if n.get("nodeType") == "IndexAccess" and type_string(n) == "bool":
             indexed = n.get("baseExpression") or {}
             if _deny_list(str(indexed.get("memberName") or indexed.get("name") or "")):

@@ -104,14 +104,14 @@ class ReentrancyLockFix(FixTemplate):
             if program.checks_sender(g):
                 continue  # privileged functions are not the attacker's way back in
             targets.append(g)
-        targets = [t for t in targets if not has_lock(t) and ctx.editable(t.node)]
+        targets = [t for t in targets if not has_lock(program, t) and ctx.editable(t.node)]
         if not targets:
             return
         name, definition = lock_modifier(ctx, contract)
         edits: list[Edit] = []
         if definition is not None:
             edits.append(ctx.contract_end(contract, definition))
-        locked = {t.id for t in targets} | {g.id for g in entry_functions(contract) if has_lock(g)}
+        locked = {t.id for t in targets} | {g.id for g in entry_functions(contract) if has_lock(program, g)}
         split_done: list[str] = []
         for t in targets:
             nested = _internal_callers(ctx, contract, t, locked)

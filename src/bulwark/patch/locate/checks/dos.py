@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Localisation
@@ -82,17 +83,19 @@ def _caller_settable_uncached(program: Program, contract: Contract, var: int) ->
             for n in part.program.nodes(part.body):
                 if n.get("nodeType") != "Assignment":
                     continue
-                root = base_variable(n.get("leftHandSide") or {})
-                if (root or {}).get("referencedDeclaration") == var and any(
+                # through a local storage pointer too (``Slot storage s = slots[i]; s.holder =
+                # msg.sender``): a struct kept in a mapping or an array is written that way
+                if stored_root(program, part.body, n.get("leftHandSide") or {}) == var and any(
                     is_msg_sender(x) for x in walk(n.get("rightHandSide") or {})
                 ):
                     return True
     return False
 
 
-def _stored_root(program: Program, fn: Function, expr: Node) -> int | None:
+def stored_root(program: Program, body: Node | None, expr: Mapping[str, Any]) -> int | None:
     """The state variable ``expr`` is rooted in, also through a local copied from it
-    (``address previous = highestBidder; ... previous.call{value: v}("")``)."""
+    (``address previous = highestBidder; ... previous.call{value: v}("")``) or pointing into it
+    (``Slot storage s = slots[i]; ... s.holder.send(v)``), where ``body`` declares that local."""
     root = base_variable(expr) or {}
     ref = root.get("referencedDeclaration")
     if ref is None:
@@ -100,7 +103,7 @@ def _stored_root(program: Program, fn: Function, expr: Node) -> int | None:
     decl = program.nodes_by_id.get(int(ref)) or {}
     if decl.get("stateVariable"):
         return int(ref)
-    for st in program.nodes(fn.body, "VariableDeclarationStatement"):
+    for st in program.nodes(body, "VariableDeclarationStatement"):
         decls = [d for d in st.get("declarations") or [] if d]
         if len(decls) == 1 and decls[0].get("id") == ref and st.get("initialValue"):
             inner = base_variable(st["initialValue"]) or {}
@@ -135,7 +138,7 @@ def blocking_payments(program: Program, fn: Function) -> list[Node]:
             continue
         cs = src(call)
         in_loop = any(lp.start <= cs.start and cs.end <= lp.end for lp in loops)
-        ref = _stored_root(program, fn, base)
+        ref = stored_root(program, fn.body, base)
         stored = not guarded and ref is not None and _caller_settable(program, fn.contract, ref)
         if in_loop or stored:
             out.append(call)
@@ -147,12 +150,11 @@ def _hands_over(program: Program, fn: Function, call: Node) -> bool:
     throne, a highest bid)? Then whoever takes the place next decides whether ``fn`` can ever run
     again: the blocking recipient is one step of the function's own normal use."""
     target = call_target(call) or {}
-    ref = _stored_root(program, fn, target.get("expression") or {})
+    ref = stored_root(program, fn.body, target.get("expression") or {})
     if ref is None or fn.body is None:
         return False
     for n in program.nodes(fn.body, "Assignment"):
-        root = base_variable(n.get("leftHandSide") or {}) or {}
-        if root.get("referencedDeclaration") == ref and any(
+        if stored_root(program, fn.body, n.get("leftHandSide") or {}) == ref and any(
             is_msg_sender(x) for x in walk(n.get("rightHandSide") or {})
         ):
             return True
@@ -178,8 +180,10 @@ def check_dos(program: Program, contract: Contract) -> Iterator[Localisation]:
             calls[0],
             # in a loop one refusing recipient blocks every other: as sure as a DoS finding gets; a
             # place anyone takes by calling (a throne) is as sure: the next holder can refuse for good,
-            # and it must rank above the checked-math finding every pre-0.8 payment function carries
-            0.7 if in_loop else 0.65 if handed_over else 0.55,
+            # and it must rank above the checked-math finding every pre-0.8 payment function carries;
+            # paid with a value call it also carries a re-entrancy finding (state written after the
+            # call), and it must score high enough to be fixed with it: a lock alone leaves the block
+            0.7 if in_loop or handed_over else 0.55,
             f"{fn.name} reverts when one recipient refuses its payment"
             + (" inside a loop: one recipient blocks everyone" if in_loop else "")
             + (", and any caller takes that recipient's place" if handed_over else ""),

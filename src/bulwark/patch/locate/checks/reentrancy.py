@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Localisation
+from bulwark.patch.locate.checks.dos import stored_root
 from bulwark.patch.locate.facts import entry_functions, has_lock, is_value_call, own_entries
 from bulwark.patch.locate.finding import localisation
 from bulwark.patch.solast import (
@@ -37,7 +38,25 @@ def _written_after(program: Program, contract: Contract, body: Node, after: int)
     for n in program.nodes(body):
         if src(n).start >= after:
             written |= _writes_of(program, contract, n)
+            written |= _pointer_writes(program, body, n)
     return written
+
+
+def _pointer_writes(program: Program, body: Node, n: Node) -> set[int]:
+    """State written through a local storage pointer (``Member storage m = members[msg.sender];
+    ... m.balance = 0``): a struct kept in a mapping or an array is cleared that way."""
+    from bulwark.patch.solast import assigned_targets
+
+    out: set[int] = set()
+    for t in assigned_targets(n):
+        ref = (base_variable(t) or {}).get("referencedDeclaration")
+        decl = program.nodes_by_id.get(int(ref)) if ref is not None else None
+        if decl is None or decl.get("stateVariable") or decl.get("storageLocation") != "storage":
+            continue
+        root = stored_root(program, body, t)
+        if root is not None:
+            out.add(root)
+    return out
 
 
 def reentrancy_calls(program: Program, fn: Function) -> list[tuple[Node, set[int]]]:
@@ -94,8 +113,8 @@ def check_reentrancy(program: Program, contract: Contract) -> Iterator[Localisat
             sharing = [
                 g for g in entries if g.id != fn.id and program.writes(g) & (written | program.reads(fn))
             ]
-            unlocked_sharing = [g for g in sharing if not has_lock(g)]
-            if has_lock(fn) and not unlocked_sharing:
+            unlocked_sharing = [g for g in sharing if not has_lock(program, g)]
+            if has_lock(program, fn) and not unlocked_sharing:
                 continue
             score = 0.75 if is_value_call(call) else 0.65
             evidence = [f"{fn.name} writes {names} after an external call"]
