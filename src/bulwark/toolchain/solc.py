@@ -247,7 +247,11 @@ class _SolcProcess:
         except OSError as exc:
             self._stderr.close()
             raise CompilerUnavailable(f"cannot start node for solc {version}: {exc}") from exc
-        self.long_version = str(self.request({"op": "version"})["version"])
+        try:
+            self.long_version = str(self.request({"op": "version"})["version"])
+        except BaseException:
+            self.close()  # a process that failed its handshake is not left behind
+            raise
 
     @property
     def pid(self) -> int:
