@@ -1,7 +1,8 @@
 """Old-idiom shapes (solc 0.4-0.5, issue 18) found by what a contract does with its records: a setup
 whose writes go through a library's storage parameter, an owner check written as
 ``if (r.owner != msg.sender) throw;`` through a ``var`` pointer, and a stake its caller names but
-never pays."""
+never pays; a mapping of owners one writer sets unchecked; a wait written as ``if (now - last <
+period) throw;``."""
 
 from __future__ import annotations
 
@@ -135,6 +136,90 @@ contract Table {
 """
 
 
+OWNER_MAP = """pragma solidity 0.4.24;
+
+contract Names {
+    mapping(bytes32 => address) public owners;
+    mapping(bytes32 => address) public addrs;
+    mapping(address => address) public delegateOf;
+    mapping(uint256 => address) public holder;
+    uint256 public count;
+    address public operator;
+
+    function Names() public {
+        operator = msg.sender;
+    }
+
+    function take(bytes32 name, address addr) public payable {
+        if (msg.value < 10 finney) throw;
+        owners[name] = msg.sender;
+        addrs[name] = addr;
+    }
+
+    function reassign(bytes32 name, address to) public {
+        if (msg.sender != operator) throw;
+        owners[name] = to;
+    }
+
+    function give(bytes32 name, address to) public {
+        if (owners[name] != msg.sender) throw;
+        owners[name] = to;
+    }
+
+    function buy() public payable returns (uint256 id) {
+        id = count++;
+        holder[id] = msg.sender;
+    }
+
+    function drop(uint256 id) public {
+        if (holder[id] != msg.sender) throw;
+        holder[id] = address(0);
+    }
+
+    function setDelegate(address to) public {
+        delegateOf[msg.sender] = to;
+    }
+
+    function actFor(address who) public view returns (bool) {
+        return delegateOf[who] == msg.sender;
+    }
+}
+"""
+
+WAITS = """pragma solidity 0.4.25;
+
+contract Waits {
+    address public leader;
+    uint256 public lastBid;
+    uint256 public opened;
+
+    function Waits() public {
+        opened = now;
+    }
+
+    function bid() public payable {
+        leader = msg.sender;
+        lastBid = now;
+    }
+
+    function claim() public {
+        if (now - lastBid < 1 hours) throw;
+        msg.sender.transfer(this.balance);
+    }
+
+    function claimSum() public {
+        if (block.timestamp < lastBid + 1 hours) throw;
+        msg.sender.transfer(this.balance);
+    }
+
+    function early() public payable {
+        require(now - opened < 1 hours);
+        leader = msg.sender;
+    }
+}
+"""
+
+
 def _found(compiler: Compiler, name: str, text: str) -> dict[tuple[VulnClass, str | None], str]:
     found = locate(PatchRequest(sources={name: text}, use_slither=False), compiler=compiler)
     return {(f.vuln_class, f.function): f.detector for f in found}
@@ -186,3 +271,32 @@ def test_a_stake_the_caller_names_and_the_contract_pays_out_of_must_be_sent(comp
         '        require(msg.value == stake, "Bulwark: value sent differs");\n'
         "        require(stake > 0 && stake <= 1 ether);"
     ) in text
+
+
+def test_a_mapping_of_owners_set_unchecked_by_one_writer_is_taken_only_while_free(
+    compiler: Compiler,
+) -> None:
+    found = _found(compiler, "Names.sol", OWNER_MAP)
+    assert found[(VulnClass.INVARIANT_BREAK, "take")] == "sibling-owner-check"
+    # the operator may reassign; give checks the owner; a caller's own entry, or a key the function
+    # allocates itself, is no takeover
+    for fn in ("reassign", "give", "setDelegate", "buy"):
+        assert (VulnClass.INVARIANT_BREAK, fn) not in found
+    text = _patched(compiler, "Names.sol", OWNER_MAP, "take", "missing-check")
+    assert (
+        'require(owners[name] == address(0) || owners[name] == msg.sender, "Bulwark: taken");\n'
+        "        owners[name] = msg.sender;"
+    ) in text
+
+
+def test_a_wait_that_aborts_while_it_runs_also_needs_the_blocks(compiler: Compiler) -> None:
+    found = _found(compiler, "Waits.sol", WAITS)
+    assert "timestamp-wait" in found[(VulnClass.TIMESTAMP_DEPENDENCE, "claim")]
+    assert "timestamp-wait" in found[(VulnClass.TIMESTAMP_DEPENDENCE, "claimSum")]
+    # a window that must still be open is no wait
+    assert "timestamp-wait" not in found.get((VulnClass.TIMESTAMP_DEPENDENCE, "early"), "")
+    text = _patched(compiler, "Waits.sol", WAITS, "claim", "timestamp-block-floor")
+    assert "if ((now - lastBid < 1 hours || !_bulwarkBlocksPassed(keccak256(abi.encode(uint256(" in text
+    assert "(uint256(1 hours) + 11) / 12))) throw;" in text
+    assert "if ((block.timestamp < lastBid + 1 hours || !_bulwarkBlocksPassed(" in text
+    assert "lastBid = now;\n        _bulwarkMarkBlock(" in text

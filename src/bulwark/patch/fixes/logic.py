@@ -143,10 +143,8 @@ class MissingCheckFix(FixTemplate):
                 lhs = ctx.node_text(assignment.get("leftHandSide") or {})
                 if where is None:
                     return
-                check = (
-                    f"require({lhs}.{field} == address(0) || {lhs}.{field} == msg.sender"
-                    f"{ctx.reason('taken')});"
-                )
+                owner = f"{lhs}.{field}" if field else lhs  # a struct's owner field, or a mapping of owners
+                check = f"require({owner} == address(0) || {owner} == msg.sender{ctx.reason('taken')});"
                 edits.append(ctx.insert_before(where, check))
             if edits:
                 yield self.candidate(

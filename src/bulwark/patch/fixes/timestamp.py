@@ -24,26 +24,98 @@ NAMESPACE = "bulwark.patch.BlockOfTimestamp"
 SLOT_SECONDS = 12
 
 
+def _match(program: Program, n: Node) -> tuple[Node, Node, bool] | None:
+    """(stored time, period, passed) when ``n`` compares the clock with a stored time plus a period:
+    ``now >= last + period`` (mirrored too), or the elapsed form ``now - last >= period``. ``passed``
+    is False for the elapsed form's negation (``if (now - last < period) throw;``): it holds while
+    the wait is still running."""
+    if n.get("nodeType") != "BinaryOperation" or n.get("operator") not in (">=", ">", "<=", "<"):
+        return None
+    left, right = n.get("leftExpression") or {}, n.get("rightExpression") or {}
+    greater, lesser = (left, right) if n.get("operator") in (">=", ">") else (right, left)
+
+    def elapsed(x: Node) -> bool:
+        return (
+            x.get("nodeType") == "BinaryOperation"
+            and x.get("operator") == "-"
+            and is_now(x.get("leftExpression") or {})
+        )
+
+    def summed(x: Node) -> bool:
+        return x.get("nodeType") == "BinaryOperation" and x.get("operator") == "+"
+
+    if is_now(greater) and summed(lesser):
+        stored, period, passed = lesser.get("leftExpression") or {}, lesser.get("rightExpression") or {}, True
+    elif is_now(lesser) and summed(greater):
+        stored, period, passed = (
+            greater.get("leftExpression") or {},
+            greater.get("rightExpression") or {},
+            False,
+        )
+    elif elapsed(greater):
+        stored, period, passed = greater.get("rightExpression") or {}, lesser, True
+    elif elapsed(lesser):
+        stored, period, passed = lesser.get("rightExpression") or {}, greater, False
+    else:
+        return None
+    root = base_variable(stored)
+    ref = (root or {}).get("referencedDeclaration")
+    if ref is None or not (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+        return None
+    if any(is_now(x) or x.get("nodeType") == "FunctionCall" for x in walk(period)):
+        return None
+    return stored, period, passed
+
+
+def _aborts(stmt: Node) -> bool:
+    """``throw;``, ``revert(...);`` (alone or as the only statement of a block)."""
+    if stmt.get("nodeType") == "Block":
+        inner = stmt.get("statements") or []
+        return len(inner) == 1 and _aborts(inner[0])
+    if stmt.get("nodeType") == "Throw":
+        return True
+    expr = stmt.get("expression") or {}
+    return (
+        stmt.get("nodeType") == "ExpressionStatement"
+        and expr.get("nodeType") == "FunctionCall"
+        and (expr.get("expression") or {}).get("name") == "revert"
+    )
+
+
+def _abort_conditions(body: Node) -> set[int]:
+    """Python ids of the comparisons that make ``if (...) throw;`` abort (the condition, or one
+    side of an ``||`` in it): there, "the wait still runs" is the gate."""
+    out: set[int] = set()
+    for st in walk(body):
+        if st.get("nodeType") != "IfStatement" or not _aborts(st.get("trueBody") or {}):
+            continue
+        todo = [st.get("condition") or {}]
+        while todo:
+            cond = todo.pop()
+            if cond.get("nodeType") == "BinaryOperation" and cond.get("operator") == "||":
+                todo += [cond.get("leftExpression") or {}, cond.get("rightExpression") or {}]
+            else:
+                out.add(id(cond))
+    return out
+
+
 def waiting_checks(program: Program, body: Node) -> list[tuple[Node, Node, Node]]:
-    """(comparison, stored time, period) for ``now >= last + period`` (and ``>``, mirrored forms)."""
+    """(comparison, stored time, period) for ``now >= last + period`` (and ``>``, mirrored forms)
+    and ``now - last >= period`` (either way round) anywhere, and for the negations (``now < last +
+    period``, ``now - last < period``) where they abort the call: ``if (...) throw;``. A negation
+    that must hold (``require(now < start + period)``) is a window still open, not a wait."""
     out: list[tuple[Node, Node, Node]] = []
+    aborting: set[int] | None = None
     for n in walk(body):
-        if n.get("nodeType") != "BinaryOperation" or n.get("operator") not in (">=", ">", "<=", "<"):
+        found = _match(program, n)
+        if found is None:
             continue
-        left, right = n.get("leftExpression") or {}, n.get("rightExpression") or {}
-        now_side, sum_side = (left, right) if n.get("operator") in (">=", ">") else (right, left)
-        if not is_now(now_side):
-            continue
-        if sum_side.get("nodeType") != "BinaryOperation" or sum_side.get("operator") != "+":
-            continue
-        stored, period = sum_side.get("leftExpression") or {}, sum_side.get("rightExpression") or {}
-        root = base_variable(stored)
-        ref = (root or {}).get("referencedDeclaration")
-        if ref is None or not (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
-            continue
-        if any(is_now(x) or x.get("nodeType") == "FunctionCall" for x in walk(period)):
-            continue
-        out.append((n, stored, period))
+        if not found[2]:
+            if aborting is None:
+                aborting = _abort_conditions(body)
+            if id(n) not in aborting:
+                continue
+        out.append((n, found[0], found[1]))
     return out
 
 
@@ -102,12 +174,15 @@ class BlockFloorFix(FixTemplate):
                     return
                 keys.add(ctx.node_text(stored))
                 blocks = f"(uint256({ctx.node_text(period)}) + {SLOT_SECONDS - 1}) / {SLOT_SECONDS}"
-                edits.append(
-                    ctx.replace(
-                        cmp,
-                        f"({ctx.node_text(cmp)} && _bulwarkBlocksPassed({key}, {blocks}))",
-                    )
+                passed = (_match(program, cmp) or (cmp, cmp, True))[2]
+                # a check that the wait is over also needs the blocks; one that it still runs holds
+                # until the blocks have passed too
+                joined = (
+                    f"({ctx.node_text(cmp)} && _bulwarkBlocksPassed({key}, {blocks}))"
+                    if passed
+                    else f"({ctx.node_text(cmp)} || !_bulwarkBlocksPassed({key}, {blocks}))"
                 )
+                edits.append(ctx.replace(cmp, joined))
         if not edits:
             return
         marks = 0

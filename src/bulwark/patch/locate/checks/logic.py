@@ -5,8 +5,9 @@
 * ``replayable-payout``: a function anyone may call pays out an amount read from a stored record
   and changes no state at all, so the same call pays again and again;
 * ``sibling-owner-check``: the functions that write a keyed record check that the caller owns it
-  (``records[k].owner == msg.sender``, or ``if (r.owner != msg.sender) throw;`` through a ``var``
-  pointer), but one overwrites it with no such check;
+  (``records[k].owner == msg.sender``, ``owners[k] == msg.sender`` for a mapping of owners, or
+  ``if (r.owner != msg.sender) throw;`` through a ``var`` pointer), but one overwrites it (the
+  whole record, or the owner entry) with no such check;
 * ``unpaid-stake``: a payable function records an amount its caller names (a bet's stake, a
   deposit) in storage without ever looking at ``msg.value``, and the contract later pays ether out
   of that record: the caller is credited for ether it never sent.
@@ -177,6 +178,12 @@ def _owner_checks(program: Program, contract: Contract) -> dict[tuple[int, str],
             if not any(is_msg_sender(s) for s in sides):
                 continue
             for s in sides:
+                if s.get("nodeType") == "IndexAccess" and type_string(s).startswith("address"):
+                    # a mapping from the key to its owner (``owners[name] == msg.sender``)
+                    var = _state_root(program, s)
+                    if var is not None and (s.get("baseExpression") or {}).get("nodeType") == "Identifier":
+                        out[(var, "")] = fn.name
+                    continue
                 if s.get("nodeType") != "MemberAccess" or not type_string(s).startswith("address"):
                     continue
                 base = s.get("expression") or {}
@@ -204,13 +211,35 @@ def unchecked_record_writes(program: Program, fn: Function) -> list[tuple[Node, 
         for n in program.nodes(fn.body, "MemberAccess")
         if type_string(n).startswith("address")
     }
+    params = {p.get("id") for p in (fn.node.get("parameters") or {}).get("parameters") or []}
+    # owner mappings ``fn`` compares an entry of (with anything: its own check)
+    compared_vars = {
+        _state_root(program, side)
+        for n in program.nodes(fn.body, "BinaryOperation")
+        if n.get("operator") in ("==", "!=")
+        for side in (n.get("leftExpression") or {}, n.get("rightExpression") or {})
+        if side.get("nodeType") == "IndexAccess"
+    }
     for n in program.nodes(fn.body, "Assignment"):
         lhs = n.get("leftHandSide") or {}
         if n.get("operator") != "=" or lhs.get("nodeType") != "IndexAccess":
             continue
         var = _state_root(program, lhs)
         for (v, field), _ in checked.items():
-            if v == var and field not in compared and type_string(lhs).startswith("struct "):
+            if v != var:
+                continue
+            whole_record = field and field not in compared and type_string(lhs).startswith("struct ")
+            # the owner of a key the caller names, set by a caller who is not privileged (an admin
+            # may reassign; a key the function allocates itself, or the caller's own, is no takeover)
+            owner_entry = (
+                not field
+                and var not in compared_vars
+                and type_string(lhs).startswith("address")
+                and (lhs.get("baseExpression") or {}).get("nodeType") == "Identifier"
+                and (lhs.get("indexExpression") or {}).get("referencedDeclaration") in params
+                and not program.checks_sender(fn)
+            )
+            if whole_record or owner_entry:
                 out.append((n, v, field))
     return out
 
