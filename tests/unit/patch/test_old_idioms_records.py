@@ -2,7 +2,7 @@
 whose writes go through a library's storage parameter, an owner check written as
 ``if (r.owner != msg.sender) throw;`` through a ``var`` pointer, and a stake its caller names but
 never pays; a mapping of owners one writer sets unchecked; a wait written as ``if (now - last <
-period) throw;``."""
+period) throw;``; a die cast from a hash of public values."""
 
 from __future__ import annotations
 
@@ -220,6 +220,29 @@ contract Waits {
 """
 
 
+DICE = """pragma solidity 0.4.25;
+
+contract Dice {
+    uint256 public nonce;
+    mapping(bytes32 => address) public tickets;
+
+    function roll(uint8 guess) public payable {
+        if (msg.value != 0.1 ether) throw;
+        nonce += 1;
+        if (uint8(uint256(sha3(msg.sender, nonce)) % 6) == guess) {
+            msg.sender.transfer(0.5 ether);
+        }
+    }
+
+    function ticket() public payable {
+        if (msg.value != 0.1 ether) throw;
+        nonce += 1;
+        tickets[sha3(msg.sender, nonce)] = msg.sender;
+    }
+}
+"""
+
+
 def _found(compiler: Compiler, name: str, text: str) -> dict[tuple[VulnClass, str | None], str]:
     found = locate(PatchRequest(sources={name: text}, use_slither=False), compiler=compiler)
     return {(f.vuln_class, f.function): f.detector for f in found}
@@ -300,3 +323,12 @@ def test_a_wait_that_aborts_while_it_runs_also_needs_the_blocks(compiler: Compil
     assert "(uint256(1 hours) + 11) / 12))) throw;" in text
     assert "if ((block.timestamp < lastBid + 1 hours || !_bulwarkBlocksPassed(" in text
     assert "lastBid = now;\n        _bulwarkMarkBlock(" in text
+
+
+def test_a_hash_of_public_values_reduced_to_a_die_is_weak_randomness(compiler: Compiler) -> None:
+    found = _found(compiler, "Dice.sol", DICE)
+    assert "block-randomness" in found[(VulnClass.WEAK_RANDOMNESS, "roll")]
+    # the same hash used as a key is no die
+    assert (VulnClass.WEAK_RANDOMNESS, "ticket") not in found
+    text = _patched(compiler, "Dice.sol", DICE, "roll", "randomness-eoa-only")
+    assert "function roll(uint8 guess) public payable {\n        require(msg.sender == tx.origin" in text

@@ -4,6 +4,9 @@ A *block entropy* expression is ``blockhash(...)`` / ``block.blockhash(...)``, `
 ``block.prevrandao`` or ``block.coinbase`` anywhere, and ``block.timestamp`` / ``now`` /
 ``block.number`` / ``block.gaslimit`` when hashed (``keccak256``, ``sha3``, ``sha256``) or reduced
 with ``%`` (a timestamp compared with a deadline is a clock, not a die). Event arguments do not count.
+
+A hash reduced with ``%`` (``uint(sha3(msg.sender, nonce)) % 10``) is a die too, whatever it hashes:
+with no secret in it, a contract calling in the same transaction computes the same number.
 """
 
 from __future__ import annotations
@@ -73,6 +76,18 @@ def entropy_nodes(body: Node | None) -> Iterator[Node]:
             continue
         if _is_blockhash(n) or _is_block_member(n, ALWAYS) or (_is_clock(n) and id(n) in mixed):
             yield n
+    for n in walk(body):
+        if id(n) not in skip and n.get("nodeType") == "BinaryOperation" and n.get("operator") == "%":
+            hashed = _unwrap(n.get("leftExpression") or {})
+            if hashed.get("nodeType") == "FunctionCall" and callee_name(hashed) in HASHES:
+                yield hashed
+
+
+def _unwrap(node: Node) -> Node:
+    """``node`` without the type conversions around it (``uint8(uint256(x))`` -> ``x``)."""
+    while node.get("nodeType") == "FunctionCall" and node.get("kind") == "typeConversion":
+        node = (node.get("arguments") or [{}])[0]
+    return node
 
 
 def uses_block_entropy(program: Program, fn: Function) -> Node | None:
@@ -115,6 +130,7 @@ def check_randomness(program: Program, contract: Contract) -> Iterator[Localisat
             fn,
             node if program.text_of(node) is not None else None,
             0.7 if stake else 0.5,
-            f"{fn.name} decides its outcome from block data that a contract calling it in the same "
-            "block computes first" + (", and it takes a stake or pays out" if stake else ""),
+            f"{fn.name} decides its outcome from block data (or a hash of values as public) that a "
+            "contract calling it in the same block computes first"
+            + (", and it takes a stake or pays out" if stake else ""),
         )
