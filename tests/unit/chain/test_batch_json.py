@@ -5,13 +5,11 @@ JSON is a transport failure (so reads are asked again), over a real loopback HTT
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from tests.support.rpc_stub import ok_json, stub_node
 
 from bulwark.chain import rpc
 from bulwark.chain.mempool import BatchRpc
@@ -22,29 +20,15 @@ BIG = 2**200 + 12345  # no 64-bit integer or float holds it
 
 @pytest.fixture
 def url() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            batch = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            if batch[0]["method"] == "bad_json":
-                payload = b"<html>not json</html>"
-            else:  # echo each request's params back as its result, with a large number beside them
-                out = [{"jsonrpc": "2.0", "id": b["id"], "result": [b["params"], BIG, "ünï"]} for b in batch]
-                payload = json.dumps(out, ensure_ascii=False).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def answer(batch: list[dict[str, Any]]) -> tuple[int, bytes]:
+        if batch[0]["method"] == "bad_json":
+            return 200, b"<html>not json</html>"
+        # echo each request's params back as its result, with a large number beside them
+        out = [{"jsonrpc": "2.0", "id": b["id"], "result": [b["params"], BIG, "ünï"]} for b in batch]
+        return ok_json(out, ensure_ascii=False)
 
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with stub_node(answer) as address:
+        yield address
 
 
 def test_large_integers_and_text_cross_the_batch_exactly(url: str) -> None:

@@ -6,14 +6,12 @@ Over a real loopback HTTP server."""
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import msgspec
 import pytest
+from tests.support.rpc_stub import ok_json, stub_node
 
 from bulwark.chain.mempool import BatchRpc, RpcCallError
 from bulwark.chain.rpc import Shaped
@@ -28,40 +26,26 @@ class Frame(msgspec.Struct):
 TRACE = {"type": "CALL", "from": "0xaa", "gas": "0x1", "calls": [{"type": "STATICCALL", "from": "0xbb"}]}
 
 
+def _answer(b: dict[str, Any]) -> dict[str, Any]:
+    if b["method"] == "debug_traceCall":
+        return {"jsonrpc": "2.0", "id": b["id"], "result": TRACE}
+    if b["method"] == "debug_nothing":
+        return {"jsonrpc": "2.0", "id": b["id"], "result": None}
+    if b["method"] == "debug_refused":
+        return {"jsonrpc": "2.0", "id": b["id"], "error": {"code": -32000, "message": "no"}}
+    return {"jsonrpc": "2.0", "id": b["id"], "result": {"from": "0xcc"}}
+
+
 @pytest.fixture
 def url() -> Iterator[tuple[list[Any], str]]:
     seen: list[Any] = []  # every request body, as the node received it
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            batch = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            seen.extend(batch)
-            out: list[dict[str, Any]] = []
-            for b in batch:
-                if b["method"] == "debug_traceCall":
-                    out.append({"jsonrpc": "2.0", "id": b["id"], "result": TRACE})
-                elif b["method"] == "debug_nothing":
-                    out.append({"jsonrpc": "2.0", "id": b["id"], "result": None})
-                elif b["method"] == "debug_refused":
-                    out.append({"jsonrpc": "2.0", "id": b["id"], "error": {"code": -32000, "message": "no"}})
-                else:
-                    out.append({"jsonrpc": "2.0", "id": b["id"], "result": {"from": "0xcc"}})
-            payload = json.dumps(out).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def answer(batch: list[dict[str, Any]]) -> tuple[int, bytes]:
+        seen.extend(batch)
+        return ok_json([_answer(b) for b in batch])
 
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield seen, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with stub_node(answer) as address:
+        yield seen, address
 
 
 def test_a_shaped_answer_is_decoded_into_its_shape_beside_plain_ones(url: tuple[list[Any], str]) -> None:

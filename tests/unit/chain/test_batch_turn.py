@@ -4,13 +4,11 @@ a request asked in a later turn goes in the next batch (no timer holds it back f
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from tests.support.rpc_stub import ok_json, stub_node
 
 from bulwark.chain.mempool import BatchRpc
 
@@ -19,26 +17,12 @@ from bulwark.chain.mempool import BatchRpc
 def node() -> Iterator[tuple[list[list[str]], str]]:
     posts: list[list[str]] = []  # the methods of each batch, as the node received them
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            batch = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            posts.append([b["method"] for b in batch])
-            payload = json.dumps([{"jsonrpc": "2.0", "id": b["id"], "result": "0x1"} for b in batch]).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def answer(batch: list[dict[str, Any]]) -> tuple[int, bytes]:
+        posts.append([b["method"] for b in batch])
+        return ok_json([{"jsonrpc": "2.0", "id": b["id"], "result": "0x1"} for b in batch])
 
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield posts, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with stub_node(answer) as address:
+        yield posts, address
 
 
 def test_one_turns_requests_share_a_batch_and_a_later_turns_go_in_the_next(

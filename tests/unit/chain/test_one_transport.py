@@ -4,13 +4,12 @@ allowlist (reads only), the same masking, over a real loopback HTTP server that 
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from tests.support.rpc_stub import ok_json, stub_node
 
 from bulwark.chain import rpc
 from bulwark.chain.mempool import BatchRpc, RpcCallError
@@ -40,34 +39,19 @@ class Node:
 def node() -> Iterator[tuple[Node, str]]:
     state = Node()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            batch = body if isinstance(body, list) else [body]
-            with state.lock:
-                state.posts.append([b["method"] for b in batch])
-                failing = state.fail > 0
-                state.fail -= failing
-            if failing:
-                payload, code = b"<html>bad gateway</html>", 502
-            else:
-                out = [state.answer(b) for b in batch]
-                payload, code = json.dumps(out if isinstance(body, list) else out[0]).encode(), 200
-            self.send_response(code)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def answer(body: Any) -> tuple[int, bytes]:
+        batch = body if isinstance(body, list) else [body]
+        with state.lock:
+            state.posts.append([b["method"] for b in batch])
+            failing = state.fail > 0
+            state.fail -= failing
+        if failing:
+            return 502, b"<html>bad gateway</html>"
+        out = [state.answer(b) for b in batch]
+        return ok_json(out if isinstance(body, list) else out[0])
 
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # bound (and listening) on return
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}/v2/SECRETKEY77"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with stub_node(answer, "/v2/SECRETKEY77") as address:
+        yield state, address
 
 
 @pytest.fixture(autouse=True)
