@@ -475,9 +475,14 @@ class Program:
             self.memo[key] = frozenset().union(*(self._direct_reads_of(f) for f in self.closure(fn)))
         return set(self.memo[key])
 
-    def checks_sender(self, fn: Function) -> bool:
-        """Does ``fn`` (or a modifier/internal call it makes) gate on the caller's identity?"""
+    def checks_sender(self, fn: Function, ignore: frozenset[int] = frozenset()) -> bool:
+        """Does ``fn`` (or a modifier/internal call it makes) gate on the caller's identity? Flags
+        in ``ignore`` (boolean mappings keyed by the caller) do not count as a gate."""
         for part in self.closure(fn):
+            if ignore:
+                if _gates_on_sender(part.body, self, ignore):
+                    return True
+                continue
             if part.id not in self._gates:
                 self._gates[part.id] = _gates_on_sender(part.body, self)
             if self._gates[part.id]:
@@ -505,7 +510,7 @@ class Program:
         return str((self.nodes_by_id.get(var_id) or {}).get("name") or f"#{var_id}")
 
 
-def _gates_on_sender(body: Any, program: Program) -> bool:
+def _gates_on_sender(body: Any, program: Program, ignore: frozenset[int] = frozenset()) -> bool:
     for n in walk(body):
         kind = n.get("nodeType")
         if kind == "FunctionCall":
@@ -515,10 +520,10 @@ def _gates_on_sender(body: Any, program: Program) -> bool:
             if (
                 name in ("require", "assert")
                 and n.get("arguments")
-                and _sender_condition(n["arguments"][0], program)
+                and _sender_condition(n["arguments"][0], program, ignore)
             ):
                 return True
-        elif kind == "IfStatement" and _sender_condition(n.get("condition") or {}, program):
+        elif kind == "IfStatement" and _sender_condition(n.get("condition") or {}, program, ignore):
             return True
     return False
 
@@ -557,7 +562,9 @@ def _is_parameter(node: Mapping[str, Any], program: Program) -> bool:
     return any(p.get("id") == decl.get("id") for p in params)
 
 
-def _sender_condition(cond: Mapping[str, Any], program: Program) -> bool:
+def _sender_condition(
+    cond: Mapping[str, Any], program: Program, ignore: frozenset[int] = frozenset()
+) -> bool:
     """msg.sender compared for identity, or used as a key of a boolean mapping / role check."""
     for n in walk(cond):
         if n.get("nodeType") == "BinaryOperation" and n.get("operator") in ("==", "!="):
@@ -572,6 +579,8 @@ def _sender_condition(cond: Mapping[str, Any], program: Program) -> bool:
             indexed = n.get("baseExpression") or {}
             if _deny_list(str(indexed.get("memberName") or indexed.get("name") or "")):
                 continue  # a blocklist keeps some callers out; it does not let only privileged ones in
+            if indexed.get("referencedDeclaration") in ignore:
+                continue
             if any(is_msg_sender(x) for x in walk(n.get("indexExpression") or {})):
                 return True
         if (

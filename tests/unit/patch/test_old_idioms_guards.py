@@ -68,3 +68,27 @@ def test_a_seat_in_a_struct_of_a_mapping_is_taken_over_through_its_pointer(compi
     first = _patches(compiler, "SlotBoard.sol")[0]
     assert first.function == "take"
     assert {"pay-or-credit", "reentrancy-lock"} <= set(first.template.split("+"))
+
+
+def test_a_gate_any_caller_signs_up_for_is_a_way_back_in(compiler: Compiler) -> None:
+    patches = _patches(compiler, "SignUp.sol")
+    locked = next(p for p in patches if "reentrancy-lock" in p.template.split("+"))
+    text = next(iter(locked.patched_sources.values()))
+    assert "function withdraw() public bulwarkNonReentrant {" in text
+    # `registered[msg.sender]` is set by register() for whoever calls it: the attacker signs up
+    assert "function transfer(address to, uint amount) public bulwarkNonReentrant {" in text
+    # `msg.sender == owner` is still an access check
+    assert "function bonus(address to, uint amount) public {" in text
+
+
+def test_a_helper_that_hands_back_a_calls_flag_is_checked_at_its_caller(compiler: Compiler) -> None:
+    found = _found(compiler, "PayHelpers.sol")
+    assert ("PayHelpers", VulnClass.UNCHECKED_RETURN, "claim") in found
+    assert ("PayHelpers", VulnClass.UNCHECKED_RETURN, "payAll") in found
+    # a helper that requires the flag itself leaves nothing for its caller to check
+    assert ("PayHelpers", VulnClass.UNCHECKED_RETURN, "claimChecked") not in found
+    patches = _patches(compiler, "PayHelpers.sol")
+    text = next(iter(next(p for p in patches if "check-call-result" in p.template).patched_sources.values()))
+    # a single payment the function relies on reverts; in a batch the element stays owed
+    assert "require(_pay(who, v));" in text
+    assert "if (!_pay(m, v)) { owed[m] = bulwarkWas" in text

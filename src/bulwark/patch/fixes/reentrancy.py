@@ -17,7 +17,7 @@ from bulwark.patch.context import FixContext, erc7201_slot
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.locate.checks.reentrancy import reentrancy_calls
 from bulwark.patch.locate.facts import entry_functions, has_lock
-from bulwark.patch.solast import Contract, Function, Node, src, walk
+from bulwark.patch.solast import Contract, Function, Node, Program, is_msg_sender, src, type_string, walk
 
 LOCK_NAMESPACE = "bulwark.patch.ReentrancyLock"
 
@@ -101,8 +101,8 @@ class ReentrancyLockFix(FixTemplate):
         for g in entry_functions(contract):
             if g.id == fn.id or not (program.writes(g) & shared):
                 continue
-            if program.checks_sender(g):
-                continue  # privileged functions are not the attacker's way back in
+            if program.checks_sender(g, _self_granted(program, contract)):
+                continue  # privileged functions are not the attacker's way back in (a sign-up is none)
             targets.append(g)
         targets = [t for t in targets if not has_lock(program, t) and ctx.editable(t.node)]
         if not targets:
@@ -139,6 +139,33 @@ class ReentrancyLockFix(FixTemplate):
             f"{how} `{name}` lock on {names}: every entry point sharing that state, so cross-function "
             f"re-entry is closed too.{note} No storage variable is added.",
         )
+
+
+def _self_granted(program: Program, contract: Contract) -> frozenset[int]:
+    """Boolean mappings that an entry point anyone may call sets for its own caller (a sign-up:
+    ``registered[msg.sender] = true``): a gate on such a flag lets in whoever signs up first."""
+    key = ("self-granted", contract.id)
+    if key not in program.memo:
+        out: set[int] = set()
+        for g in entry_functions(contract):
+            if program.checks_sender(g):
+                continue
+            for part in program.closure(g):
+                for n in program.nodes(part.body, "Assignment"):
+                    lhs = n.get("leftHandSide") or {}
+                    rhs = n.get("rightHandSide") or {}
+                    if (
+                        lhs.get("nodeType") != "IndexAccess"
+                        or type_string(lhs) != "bool"
+                        or (rhs.get("nodeType") == "Literal" and rhs.get("value") == "false")
+                        or not any(is_msg_sender(x) for x in walk(lhs.get("indexExpression") or {}))
+                    ):
+                        continue
+                    ref = (lhs.get("baseExpression") or {}).get("referencedDeclaration")
+                    if ref is not None and (program.nodes_by_id.get(int(ref)) or {}).get("stateVariable"):
+                        out.add(int(ref))
+        program.memo[key] = frozenset(out)
+    return frozenset(program.memo[key])
 
 
 def _internal_callers(ctx: FixContext, contract: Contract, target: Function, locked: set[int]) -> list[Node]:

@@ -16,6 +16,7 @@ from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.fixes.dos import WITHDRAW, pull_payment_helpers
+from bulwark.patch.locate.checks.unchecked_call import wraps_low_level
 from bulwark.patch.solast import (
     Contract,
     Node,
@@ -99,6 +100,8 @@ class UncheckedCallFix(FixTemplate):
         call = stmt["expression"]
         name = callee_name(call)
         target = call_target(call)
+        if target is None and wraps_low_level(ctx.program, contract, call):
+            target = {}  # an internal helper returning a send's flag: checked like the send itself
         if target is None:
             return
         base = target.get("expression") or {}
@@ -192,7 +195,7 @@ class UncheckedCallFix(FixTemplate):
         self, ctx: FixContext, finding: Localisation, stmt: Node, call: Node, name: str | None, in_loop: bool
     ) -> Candidate:
         expr = ctx.node_text(call)
-        if name == "send" or not ctx.program.at_least(0, 5):
+        if type_string(call) == "bool":  # send, a call before 0.5, a helper returning one
             fix = f"require({expr});"
             edits = [
                 ctx.replace(stmt, fix)
@@ -246,7 +249,7 @@ class UncheckedCallFix(FixTemplate):
             restores.append(f"{ctx.node_text(lhs)} = {var};")
         expr = ctx.node_text(call)
         undo = " ".join(reversed(restores))
-        if name == "send" or not program.at_least(0, 5):
+        if type_string(call) == "bool":
             fix = f"if (!{expr}) {{ {undo} }}"
         else:
             ok = f"bulwarkOk{src(stmt).start}"
@@ -319,7 +322,7 @@ class UncheckedCallFix(FixTemplate):
         end = src(rest[-1]).end
         end = end + 1 if st.slice(end, end + 1) == ";" else end
         expr = ctx.node_text(call)
-        if name == "send" or not program.at_least(0, 5):
+        if type_string(call) == "bool":
             head = f"if ({expr}) {{"
         else:
             ok = f"bulwarkOk{src(stmt).start}"

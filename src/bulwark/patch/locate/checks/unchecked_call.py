@@ -21,6 +21,7 @@ from bulwark.patch.solast import (
     is_external_call,
     src,
     type_string,
+    walk,
 )
 
 
@@ -70,6 +71,48 @@ def captured_untested(program: Program, fn: Function | Modifier) -> Iterator[tup
             yield stmt, call
 
 
+def wraps_low_level(program: Program, contract: Contract, call: Node) -> bool:
+    """Is ``call`` an internal helper that hands back a low-level call's success flag untested
+    (``function pay(address to, uint v) internal returns (bool) { return to.send(v); }``)? Dropping
+    its result drops the flag."""
+    fn = program.internal_target(contract, call)
+    if fn is None or fn.body is None or fn.name in ("transfer", "transferFrom", "approve"):
+        return False
+    rets = (fn.node.get("returnParameters") or {}).get("parameters") or []
+    if len(rets) != 1 or type_string(rets[0]) != "bool":
+        return False
+    returns = program.nodes(fn.body, "Return")
+    if not returns:
+        return False
+    flags: dict[int, Node] = {}
+    for stmt in program.nodes(fn.body, "VariableDeclarationStatement"):
+        init = stmt.get("initialValue") or {}
+        decls = stmt.get("declarations") or []
+        if decls and decls[0] and _low_level(init):
+            flags[int(decls[0]["id"])] = init
+    for ret in returns:
+        expr = ret.get("expression") or {}
+        if _low_level(expr):
+            continue
+        ref = expr.get("referencedDeclaration") if expr.get("nodeType") == "Identifier" else None
+        if ref is None or int(ref) not in flags:
+            return False
+        # the flag must reach the caller untested: a require or an if on it inside is a check
+        uses = [n for n in program.nodes(fn.body, "Identifier") if n.get("referencedDeclaration") == ref]
+        if any(not any(u is x for r in returns for x in walk(r)) for u in uses):
+            return False
+    return True
+
+
+def _low_level(call: Node) -> bool:
+    target = call_target(call) if call.get("nodeType") == "FunctionCall" else None
+    return (
+        target is not None
+        and callee_name(call) in ("send", "call")
+        and type_string(target.get("expression") or {}).startswith("address")
+    )
+
+
 def check_unchecked_calls(program: Program, contract: Contract) -> Iterator[Localisation]:
     # a modifier's body runs inside every function it guards: a dropped result there (a fee
     # forwarded before each purchase) is dropped on every one of them
@@ -95,6 +138,18 @@ def check_unchecked_calls(program: Program, contract: Contract) -> Iterator[Loca
             target = call_target(call)
             name = callee_name(call)
             if target is None:
+                if wraps_low_level(program, contract, call):
+                    yield localisation(
+                        program,
+                        "unchecked-lowlevel",
+                        VulnClass.UNCHECKED_RETURN,
+                        contract,
+                        fn,
+                        stmt,
+                        0.7,
+                        f"the result of {name}, a low-level call's success flag handed back untested, "
+                        "is ignored: a failed call goes unnoticed",
+                    )
                 continue
             base_type = type_string(target.get("expression") or {})
             if name in LOW_LEVEL and base_type.startswith("address"):
