@@ -2,7 +2,8 @@
 whose writes go through a library's storage parameter, an owner check written as
 ``if (r.owner != msg.sender) throw;`` through a ``var`` pointer, and a stake its caller names but
 never pays; a mapping of owners one writer sets unchecked; a wait written as ``if (now - last <
-period) throw;``; a die cast from a hash of public values."""
+period) throw;``; a die cast from a hash of public values; a
+payout that updates only the totals, never what it owes."""
 
 from __future__ import annotations
 
@@ -243,6 +244,39 @@ contract Dice {
 """
 
 
+PRIZES = """pragma solidity 0.4.24;
+
+contract Prizes {
+    address public owner;
+    mapping(address => uint256) public prize;
+    mapping(address => uint256) public lastClaim;
+    uint256 public totalPaid;
+
+    function Prizes() public payable {
+        owner = msg.sender;
+    }
+
+    function award(address who, uint256 amount) public {
+        if (msg.sender != owner) throw;
+        prize[who] += amount;
+    }
+
+    function claim() public {
+        uint256 amount = prize[msg.sender];
+        if (amount == 0) throw;
+        totalPaid += amount;
+        msg.sender.transfer(amount);
+    }
+
+    function drip() public {
+        if (now < lastClaim[msg.sender] + 1 days) throw;
+        lastClaim[msg.sender] = now;
+        msg.sender.transfer(prize[msg.sender] / 100);
+    }
+}
+"""
+
+
 def _found(compiler: Compiler, name: str, text: str) -> dict[tuple[VulnClass, str | None], str]:
     found = locate(PatchRequest(sources={name: text}, use_slither=False), compiler=compiler)
     return {(f.vuln_class, f.function): f.detector for f in found}
@@ -332,3 +366,14 @@ def test_a_hash_of_public_values_reduced_to_a_die_is_weak_randomness(compiler: C
     assert (VulnClass.WEAK_RANDOMNESS, "ticket") not in found
     text = _patched(compiler, "Dice.sol", DICE, "roll", "randomness-eoa-only")
     assert "function roll(uint8 guess) public payable {\n        require(msg.sender == tx.origin" in text
+
+
+def test_a_payout_that_updates_only_totals_clears_what_it_owes(compiler: Compiler) -> None:
+    found = _found(compiler, "Prizes.sol", PRIZES)
+    assert "replayable-payout" in found[(VulnClass.INVARIANT_BREAK, "claim")]
+    # a payout that keeps something per key (a last-claim time) is metered by design
+    assert (VulnClass.INVARIANT_BREAK, "drip") not in found
+    patches = generate(PatchRequest(sources={"Prizes.sol": PRIZES}, use_slither=False), compiler=compiler)
+    texts = [p.patched_sources["Prizes.sol"] for p in patches if "missing-check" in p.template.split("+")]
+    debit = "totalPaid += amount;\n        prize[msg.sender] = 0;\n        msg.sender.transfer(amount);"
+    assert any(debit in t for t in texts)

@@ -76,6 +76,34 @@ def _record_key(ctx: FixContext, fn: Function, amount: Node) -> str | None:
     return None
 
 
+def _debits(ctx: FixContext, fn: Function, calls: list[Node]) -> list[Edit]:
+    """``owed[k] = 0;`` before each payment whose amount is a local read from a keyed whole-number
+    record (``uint256 amount = owed[k];``), and nothing else: the record is cleared, the local still
+    holds the amount. Empty when any payment is of another shape."""
+    program = ctx.program
+    inits: dict[int, Node] = {}
+    for st in program.nodes(fn.body, "VariableDeclarationStatement"):
+        decls = [d for d in st.get("declarations") or [] if d]
+        if len(decls) == 1 and st.get("initialValue"):
+            inits[int(decls[0]["id"])] = st["initialValue"]
+    edits: list[Edit] = []
+    for call in calls:
+        amount = (call.get("arguments") or [{}])[0]
+        ref = amount.get("referencedDeclaration") if amount.get("nodeType") == "Identifier" else None
+        record = inits.get(int(ref)) if ref is not None else None
+        at = _statement_of(program, fn, call)
+        if record is None or at is None or record.get("nodeType") != "IndexAccess":
+            return []
+        root = base_variable(record) or {}
+        decl = program.nodes_by_id.get(int(root.get("referencedDeclaration") or -1)) or {}
+        if not decl.get("stateVariable") or not str(
+            record.get("typeDescriptions", {}).get("typeString", "")
+        ).startswith("uint"):
+            return []
+        edits.append(ctx.insert_before(at, f"{ctx.node_text(record)} = 0;"))
+    return edits
+
+
 def _paid_once_helper() -> str:
     slot = hex(erc7201_slot(NAMESPACE))
     return f"""
@@ -115,6 +143,18 @@ class MissingCheckFix(FixTemplate):
                     "record, so it could run any number of times for the same key (vote twice, claim "
                     "twice). The fix requires the record to be unset before setting it, so it runs once "
                     "per key as the record says. ABI and storage layout are unchanged.",
+                )
+        if "replayable-payout" in finding.detector:
+            debits = _debits(ctx, fn, replayable_payouts(program, fn))
+            if debits:
+                yield self.candidate(
+                    finding,
+                    debits,
+                    f"{fn.name} in {contract.name} paid out an amount owed to a key (read into a local) "
+                    "but never cleared what was owed, so the same call paid again and again. The fix "
+                    "clears it before paying, as a withdrawal does; what is owed later is paid as "
+                    "before. ABI and storage layout are unchanged.",
+                    preference=1,
                 )
         if "replayable-payout" in finding.detector and program.at_least(0, 4, 22):
             edits = []

@@ -3,7 +3,8 @@
 * ``unread-flag``: a function records that a caller (or key) has acted (``voted[msg.sender] = true``)
   but nothing ever reads the record, so the action can be repeated;
 * ``replayable-payout``: a function anyone may call pays out an amount read from a stored record
-  and changes no state at all, so the same call pays again and again;
+  and changes no state at all, so the same call pays again and again; or it changes only totals
+  and counters (``totalPaid += amount``), never the record nor anything kept per key;
 * ``sibling-owner-check``: the functions that write a keyed record check that the caller owns it
   (``records[k].owner == msg.sender``, ``owners[k] == msg.sender`` for a mapping of owners, or
   ``if (r.owner != msg.sender) throw;`` through a ``var`` pointer), but one overwrites it (the
@@ -105,10 +106,38 @@ def _changes_state(program: Program, fn: Function) -> bool:
     return False
 
 
+def _keyed(program: Program, var: int) -> bool:
+    ts = type_string(program.nodes_by_id.get(var) or {})
+    return ts.startswith("mapping") or ts.endswith("]")
+
+
+def _only_totals(program: Program, fn: Function) -> bool:
+    """``fn`` (with what it calls) writes state, but only plain variables: no mapping, array or
+    struct entry, no push or pop, nothing through a storage pointer."""
+    for part in program.closure(fn):
+        for n in program.nodes(part.body):
+            if n.get("nodeType") == "FunctionCall" and callee_name(n) in ("push", "pop"):
+                return False
+            for t in assigned_targets(n):
+                root = base_variable(t) or {}
+                ref = root.get("referencedDeclaration")
+                decl = program.nodes_by_id.get(int(ref)) if ref is not None else None
+                if decl is None:
+                    continue
+                if decl.get("storageLocation") == "storage" or _storage_pointer(decl):
+                    return False
+                if decl.get("stateVariable") and (t is not root or _keyed(program, int(ref))):  # type: ignore[arg-type]
+                    return False
+    return True
+
+
 def replayable_payouts(program: Program, fn: Function) -> list[Node]:
     """Value payments in ``fn`` of an amount read from a keyed stored record, when ``fn`` (with all
-    it calls) writes no state: nothing stops the same call from paying again."""
-    if program.checks_sender(fn) or fn.body is None or _changes_state(program, fn):
+    it calls) writes no state, or only plain totals and counters: nothing stops the same call from
+    paying again."""
+    if program.checks_sender(fn) or fn.body is None:
+        return []
+    if _changes_state(program, fn) and not _only_totals(program, fn):
         return []
     locals_from: dict[int, Node] = {}
     for st in program.nodes(fn.body, "VariableDeclarationStatement"):
