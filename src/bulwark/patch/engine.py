@@ -21,6 +21,7 @@ from bulwark.patch.locate import locate_program
 from bulwark.patch.ranking import check_behaviour
 from bulwark.patch.solast import Contract, Program
 from bulwark.toolchain.artifacts import CompileResult, StorageLayout
+from bulwark.toolchain.pragma import raise_old_pins
 from bulwark.toolchain.solc import Compiler, Outputs
 
 _log = logs.get_logger(__name__)
@@ -115,6 +116,8 @@ class Analysis:
     findings: list[Localisation]
     notes: tuple[str, ...] = ()  # what the analysis left out, and why (e.g. Slither skipped)
     full: CompileResult | None = None  # the compile with bytecode, when one was made
+    # the files as written, where their compiler pin was raised (the diff starts from these)
+    as_written: dict[str, str] = field(default_factory=dict)
 
     @property
     def functions(self) -> int:
@@ -155,8 +158,30 @@ def _compile(
     return compiler.compile_sources(sources, version=version, optimize=optimize, outputs=outputs)
 
 
+# The oldest solc the engine can patch with: releases before 0.4.12 give no compact AST in their
+# standard JSON output, and 0.4.12 is not published on npm.
+OLDEST_PATCHABLE = "0.4.13"
+
+
+def _raise_old_pins(sources: dict[str, str], notes: list[str]) -> dict[str, str]:
+    """0.4 pins below OLDEST_PATCHABLE raised to it: the same language (0.4 made no breaking
+    change), and the patched files pin the compiler they were checked with."""
+    out: dict[str, str] = {}
+    for name, text in sources.items():
+        out[name], raised = raise_old_pins(text, OLDEST_PATCHABLE)
+        for pin in raised:
+            notes.append(
+                f"{name}: pragma solidity {pin} pins a compiler older than {OLDEST_PATCHABLE}, the oldest "
+                f"whose syntax tree Bulwark reads; analysed and patched with {OLDEST_PATCHABLE}, and the "
+                f"patched file pins it"
+            )
+    return out
+
+
 def analyse(request: PatchRequest, compiler: Compiler) -> Analysis:
-    sources = _sources(request, compiler)
+    notes: list[str] = []
+    written = _sources(request, compiler)
+    sources = _raise_old_pins(written, notes)
     if request.remappings:
         compiler = Compiler(
             root=compiler.root,
@@ -176,7 +201,6 @@ def analyse(request: PatchRequest, compiler: Compiler) -> Analysis:
             names = ", ".join(sorted(c.name for c in program.editable())) or "none"
             raise UsageError(f"no contract {request.contract!r} in the sources (available: {names})")
     extra = list(request.extra_findings)
-    notes: list[str] = []
     full: CompileResult | None = None
     n_functions = _functions(program)
     if request.use_slither and targets and n_functions > SLITHER_MAX_FUNCTIONS:
@@ -195,7 +219,8 @@ def analyse(request: PatchRequest, compiler: Compiler) -> Analysis:
             _log.warning("slither_failed", error=exc.user_message)
             notes.append(f"slither failed: {exc.user_message}")
     findings = locate_program(program, targets, extra=extra, trace=request.trace)
-    return Analysis(program, result, sources, targets, findings, tuple(notes), full)
+    as_written = {n: t for n, t in written.items() if sources[n] != t}
+    return Analysis(program, result, sources, targets, findings, tuple(notes), full, as_written)
 
 
 def locate(request: PatchRequest, compiler: Compiler) -> list[Localisation]:
@@ -448,7 +473,7 @@ def _build(
         template=template,
         edits=edits,
         patched_sources=patched,
-        diff=unified_diff(analysis.sources, patched),
+        diff=unified_diff({**analysis.sources, **analysis.as_written}, patched),
         rationale=rationale,
         compiled=True,
         solc_version=result.version,

@@ -154,6 +154,26 @@ def pragmas(source: str) -> list[VersionSpec]:
     return [parse_spec(m.group(1)) for m in _PRAGMA.finditer(_COMMENTS.sub("", source))]
 
 
+def raise_old_pins(source: str, floor: str) -> tuple[str, list[str]]:
+    """``source`` with every 0.4 ``pragma solidity`` that allows nothing from ``floor`` up (``0.4.9``,
+    ``>=0.4.4 <0.4.10``) pinned to ``floor`` instead, and the pragmas so raised. Older ranges
+    (0.3 and before) are left for the compiler choice to refuse: their language differs more."""
+    comments = [m.span() for m in _COMMENTS.finditer(source)]
+    raised: list[str] = []
+    parts: list[str] = []
+    last = 0
+    for m in _PRAGMA.finditer(source):
+        if any(a <= m.start() < b for a, b in comments):
+            continue
+        spec = parse_spec(m.group(1))
+        if spec.allows_from(floor) or not spec.allows_from("0.4.0"):
+            continue
+        raised.append(spec.text)
+        parts += [source[last : m.start()], f"pragma solidity {floor};"]
+        last = m.end()
+    return "".join([*parts, source[last:]]), raised
+
+
 def select_version(specs: Iterable[VersionSpec], candidates: Iterable[str]) -> str | None:
     """The newest candidate satisfying every spec, or None."""
     specs = list(specs)

@@ -3,7 +3,10 @@ emitted text is rewritten to forms that compiler accepts, so the candidates comp
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bulwark.patch import PatchRequest, generate
+from bulwark.patch.engine import OLDEST_PATCHABLE, analyse
 from bulwark.patch.legacy import downlevel
 from bulwark.toolchain.solc import Compiler
 
@@ -59,3 +62,33 @@ def test_pure_and_view_are_constant_before_0_4_16() -> None:
         "function add(uint256 a) internal constant returns (uint256) {}\nfunction f() private constant {}"
     )
     assert downlevel(helper, (0, 4, 16)) == helper
+
+
+def test_a_contract_pinned_below_the_oldest_patchable_solc_is_patched_with_it_and_says_so(
+    compiler: Compiler, tmp_path: Path
+) -> None:
+    # 0.4.9 has no standard JSON and 0.4.11 no compact AST: both used to end in "nothing to patch"
+    body = (
+        "contract Wallet {\n  mapping(address => uint) credit;\n"
+        "  function deposit() payable { credit[msg.sender] += msg.value; }\n"
+        "  function withdraw() {\n"
+        "    if (!msg.sender.call.value(credit[msg.sender])()) throw;\n"
+        "    credit[msg.sender] = 0;\n  }\n}\n"
+    )
+    for pin in ("0.4.9", "0.4.11"):
+        path = tmp_path / f"Wallet{pin.replace('.', '')}.sol"
+        path.write_text(f"pragma solidity {pin};\n{body}")
+        analysis = analyse(PatchRequest(paths=[path], use_slither=False), compiler)
+        assert [c.name for c in analysis.targets] == ["Wallet"]
+        assert any(
+            f"pragma solidity {pin} pins a compiler older than {OLDEST_PATCHABLE}" in n
+            for n in analysis.notes
+        )
+        patches = generate(PatchRequest(paths=[path], use_slither=False), compiler=compiler)
+        lock = next(p for p in patches if p.template.startswith("reentrancy-lock"))
+        assert lock.compiled and lock.solc_version.startswith(OLDEST_PATCHABLE)
+        assert next(iter(lock.patched_sources.values())).startswith(f"pragma solidity {OLDEST_PATCHABLE};")
+        # the diff starts from the file as written: the raised pin is part of the change
+        assert (
+            f"-pragma solidity {pin};" in lock.diff and f"+pragma solidity {OLDEST_PATCHABLE};" in lock.diff
+        )

@@ -93,3 +93,22 @@ def test_too_old_pragma_names_the_supported_range_without_asking_the_registry(
     monkeypatch.setattr(solc, "published_versions", no_registry)
     with pytest.raises(CompilerUnavailable, match=r"'\^0\.3\.0'.*supports solc 0\.4\.11 and newer"):
         solc.resolve_version(pragmas("pragma solidity ^0.3.0;\ncontract A {}"))
+
+
+def test_old_0_4_pins_are_raised_to_the_floor_and_nothing_else_is() -> None:
+    from bulwark.toolchain.pragma import raise_old_pins
+
+    src = (
+        "// pragma solidity 0.4.2;\n"
+        "pragma solidity 0.4.9;\n"
+        "pragma solidity >=0.4.4 <0.4.11 ;\n"
+        "contract A {}\n"
+    )
+    out, raised = raise_old_pins(src, "0.4.13")
+    assert raised == ["0.4.9", ">=0.4.4 <0.4.11"]
+    # the commented-out pragma stays as written; the rest of the file is untouched
+    assert (
+        out == "// pragma solidity 0.4.2;\npragma solidity 0.4.13;\npragma solidity 0.4.13;\ncontract A {}\n"
+    )
+    for kept in ("pragma solidity ^0.4.4;", "pragma solidity 0.4.13;", "pragma solidity ^0.3.6;"):
+        assert raise_old_pins(kept, "0.4.13") == (kept, [])  # a caret, the floor, an older language
