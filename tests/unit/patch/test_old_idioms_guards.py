@@ -92,3 +92,13 @@ def test_a_helper_that_hands_back_a_calls_flag_is_checked_at_its_caller(compiler
     # a single payment the function relies on reverts; in a batch the element stays owed
     assert "require(_pay(who, v));" in text
     assert "if (!_pay(m, v)) { owed[m] = bulwarkWas" in text
+
+
+def test_every_dropped_result_in_the_function_is_checked_not_only_the_located_one(
+    compiler: Compiler,
+) -> None:
+    patches = _patches(compiler, "TwoSends.sol")
+    first = next(p for p in patches if p.function == "close" and "check-call-result" in p.template)
+    text = next(iter(first.patched_sources.values()))
+    assert "require(house.send(this.balance / 10));" in text
+    assert "require(winner.send(this.balance));" in text

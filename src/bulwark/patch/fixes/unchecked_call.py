@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext
+from bulwark.patch.edit import EditConflict, check_disjoint
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.fixes.dos import WITHDRAW, pull_payment_helpers
-from bulwark.patch.locate.checks.unchecked_call import wraps_low_level
+from bulwark.patch.locate.checks.unchecked_call import check_unchecked_calls, wraps_low_level
 from bulwark.patch.solast import (
     Contract,
     Node,
@@ -88,6 +90,39 @@ class UncheckedCallFix(FixTemplate):
     DESCRIPTION = "reverts when a low-level call, send or token transfer reports failure"
 
     def propose(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
+        """Candidates for the located call; where the same function drops the result of other calls
+        too (a payout that sends to the player, then to the last creditor), the first of those
+        ranks first with each of the others fixed its own default way (one finding is kept per
+        function, and fixing only its call would leave the others open)."""
+        own = list(self._propose_one(ctx, finding))
+        extra: list[Edit] = []
+        for sibling in _siblings(ctx, finding):
+            first = next(iter(self._propose_one(ctx, sibling)), None)
+            if first is None:
+                continue
+            try:
+                check_disjoint(dict.fromkeys([*extra, *first.edits]))
+            except EditConflict:
+                continue
+            extra.extend(first.edits)
+        for rank, cand in enumerate(own):
+            if extra and rank == 0:
+                edits = tuple(dict.fromkeys([*cand.edits, *extra]))
+                try:
+                    check_disjoint(edits)
+                except EditConflict:
+                    pass
+                else:
+                    yield replace(
+                        cand,
+                        edits=edits,
+                        rationale=cand.rationale + " The other calls in the function whose result was "
+                        "dropped are fixed the same way each of them would be on its own.",
+                        preference=cand.preference + 0.5,
+                    )
+            yield cand
+
+    def _propose_one(self, ctx: FixContext, finding: Localisation) -> Iterator[Candidate]:
         stmt = _statement_at(ctx, finding)
         contract = ctx.program.contract(finding.contract)
         if contract is not None and stmt is None:
@@ -450,6 +485,18 @@ class UncheckedCallFix(FixTemplate):
             "through a SafeERC20-style helper that reverts on false, accepts tokens that return nothing and "
             "rejects addresses without code.",
         )
+
+
+def _siblings(ctx: FixContext, finding: Localisation) -> list[Localisation]:
+    """The other dropped low-level results in ``finding``'s function, as findings of their own."""
+    contract = ctx.program.contract(finding.contract)
+    if contract is None or finding.function is None or "unchecked-lowlevel" not in finding.detector:
+        return []
+    return [
+        f
+        for f in check_unchecked_calls(ctx.program, contract)
+        if f.function == finding.function and f.start != finding.start and f.detector == "unchecked-lowlevel"
+    ]
 
 
 def _declaration_at(ctx: FixContext, finding: Localisation) -> Node | None:
