@@ -21,8 +21,9 @@ from bulwark.patch.locate import locate_program
 from bulwark.patch.ranking import check_behaviour
 from bulwark.patch.solast import Contract, Program
 from bulwark.toolchain.artifacts import CompileResult, StorageLayout
-from bulwark.toolchain.pragma import raise_old_pins
+from bulwark.toolchain.pragma import pragmas, raise_old_pins
 from bulwark.toolchain.solc import Compiler, Outputs
+from bulwark.toolchain.versions import bundled_solc, newest_bundled, version_key
 
 _log = logs.get_logger(__name__)
 
@@ -178,6 +179,37 @@ def _raise_old_pins(sources: dict[str, str], notes: list[str]) -> dict[str, str]
     return out
 
 
+def _frontend(
+    compiler: Compiler, sources: Mapping[str, str], version: str | None, notes: list[str]
+) -> CompileResult:
+    """The AST compile. Sources that pin no compiler at all get the newest bundled release that
+    accepts them (newest of each minor, newest first): code written for 0.4 without a pragma is
+    still 0.4 code, and the newest compiler refuses it."""
+    try:
+        return _compile(compiler, sources, version, "frontend")
+    except CompileError as first:
+        if version is not None or any(pragmas(text) for text in sources.values()):
+            raise
+        newest = newest_bundled()
+        by_minor: dict[tuple[int, ...], str] = {}
+        for v in sorted(bundled_solc(), key=version_key, reverse=True):
+            by_minor.setdefault(version_key(v)[:2], v)
+        for older in by_minor.values():
+            if older == newest:
+                continue
+            try:
+                result = _compile(compiler, sources, older, "frontend")
+            except CompileError:
+                continue
+            notes.append(
+                f"no pragma solidity: solc {newest} refused the sources, so they were analysed and "
+                f"patched with solc {older}, the newest bundled release that accepts them; pin it "
+                "with a pragma"
+            )
+            return result
+        raise first
+
+
 def analyse(request: PatchRequest, compiler: Compiler) -> Analysis:
     notes: list[str] = []
     written = _sources(request, compiler)
@@ -192,7 +224,7 @@ def analyse(request: PatchRequest, compiler: Compiler) -> Analysis:
         )
     # the AST without code generation: on a large contract codegen is most of solc's time, and the
     # checks need only the AST, the selectors and the storage layout
-    result = _compile(compiler, sources, request.solc_version, "frontend")
+    result = _frontend(compiler, sources, request.solc_version, notes)
     program = Program(result, sources)
     targets = [c for c in program.editable() if c.kind == "contract"]
     if request.contract:

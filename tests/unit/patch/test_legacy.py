@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bulwark.errors import CompileError
 from bulwark.patch import PatchRequest, generate
 from bulwark.patch.engine import OLDEST_PATCHABLE, analyse
 from bulwark.patch.legacy import downlevel
@@ -92,3 +95,29 @@ def test_a_contract_pinned_below_the_oldest_patchable_solc_is_patched_with_it_an
         assert (
             f"-pragma solidity {pin};" in lock.diff and f"+pragma solidity {OLDEST_PATCHABLE};" in lock.diff
         )
+
+
+def test_sources_without_a_pragma_are_patched_with_the_newest_release_that_accepts_them(
+    compiler: Compiler, tmp_path: Path
+) -> None:
+    path = tmp_path / "Unpinned.sol"  # 0.4 code (no visibility, throw): the newest solc refuses it
+    path.write_text(
+        "contract Unpinned {\n  mapping(address => uint) credit;\n"
+        "  function deposit() payable { credit[msg.sender] += msg.value; }\n"
+        "  function withdraw() {\n    if (!msg.sender.call.value(credit[msg.sender])()) throw;\n"
+        "    credit[msg.sender] = 0;\n  }\n}\n"
+    )
+    analysis = analyse(PatchRequest(paths=[path], use_slither=False), compiler)
+    assert analysis.result.version.startswith("0.4.")
+    assert any("no pragma solidity" in n and analysis.result.version in n for n in analysis.notes)
+    lock = next(
+        p
+        for p in generate(PatchRequest(paths=[path], use_slither=False), compiler=compiler)
+        if p.template.startswith("reentrancy-lock")
+    )
+    assert lock.compiled and lock.solc_version == analysis.result.version
+    # a file that no bundled release accepts still fails with the newest compiler's own error
+    broken = tmp_path / "Broken.sol"
+    broken.write_text("contract Broken { function f( }\n")
+    with pytest.raises(CompileError):
+        analyse(PatchRequest(paths=[broken], use_slither=False), compiler)
