@@ -277,6 +277,38 @@ contract Prizes {
 """
 
 
+LOCKS = """pragma solidity 0.4.25;
+
+contract Locker {
+    struct Lock {
+        uint256 amount;
+        uint256 until;
+    }
+
+    mapping(address => Lock) public locks;
+    mapping(address => uint256) public lastPing;
+
+    function lock() public payable {
+        locks[msg.sender] = Lock(msg.value, now + 1 hours);
+    }
+
+    function unlock() public {
+        Lock storage l = locks[msg.sender];
+        if (now < l.until) throw;
+        uint256 a = l.amount;
+        l.amount = 0;
+        msg.sender.transfer(a);
+    }
+
+    function ping() public {
+        if (lastPing[msg.sender] + 10 minutes > now) throw;
+        lastPing[msg.sender] = now;
+        msg.sender.transfer(1 finney);
+    }
+}
+"""
+
+
 def _found(compiler: Compiler, name: str, text: str) -> dict[tuple[VulnClass, str | None], str]:
     found = locate(PatchRequest(sources={name: text}, use_slither=False), compiler=compiler)
     return {(f.vuln_class, f.function): f.detector for f in found}
@@ -377,3 +409,14 @@ def test_a_payout_that_updates_only_totals_clears_what_it_owes(compiler: Compile
     texts = [p.patched_sources["Prizes.sol"] for p in patches if "missing-check" in p.template.split("+")]
     debit = "totalPaid += amount;\n        prize[msg.sender] = 0;\n        msg.sender.transfer(amount);"
     assert any(debit in t for t in texts)
+
+
+def test_a_cooldown_and_a_deadline_in_one_contract_are_fixed_in_one_patch(compiler: Compiler) -> None:
+    patches = generate(PatchRequest(sources={"Locker.sol": LOCKS}, use_slither=False), compiler=compiler)
+    first = patches[0]
+    assert set(first.template.split("+")) == {"timestamp-block-floor", "timestamp-bounded-clock"}
+    text = first.patched_sources["Locker.sol"]
+    assert "if (_bulwarkNow(l.until) < l.until) throw;" in text
+    assert "if ((lastPing[msg.sender] + 10 minutes > now || !_bulwarkBlocksPassed(" in text
+    # the bounded clock marks only the reading its span is measured from
+    assert text.count("_bulwarkMarkTime(") == 2  # the mark and the helper

@@ -211,7 +211,27 @@ class BlockFloorFix(FixTemplate):
             f"the number of {SLOT_SECONDS}-second slots the period spans to have passed in blocks (the "
             "block is recorded when the time is stored, in an ERC-7201 namespaced slot, so no storage "
             "variable moves). Honest users, whose time passes with blocks, wait as before.",
+            preference=_elsewhere(ctx, finding),
         )
+
+
+def _elsewhere(ctx: FixContext, finding: Localisation) -> int:
+    """-2 when the finding's own function has no waiting period but a span, from a stored time no
+    waiting period uses, that the bounded clock fixes: the block floor then only repairs other
+    functions, and ranks below the fix for this one (both join the first patch)."""
+    program = ctx.program
+    found = ctx.target(finding)
+    if found is None:
+        return 0
+    contract, fn = found
+    if fn.body is None or waiting_checks(program, fn.body):
+        return 0
+    waited: set[int | str | None] = set()
+    for other in contract.all_functions:
+        for _, stored, _ in waiting_checks(program, other.body or {}):
+            waited.add((base_variable(stored) or {}).get("referencedDeclaration"))
+    spans = clock_spans(program, fn, clock_writes(program, contract))
+    return -2 if any(span.key not in waited for span in spans) else 0
 
 
 SPAN_NAMESPACE = "bulwark.patch.ClockAnchor"
@@ -261,16 +281,26 @@ class BoundedClockFix(FixTemplate):
             return
         clock = clock_writes(program, contract)
         edits: list[Edit] = []
+        used: set[int | str | None] = set()
+        found = ctx.target(finding)
+        own = found[1].id if found is not None else None
         for fn in contract.all_functions:
             if fn.body is None or not ctx.editable(fn.body) or fn.kind == "constructor":
                 continue
+            if fn.id != own and waiting_checks(program, fn.body):
+                continue  # a waiting period elsewhere is the block floor's to fix (both join one patch)
             for span in clock_spans(program, fn, clock):
                 edits.append(ctx.replace(span.now, f"_bulwarkNow({ctx.node_text(span.stored)})"))
+                used.add(span.key)
         if not edits:
             return
         marked: set[tuple[int, str]] = set()
-        for fn, stmt, value in clock.writes:
+        keys = clock.write_keys if len(clock.write_keys) == len(clock.writes) else (None,) * len(clock.writes)
+        for (fn, stmt, value), wkey in zip(clock.writes, keys, strict=True):
             if fn.mutability in ("view", "pure") or not ctx.editable(stmt):
+                continue
+            # only the readings a span is measured from (another stored time may have its own fix)
+            if wkey is not None and wkey not in used:
                 continue
             if value.get("nodeType") == "Assignment":
                 lhs = value.get("leftHandSide") or {}

@@ -62,6 +62,8 @@ class ClockWrites:
     writes: tuple[tuple[Function, Node, Node], ...]
     # the stored readings (variable id or field name) always set a fixed day or more ahead
     far: frozenset[int | str] = frozenset()
+    # the stored reading (variable id or field name) each entry of ``writes`` sets
+    write_keys: tuple[int | str, ...] = ()
 
 
 FAR_SECONDS = 86_400  # a deadline this far ahead is not meaningfully moved by a skewed timestamp
@@ -100,6 +102,7 @@ def clock_writes(program: Program, contract: Contract) -> ClockWrites:
     variables: set[int] = set()
     fields: set[str] = set()
     writes: list[tuple[Function, Node, Node]] = []
+    keys: list[int | str] = []
     far: set[int | str] = set()
     near: set[int | str] = set()
     for fn in contract.all_functions:
@@ -121,6 +124,7 @@ def clock_writes(program: Program, contract: Contract) -> ClockWrites:
                     continue
                 (far if _ahead(rhs) >= FAR_SECONDS else near).add(key)
                 writes.append((fn, stmt, expr))
+                keys.append(key)
                 continue
             for call in walk(expr):
                 if call.get("nodeType") != "FunctionCall" or call.get("kind") != "structConstructorCall":
@@ -134,7 +138,10 @@ def clock_writes(program: Program, contract: Contract) -> ClockWrites:
                         fields.add(name)
                         (far if _ahead(arg) >= FAR_SECONDS else near).add(name)
                         writes.append((fn, stmt, arg))
-    return ClockWrites(frozenset(variables), frozenset(fields), tuple(writes), frozenset(far - near))
+                        keys.append(name)
+    return ClockWrites(
+        frozenset(variables), frozenset(fields), tuple(writes), frozenset(far - near), tuple(keys)
+    )
 
 
 def _anchored(
@@ -179,6 +186,7 @@ class Span:
     now: Node  # the clock read
     stored: Node  # the stored reading it is set against
     elapsed: bool  # ``now - stored`` (else a comparison)
+    key: int | str | None = None  # the stored reading: variable id or field name
 
 
 def clock_spans(program: Program, fn: Function, clock: ClockWrites) -> list[Span]:
@@ -203,7 +211,7 @@ def clock_spans(program: Program, fn: Function, clock: ClockWrites) -> list[Span
         # a deadline a day or more ahead: a skew of minutes barely moves it (an elapsed time counts)
         if key is None or (op != "-" and key in clock.far):
             continue
-        out.append(Span(now, other, op == "-"))
+        out.append(Span(now, other, op == "-", key))
     return out
 
 
