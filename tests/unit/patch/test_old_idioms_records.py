@@ -309,6 +309,29 @@ contract Locker {
 """
 
 
+ORIGIN_GUARD = """pragma solidity 0.4.24;
+
+contract Bank {
+    address owner;
+
+    function Bank() public {
+        owner = msg.sender;
+    }
+
+    function () public payable {}
+
+    function sweep(address to) public {
+        if (tx.origin != owner && msg.sender != owner) throw;
+        to.transfer(this.balance);
+    }
+
+    function close() public {
+        suicide(owner);
+    }
+}
+"""
+
+
 def _found(compiler: Compiler, name: str, text: str) -> dict[tuple[VulnClass, str | None], str]:
     found = locate(PatchRequest(sources={name: text}, use_slither=False), compiler=compiler)
     return {(f.vuln_class, f.function): f.detector for f in found}
@@ -420,3 +443,11 @@ def test_a_cooldown_and_a_deadline_in_one_contract_are_fixed_in_one_patch(compil
     assert "if ((lastPing[msg.sender] + 10 minutes > now || !_bulwarkBlocksPassed(" in text
     # the bounded clock marks only the reading its span is measured from
     assert text.count("_bulwarkMarkTime(") == 2  # the mark and the helper
+
+
+def test_a_siblings_guard_through_tx_origin_is_copied_with_msg_sender(compiler: Compiler) -> None:
+    text = _patched(compiler, "Bank.sol", ORIGIN_GUARD, "close", "access-control-guard")
+    assert (
+        "function close() public {\n        if (msg.sender != owner && msg.sender != owner) throw;\n"
+        "        suicide(owner);"
+    ) in text

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from bulwark.domain import VulnClass
 from bulwark.domain.patch import Edit, Localisation
@@ -43,7 +45,7 @@ class AccessControlFix(FixTemplate):
                 "the ABI and storage layout are unchanged.",
                 preference=1,
             )
-        guards = ctx.guards(contract, fn)
+        guards = [_without_origin(g) for g in ctx.guards(contract, fn)]
         if fn.name == "_authorizeUpgrade":
             guards.sort(key=lambda g: 0 if "UPGRADE" in (g.modifier or g.statement or "").upper() else 1)
             guards = _upgrade_roles(contract) + guards
@@ -147,6 +149,17 @@ class AccessControlFix(FixTemplate):
                 "(same ABI) but "
                 f"lets it run only while {addr} is unset.",
             )
+
+
+_ORIGIN = re.compile(r"\btx\.origin\b")
+
+
+def _without_origin(guard: Guard) -> Guard:
+    """A sibling's check copied as written would copy its flaw too: ``tx.origin`` in it (any contract
+    the owner calls passes it) becomes ``msg.sender``, as the tx-origin fix makes it."""
+    if guard.statement is None or not _ORIGIN.search(guard.statement):
+        return guard
+    return replace(guard, statement=_ORIGIN.sub("msg.sender", guard.statement))
 
 
 def _edit(path: str, start: int, end: int, text: str) -> Edit:
