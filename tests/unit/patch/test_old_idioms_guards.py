@@ -102,3 +102,12 @@ def test_every_dropped_result_in_the_function_is_checked_not_only_the_located_on
     text = next(iter(first.patched_sources.values()))
     assert "require(house.send(this.balance / 10));" in text
     assert "require(winner.send(this.balance));" in text
+
+
+def test_a_cap_on_growth_behind_an_unbraced_if_stays_inside_the_branch(compiler: Compiler) -> None:
+    patches = _patches(compiler, "UnbracedGrowth.sol")
+    capped = next(p for p in patches if "bounded-growth" in p.template.split("+"))
+    text = next(iter(capped.patched_sources.values()))
+    # a check put before the growth would end the if there and grow the array on every call
+    assert "            if (count == entries.length) { require(entries.length < " in text
+    assert 'entries is full"); entries.length += 1; }' in text
