@@ -83,6 +83,8 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
                 )
             continue
         takeover = writes & guard_vars
+        if takeover and _enrols_for_ordinary_use(program, fn, takeover, entries, protected, writers):
+            takeover = set()  # a sign-up: the flag it sets for its caller opens ordinary use only
         if takeover and fn.mutability != "payable":  # paying to become king/bidder is the game
             names = ", ".join(sorted(program.name_of(v) for v in takeover))
             yield unprotected(
@@ -129,6 +131,69 @@ def check_access_control(program: Program, contract: Contract) -> Iterator[Local
             shared = writes & set().union(*(program.writes(g) for g in others))
             names = ", ".join(sorted(program.name_of(v) for v in shared))
             yield unprotected(fn, 0.7, f"{names} is otherwise written only by privileged functions")
+
+
+def _sender_entry(program: Program, node: Any, variables: set[int]) -> int | None:
+    """The variable of ``variables`` that ``node`` indexes at the caller (``flag[msg.sender]``)."""
+    if node.get("nodeType") != "IndexAccess":
+        return None
+    index = node.get("indexExpression") or {}
+    if not is_msg_sender(index):
+        return None
+    ref = (base_variable(node) or {}).get("referencedDeclaration")
+    return int(ref) if ref is not None and int(ref) in variables else None
+
+
+def _enrols_for_ordinary_use(
+    program: Program,
+    fn: Function,
+    flags: set[int],
+    entries: list[Function],
+    protected: list[Function],
+    writers: dict[int, list[Function]],
+) -> bool:
+    """Does ``fn`` only set the caller's own entry of caller-keyed flags (``registered[msg.sender]``),
+    flags that open nothing a privileged caller alone could do? That is a sign-up, not a takeover:
+    each function checking the flag for its caller pays nothing out and writes only state that some
+    ordinary function (neither guarded nor gated by the flags) writes too. An ``admins[msg.sender]``
+    anyone sets, gating a withdrawal of the contract's ether or a price only the owner sets
+    otherwise, stays a takeover."""
+    from bulwark.patch.solast import assigned_targets
+
+    for part in program.closure(fn):
+        for n in part.program.nodes(part.body):
+            if n.get("nodeType") not in ("Assignment", "UnaryOperation"):
+                continue
+            for t in assigned_targets(n):
+                ref = (base_variable(t) or {}).get("referencedDeclaration")
+                if ref is not None and int(ref) in flags and _sender_entry(program, t, flags) is None:
+                    return False  # it writes another account's flag, or the flag itself
+    gated = [
+        g
+        for g in entries
+        if g.id != fn.id
+        and any(
+            _sender_entry(program, n, flags) is not None
+            for part in program.closure(g)
+            for n in part.program.nodes(part.body, "IndexAccess")
+        )
+    ]
+    if not gated:
+        return False
+    gated_ids = {g.id for g in gated}
+    guarded_ids = {g.id for g in protected} | gated_ids | {fn.id}
+    for g in gated:
+        for part in program.closure(g):
+            for call in part.program.nodes(part.body, "FunctionCall"):
+                target = (call_target(call) or {}).get("expression") or {}
+                if callee_name(call) in ("send", "transfer") and type_string(target).startswith("address"):
+                    return False
+                if is_value_call(call) and type_string(target).startswith("address"):
+                    return False
+        for v in program.writes(g) - flags:
+            if all(w.id in guarded_ids for w in writers.get(v, ())):
+                return False  # state only privileged (or flag-gated) functions write
+    return True
 
 
 _PRIVILEGED_PREFIXES = ("set", "mint", "update", "change", "configure", "pause", "unpause", "upgrade")
