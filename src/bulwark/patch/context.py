@@ -69,6 +69,7 @@ class Guard:
 class FixContext:
     def __init__(self, program: Program) -> None:
         self.program = program
+        self._unbraced: frozenset[int] | None = None
 
     def target(self, finding: Localisation) -> tuple[Contract, Function] | None:
         """The finding's contract and function, when the function has a body in an editable file."""
@@ -107,8 +108,38 @@ class FixContext:
         end = s.end + 1 if st.slice(s.end, s.end + 1) == ";" else s.end
         return Edit(st.path, s.start, end, replacement)
 
+    def _unbraced_body(self, node: Mapping[str, Any]) -> bool:
+        """Is ``node`` the whole body of an ``if``/``else``/loop written without braces? A statement
+        put beside it would leave the branch (``if (c) x;`` + ``y;`` runs ``y`` unconditionally)."""
+        if self._unbraced is None:
+            ids: set[int] = set()
+            for n in self.program.nodes_by_id.values():
+                kind = n.get("nodeType")
+                bodies: tuple[Any, ...]
+                if kind == "IfStatement":
+                    bodies = (n.get("trueBody"), n.get("falseBody"))
+                elif kind in ("ForStatement", "WhileStatement", "DoWhileStatement"):
+                    bodies = (n.get("body"),)
+                else:
+                    continue
+                ids.update(int(b["id"]) for b in bodies if b and b.get("nodeType") != "Block" and "id" in b)
+            self._unbraced = frozenset(ids)
+        return "id" in node and int(node["id"]) in self._unbraced
+
+    def _braced(self, node: Mapping[str, Any], before: str, after: str) -> Edit:
+        """The unbraced body ``node`` wrapped in braces with ``before``/``after`` beside it."""
+        s = src(node)
+        st = self.text(node)
+        end = s.end + 1 if st.slice(s.end, s.end + 1) == ";" else s.end
+        body = st.slice(s.start, end)
+        inner = " ".join(part for part in (before, body, after) if part)
+        return Edit(st.path, s.start, end, f"{{ {inner} }}")
+
     def insert_before(self, node: Mapping[str, Any], statement: str) -> Edit:
-        """Insert ``statement`` on its own line before the statement ``node`` (same indentation)."""
+        """Insert ``statement`` on its own line before the statement ``node`` (same indentation);
+        an unbraced branch or loop body gets braces around both."""
+        if self._unbraced_body(node):
+            return self._braced(node, statement, "")
         st = self.text(node)
         s = src(node)
         indent = st.indent_at(s.start)
@@ -118,6 +149,10 @@ class FixContext:
         return Edit(st.path, line_start, line_start, f"{indent}{statement}\n")
 
     def insert_after(self, node: Mapping[str, Any], statement: str) -> Edit:
+        """Insert ``statement`` after the statement ``node``; an unbraced branch or loop body gets
+        braces around both."""
+        if self._unbraced_body(node):
+            return self._braced(node, "", statement)
         st = self.text(node)
         s = src(node)
         end = s.end

@@ -18,7 +18,7 @@ from bulwark.domain.patch import Edit, Localisation
 from bulwark.patch.context import FixContext, erc7201_slot
 from bulwark.patch.fixes.base import Candidate, FixTemplate
 from bulwark.patch.locate.checks.dos import blocking_payments
-from bulwark.patch.solast import Function, Node, Program, call_target, callee_name
+from bulwark.patch.solast import Function, Node, call_target, callee_name
 
 NAMESPACE = "bulwark.patch.PendingPayments"
 WITHDRAW = "bulwarkWithdrawPending()"
@@ -199,15 +199,9 @@ class BoundedGrowthFix(FixTemplate):
             cap = max(16, LOOP_GAS_BUDGET // per_item)
             name = program.name_of(array)
             reason = ctx.reason(f"{name} is full")
-            for site_fn, stmt in growth_sites(program, contract, array):
-                check = f"require({name}.length < {cap}{reason});"
-                if _unbraced_body(program, site_fn, stmt):
-                    # ``if (full) list.length += 1;``: a statement put before it would leave the
-                    # branch and make the growth unconditional; the branch gets braces instead
-                    text = ctx.node_text(stmt).rstrip().rstrip(";")
-                    edits.append(ctx.replace_statement(stmt, f"{{ {check} {text}; }}"))
-                else:
-                    edits.append(ctx.insert_before(stmt, check))
+            for _, stmt in growth_sites(program, contract, array):
+                # an unbraced ``if (full) list.length += 1;`` gets braces around the check and it
+                edits.append(ctx.insert_before(stmt, f"require({name}.length < {cap}{reason});"))
             caps.append(f"{name} at {cap} entries (about {per_item:,} gas per iteration)")
         if not edits:
             return
@@ -220,17 +214,6 @@ class BoundedGrowthFix(FixTemplate):
             "full, new entries are refused until the contract removes some; a paginated loop would lift "
             "that but changes the function's interface. ABI and storage layout are unchanged.",
         )
-
-
-def _unbraced_body(program: Program, fn: Function, stmt: Node) -> bool:
-    """Is ``stmt`` the whole body of an ``if``/``else``/loop written without braces?"""
-    for n in program.nodes(fn.body):
-        kind = n.get("nodeType")
-        if kind == "IfStatement" and (n.get("trueBody") is stmt or n.get("falseBody") is stmt):
-            return True
-        if kind in ("ForStatement", "WhileStatement", "DoWhileStatement") and n.get("body") is stmt:
-            return True
-    return False
 
 
 class SkipBadEntryFix(FixTemplate):
