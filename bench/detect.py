@@ -12,6 +12,8 @@ benign background traffic, and findings over benign traffic (the false-positive 
 * ``latency_ms_p50``/``p99``: from a probe transaction's arrival on the WebSocket subscription to
   its finding (the probe calls a protected token from an address on the indicator list, so it goes
   through simulation and every detector), while benign traffic keeps the pool and node busy.
+* ``load_average_at_start``/``_at_end``: the machine's one-minute load average (other processes
+  on the cores stretch every figure above).
 * ``benign_findings_by_severity``: every finding raised while ``--benign`` benign transactions run
   with detection on; the bar is zero high or critical.
 
@@ -29,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -70,7 +73,8 @@ async def _mined_transactions(client: ChainClient, first: int, last: int) -> lis
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    # the machine's load beside the figures: they depend on what else shares the cores
+    out: dict[str, Any] = {"load_average_at_start": round(os.getloadavg()[0], 2)}
     with Compiler() as compiler, Anvil(AnvilOptions(accounts=20)) as node:
         client = ChainClient(node.http_url)
         protocol = await deploy_protocol(client, compiler, node.accounts)
@@ -162,6 +166,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         probe_hits = {s.finding.tx_hash: s for s in detection.seen if s.finding.tx_hash in sent_at}
         arrival = [s.latency_ms for s in probe_hits.values() if s.latency_ms is not None]
         from_send = [(s.at - sent_at[h]) * 1000 for h, s in probe_hits.items() if h is not None]
+        out["load_average_at_end"] = round(os.getloadavg()[0], 2)
         out["probes"] = args.probes
         out["probes_detected"] = len(probe_hits)
         out["latency_ms_p50"] = round(_pct(arrival, 0.5), 2)
