@@ -27,9 +27,36 @@ class ForeignBalanceDebit(Detector):
 
     def __call__(self, view: ChainView, event: TxEvent) -> Iterable[Finding]:
         # Cheap exit as a plain return (no generator): most transactions carry no state diff.
-        if not event.success or event.diff is None or event.tx.sender in view.protocol.role_holders:
+        if not event.success or event.tx.sender in view.protocol.role_holders:
+            return ()
+        pulls = _relayed_pulls(view, event)
+        if pulls:
+            relayed = self._relayed(view, event, pulls)
+            return relayed if event.diff is None else [*relayed, *self._judge(view, event, event.diff)]
+        if event.diff is None:
             return ()
         return self._judge(view, event, event.diff)
+
+    def _relayed(self, view: ChainView, event: TxEvent, pulls: list[_Pull]) -> list[Finding]:
+        return [
+            self.finding(
+                view,
+                event,
+                title=f"{spender} pulled {amount} of {token} from {owner} to {taker} in a transaction "
+                f"{owner} neither sent, called into nor signed (an approval to {spender} spent "
+                "for another)",
+                contract=spender,
+                evidence={
+                    "owner": owner,
+                    "sender": event.tx.sender,
+                    "spender": spender,
+                    "token": token,
+                    "to": taker,
+                    "amount": str(amount),
+                },
+            )
+            for token, owner, taker, amount, spender in pulls
+        ]
 
     def _judge(self, view: ChainView, event: TxEvent, diff: StateDiff) -> Iterable[Finding]:
         proto = view.protocol
@@ -87,6 +114,62 @@ class ForeignBalanceDebit(Detector):
 
 
 _ECRECOVER = checksum("0x" + "00" * 19 + "01")
+_TRANSFER_FROM = bytes.fromhex("23b872dd")  # transferFrom(address,address,uint256)
+
+# (token, owner, recipient, amount, spender) of an allowance pull relayed for someone else
+_Pull = tuple[Address, Address, Address, int, Address]
+
+
+def _relayed_pulls(view: ChainView, event: TxEvent) -> list[_Pull]:
+    """``transferFrom(owner, to, amount)`` calls a protected contract made to a token, delivering
+    the owner's tokens to the transaction's sender (or to the sender's own entry contract), when
+    the owner neither sent the transaction, called anything in it, nor signed for it.
+
+    The owner's allowance was given to the protected contract (a router, a batcher, a zap), not to
+    whoever steers it: a contract that relays arbitrary calls, or pulls from a caller-chosen
+    address, spends it for anyone. A spender that calls the token itself is the owner's own choice
+    and is left to the token's rules; pulls into the protocol (deposits for someone) are not
+    deliveries to the sender. Read from the call tree alone: the token's Transfer log leaves the
+    state diff unasked."""
+    proto = view.protocol
+    sender = event.tx.sender
+    entry = event.tx.to
+    takers = {sender} if entry is None or proto.is_protected(entry) else {sender, entry}
+    out: list[_Pull] = []
+    actors: set[Address] | None = None
+    for step in event.calls():
+        f = step.frame
+        if (
+            f is None
+            or step.reverted
+            or f.to is None
+            or len(f.input) != 100
+            or f.input[:4] != _TRANSFER_FROM
+            or f.type != "CALL"
+        ):
+            continue
+        spender = f.sender
+        if spender in takers or not proto.is_protected(spender):
+            continue
+        owner = checksum("0x" + f.input[16:36].hex())
+        taker = checksum("0x" + f.input[48:68].hex())
+        amount = int.from_bytes(f.input[68:100], "big")
+        if taker not in takers or owner in takers or not amount:
+            continue
+        if actors is None:
+            actors = {s.frame.sender for s in event.calls() if s.frame is not None} | _signers(event)
+        if owner not in actors:
+            out.append((f.to, owner, taker, amount, spender))
+    return out
+
+
+def _signers(event: TxEvent) -> set[Address]:
+    """Every address the ecrecover precompile returned in the transaction, whoever asked."""
+    return {
+        checksum("0x" + s.frame.output[12:].hex())
+        for s in event.calls()
+        if s.frame is not None and not s.reverted and s.frame.to == _ECRECOVER and len(s.frame.output) == 32
+    }
 
 
 def _recovered(event: TxEvent, contract: Address) -> set[Address]:
