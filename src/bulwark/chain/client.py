@@ -385,7 +385,7 @@ class ChainClient:
             "type": 2,
             "chainId": await self.chain_id(),
             "nonce": tx.nonce if tx.nonce is not None else await self.get_nonce(sender, "pending"),
-            "gas": tx.gas if tx.gas is not None else await self.estimate_gas(tx, sender=sender),
+            "gas": tx.gas if tx.gas is not None else _with_margin(await self.estimate_gas(tx, sender=sender)),
             "maxFeePerGas": max_fee,
             "maxPriorityFeePerGas": tip,
             "value": tx.value,
@@ -630,3 +630,13 @@ class Subscription(Generic[T]):
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Thin sync face for scripts, the bench and the CLI: run one coroutine to completion."""
     return asyncio.run(coro)
+
+
+# An estimate holds for the block it was made on; a transaction whose path depends on the time
+# (a price observation written once per new second) may need more when mined a second later.
+_GAS_MARGIN_DIVISOR = 5  # +20%, as wallets add
+_GAS_CAP = 30_000_000  # never above a block's usual limit because of the margin
+
+
+def _with_margin(estimate: int) -> int:
+    return max(estimate, min(estimate + estimate // _GAS_MARGIN_DIVISOR, _GAS_CAP))
